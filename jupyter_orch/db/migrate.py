@@ -1,0 +1,60 @@
+"""Schema migrations through Alembic, checked cheaply so a first flow call stays fast.
+
+Alembic is imported only when the database is not already at `HEAD_REVISION`; a test keeps that
+constant equal to the newest migration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect, text
+
+HEAD_REVISION = "0001_initial"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        try:
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        except Exception:
+            conn.rollback()
+            return None
+    return row[0] if row else None
+
+
+def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(_alembic_config(engine), revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Upgrade to head unless the database already is there."""
+    if current_revision(engine) == HEAD_REVISION:
+        return
+    upgrade(engine)
+
+
+def reset(engine: Engine) -> None:
+    """Drop every table (ours and Alembic's) and upgrade again from nothing."""
+    from jupyter_orch.db.models import Base
+
+    with engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        if inspect(conn).has_table("alembic_version"):
+            conn.execute(text("DROP TABLE alembic_version"))
+    from jupyter_orch.db.session import forget_upgrade
+
+    forget_upgrade(str(engine.url))
+    upgrade(engine)

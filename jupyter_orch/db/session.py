@@ -1,0 +1,115 @@
+"""Engines and sessions: one engine per URL per process, SQLite tuned for concurrent use.
+
+SQLite gets WAL (readers never block the writer), a busy timeout (writers wait instead of failing
+with "database is locked") and `BEGIN IMMEDIATE` for write transactions, so a read-then-write
+transaction never deadlocks on lock upgrade. The schema is upgraded on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_engines: dict[str, Engine] = {}
+_makers: dict[str, sessionmaker[Session]] = {}
+_upgraded: set[str] = set()
+_lock = threading.RLock()
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=10,
+        max_overflow=20,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # take over transaction control so we can issue BEGIN IMMEDIATE ourselves
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write", True) else "BEGIN")
+
+    return engine
+
+
+def get_engine(url: str | None = None, upgrade: bool = True) -> Engine:
+    """The process-wide engine for `url` (default: the configured database), upgraded to head."""
+    if url is None:
+        from jupyter_orch.settings import get_settings
+
+        url = get_settings().database_url
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            if url.startswith("sqlite"):
+                engine = _sqlite_engine(url)
+            else:
+                engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            _engines[url] = engine
+        if upgrade and url not in _upgraded:
+            from jupyter_orch.db.migrate import ensure_schema
+
+            ensure_schema(engine)
+            _upgraded.add(url)
+    return engine
+
+
+def sessionmaker_for(url: str | None = None) -> sessionmaker[Session]:
+    engine = get_engine(url)
+    key = str(engine.url)
+    maker = _makers.get(key)
+    if maker is None:
+        maker = sessionmaker(bind=engine, expire_on_commit=False)
+        _makers[key] = maker
+    return maker
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session in a transaction: committed on success, rolled back on error."""
+    session = sessionmaker_for(url)()
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests, forked workers)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _makers.clear()
+        _upgraded.clear()
+
+
+def forget_upgrade(url: str) -> None:
+    _upgraded.discard(url)
+
+
+def ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
