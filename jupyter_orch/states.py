@@ -27,9 +27,7 @@ class StateType(str, enum.Enum):
         return self.value
 
 
-TERMINAL_STATES = frozenset(
-    {StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED}
-)
+TERMINAL_STATES = frozenset({StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED})
 
 #: The default name of each type; named states (Late, Cached, ...) override it.
 DEFAULT_NAMES = {t: t.value.title() for t in StateType}

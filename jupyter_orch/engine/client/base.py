@@ -1,0 +1,178 @@
+"""The client interface through which the engine reports, and the batch writer both clients share.
+
+Flow-run creation and flow-run state changes are synchronous calls (the rules may say no, or
+WAIT, and the engine must hear it). Task runs, their states, edges, logs and artifacts are
+buffered and written in batches by a background thread, off the engine's hot path; `flush()`
+blocks until everything buffered so far is written (the engine calls it before a flow returns).
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_orch.states import State
+
+BATCH_KINDS = ("task_runs", "task_run_states", "edges", "logs", "artifacts")
+
+
+class BatchWriter:
+    """Collects records and hands them to `write(batch)` from one background thread.
+
+    Task-run snapshots of the same id are coalesced (the newest wins) so a task that goes
+    Pending → Running → Completed between two flushes costs one row write.
+    """
+
+    def __init__(self, write: Callable[[dict[str, list[dict[str, Any]]]], None], interval: float = 0.2,
+                 max_items: int = 2000) -> None:
+        self._write = write
+        self._interval = interval
+        self._max_items = max_items
+        self._cond = threading.Condition()
+        self._task_runs: dict[str, dict[str, Any]] = {}
+        self._lists: dict[str, list[dict[str, Any]]] = {k: [] for k in BATCH_KINDS if k != "task_runs"}
+        self._pending = 0
+        self._written_seq = 0
+        self._queued_seq = 0
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    # -- producer side (engine threads) ---------------------------------------------------------
+    def add_task_run(self, row: dict[str, Any]) -> None:
+        with self._cond:
+            self._task_runs[row["id"]] = row
+            self._bump()
+
+    def add(self, kind: str, row: dict[str, Any]) -> None:
+        with self._cond:
+            self._lists[kind].append(row)
+            self._bump()
+
+    def _bump(self) -> None:
+        self._pending += 1
+        self._queued_seq += 1
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="jupyter-orch-writer", daemon=True)
+            self._thread.start()
+        if self._pending >= self._max_items:
+            self._cond.notify_all()
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until every record queued before this call is written; re-raise a write error."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            target = self._queued_seq
+            self._cond.notify_all()
+            while self._written_seq < target:
+                if self._error is not None:
+                    err, self._error = self._error, None
+                    raise err
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise TimeoutError("timed out flushing run records")
+                self._cond.wait(remaining if remaining is not None else 1.0)
+            if self._error is not None:
+                err, self._error = self._error, None
+                raise err
+
+    def close(self) -> None:
+        try:
+            self.flush(timeout=30)
+        finally:
+            with self._cond:
+                self._closed = True
+                self._cond.notify_all()
+
+    # -- consumer side (the writer thread) ------------------------------------------------------
+    def _take(self) -> tuple[dict[str, list[dict[str, Any]]], int]:
+        batch: dict[str, list[dict[str, Any]]] = {"task_runs": list(self._task_runs.values())}
+        self._task_runs = {}
+        for kind, rows in self._lists.items():
+            batch[kind] = rows
+            self._lists[kind] = []
+        self._pending = 0
+        return batch, self._queued_seq
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if self._pending == 0 and not self._closed:
+                    self._cond.wait(self._interval)
+                if self._pending == 0:
+                    if self._closed:
+                        return
+                    continue
+                batch, seq = self._take()
+            try:
+                self._write(batch)
+            except BaseException as exc:  # surfaced to the next flush(); the records are kept
+                with self._cond:
+                    self._error = exc
+                    self._requeue(batch)
+                    self._cond.notify_all()
+                time.sleep(self._interval)
+                continue
+            with self._cond:
+                self._written_seq = max(self._written_seq, seq)
+                self._cond.notify_all()
+
+    def _requeue(self, batch: dict[str, list[dict[str, Any]]]) -> None:
+        for row in batch["task_runs"]:
+            self._task_runs.setdefault(row["id"], row)
+        for kind in self._lists:
+            self._lists[kind][:0] = batch[kind]
+        self._pending += sum(len(v) for v in batch.values())
+
+
+class OrchClient(abc.ABC):
+    """What the engine needs from the orchestration API, whichever side of HTTP it runs on."""
+
+    def __init__(self) -> None:
+        self.writer = BatchWriter(self._write_batch)
+
+    # -- flow runs (synchronous: the rules answer) ----------------------------------------------
+    @abc.abstractmethod
+    def create_flow_run(self, **fields: Any) -> dict[str, Any]:
+        """Create a flow run (fields as `store.flow_runs.create_flow_run`); returns it as a dict."""
+
+    @abc.abstractmethod
+    def set_flow_run_state(self, run_id: str, state: State, force: bool = False) -> dict[str, Any]:
+        """Propose a state; returns `{"status", "state", "reason", "delay_seconds"?}`."""
+
+    @abc.abstractmethod
+    def read_flow_run(self, run_id: str) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    def update_flow_run(self, run_id: str, **fields: Any) -> None: ...
+
+    # -- task runs: cache lookups are synchronous, writes are batched ----------------------------
+    @abc.abstractmethod
+    def find_cached(self, cache_key: str) -> dict[str, Any] | None:
+        """The newest unexpired completed task run with this cache key, as a dict, or None."""
+
+    @abc.abstractmethod
+    def _write_batch(self, batch: dict[str, list[dict[str, Any]]]) -> None:
+        """Write one batch (see `store.task_runs.apply_batch`); raise to have it retried."""
+
+    # -- concurrency slots (task-run tag limits) -------------------------------------------------
+    def acquire_concurrency_slots(self, tags: list[str], holder_id: str) -> bool:
+        """Take one slot of each limited tag for `holder_id`; False if any limit is full."""
+        return True
+
+    def release_concurrency_slots(self, holder_id: str) -> None:
+        return None
+
+    def limited_tags(self) -> frozenset[str]:
+        """The tags that carry a concurrency limit (so untagged tasks never ask)."""
+        return frozenset()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def flush(self, timeout: float | None = None) -> None:
+        self.writer.flush(timeout)
+
+    def close(self) -> None:
+        self.writer.close()

@@ -1,0 +1,380 @@
+"""Flow runs: creation, reads and filters, and the one place their state changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from jupyter_orch.db.models import FlowRun, FlowRunState, new_id, utcnow
+from jupyter_orch.orchestration import rules
+from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.orchestration.serialize import state_data, state_of
+from jupyter_orch.orchestration.store.flows import get_or_create_flow, read_flow
+from jupyter_orch.orchestration.store.query import as_list, paginate, parse_time, tags_contain
+from jupyter_orch.orchestration.store.upsert import insert_ignore
+from jupyter_orch.states import State, StateType
+
+#: Called inside the transaction after every accepted flow-run transition:
+#: hook(session, run, initial_state, new_state). Services (notifications, concurrency slots)
+#: register here so no caller can change a state without them hearing of it.
+STATE_CHANGE_HOOKS: list[Callable[[Session, FlowRun, State | None, State], None]] = []
+
+_ADJECTIVES = (
+    "amber",
+    "brisk",
+    "calm",
+    "daring",
+    "eager",
+    "fuzzy",
+    "gentle",
+    "hidden",
+    "icy",
+    "jolly",
+    "keen",
+    "lucky",
+    "misty",
+    "nimble",
+    "olive",
+    "proud",
+    "quiet",
+    "rapid",
+    "silver",
+    "tidy",
+)
+_NOUNS = (
+    "otter",
+    "falcon",
+    "maple",
+    "comet",
+    "heron",
+    "lynx",
+    "orchid",
+    "pebble",
+    "quokka",
+    "raven",
+    "salmon",
+    "tiger",
+    "walrus",
+    "yak",
+    "zebra",
+    "badger",
+    "cobra",
+    "dingo",
+    "egret",
+    "ferret",
+)
+
+
+def generate_run_name(run_id: str) -> str:
+    """A readable name derived from the id ("brisk-otter"), like Prefect's."""
+    n = int(run_id.replace("-", "")[:8], 16)
+    return f"{_ADJECTIVES[n % len(_ADJECTIVES)]}-{_NOUNS[(n // 20) % len(_NOUNS)]}-{n % 1000:03d}"
+
+
+def create_flow_run(
+    session: Session,
+    *,
+    flow_name: str | None = None,
+    flow_id: str | None = None,
+    name: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    tags: list[str] | None = None,
+    state: State | None = None,
+    id: str | None = None,
+    deployment_id: str | None = None,
+    deployment_name: str | None = None,
+    parent_task_run_id: str | None = None,
+    parent_flow_run_id: str | None = None,
+    idempotency_key: str | None = None,
+    empirical_policy: dict[str, Any] | None = None,
+    work_pool_name: str | None = None,
+    work_queue_name: str | None = None,
+    auto_scheduled: bool = False,
+    schedule_id: str | None = None,
+    job_variables: dict[str, Any] | None = None,
+    parameter_schema: dict[str, Any] | None = None,
+) -> FlowRun:
+    """A new flow run in `state` (default PENDING). With an idempotency key, a run already created
+    with the same (deployment, key) is returned instead of a second one."""
+    if flow_id:
+        flow = read_flow(session, flow_id)
+    elif flow_name:
+        flow = get_or_create_flow(session, flow_name, parameter_schema)
+    else:
+        raise Invalid("either flow_name or flow_id is required", field="flow_name")
+    if parameters is not None and not isinstance(parameters, dict):
+        raise Invalid("parameters must be an object", field="parameters")
+    state = state or State(StateType.PENDING)
+    run_id = id or new_id()
+    now = utcnow()
+    expected = state.scheduled_time or state.timestamp
+    times = rules.bookkeep(rules.RunTimes(), None, state)
+    values = {
+        "id": run_id,
+        "name": name or generate_run_name(run_id),
+        "flow_id": flow.id,
+        "flow_name": flow.name,
+        "deployment_id": deployment_id,
+        "deployment_name": deployment_name,
+        "parent_task_run_id": parent_task_run_id,
+        "parent_flow_run_id": parent_flow_run_id,
+        "parameters": parameters or {},
+        "tags": list(tags or []),
+        "idempotency_key": idempotency_key,
+        "empirical_policy": empirical_policy or {},
+        "work_pool_name": work_pool_name,
+        "work_queue_name": work_queue_name,
+        "auto_scheduled": auto_scheduled,
+        "schedule_id": schedule_id,
+        "job_variables": job_variables or {},
+        "expected_start_time": expected,
+        "next_scheduled_start_time": state.scheduled_time if state.type is StateType.SCHEDULED else None,
+        "state_id": state.id,
+        "state_type": state.type.value,
+        "state_name": state.name,
+        "state_message": state.message,
+        "state_timestamp": state.timestamp,
+        "state_data": state_data(state),
+        "start_time": times.start_time,
+        "end_time": times.end_time,
+        "run_count": times.run_count,
+        "total_run_time": 0.0,
+        "created": now,
+        "updated": now,
+    }
+    if idempotency_key is not None:
+        result = session.execute(
+            insert_ignore(session, FlowRun, ["deployment_id", "idempotency_key"]), [values]
+        )
+        if result.rowcount == 0:
+            existing = session.scalars(
+                select(FlowRun).where(
+                    FlowRun.deployment_id == deployment_id, FlowRun.idempotency_key == idempotency_key
+                )
+            ).first()
+            if existing is not None:
+                return existing
+    else:
+        session.execute(FlowRun.__table__.insert(), [values])
+    _record_state(session, run_id, state)
+    run = session.get(FlowRun, run_id)
+    assert run is not None
+    for hook in STATE_CHANGE_HOOKS:
+        hook(session, run, None, state)
+    return run
+
+
+def _record_state(session: Session, run_id: str, state: State) -> None:
+    session.execute(
+        FlowRunState.__table__.insert(),
+        [
+            {
+                "id": state.id,
+                "flow_run_id": run_id,
+                "type": state.type.value,
+                "name": state.name,
+                "message": state.message,
+                "timestamp": state.timestamp,
+                "data": state_data(state),
+            }
+        ],
+    )
+
+
+def read_flow_run(session: Session, run_id: str) -> FlowRun:
+    run = session.get(FlowRun, run_id)
+    if run is None:
+        raise NotFound(f"no flow run with id {run_id}", field="id")
+    return run
+
+
+def set_flow_run_state(
+    session: Session, run_id: str, proposed: State, force: bool = False, max_attempts: int = 8
+) -> rules.Decision:
+    """Propose a new state for a run; the rules decide, and an accepted one is written atomically.
+
+    The write is a compare-and-set on the run's current state id, so of two processes proposing at
+    once exactly one transition applies; the loser re-reads and is judged against the new state.
+    """
+    for _ in range(max_attempts):
+        session.expire_all()
+        run = read_flow_run(session, run_id)
+        initial = state_of(run)
+        ctx = rules.TransitionContext(
+            kind="flow",
+            initial=initial,
+            proposed=proposed,
+            run_count=run.run_count,
+            policy=rules.RunPolicy.from_dict(run.empirical_policy),
+            force=force,
+        )
+        decision = rules.evaluate(rules.FLOW_RUN_RULES, ctx)
+        if decision.status not in (rules.ACCEPT, rules.REJECT) or decision.state is None:
+            return decision
+        if decision.state is initial:  # accepted as a no-op (duplicate transition)
+            return decision
+        new = decision.state
+        if _write_state(session, run, initial, new):
+            for hook in STATE_CHANGE_HOOKS:
+                hook(session, run, initial, new)
+            return decision
+    raise RuntimeError(f"flow run {run_id}: state kept changing under {max_attempts} attempts")
+
+
+def _write_state(session: Session, run: FlowRun, initial: State | None, new: State) -> bool:
+    times = rules.bookkeep(
+        rules.RunTimes(run.start_time, run.end_time, run.total_run_time, run.run_count), initial, new
+    )
+    values: dict[str, Any] = {
+        "state_id": new.id,
+        "state_type": new.type.value,
+        "state_name": new.name,
+        "state_message": new.message,
+        "state_timestamp": new.timestamp,
+        "state_data": state_data(new),
+        "start_time": times.start_time,
+        "end_time": times.end_time,
+        "total_run_time": times.total_run_time,
+        "run_count": times.run_count,
+        "updated": utcnow(),
+    }
+    if new.type is StateType.SCHEDULED:
+        values["next_scheduled_start_time"] = new.scheduled_time or new.timestamp
+        values["expected_start_time"] = run.expected_start_time or values["next_scheduled_start_time"]
+    else:
+        values["next_scheduled_start_time"] = None
+    if new.type is StateType.RUNNING:
+        values["last_heartbeat"] = new.timestamp
+    cond = FlowRun.state_id == initial.id if initial else FlowRun.state_id.is_(None)
+    result = session.execute(update(FlowRun).where(FlowRun.id == run.id, cond).values(**values))
+    if result.rowcount != 1:
+        return False
+    _record_state(session, run.id, new)
+    session.expire(run)
+    return True
+
+
+def flow_run_states(session: Session, run_id: str) -> list[FlowRunState]:
+    read_flow_run(session, run_id)
+    stmt = select(FlowRunState).where(FlowRunState.flow_run_id == run_id)
+    return list(session.scalars(stmt.order_by(FlowRunState.timestamp, FlowRunState.id)))
+
+
+def filter_flow_runs(
+    session: Session,
+    stmt: Select,
+    *,
+    name: str | None = None,
+    flow_name: str | None = None,
+    flow_id: str | None = None,
+    deployment_id: str | None = None,
+    state_type: Any = None,
+    state_name: Any = None,
+    tags: Any = None,
+    start_after: Any = None,
+    start_before: Any = None,
+    work_pool_name: str | None = None,
+    parent_task_run_id: str | None = None,
+) -> Select:
+    if name:
+        stmt = stmt.where(FlowRun.name == name)
+    if flow_name:
+        stmt = stmt.where(FlowRun.flow_name == flow_name)
+    if flow_id:
+        stmt = stmt.where(FlowRun.flow_id == flow_id)
+    if deployment_id:
+        stmt = stmt.where(FlowRun.deployment_id == deployment_id)
+    types = [str(t).upper() for t in as_list(state_type)]
+    for t in types:
+        if t not in StateType.__members__:
+            raise Invalid(
+                f"state_type must be one of {', '.join(StateType.__members__)}; got {t!r}", field="state_type"
+            )
+    if types:
+        stmt = stmt.where(FlowRun.state_type.in_(types))
+    names = as_list(state_name)
+    if names:
+        stmt = stmt.where(FlowRun.state_name.in_(names))
+    tag_list = as_list(tags)
+    if tag_list:
+        stmt = stmt.where(tags_contain(session, FlowRun.tags, tag_list))
+    when = func.coalesce(FlowRun.start_time, FlowRun.expected_start_time)
+    if start_after:
+        stmt = stmt.where(when >= parse_time(start_after, "start_after"))
+    if start_before:
+        stmt = stmt.where(when <= parse_time(start_before, "start_before"))
+    if work_pool_name:
+        stmt = stmt.where(FlowRun.work_pool_name == work_pool_name)
+    if parent_task_run_id:
+        stmt = stmt.where(FlowRun.parent_task_run_id == parent_task_run_id)
+    return stmt
+
+
+def list_flow_runs(
+    session: Session, limit: int | None = None, cursor: str | None = None, **filters: Any
+) -> tuple[list[FlowRun], str | None]:
+    stmt = filter_flow_runs(session, select(FlowRun), **filters)
+    return paginate(session, stmt, FlowRun, limit, cursor)
+
+
+def count_flow_runs_by_state(
+    session: Session, since: datetime | None = None, until: datetime | None = None, **filters: Any
+) -> dict[str, int]:
+    stmt = filter_flow_runs(
+        session, select(FlowRun.state_type, func.count()).group_by(FlowRun.state_type), **filters
+    )
+    when = func.coalesce(FlowRun.start_time, FlowRun.expected_start_time)
+    if since is not None:
+        stmt = stmt.where(when >= since)
+    if until is not None:
+        stmt = stmt.where(when < until)
+    return {t: n for t, n in session.execute(stmt) if t}
+
+
+def update_flow_run(session: Session, run_id: str, **fields: Any) -> FlowRun:
+    """Change a run's descriptive fields (never its state: that is `set_flow_run_state`)."""
+    allowed = {
+        "name",
+        "tags",
+        "progress",
+        "output_location",
+        "infrastructure_pid",
+        "worker_name",
+        "last_heartbeat",
+        "parameters",
+    }
+    run = read_flow_run(session, run_id)
+    for key, value in fields.items():
+        if key not in allowed:
+            raise Invalid(f"{key} cannot be changed here", field=key)
+        setattr(run, key, value)
+    run.updated = utcnow()
+    return run
+
+
+def delete_flow_run(session: Session, run_id: str) -> None:
+    session.delete(read_flow_run(session, run_id))
+
+
+def heartbeat(session: Session, run_ids: list[str]) -> int:
+    if not run_ids:
+        return 0
+    result = session.execute(update(FlowRun).where(FlowRun.id.in_(run_ids)).values(last_heartbeat=utcnow()))
+    return result.rowcount or 0
+
+
+def stale_runs(session: Session, older_than: datetime) -> list[FlowRun]:
+    """Runs that claim to be PENDING or RUNNING but whose heartbeat stopped before `older_than`."""
+    stmt = select(FlowRun).where(
+        FlowRun.state_type.in_(["PENDING", "RUNNING", "CANCELLING"]),
+        FlowRun.work_pool_name.is_not(None),
+        or_(
+            FlowRun.last_heartbeat < older_than,
+            and_(FlowRun.last_heartbeat.is_(None), FlowRun.state_timestamp < older_than),
+        ),
+    )
+    return list(session.scalars(stmt))

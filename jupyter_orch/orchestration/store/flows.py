@@ -1,0 +1,70 @@
+"""Flows: one row per flow name, created on first use by any process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jupyter_orch.db.models import Flow, new_id, utcnow
+from jupyter_orch.orchestration.errors import NotFound
+from jupyter_orch.orchestration.store.query import paginate, tags_contain
+from jupyter_orch.orchestration.store.upsert import insert_ignore
+
+
+def get_or_create_flow(session: Session, name: str, parameter_schema: dict[str, Any] | None = None) -> Flow:
+    """The flow named `name`, created if new (safe when two processes race to create it)."""
+    flow = session.scalars(select(Flow).where(Flow.name == name)).first()
+    if flow is None:
+        now = utcnow()
+        session.execute(
+            insert_ignore(session, Flow, ["name"]),
+            [
+                {
+                    "id": new_id(),
+                    "name": name,
+                    "tags": [],
+                    "parameter_schema": parameter_schema,
+                    "created": now,
+                    "updated": now,
+                }
+            ],
+        )
+        flow = session.scalars(select(Flow).where(Flow.name == name)).one()
+    elif parameter_schema is not None and flow.parameter_schema != parameter_schema:
+        flow.parameter_schema = parameter_schema
+    return flow
+
+
+def read_flow(session: Session, flow_id: str) -> Flow:
+    flow = session.get(Flow, flow_id)
+    if flow is None:
+        raise NotFound(f"no flow with id {flow_id}", field="id")
+    return flow
+
+
+def read_flow_by_name(session: Session, name: str) -> Flow:
+    flow = session.scalars(select(Flow).where(Flow.name == name)).first()
+    if flow is None:
+        raise NotFound(f"no flow named {name!r}", field="flow_name")
+    return flow
+
+
+def list_flows(
+    session: Session,
+    name: str | None = None,
+    tags: list[str] | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> tuple[list[Flow], str | None]:
+    stmt = select(Flow)
+    if name:
+        stmt = stmt.where(Flow.name == name)
+    if tags:
+        stmt = stmt.where(tags_contain(session, Flow.tags, tags))
+    return paginate(session, stmt, Flow, limit, cursor)
+
+
+def delete_flow(session: Session, flow_id: str) -> None:
+    session.delete(read_flow(session, flow_id))

@@ -1,0 +1,82 @@
+"""Logs and artifacts of runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jupyter_orch.db.models import Artifact, Log, new_id, utcnow
+from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.orchestration.store.query import check_limit, paginate
+from jupyter_orch.orchestration.store.task_runs import _times
+
+
+def create_logs(session: Session, records: list[dict[str, Any]]) -> int:
+    rows = _times([dict(r) for r in records])
+    for i, row in enumerate(rows):
+        if not isinstance(row.get("message"), str):
+            raise Invalid(f"logs[{i}].message must be a string", field="message")
+        row.setdefault("timestamp", utcnow())
+        row.setdefault("level", 20)
+        row.setdefault("name", "jupyter_orch")
+        row.pop("id", None)
+    if rows:
+        session.execute(Log.__table__.insert(), rows)
+    return len(rows)
+
+
+def list_logs(
+    session: Session,
+    flow_run_id: str | None = None,
+    task_run_id: str | None = None,
+    level_ge: int | None = None,
+    after_id: int | None = None,
+    limit: int | None = 200,
+) -> list[Log]:
+    """Logs oldest first; `after_id` returns only newer ones (for following a run's logs)."""
+    limit = check_limit(limit)
+    stmt = select(Log)
+    if flow_run_id:
+        stmt = stmt.where(Log.flow_run_id == flow_run_id)
+    if task_run_id:
+        stmt = stmt.where(Log.task_run_id == task_run_id)
+    if level_ge is not None:
+        stmt = stmt.where(Log.level >= int(level_ge))
+    if after_id is not None:
+        stmt = stmt.where(Log.id > int(after_id))
+    return list(session.scalars(stmt.order_by(Log.id.asc()).limit(limit)))
+
+
+ARTIFACT_TYPES = ("markdown", "table", "link", "notebook")
+
+
+def create_artifact(session: Session, **fields: Any) -> Artifact:
+    if fields.get("type") not in ARTIFACT_TYPES:
+        raise Invalid(f"type must be one of {', '.join(ARTIFACT_TYPES)}", field="type")
+    artifact = Artifact(id=fields.pop("id", None) or new_id(), **fields)
+    session.add(artifact)
+    session.flush()
+    return artifact
+
+
+def list_artifacts(
+    session: Session,
+    flow_run_id: str | None = None,
+    task_run_id: str | None = None,
+    key: str | None = None,
+    type: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> tuple[list[Artifact], str | None]:
+    stmt = select(Artifact)
+    if flow_run_id:
+        stmt = stmt.where(Artifact.flow_run_id == flow_run_id)
+    if task_run_id:
+        stmt = stmt.where(Artifact.task_run_id == task_run_id)
+    if key:
+        stmt = stmt.where(Artifact.key == key)
+    if type:
+        stmt = stmt.where(Artifact.type == type)
+    return paginate(session, stmt, Artifact, limit, cursor)

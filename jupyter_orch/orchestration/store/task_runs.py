@@ -1,0 +1,137 @@
+"""Task runs: written in batches by the engine, read one at a time or by flow run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from jupyter_orch.db.models import Artifact, Log, TaskRun, TaskRunEdge, TaskRunState
+from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.orchestration.store.query import as_list, paginate, parse_time, tags_contain
+from jupyter_orch.orchestration.store.upsert import insert_ignore, upsert
+
+# the columns a later snapshot of the same task run overwrites
+TASK_RUN_UPDATE_COLUMNS = (
+    "state_id",
+    "state_type",
+    "state_name",
+    "state_message",
+    "state_timestamp",
+    "state_data",
+    "start_time",
+    "end_time",
+    "total_run_time",
+    "run_count",
+    "cache_key",
+    "cache_expiration",
+    "task_inputs",
+    "updated",
+)
+TIME_FIELDS = (
+    "state_timestamp",
+    "start_time",
+    "end_time",
+    "cache_expiration",
+    "created",
+    "updated",
+    "timestamp",
+)
+
+
+def _times(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows that came over JSON carry ISO strings; the database wants datetimes."""
+    for row in rows:
+        for key in TIME_FIELDS:
+            value = row.get(key)
+            if isinstance(value, str):
+                row[key] = parse_time(value, key)
+    return rows
+
+
+def apply_batch(session: Session, batch: dict[str, Any]) -> dict[str, int]:
+    """Write what the engine buffered: task-run snapshots (upserted: the newest wins), their
+    state history, dependency edges, logs and artifacts. Replaying a batch changes nothing."""
+    counts = {}
+    task_runs = _times([dict(r) for r in batch.get("task_runs") or []])
+    if task_runs:
+        for row in task_runs:
+            for key in ("id", "name", "task_key", "state_type", "state_id"):
+                if not row.get(key):
+                    raise Invalid(f"task_runs[].{key} is required", field=f"task_runs.{key}")
+        session.execute(upsert(session, TaskRun, ["id"], TASK_RUN_UPDATE_COLUMNS), task_runs)
+    counts["task_runs"] = len(task_runs)
+    states = _times([dict(r) for r in batch.get("task_run_states") or []])
+    if states:
+        session.execute(insert_ignore(session, TaskRunState, ["id"]), states)
+    counts["task_run_states"] = len(states)
+    edges = [dict(r) for r in batch.get("edges") or []]
+    if edges:
+        session.execute(TaskRunEdge.__table__.insert(), edges)
+    counts["edges"] = len(edges)
+    logs = _times([dict(r) for r in batch.get("logs") or []])
+    if logs:
+        session.execute(Log.__table__.insert(), logs)
+    counts["logs"] = len(logs)
+    artifacts = _times([dict(r) for r in batch.get("artifacts") or []])
+    if artifacts:
+        session.execute(insert_ignore(session, Artifact, ["id"]), artifacts)
+    counts["artifacts"] = len(artifacts)
+    return counts
+
+
+def read_task_run(session: Session, task_run_id: str) -> TaskRun:
+    run = session.get(TaskRun, task_run_id)
+    if run is None:
+        raise NotFound(f"no task run with id {task_run_id}", field="id")
+    return run
+
+
+def task_run_states(session: Session, task_run_id: str) -> list[TaskRunState]:
+    read_task_run(session, task_run_id)
+    stmt = select(TaskRunState).where(TaskRunState.task_run_id == task_run_id)
+    return list(session.scalars(stmt.order_by(TaskRunState.timestamp, TaskRunState.id)))
+
+
+def list_task_runs(
+    session: Session,
+    flow_run_id: str | None = None,
+    name: str | None = None,
+    state_type: Any = None,
+    tags: Any = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    order: str = "desc",
+) -> tuple[list[TaskRun], str | None]:
+    stmt = select(TaskRun)
+    if flow_run_id:
+        stmt = stmt.where(TaskRun.flow_run_id == flow_run_id)
+    if name:
+        stmt = stmt.where(TaskRun.name == name)
+    types = [str(t).upper() for t in as_list(state_type)]
+    if types:
+        stmt = stmt.where(TaskRun.state_type.in_(types))
+    if as_list(tags):
+        stmt = stmt.where(tags_contain(session, TaskRun.tags, as_list(tags)))
+    return paginate(session, stmt, TaskRun, limit, cursor, order=order)
+
+
+def edges_of_flow_run(session: Session, flow_run_id: str) -> list[TaskRunEdge]:
+    return list(session.scalars(select(TaskRunEdge).where(TaskRunEdge.flow_run_id == flow_run_id)))
+
+
+def find_cached(session: Session, cache_key: str, now: datetime) -> TaskRun | None:
+    """The newest completed task run with `cache_key` whose cache has not expired."""
+    stmt = (
+        select(TaskRun)
+        .where(
+            TaskRun.cache_key == cache_key,
+            TaskRun.state_type == "COMPLETED",
+            or_(TaskRun.cache_expiration.is_(None), TaskRun.cache_expiration > now),
+        )
+        .order_by(TaskRun.state_timestamp.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()

@@ -1,0 +1,109 @@
+"""Shared fixtures: a real SQLite file and a real PostgreSQL database for every database test.
+
+`db_url` is parametrized over both backends. PostgreSQL gets one fresh database per test process
+(so parallel runs never meet) and is truncated between tests. Without a reachable PostgreSQL the
+PostgreSQL half is skipped loudly, unless ORCH_REQUIRE_POSTGRES is set (CI sets it): then it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from jupyter_orch.db import session as db_session
+from jupyter_orch.db.models import Base
+
+PG_ADMIN_URL = os.environ.get("ORCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+_pg_state: dict[str, str | None] = {}
+
+
+def _postgres_url() -> str | None:
+    """Create (once per process) a private PostgreSQL database for this test run."""
+    if "url" in _pg_state:
+        return _pg_state["url"]
+    name = f"orch_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except Exception as exc:  # no server here
+        if os.environ.get("ORCH_REQUIRE_POSTGRES"):
+            raise RuntimeError(f"PostgreSQL is required (ORCH_REQUIRE_POSTGRES) but unreachable: {exc}")
+        warnings.warn(f"PostgreSQL unreachable, its tests are SKIPPED: {exc}", stacklevel=1)
+        _pg_state["url"] = None
+        return None
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    _pg_state["url"] = f"{base}/{name}"
+    _pg_state["name"] = name
+    return _pg_state["url"]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    name = _pg_state.get("name")
+    if not name:
+        return
+    db_session.dispose_all()
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    except Exception:
+        pass
+
+
+def _truncate(url: str) -> None:
+    engine = db_session.get_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, then PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'orch.db'}"
+    else:
+        pg = _postgres_url()
+        if pg is None:
+            pytest.skip("PostgreSQL unreachable (set ORCH_REQUIRE_POSTGRES to make this a failure)")
+        url = pg
+        db_session.get_engine(url)
+        _truncate(url)
+    db_session.get_engine(url)
+    yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'orch.db'}"
+
+
+@pytest.fixture
+def orch_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the embedded client (the engine's default) at `db_url` with a private home."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("JUPYTER_ORCH_HOME", str(home))
+    monkeypatch.setenv("JUPYTER_ORCH_DATABASE_URL", db_url)
+    monkeypatch.delenv("JUPYTER_ORCH_API_URL", raising=False)
+    monkeypatch.delenv("JUPYTER_ORCH_API_TOKEN", raising=False)
+    _reset_client()
+    yield db_url
+    _reset_client()
+
+
+def _reset_client() -> None:
+    """Drop the process-wide engine client so the next flow call reads the environment again."""
+    try:
+        from jupyter_orch.engine.client import reset_client
+    except ImportError:
+        return
+    reset_client()
