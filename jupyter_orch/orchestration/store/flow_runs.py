@@ -147,15 +147,16 @@ def create_flow_run(
         "updated": now,
     }
     if idempotency_key is not None:
+        # the unique (deployment_id, idempotency_key) constraint settles races between servers;
+        # the lookup also covers runs without a deployment (NULLs never conflict)
+        existing = _by_idempotency_key(session, deployment_id, idempotency_key)
+        if existing is not None:
+            return existing
         result = session.execute(
-            insert_ignore(session, FlowRun, ["deployment_id", "idempotency_key"]), [values]
+            insert_ignore(session, FlowRun, ["deployment_id", "idempotency_key"]), values
         )
         if result.rowcount == 0:
-            existing = session.scalars(
-                select(FlowRun).where(
-                    FlowRun.deployment_id == deployment_id, FlowRun.idempotency_key == idempotency_key
-                )
-            ).first()
+            existing = _by_idempotency_key(session, deployment_id, idempotency_key)
             if existing is not None:
                 return existing
     else:
@@ -166,6 +167,11 @@ def create_flow_run(
     for hook in STATE_CHANGE_HOOKS:
         hook(session, run, None, state)
     return run
+
+
+def _by_idempotency_key(session: Session, deployment_id: str | None, key: str) -> FlowRun | None:
+    dep = FlowRun.deployment_id == deployment_id if deployment_id else FlowRun.deployment_id.is_(None)
+    return session.scalars(select(FlowRun).where(dep, FlowRun.idempotency_key == key)).first()
 
 
 def _record_state(session: Session, run_id: str, state: State) -> None:

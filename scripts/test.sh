@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install everything the tests need and run every test: the TypeScript unit tests, the UI tests in
+# Debian's Chromium, and the Python suite against SQLite and PostgreSQL.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/bootstrap.sh" test || exit 1
+set +e
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing Chromium (apt-get)"
+  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || { echo "could not install chromium"; exit 1; }
+fi
+export ORCH_REQUIRE_POSTGRES="${ORCH_REQUIRE_POSTGRES:-1}"
+status=0
+run() { echo "==> $*"; "$@" || status=1; }
+
+if [ -f "$ROOT/labextension/package.json" ]; then
+  run bash -c "cd '$ROOT/labextension' && npm test --silent"
+fi
+if [ -x "$ROOT/labextension/ui-tests/run.sh" ]; then
+  run "$ROOT/labextension/ui-tests/run.sh"
+fi
+run ruff check "$ROOT/jupyter_orch" "$ROOT/tests" "$ROOT/benchmarks"
+cd "$ROOT" && run python -m pytest -q -p no:cacheprovider "$@"
+exit $status

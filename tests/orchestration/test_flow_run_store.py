@@ -1,0 +1,157 @@
+"""Flow runs in a real database (SQLite file and PostgreSQL): creation, filters, state changes."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from jupyter_orch.db.session import session_scope
+from jupyter_orch.orchestration import rules
+from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.orchestration.store import flow_runs, task_runs
+from jupyter_orch.states import Scheduled, State, utcnow
+
+
+def test_create_and_transition(db_url: str) -> None:
+    with session_scope(db_url) as s:
+        run = flow_runs.create_flow_run(s, flow_name="etl", parameters={"n": 1}, tags=["x"])
+        run_id = run.id
+        assert run.state_type == "PENDING" and run.name
+    with session_scope(db_url) as s:
+        assert flow_runs.set_flow_run_state(s, run_id, State("RUNNING")).status == rules.ACCEPT
+        assert flow_runs.set_flow_run_state(s, run_id, State("COMPLETED")).status == rules.ACCEPT
+    with session_scope(db_url) as s:
+        run = flow_runs.read_flow_run(s, run_id)
+        assert run.state_type == "COMPLETED" and run.run_count == 1
+        assert run.start_time is not None and run.end_time >= run.start_time
+        history = [st.type for st in flow_runs.flow_run_states(s, run_id)]
+        assert history == ["PENDING", "RUNNING", "COMPLETED"]
+
+
+def test_idempotency_key_gives_one_run(db_url: str) -> None:
+    with session_scope(db_url) as s:
+        a = flow_runs.create_flow_run(s, flow_name="f", idempotency_key="k1", state=Scheduled())
+        b = flow_runs.create_flow_run(s, flow_name="f", idempotency_key="k1", state=Scheduled())
+        assert a.id == b.id
+
+
+def test_duplicate_transition_applied_once(db_url: str) -> None:
+    with session_scope(db_url) as s:
+        run_id = flow_runs.create_flow_run(s, flow_name="f").id
+    running = State("RUNNING")
+    for _ in range(2):
+        with session_scope(db_url) as s:
+            assert flow_runs.set_flow_run_state(s, run_id, running).status == rules.ACCEPT
+    with session_scope(db_url) as s:
+        assert len(flow_runs.flow_run_states(s, run_id)) == 2
+        assert flow_runs.read_flow_run(s, run_id).run_count == 1
+
+
+def test_concurrent_pending_claims_one_winner(db_url: str) -> None:
+    with session_scope(db_url) as s:
+        ids = [flow_runs.create_flow_run(s, flow_name="f", state=Scheduled(utcnow())).id for _ in range(10)]
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def claim(run_id: str) -> None:
+        with session_scope(db_url) as s:
+            status = flow_runs.set_flow_run_state(s, run_id, State("PENDING")).status
+        with lock:
+            results.append(status)
+
+    threads = [threading.Thread(target=claim, args=(rid,)) for rid in ids for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["ABORT"] * 10 + ["ACCEPT"] * 10
+
+
+def test_filters_and_keyset_pagination(db_url: str) -> None:
+    with session_scope(db_url) as s:
+        for i in range(7):
+            flow_runs.create_flow_run(s, flow_name="a" if i % 2 else "b", tags=["t", f"i{i}"])
+    with session_scope(db_url) as s:
+        seen, cursor = [], None
+        while True:
+            page, cursor = flow_runs.list_flow_runs(s, limit=3, cursor=cursor)
+            seen += [r.id for r in page]
+            if cursor is None:
+                break
+        assert len(seen) == len(set(seen)) == 7
+        only_a, _ = flow_runs.list_flow_runs(s, flow_name="a")
+        assert len(only_a) == 3
+        tagged, _ = flow_runs.list_flow_runs(s, tags=["t", "i4"])
+        assert [r.tags for r in tagged] == [["t", "i4"]]
+        assert flow_runs.list_flow_runs(s, state_type=["PENDING"], limit=50)[0]
+        later = utcnow() + timedelta(hours=1)
+        assert flow_runs.list_flow_runs(s, start_after=later.isoformat())[0] == []
+
+
+def test_bad_inputs_name_the_field(db_url: str) -> None:
+    with session_scope(db_url) as s:
+        with pytest.raises(Invalid) as err:
+            flow_runs.list_flow_runs(s, state_type="DONE")
+        assert err.value.field == "state_type"
+        with pytest.raises(Invalid) as err:
+            flow_runs.list_flow_runs(s, cursor="garbage!")
+        assert err.value.field == "cursor"
+        with pytest.raises(Invalid):
+            flow_runs.list_flow_runs(s, limit=0)
+        with pytest.raises(NotFound):
+            flow_runs.read_flow_run(s, "00000000-0000-0000-0000-000000000000")
+
+
+def test_task_batch_is_idempotent_and_newest_snapshot_wins(db_url: str) -> None:
+    with session_scope(db_url) as s:
+        flow_run_id = flow_runs.create_flow_run(s, flow_name="f").id
+    now = utcnow()
+    base = {
+        "id": "11111111-1111-1111-1111-111111111111",
+        "name": "t-0",
+        "task_key": "t",
+        "flow_run_id": flow_run_id,
+        "tags": [],
+        "task_inputs": {},
+        "empirical_policy": {},
+        "created": now,
+        "updated": now,
+    }
+    running = dict(base, state_id="a" * 36, state_type="RUNNING", state_name="Running", state_timestamp=now)
+    done = dict(
+        base,
+        state_id="b" * 36,
+        state_type="COMPLETED",
+        state_name="Completed",
+        state_timestamp=now.isoformat(),
+        end_time=now.isoformat(),
+    )
+    state_rows = [
+        {
+            "id": "b" * 36,
+            "task_run_id": base["id"],
+            "type": "COMPLETED",
+            "name": "Completed",
+            "timestamp": now,
+        }
+    ]
+    with session_scope(db_url) as s:
+        task_runs.apply_batch(s, {"task_runs": [running]})
+    for _ in range(2):
+        with session_scope(db_url) as s:
+            task_runs.apply_batch(
+                s,
+                {
+                    "task_runs": [done],
+                    "task_run_states": state_rows,
+                    "logs": [{"flow_run_id": flow_run_id, "message": "hi", "timestamp": now}],
+                },
+            )
+    with session_scope(db_url) as s:
+        tr = task_runs.read_task_run(s, base["id"])
+        assert tr.state_type == "COMPLETED" and tr.end_time is not None
+        assert len(task_runs.task_run_states(s, base["id"])) == 1
+        with pytest.raises(Invalid):
+            task_runs.apply_batch(s, {"task_runs": [{"id": "x"}]})
