@@ -13,7 +13,7 @@ def _insert(session: Session, model: Any) -> Any:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+    return insert(getattr(model, "__table__", model))  # Core insert: plain executemany, rowcount
 
 
 def insert_ignore(session: Session, model: Any, conflict_columns: Sequence[str]) -> Any:
