@@ -1,3 +1,62 @@
-"""jupyter-orch: workflow orchestration that lives inside Jupyter."""
+"""jupyter-orch: workflow orchestration that lives inside Jupyter.
+
+`from jupyter_orch import flow, task` works like Prefect's. Importing the package is cheap: the
+engine, the database layer and everything heavy load on first use of a name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "flow": "jupyter_orch.engine.flows",
+    "Flow": "jupyter_orch.engine.flows",
+    "task": "jupyter_orch.engine.tasks",
+    "Task": "jupyter_orch.engine.tasks",
+    "exponential_backoff": "jupyter_orch.engine.tasks",
+    "TaskFuture": "jupyter_orch.engine.futures",
+    "unmapped": "jupyter_orch.engine.futures",
+    "ThreadPoolTaskRunner": "jupyter_orch.engine.task_runners",
+    "DaskTaskRunner": "jupyter_orch.engine.task_runners",
+    "get_run_logger": "jupyter_orch.engine.logging",
+    "create_markdown_artifact": "jupyter_orch.engine.artifacts",
+    "create_table_artifact": "jupyter_orch.engine.artifacts",
+    "task_input_hash": "jupyter_orch.engine.caching",
+    "ParameterValidationError": "jupyter_orch.engine.exceptions",
+    "FlowRunAborted": "jupyter_orch.engine.exceptions",
+    "get_client": "jupyter_orch.engine.client",
+    "State": "jupyter_orch.states",
+    "StateType": "jupyter_orch.states",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:
+    from jupyter_orch.engine.artifacts import create_markdown_artifact, create_table_artifact
+    from jupyter_orch.engine.caching import task_input_hash
+    from jupyter_orch.engine.client import get_client
+    from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError
+    from jupyter_orch.engine.flows import Flow, flow
+    from jupyter_orch.engine.futures import TaskFuture, unmapped
+    from jupyter_orch.engine.logging import get_run_logger
+    from jupyter_orch.engine.task_runners import DaskTaskRunner, ThreadPoolTaskRunner
+    from jupyter_orch.engine.tasks import Task, exponential_backoff, task
+    from jupyter_orch.states import State, StateType
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jupyter_orch' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -26,8 +26,12 @@ class BatchWriter:
     Pending → Running → Completed between two flushes costs one row write.
     """
 
-    def __init__(self, write: Callable[[dict[str, list[dict[str, Any]]]], None], interval: float = 0.2,
-                 max_items: int = 2000) -> None:
+    def __init__(
+        self,
+        write: Callable[[dict[str, list[dict[str, Any]]]], None],
+        interval: float = 0.2,
+        max_items: int = 2000,
+    ) -> None:
         self._write = write
         self._interval = interval
         self._max_items = max_items

@@ -1,0 +1,64 @@
+"""What the engine knows about the run being executed, carried in context variables so that
+threads started with a copied context (submitted tasks, timeouts) and asyncio tasks see it."""
+
+from __future__ import annotations
+
+import itertools
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jupyter_orch.engine.client.base import OrchClient
+    from jupyter_orch.engine.task_runners import TaskRunner
+
+
+@dataclass
+class FlowRunContext:
+    """The flow run in progress: where its records go and how its tasks are run."""
+
+    flow: Any
+    flow_run_id: str
+    flow_run_name: str
+    client: OrchClient
+    task_runner: TaskRunner
+    log_prints: bool = False
+    persist_result: bool | None = None
+    #: tags that carry a concurrency limit, read once per flow run (not per task)
+    limited_tags: frozenset[str] = frozenset()
+    #: async flows await their async tasks; sync ones block on them
+    is_async: bool = False
+    _counters: dict[str, itertools.count] = field(default_factory=dict)
+
+    def next_dynamic_key(self, task_key: str) -> int:
+        """0, 1, 2... per task within this flow run (thread-safe: `next(count)` is atomic)."""
+        counter = self._counters.get(task_key)
+        if counter is None:
+            counter = self._counters.setdefault(task_key, itertools.count())
+        return next(counter)
+
+
+@dataclass
+class TaskRunContext:
+    """The task run in progress (what `cache_key_fn(context, parameters)` receives)."""
+
+    task: Any
+    task_run_id: str
+    task_run_name: str
+    flow_run_id: str | None
+    parameters: dict[str, Any]
+    log_prints: bool = False
+
+
+flow_run_ctx: ContextVar[FlowRunContext | None] = ContextVar("jupyter_orch_flow_run", default=None)
+task_run_ctx: ContextVar[TaskRunContext | None] = ContextVar("jupyter_orch_task_run", default=None)
+
+
+def get_run_context() -> TaskRunContext | FlowRunContext:
+    """The innermost run: the task run if one is executing, else the flow run."""
+    from jupyter_orch.engine.exceptions import MissingContextError
+
+    ctx = task_run_ctx.get() or flow_run_ctx.get()
+    if ctx is None:
+        raise MissingContextError("there is no active flow or task run in this context")
+    return ctx

@@ -1,0 +1,141 @@
+"""Run logs: `get_run_logger()` and `log_prints`.
+
+Records of the run loggers go to the run's log table (through the client's batch writer, never
+a database call on the caller's thread) and to stderr at INFO.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import datetime, timezone
+from typing import Any
+
+from jupyter_orch.engine.context import FlowRunContext, get_run_context
+
+RUN_LOGGER = "jupyter_orch.runs"
+_configured = False
+_config_lock = threading.Lock()
+
+
+class OrchLogHandler(logging.Handler):
+    """Ships records that belong to a run to the current client's batch writer."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        flow_run_id = getattr(record, "flow_run_id", None)
+        task_run_id = getattr(record, "task_run_id", None)
+        if flow_run_id is None and task_run_id is None:
+            return
+        try:
+            message = record.getMessage()
+            if record.exc_info:
+                message = f"{message}\n{logging.Formatter().formatException(record.exc_info)}"
+            from jupyter_orch.engine.client import get_client
+
+            get_client().writer.add(
+                "logs",
+                {
+                    "flow_run_id": flow_run_id,
+                    "task_run_id": task_run_id,
+                    "name": record.name,
+                    "level": record.levelno,
+                    "message": message,
+                    "timestamp": datetime.fromtimestamp(record.created, timezone.utc),
+                },
+            )
+        except Exception:
+            self.handleError(record)
+
+
+def _configure() -> logging.Logger:
+    global _configured
+    logger = logging.getLogger(RUN_LOGGER)
+    if _configured:
+        return logger
+    with _config_lock:
+        if not _configured:
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
+            logger.addHandler(OrchLogHandler(logging.INFO))
+            console = logging.StreamHandler(sys.stderr)
+            console.setLevel(logging.INFO)
+            console.setFormatter(
+                logging.Formatter(
+                    "%(asctime)s.%(msecs)03d | %(levelname)-7s | %(run_label)s - %(message)s", "%H:%M:%S"
+                )
+            )
+            logger.addHandler(console)
+            _configured = True
+    return logger
+
+
+class RunLogger(logging.LoggerAdapter):
+    """A logger bound to one run; keeps the caller's `extra` alongside the run's."""
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        kwargs["extra"] = {**self.extra, **(kwargs.get("extra") or {})}  # type: ignore[dict-item]
+        return msg, kwargs
+
+
+def run_logger(flow_run_id: str | None, task_run_id: str | None, label: str, kind: str) -> RunLogger:
+    base = _configure().getChild(kind)
+    return RunLogger(base, {"flow_run_id": flow_run_id, "task_run_id": task_run_id, "run_label": label})
+
+
+def get_run_logger() -> RunLogger:
+    """A logger for the current task run (or flow run) whose records are stored with the run."""
+    ctx = get_run_context()
+    if isinstance(ctx, FlowRunContext):
+        return run_logger(ctx.flow_run_id, None, f"Flow run {ctx.flow_run_name!r}", "flow_runs")
+    return run_logger(ctx.flow_run_id, ctx.task_run_id, f"Task run {ctx.task_run_name!r}", "task_runs")
+
+
+# -- log_prints ----------------------------------------------------------------------------------
+#: where `print` output of the current run is recorded (None: not captured)
+print_target: ContextVar[Callable[[str], None] | None] = ContextVar("jupyter_orch_print_target", default=None)
+_original_print = builtins.print
+_print_hooked = False
+
+
+def _print(
+    *args: Any, sep: str | None = " ", end: str | None = "\n", file: Any = None, flush: bool = False
+) -> None:
+    _original_print(*args, sep=sep, end=end, file=file, flush=flush)
+    if file is None or file is sys.stdout:
+        target = print_target.get()
+        if target is not None:
+            target((" " if sep is None else sep).join(str(a) for a in args))
+
+
+def install_print_hook() -> None:
+    """Wrap `builtins.print` once; it records only while a run with log_prints is active."""
+    global _print_hooked
+    if not _print_hooked:
+        builtins.print = _print
+        _print_hooked = True
+
+
+def print_recorder(flow_run_id: str | None, task_run_id: str | None) -> Callable[[str], None]:
+    """A callable that stores one printed line as an INFO log of the given run."""
+    from jupyter_orch.engine.client import get_client
+
+    writer = get_client().writer
+
+    def record(message: str) -> None:
+        writer.add(
+            "logs",
+            {
+                "flow_run_id": flow_run_id,
+                "task_run_id": task_run_id,
+                "name": f"{RUN_LOGGER}.print",
+                "level": logging.INFO,
+                "message": message,
+                "timestamp": datetime.now(timezone.utc),
+            },
+        )
+
+    return record

@@ -1,0 +1,143 @@
+"""Flow parameters: their JSON schema (for the UI and deployments) and validation of a call.
+
+Without type hints no pydantic is needed; with them pydantic builds the schema and coerces
+values ("3" → 3 for an `int`), imported only then.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_orch.engine.exceptions import ParameterValidationError
+
+_SKIP_KINDS = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+
+
+class ParameterModel:
+    """Schema and validator for one function's parameters (built once per flow)."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.signature = inspect.signature(fn)
+        self.params = [p for p in self.signature.parameters.values() if p.kind not in _SKIP_KINDS]
+        self.annotated = any(p.annotation is not inspect.Parameter.empty for p in self.params)
+        self._model: Any = None
+        self._schema: dict[str, Any] | None = None
+        self._fn_name = getattr(fn, "__name__", "flow")
+
+    def bind(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The call's arguments by name, defaults applied; a wrong call names what is wrong."""
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise ParameterValidationError(f"{self._fn_name}(): {exc}") from None
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+    def call_args(self, values: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
+        """(args, kwargs) to call the function with bound `values`."""
+        bound = inspect.BoundArguments(self.signature, values)  # type: ignore[arg-type]
+        return bound.args, bound.kwargs
+
+    def _pydantic_model(self) -> Any:
+        if self._model is None:
+            from pydantic import ConfigDict, create_model
+
+            fields: dict[str, Any] = {}
+            for p in self.params:
+                ann = Any if p.annotation is inspect.Parameter.empty else p.annotation
+                default = ... if p.default is inspect.Parameter.empty else p.default
+                fields[p.name] = (ann, default)
+            self._model = create_model(
+                "Parameters", __config__=ConfigDict(arbitrary_types_allowed=True), **fields
+            )
+        return self._model
+
+    def schema(self) -> dict[str, Any]:
+        """`{"type": "object", "title": "Parameters", "properties": {...}, "required": [...]}`."""
+        if self._schema is not None:
+            return self._schema
+        schema: dict[str, Any] | None = None
+        if self.annotated:
+            try:
+                schema = self._pydantic_model().model_json_schema()
+            except Exception:  # a type pydantic cannot describe: fall back to the plain shape
+                schema = None
+        if schema is None:
+            props: dict[str, Any] = {}
+            required = []
+            for p in self.params:
+                prop: dict[str, Any] = {"title": p.name.replace("_", " ").title()}
+                if p.default is inspect.Parameter.empty:
+                    required.append(p.name)
+                elif _is_json(p.default):
+                    prop["default"] = p.default
+                props[p.name] = prop
+            schema = {"title": "Parameters", "type": "object", "properties": props}
+            if required:
+                schema["required"] = required
+        for i, p in enumerate(self.params):
+            schema.get("properties", {}).get(p.name, {})["position"] = i
+        self._schema = schema
+        return schema
+
+    def validate(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The values coerced to their annotated types, or ParameterValidationError naming one."""
+        if not self.annotated:
+            return values
+        from pydantic import ValidationError
+
+        model = self._pydantic_model()
+        named = {p.name for p in self.params}
+        try:
+            obj = model.model_validate({k: v for k, v in values.items() if k in named})
+        except ValidationError as exc:
+            raise self._error(exc, values) from None
+        out = dict(values)
+        for name in named:
+            out[name] = getattr(obj, name)
+        return out
+
+    def _error(self, exc: Any, values: dict[str, Any]) -> ParameterValidationError:
+        err = exc.errors()[0]
+        loc = err.get("loc") or ("?",)
+        name = str(loc[0])
+        expected = self.schema().get("properties", {}).get(name, {}).get("type")
+        got = err.get("input", values.get(name))
+        if err.get("type") == "missing":
+            return ParameterValidationError(f"parameter {name!r}: a value is required", name)
+        where = "".join(f"[{x!r}]" for x in loc[1:])
+        if expected and not where:
+            what = f"expected {expected}"
+        else:
+            what = err.get("msg", "invalid value")
+        return ParameterValidationError(f"parameter {name!r}{where}: {what}, got {got!r}", name)
+
+
+def _is_json(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-ready copy of a parameter value, for the database (repr for what is not)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        try:
+            return dump(mode="json")
+        except Exception:
+            pass
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return repr(value)

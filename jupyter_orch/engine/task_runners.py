@@ -1,0 +1,157 @@
+"""Task runners: where submitted task runs execute.
+
+Orchestration (states, retries, records) always stays in the flow's process; a runner decides
+where the task *body* runs: in a thread pool here, or on dask.distributed workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import copy
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from jupyter_orch.engine.timeouts import call_with_timeout
+
+if TYPE_CHECKING:
+    from jupyter_orch.engine.tasks import TaskRunEngine
+    from jupyter_orch.states import State
+
+DEFAULT_MAX_WORKERS = 64
+
+
+class TaskRunner:
+    """Base: each flow run uses its own copy (`duplicate`) and shuts it down when it ends."""
+
+    def duplicate(self) -> TaskRunner:
+        return copy.copy(self)
+
+    def submit(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
+        raise NotImplementedError
+
+    def run_body(
+        self, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any], timeout: float | None
+    ) -> Any:
+        """Call a task body for a submitted run (the engine calls this from its thread)."""
+        return call_with_timeout(fn, args, kwargs, timeout)
+
+    def shutdown(self, wait: bool = True) -> None:
+        return None
+
+
+class ThreadPoolTaskRunner(TaskRunner):
+    """Runs submitted tasks in threads of this process (async ones on the engine's event loop)."""
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        self.max_workers = max_workers or DEFAULT_MAX_WORKERS
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def duplicate(self) -> ThreadPoolTaskRunner:
+        return ThreadPoolTaskRunner(self.max_workers)
+
+    def submit(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
+        if engine.task.is_async:
+            from jupyter_orch.engine.asyncutils import background_loop
+
+            return asyncio.run_coroutine_threadsafe(engine.run_async(), background_loop())
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                self.max_workers, thread_name_prefix="jupyter-orch-task"
+            )
+        return self._executor.submit(contextvars.copy_context().run, engine.run_sync, self.run_body)
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait)
+            self._executor = None
+
+    def __repr__(self) -> str:
+        return f"ThreadPoolTaskRunner(max_workers={self.max_workers})"
+
+
+def _call_remote(fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> Any:
+    """What dask runs on a worker: the plain task body (async bodies get their own loop)."""
+    import inspect
+
+    if inspect.iscoroutinefunction(fn):
+        return asyncio.run(fn(*args, **kwargs))
+    return fn(*args, **kwargs)
+
+
+class DaskTaskRunner(TaskRunner):
+    """Runs submitted task bodies on dask.distributed: at `address`, or on a LocalCluster it starts
+    (threads in this process unless `cluster_kwargs` says otherwise) and closes at flow end."""
+
+    def __init__(
+        self,
+        address: str | None = None,
+        cluster_kwargs: dict[str, Any] | None = None,
+        client_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self.address = address
+        self.cluster_kwargs = dict(cluster_kwargs or {})
+        self.client_kwargs = dict(client_kwargs or {})
+        self._client: Any = None
+        self._cluster: Any = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def duplicate(self) -> DaskTaskRunner:
+        return DaskTaskRunner(self.address, self.cluster_kwargs, self.client_kwargs)
+
+    @property
+    def client(self) -> Any:
+        """The dask `Client`, connecting (or starting the LocalCluster) on first use."""
+        if self._client is None:
+            from distributed import Client, LocalCluster
+
+            if self.address:
+                self._client = Client(self.address, **self.client_kwargs)
+            else:
+                kwargs = {
+                    "processes": False,
+                    "n_workers": 1,
+                    "threads_per_worker": 2,
+                    "dashboard_address": None,
+                }
+                kwargs.update(self.cluster_kwargs)
+                self._cluster = LocalCluster(**kwargs)
+                self._client = Client(self._cluster, **self.client_kwargs)
+        return self._client
+
+    def submit(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
+        self.client  # noqa: B018 - connect before the first task, not inside it
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                DEFAULT_MAX_WORKERS, thread_name_prefix="jupyter-orch-dask"
+            )
+        return self._executor.submit(contextvars.copy_context().run, engine.run_sync, self.run_body)
+
+    def run_body(
+        self, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any], timeout: float | None
+    ) -> Any:
+        future = self.client.submit(_call_remote, fn, args, kwargs, pure=False)
+        try:
+            return future.result(timeout=timeout)
+        except TimeoutError:
+            if future.done():
+                raise
+            future.cancel()
+            from jupyter_orch.engine.timeouts import TaskRunTimeout, timeout_message
+
+            raise TaskRunTimeout(timeout_message("Task", timeout or 0)) from None
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait)
+            self._executor = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def __repr__(self) -> str:
+        return f"DaskTaskRunner(address={self.address!r})"

@@ -1,0 +1,67 @@
+"""Running a body with a time limit.
+
+A synchronous body runs in a worker thread that we stop waiting for when time is up; we also
+raise `TimeoutError` inside it (PyThreadState_SetAsyncExc), which takes effect the next time it
+executes Python bytecode. An async body is bounded by `asyncio.wait_for`, which cancels it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import ctypes
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class TaskRunTimeout(TimeoutError):
+    """The run's own time limit passed (as opposed to a TimeoutError raised by the body)."""
+
+
+def timeout_message(kind: str, seconds: float) -> str:
+    return f"{kind} run exceeded timeout of {seconds:g} second(s)"
+
+
+def call_with_timeout(
+    fn: Callable[..., T], args: tuple, kwargs: dict[str, Any], seconds: float | None, kind: str = "Task"
+) -> T:
+    """`fn(*args, **kwargs)`, or `TimeoutError` once `seconds` have passed."""
+    if seconds is None:
+        return fn(*args, **kwargs)
+    outcome: dict[str, Any] = {}
+    ctx = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            outcome["value"] = ctx.run(fn, *args, **kwargs)
+        except BaseException as exc:  # handed back to the waiting thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name=f"jupyter-orch-{kind.lower()}-body", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        _interrupt(thread)
+        raise TaskRunTimeout(timeout_message(kind, seconds))
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _interrupt(thread: threading.Thread) -> None:
+    """Ask `thread` to raise TimeoutError at its next bytecode (best effort)."""
+    if thread.ident is None:
+        return
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(TimeoutError))
+
+
+async def await_with_timeout(awaitable: Awaitable[T], seconds: float | None, kind: str = "Task") -> T:
+    if seconds is None:
+        return await awaitable
+    try:
+        return await asyncio.wait_for(awaitable, seconds)
+    except asyncio.TimeoutError:
+        raise TaskRunTimeout(timeout_message(kind, seconds)) from None
