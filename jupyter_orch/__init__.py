@@ -60,3 +60,15 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    """The server extension (REST API, API docs, services), found by jupyter_server."""
+    from jupyter_orch.server.app import OrchApp
+
+    return [{"module": "jupyter_orch", "app": OrchApp}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension shipped inside the package."""
+    return [{"src": "labextension", "dest": "jupyter-orch"}]

@@ -19,6 +19,9 @@ from sqlalchemy import create_engine, text
 from jupyter_orch.db import session as db_session
 from jupyter_orch.db.models import Base
 
+# jp_fetch, jp_serverapp, ... for the server tests (pytest-jupyter registers no entry point)
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
 PG_ADMIN_URL = os.environ.get("ORCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _pg_state: dict[str, str | None] = {}
 

@@ -1,0 +1,58 @@
+"""Sessions for API operations: write transactions and, on SQLite, concurrent read transactions.
+
+`db.session.session_scope` always opens a write transaction (BEGIN IMMEDIATE on SQLite), which
+would serialize every GET behind every write. Reads here open a plain BEGIN so that in WAL mode
+they run alongside the writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from jupyter_orch.db.session import get_engine
+
+
+class Database:
+    """An engine and its session factory, handed explicitly to whoever runs operations.
+
+    `info` is copied into every session's `Session.info`; operations that need application
+    context (e.g. health reporting service status) read it from there.
+    """
+
+    def __init__(
+        self, url: str | None = None, engine: Engine | None = None, info: dict[str, Any] | None = None
+    ) -> None:
+        self.engine = engine or get_engine(url)
+        self.info: dict[str, Any] = info if info is not None else {}
+        self._maker = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self, write: bool = True) -> Iterator[Session]:
+        """A session in a transaction: committed on success, rolled back on error."""
+        if write or self.dialect != "sqlite":
+            with self._maker(info=dict(self.info)) as session, session.begin():
+                yield session
+            return
+        with self.engine.connect() as conn:
+            conn.info["write"] = False
+            try:
+                with (
+                    Session(bind=conn, info=dict(self.info), expire_on_commit=False) as session,
+                    session.begin(),
+                ):
+                    yield session
+            finally:
+                conn.info.pop("write", None)
+
+    def run(self, fn: Callable[[Session], Any], write: bool = True) -> Any:
+        with self.session(write) as session:
+            return fn(session)

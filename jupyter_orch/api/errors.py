@@ -1,0 +1,70 @@
+"""The single mapping from exceptions to API error responses (HTTP handlers and LocalTransport)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from jupyter_orch.orchestration.errors import Conflict, Invalid, OrchError
+
+
+class Malformed(OrchError):
+    """The request could not be parsed at all (not JSON, wrong query syntax)."""
+
+    status = 400
+    code = "malformed"
+
+
+class MethodNotAllowed(OrchError):
+    status = 405
+    code = "method_not_allowed"
+
+
+def field_of(loc: tuple[Any, ...]) -> str | None:
+    """A dotted field name from a pydantic error location (list indexes included)."""
+    parts = [str(p) for p in loc]
+    return ".".join(parts) or None
+
+
+def from_validation_error(exc: ValidationError, prefix: str | None = None) -> Invalid:
+    """The first pydantic error as an `Invalid` naming its field."""
+    err = exc.errors(include_url=False)[0]
+    field = field_of(tuple(err.get("loc") or ()))
+    if prefix and field:
+        field = f"{prefix}.{field}"
+    elif prefix:
+        field = prefix
+    where = field or "body"
+    return Invalid(f"{where}: {err.get('msg', 'invalid value')}", field=field)
+
+
+def from_integrity_error(exc: IntegrityError) -> OrchError:
+    """Constraint violations: a reference to a missing record is 422, a duplicate is 409."""
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    text = str(orig).lower()
+    if sqlstate == "23503" or "foreign key" in text:
+        return Invalid("a referenced record does not exist")
+    if sqlstate in ("23505",) or "unique" in text:
+        return Conflict("a record with the same identity already exists")
+    return Invalid("the record violates a database constraint")
+
+
+def to_orch_error(exc: BaseException) -> OrchError | None:
+    """The `OrchError` an exception stands for, or None for a server fault."""
+    if isinstance(exc, OrchError):
+        return exc
+    if isinstance(exc, ValidationError):
+        return from_validation_error(exc)
+    if isinstance(exc, IntegrityError):
+        return from_integrity_error(exc)
+    return None
+
+
+def error_body(err: OrchError) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": err.code, "message": err.message}
+    if err.field:
+        body["field"] = err.field
+    return body

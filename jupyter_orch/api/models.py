@@ -1,0 +1,115 @@
+"""Pydantic models shared by several resources: pagination, states, errors, constrained types.
+
+Request models reject what the database could not store (over-long names, ids longer than 36
+characters, integers beyond 64 bits) so that bad input is a 422 naming the field, never a 500.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from jupyter_orch.states import StateType
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+UTCDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+Id = Annotated[str, Field(min_length=1, max_length=36)]
+Name = Annotated[str, Field(min_length=1, max_length=255)]
+StateName = Annotated[str, Field(min_length=1, max_length=64)]
+Tag = Annotated[str, Field(min_length=1, max_length=255)]
+StateTypeIn = Annotated[StateType, BeforeValidator(_upper)]
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    """Request bodies: unknown fields are an error (a typo should not be silently dropped)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Params(BaseModel):
+    """Path and query parameters: unknown query parameters (like `token`) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class PageParams(Params):
+    limit: int = Field(50, ge=1, le=500, description="page size")
+    cursor: str | None = Field(None, max_length=1000, description="the `next` of the previous page")
+
+
+class ById(Params):
+    id: Id
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next: str | None = Field(description="cursor of the next page, null on the last")
+
+
+class StateIn(Strict):
+    type: StateTypeIn
+    name: StateName | None = None
+    message: str | None = None
+    id: Id | None = Field(None, description="transition id: the same id is applied at most once")
+    timestamp: UTCDateTime | None = None
+    data: Any = None
+    scheduled_time: UTCDateTime | None = None
+
+    def to_state(self) -> Any:
+        from jupyter_orch.states import State
+
+        return State(
+            self.type,
+            name=self.name,
+            message=self.message,
+            id=self.id,
+            timestamp=self.timestamp,
+            data=self.data,
+            scheduled_time=self.scheduled_time,
+        )
+
+
+class StateOut(BaseModel):
+    id: str
+    type: StateType
+    name: str
+    message: str | None = None
+    timestamp: datetime
+    data: Any = None
+    scheduled_time: datetime | None = None
+
+
+class StateRowOut(BaseModel):
+    """One entry of a run's state history."""
+
+    id: str
+    type: StateType
+    name: str
+    message: str | None = None
+    timestamp: datetime
+    data: Any = None
+    flow_run_id: str | None = None
+    task_run_id: str | None = None
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="machine-readable code: malformed, not_found, conflict, invalid, ...")
+    message: str
+    field: str | None = None
+
+
+class Count(BaseModel):
+    count: int

@@ -1,0 +1,368 @@
+"""Flow runs: creation, reads and filters, state proposals, cancel/retry, graph, dashboard counts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jupyter_orch.api.models import (
+    ById,
+    Id,
+    Name,
+    Page,
+    PageParams,
+    Params,
+    StateIn,
+    StateName,
+    StateOut,
+    StateRowOut,
+    StateTypeIn,
+    Strict,
+    Tag,
+    UTCDateTime,
+)
+from jupyter_orch.api.resources.task_runs import TaskRunOut
+from jupyter_orch.api.routing import Route
+from jupyter_orch.db.models import Deployment, Flow, FlowRun
+from jupyter_orch.orchestration.errors import Conflict, Invalid
+from jupyter_orch.orchestration.serialize import row_to_dict, run_to_dict, state_of
+from jupyter_orch.orchestration.store import flow_runs, task_runs
+from jupyter_orch.states import TERMINAL_STATES, State, StateType, utcnow
+
+# -- models ---------------------------------------------------------------------------------------
+
+
+class FlowRunOut(BaseModel):
+    id: str
+    name: str
+    flow_id: str
+    flow_name: str
+    deployment_id: str | None = None
+    deployment_name: str | None = None
+    parent_task_run_id: str | None = None
+    parent_flow_run_id: str | None = None
+    state_type: StateType | None = None
+    state_name: str | None = None
+    state_message: str | None = None
+    state: StateOut | None = None
+    expected_start_time: datetime | None = None
+    next_scheduled_start_time: datetime | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    total_run_time: float
+    run_count: int
+    parameters: dict[str, Any]
+    tags: list[str]
+    work_pool_name: str | None = None
+    work_queue_name: str | None = None
+    worker_name: str | None = None
+    progress: Any = None
+    output_location: str | None = None
+    created: datetime
+    updated: datetime
+
+
+class FlowRunFilter(PageParams):
+    name: Name | None = None
+    flow_name: Name | None = None
+    flow_id: Id | None = None
+    deployment_id: Id | None = None
+    state_type: list[StateTypeIn] = Field(default_factory=list, description="repeat: any of them")
+    state_name: list[StateName] = Field(default_factory=list, description="repeat: any of them")
+    tags: list[Tag] = Field(default_factory=list, description="repeat: a run must carry every tag")
+    start_after: UTCDateTime | None = None
+    start_before: UTCDateTime | None = None
+    work_pool_name: Name | None = None
+    parent_task_run_id: Id | None = None
+
+    def filters(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"limit", "cursor"}, exclude_defaults=True)
+
+
+class FlowRunCreate(Strict):
+    flow_name: Name | None = None
+    flow_id: Id | None = None
+    name: Name | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    tags: list[Tag] = Field(default_factory=list)
+    state: StateIn | None = Field(None, description="initial state (default PENDING)")
+    id: Id | None = None
+    deployment_id: Id | None = None
+    deployment_name: Name | None = None
+    parent_task_run_id: Id | None = None
+    parent_flow_run_id: Id | None = None
+    idempotency_key: Name | None = None
+    empirical_policy: dict[str, Any] | None = Field(None, description="retries and retry delays")
+    work_pool_name: Name | None = None
+    work_queue_name: Name | None = None
+    job_variables: dict[str, Any] | None = None
+    parameter_schema: dict[str, Any] | None = Field(None, description="the flow's parameter JSON schema")
+
+    @model_validator(mode="after")
+    def _one_flow(self) -> FlowRunCreate:
+        if not self.flow_name and not self.flow_id:
+            raise ValueError("either flow_name or flow_id is required")
+        return self
+
+
+class FlowRunUpdate(Strict):
+    name: Name | None = None
+    tags: list[Tag] | None = None
+    progress: Any = None
+    output_location: str | None = None
+    infrastructure_pid: Name | None = None
+    worker_name: Name | None = None
+    parameters: dict[str, Any] | None = None
+    last_heartbeat: UTCDateTime | None = None
+
+
+class SetStateIn(Strict):
+    state: StateIn
+    force: bool = False
+
+
+class DecisionOut(BaseModel):
+    status: Literal["ACCEPT", "REJECT", "WAIT", "ABORT"]
+    state: StateOut | None
+    reason: str
+    delay_seconds: float | None = None
+
+
+class EdgeOut(BaseModel):
+    upstream_id: str
+    downstream_id: str
+    kind: str
+
+
+class GraphOut(BaseModel):
+    task_runs: list[TaskRunOut]
+    edges: list[EdgeOut]
+    subflow_runs: list[FlowRunOut]
+
+
+class CountsParams(Params):
+    since: UTCDateTime | None = Field(None, description="default: 24 hours before `until`")
+    until: UTCDateTime | None = Field(None, description="default: now")
+    buckets: int = Field(24, ge=1, le=200)
+    flow_name: Name | None = None
+    deployment_id: Id | None = None
+    work_pool_name: Name | None = None
+    tags: list[Tag] = Field(default_factory=list)
+
+
+class BucketOut(BaseModel):
+    start: datetime
+    end: datetime
+    counts: dict[str, int]
+
+
+class CountsOut(BaseModel):
+    by_state: dict[str, int]
+    buckets: list[BucketOut]
+    late: int
+    failed: int
+
+
+# -- operations -----------------------------------------------------------------------------------
+
+
+def list_flow_runs(session: Session, p: FlowRunFilter) -> dict[str, Any]:
+    rows, nxt = flow_runs.list_flow_runs(session, limit=p.limit, cursor=p.cursor, **p.filters())
+    return {"items": [run_to_dict(r) for r in rows], "next": nxt}
+
+
+def create_flow_run(session: Session, _: None, body: FlowRunCreate) -> dict[str, Any]:
+    if body.flow_id and session.get(Flow, body.flow_id) is None:
+        raise Invalid(f"no flow with id {body.flow_id}", field="flow_id")
+    if body.deployment_id and session.get(Deployment, body.deployment_id) is None:
+        raise Invalid(f"no deployment with id {body.deployment_id}", field="deployment_id")
+    if body.id and session.get(FlowRun, body.id) is not None:
+        raise Conflict(f"a flow run with id {body.id} already exists", field="id")
+    fields = body.model_dump(exclude_unset=True, exclude={"state"})
+    fields.setdefault("parameters", {})
+    run = flow_runs.create_flow_run(session, state=body.state.to_state() if body.state else None, **fields)
+    return run_to_dict(run)
+
+
+def read_flow_run(session: Session, p: ById) -> dict[str, Any]:
+    return run_to_dict(flow_runs.read_flow_run(session, p.id))
+
+
+def update_flow_run(session: Session, p: ById, body: FlowRunUpdate) -> dict[str, Any]:
+    return run_to_dict(flow_runs.update_flow_run(session, p.id, **body.model_dump(exclude_unset=True)))
+
+
+def delete_flow_run(session: Session, p: ById) -> None:
+    flow_runs.delete_flow_run(session, p.id)
+
+
+def set_flow_run_state(session: Session, p: ById, body: SetStateIn) -> dict[str, Any]:
+    decision = flow_runs.set_flow_run_state(session, p.id, body.state.to_state(), force=body.force)
+    return decision.to_dict()
+
+
+def read_flow_run_states(session: Session, p: ById) -> list[dict[str, Any]]:
+    return [row_to_dict(s) for s in flow_runs.flow_run_states(session, p.id)]
+
+
+def read_flow_run_graph(session: Session, p: ById) -> dict[str, Any]:
+    flow_runs.read_flow_run(session, p.id)
+    runs: list[Any] = []
+    cursor = None
+    while True:
+        page, cursor = task_runs.list_task_runs(
+            session, flow_run_id=p.id, limit=500, cursor=cursor, order="asc"
+        )
+        runs.extend(page)
+        if cursor is None:
+            break
+    subflows = session.scalars(
+        select(FlowRun).where(FlowRun.parent_flow_run_id == p.id).order_by(FlowRun.created, FlowRun.id)
+    )
+    edges = task_runs.edges_of_flow_run(session, p.id)
+    return {
+        "task_runs": [run_to_dict(r) for r in runs],
+        "edges": [
+            {"upstream_id": e.upstream_id, "downstream_id": e.downstream_id, "kind": e.kind} for e in edges
+        ],
+        "subflow_runs": [run_to_dict(r) for r in subflows],
+    }
+
+
+def cancel_flow_run(session: Session, p: ById) -> dict[str, Any]:
+    """A run that has not started is cancelled at once; a live one is asked to stop (CANCELLING)."""
+    run = flow_runs.read_flow_run(session, p.id)
+    not_started = run.state_type in (StateType.SCHEDULED.value, StateType.PAUSED.value, None)
+    proposed = State(
+        StateType.CANCELLED if not_started else StateType.CANCELLING, message="cancelled by a user"
+    )
+    return flow_runs.set_flow_run_state(session, p.id, proposed).to_dict()
+
+
+def retry_flow_run(session: Session, p: ById) -> dict[str, Any]:
+    """A finished run is scheduled again now (forced: COMPLETED runs may be re-run too)."""
+    run = flow_runs.read_flow_run(session, p.id)
+    current = state_of(run)
+    if current is None or current.type not in TERMINAL_STATES:
+        raise Conflict(
+            f"flow run {p.id} is {run.state_type}, not finished; only finished runs are retried", field="id"
+        )
+    proposed = State(
+        StateType.SCHEDULED, name="AwaitingRetry", message="retried by a user", scheduled_time=utcnow()
+    )
+    return flow_runs.set_flow_run_state(session, p.id, proposed, force=True).to_dict()
+
+
+def count_flow_runs(session: Session, p: CountsParams) -> dict[str, Any]:
+    until = p.until or utcnow()
+    since = p.since or until - timedelta(hours=24)
+    if since >= until:
+        raise Invalid("since must be before until", field="since")
+    filters = p.model_dump(
+        include={"flow_name", "deployment_id", "work_pool_name", "tags"}, exclude_defaults=True
+    )
+    by_state = flow_runs.count_flow_runs_by_state(session, since=since, until=until, **filters)
+    step = (until - since) / p.buckets
+    buckets = []
+    for i in range(p.buckets):
+        start, end = since + step * i, since + step * (i + 1) if i < p.buckets - 1 else until
+        counts = flow_runs.count_flow_runs_by_state(session, since=start, until=end, **filters)
+        buckets.append({"start": start.isoformat(), "end": end.isoformat(), "counts": counts})
+    late = sum(flow_runs.count_flow_runs_by_state(session, state_name="Late", **filters).values())
+    failed = by_state.get("FAILED", 0) + by_state.get("CRASHED", 0)
+    return {"by_state": by_state, "buckets": buckets, "late": late, "failed": failed}
+
+
+TAG = "flow_runs"
+ROUTES = [
+    Route(
+        "GET",
+        "/flow_runs",
+        list_flow_runs,
+        "List flow runs",
+        TAG,
+        params=FlowRunFilter,
+        response=Page[FlowRunOut],
+    ),
+    Route(
+        "POST",
+        "/flow_runs",
+        create_flow_run,
+        "Create a flow run (the flow is created if new)",
+        TAG,
+        body=FlowRunCreate,
+        response=FlowRunOut,
+        status=201,
+    ),
+    Route(
+        "GET",
+        "/flow_runs/counts",
+        count_flow_runs,
+        "Flow-run counts by state for the dashboard",
+        TAG,
+        params=CountsParams,
+        response=CountsOut,
+    ),
+    Route("GET", "/flow_runs/{id}", read_flow_run, "Read a flow run", TAG, params=ById, response=FlowRunOut),
+    Route(
+        "PATCH",
+        "/flow_runs/{id}",
+        update_flow_run,
+        "Change a flow run's descriptive fields",
+        TAG,
+        params=ById,
+        body=FlowRunUpdate,
+        response=FlowRunOut,
+    ),
+    Route("DELETE", "/flow_runs/{id}", delete_flow_run, "Delete a flow run", TAG, params=ById, status=204),
+    Route(
+        "POST",
+        "/flow_runs/{id}/set_state",
+        set_flow_run_state,
+        "Propose a state; the orchestration rules answer ACCEPT, REJECT, WAIT or ABORT",
+        TAG,
+        params=ById,
+        body=SetStateIn,
+        response=DecisionOut,
+    ),
+    Route(
+        "GET",
+        "/flow_runs/{id}/states",
+        read_flow_run_states,
+        "State history, oldest first",
+        TAG,
+        params=ById,
+        response=list[StateRowOut],
+    ),
+    Route(
+        "GET",
+        "/flow_runs/{id}/graph",
+        read_flow_run_graph,
+        "Task runs, dependency edges and subflows",
+        TAG,
+        params=ById,
+        response=GraphOut,
+    ),
+    Route(
+        "POST",
+        "/flow_runs/{id}/cancel",
+        cancel_flow_run,
+        "Cancel a flow run",
+        TAG,
+        params=ById,
+        response=DecisionOut,
+    ),
+    Route(
+        "POST",
+        "/flow_runs/{id}/retry",
+        retry_flow_run,
+        "Schedule a finished flow run again now",
+        TAG,
+        params=ById,
+        response=DecisionOut,
+    ),
+]

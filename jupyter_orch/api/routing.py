@@ -1,0 +1,209 @@
+"""Routes and the dispatcher that turns (method, path, query, body) into an operation call.
+
+A `Route` names everything about an operation once: method, path pattern, the function, the
+pydantic models of its parameters (path + query) and body, its response type and status. The
+tornado handlers, `LocalTransport` and the OpenAPI generator all read the same `Route` objects.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
+
+from jupyter_orch.api.errors import Malformed, MethodNotAllowed, from_validation_error
+from jupyter_orch.orchestration.errors import Invalid, NotFound
+
+#: jupyter_server's mapping of HTTP methods to authorization actions (auth.decorator).
+AUTH_ACTIONS = {
+    "GET": "read",
+    "HEAD": "read",
+    "OPTIONS": "read",
+    "POST": "write",
+    "PATCH": "write",
+    "PUT": "write",
+    "DELETE": "write",
+}
+_PARAM = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One API operation.
+
+    `operation(session, params)` or `operation(session, params, body)` returns something JSON-able;
+    `params` is an instance of the `params` model (path and query parameters together), `body` of
+    the `body` type. Names in `{}` in `path` are path parameters and must be fields of `params`.
+    """
+
+    method: str
+    path: str
+    operation: Callable[..., Any]
+    summary: str
+    tag: str
+    params: type[BaseModel] | None = None
+    body: Any = None
+    response: Any = None
+    status: int = 200
+    #: run in a write transaction (SQLite: BEGIN IMMEDIATE); default: any method but GET
+    write: bool | None = None
+
+    @property
+    def action(self) -> str:
+        return AUTH_ACTIONS[self.method]
+
+    @property
+    def writes(self) -> bool:
+        return self.method != "GET" if self.write is None else self.write
+
+    @property
+    def operation_id(self) -> str:
+        return self.operation.__name__
+
+    @cached_property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(_PARAM.findall(self.path))
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile("^" + _PARAM.sub(r"(?P<\1>[^/]+)", self.path) + "$")
+
+    @cached_property
+    def tornado_pattern(self) -> str:
+        return _PARAM.sub(r"(?P<\1>[^/]+)", self.path)
+
+    @cached_property
+    def body_adapter(self) -> TypeAdapter[Any] | None:
+        return TypeAdapter(self.body) if self.body is not None else None
+
+    @cached_property
+    def list_params(self) -> frozenset[str]:
+        """Query parameters that may repeat (their type is a list)."""
+        if self.params is None:
+            return frozenset()
+        return frozenset(n for n, f in self.params.model_fields.items() if _is_list(f.annotation))
+
+    def sort_key(self) -> tuple[Any, ...]:
+        """Literal segments before parameters, so /flow_runs/counts wins over /flow_runs/{id}."""
+        return tuple((s.startswith("{"), s) for s in self.path.strip("/").split("/"))
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    if origin in (typing.Union, types.UnionType) or origin is typing.Annotated:
+        return any(_is_list(a) for a in typing.get_args(annotation))
+    return False
+
+
+class RouteTable:
+    """The routes of the API, matched in a stable order."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self.routes: list[Route] = sorted(routes, key=lambda r: (r.sort_key(), r.method))
+        seen: set[tuple[str, str]] = set()
+        for r in self.routes:
+            if (r.method, r.path) in seen:
+                raise ValueError(f"duplicate route {r.method} {r.path}")
+            seen.add((r.method, r.path))
+            missing = set(r.path_params) - set(r.params.model_fields if r.params else ())
+            if missing:
+                raise ValueError(f"{r.method} {r.path}: path parameters {missing} not in params model")
+
+    def by_path(self) -> dict[str, dict[str, Route]]:
+        """{path pattern: {method: route}} in matching order (one tornado handler per path)."""
+        out: dict[str, dict[str, Route]] = {}
+        for r in self.routes:
+            out.setdefault(r.path, {})[r.method] = r
+        return out
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        allowed = False
+        for r in self.routes:
+            m = r.regex.match(path)
+            if m is None:
+                continue
+            if r.method == method:
+                return r, m.groupdict()
+            allowed = True
+        if allowed:
+            raise MethodNotAllowed(f"{method} is not allowed on {path}")
+        raise NotFound(f"no API route {path}")
+
+
+def check_text(value: Any, where: str = "") -> None:
+    """Refuse NUL characters anywhere: PostgreSQL cannot store them in text or JSONB."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise Invalid(f"{where or 'value'}: NUL characters are not allowed", field=where or None)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            check_text(k, where)
+            check_text(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            check_text(v, f"{where}.{i}" if where else str(i))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Strict JSON (no NaN/Infinity) or `Malformed`."""
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Malformed(f"request body is not valid JSON: {exc}") from exc
+
+
+def parse_params(route: Route, path_args: Mapping[str, str], query: Mapping[str, list[str]]) -> Any:
+    """Path and query parameters validated by the route's `params` model (repeatable ones as lists)."""
+    if route.params is None:
+        return None
+    data: dict[str, Any] = {}
+    names = route.params.model_fields
+    for key, values in query.items():
+        if key not in names or key in route.path_params or not values:
+            continue  # unknown query parameters (e.g. `token`) are ignored
+        data[key] = list(values) if key in route.list_params else values[-1]
+    data.update(path_args)
+    check_text(data)
+    try:
+        return route.params.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from exc
+
+
+def parse_body(route: Route, body: Any) -> Any:
+    """The body (already decoded JSON, or raw bytes) validated by the route's body type."""
+    if route.body_adapter is None:
+        return None
+    if isinstance(body, (bytes, str)):
+        body = parse_json(body) if body else None
+    if body is None:
+        raise Invalid("a JSON request body is required", field=None)
+    check_text(body)
+    try:
+        return route.body_adapter.validate_python(body)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from exc
+
+
+def call(route: Route, session: Session, params: Any, body: Any) -> Any:
+    """Run the operation in `session` (the caller owns the transaction)."""
+    args: list[Any] = [session, params]
+    if route.body is not None:
+        args.append(body)
+    elif route.params is None:
+        args.pop()
+    return route.operation(*args)

@@ -1,0 +1,118 @@
+"""`OrchApp`: the jupyter_orch server extension (REST API, API docs, background services)."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
+from pathlib import Path
+
+from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import IOLoop
+from traitlets import Bool, Float, Int, List, Unicode, default
+
+from jupyter_orch.api.database import Database
+from jupyter_orch.server.handlers import DocsHandler, api_handlers
+from jupyter_orch.server.services import ServiceRegistry
+from jupyter_orch.settings import API_TOKEN_ENV, API_URL_ENV, DATABASE_URL_ENV, get_settings
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+class OrchApp(ExtensionApp):
+    """Workflow orchestration inside Jupyter."""
+
+    name = "jupyter_orch"
+    load_other_extensions = True
+    static_paths = [str(STATIC_DIR)]  # type: ignore[assignment]
+
+    home = Unicode(
+        help="Where the database, results and run outputs live (default: $JUPYTER_ORCH_HOME or ~/.jupyter_orch).",
+    ).tag(config=True)
+    database_url = Unicode(
+        help="SQLAlchemy URL of the orchestration database (default: $JUPYTER_ORCH_DATABASE_URL, "
+        "else a SQLite file in the home).",
+    ).tag(config=True)
+    scheduler_interval = Float(
+        10.0, help="Seconds between scheduler passes creating runs of deployments."
+    ).tag(config=True)
+    late_runs_interval = Float(5.0, help="Seconds between passes marking overdue scheduled runs Late.").tag(
+        config=True
+    )
+    heartbeat_interval = Float(30.0, help="Seconds between heartbeats of workers and running flows.").tag(
+        config=True
+    )
+    heartbeat_timeout = Float(
+        120.0, help="A run whose heartbeat is older than this many seconds is marked Crashed."
+    ).tag(config=True)
+    local_worker = Bool(True, help="Run the built-in local worker that executes deployment runs.").tag(
+        config=True
+    )
+    service_modules = List(
+        Unicode(),
+        help="Modules imported at start so the services they register (server.services.register_service) run.",
+    ).tag(config=True)
+    disabled_services = List(Unicode(), help="Names of registered services not to start.").tag(config=True)
+    executor_threads = Int(8, help="Threads running database work off the event loop.").tag(config=True)
+    set_client_env = Bool(
+        True,
+        help=f"Set {API_URL_ENV}/{API_TOKEN_ENV} in this process (unless already set) so kernels started "
+        "by this server report their flows to it.",
+    ).tag(config=True)
+
+    @default("home")
+    def _home_default(self) -> str:
+        return str(get_settings().home)
+
+    @default("database_url")
+    def _database_url_default(self) -> str:
+        url = get_settings().database_url
+        if not os.environ.get(DATABASE_URL_ENV):  # the default file lives in the configured home
+            url = f"sqlite:///{Path(self.home).expanduser() / 'orch.db'}"
+        return url
+
+    def initialize_settings(self) -> None:
+        """Create the shared objects handlers and services get explicitly: database and executor."""
+        self.services = ServiceRegistry(self.log)
+        self.executor = ThreadPoolExecutor(self.executor_threads, thread_name_prefix="jupyter-orch-db")
+        self.database = Database(self.database_url, info={"services": self.services.snapshot})
+        self._env_set: list[str] = []
+        for module in self.service_modules:
+            import_module(module)
+        IOLoop.current().add_callback(self._on_started)
+        self.log.info(
+            "jupyter_orch: database %s", self.database.engine.url.render_as_string(hide_password=True)
+        )
+
+    def initialize_handlers(self) -> None:
+        static = self.static_url_prefix
+        self.handlers.extend(api_handlers(self.database, self.executor))
+        self.handlers.extend(
+            [
+                ("/orch/docs", DocsHandler, {"page": "swagger", "static_url": static}),
+                ("/orch/redoc", DocsHandler, {"page": "redoc", "static_url": static}),
+            ]
+        )
+
+    @property
+    def api_url(self) -> str:
+        """This server's root URL (with base_url) as clients put it in JUPYTER_ORCH_API_URL."""
+        return self.serverapp.connection_url.rstrip("/")
+
+    async def _on_started(self) -> None:
+        """Once the loop runs (port bound): point kernels at this server, start the services."""
+        if self.set_client_env and not os.environ.get(API_URL_ENV):
+            os.environ[API_URL_ENV] = self.api_url
+            self._env_set.append(API_URL_ENV)
+            token = self.serverapp.identity_provider.token
+            if token and not os.environ.get(API_TOKEN_ENV):
+                os.environ[API_TOKEN_ENV] = token
+                self._env_set.append(API_TOKEN_ENV)
+        await self.services.start_all(self, set(self.disabled_services))
+
+    async def stop_extension(self) -> None:
+        await self.services.stop_all()
+        for name in self._env_set:
+            os.environ.pop(name, None)
+        self._env_set.clear()
+        self.executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,173 @@
+"""Tornado handlers: one base class with the single error mapper, one handler per route path.
+
+Every handler is authenticated (`@web.authenticated`) and authorized (`@authorized`, resource
+`orch`, action from the HTTP method). Database work runs in a thread pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from concurrent.futures import Executor
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from tornado import web
+
+from jupyter_orch.api.database import Database
+from jupyter_orch.api.errors import MethodNotAllowed, error_body, to_orch_error
+from jupyter_orch.api.routing import Route, call, parse_body, parse_params
+from jupyter_orch.api.table import PREFIX, route_table
+from jupyter_orch.orchestration.errors import NotFound
+
+AUTH_RESOURCE = "orch"
+HTTP_CODES = {
+    400: "malformed",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "invalid",
+}
+
+
+class OrchHandler(APIHandler):
+    """Base of every REST handler: authentication, JSON errors, the route-table dispatch."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(self, routes: dict[str, Route], database: Database, executor: Executor) -> None:
+        self.routes = routes
+        self.database = database
+        self.executor = executor
+
+    def get_login_url(self) -> str:
+        # @web.authenticated calls this for an anonymous request: an API answers 401, not a redirect
+        raise web.HTTPError(401)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Errors tornado raises itself (auth, unknown method) in the same JSON shape as ours."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = getattr(exc, "log_message", None) or self._reason
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": HTTP_CODES.get(status_code, "error"), "message": message}))
+
+    def send_json(self, status: int, payload: Any) -> None:
+        self.set_status(status)
+        if status == 204:
+            self.finish()
+            return
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(payload, default=str))
+
+    async def dispatch(self, method: str, **path_args: str) -> None:
+        try:
+            route = self.routes.get(method)
+            if route is None:
+                raise MethodNotAllowed(f"{method} is not allowed on {self.request.path}")
+            query = {
+                k: [v.decode("utf-8", "replace") for v in vs]
+                for k, vs in self.request.query_arguments.items()
+            }
+            params = parse_params(route, path_args, query)
+            body = parse_body(route, self.request.body) if route.body is not None else None
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self.executor, self._run, route, params, body)
+        except Exception as exc:
+            err = to_orch_error(exc)
+            if err is None:
+                self.log.exception("jupyter_orch: %s %s failed", method, self.request.path)
+                self.send_json(
+                    500, {"error": "internal", "message": "internal server error; see the server log"}
+                )
+                return
+            self.send_json(err.status, error_body(err))
+            return
+        self.send_json(route.status, result)
+
+    def _run(self, route: Route, params: Any, body: Any) -> Any:
+        with self.database.session(write=route.writes) as session:
+            return call(route, session, params, body)
+
+    @web.authenticated
+    @authorized
+    async def get(self, **path_args: str) -> None:
+        await self.dispatch("GET", **path_args)
+
+    @web.authenticated
+    @authorized
+    async def post(self, **path_args: str) -> None:
+        await self.dispatch("POST", **path_args)
+
+    @web.authenticated
+    @authorized
+    async def patch(self, **path_args: str) -> None:
+        await self.dispatch("PATCH", **path_args)
+
+    @web.authenticated
+    @authorized
+    async def put(self, **path_args: str) -> None:
+        await self.dispatch("PUT", **path_args)
+
+    @web.authenticated
+    @authorized
+    async def delete(self, **path_args: str) -> None:
+        await self.dispatch("DELETE", **path_args)
+
+
+class UnknownRouteHandler(OrchHandler):
+    """Anything else under the API prefix: a JSON 404 (after authentication, like every route)."""
+
+    async def dispatch(self, method: str, **path_args: str) -> None:
+        err = NotFound(f"no API route {self.request.path}")
+        self.send_json(err.status, error_body(err))
+
+
+DOCS_PAGE = {
+    "swagger": """<!doctype html><html><head><meta charset="utf-8"><title>jupyter-orch API</title>
+<link rel="stylesheet" href="{static}swagger-ui.css"></head><body><div id="ui"></div>
+<script src="{static}swagger-ui-bundle.js"></script><script>
+function xsrf() {{ const m = document.cookie.match('\\\\b_xsrf=([^;]*)\\\\b'); return m ? m[1] : ''; }}
+SwaggerUIBundle({{url: "{spec}", dom_id: "#ui", deepLinking: true,
+  requestInterceptor: (req) => {{ req.headers['X-XSRFToken'] = xsrf(); return req; }}}});
+</script></body></html>""",
+    "redoc": """<!doctype html><html><head><meta charset="utf-8"><title>jupyter-orch API</title></head>
+<body><redoc spec-url="{spec}"></redoc><script src="{static}redoc.standalone.js"></script></body></html>""",
+}
+
+
+class DocsHandler(JupyterHandler):
+    """Swagger UI or ReDoc, with their assets served from the package (no external URLs)."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(self, page: str, static_url: str) -> None:
+        self.page = page
+        self.static_url_prefix = static_url
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        spec = self.base_url.rstrip("/") + PREFIX + "/openapi.json"
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(DOCS_PAGE[self.page].format(static=self.static_url_prefix, spec=spec))
+
+
+def api_handlers(database: Database, executor: Executor) -> list[tuple[str, type, dict[str, Any]]]:
+    """The (pattern, handler, kwargs) list for every path of the route table, in matching order."""
+    handlers: list[tuple[str, type, dict[str, Any]]] = []
+    for path, routes in route_table().by_path().items():
+        pattern = next(iter(routes.values())).tornado_pattern
+        handlers.append(
+            (PREFIX + pattern, OrchHandler, {"routes": routes, "database": database, "executor": executor})
+        )
+    handlers.append(
+        (
+            PREFIX + r"(?:/.*)?",
+            UnknownRouteHandler,
+            {"routes": {}, "database": database, "executor": executor},
+        )
+    )
+    return handlers
