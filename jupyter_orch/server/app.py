@@ -27,7 +27,8 @@ class OrchApp(ExtensionApp):
     static_paths = [str(STATIC_DIR)]  # type: ignore[assignment]
 
     home = Unicode(
-        help="Where the database, results and run outputs live (default: $JUPYTER_ORCH_HOME or ~/.jupyter_orch).",
+        help="Where the database, results and run outputs live (default: $JUPYTER_ORCH_HOME, "
+        "else ~/.jupyter_orch).",
     ).tag(config=True)
     database_url = Unicode(
         help="SQLAlchemy URL of the orchestration database (default: $JUPYTER_ORCH_DATABASE_URL, "
@@ -50,7 +51,8 @@ class OrchApp(ExtensionApp):
     )
     service_modules = List(
         Unicode(),
-        help="Modules imported at start so the services they register (server.services.register_service) run.",
+        help="Modules imported at start so that the services they register "
+        "(jupyter_orch.server.services.register_service) run.",
     ).tag(config=True)
     disabled_services = List(Unicode(), help="Names of registered services not to start.").tag(config=True)
     executor_threads = Int(8, help="Threads running database work off the event loop.").tag(config=True)

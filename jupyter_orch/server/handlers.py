@@ -158,7 +158,7 @@ class DocsHandler(JupyterHandler):
 def api_handlers(database: Database, executor: Executor) -> list[tuple[str, type, dict[str, Any]]]:
     """The (pattern, handler, kwargs) list for every path of the route table, in matching order."""
     handlers: list[tuple[str, type, dict[str, Any]]] = []
-    for path, routes in route_table().by_path().items():
+    for routes in route_table().by_path().values():
         pattern = next(iter(routes.values())).tornado_pattern
         handlers.append(
             (PREFIX + pattern, OrchHandler, {"routes": routes, "database": database, "executor": executor})
