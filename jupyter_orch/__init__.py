@@ -29,6 +29,9 @@ _EXPORTS = {
     "FlowRunAborted": "jupyter_orch.engine.exceptions",
     "get_client": "jupyter_orch.engine.client",
     "State": "jupyter_orch.states",
+    "serve": "jupyter_orch.deployments",
+    "run_deployment": "jupyter_orch.deployments",
+    "RunnerDeployment": "jupyter_orch.deployments",
     "StateType": "jupyter_orch.states",
 }
 
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
     from jupyter_orch.engine.logging import get_run_logger
     from jupyter_orch.engine.task_runners import DaskTaskRunner, ThreadPoolTaskRunner
     from jupyter_orch.engine.tasks import Task, exponential_backoff, task
+    from jupyter_orch.deployments import RunnerDeployment, run_deployment, serve
     from jupyter_orch.states import State, StateType
 
 

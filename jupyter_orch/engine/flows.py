@@ -100,6 +100,18 @@ class Flow(Generic[R]):
         options.update(changes)
         return Flow(self.fn, **options)
 
+    def to_deployment(self, name: str, **options: Any) -> Any:
+        """A deployment of this flow (see `jupyter_orch.deployments.to_deployment`)."""
+        from jupyter_orch.deployments import to_deployment
+
+        return to_deployment(self, name, **options)
+
+    def serve(self, name: str, **options: Any) -> None:
+        """Deploy this flow and run its runs in this process until interrupted."""
+        from jupyter_orch.deployments import serve
+
+        serve(self.to_deployment(name, **options))
+
     def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
         """Run the flow: its result, or its final State with `return_state=True`. An async flow
         returns a coroutine to await."""

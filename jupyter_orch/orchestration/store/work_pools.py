@@ -42,9 +42,18 @@ def ensure_default_pool(session: Session) -> WorkPool:
     now = utcnow()
     session.execute(
         insert_ignore(session, WorkPool, ["name"]),
-        [{"id": new_id(), "name": DEFAULT_POOL, "type": "process", "is_paused": False,
-          "base_job_template": {}, "created": now, "updated": now,
-          "description": "Created automatically: runs deployments that name no pool"}],
+        [
+            {
+                "id": new_id(),
+                "name": DEFAULT_POOL,
+                "type": "process",
+                "is_paused": False,
+                "base_job_template": {},
+                "created": now,
+                "updated": now,
+                "description": "Created automatically: runs deployments that name no pool",
+            }
+        ],
     )
     pool = session.scalars(select(WorkPool).where(WorkPool.name == DEFAULT_POOL)).one()
     _ensure_default_queue(session, pool)
@@ -55,8 +64,17 @@ def _ensure_default_queue(session: Session, pool: WorkPool) -> None:
     now = utcnow()
     session.execute(
         insert_ignore(session, WorkQueue, ["work_pool_id", "name"]),
-        [{"id": new_id(), "work_pool_id": pool.id, "name": DEFAULT_QUEUE, "priority": 1,
-          "is_paused": False, "created": now, "updated": now}],
+        [
+            {
+                "id": new_id(),
+                "work_pool_id": pool.id,
+                "name": DEFAULT_QUEUE,
+                "priority": 1,
+                "is_paused": False,
+                "created": now,
+                "updated": now,
+            }
+        ],
     )
 
 
@@ -73,9 +91,15 @@ def create_work_pool(
         raise Invalid(f"type must be one of {', '.join(POOL_TYPES)}", field="type")
     if session.scalars(select(WorkPool).where(WorkPool.name == name)).first() is not None:
         raise Conflict(f"a work pool named {name!r} already exists", field="name")
-    pool = WorkPool(id=new_id(), name=name, type=type, description=description,
-                    concurrency_limit=_check_limit(concurrency_limit), is_paused=bool(is_paused),
-                    base_job_template={})
+    pool = WorkPool(
+        id=new_id(),
+        name=name,
+        type=type,
+        description=description,
+        concurrency_limit=_check_limit(concurrency_limit),
+        is_paused=bool(is_paused),
+        base_job_template={},
+    )
     session.add(pool)
     session.flush()
     _ensure_default_queue(session, pool)
@@ -156,8 +180,14 @@ def create_queue(
     ).first()
     if exists is not None:
         raise Conflict(f"work pool {pool_name!r} already has a queue {name!r}", field="name")
-    queue = WorkQueue(id=new_id(), work_pool_id=pool.id, name=name, priority=priority,
-                      concurrency_limit=_check_limit(concurrency_limit), is_paused=bool(is_paused))
+    queue = WorkQueue(
+        id=new_id(),
+        work_pool_id=pool.id,
+        name=name,
+        priority=priority,
+        concurrency_limit=_check_limit(concurrency_limit),
+        is_paused=bool(is_paused),
+    )
     session.add(queue)
     session.flush()
     return queue

@@ -1,0 +1,262 @@
+"""Deployments: a flow (or notebook) with its entrypoint, defaults, schedules and work pool.
+
+Created or updated by (flow_name, name), looked up by id or "flow-name/deployment-name". Runs of a
+deployment get its parameters merged with the caller's, validated against the parameter schema
+(422 naming the field), and its pool, queue, tags and retry policy.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from jupyter_orch.db.models import Deployment, DeploymentSchedule, FlowRun, new_id, utcnow
+from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.orchestration.serialize import deployment_to_dict as _base_dict
+from jupyter_orch.orchestration.store import schedules as schedule_store
+from jupyter_orch.orchestration.store.flow_runs import create_flow_run
+from jupyter_orch.orchestration.store.flows import get_or_create_flow
+from jupyter_orch.orchestration.store.query import paginate, tags_contain
+from jupyter_orch.orchestration.store.work_pools import DEFAULT_POOL, read_queue, read_work_pool
+from jupyter_orch.states import Scheduled
+
+KINDS = ("python", "notebook")
+CATCHUP = ("skip", "once", "all")
+_FIELDS = (
+    "entrypoint",
+    "path",
+    "kind",
+    "storage",
+    "parameters",
+    "parameter_openapi_schema",
+    "tags",
+    "version",
+    "description",
+    "work_pool_name",
+    "work_queue_name",
+    "paused",
+    "concurrency_limit",
+    "catchup",
+    "job_variables",
+    "empirical_policy",
+)
+
+
+def validate_parameters(schema: dict[str, Any] | None, params: dict[str, Any] | None) -> dict[str, Any]:
+    """The engine's and notebooks' validator; its ParameterError becomes a 422 naming the field."""
+    from jupyter_orch.notebooks.parameters import ParameterError
+    from jupyter_orch.notebooks.parameters import validate_parameters as check
+
+    if params is not None and not isinstance(params, dict):
+        raise Invalid("parameters must be an object", field="parameters")
+    if not schema:
+        return dict(params or {})
+    try:
+        return check(schema, params or {})
+    except ParameterError as exc:
+        raise Invalid(str(exc), field=f"parameters.{exc.field}") from exc
+
+
+def _check(fields: dict[str, Any], session: Session) -> None:
+    if "kind" in fields and fields["kind"] not in KINDS:
+        raise Invalid(f"kind must be one of {', '.join(KINDS)}", field="kind")
+    if "catchup" in fields and fields["catchup"] not in CATCHUP:
+        raise Invalid(f"catchup must be one of {', '.join(CATCHUP)}", field="catchup")
+    limit = fields.get("concurrency_limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise Invalid("concurrency_limit must be a positive integer or null", field="concurrency_limit")
+    tags = fields.get("tags")
+    if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
+        raise Invalid("tags must be a list of strings", field="tags")
+    entry = fields.get("entrypoint")
+    if fields.get("kind", "python") == "python" and entry is not None and ":" not in str(entry):
+        raise Invalid("entrypoint must look like 'path/to/file.py:flow_function'", field="entrypoint")
+    if fields.get("work_pool_name"):
+        read_work_pool(session, fields["work_pool_name"], field="work_pool_name")
+        if fields.get("work_queue_name"):
+            read_queue(session, fields["work_pool_name"], fields["work_queue_name"], field="work_queue_name")
+    if "parameters" in fields or "parameter_openapi_schema" in fields:
+        fields["parameters"] = _check_defaults(
+            fields.get("parameter_openapi_schema"), fields.get("parameters")
+        )
+
+
+def _check_defaults(schema: dict[str, Any] | None, params: dict[str, Any] | None) -> dict[str, Any]:
+    """Default parameters must be valid values, but need not include every required name."""
+    if not schema:
+        return validate_parameters(None, params)
+    partial = dict(schema)
+    partial["required"] = [n for n in schema.get("required", []) if n in (params or {})]
+    return validate_parameters(partial, params)
+
+
+def upsert_deployment(
+    session: Session,
+    *,
+    flow_name: str,
+    name: str,
+    schedules: list[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> Deployment:
+    """Create the deployment (flow_name, name) or update it with the fields given."""
+    if not isinstance(name, str) or not name.strip() or "/" in name:
+        raise Invalid("name must be a non-empty string without '/'", field="name")
+    if not isinstance(flow_name, str) or not flow_name.strip():
+        raise Invalid("flow_name must be a non-empty string", field="flow_name")
+    unknown = set(fields) - set(_FIELDS)
+    if unknown:
+        raise Invalid(f"unknown deployment field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    fields.setdefault("work_pool_name", DEFAULT_POOL)
+    _check(fields, session)
+    parsed = schedule_store.parse_all(schedules) if schedules is not None else None
+    flow = get_or_create_flow(session, flow_name, fields.get("parameter_openapi_schema"))
+    dep = session.scalars(
+        select(Deployment).where(Deployment.flow_id == flow.id, Deployment.name == name)
+    ).first()
+    if dep is None:
+        dep = Deployment(id=new_id(), name=name, flow_id=flow.id, flow_name=flow.name)
+        for key in ("storage", "parameters", "tags", "job_variables", "empirical_policy"):
+            setattr(dep, key, {} if key != "tags" else [])
+        session.add(dep)
+    was_paused = bool(dep.paused)
+    for key, value in fields.items():
+        setattr(dep, key, value)
+    dep.updated = utcnow()
+    session.flush()
+    if parsed is not None:
+        schedule_store.replace_schedules(session, dep, parsed)
+    if dep.paused and not was_paused:
+        unschedule(session, dep.id)
+    return dep
+
+
+def read_deployment(session: Session, deployment_id: str) -> Deployment:
+    dep = session.get(Deployment, deployment_id)
+    if dep is None:
+        raise NotFound(f"no deployment with id {deployment_id}", field="id")
+    return dep
+
+
+def read_deployment_by_name(session: Session, full_name: str) -> Deployment:
+    """A deployment by "flow-name/deployment-name" (or by id, for convenience)."""
+    if "/" not in full_name:
+        dep = session.get(Deployment, full_name)
+        if dep is not None:
+            return dep
+        raise NotFound(f"no deployment {full_name!r}: name it 'flow-name/deployment-name'", field="name")
+    flow_name, name = full_name.split("/", 1)
+    dep = session.scalars(
+        select(Deployment).where(Deployment.flow_name == flow_name, Deployment.name == name)
+    ).first()
+    if dep is None:
+        raise NotFound(f"no deployment named {full_name!r}", field="name")
+    return dep
+
+
+def list_deployments(
+    session: Session,
+    name: str | None = None,
+    flow_name: str | None = None,
+    tags: list[str] | None = None,
+    paused: bool | None = None,
+    work_pool_name: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> tuple[list[Deployment], str | None]:
+    stmt = select(Deployment)
+    if name:
+        stmt = stmt.where(Deployment.name == name)
+    if flow_name:
+        stmt = stmt.where(Deployment.flow_name == flow_name)
+    if tags:
+        stmt = stmt.where(tags_contain(session, Deployment.tags, list(tags)))
+    if paused is not None:
+        stmt = stmt.where(Deployment.paused.is_(bool(paused)))
+    if work_pool_name:
+        stmt = stmt.where(Deployment.work_pool_name == work_pool_name)
+    return paginate(session, stmt, Deployment, limit, cursor)
+
+
+def update_deployment(
+    session: Session, deployment_id: str, schedules: list[dict] | None = None, **fields: Any
+) -> Deployment:
+    dep = read_deployment(session, deployment_id)
+    return upsert_deployment(session, flow_name=dep.flow_name, name=dep.name, schedules=schedules, **fields)
+
+
+def delete_deployment(session: Session, deployment_id: str) -> None:
+    dep = read_deployment(session, deployment_id)
+    unschedule(session, dep.id)
+    session.delete(dep)
+
+
+def set_paused(session: Session, deployment_id: str, paused: bool) -> Deployment:
+    """Pause (its not-yet-started scheduled runs are deleted) or resume (scheduled from now on)."""
+    dep = read_deployment(session, deployment_id)
+    if paused and not dep.paused:
+        unschedule(session, dep.id)
+    dep.paused = paused
+    dep.updated = utcnow()
+    return dep
+
+
+def unschedule(session: Session, deployment_id: str, schedule_id: str | None = None) -> int:
+    """Delete the auto-scheduled runs that have not started, and restart the schedules' windows."""
+    stmt = delete(FlowRun).where(
+        FlowRun.deployment_id == deployment_id,
+        FlowRun.auto_scheduled.is_(True),
+        FlowRun.state_type == "SCHEDULED",
+    )
+    schedule_store.reset_window(session, deployment_id, schedule_id)
+    if schedule_id:
+        stmt = stmt.where(FlowRun.schedule_id == schedule_id)
+    return session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0
+
+
+def create_flow_run_from_deployment(
+    session: Session,
+    deployment_id: str,
+    parameters: dict[str, Any] | None = None,
+    tags: list[str] | None = None,
+    name: str | None = None,
+    scheduled_time: datetime | None = None,
+    idempotency_key: str | None = None,
+    work_queue_name: str | None = None,
+) -> FlowRun:
+    """An ad hoc run (SCHEDULED at `scheduled_time`, default now) for a worker to pick up."""
+    dep = read_deployment(session, deployment_id)
+    if parameters is not None and not isinstance(parameters, dict):
+        raise Invalid("parameters must be an object", field="parameters")
+    merged = {**(dep.parameters or {}), **(parameters or {})}
+    merged = validate_parameters(dep.parameter_openapi_schema, merged)
+    if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
+        raise Invalid("tags must be a list of strings", field="tags")
+    queue = work_queue_name or dep.work_queue_name
+    if queue and dep.work_pool_name:
+        read_queue(session, dep.work_pool_name, queue, field="work_queue_name")
+    return create_flow_run(
+        session,
+        flow_id=dep.flow_id,
+        name=name,
+        parameters=merged,
+        tags=sorted({*(dep.tags or []), *(tags or [])}),
+        state=Scheduled(scheduled_time or utcnow()),
+        deployment_id=dep.id,
+        deployment_name=dep.name,
+        idempotency_key=idempotency_key,
+        empirical_policy=dep.empirical_policy or {},
+        work_pool_name=dep.work_pool_name,
+        work_queue_name=queue,
+        job_variables=dep.job_variables or {},
+    )
+
+
+def deployment_to_dict(session: Session, dep: Deployment, preview: int = 3) -> dict[str, Any]:
+    return _base_dict(dep, schedule_store.schedule_dicts(session, dep.id, preview))
+
+
+def schedules_of(session: Session, deployment_id: str) -> list[DeploymentSchedule]:
+    return schedule_store.list_schedules(session, deployment_id)

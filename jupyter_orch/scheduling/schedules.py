@@ -1,0 +1,203 @@
+"""Cron and interval schedules.
+
+Cron expressions are evaluated in the schedule's time zone (croniter on a zone-aware start, so a
+"0 9 * * *" in Europe/Paris stays at 09:00 local across DST changes) and the times are converted to
+UTC. Interval schedules step from an anchor date; whole-day intervals step in local wall time so
+that "every day" keeps its local hour across DST, shorter ones step in absolute time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+
+from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.scheduling.describe import describe_cron, describe_interval
+
+UTC = timezone.utc
+DAY = 86400.0
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Invalid(f"timezone {name!r} is not a known IANA time zone", field="timezone") from exc
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Schedule:
+    """A source of UTC times; `times(start)` yields times >= start, in order, forever."""
+
+    timezone: str | None
+
+    def times(self, start: datetime) -> Iterator[datetime]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def describe(self) -> str:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def between(self, start: datetime, end: datetime, limit: int = 10_000) -> list[datetime]:
+        """Times in [start, end), at most `limit` of them."""
+        out: list[datetime] = []
+        for t in self.times(start):
+            if t >= end or len(out) >= limit:
+                break
+            out.append(t)
+        return out
+
+    def next_n(self, n: int, start: datetime | None = None) -> list[datetime]:
+        out: list[datetime] = []
+        for t in self.times(start or datetime.now(UTC)):
+            if len(out) >= n:
+                break
+            out.append(t)
+        return out
+
+
+@dataclass(frozen=True)
+class CronSchedule(Schedule):
+    cron: str
+    timezone: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.cron, str) or not croniter.is_valid(self.cron):
+            raise Invalid(f"cron {self.cron!r} is not a valid cron expression", field="cron")
+        if len(self.cron.split()) not in (5, 6):
+            raise Invalid(f"cron {self.cron!r} must have 5 fields (or 6 with seconds)", field="cron")
+        _zone(self.timezone)
+
+    def times(self, start: datetime) -> Iterator[datetime]:
+        zone = _zone(self.timezone)
+        # croniter returns times strictly after its start: step back a microsecond to include `start`
+        local = (_aware(start) - timedelta(microseconds=1)).astimezone(zone)
+        it = croniter(self.cron, local)
+        last: datetime | None = None
+        while True:
+            t = it.get_next(datetime).astimezone(UTC)
+            if last is None or t > last:  # never repeat or go back across a DST change
+                last = t
+                yield t
+
+    def describe(self) -> str:
+        return describe_cron(self.cron, self.timezone)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cron": self.cron, "timezone": self.timezone}
+
+
+@dataclass(frozen=True)
+class IntervalSchedule(Schedule):
+    interval: float
+    anchor_date: datetime | None = None
+    timezone: str | None = None
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.interval, bool)
+            or not isinstance(self.interval, (int, float))
+            or self.interval <= 0
+        ):
+            raise Invalid(
+                f"interval must be a positive number of seconds, got {self.interval!r}", field="interval"
+            )
+        _zone(self.timezone)
+
+    @property
+    def anchor(self) -> datetime:
+        return _aware(self.anchor_date) if self.anchor_date else datetime(2020, 1, 1, tzinfo=UTC)
+
+    def times(self, start: datetime) -> Iterator[datetime]:
+        start = _aware(start)
+        step = float(self.interval)
+        if step % DAY == 0 and self.timezone:
+            yield from self._local_days(start, int(step // DAY))
+            return
+        anchor = self.anchor
+        k = max(0, -int(-(start - anchor).total_seconds() // step))  # ceil
+        t = anchor + timedelta(seconds=k * step)
+        while t < start:
+            k += 1
+            t = anchor + timedelta(seconds=k * step)
+        while True:
+            yield t
+            k += 1
+            t = anchor + timedelta(seconds=k * step)
+
+    def _local_days(self, start: datetime, days: int) -> Iterator[datetime]:
+        zone = _zone(self.timezone)
+        anchor_local = self.anchor.astimezone(zone).replace(tzinfo=None)
+        start_local = start.astimezone(zone).replace(tzinfo=None)
+        k = max(0, (start_local - anchor_local).days // days - 1)
+        while True:
+            wall = anchor_local + timedelta(days=k * days)
+            t = wall.replace(tzinfo=zone).astimezone(UTC)
+            if t >= start:
+                yield t
+            k += 1
+
+    def describe(self) -> str:
+        return describe_interval(self.interval, self.timezone)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "interval": self.interval,
+            "anchor_date": self.anchor.isoformat(),
+            "timezone": self.timezone,
+        }
+
+
+def parse_schedule(spec: Mapping[str, Any] | Schedule) -> Schedule:
+    """A schedule from its JSON form; Invalid (422) naming the field for anything wrong."""
+    if isinstance(spec, Schedule):
+        return spec
+    if not isinstance(spec, Mapping):
+        raise Invalid("schedule must be an object with 'cron' or 'interval'", field="schedule")
+    tz = spec.get("timezone")
+    if tz is not None and not isinstance(tz, str):
+        raise Invalid("timezone must be a string", field="timezone")
+    if spec.get("cron") is not None and spec.get("interval") is not None:
+        raise Invalid("a schedule has either 'cron' or 'interval', not both", field="schedule")
+    if spec.get("cron") is not None:
+        return CronSchedule(str(spec["cron"]).strip(), tz)
+    if spec.get("interval") is not None:
+        interval = spec["interval"]
+        if isinstance(interval, timedelta):
+            interval = interval.total_seconds()
+        if isinstance(interval, str):
+            try:
+                interval = float(interval)
+            except ValueError:
+                raise Invalid(
+                    f"interval must be a number of seconds, got {interval!r}", field="interval"
+                ) from None
+        anchor = spec.get("anchor_date")
+        if isinstance(anchor, str):
+            try:
+                anchor = datetime.fromisoformat(anchor.replace("Z", "+00:00"))
+            except ValueError:
+                raise Invalid(f"anchor_date {anchor!r} is not ISO 8601", field="anchor_date") from None
+        return IntervalSchedule(interval, anchor, tz)
+    raise Invalid("schedule must have 'cron' or 'interval'", field="schedule")
+
+
+def preview(spec: Mapping[str, Any], count: int = 5, start: datetime | None = None) -> dict[str, Any]:
+    """What POST /schedules/preview answers: a description in words and the next `count` times."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
+        raise Invalid("count must be an integer between 1 and 100", field="count")
+    schedule = parse_schedule(spec)
+    return {
+        "description": schedule.describe(),
+        "next_runs": [t.isoformat() for t in schedule.next_n(count, start)],
+    }

@@ -1,0 +1,61 @@
+"""The built-in worker of the server extension, so `jupyter lab` alone runs scheduled runs."""
+
+from __future__ import annotations
+
+import threading
+
+from jupyter_orch.services.base import Service
+from jupyter_orch.workers.db_transport import DBTransport
+from jupyter_orch.workers.worker import Worker
+
+
+class LocalWorkerService(Service):
+    """Runs a `Worker` on the database directly (no HTTP round trip) in a background thread."""
+
+    name = "local_worker"
+
+    def __init__(
+        self,
+        db_url: str | None = None,
+        pool: str = "default",
+        poll_interval: float = 0.5,
+        heartbeat_interval: float = 2.0,
+        limit: int | None = None,
+    ) -> None:
+        super().__init__(interval=poll_interval)
+        self.worker = Worker(
+            pool=pool,
+            name=f"local-{pool}",
+            transport=DBTransport(db_url),
+            poll_interval=poll_interval,
+            heartbeat_interval=heartbeat_interval,
+            limit=limit,
+            shutdown_grace=5.0,
+        )
+        self._worker_stop = threading.Event()
+        self._thread_w: threading.Thread | None = None
+
+    def launch(self) -> None:
+        if self._thread_w is not None and self._thread_w.is_alive():
+            return
+        self._worker_stop.clear()
+        self._thread_w = threading.Thread(
+            target=self.worker.run, args=(self._worker_stop,), name="jupyter-orch-local-worker", daemon=True
+        )
+        self._thread_w.start()
+
+    def halt(self, timeout: float = 15.0) -> None:
+        self._worker_stop.set()
+        if self._thread_w is not None:
+            self._thread_w.join(timeout)
+            self._thread_w = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread_w is not None and self._thread_w.is_alive()
+
+    def run_once(self) -> None:
+        self.worker.run_once()
+
+    def status(self) -> dict[str, object]:
+        return {"running": self.running, "pool": self.worker.pool, "active_runs": len(self.worker.running)}

@@ -1,0 +1,1 @@
+"""Workers: claim runs from a work pool and execute each in its own process."""

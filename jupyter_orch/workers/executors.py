@@ -1,0 +1,157 @@
+"""Executors start a claimed run in a fresh process and give the worker a handle on it.
+
+`ProcessExecutor` serves every deployment kind: the child (`run_flow.execute`) picks the runner by
+the deployment's `kind` ("python" now, "notebook" from jupyter_orch.notebooks), so a notebook
+executor plugs in through `run_flow.RUNNERS` without touching the worker. Processes come from a
+warm fork server when possible (milliseconds instead of an interpreter start-up) or from a plain
+`python -m jupyter_orch.workers.run_flow` subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_orch.workers.forkserver import ForkServer
+
+LineSink = Callable[[str, int, str], None]  # (flow_run_id, level, line)
+
+
+class RunHandle:
+    """A running run's process: poll its exit code, kill its process group, stream its output."""
+
+    def __init__(self, run_id: str, pid: int, stdin_fd: int, poll: Callable[[], int | None]) -> None:
+        self.run_id = run_id
+        self.pid = pid
+        self._stdin_fd = stdin_fd
+        self._poll = poll
+        self.cancel_requested = False
+        self.readers: list[threading.Thread] = []
+
+    def poll(self) -> int | None:
+        code = self._poll()
+        if code is not None and self._stdin_fd >= 0:
+            os.close(self._stdin_fd)
+            self._stdin_fd = -1
+        return code
+
+    def kill(self, grace: float = 3.0) -> None:
+        """SIGTERM the process group, SIGKILL it `grace` seconds later if still there."""
+        self.cancel_requested = True
+        _signal_group(self.pid, signal.SIGTERM)
+
+        def _later() -> None:
+            time.sleep(grace)
+            if self._poll() is None:
+                _signal_group(self.pid, signal.SIGKILL)
+
+        threading.Thread(target=_later, daemon=True).start()
+
+    def join_output(self, timeout: float = 2.0) -> None:
+        for t in self.readers:
+            t.join(timeout)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _pump(fd: int, run_id: str, level: int, sink: LineSink) -> threading.Thread:
+    def _read() -> None:
+        with os.fdopen(fd, "r", errors="replace") as stream:
+            for line in stream:
+                sink(run_id, level, line.rstrip("\n"))
+
+    t = threading.Thread(target=_read, name=f"output-{run_id[:8]}", daemon=True)
+    t.start()
+    return t
+
+
+class ProcessExecutor:
+    """Starts each run in a fresh process (forked from a warm zygote when `warm`)."""
+
+    def __init__(self, sink: LineSink, env: dict[str, str] | None = None, warm: bool = True) -> None:
+        self.sink = sink
+        self.env = dict(env) if env is not None else dict(os.environ)
+        self.warm = warm and hasattr(os, "fork") and sys.platform != "darwin"
+        self._fork: ForkServer | None = None
+        self._lock = threading.Lock()
+
+    def _forkserver(self) -> ForkServer:
+        with self._lock:
+            if self._fork is None or not self._fork.alive():
+                self._fork = ForkServer(self.env)
+            return self._fork
+
+    def start(self, run: dict[str, Any]) -> RunHandle:
+        spec = {
+            "flow_run_id": run["id"],
+            "parameters": run.get("parameters") or {},
+            "deployment": run.get("deployment") or {},
+            "env": {**(run.get("job_variables") or {}).get("env", {}), **self._client_env()},
+        }
+        if self.warm:
+            try:
+                return self._start_forked(spec)
+            except (OSError, RuntimeError):
+                self.warm = False  # fall back to plain subprocesses for good
+        return self._start_subprocess(spec)
+
+    def _client_env(self) -> dict[str, str]:
+        keys = (
+            "JUPYTER_ORCH_DATABASE_URL",
+            "JUPYTER_ORCH_API_URL",
+            "JUPYTER_ORCH_API_TOKEN",
+            "JUPYTER_ORCH_HOME",
+        )
+        return {k: self.env[k] for k in keys if self.env.get(k)}
+
+    def _start_forked(self, spec: dict[str, Any]) -> RunHandle:
+        server = self._forkserver()
+        pid, in_w, out_r, err_r = server.spawn(spec)
+        handle = RunHandle(spec["flow_run_id"], pid, in_w, lambda: server.exit_codes.get(pid))
+        handle.readers = [
+            _pump(out_r, handle.run_id, 20, self.sink),
+            _pump(err_r, handle.run_id, 40, self.sink),
+        ]
+        return handle
+
+    def _start_subprocess(self, spec: dict[str, Any]) -> RunHandle:
+        env = {**self.env, **spec["env"]}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_orch.workers.run_flow"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.write((json.dumps(spec) + "\n").encode())
+        proc.stdin.flush()
+        in_fd = os.dup(proc.stdin.fileno())
+        proc.stdin.close()
+        handle = RunHandle(spec["flow_run_id"], proc.pid, in_fd, proc.poll)
+        handle.readers = [
+            _pump(os.dup(proc.stdout.fileno()), handle.run_id, 20, self.sink),
+            _pump(os.dup(proc.stderr.fileno()), handle.run_id, 40, self.sink),
+        ]
+        proc.stdout.close()
+        proc.stderr.close()
+        return handle
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fork is not None:
+                self._fork.close()
+                self._fork = None

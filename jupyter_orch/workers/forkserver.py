@@ -1,0 +1,170 @@
+"""A warm "zygote" process that forks one fresh child per run, skipping interpreter start-up.
+
+The zygote imports everything a run needs once (no threads, no database connections, so forking
+is safe), then waits for requests on a SOCK_SEQPACKET Unix socket. Each request carries the run
+spec and, as passed file descriptors, the child's stdin/stdout/stderr pipes. The child starts a
+new session (its own process group, killable as a whole), runs the spec and exits: a process is
+never reused across runs. The zygote reports each child's pid and, when reaped, its exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import threading
+from typing import Any
+
+PRELOAD = (
+    "sqlalchemy",
+    "sqlalchemy.dialects.sqlite",
+    "sqlalchemy.dialects.postgresql",
+    "httpx",
+    "jupyter_orch.db.session",
+    "jupyter_orch.orchestration.store.flow_runs",
+    "jupyter_orch.workers.run_flow",
+    "jupyter_orch.workers.db_transport",
+    "jupyter_orch.workers.http_transport",
+    "jupyter_orch.engine.flows",
+)
+MAX_MSG = 1 << 20
+
+
+def _preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+
+
+def _child(spec: dict[str, Any], fds: list[int], sock: socket.socket) -> None:
+    os.setsid()
+    sock.close()
+    for target, fd in zip((0, 1, 2), fds):
+        os.dup2(fd, target)
+    for fd in fds:
+        os.close(fd)
+    sys.stdin = os.fdopen(0, "r", closefd=False)
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+    code = 1
+    try:
+        from jupyter_orch.workers.run_flow import execute, watch_parent
+
+        watch_parent(sys.stdin)
+        code = execute(spec)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def serve(fd: int) -> None:
+    """The zygote's loop (runs in its own process)."""
+    _preload()
+    sock = socket.socket(fileno=fd)
+    children: set[int] = set()
+    while True:
+        ready, _, _ = select.select([sock], [], [], 0.05)
+        if ready:
+            msg, fds, _flags, _addr = socket.recv_fds(sock, MAX_MSG, 3)
+            if not msg:
+                return  # the worker went away
+            request = json.loads(msg)
+            pid = os.fork()
+            if pid == 0:
+                _child(request["spec"], fds, sock)
+            for f in fds:
+                os.close(f)
+            children.add(pid)
+            sock.send(json.dumps({"req": request["req"], "pid": pid}).encode())
+        for pid in list(children):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                children.discard(pid)
+                sock.send(json.dumps({"exit": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
+
+
+class ForkServer:
+    """The worker's handle on a zygote: `spawn(spec)` → (pid, stdin_w, stdout_r, stderr_r)."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"from jupyter_orch.workers.forkserver import serve; serve({child.fileno()})",
+            ],
+            pass_fds=[child.fileno()],
+            env=env,
+            start_new_session=True,
+        )
+        child.close()
+        self.sock = parent
+        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._pids: dict[int, int] = {}
+        self.exit_codes: dict[int, int] = {}
+        self._req = 0
+        threading.Thread(target=self._read, name="forkserver-reader", daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                msg = self.sock.recv(MAX_MSG)
+            except OSError:
+                msg = b""
+            with self._cond:
+                if not msg:
+                    self._pids[-1] = -1  # closed: wake everyone
+                    self._cond.notify_all()
+                    return
+                data = json.loads(msg)
+                if "exit" in data:
+                    self.exit_codes[data["exit"]] = data["code"]
+                else:
+                    self._pids[data["req"]] = data["pid"]
+                self._cond.notify_all()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def spawn(self, spec: dict[str, Any], timeout: float = 10.0) -> tuple[int, int, int, int]:
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        with self._lock:
+            self._req += 1
+            req = self._req
+            socket.send_fds(
+                self.sock, [json.dumps({"req": req, "spec": spec}).encode()], [in_r, out_w, err_w]
+            )
+        for fd in (in_r, out_w, err_w):
+            os.close(fd)
+        with self._cond:
+            if not self._cond.wait_for(lambda: req in self._pids or -1 in self._pids, timeout):
+                raise RuntimeError("fork server did not answer")
+            if req not in self._pids:
+                raise RuntimeError("fork server exited")
+            pid = self._pids.pop(req)
+        return pid, in_w, out_r, err_r
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        finally:
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()

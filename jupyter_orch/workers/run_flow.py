@@ -1,0 +1,141 @@
+"""The process that executes one claimed flow run: `python -m jupyter_orch.workers.run_flow`.
+
+It reads its run spec (one JSON line) on stdin, then keeps reading stdin: when the worker dies the
+pipe closes and this process kills its own process group, so no run outlives its worker unseen.
+Entrypoints that are engine flows are called with JUPYTER_ORCH_FLOW_RUN_ID set (the engine adopts
+the run); a plain function is run here with its states reported through the worker transport.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import signal
+import sys
+import threading
+import traceback
+from pathlib import Path
+from typing import Any
+
+from jupyter_orch.states import Completed, Failed, Running
+
+#: kind → "module:function" running a spec; notebook deployments plug in here
+RUNNERS: dict[str, str] = {
+    "python": "jupyter_orch.workers.run_flow:run_python",
+    "notebook": "jupyter_orch.notebooks.executor:run_deployment_notebook",
+}
+
+
+def watch_parent(stream: Any) -> None:
+    """Kill our whole process group when the worker's end of our stdin closes."""
+
+    def _watch() -> None:
+        try:
+            while stream.read(1024):
+                pass
+        except (OSError, ValueError):
+            pass
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=_watch, name="parent-watch", daemon=True).start()
+
+
+def load_entrypoint(entrypoint: str, path: str | None) -> Any:
+    """The object named by "file.py:name" (relative to `path`) or "package.module:name"."""
+    target, _, attr = entrypoint.rpartition(":")
+    if not target or not attr:
+        raise ValueError(f"entrypoint {entrypoint!r} must look like 'path/to/file.py:flow_function'")
+    if target.endswith(".py"):
+        file = Path(path or ".", target)
+        spec = importlib.util.spec_from_file_location(f"__jupyter_orch_{file.stem}", file)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {file}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(target)
+    obj = module
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _is_engine_flow(obj: Any) -> bool:
+    try:
+        from jupyter_orch.engine.flows import Flow
+    except ImportError:
+        return False
+    return isinstance(obj, Flow)
+
+
+def run_python(spec: dict[str, Any]) -> int:
+    deployment = spec.get("deployment") or {}
+    fn = load_entrypoint(deployment["entrypoint"], deployment.get("path"))
+    params = spec.get("parameters") or {}
+    if _is_engine_flow(fn):
+        from jupyter_orch.engine.client import reset_client
+
+        try:
+            fn(**params)
+        except BaseException:
+            traceback.print_exc()
+            return 1
+        finally:
+            reset_client()  # write buffered records: the process ends with os._exit
+        return 0
+    return _run_plain(spec["flow_run_id"], fn, params)
+
+
+def _run_plain(run_id: str, fn: Any, params: dict[str, Any]) -> int:
+    from jupyter_orch.workers.transport import get_transport
+
+    transport = get_transport()
+    decision = transport.set_state(run_id, Running())
+    if decision["status"] != "ACCEPT":
+        print(f"run {run_id} not started: {decision.get('reason')}", file=sys.stderr)
+        return 0
+    try:
+        fn(**params)
+    except BaseException as exc:
+        traceback.print_exc()
+        sys.stderr.flush()
+        transport.set_state(run_id, Failed(message=f"{type(exc).__name__}: {exc}"))
+        return 1
+    sys.stdout.flush()
+    transport.set_state(run_id, Completed())
+    return 0
+
+
+def execute(spec: dict[str, Any]) -> int:
+    """Run one spec in this (fresh) process: environment, working directory, then the runner."""
+    os.environ.update({k: str(v) for k, v in (spec.get("env") or {}).items()})
+    os.environ["JUPYTER_ORCH_FLOW_RUN_ID"] = spec["flow_run_id"]
+    path = (spec.get("deployment") or {}).get("path")
+    if path and os.path.isdir(path):
+        os.chdir(path)
+        sys.path.insert(0, path)
+    kind = (spec.get("deployment") or {}).get("kind") or "python"
+    module_name, _, func = RUNNERS.get(kind, "").partition(":")
+    if not module_name:
+        print(f"no executor for deployment kind {kind!r}", file=sys.stderr)
+        return 3
+    runner = getattr(importlib.import_module(module_name), func)
+    return int(runner(spec) or 0)
+
+
+def main() -> None:
+    line = sys.stdin.readline()
+    if not line:
+        sys.exit(2)
+    watch_parent(sys.stdin)
+    code = execute(json.loads(line))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()
