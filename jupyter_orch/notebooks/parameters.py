@@ -234,8 +234,7 @@ def _value_schema(default: Any, node: ast.expr | None) -> dict[str, Any] | None:
     if isinstance(default, str):
         return {"type": "string"}
     if isinstance(default, list):
-        items = {_json_type(v) for v in default}
-        return {"type": "array", **({"items": {"type": items.pop()}} if len(items) == 1 else {})}
+        return {"type": "array"}  # element types only from an annotation: a default is an example
     if isinstance(default, dict):
         return {"type": "object"}
     return None

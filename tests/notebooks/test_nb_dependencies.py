@@ -29,7 +29,8 @@ CELLS = [
     "threshold = 99  # shadowed later",  # 10 overridden by 11 before the target
     "threshold = 5",  # 11 last definition of threshold
     "totals = {k: v for k, v in [(1, 2)]}\n",  # 12 unrelated comprehension
-    "%%flow report --deploy\nresult = Scorer().score(len(frame)) > threshold\nprint(result, os.path.sep)",  # 13
+    # 13: the target
+    "%%flow report --deploy\nresult = Scorer().score(len(frame)) > threshold\nprint(result, os.path.sep)",
 ]
 
 
