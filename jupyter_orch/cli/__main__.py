@@ -1,0 +1,3 @@
+from jupyter_orch.cli import main
+
+raise SystemExit(main())
