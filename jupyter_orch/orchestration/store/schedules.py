@@ -154,9 +154,9 @@ def _window_times(schedule: Schedule, now: datetime, window: Window) -> list[dat
     for t in schedule.times(now):
         if len(out) >= window.max_runs or t > now + window.max_time:
             break
-        if len(out) >= window.min_runs and t > now + window.min_time:
-            break
         out.append(t)
+        if len(out) >= window.min_runs and t >= now + window.min_time:
+            break
     return out
 
 
@@ -201,13 +201,9 @@ def schedule_runs(session: Session, now: datetime | None = None, window: Window 
         advanced.append({"sid": sched_row.id, "until": new_until})
     inserted = _insert_runs(session, runs)
     if advanced:
-        session.execute(
-            update(DeploymentSchedule)
-            .where(DeploymentSchedule.id == bindparam("sid"))
-            .values(scheduled_until=bindparam("until"))
-            .execution_options(synchronize_session=False),
-            advanced,
-        )
+        table = DeploymentSchedule.__table__
+        stmt = update(table).where(table.c.id == bindparam("sid")).values(scheduled_until=bindparam("until_"))
+        session.execute(stmt, [{"sid": a["sid"], "until_": a["until"]} for a in advanced])
     return inserted
 
 
@@ -252,8 +248,8 @@ def _insert_runs(session: Session, runs: list[dict[str, Any]]) -> int:
     inserted = 0
     for i in range(0, len(runs), CHUNK):
         chunk = runs[i : i + CHUNK]
-        result = session.execute(_insert(session, FlowRun).on_conflict_do_nothing(), chunk)
-        inserted += max(0, result.rowcount or 0)
+        stmt = _insert(session, FlowRun).on_conflict_do_nothing().returning(FlowRun.__table__.c.id)
+        inserted += len(session.execute(stmt, chunk).all())
         states = [
             {
                 "id": r["state_id"],
