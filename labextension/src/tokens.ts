@@ -48,6 +48,11 @@ export interface IState {
   scheduled_time?: string | null;
 }
 
+export interface IFlow {
+  id: string;
+  name: string;
+}
+
 export interface IFlowRun {
   id: string;
   name: string;
@@ -260,10 +265,13 @@ export interface IOrchModel {
   readonly errorChanged: ISignal<IOrchModel, string | null>;
 
   readonly runs: IFlowRun[];
+  readonly flows: IFlow[];
   readonly deployments: IDeployment[];
   readonly workPools: IWorkPool[];
   readonly workers: IWorker[];
   readonly counts: IRunCounts | null;
+  readonly failedRuns: IFlowRun[];
+  readonly lateRuns: IFlowRun[];
   readonly error: string | null;
   /** True once the first poll answered (even with an error). */
   readonly loaded: boolean;

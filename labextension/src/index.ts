@@ -1,0 +1,416 @@
+/**
+ * jupyter-orch JupyterLab extension: the orchestration sidebar, run pages,
+ * "Schedule this notebook…" and server notifications.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  Dialog,
+  ICommandPalette,
+  Notification,
+  showDialog,
+  WidgetTracker
+} from '@jupyterlab/apputils';
+import { PageConfig, URLExt } from '@jupyterlab/coreutils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import { Poll } from '@lumino/polling';
+import { Widget } from '@lumino/widgets';
+import React from 'react';
+
+import {
+  buildDeployment,
+  createFormState,
+  IScheduleFormState,
+  ScheduleForm
+} from './components/ScheduleForm';
+import { toServerPath } from './format';
+import { orchIcon } from './icons';
+import { DEFAULT_REFRESH_INTERVAL, OrchModel } from './model';
+import { errorMessage } from './request';
+import { CommandIDs, INotificationMessage, IOrchModel } from './tokens';
+import { RunWidget } from './widgets/RunWidget';
+import { SidebarWidget } from './widgets/SidebarWidget';
+
+export * from './tokens';
+
+const PLUGIN_ID = 'jupyter-orch:plugin';
+
+/** Open the notebook at `location` read-only, without starting a kernel. */
+async function openOutputNotebook(
+  docManager: IDocumentManager,
+  location: string,
+  trans: TranslationBundle
+): Promise<void> {
+  const path = toServerPath(location, PageConfig.getOption('serverRoot'));
+  if (path === null) {
+    throw new Error(
+      trans.__(
+        'The output notebook %1 is outside the Jupyter server root, so JupyterLab cannot open it.',
+        location
+      )
+    );
+  }
+  // Fail with the server's message (e.g. "No such file") instead of an empty tab.
+  await docManager.services.contents.get(path, { content: false });
+  const widget = docManager.openOrReveal(path, undefined, undefined, {
+    mode: 'split-right'
+  });
+  if (!widget) {
+    throw new Error(trans.__('JupyterLab has no viewer for %1.', path));
+  }
+  const session = (widget as any).sessionContext;
+  if (session && 'kernelPreference' in session) {
+    session.kernelPreference = { ...session.kernelPreference, shouldStart: false, autoStartDefault: false };
+  }
+  await widget.context.ready;
+  widget.context.model.readOnly = true;
+  widget.addClass('jp-Orch-readOnly');
+  widget.title.caption = trans.__('%1 (read-only output of a run)', path);
+  if (widget instanceof NotebookPanel) {
+    for (const cell of widget.content.widgets) {
+      cell.readOnly = true;
+    }
+  }
+}
+
+/**
+ * Show the schedule dialog until the deployment is created or the user
+ * cancels; validation and server errors keep the dialog open with the
+ * message next to the form.
+ */
+async function scheduleNotebook(
+  path: string,
+  model: IOrchModel,
+  trans: TranslationBundle,
+  onCreated: () => void
+): Promise<void> {
+  const state: IScheduleFormState = createFormState(path);
+  for (;;) {
+    const body = ReactWidget.create(
+      React.createElement(ScheduleForm, { state, model, trans })
+    );
+    body.addClass('jp-Orch-scheduleDialogBody');
+    const result = await showDialog({
+      title: trans.__('Schedule this notebook'),
+      body,
+      buttons: [
+        Dialog.cancelButton(),
+        Dialog.okButton({ label: trans.__('Create deployment') })
+      ]
+    });
+    if (!result.button.accept) {
+      return;
+    }
+    state.submitError = null;
+    const request = buildDeployment(state);
+    if (!request) {
+      state.submitError = trans.__('Please correct the highlighted fields.');
+      continue;
+    }
+    try {
+      const deployment = await model.createDeployment(request);
+      Notification.success(
+        trans.__('Deployment %1 created', deployment.full_name ?? `${deployment.flow_name}/${deployment.name}`),
+        {
+          autoClose: 5000,
+          actions: [{ label: trans.__('Show'), callback: onCreated }]
+        }
+      );
+      return;
+    } catch (error) {
+      state.submitError = errorMessage(error);
+    }
+  }
+}
+
+const plugin: JupyterFrontEndPlugin<IOrchModel> = {
+  id: PLUGIN_ID,
+  description: 'Orchestration sidebar, run pages and notebook scheduling.',
+  autoStart: true,
+  provides: IOrchModel,
+  optional: [
+    ISettingRegistry,
+    ITranslator,
+    ICommandPalette,
+    ILayoutRestorer,
+    IRenderMimeRegistry,
+    IDocumentManager,
+    INotebookTracker,
+    IDefaultFileBrowser
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    rendermime: IRenderMimeRegistry | null,
+    docManager: IDocumentManager | null,
+    notebooks: INotebookTracker | null,
+    fileBrowser: IDefaultFileBrowser | null
+  ): IOrchModel => {
+    const trans = (translator ?? nullTranslator).load('jupyter_orch');
+    const model = new OrchModel({ refreshInterval: DEFAULT_REFRESH_INTERVAL });
+    const { commands, shell } = app;
+
+    if (settingRegistry) {
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(settings => {
+          const apply = () => {
+            const seconds = settings.get('refreshInterval').composite as number;
+            model.refreshInterval = Math.max(1, seconds) * 1000;
+          };
+          apply();
+          settings.changed.connect(apply);
+        })
+        .catch(reason => console.error('jupyter-orch: cannot load settings', reason));
+    }
+
+    const tracker = new WidgetTracker<RunWidget>({ namespace: 'jupyter-orch-run' });
+    const openRun = (id: string) => commands.execute(CommandIDs.openRun, { id });
+
+    const sidebar = new SidebarWidget(model, id => void openRun(id), trans);
+    shell.add(sidebar, 'left', { rank: 400 });
+    restorer?.add(sidebar, 'jupyter-orch-sidebar');
+
+    commands.addCommand(CommandIDs.openSidebar, {
+      label: trans.__('Show Orchestration Sidebar'),
+      caption: trans.__('Runs, deployments and work pools'),
+      icon: orchIcon,
+      execute: () => shell.activateById(sidebar.id)
+    });
+
+    commands.addCommand(CommandIDs.refresh, {
+      label: trans.__('Refresh Orchestration Data'),
+      execute: () => model.refresh()
+    });
+
+    commands.addCommand(CommandIDs.openRun, {
+      label: args => (args.id ? trans.__('Open Run %1', String(args.id)) : trans.__('Open Run…')),
+      execute: async args => {
+        let id = args.id as string | undefined;
+        if (!id) {
+          const answer = await showDialog({
+            title: trans.__('Open run'),
+            body: new RunIdBody(trans),
+            buttons: [Dialog.cancelButton(), Dialog.okButton({ label: trans.__('Open') })]
+          });
+          id = answer.button.accept ? (answer.value ?? '').trim() : '';
+          if (!id) {
+            return;
+          }
+        }
+        const existing = tracker.find(w => w.runId === id);
+        if (existing) {
+          shell.activateById(existing.id);
+          return existing;
+        }
+        const widget = new RunWidget({
+          model,
+          runId: id,
+          trans,
+          rendermime,
+          openRun: runId => void openRun(runId),
+          openOutput: async location => {
+            if (!docManager) {
+              throw new Error(trans.__('The document manager is not available.'));
+            }
+            await openOutputNotebook(docManager, location, trans);
+          }
+        });
+        await tracker.add(widget);
+        shell.add(widget, 'main');
+        shell.activateById(widget.id);
+        return widget;
+      }
+    });
+
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: CommandIDs.openRun,
+        args: widget => ({ id: widget.runId }),
+        name: widget => widget.runId
+      });
+    }
+
+    const showDeployments = () => shell.activateById(sidebar.id);
+
+    commands.addCommand(CommandIDs.scheduleNotebook, {
+      label: trans.__('Schedule this notebook…'),
+      caption: trans.__('Create a deployment that runs this notebook on a schedule'),
+      icon: args => (args.toolbar ? orchIcon : undefined),
+      isEnabled: () => !!notebooks?.currentWidget,
+      execute: async () => {
+        const panel = notebooks?.currentWidget;
+        if (!panel) {
+          return;
+        }
+        if (panel.context.model.dirty) {
+          await panel.context.save();
+        }
+        const path = docManager?.services.contents.localPath(panel.context.path) ?? panel.context.path;
+        await scheduleNotebook(path, model, trans, showDeployments);
+      }
+    });
+
+    commands.addCommand(CommandIDs.scheduleFile, {
+      label: trans.__('Schedule this notebook…'),
+      icon: orchIcon,
+      isVisible: () => {
+        const item = fileBrowser?.selectedItems().next();
+        return !!item && !item.done && item.value.type === 'notebook';
+      },
+      execute: async () => {
+        const item = fileBrowser?.selectedItems().next();
+        if (!item || item.done) {
+          return;
+        }
+        const path = docManager?.services.contents.localPath(item.value.path) ?? item.value.path;
+        await scheduleNotebook(path, model, trans, showDeployments);
+      }
+    });
+
+    commands.addCommand(CommandIDs.openDocs, {
+      label: trans.__('Open Orchestration REST API Docs'),
+      execute: () => {
+        window.open(URLExt.join(PageConfig.getBaseUrl(), 'orch/docs'), '_blank');
+      }
+    });
+
+    if (palette) {
+      const category = trans.__('Orchestration');
+      for (const command of [
+        CommandIDs.openSidebar,
+        CommandIDs.refresh,
+        CommandIDs.openRun,
+        CommandIDs.scheduleNotebook,
+        CommandIDs.openDocs
+      ]) {
+        palette.addItem({ command, category });
+      }
+    }
+
+    // Notebook toolbar and file-browser context menu entries are declared in
+    // schema/plugin.json ("jupyter.lab.toolbars" / "jupyter.lab.menus").
+    return model;
+  }
+};
+
+/** Text input for "Open Run…" from the command palette. */
+class RunIdBody extends Widget implements Dialog.IBodyWidget<string> {
+  constructor(trans: TranslationBundle) {
+    const input = document.createElement('input');
+    input.className = 'jp-mod-styled';
+    input.placeholder = trans.__('flow run id');
+    super({ node: input });
+  }
+  getValue(): string {
+    return (this.node as HTMLInputElement).value;
+  }
+}
+
+/** Notification type for a message, from the state it reports. */
+export function notificationType(message: INotificationMessage): Notification.TypeOptions {
+  const state = (message.state_name ?? '').toLowerCase();
+  if (['failed', 'crashed', 'timedout'].includes(state)) {
+    return 'error';
+  }
+  if (['late', 'cancelled', 'cancelling'].includes(state)) {
+    return 'warning';
+  }
+  if (['completed', 'cached'].includes(state)) {
+    return 'success';
+  }
+  return 'info';
+}
+
+/** Text of a notification message, whatever shape its body has. */
+export function notificationText(message: INotificationMessage): string {
+  const body = message.body ?? message.message;
+  const bodyText =
+    typeof body === 'string'
+      ? body
+      : body && typeof body === 'object' && typeof (body as any).message === 'string'
+        ? (body as any).message
+        : '';
+  return [message.subject, bodyText].filter(Boolean).join(' — ') || 'Notification';
+}
+
+const notifications: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-orch:notifications',
+  description: 'Shows messages of the "ui" notification channel as JupyterLab notifications.',
+  autoStart: true,
+  requires: [IOrchModel],
+  optional: [ISettingRegistry],
+  activate: (app: JupyterFrontEnd, model: IOrchModel, settingRegistry: ISettingRegistry | null) => {
+    let enabled = true;
+    settingRegistry
+      ?.load(PLUGIN_ID)
+      .then(settings => {
+        const apply = () => {
+          enabled = settings.get('showNotifications').composite !== false;
+        };
+        apply();
+        settings.changed.connect(apply);
+      })
+      .catch(() => undefined);
+    // Only messages created after the page loaded; older ones were seen before.
+    let after = new Date().toISOString();
+    let warned = false;
+    const poll = new Poll({
+      name: 'jupyter-orch:notifications',
+      frequency: { interval: 10000, backoff: true, max: 120000 },
+      standby: 'when-hidden',
+      factory: async () => {
+        if (!enabled) {
+          return;
+        }
+        let messages: INotificationMessage[];
+        try {
+          messages = await model.notificationsAfter(after);
+        } catch (error) {
+          if (!warned) {
+            warned = true;
+            console.warn('jupyter-orch: cannot fetch notifications:', errorMessage(error));
+          }
+          throw error;
+        }
+        warned = false;
+        for (const message of messages) {
+          const runId = message.flow_run_id;
+          Notification.emit(notificationText(message), notificationType(message), {
+            autoClose: notificationType(message) === 'error' ? false : 8000,
+            actions: runId
+              ? [
+                  {
+                    label: 'Open run',
+                    callback: () => void app.commands.execute(CommandIDs.openRun, { id: runId })
+                  }
+                ]
+              : []
+          });
+          if (Date.parse(message.created) >= Date.parse(after)) {
+            after = message.created;
+          }
+        }
+      }
+    });
+    void poll;
+  }
+};
+
+export default [plugin, notifications];

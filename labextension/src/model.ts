@@ -1,0 +1,511 @@
+/**
+ * Client-side models: {@link OrchModel} for the sidebar (runs, deployments,
+ * work pools, dashboard counts) and {@link RunModel} for one run page.
+ *
+ * Both poll with @lumino/polling so they back off on errors and slow down
+ * while the browser tab is hidden ("when-hidden" standby).
+ */
+import { Poll } from '@lumino/polling';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { errorMessage, requestAPI, Requester } from './request';
+import {
+  FINAL_STATES,
+  IArtifact,
+  IDeployment,
+  IDeploymentCreate,
+  IFlow,
+  IFlowRun,
+  IFlowRunGraph,
+  IJSONSchema,
+  ILogRecord,
+  INotificationMessage,
+  IOrchModel,
+  IPage,
+  IRunCounts,
+  IRunFilter,
+  ISchedulePreview,
+  IState,
+  IWorker,
+  IWorkPool
+} from './tokens';
+
+export const DEFAULT_REFRESH_INTERVAL = 5000;
+/** Number of runs shown in the sidebar list. */
+const RUNS_LIMIT = 100;
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Frequency settings for a Poll refreshing every `interval` ms. */
+function frequency(interval: number) {
+  return { interval, backoff: true, max: Math.max(interval * 6, 60000) };
+}
+
+export namespace OrchModel {
+  export interface IOptions {
+    /** Transport; defaults to the Jupyter server connection. */
+    request?: Requester;
+    refreshInterval?: number;
+    /** Start polling immediately (default true); tests drive refresh() by hand. */
+    autoStart?: boolean;
+    /** Clock, injectable for tests. */
+    now?: () => Date;
+  }
+}
+
+export class OrchModel implements IOrchModel {
+  constructor(options: OrchModel.IOptions = {}) {
+    this._request = options.request ?? requestAPI;
+    this._now = options.now ?? (() => new Date());
+    this._interval = options.refreshInterval ?? DEFAULT_REFRESH_INTERVAL;
+    this._poll = new Poll({
+      auto: options.autoStart ?? true,
+      factory: () => this._fetchAll(),
+      frequency: frequency(this._interval),
+      name: 'jupyter-orch:model',
+      standby: 'when-hidden'
+    });
+  }
+
+  get changed(): ISignal<IOrchModel, void> {
+    return this._changed;
+  }
+  get errorChanged(): ISignal<IOrchModel, string | null> {
+    return this._errorChanged;
+  }
+  get runs(): IFlowRun[] {
+    return this._data.runs;
+  }
+  get deployments(): IDeployment[] {
+    return this._data.deployments;
+  }
+  get workPools(): IWorkPool[] {
+    return this._data.workPools;
+  }
+  get workers(): IWorker[] {
+    return this._data.workers;
+  }
+  get flows(): IFlow[] {
+    return this._data.flows;
+  }
+  /** Failed or crashed runs of the last 24 h, newest first. */
+  get failedRuns(): IFlowRun[] {
+    return this._data.failedRuns;
+  }
+  /** Runs in the Late state (scheduled but not started in time). */
+  get lateRuns(): IFlowRun[] {
+    return this._data.lateRuns;
+  }
+  get counts(): IRunCounts | null {
+    return this._data.counts;
+  }
+  get error(): string | null {
+    return this._error;
+  }
+  get loaded(): boolean {
+    return this._loaded;
+  }
+  get isDisposed(): boolean {
+    return this._poll.isDisposed;
+  }
+
+  get runFilter(): IRunFilter {
+    return this._filter;
+  }
+  set runFilter(filter: IRunFilter) {
+    this._filter = { ...filter };
+    void this.refresh();
+  }
+
+  get refreshInterval(): number {
+    return this._interval;
+  }
+  set refreshInterval(ms: number) {
+    if (!(ms > 0) || ms === this._interval) {
+      return;
+    }
+    this._interval = ms;
+    this._poll.frequency = frequency(ms);
+  }
+
+  /** Fetch everything now; failures are recorded in `error`, not thrown. */
+  async refresh(): Promise<void> {
+    try {
+      await this._fetchAll();
+    } catch {
+      // Already recorded in this.error and shown by the views.
+    }
+  }
+
+  /** Query string for the run list, named after the API's filter fields. */
+  runQuery(): Record<string, string | number | string[]> {
+    const f = this._filter;
+    const query: Record<string, string | number | string[]> = {
+      limit: RUNS_LIMIT
+    };
+    if (f.flow_name) {
+      query.flow_name = f.flow_name;
+    }
+    if (f.deployment_id) {
+      query.deployment_id = f.deployment_id;
+    }
+    if (f.tags?.length) {
+      query.tags = f.tags;
+    }
+    if (f.state_type?.length) {
+      query.state_type = f.state_type;
+    }
+    return query;
+  }
+
+  getRun(id: string): Promise<IFlowRun> {
+    return this._request<IFlowRun>(`flow_runs/${id}`);
+  }
+  getRunStates(id: string): Promise<IState[]> {
+    return this._request<IState[] | IPage<IState>>(`flow_runs/${id}/states`).then(
+      unwrapItems
+    );
+  }
+  getGraph(id: string): Promise<IFlowRunGraph> {
+    return this._request<IFlowRunGraph>(`flow_runs/${id}/graph`);
+  }
+  async getLogs(
+    flowRunId: string,
+    afterId?: number | string | null
+  ): Promise<ILogRecord[]> {
+    const page = await this._request<IPage<ILogRecord>>('logs', {
+      query: { flow_run_id: flowRunId, after_id: afterId ?? undefined, limit: 500 }
+    });
+    return unwrapItems(page);
+  }
+  async getArtifacts(flowRunId: string): Promise<IArtifact[]> {
+    const page = await this._request<IPage<IArtifact>>('artifacts', {
+      query: { flow_run_id: flowRunId, limit: 100 }
+    });
+    return unwrapItems(page);
+  }
+
+  cancelRun(id: string): Promise<void> {
+    return this._act(`flow_runs/${id}/cancel`);
+  }
+  retryRun(id: string): Promise<void> {
+    return this._act(`flow_runs/${id}/retry`);
+  }
+  async runDeployment(
+    id: string,
+    parameters: Record<string, unknown>
+  ): Promise<IFlowRun> {
+    const run = await this._request<IFlowRun>(
+      `deployments/${id}/create_flow_run`,
+      { method: 'POST', body: { parameters } }
+    );
+    void this.refresh();
+    return run;
+  }
+  pauseDeployment(id: string): Promise<void> {
+    return this._act(`deployments/${id}/pause`);
+  }
+  resumeDeployment(id: string): Promise<void> {
+    return this._act(`deployments/${id}/resume`);
+  }
+  deleteDeployment(id: string): Promise<void> {
+    return this._act(`deployments/${id}`, 'DELETE');
+  }
+  async createDeployment(body: IDeploymentCreate): Promise<IDeployment> {
+    const deployment = await this._request<IDeployment>('deployments', {
+      method: 'POST',
+      body
+    });
+    void this.refresh();
+    return deployment;
+  }
+  pauseWorkPool(name: string): Promise<void> {
+    return this._act(`work_pools/${encodeURIComponent(name)}/pause`);
+  }
+  resumeWorkPool(name: string): Promise<void> {
+    return this._act(`work_pools/${encodeURIComponent(name)}/resume`);
+  }
+  previewSchedule(
+    schedule: { cron?: string; interval?: number; timezone?: string },
+    count = 5
+  ): Promise<ISchedulePreview> {
+    return this._request<ISchedulePreview>('schedules/preview', {
+      method: 'POST',
+      body: { ...schedule, count }
+    });
+  }
+  notebookParameters(path: string): Promise<IJSONSchema> {
+    return this._request<IJSONSchema>('notebooks/parameters', {
+      query: { path }
+    });
+  }
+  async notificationsAfter(after: string): Promise<INotificationMessage[]> {
+    const page = await this._request<
+      IPage<INotificationMessage> | INotificationMessage[]
+    >('notifications/messages', { query: { after } });
+    return unwrapItems(page);
+  }
+
+  dispose(): void {
+    this._poll.dispose();
+    Signal.clearData(this);
+  }
+
+  /** POST (or DELETE) an action, then refresh so the lists show its effect. */
+  private async _act(path: string, method = 'POST'): Promise<void> {
+    await this._request(path, { method, body: method === 'POST' ? {} : undefined });
+    void this.refresh();
+  }
+
+  /**
+   * Fetch all sidebar collections in parallel. Collections that answered are
+   * kept even if another failed; the first failure becomes `error` and is
+   * rethrown so the Poll backs off.
+   */
+  private async _fetchAll(): Promise<void> {
+    const now = this._now();
+    const since = new Date(now.getTime() - DAY_MS);
+    const results = await Promise.allSettled([
+      this._request<IPage<IFlowRun>>('flow_runs', { query: this.runQuery() }),
+      this._request<IPage<IDeployment>>('deployments', { query: { limit: 200 } }),
+      this._request<IPage<IWorkPool>>('work_pools', { query: { limit: 200 } }),
+      this._request<IPage<IWorker>>('workers', { query: { limit: 200 } }),
+      this._request<IRunCounts>('flow_runs/counts', {
+        query: { since: since.toISOString(), until: now.toISOString(), buckets: 24 }
+      }),
+      this._request<IPage<IFlow>>('flows', { query: { limit: 200 } }),
+      this._request<IPage<IFlowRun>>('flow_runs', {
+        query: {
+          state_type: ['FAILED', 'CRASHED'],
+          start_after: since.toISOString(),
+          limit: 10
+        }
+      }),
+      this._request<IPage<IFlowRun>>('flow_runs', {
+        query: { state_name: 'Late', limit: 10 }
+      })
+    ]);
+    const next = { ...this._data };
+    const value = <T>(i: number): T | undefined =>
+      results[i].status === 'fulfilled'
+        ? ((results[i] as PromiseFulfilledResult<unknown>).value as T)
+        : undefined;
+    const runs = value<IPage<IFlowRun>>(0);
+    const deployments = value<IPage<IDeployment>>(1);
+    const pools = value<IPage<IWorkPool>>(2);
+    const workers = value<IPage<IWorker>>(3);
+    const counts = value<IRunCounts>(4);
+    const flows = value<IPage<IFlow>>(5);
+    const failedRuns = value<IPage<IFlowRun>>(6);
+    const lateRuns = value<IPage<IFlowRun>>(7);
+    if (failedRuns) {
+      next.failedRuns = unwrapItems(failedRuns);
+    }
+    if (lateRuns) {
+      next.lateRuns = unwrapItems(lateRuns);
+    }
+    if (runs) {
+      next.runs = unwrapItems(runs);
+    }
+    if (deployments) {
+      next.deployments = unwrapItems(deployments);
+    }
+    if (pools) {
+      next.workPools = unwrapItems(pools);
+    }
+    if (workers) {
+      next.workers = unwrapItems(workers);
+    }
+    if (counts) {
+      next.counts = counts;
+    }
+    if (flows) {
+      next.flows = unwrapItems(flows);
+    }
+    const failure = results.find(r => r.status === 'rejected') as
+      | PromiseRejectedResult
+      | undefined;
+    const wasLoaded = this._loaded;
+    this._loaded = true;
+    const serialized = JSON.stringify(next);
+    if (serialized !== this._serialized || !wasLoaded) {
+      this._serialized = serialized;
+      this._data = next;
+      this._changed.emit();
+    }
+    this._setError(failure ? errorMessage(failure.reason) : null);
+    if (failure) {
+      throw failure.reason;
+    }
+  }
+
+  private _setError(error: string | null): void {
+    if (error !== this._error) {
+      this._error = error;
+      this._errorChanged.emit(error);
+    }
+  }
+
+  private _request: Requester;
+  private _now: () => Date;
+  private _interval: number;
+  private _poll: Poll;
+  private _filter: IRunFilter = {};
+  private _loaded = false;
+  private _error: string | null = null;
+  private _serialized = '';
+  private _data: {
+    runs: IFlowRun[];
+    deployments: IDeployment[];
+    workPools: IWorkPool[];
+    workers: IWorker[];
+    flows: IFlow[];
+    counts: IRunCounts | null;
+    failedRuns: IFlowRun[];
+    lateRuns: IFlowRun[];
+  } = {
+    runs: [],
+    deployments: [],
+    workPools: [],
+    workers: [],
+    flows: [],
+    counts: null,
+    failedRuns: [],
+    lateRuns: []
+  };
+  private _changed = new Signal<IOrchModel, void>(this);
+  private _errorChanged = new Signal<IOrchModel, string | null>(this);
+}
+
+/** Accept both `{items: [...]}` pages and bare arrays. */
+export function unwrapItems<T>(page: IPage<T> | T[] | null | undefined): T[] {
+  if (!page) {
+    return [];
+  }
+  return Array.isArray(page) ? page : page.items ?? [];
+}
+
+export function isFinal(run: Pick<IFlowRun, 'state_type'> | null): boolean {
+  return !!run && FINAL_STATES.includes(run.state_type);
+}
+
+export namespace RunModel {
+  export interface IOptions {
+    model: IOrchModel;
+    runId: string;
+    refreshInterval?: number;
+    autoStart?: boolean;
+  }
+}
+
+/**
+ * Everything a run page shows, for one flow run. Logs are followed
+ * incrementally with `after_id`; once the run is final the poll slows down.
+ */
+export class RunModel {
+  constructor(options: RunModel.IOptions) {
+    this._model = options.model;
+    this.runId = options.runId;
+    this._interval = options.refreshInterval ?? Math.min(
+      options.model.refreshInterval,
+      2000
+    );
+    this._poll = new Poll({
+      auto: options.autoStart ?? true,
+      factory: () => this._fetch(),
+      frequency: frequency(this._interval),
+      name: `jupyter-orch:run:${options.runId}`,
+      standby: 'when-hidden'
+    });
+  }
+
+  readonly runId: string;
+  run: IFlowRun | null = null;
+  states: IState[] = [];
+  graph: IFlowRunGraph = { task_runs: [], edges: [], subflow_runs: [] };
+  logs: ILogRecord[] = [];
+  artifacts: IArtifact[] = [];
+  error: string | null = null;
+
+  get changed(): ISignal<RunModel, void> {
+    return this._changed;
+  }
+  get isDisposed(): boolean {
+    return this._poll.isDisposed;
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      await this._fetch();
+    } catch {
+      // Recorded in this.error.
+    }
+  }
+
+  async cancel(): Promise<void> {
+    await this._model.cancelRun(this.runId);
+    await this._restart();
+  }
+
+  async retry(): Promise<void> {
+    await this._model.retryRun(this.runId);
+    await this._restart();
+  }
+
+  dispose(): void {
+    this._poll.dispose();
+    Signal.clearData(this);
+  }
+
+  /** Poll fast again after an action brought the run back to life. */
+  private async _restart(): Promise<void> {
+    this._poll.frequency = frequency(this._interval);
+    await this.refresh();
+  }
+
+  private async _fetch(): Promise<void> {
+    const id = this.runId;
+    try {
+      const [run, states, graph, artifacts] = await Promise.all([
+        this._model.getRun(id),
+        this._model.getRunStates(id),
+        this._model.getGraph(id),
+        this._model.getArtifacts(id)
+      ]);
+      const logs = await this._model.getLogs(id, this._lastLogId());
+      const serialized = JSON.stringify([run, states, graph, artifacts]);
+      const changed = serialized !== this._serialized || logs.length > 0 || this.error;
+      this._serialized = serialized;
+      this.run = run;
+      this.states = states;
+      this.graph = graph;
+      this.artifacts = artifacts;
+      this.logs = logs.length ? [...this.logs, ...logs] : this.logs;
+      this.error = null;
+      // A finished run only changes through Retry; check on it rarely.
+      const interval = isFinal(run) ? this._interval * 10 : this._interval;
+      if (this._poll.frequency.interval !== interval) {
+        this._poll.frequency = frequency(interval);
+      }
+      if (changed) {
+        this._changed.emit();
+      }
+    } catch (error) {
+      const message = errorMessage(error);
+      if (message !== this.error) {
+        this.error = message;
+        this._changed.emit();
+      }
+      throw error;
+    }
+  }
+
+  private _lastLogId(): number | string | null {
+    return this.logs.length ? this.logs[this.logs.length - 1].id : null;
+  }
+
+  private _model: IOrchModel;
+  private _interval: number;
+  private _poll: Poll;
+  private _serialized = '';
+  private _changed = new Signal<RunModel, void>(this);
+}

@@ -1,0 +1,27 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import React from 'react';
+
+import { Sidebar } from '../components/Sidebar';
+import { orchIcon } from '../icons';
+import { IOrchModel } from '../tokens';
+
+/** The left-sidebar panel. */
+export class SidebarWidget extends ReactWidget {
+  constructor(
+    private readonly _model: IOrchModel,
+    private readonly _openRun: (id: string) => void,
+    private readonly _trans: TranslationBundle
+  ) {
+    super();
+    this.id = 'jp-orch-sidebar';
+    this.addClass('jp-Orch-sidebar');
+    this.title.icon = orchIcon;
+    this.title.caption = _trans.__('Orchestration');
+    this.node.dataset.testid = 'orch-sidebar';
+  }
+
+  protected render(): JSX.Element {
+    return <Sidebar model={this._model} openRun={this._openRun} trans={this._trans} />;
+  }
+}
