@@ -27,6 +27,7 @@ from jupyter_client import AsyncKernelClient, KernelManager
 from jupyter_client.kernelspec import NoSuchKernel
 from nbclient.exceptions import CellExecutionError as NbclientCellError
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
 from nbformat import NotebookNode
 from papermill import __version__ as pm_version
 from papermill.clientwrap import PapermillNotebookClient
@@ -287,6 +288,9 @@ class _Client(PapermillNotebookClient):
                 await self.async_wait_for_reply(msg, None)
             return self.kc
         return await super().async_start_new_kernel_client()
+
+    # nbclient binds the sync wrapper to its own coroutine; rebind it to the override above.
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def execute(self, **kwargs: Any) -> NotebookNode:
         self.reset_execution_trackers()
