@@ -13,7 +13,10 @@ from importlib import import_module
 from jupyter_orch.api.routing import Route, RouteTable
 
 #: Resource modules under `jupyter_orch.api.resources`, in the order the docs list them.
-RESOURCES = ("health", "flows", "flow_runs", "task_runs", "logs", "artifacts", "meta")
+RESOURCES = (
+    "health", "flows", "flow_runs", "task_runs", "logs", "artifacts", "deployments", "work_pools",
+    "concurrency_limits", "notifications", "meta",
+)
 
 PREFIX = "/orch/api"
 

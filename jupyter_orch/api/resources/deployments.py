@@ -1,0 +1,191 @@
+"""Deployments (create-or-update by flow and name, ad hoc runs, pause/resume) and schedule previews."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+from sqlalchemy.orm import Session
+
+from jupyter_orch.api.models import ById, Name, PageParams, Params, Strict, Tag, UTCDateTime
+from jupyter_orch.api.routing import Route
+from jupyter_orch.orchestration.serialize import run_to_dict
+from jupyter_orch.orchestration.store import deployments as store
+from jupyter_orch.scheduling import preview
+
+TAG = "deployments"
+
+
+class ScheduleIn(Strict):
+    cron: str | None = None
+    interval: float | None = None
+    timezone: str | None = None
+    anchor_date: str | None = None
+    active: bool = True
+
+
+class DeploymentFields(Strict):
+    entrypoint: str | None = None
+    path: str | None = None
+    kind: Literal["python", "notebook"] | None = None
+    storage: dict[str, Any] | None = None
+    parameters: dict[str, Any] | None = None
+    parameter_openapi_schema: dict[str, Any] | None = None
+    tags: list[Tag] | None = None
+    version: str | None = None
+    description: str | None = None
+    work_pool_name: str | None = None
+    work_queue_name: str | None = None
+    paused: bool | None = None
+    concurrency_limit: int | None = None
+    catchup: Literal["skip", "once", "all"] | None = None
+    job_variables: dict[str, Any] | None = None
+    empirical_policy: dict[str, Any] | None = None
+    schedules: list[ScheduleIn] | None = None
+
+
+class DeploymentIn(DeploymentFields):
+    flow_name: Name
+    name: Name
+
+
+class DeploymentFilter(PageParams):
+    name: Name | None = None
+    flow_name: Name | None = None
+    tags: list[Tag] = Field(default_factory=list)
+    paused: bool | None = None
+    work_pool_name: Name | None = None
+
+
+class ByFullName(Params):
+    flow_name: Name
+    deployment_name: Name
+
+
+class RunIn(Strict):
+    parameters: dict[str, Any] | None = None
+    tags: list[Tag] | None = None
+    name: Name | None = None
+    scheduled_time: UTCDateTime | None = None
+    idempotency_key: str | None = None
+    work_queue_name: str | None = None
+
+
+class PreviewIn(Strict):
+    cron: str | None = None
+    interval: float | None = None
+    timezone: str | None = None
+    anchor_date: str | None = None
+    count: int = 5
+
+
+def _fields(body: DeploymentFields) -> dict[str, Any]:
+    data = body.model_dump(exclude_unset=True)
+    if data.get("schedules") is not None:
+        data["schedules"] = [
+            {
+                "schedule": {k: v for k, v in s.items() if k != "active" and v is not None},
+                "active": s["active"],
+            }
+            for s in data["schedules"]
+        ]
+    return data
+
+
+def _out(session: Session, dep: Any) -> dict[str, Any]:
+    return store.deployment_to_dict(session, dep)
+
+
+def list_deployments(session: Session, p: DeploymentFilter) -> dict[str, Any]:
+    rows, nxt = store.list_deployments(
+        session, p.name, p.flow_name, p.tags, p.paused, p.work_pool_name, p.limit, p.cursor
+    )
+    return {"items": [_out(session, d) for d in rows], "next": nxt}
+
+
+def create_deployment(session: Session, _: None, body: DeploymentIn) -> dict[str, Any]:
+    data = _fields(body)
+    return _out(session, store.upsert_deployment(session, **data))
+
+
+def read_deployment(session: Session, p: ById) -> dict[str, Any]:
+    return _out(session, store.read_deployment(session, p.id))
+
+
+def read_by_name(session: Session, p: ByFullName) -> dict[str, Any]:
+    return _out(session, store.read_deployment_by_name(session, f"{p.flow_name}/{p.deployment_name}"))
+
+
+def update_deployment(session: Session, p: ById, body: DeploymentFields) -> dict[str, Any]:
+    return _out(session, store.update_deployment(session, p.id, **_fields(body)))
+
+
+def delete_deployment(session: Session, p: ById) -> None:
+    store.delete_deployment(session, p.id)
+
+
+def create_flow_run(session: Session, p: ById, body: RunIn) -> dict[str, Any]:
+    return run_to_dict(
+        store.create_flow_run_from_deployment(session, p.id, **body.model_dump(exclude_none=True))
+    )
+
+
+def pause(session: Session, p: ById) -> dict[str, Any]:
+    return _out(session, store.set_paused(session, p.id, True))
+
+
+def resume(session: Session, p: ById) -> dict[str, Any]:
+    return _out(session, store.set_paused(session, p.id, False))
+
+
+def preview_schedule(session: Session, _: None, body: PreviewIn) -> dict[str, Any]:
+    spec = body.model_dump(exclude_none=True)
+    count = spec.pop("count", 5)
+    return preview(spec, count)
+
+
+ROUTES = [
+    Route("GET", "/deployments", list_deployments, "List deployments", TAG, params=DeploymentFilter),
+    Route("POST", "/deployments", create_deployment, "Create or update a deployment", TAG, body=DeploymentIn),
+    Route("GET", "/deployments/{id}", read_deployment, "Read a deployment", TAG, params=ById),
+    Route(
+        "PATCH",
+        "/deployments/{id}",
+        update_deployment,
+        "Update a deployment",
+        TAG,
+        params=ById,
+        body=DeploymentFields,
+    ),
+    Route(
+        "DELETE", "/deployments/{id}", delete_deployment, "Delete a deployment", TAG, params=ById, status=204
+    ),
+    Route(
+        "GET",
+        "/deployments/name/{flow_name}/{deployment_name}",
+        read_by_name,
+        "Read a deployment by name",
+        TAG,
+        params=ByFullName,
+    ),
+    Route(
+        "POST",
+        "/deployments/{id}/create_flow_run",
+        create_flow_run,
+        "Create an ad hoc run",
+        TAG,
+        params=ById,
+        body=RunIn,
+        status=201,
+    ),
+    Route("POST", "/deployments/{id}/pause", pause, "Pause a deployment's schedules", TAG, params=ById),
+    Route("POST", "/deployments/{id}/resume", resume, "Resume a deployment's schedules", TAG, params=ById),
+    Route(
+        "POST",
+        "/schedules/preview",
+        preview_schedule,
+        "Describe a schedule and its next times",
+        TAG,
+        body=PreviewIn,
+    ),
+]
