@@ -1,7 +1,7 @@
 /**
  * Small formatting helpers shared by the views (times, durations, states).
  */
-import { StateType } from './tokens';
+import { IDeploymentSchedule, IWorker, StateType } from './tokens';
 
 /** "in 5 min", "3 h ago"… relative to `now`. */
 export function relativeTime(iso: string | null | undefined, now = Date.now()): string {
@@ -113,4 +113,65 @@ export function toServerPath(location: string, serverRoot: string): string | nul
     return path.slice(root.length + 1);
   }
   return null;
+}
+
+/** A schedule in words: the server's description, else cron/interval. */
+export function scheduleText(s: IDeploymentSchedule): string {
+  if (s.description) {
+    return s.description;
+  }
+  const { cron, interval, timezone } = s.schedule;
+  const base = cron ? `cron ${cron}` : interval ? describeInterval(interval) : '—';
+  return timezone ? `${base} (${timezone})` : base;
+}
+
+/** A worker is considered online when it sent a heartbeat recently. */
+const ONLINE_SECONDS = 90;
+
+/** The shell command that starts a worker for `pool`, quoted if needed. */
+export function workerCommand(pool: string): string {
+  return /^[\w.-]+$/.test(pool)
+    ? `jupyter orch worker start --pool ${pool}`
+    : `jupyter orch worker start --pool '${pool.replace(/'/g, `'\\''`)}'`;
+}
+
+export function isOnline(worker: IWorker, now = Date.now()): boolean {
+  if (worker.status && worker.status.toUpperCase() === 'OFFLINE') {
+    return false;
+  }
+  const t = worker.last_heartbeat_time ? Date.parse(worker.last_heartbeat_time) : NaN;
+  return !Number.isNaN(t) && now - t < ONLINE_SECONDS * 1000;
+}
+
+/** Rows of a table artifact: a list of objects, a list of lists, or columns. */
+export function tableRows(data: unknown): { columns: string[]; rows: unknown[][] } {
+  if (typeof data === 'string') {
+    try {
+      data = JSON.parse(data);
+    } catch {
+      return { columns: ['value'], rows: [[data]] };
+    }
+  }
+  if (Array.isArray(data)) {
+    if (data.every(r => Array.isArray(r))) {
+      return { columns: [], rows: data as unknown[][] };
+    }
+    const columns = Array.from(
+      new Set(data.flatMap(r => (r && typeof r === 'object' ? Object.keys(r) : [])))
+    );
+    return {
+      columns,
+      rows: data.map(r => columns.map(c => (r as Record<string, unknown>)?.[c]))
+    };
+  }
+  if (data && typeof data === 'object') {
+    const cols = data as Record<string, unknown[]>;
+    const columns = Object.keys(cols);
+    const n = Math.max(0, ...columns.map(c => (Array.isArray(cols[c]) ? cols[c].length : 0)));
+    return {
+      columns,
+      rows: Array.from({ length: n }, (_, i) => columns.map(c => cols[c]?.[i]))
+    };
+  }
+  return { columns: [], rows: [] };
 }

@@ -30,15 +30,12 @@ import { Poll } from '@lumino/polling';
 import { Widget } from '@lumino/widgets';
 import React from 'react';
 
-import {
-  buildDeployment,
-  createFormState,
-  IScheduleFormState,
-  ScheduleForm
-} from './components/ScheduleForm';
+import { ScheduleForm } from './components/ScheduleForm';
+import { buildDeployment, createFormState, IScheduleFormState } from './schedule';
 import { toServerPath } from './format';
 import { orchIcon } from './icons';
 import { DEFAULT_REFRESH_INTERVAL, OrchModel } from './model';
+import { notificationText, notificationType } from './notifications';
 import { errorMessage } from './request';
 import { CommandIDs, INotificationMessage, IOrchModel } from './tokens';
 import { RunWidget } from './widgets/RunWidget';
@@ -321,33 +318,6 @@ class RunIdBody extends Widget implements Dialog.IBodyWidget<string> {
   getValue(): string {
     return (this.node as HTMLInputElement).value;
   }
-}
-
-/** Notification type for a message, from the state it reports. */
-export function notificationType(message: INotificationMessage): Notification.TypeOptions {
-  const state = (message.state_name ?? '').toLowerCase();
-  if (['failed', 'crashed', 'timedout'].includes(state)) {
-    return 'error';
-  }
-  if (['late', 'cancelled', 'cancelling'].includes(state)) {
-    return 'warning';
-  }
-  if (['completed', 'cached'].includes(state)) {
-    return 'success';
-  }
-  return 'info';
-}
-
-/** Text of a notification message, whatever shape its body has. */
-export function notificationText(message: INotificationMessage): string {
-  const body = message.body ?? message.message;
-  const bodyText =
-    typeof body === 'string'
-      ? body
-      : body && typeof body === 'object' && typeof (body as any).message === 'string'
-        ? (body as any).message
-        : '';
-  return [message.subject, bodyText].filter(Boolean).join(' — ') || 'Notification';
 }
 
 const notifications: JupyterFrontEndPlugin<void> = {

@@ -6,25 +6,16 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Button } from '@jupyterlab/ui-components';
 import React, { useMemo, useState } from 'react';
 
-import { describeInterval, formatTime, relativeTime } from '../format';
+import { formatTime, relativeTime, scheduleText } from '../format';
 import {
   FormValues,
   initialValues,
   schemaToFields,
   valuesToParameters
 } from '../paramForm';
-import { IDeployment, IDeploymentSchedule, IOrchModel } from '../tokens';
+import { IDeployment, IOrchModel } from '../tokens';
 import { Empty, ErrorMessage, ITransProps, useAction } from './common';
 import { ParameterFields } from './ParameterForm';
-
-export function scheduleText(s: IDeploymentSchedule): string {
-  if (s.description) {
-    return s.description;
-  }
-  const { cron, interval, timezone } = s.schedule;
-  const base = cron ? `cron ${cron}` : interval ? describeInterval(interval) : '—';
-  return timezone ? `${base} (${timezone})` : base;
-}
 
 function RunForm(
   props: {

@@ -12,7 +12,8 @@ import {
   elapsed,
   formatTime,
   relativeTime,
-  stateColor
+  stateColor,
+  tableRows
 } from '../format';
 import { layoutGraph } from '../graphLayout';
 import { isFinal, RunModel } from '../model';
@@ -287,39 +288,6 @@ function Markdown(props: { source: string; rendermime: IRenderMimeRegistry | nul
     return <pre className="jp-Orch-pre">{props.source}</pre>;
   }
   return <div ref={ref} className="jp-Orch-markdown" />;
-}
-
-/** Rows of a table artifact: a list of objects, a list of lists, or columns. */
-export function tableRows(data: unknown): { columns: string[]; rows: unknown[][] } {
-  if (typeof data === 'string') {
-    try {
-      data = JSON.parse(data);
-    } catch {
-      return { columns: ['value'], rows: [[data]] };
-    }
-  }
-  if (Array.isArray(data)) {
-    if (data.every(r => Array.isArray(r))) {
-      return { columns: [], rows: data as unknown[][] };
-    }
-    const columns = Array.from(
-      new Set(data.flatMap(r => (r && typeof r === 'object' ? Object.keys(r) : [])))
-    );
-    return {
-      columns,
-      rows: data.map(r => columns.map(c => (r as Record<string, unknown>)?.[c]))
-    };
-  }
-  if (data && typeof data === 'object') {
-    const cols = data as Record<string, unknown[]>;
-    const columns = Object.keys(cols);
-    const n = Math.max(0, ...columns.map(c => (Array.isArray(cols[c]) ? cols[c].length : 0)));
-    return {
-      columns,
-      rows: Array.from({ length: n }, (_, i) => columns.map(c => cols[c]?.[i]))
-    };
-  }
-  return { columns: [], rows: [] };
 }
 
 function cellText(v: unknown): string {

@@ -6,26 +6,9 @@ import { Clipboard } from '@jupyterlab/apputils';
 import { Button, copyIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
-import { formatTime, relativeTime } from '../format';
+import { formatTime, isOnline, relativeTime, workerCommand } from '../format';
 import { IOrchModel, IWorker, IWorkPool } from '../tokens';
 import { Empty, ErrorMessage, ITransProps, useAction } from './common';
-
-/** A worker is considered online when it sent a heartbeat recently. */
-const ONLINE_SECONDS = 90;
-
-export function workerCommand(pool: string): string {
-  return /^[\w.-]+$/.test(pool)
-    ? `jupyter orch worker start --pool ${pool}`
-    : `jupyter orch worker start --pool '${pool.replace(/'/g, `'\\''`)}'`;
-}
-
-export function isOnline(worker: IWorker, now = Date.now()): boolean {
-  if (worker.status && worker.status.toUpperCase() === 'OFFLINE') {
-    return false;
-  }
-  const t = worker.last_heartbeat_time ? Date.parse(worker.last_heartbeat_time) : NaN;
-  return !Number.isNaN(t) && now - t < ONLINE_SECONDS * 1000;
-}
 
 function poolStatus(pool: IWorkPool, workers: IWorker[]): string {
   if (pool.is_paused) {
