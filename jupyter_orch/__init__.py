@@ -37,18 +37,18 @@ _EXPORTS = {
 
 __all__ = ["__version__", *_EXPORTS]
 
-if TYPE_CHECKING:
-    from jupyter_orch.engine.artifacts import create_markdown_artifact, create_table_artifact
-    from jupyter_orch.engine.caching import task_input_hash
-    from jupyter_orch.engine.client import get_client
-    from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError
-    from jupyter_orch.engine.flows import Flow, flow
-    from jupyter_orch.engine.futures import TaskFuture, unmapped
-    from jupyter_orch.engine.logging import get_run_logger
-    from jupyter_orch.engine.task_runners import DaskTaskRunner, ThreadPoolTaskRunner
-    from jupyter_orch.engine.tasks import Task, exponential_backoff, task
-    from jupyter_orch.deployments import RunnerDeployment, run_deployment, serve
-    from jupyter_orch.states import State, StateType
+if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ imports them
+    from jupyter_orch.deployments import RunnerDeployment, run_deployment, serve  # noqa: F401
+    from jupyter_orch.engine.artifacts import create_markdown_artifact, create_table_artifact  # noqa: F401
+    from jupyter_orch.engine.caching import task_input_hash  # noqa: F401
+    from jupyter_orch.engine.client import get_client  # noqa: F401
+    from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError  # noqa: F401
+    from jupyter_orch.engine.flows import Flow, flow  # noqa: F401
+    from jupyter_orch.engine.futures import TaskFuture, unmapped  # noqa: F401
+    from jupyter_orch.engine.logging import get_run_logger  # noqa: F401
+    from jupyter_orch.engine.task_runners import DaskTaskRunner, ThreadPoolTaskRunner  # noqa: F401
+    from jupyter_orch.engine.tasks import Task, exponential_backoff, task  # noqa: F401
+    from jupyter_orch.states import State, StateType  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -51,6 +51,18 @@ class OrchLogHandler(logging.Handler):
             self.handleError(record)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is now (a Jupyter kernel or pytest swaps it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def _configure() -> logging.Logger:
     global _configured
     logger = logging.getLogger(RUN_LOGGER)
@@ -61,7 +73,7 @@ def _configure() -> logging.Logger:
             logger.setLevel(logging.INFO)
             logger.propagate = False
             logger.addHandler(OrchLogHandler(logging.INFO))
-            console = logging.StreamHandler(sys.stderr)
+            console = _StderrHandler()
             console.setLevel(logging.INFO)
             console.setFormatter(
                 logging.Formatter(

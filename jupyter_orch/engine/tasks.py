@@ -160,12 +160,13 @@ class Task(Generic[R]):
         flow_ctx = flow_run_ctx.get()
         engine = TaskRunEngine(self, flow_ctx, self.bind(args, kwargs), wait_for)
         if self.is_async:
-            from jupyter_orch.engine.asyncutils import in_running_loop, run_coro_sync
-
             coro = _finish_async(engine, return_state)
-            # in an async flow (or plain async code) the caller awaits; anywhere else we block
-            if (flow_ctx is None or flow_ctx.is_async) and in_running_loop():
+            # in an async flow (or outside flows, like any async function) the caller awaits;
+            # in a sync flow we block, on a background loop if one already runs in this thread
+            if flow_ctx is None or flow_ctx.is_async:
                 return coro
+            from jupyter_orch.engine.asyncutils import run_coro_sync
+
             return run_coro_sync(coro)
         state = engine.run_sync()
         return state if return_state else state.result()
@@ -192,11 +193,7 @@ class Task(Generic[R]):
         for key, value in bound.arguments.items():
             if isinstance(value, TaskFuture):
                 value = value.result()
-            if (
-                isinstance(value, unmapped)
-                or isinstance(value, (str, bytes, dict))
-                or not isinstance(value, Iterable)
-            ):
+            if isinstance(value, (unmapped, str, bytes, dict)) or not isinstance(value, Iterable):
                 static[key] = value
             else:
                 iterables[key] = list(value)
@@ -274,7 +271,7 @@ class TaskRunEngine:
         self.wait_for = list(wait_for) if wait_for else None
         self.id = str(uuid.uuid4())
         if flow_ctx is not None:
-            self.dynamic_key = flow_ctx.next_dynamic_key(task.task_key)
+            self.dynamic_key = flow_ctx.next_dynamic_key(f"{task.task_key}/{task.name}")
             self.flow_run_id: str | None = flow_ctx.flow_run_id
             self.writer = flow_ctx.client.writer
         else:

@@ -1,0 +1,96 @@
+"""Task caching: a hit skips the body and gives Cached; expiration; results from storage."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from jupyter_orch import flow, task, task_input_hash
+
+
+def test_cache_hit_does_not_run_body(records, tmp_path):
+    calls = []
+
+    @task(cache_key_fn=task_input_hash)
+    def square(x: int) -> int:
+        calls.append(x)
+        return x * x
+
+    @flow
+    def cached_flow(x: int):
+        return square(x, return_state=True)
+
+    first = cached_flow(3)
+    second = cached_flow(3)
+    third = cached_flow(4)
+    assert calls == [3, 4]
+    assert first.name == "Completed" and second.name == "Cached" and second.is_completed()
+    assert second.result() == 9 and third.result() == 16
+    stored = records.task_run(second.task_run_id)
+    assert stored["state_name"] == "Cached" and stored["state_type"] == "COMPLETED"
+    key = stored["state"]["data"]["storage_key"]
+    assert Path(key).is_file() and str(tmp_path) in key  # under $JUPYTER_ORCH_HOME/results
+
+
+def test_cache_expiration(records):
+    calls = []
+
+    @task(cache_expiration=timedelta(seconds=0.4))
+    def stamp(x: int) -> int:
+        calls.append(x)
+        return len(calls)
+
+    @flow
+    def expiring():
+        return stamp(1, return_state=True)
+
+    assert expiring().result() == 1
+    hit = expiring()
+    assert hit.name == "Cached" and hit.result() == 1
+    time.sleep(0.5)
+    again = expiring()
+    assert again.name == "Completed" and again.result() == 2 and len(calls) == 2
+    assert records.task_run(again.task_run_id)["cache_expiration"] is not None
+
+
+def test_custom_cache_key_and_persisted_result_loads_from_storage(records):
+    calls = []
+
+    @task(cache_key_fn=lambda ctx, params: f"by-name-{params['name']}", persist_result=True)
+    def greet(name: str, punctuation: str = "!") -> str:
+        calls.append(name)
+        return f"hi {name}{punctuation}"
+
+    @flow
+    def greeter(p: str):
+        return greet("ada", p)
+
+    assert greeter("!") == "hi ada!"
+    assert greeter("?") == "hi ada!"  # same key: cached value, read back from storage
+    assert calls == ["ada"]
+    run = records.flow_runs(flow_name="greeter")[0]
+    (tr,) = records.task_runs(run["id"])
+    from jupyter_orch.engine.results import load_result
+
+    assert tr["cache_key"] == "by-name-ada"
+    assert load_result(tr["state"]["data"]) == "hi ada!"
+
+
+def test_results_to_any_fsspec_url(records, monkeypatch):
+    monkeypatch.setenv("JUPYTER_ORCH_RESULTS_URL", "memory://orch-results")
+
+    @task(persist_result=True)
+    def value():
+        return {"a": [1, 2]}
+
+    @flow
+    def persisted():
+        return value(return_state=True)
+
+    state = persisted()
+    assert state.data["storage_key"].startswith("memory://orch-results/")
+    from jupyter_orch.states import State
+
+    reloaded = State.from_dict(records.task_run(state.task_run_id)["state"])
+    assert reloaded.result() == {"a": [1, 2]}

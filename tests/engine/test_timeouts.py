@@ -1,0 +1,112 @@
+"""Timeouts end runs as TimedOut promptly, and the body is really abandoned (and interrupted)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from jupyter_orch import flow, task
+
+LIMIT = 0.3
+SLACK = 0.6  # loaded CI machines
+
+
+def _slow_sync(progress: list[int]) -> None:
+    for _ in range(200):  # 4 s in small steps, so the injected TimeoutError lands quickly
+        time.sleep(0.02)
+        progress.append(1)
+    progress.append(-1)  # never reached when interrupted
+
+
+def test_sync_task_timeout(records):
+    progress: list[int] = []
+
+    @task(timeout_seconds=LIMIT)
+    def slow():
+        _slow_sync(progress)
+
+    @flow
+    def timing_out():
+        return slow(return_state=True)
+
+    start = time.monotonic()
+    state = timing_out()
+    elapsed = time.monotonic() - start
+    assert state.name == "TimedOut" and state.is_failed()
+    assert LIMIT <= elapsed < LIMIT + SLACK
+    with pytest.raises(TimeoutError):
+        state.result()
+    tr = records.task_run(state.task_run_id)
+    assert tr["state_name"] == "TimedOut" and tr["state_type"] == "FAILED"
+    assert "timeout of 0.3 second" in tr["state_message"]
+    time.sleep(0.1)
+    seen = len(progress)
+    time.sleep(0.1)
+    assert len(progress) == seen and -1 not in progress  # the body was interrupted
+
+
+def test_async_task_timeout(records):
+    @task(timeout_seconds=LIMIT)
+    async def slow():
+        await asyncio.sleep(5)
+
+    @flow
+    async def timing_out_async():
+        return await slow(return_state=True)
+
+    start = time.monotonic()
+    state = asyncio.run(timing_out_async())
+    assert time.monotonic() - start < LIMIT + SLACK
+    assert state.name == "TimedOut"
+    assert records.task_run(state.task_run_id)["state_name"] == "TimedOut"
+
+
+def test_timed_out_task_is_retried(records):
+    attempts = []
+
+    @task(timeout_seconds=0.2, retries=1)
+    def sometimes_slow():
+        attempts.append(1)
+        if len(attempts) == 1:
+            _slow_sync([])
+        return "done"
+
+    @flow
+    def retry_timeout():
+        return sometimes_slow(return_state=True)
+
+    state = retry_timeout()
+    assert state.result() == "done"
+    assert records.task_run(state.task_run_id)["run_count"] == 2
+
+
+def test_sync_flow_timeout(records):
+    progress: list[int] = []
+
+    @flow(timeout_seconds=LIMIT, retries=2)
+    def slow_flow():
+        _slow_sync(progress)
+
+    start = time.monotonic()
+    state = slow_flow(return_state=True)
+    assert time.monotonic() - start < LIMIT + SLACK
+    assert state.name == "TimedOut"
+    run = records.only_flow_run("slow-flow")
+    assert run["state_name"] == "TimedOut" and run["state_type"] == "FAILED"
+    assert run["run_count"] == 1  # a timed-out flow is not retried
+    with pytest.raises(TimeoutError):
+        slow_flow()
+
+
+def test_async_flow_timeout(records):
+    @flow(timeout_seconds=LIMIT)
+    async def slow_async_flow():
+        await asyncio.sleep(5)
+
+    start = time.monotonic()
+    state = asyncio.run(slow_async_flow(return_state=True))
+    assert time.monotonic() - start < LIMIT + SLACK
+    assert state.name == "TimedOut"
+    assert records.only_flow_run("slow-async-flow")["state_name"] == "TimedOut"
