@@ -77,9 +77,10 @@ def openapi_document() -> dict[str, Any]:
     table = route_table()
     mapping, defs = _schemas(table.routes)
     paths: dict[str, dict[str, Any]] = {}
+    operation_ids = table.operation_ids()
     for r in table.routes:
         op: dict[str, Any] = {
-            "operationId": r.operation_id,
+            "operationId": operation_ids[r],
             "summary": r.summary,
             "description": (r.operation.__doc__ or r.summary).strip(),
             "tags": [r.tag],

@@ -64,10 +64,6 @@ class Route:
     def writes(self) -> bool:
         return self.method != "GET" if self.write is None else self.write
 
-    @property
-    def operation_id(self) -> str:
-        return self.operation.__name__
-
     @cached_property
     def path_params(self) -> tuple[str, ...]:
         return tuple(_PARAM.findall(self.path))
@@ -118,6 +114,16 @@ class RouteTable:
             missing = set(r.path_params) - set(r.params.model_fields if r.params else ())
             if missing:
                 raise ValueError(f"{r.method} {r.path}: path parameters {missing} not in params model")
+
+    def operation_ids(self) -> dict[Route, str]:
+        """Unique OpenAPI operation ids: the function name, prefixed by the tag where names clash."""
+        names = [r.operation.__name__ for r in self.routes]
+        ids = {
+            r: (f"{r.tag}_{n}" if names.count(n) > 1 else n) for r, n in zip(self.routes, names, strict=True)
+        }
+        if len(set(ids.values())) != len(ids):
+            raise ValueError("operation ids are not unique even with their tags")
+        return ids
 
     def by_path(self) -> dict[str, dict[str, Route]]:
         """{path pattern: {method: route}} in matching order (one tornado handler per path)."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tornado.httpclient import HTTPClientError, HTTPResponse
+
+from jupyter_orch.server.process import ServerProcess
 
 Fetch = Callable[..., Awaitable[tuple[int, Any]]]
 
@@ -47,8 +49,10 @@ def api(jp_fetch: Callable[..., Awaitable[HTTPResponse]]) -> Fetch:
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         kwargs: dict[str, Any] = {"method": method, "raise_error": True}
-        if params:
-            kwargs["params"] = params
+        if params:  # repeated parameters (tags=a&tags=b) from list values
+            kwargs["params"] = [
+                (k, v) for k, vs in params.items() for v in (vs if isinstance(vs, list) else [vs])
+            ]
         if headers:
             kwargs["headers"] = headers
         if raw is not None:
@@ -66,3 +70,18 @@ def api(jp_fetch: Callable[..., Awaitable[HTTPResponse]]) -> Fetch:
         return resp.code, (json.loads(text) if text else None)
 
     return call
+
+
+@pytest.fixture
+def live_server(db_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    """`jupyter orch server` in a subprocess on `db_url` (both backends)."""
+    with ServerProcess(db_url, tmp_path / "live-home") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def live_sqlite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One subprocess server on SQLite shared by a module's tests (schemathesis, CLI)."""
+    home = tmp_path_factory.mktemp("live")
+    with ServerProcess(f"sqlite:///{home / 'orch.db'}", home) as server:
+        yield server
