@@ -49,6 +49,11 @@ class OrchApp(ExtensionApp):
     local_worker = Bool(True, help="Run the built-in local worker that executes deployment runs.").tag(
         config=True
     )
+    kernel_pool_size = Int(
+        1,
+        help="Warm kernels the local worker keeps ready per kernelspec, so a notebook run does not wait "
+        "for a kernel to boot; each is used by one run only. 0 turns the pool off.",
+    ).tag(config=True)
     service_modules = List(
         Unicode(),
         help="Modules imported at start so that the services they register "
@@ -77,7 +82,10 @@ class OrchApp(ExtensionApp):
         """Create the shared objects handlers and services get explicitly: database and executor."""
         self.services = ServiceRegistry(self.log)
         self.executor = ThreadPoolExecutor(self.executor_threads, thread_name_prefix="jupyter-orch-db")
-        self.database = Database(self.database_url, info={"services": self.services.snapshot})
+        self.database = Database(
+            self.database_url,
+            info={"services": self.services.snapshot, "root_dir": self.serverapp.root_dir},
+        )
         self._env_set: list[str] = []
         for module in self.service_modules:
             import_module(module)

@@ -21,6 +21,7 @@ class LocalWorkerService(Service):
         poll_interval: float = 0.5,
         heartbeat_interval: float = 2.0,
         limit: int | None = None,
+        kernel_pool_size: int = 1,
     ) -> None:
         super().__init__(interval=poll_interval)
         self.worker = Worker(
@@ -31,6 +32,7 @@ class LocalWorkerService(Service):
             heartbeat_interval=heartbeat_interval,
             limit=limit,
             shutdown_grace=5.0,
+            kernel_pool_size=kernel_pool_size,
         )
         self._worker_stop = threading.Event()
         self._thread_w: threading.Thread | None = None

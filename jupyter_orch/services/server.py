@@ -25,7 +25,7 @@ def _local_worker(app: Any) -> Any:
         return None
     from jupyter_orch.services.local_worker import LocalWorkerService
 
-    return LocalWorkerService(_url(app))
+    return LocalWorkerService(_url(app), kernel_pool_size=getattr(app, "kernel_pool_size", 1))
 
 
 register_service("scheduler", lambda app: SchedulerService(_url(app), interval=app.scheduler_interval))

@@ -51,6 +51,10 @@ class DBTransport(Transport):
         with session_scope(self.db_url) as s:
             return flow_runs.set_flow_run_state(s, run_id, state, force=force).to_dict()
 
+    def update_flow_run(self, run_id: str, **fields: Any) -> None:
+        with session_scope(self.db_url) as s:
+            flow_runs.update_flow_run(s, run_id, **fields)
+
     def write_logs(self, records: list[dict[str, Any]]) -> None:
         if records:
             with session_scope(self.db_url) as s:

@@ -1,8 +1,9 @@
 """Executors start a claimed run in a fresh process and give the worker a handle on it.
 
 `ProcessExecutor` serves every deployment kind: the child (`run_flow.execute`) picks the runner by
-the deployment's `kind` ("python" now, "notebook" from jupyter_orch.notebooks), so a notebook
-executor plugs in through `run_flow.RUNNERS` without touching the worker. Processes come from a
+the deployment's `kind` (`run_flow.RUNNERS`). `KindExecutor` puts a different executor in front
+for some kinds: notebook runs go to `notebooks.run.NotebookExecutor`, which runs them on warm
+kernels (the notebook's code runs in the kernel process, so no extra process is needed). Processes come from a
 warm fork server when possible (milliseconds instead of an interpreter start-up) or from a plain
 `python -m jupyter_orch.workers.run_flow` subprocess.
 """
@@ -155,3 +156,19 @@ class ProcessExecutor:
             if self._fork is not None:
                 self._fork.close()
                 self._fork = None
+
+
+class KindExecutor:
+    """Dispatch by deployment kind: `by_kind[kind]` when present, else `default`."""
+
+    def __init__(self, default: ProcessExecutor, by_kind: dict[str, Any]) -> None:
+        self.default = default
+        self.by_kind = by_kind
+
+    def start(self, run: dict[str, Any]) -> Any:
+        kind = (run.get("deployment") or {}).get("kind") or "python"
+        return self.by_kind.get(kind, self.default).start(run)
+
+    def close(self) -> None:
+        for executor in (*self.by_kind.values(), self.default):
+            executor.close()

@@ -61,6 +61,9 @@ class HTTPTransport(Transport):
             "POST", f"/flow_runs/{run_id}/set_state", json={"state": state.to_dict(), "force": force}
         )
 
+    def update_flow_run(self, run_id: str, **fields: Any) -> None:
+        self._call("PATCH", f"/flow_runs/{run_id}", json=fields)
+
     def write_logs(self, records: list[dict[str, Any]]) -> None:
         if records:
             rows = [

@@ -24,7 +24,7 @@ from jupyter_orch.states import Completed, Failed, Running
 #: kind → "module:function" running a spec; notebook deployments plug in here
 RUNNERS: dict[str, str] = {
     "python": "jupyter_orch.workers.run_flow:run_python",
-    "notebook": "jupyter_orch.notebooks.executor:run_deployment_notebook",
+    "notebook": "jupyter_orch.notebooks.run:run_notebook_spec",
 }
 
 

@@ -38,6 +38,10 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def write_logs(self, records: list[dict[str, Any]]) -> None: ...
 
+    def update_flow_run(self, run_id: str, **fields: Any) -> None:
+        """Change descriptive fields (`progress`, `output_location`, ...) of a run."""
+        raise NotImplementedError
+
     @abc.abstractmethod
     def apply_deployment(self, payload: dict[str, Any]) -> dict[str, Any]: ...
 

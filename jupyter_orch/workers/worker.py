@@ -17,7 +17,7 @@ from typing import Any
 
 from jupyter_orch.db.models import utcnow
 from jupyter_orch.states import TERMINAL_STATES, Cancelled, Crashed
-from jupyter_orch.workers.executors import ProcessExecutor, RunHandle
+from jupyter_orch.workers.executors import KindExecutor, ProcessExecutor, RunHandle
 from jupyter_orch.workers.transport import Transport, get_transport
 
 log = logging.getLogger("jupyter_orch.worker")
@@ -38,6 +38,7 @@ class Worker:
         warm: bool = True,
         env: dict[str, str] | None = None,
         shutdown_grace: float = 30.0,
+        kernel_pool_size: int = 0,
     ) -> None:
         self.pool = pool
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
@@ -48,7 +49,13 @@ class Worker:
         self.deployment_ids = deployment_ids
         self.queues = queues
         self.shutdown_grace = shutdown_grace
-        self.executor = ProcessExecutor(self._on_line, env=env, warm=warm)
+        # notebook runs go to warm kernels: `kernel_pool_size` started per kernelspec (0: none)
+        from jupyter_orch.notebooks.run import NotebookExecutor
+
+        self.executor = KindExecutor(
+            ProcessExecutor(self._on_line, env=env, warm=warm),
+            {"notebook": NotebookExecutor(self.transport, kernel_pool_size)},
+        )
         self.running: dict[str, RunHandle] = {}
         self._logs: list[dict[str, Any]] = []
         self._logs_lock = threading.Lock()

@@ -52,6 +52,12 @@ def register(subparsers: Any) -> None:
     start.add_argument("--poll-interval", type=float, default=0.5, help="seconds between polls (default 0.5)")
     start.add_argument("--heartbeat-interval", type=float, default=2.0, help="seconds between heartbeats")
     start.add_argument("--no-warm", action="store_true", help="start each run with a fresh interpreter")
+    start.add_argument(
+        "--kernel-pool-size",
+        type=_nonneg,
+        default=1,
+        help="warm kernels kept ready per kernelspec for notebook runs (0: off; default 1)",
+    )
     start.set_defaults(func=start_worker)
 
 
@@ -123,6 +129,7 @@ def start_worker(args: argparse.Namespace, ctx: Context) -> int:
         heartbeat_interval=args.heartbeat_interval,
         limit=args.limit,
         warm=not args.no_warm,
+        kernel_pool_size=args.kernel_pool_size,
     )
     ctx.print(f"Worker {worker.name!r} started on pool {args.pool!r}. Press Ctrl-C to stop.")
     try:
