@@ -22,8 +22,14 @@ UTC = timezone.utc
 
 def _deploy(url: str, name: str = "d", catchup: str = "skip", **sched) -> str:
     with session_scope(url) as s:
-        dep = deps.upsert_deployment(s, flow_name="f", name=name, entrypoint="x.py:f", catchup=catchup,
-                                     schedules=[sched or {"interval": 1}])
+        dep = deps.upsert_deployment(
+            s,
+            flow_name="f",
+            name=name,
+            entrypoint="x.py:f",
+            catchup=catchup,
+            schedules=[sched or {"interval": 1}],
+        )
         return dep.id
 
 
@@ -41,7 +47,9 @@ def test_window_rule_and_idempotent_passes(db_url: str) -> None:
     with session_scope(db_url) as s:
         assert schedule_runs(s, now) == 0
     times = _times(db_url, dep_id)
-    assert times[0] == datetime(2024, 1, 1, 0, 5, tzinfo=UTC) and times[-1] == datetime(2024, 1, 1, 1, 5, tzinfo=UTC)
+    assert times[0] == datetime(2024, 1, 1, 0, 5, tzinfo=UTC) and times[-1] == datetime(
+        2024, 1, 1, 1, 5, tzinfo=UTC
+    )
     with session_scope(db_url) as s:
         run = s.scalars(select(FlowRun).where(FlowRun.deployment_id == dep_id)).first()
         assert run.state_type == "SCHEDULED" and run.auto_scheduled and run.work_pool_name == "default"
@@ -145,15 +153,23 @@ def test_lease_single_holder_and_expiry(db_url: str) -> None:
 def test_deployment_validation_and_lookup(db_url: str) -> None:
     with session_scope(db_url) as s:
         with pytest.raises(Invalid) as err:
-            deps.upsert_deployment(s, flow_name="f", name="d", entrypoint="x.py:f", schedules=[{"cron": "bad"}])
+            deps.upsert_deployment(
+                s, flow_name="f", name="d", entrypoint="x.py:f", schedules=[{"cron": "bad"}]
+            )
         assert err.value.field == "schedules[0].cron"
         with pytest.raises(Invalid) as err:
             deps.upsert_deployment(s, flow_name="f", name="d", entrypoint="x.py:f", work_pool_name="nope")
         assert err.value.field == "work_pool_name" and "unknown work pool 'nope'" in err.value.message
     schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
     with session_scope(db_url) as s:
-        dep = deps.upsert_deployment(s, flow_name="f", name="d", entrypoint="x.py:f",
-                                     parameter_openapi_schema=schema, parameters={"n": 1})
+        dep = deps.upsert_deployment(
+            s,
+            flow_name="f",
+            name="d",
+            entrypoint="x.py:f",
+            parameter_openapi_schema=schema,
+            parameters={"n": 1},
+        )
         again = deps.upsert_deployment(s, flow_name="f", name="d", entrypoint="x.py:g", tags=["t"])
         assert again.id == dep.id and again.entrypoint == "x.py:g"
         assert deps.read_deployment_by_name(s, "f/d").id == dep.id

@@ -47,7 +47,10 @@ def test_interval_with_anchor_and_daily_local_interval() -> None:
     got = IntervalSchedule(60, anchor).next_n(3, datetime(2024, 1, 1, 0, 5, tzinfo=UTC))
     assert got == [anchor + timedelta(minutes=k) for k in (5, 6, 7)]
     daily = IntervalSchedule(86400, datetime(2024, 3, 8, 9, tzinfo=ZoneInfo("Europe/Paris")), "Europe/Paris")
-    hours = [t.astimezone(ZoneInfo("Europe/Paris")).hour for t in daily.next_n(5, datetime(2024, 3, 29, tzinfo=UTC))]
+    hours = [
+        t.astimezone(ZoneInfo("Europe/Paris")).hour
+        for t in daily.next_n(5, datetime(2024, 3, 29, tzinfo=UTC))
+    ]
     assert hours == [9] * 5
 
 
@@ -56,7 +59,11 @@ def test_descriptions_and_preview() -> None:
     assert CronSchedule("0 9 * * 1-5", "Europe/Paris").describe() == "at 09:00 on weekdays (Europe/Paris)"
     assert CronSchedule("*/15 * * * *").describe() == "every 15 minutes"
     out = preview({"cron": "0 0 1 * *", "timezone": "UTC"}, 3, datetime(2024, 1, 15, tzinfo=UTC))
-    assert out["next_runs"] == ["2024-02-01T00:00:00+00:00", "2024-03-01T00:00:00+00:00", "2024-04-01T00:00:00+00:00"]
+    assert out["next_runs"] == [
+        "2024-02-01T00:00:00+00:00",
+        "2024-03-01T00:00:00+00:00",
+        "2024-04-01T00:00:00+00:00",
+    ]
 
 
 @pytest.mark.parametrize(

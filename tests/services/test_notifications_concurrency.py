@@ -53,8 +53,13 @@ def test_webhook_slack_email_deliveries_and_failures(db_url: str) -> None:
         with session_scope(db_url) as s:
             store.create_policy(s, "hook", "webhook", {"url": url}, state_names=["Failed"])
             store.create_policy(s, "slack", "slack", {"url": url}, state_names=["Failed"], tags=["prod"])
-            store.create_policy(s, "mail", "email", {"to": "ops@example.com", "smtp_host": "127.0.0.1",
-                                                      "smtp_port": smtp_port}, state_names=["Failed"])
+            store.create_policy(
+                s,
+                "mail",
+                "email",
+                {"to": "ops@example.com", "smtp_host": "127.0.0.1", "smtp_port": smtp_port},
+                state_names=["Failed"],
+            )
             store.create_policy(s, "ui", "ui", state_names=["Completed", "Failed"])
             store.create_policy(s, "dead", "webhook", {"url": f"http://127.0.0.1:{_free_port()}/"})
             run = flow_runs.create_flow_run(s, flow_name="etl", tags=["prod"])
@@ -124,8 +129,10 @@ def test_slots_released_when_flow_run_ends(db_url: str) -> None:
         assert concurrency.acquire_tag_slots(s, ["x"], "someone-else")
 
 
-@pytest.mark.parametrize("channel,config,field", [("webhook", {}, "config.url"), ("email", {}, "config.to"),
-                                                  ("pigeon", {}, "channel")])
+@pytest.mark.parametrize(
+    "channel,config,field",
+    [("webhook", {}, "config.url"), ("email", {}, "config.to"), ("pigeon", {}, "channel")],
+)
 def test_bad_policy_is_invalid(db_url: str, channel: str, config: dict, field: str) -> None:
     from jupyter_orch.orchestration.errors import Invalid
 

@@ -48,7 +48,9 @@ def flows_dir(tmp_path: Path) -> Path:
 
 def _deploy(url: str, path: Path, fn: str, **kw) -> str:
     with session_scope(url) as s:
-        return deps.upsert_deployment(s, flow_name=fn, name="d", entrypoint=f"flows.py:{fn}", path=str(path), **kw).id
+        return deps.upsert_deployment(
+            s, flow_name=fn, name="d", entrypoint=f"flows.py:{fn}", path=str(path), **kw
+        ).id
 
 
 def _state(url: str, run_id: str) -> tuple[str, str, int]:
@@ -66,8 +68,13 @@ def _wait(pred, timeout: float = 20.0) -> None:
 
 @pytest.fixture
 def worker(orch_env: str):
-    w = Worker(pool="default", transport=DBTransport(orch_env), poll_interval=0.1, heartbeat_interval=0.3,
-               shutdown_grace=1)
+    w = Worker(
+        pool="default",
+        transport=DBTransport(orch_env),
+        poll_interval=0.1,
+        heartbeat_interval=0.3,
+        shutdown_grace=1,
+    )
     stop = threading.Event()
     t = threading.Thread(target=w.run, args=(stop,), daemon=True)
     t.start()
@@ -76,7 +83,9 @@ def worker(orch_env: str):
     t.join(15)
 
 
-def test_ad_hoc_run_with_parameters_completes_and_streams_logs(orch_env: str, flows_dir: Path, worker) -> None:
+def test_ad_hoc_run_with_parameters_completes_and_streams_logs(
+    orch_env: str, flows_dir: Path, worker
+) -> None:
     _deploy(orch_env, flows_dir, "greet")
     run = run_deployment("greet/d", parameters={"name": "orch"}, timeout=30)
     assert run.state.is_completed() and run.parameters == {"name": "orch"}
@@ -128,12 +137,19 @@ def _alive(pid: int) -> bool:
 
 
 def test_kill_9_worker_crashes_run_then_retries(orch_env: str, flows_dir: Path) -> None:
-    dep_id = _deploy(orch_env, flows_dir, "sleepy", parameters={"marker": str(flows_dir / "m")},
-                     empirical_policy={"retries": 1})
+    dep_id = _deploy(
+        orch_env,
+        flows_dir,
+        "sleepy",
+        parameters={"marker": str(flows_dir / "m")},
+        empirical_policy={"retries": 1},
+    )
     with session_scope(orch_env) as s:
         run_id = deps.create_flow_run_from_deployment(s, dep_id).id
-    code = ("from jupyter_orch.workers.worker import Worker; "
-            "Worker(poll_interval=0.1, heartbeat_interval=0.3).run()")
+    code = (
+        "from jupyter_orch.workers.worker import Worker; "
+        "Worker(poll_interval=0.1, heartbeat_interval=0.3).run()"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ))
     try:
         _wait(lambda: _state(orch_env, run_id)[0] == "RUNNING" and (flows_dir / "m").exists(), timeout=30)
@@ -170,8 +186,9 @@ def test_claim_respects_pool_limit_and_queue_priority(db_url: str, tmp_path: Pat
         work_pools.create_queue(s, "p", "urgent", priority=1)
         work_pools.update_queue(s, "p", "default", priority=5)
         slow = deps.upsert_deployment(s, flow_name="f", name="slow", entrypoint="x.py:f", work_pool_name="p")
-        fast = deps.upsert_deployment(s, flow_name="f", name="fast", entrypoint="x.py:f", work_pool_name="p",
-                                      work_queue_name="urgent")
+        fast = deps.upsert_deployment(
+            s, flow_name="f", name="fast", entrypoint="x.py:f", work_pool_name="p", work_queue_name="urgent"
+        )
         for _ in range(2):
             deps.create_flow_run_from_deployment(s, slow.id)
         urgent = deps.create_flow_run_from_deployment(s, fast.id)

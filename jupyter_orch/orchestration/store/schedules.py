@@ -13,6 +13,7 @@ to them ("skip": nothing, "once": one run for the latest missed slot, "all": one
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -183,13 +184,13 @@ def schedule_runs(session: Session, now: datetime | None = None, window: Window 
     )
     runs: list[dict[str, Any]] = []
     advanced: list[dict[str, Any]] = []
-    cache: dict[tuple, list[datetime]] = {}
+    cache: dict[str, tuple[Schedule, list[datetime]]] = {}
     for sched_row, dep in session.execute(stmt):
-        schedule = parse_schedule(sched_row.schedule)
-        spec_key = _key(sched_row.schedule)
-        if spec_key not in cache:
-            cache[spec_key] = _window_times(schedule, now, window)
-        future = cache[spec_key]
+        spec_key = json.dumps(sched_row.schedule, sort_keys=True)
+        if spec_key not in cache:  # deployments sharing a schedule share the maths
+            parsed = parse_schedule(sched_row.schedule)
+            cache[spec_key] = (parsed, _window_times(parsed, now, window))
+        schedule, future = cache[spec_key]
         until = sched_row.scheduled_until
         times = [t for t in future if until is None or t >= until]
         if until is not None and until < now:
