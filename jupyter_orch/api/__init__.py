@@ -4,3 +4,6 @@ One route table (`jupyter_orch.api.table.ROUTES`) drives the tornado handlers, t
 `LocalTransport` and the OpenAPI document, so the server, the CLI without a server and the docs can
 never disagree about what an operation takes or returns.
 """
+
+#: Where the API lives under the Jupyter server's base URL (kept here so clients import nothing heavy).
+PREFIX = "/orch/api"

@@ -10,15 +10,25 @@ from __future__ import annotations
 from functools import cache
 from importlib import import_module
 
+from jupyter_orch.api import PREFIX
 from jupyter_orch.api.routing import Route, RouteTable
+
+__all__ = ["PREFIX", "RESOURCES", "route_table"]
 
 #: Resource modules under `jupyter_orch.api.resources`, in the order the docs list them.
 RESOURCES = (
-    "health", "flows", "flow_runs", "task_runs", "logs", "artifacts", "deployments", "work_pools",
-    "concurrency_limits", "notifications", "meta",
+    "health",
+    "flows",
+    "flow_runs",
+    "task_runs",
+    "logs",
+    "artifacts",
+    "deployments",
+    "work_pools",
+    "concurrency_limits",
+    "notifications",
+    "meta",
 )
-
-PREFIX = "/orch/api"
 
 
 @cache

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from jupyter_orch.api.table import PREFIX
+from jupyter_orch.api import PREFIX
 
 #: HTTP statuses worth retrying: the server is restarting or a proxy lost it.
 RETRY_STATUSES = frozenset({502, 503, 504})

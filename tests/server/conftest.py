@@ -12,6 +12,13 @@ from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from jupyter_orch.server.process import ServerProcess
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "schemathesis: property-based run of the whole API against a live server"
+    )
+
+
 Fetch = Callable[..., Awaitable[tuple[int, Any]]]
 
 
