@@ -33,6 +33,7 @@ _EXPORTS = {
     "run_deployment": "jupyter_orch.deployments",
     "RunnerDeployment": "jupyter_orch.deployments",
     "StateType": "jupyter_orch.states",
+    "deploy_notebook": "jupyter_orch.notebooks.deploy",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ i
     from jupyter_orch.engine.logging import get_run_logger  # noqa: F401
     from jupyter_orch.engine.task_runners import DaskTaskRunner, ThreadPoolTaskRunner  # noqa: F401
     from jupyter_orch.engine.tasks import Task, exponential_backoff, task  # noqa: F401
+    from jupyter_orch.notebooks.deploy import deploy_notebook  # noqa: F401
     from jupyter_orch.states import State, StateType  # noqa: F401
 
 
@@ -64,6 +66,19 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext jupyter_orch`: the `%%flow` and `%orch` magics."""
+    from jupyter_orch.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from jupyter_orch.magics import unload_ipython_extension as unload
+
+    unload(ipython)
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:

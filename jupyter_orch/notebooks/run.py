@@ -57,18 +57,20 @@ def run_cwd(deployment: dict[str, Any], notebook: str) -> str:
 
 
 class KernelPools:
-    """One `KernelPool` per kernel name, started on first use; `size=0` disables warming."""
+    """One `KernelPool` per kernel name, created on the first run of that kernel (or `prewarm`);
+    `size=0` disables warming. Lazy so that a worker that never runs a notebook (or a server
+    whose user never schedules one) never starts kernels."""
 
-    def __init__(
-        self, size: int = 1, start_timeout: float = 60, warm: tuple[str, ...] = ("python3",)
-    ) -> None:
+    def __init__(self, size: int = 1, start_timeout: float = 60) -> None:
         self.size = max(0, int(size))
         self.start_timeout = start_timeout
         self._pools: dict[str, KernelPool] = {}
         self._lock = threading.Lock()
+
+    def prewarm(self, kernel_name: str = "python3") -> None:
+        """Start filling the pool of `kernel_name` now, before any run asks for it."""
         if self.size:
-            for name in warm:
-                self._pool(name)
+            self._pool(kernel_name)
 
     def _pool(self, kernel_name: str) -> KernelPool:
         with self._lock:
@@ -327,7 +329,11 @@ class NotebookExecutor:
     def __init__(self, transport: Any, kernel_pool_size: int = 1) -> None:
         self.transport = transport
         self.pools = KernelPools(kernel_pool_size)
-        if self.pools.size:  # papermill/nbclient imports cost ~1 s: not on the first run's clock
+
+    def prewarm(self, kernel_name: str = "python3") -> None:
+        """Fill the pool now and import papermill/nbclient (~1 s) off the first run's clock."""
+        if self.pools.size:
+            self.pools.prewarm(kernel_name)
             threading.Thread(target=_preload, name="notebook-preload", daemon=True).start()
 
     def start(self, run: dict[str, Any]) -> NotebookRunHandle:

@@ -84,7 +84,11 @@ class OrchApp(ExtensionApp):
         self.executor = ThreadPoolExecutor(self.executor_threads, thread_name_prefix="jupyter-orch-db")
         self.database = Database(
             self.database_url,
-            info={"services": self.services.snapshot, "root_dir": self.serverapp.root_dir},
+            info={
+                "services": self.services.snapshot,
+                "root_dir": self.serverapp.root_dir,
+                "home": Path(self.home).expanduser(),
+            },
         )
         self._env_set: list[str] = []
         for module in self.service_modules:

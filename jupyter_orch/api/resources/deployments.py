@@ -105,6 +105,10 @@ def list_deployments(session: Session, p: DeploymentFilter) -> dict[str, Any]:
 
 def create_deployment(session: Session, _: None, body: DeploymentIn) -> dict[str, Any]:
     data = _fields(body)
+    if data.get("kind") == "notebook" and data.get("path") and "source" not in (data.get("storage") or {}):
+        from jupyter_orch.api.resources.notebooks import prepare_notebook_deployment
+
+        return _out(session, prepare_notebook_deployment(session, data))  # a path under the server root
     return _out(session, store.upsert_deployment(session, **data))
 
 

@@ -131,6 +131,7 @@ def start_worker(args: argparse.Namespace, ctx: Context) -> int:
         warm=not args.no_warm,
         kernel_pool_size=args.kernel_pool_size,
     )
+    worker.executor.by_kind["notebook"].prewarm()
     ctx.print(f"Worker {worker.name!r} started on pool {args.pool!r}. Press Ctrl-C to stop.")
     try:
         worker.run(stop)

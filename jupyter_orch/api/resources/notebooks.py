@@ -1,0 +1,102 @@
+"""Notebooks under the Jupyter server's root: their parameters, and deploying them by path.
+
+The JupyterLab "Schedule this notebook" dialog only knows paths relative to the server's root
+(`root_dir`, put in `Session.info` by the server with the orchestration `home`; the working
+directory and $JUPYTER_ORCH_HOME elsewhere). Paths that
+resolve outside the root (`..`, absolute paths, symlinks leading out) are refused with a 422, so
+the API cannot be used to read arbitrary files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from jupyter_orch.api.models import Params
+from jupyter_orch.api.routing import Route
+from jupyter_orch.orchestration.errors import Invalid, NotFound
+
+TAG = "notebooks"
+
+
+class NotebookPath(Params):
+    path: str
+
+
+def resolve_notebook(session: Session, path: str, field: str = "path") -> Path:
+    """The notebook file `path` names under the server root, or Invalid/NotFound."""
+    root = Path(session.info.get("root_dir") or os.getcwd()).expanduser().resolve()
+    if not path or Path(path).is_absolute() or "\\" in path:
+        raise Invalid(f"{field} must be a notebook path relative to the server root", field=field)
+    target = (root / path).resolve()
+    if target != root and root not in target.parents:
+        raise Invalid(f"{field} {path!r} is outside the server root", field=field)
+    if target.suffix != ".ipynb":
+        raise Invalid(f"{field} {path!r} is not a notebook (.ipynb)", field=field)
+    if not target.is_file():
+        raise NotFound(f"no notebook {path!r} under the server root", field=field)
+    return target
+
+
+def _read(target: Path, field: str) -> Any:
+    from jupyter_orch.notebooks.deploy import read_notebook
+
+    try:
+        return read_notebook(target)
+    except Exception as exc:  # not JSON, not a notebook: the caller's input, never a 500
+        raise Invalid(f"{field}: cannot read {target.name} as a notebook: {exc}", field=field) from exc
+
+
+def read_parameters(session: Session, p: NotebookPath) -> dict[str, Any]:
+    from jupyter_orch.notebooks.parameters import parameter_schema
+
+    target = resolve_notebook(session, p.path)
+    try:
+        return parameter_schema(_read(target, "path"), title=target.stem)
+    except SyntaxError as exc:
+        raise Invalid(f"the parameters cell of {p.path!r} is not valid Python: {exc}", field="path") from exc
+
+
+def prepare_notebook_deployment(session: Session, data: dict[str, Any]) -> Any:
+    """POST /deployments with kind "notebook" and a server-relative `path`: derive the schema
+    from the notebook, create/update the deployment, then snapshot it (unless storage says
+    `{"type": "live"}`). Returns the deployment row."""
+    from jupyter_orch.notebooks.deploy import notebook_deployment_fields, snapshot_notebook
+    from jupyter_orch.notebooks.parameters import ParameterError
+    from jupyter_orch.orchestration.store import deployments as store
+
+    target = resolve_notebook(session, data["path"])
+    nb = _read(target, "path")
+    live = (data.get("storage") or {}).get("type") == "live"
+    try:
+        fields = notebook_deployment_fields(
+            nb, str(target), name=data["name"], flow_name=data["flow_name"], parameters=data.get("parameters")
+        )
+    except ParameterError as exc:
+        raise Invalid(str(exc), field=f"parameters.{exc.field}") from exc
+    except SyntaxError as exc:
+        raise Invalid(f"the parameters cell is not valid Python: {exc}", field="path") from exc
+    for key in ("entrypoint", "path", "parameters", "parameter_openapi_schema"):
+        data[key] = fields[key]
+    source = str(target)
+    data["storage"] = {"type": "live" if live else "snapshot", "source": source, "notebook": source}
+    dep = store.upsert_deployment(session, **data)
+    if not live:
+        dep.storage = snapshot_notebook(nb, dep.id, target.name, source, home=session.info.get("home"))
+    return dep
+
+
+ROUTES = [
+    Route(
+        "GET",
+        "/notebooks/parameters",
+        read_parameters,
+        "The JSON schema of a notebook's parameters cell",
+        TAG,
+        params=NotebookPath,
+        response=dict[str, object],
+    )
+]
