@@ -13,7 +13,6 @@ import functools
 import inspect
 import itertools
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, overload
@@ -35,6 +34,7 @@ from jupyter_orch.states import (
     Running,
     State,
     TimedOut,
+    new_uuid,
     utcnow,
 )
 
@@ -91,6 +91,7 @@ class Task(Generic[R]):
         self.cache_expiration = cache_expiration
         self.persist_result = persist_result
         self.tags = frozenset(tags or ())
+        self.tag_list = sorted(self.tags)  # shared by every row this task writes; never mutated
         self.log_prints = log_prints
         self.description = description or inspect.getdoc(fn)
         self.is_async = inspect.iscoroutinefunction(fn)
@@ -108,6 +109,13 @@ class Task(Generic[R]):
             inspect.Parameter.VAR_POSITIONAL,
             inspect.Parameter.VAR_KEYWORD,
         }
+        # parameter names when a plain positional call maps straight onto them (the fast bind)
+        params = list(self.signature.parameters.values())
+        self._positional_names = (
+            tuple(p.name for p in params)
+            if all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in params)
+            else None
+        )
         self._source: str | None = None
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
@@ -142,6 +150,9 @@ class Task(Generic[R]):
 
     # -- calling ------------------------------------------------------------------------------------
     def bind(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+        names = self._positional_names
+        if not kwargs and names is not None and len(args) == len(names):
+            return dict(zip(names, args, strict=True))
         bound = self.signature.bind(*args, **kwargs)
         bound.apply_defaults()
         return bound.arguments
@@ -269,7 +280,7 @@ class TaskRunEngine:
         self.flow_ctx = flow_ctx
         self.parameters = parameters
         self.wait_for = list(wait_for) if wait_for else None
-        self.id = str(uuid.uuid4())
+        self.id = new_uuid()
         if flow_ctx is not None:
             self.dynamic_key = flow_ctx.next_dynamic_key(f"{task.task_key}/{task.name}")
             self.flow_run_id: str | None = flow_ctx.flow_run_id
@@ -293,7 +304,9 @@ class TaskRunEngine:
     # -- transitions ---------------------------------------------------------------------------
     def propose(self, proposed: State) -> rules.Decision:
         """Judge `proposed` by the task-run rules; an accepted (or replacing) state is recorded."""
-        ctx = rules.TransitionContext("task", self.state, proposed, self.times.run_count, self.task.policy)
+        ctx = rules.TransitionContext(
+            "task", self.state, proposed, self.times.run_count, self.task.policy, now=proposed.timestamp
+        )
         decision = rules.evaluate(rules.TASK_RUN_RULES, ctx)
         new = decision.state
         if decision.status in _ACCEPTED and new is not None and new is not self.state:
@@ -308,6 +321,15 @@ class TaskRunEngine:
         if self.created is None:
             self.created = state.timestamp
         times = self.times
+        state_row = {
+            "id": state.id,
+            "task_run_id": self.id,
+            "type": state.type.value,
+            "name": state.name,
+            "message": state.message,
+            "timestamp": state.timestamp,
+            "data": data,
+        }
         self.writer.add_task_run(
             {
                 "id": self.id,
@@ -319,7 +341,7 @@ class TaskRunEngine:
                 "cache_expiration": self.cache_expiration,
                 "task_inputs": self.task_inputs,
                 "empirical_policy": self.task.policy_dict,
-                "tags": list(self.task.tags),
+                "tags": self.task.tag_list,
                 "state_id": state.id,
                 "state_type": state.type.value,
                 "state_name": state.name,
@@ -332,19 +354,8 @@ class TaskRunEngine:
                 "run_count": times.run_count,
                 "created": self.created,
                 "updated": state.timestamp,
-            }
-        )
-        self.writer.add(
-            "task_run_states",
-            {
-                "id": state.id,
-                "task_run_id": self.id,
-                "type": state.type.value,
-                "name": state.name,
-                "message": state.message,
-                "timestamp": state.timestamp,
-                "data": data,
             },
+            state_row,
         )
 
     # -- phases shared by the sync and async drivers --------------------------------------------

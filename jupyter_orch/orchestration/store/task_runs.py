@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import Artifact, Log, TaskRun, TaskRunEdge, TaskRunState
 from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.orchestration.store.bulk import bulk_insert
 from jupyter_orch.orchestration.store.query import as_list, paginate, parse_time, tags_contain
 from jupyter_orch.orchestration.store.upsert import insert_ignore, upsert
 
@@ -55,17 +56,20 @@ def apply_batch(session: Session, batch: dict[str, Any]) -> dict[str, int]:
     """Write what the engine buffered: task-run snapshots (upserted: the newest wins), their
     state history, dependency edges, logs and artifacts. Replaying a batch changes nothing."""
     counts = {}
-    task_runs = _times([dict(r) for r in batch.get("task_runs") or []])
+    task_runs = batch.get("task_runs") or []
     if task_runs:
         for row in task_runs:
             for key in ("id", "name", "task_key", "state_type", "state_id"):
                 if not row.get(key):
                     raise Invalid(f"task_runs[].{key} is required", field=f"task_runs.{key}")
-        session.execute(upsert(session, TaskRun, ["id"], TASK_RUN_UPDATE_COLUMNS), task_runs)
+        # the engine's full rows take the fast path; partial ones (defaults to fill) the general one
+        if not bulk_insert(session, TaskRun.__table__, task_runs, "id", TASK_RUN_UPDATE_COLUMNS):
+            rows = _times([dict(r) for r in task_runs])
+            session.execute(upsert(session, TaskRun, ["id"], TASK_RUN_UPDATE_COLUMNS), rows)
     counts["task_runs"] = len(task_runs)
-    states = _times([dict(r) for r in batch.get("task_run_states") or []])
-    if states:
-        session.execute(insert_ignore(session, TaskRunState, ["id"]), states)
+    states = batch.get("task_run_states") or []
+    if states and not bulk_insert(session, TaskRunState.__table__, states, "id"):
+        session.execute(insert_ignore(session, TaskRunState, ["id"]), _times([dict(r) for r in states]))
     counts["task_run_states"] = len(states)
     edges = [dict(r) for r in batch.get("edges") or []]
     if edges:

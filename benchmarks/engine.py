@@ -1,0 +1,247 @@
+"""Engine overhead, beside Prefect 3 measured in the same run.
+
+    python benchmarks/engine.py [--tasks 2000] [--submits 500]
+
+Every measurement runs in a fresh subprocess with a private home (SQLite for us, Prefect's
+ephemeral mode with PREFECT_HOME in a temp dir), so neither side profits from the other's caches:
+
+* per-task overhead: a flow of N trivial sequential tasks, wall time / N, including the final
+  flush (every task-run state persisted: checked in our database afterwards);
+* submit overhead: `t.submit(i).result()` of a trivial task, per call;
+* first flow call: `python -c` that imports and calls a trivial flow, from spawn to exit
+  (and import-to-return inside the process), once on a new database and once on an existing one.
+
+Prefect is installed once into /work/prefect-venv (created here if missing); if that fails its
+column says why and ours is still measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PREFECT_VENV = Path(os.environ.get("PREFECT_VENV", "/work/prefect-venv"))
+PREFECT_PIP = ["prefect==3.8.8", "fastapi<0.150"]
+
+# {pkg} is jupyter_orch or prefect; the script prints one JSON line
+PER_TASK = """
+import json, time
+from {pkg} import flow, task
+
+@task
+def noop(i):
+    return i
+
+@flow
+def warmup():
+    noop(0)
+
+@flow
+def many(n):
+    for i in range(n):
+        noop(i)
+
+warmup()
+t0 = time.perf_counter()
+many({n})
+elapsed = time.perf_counter() - t0
+print(json.dumps({{"seconds": elapsed}}))
+"""
+
+SUBMIT = """
+import json, time
+from {pkg} import flow, task
+
+@task
+def noop(i):
+    return i
+
+@flow
+def warmup():
+    noop.submit(0).result()
+
+@flow
+def submits(n):
+    t0 = time.perf_counter()
+    for i in range(n):
+        noop.submit(i).result()
+    return time.perf_counter() - t0
+
+warmup()
+print(json.dumps({{"seconds": submits({n})}}))
+"""
+
+FIRST_CALL = """
+import time
+t0 = time.perf_counter()
+from {pkg} import flow
+
+@flow
+def hello():
+    return 1
+
+hello()
+print('{{"seconds": %f}}' % (time.perf_counter() - t0))
+"""
+
+
+def run_script(python: str, code: str, env: dict[str, str], timeout: float = 900) -> tuple[dict, float]:
+    """Run `code`; (its JSON answer, wall seconds from spawn to exit)."""
+    start = time.perf_counter()
+    proc = subprocess.run([python, "-c", code], env=env, capture_output=True, text=True, timeout=timeout)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{python} failed:\n{proc.stderr[-3000:]}")
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")][-1]
+    return json.loads(line), wall
+
+
+def ours_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_ORCH_")}
+    env.update(JUPYTER_ORCH_HOME=str(home), PYTHONPATH=str(REPO))
+    return env
+
+
+def prefect_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_ALLOW_EPHEMERAL_MODE="true",
+        PREFECT_LOGGING_LEVEL="WARNING",
+    )
+    return env
+
+
+def ensure_prefect() -> tuple[str | None, str]:
+    """The Prefect interpreter, or None and why not."""
+    python = PREFECT_VENV / "bin" / "python"
+    if not python.exists():
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(PREFECT_VENV)], check=True, capture_output=True)
+            subprocess.run(
+                [str(PREFECT_VENV / "bin" / "pip"), "install", "-q", *PREFECT_PIP],
+                check=True,
+                capture_output=True,
+                timeout=900,
+            )
+        except (subprocess.SubprocessError, OSError) as exc:
+            return None, f"could not install Prefect into {PREFECT_VENV}: {exc}"
+    try:
+        version = subprocess.run(
+            [str(python), "-c", "import prefect; print(prefect.__version__)"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout.strip()
+    except (subprocess.SubprocessError, OSError) as exc:
+        return None, f"Prefect in {PREFECT_VENV} does not import: {exc}"
+    return str(python), version
+
+
+def count_ours(home: Path) -> tuple[int, int]:
+    """Task runs and task-run states in our database (to prove everything was persisted)."""
+    sys.path.insert(0, str(REPO))
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{home / 'orch.db'}")
+    with engine.connect() as conn:
+        runs = conn.execute(text("SELECT count(*) FROM task_runs")).scalar_one()
+        states = conn.execute(text("SELECT count(*) FROM task_run_states")).scalar_one()
+    engine.dispose()
+    return runs, states
+
+
+def measure(name: str, python: str, pkg: str, env_for, n_tasks: int, n_submits: int) -> dict:
+    out: dict = {}
+    with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
+        home = Path(tmp) / "per-task"
+        res, _ = run_script(python, PER_TASK.format(pkg=pkg, n=n_tasks), env_for(home))
+        out["per_task"] = res["seconds"] / n_tasks
+        if pkg == "jupyter_orch":
+            out["persisted"] = count_ours(home)
+        home = Path(tmp) / "submit"
+        res, _ = run_script(python, SUBMIT.format(pkg=pkg, n=n_submits), env_for(home))
+        out["submit"] = res["seconds"] / n_submits
+        home = Path(tmp) / "first"
+        for label in ("first_new_db", "first_existing_db"):
+            res, wall = run_script(python, FIRST_CALL.format(pkg=pkg), env_for(home))
+            out[label] = (wall, res["seconds"])
+    return out
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--submits", type=int, default=500)
+    parser.add_argument("--no-prefect", action="store_true")
+    args = parser.parse_args()
+
+    print(f"jupyter-orch: {args.tasks} sequential tasks, {args.submits} submits ...", flush=True)
+    ours = measure("ours", sys.executable, "jupyter_orch", ours_env, args.tasks, args.submits)
+    theirs: dict | None = None
+    note = "skipped (--no-prefect)"
+    if not args.no_prefect:
+        python, info = ensure_prefect()
+        if python is None:
+            note = info
+        else:
+            print(f"Prefect {info}: same measurements ...", flush=True)
+            try:
+                theirs = measure("prefect", python, "prefect", prefect_env, args.tasks, args.submits)
+                note = f"Prefect {info}, ephemeral mode"
+            except Exception as exc:
+                note = f"Prefect run failed: {str(exc).splitlines()[0]}"
+
+    def get(d: dict | None, key: str, idx: int | None = None) -> float | None:
+        if d is None:
+            return None
+        v = d[key]
+        return v[idx] if idx is not None else v
+
+    rows = [
+        ("per-task overhead (states persisted)", "per_task", None, 100e-6),
+        (".submit + .result overhead", "submit", None, None),
+        ("first flow call, spawn→exit (new DB)", "first_new_db", 0, None),
+        ("first flow call, import→return (new DB)", "first_new_db", 1, None),
+        ("first flow call, spawn→exit (existing DB)", "first_existing_db", 0, 0.300),
+        ("first flow call, import→return (existing DB)", "first_existing_db", 1, None),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print()
+    print(f"{'measurement':<{width}}  {'jupyter-orch':>12}  {'Prefect 3':>10}  {'target':>8}")
+    print("-" * (width + 38))
+    for label, key, idx, target in rows:
+        mine = get(ours, key, idx)
+        flag = "" if target is None else (" ok" if mine is not None and mine <= target else " MISSED")
+        print(
+            f"{label:<{width}}  {fmt_time(mine):>12}  {fmt_time(get(theirs, key, idx)):>10}  "
+            f"{fmt_time(target) if target else '':>8}{flag}"
+        )
+    runs, states = ours["persisted"]
+    print(f"\njupyter-orch persisted {runs} task runs and {states} task-run states in the per-task run")
+    print(f"(2,000-task flow + 1 warm-up task: expect {args.tasks + 1} runs, {3 * (args.tasks + 1)} states)")
+    print(f"Prefect: {note}")
+
+
+if __name__ == "__main__":
+    main()
