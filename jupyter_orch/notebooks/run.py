@@ -32,6 +32,9 @@ log = logging.getLogger("jupyter_orch.notebooks")
 __all__ = ["KernelPools", "NotebookExecutor", "NotebookRun", "NotebookRunHandle", "run_notebook_spec"]
 
 LOG_FLUSH_SECONDS = 0.5
+#: cells with this tag run when the user runs the notebook, never in a deployment run
+#: (e.g. the cell that deploys the notebook itself)
+SKIP_TAG = "orch-skip"
 MESSAGE_TRACEBACK_CHARS = 4000
 
 
@@ -220,6 +223,7 @@ class NotebookRun:
         from .parameters import parameter_schema, validate_parameters
 
         nb = _load(notebook)
+        nb.cells = [c for c in nb.cells if SKIP_TAG not in c.get("metadata", {}).get("tags", [])]
         params = self.run.get("parameters") or {}
         schema = parameter_schema(nb)
         if schema["properties"]:  # before any kernel starts

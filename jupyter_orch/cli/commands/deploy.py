@@ -1,0 +1,147 @@
+"""`jupyter orch deploy PATH[:FLOW]`: deploy a flow from a .py file, or a notebook.
+
+A notebook's `parameters` cell becomes the deployment's parameter schema and the notebook is
+snapshotted (`--live` reads it at run time instead); a .py file names its flow function after
+the colon (or holds exactly one flow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from jupyter_orch.cli.app import Context, UsageError
+from jupyter_orch.cli.commands.deployment import _param
+from jupyter_orch.cli.output import print_json
+
+
+def register(subparsers: Any) -> None:
+    text = "Deploy a flow from a .py file, or a notebook."
+    p = subparsers.add_parser("deploy", help=text, description=text)
+    p.add_argument("path", metavar="PATH[:FLOW]", help="flows.py:my_flow, or notebook.ipynb")
+    p.add_argument("--name", required=True, help="deployment name")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--cron", help="cron expression, e.g. '0 6 * * *'")
+    when.add_argument("--interval", type=_positive, help="seconds between runs")
+    p.add_argument("--timezone", help="IANA time zone of the schedule (default UTC)")
+    p.add_argument(
+        "--param",
+        action="append",
+        type=_param,
+        default=[],
+        metavar="KEY=VALUE",
+        help="default parameter (VALUE is JSON, else a string); repeatable",
+    )
+    p.add_argument("--pool", help="work pool (default: 'default')")
+    p.add_argument("--live", action="store_true", help="notebooks: read the file at run time (no snapshot)")
+    p.add_argument("--timeout", type=_positive, help="notebooks: fail a run after this many seconds")
+    p.add_argument("--json", action="store_true", help="print the deployment as JSON")
+    p.set_defaults(func=deploy)
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return number
+
+
+def deploy(args: argparse.Namespace, ctx: Context) -> int:
+    from jupyter_orch.notebooks.parameters import ParameterError
+    from jupyter_orch.orchestration.errors import OrchError
+
+    path, _, flow_name = args.path.partition(":")
+    if path.endswith(".py") and ":" not in args.path and os.path.isfile(path):
+        flow_name = ""
+    try:
+        if path.endswith(".ipynb"):
+            if flow_name:
+                raise UsageError(
+                    "a notebook is deployed whole: drop ':FLOW' (use %%flow --deploy for a cell)"
+                )
+            dep = _deploy_notebook(path, args)
+        elif path.endswith(".py"):
+            if args.live or args.timeout:
+                raise UsageError("--live and --timeout apply to notebooks only")
+            dep = _deploy_python(path, flow_name, args)
+        else:
+            raise UsageError(f"invalid PATH {args.path!r}: expected file.py[:flow] or notebook.ipynb")
+    except (FileNotFoundError, ParameterError, SyntaxError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    except OrchError as exc:
+        raise UsageError(exc.message) from exc
+    if args.json:
+        print_json(ctx, dep)
+        return 0
+    where = (dep.get("storage") or {}).get("notebook")
+    how = ""
+    if dep.get("kind") == "notebook":
+        how = " (reads the notebook at run time)" if args.live else f" (snapshot: {where})"
+    ctx.print(f"Deployed {dep['flow_name']}/{dep['name']}{how}.")
+    return 0
+
+
+def _deploy_notebook(path: str, args: argparse.Namespace) -> dict[str, Any]:
+    from jupyter_orch.notebooks.deploy import deploy_notebook
+
+    return deploy_notebook(
+        path,
+        name=args.name,
+        cron=args.cron,
+        interval=args.interval,
+        timezone=args.timezone,
+        parameters=dict(args.param),
+        work_pool_name=args.pool,
+        live=args.live,
+        timeout_seconds=args.timeout,
+    )
+
+
+def _deploy_python(path: str, flow_name: str, args: argparse.Namespace) -> dict[str, Any]:
+    from jupyter_orch.deployments import to_deployment
+    from jupyter_orch.engine.flows import Flow
+    from jupyter_orch.workers.transport import get_transport
+
+    module = _load_module(path)
+    if flow_name:
+        fn = getattr(module, flow_name, None)
+        if not callable(fn):
+            raise ValueError(f"{path} has no flow function {flow_name!r}")
+    else:
+        flows = [v for v in vars(module).values() if isinstance(v, Flow)]
+        if len(flows) != 1:
+            raise ValueError(f"{path} defines {len(flows)} flows; name one: {path}:FLOW")
+        fn = flows[0]
+    dep = to_deployment(
+        fn,
+        args.name,
+        cron=args.cron,
+        interval=args.interval,
+        timezone=args.timezone,
+        parameters=dict(args.param),
+        work_pool_name=args.pool,
+    )
+    return get_transport().apply_deployment(dep.payload())
+
+
+def _load_module(path: str) -> Any:
+    """Import a .py file the way the worker will (its folder on sys.path)."""
+    import importlib.util
+    import sys
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no file {path}")
+    folder = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, folder)
+    name = f"__jupyter_orch_{os.path.splitext(os.path.basename(path))[0]}"
+    spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
+    if spec is None or spec.loader is None:
+        raise ValueError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
