@@ -56,6 +56,7 @@ class OrchApp(ExtensionApp):
     ).tag(config=True)
     service_modules = List(
         Unicode(),
+        ["jupyter_orch.services.server"],
         help="Modules imported at start so that the services they register "
         "(jupyter_orch.server.services.register_service) run.",
     ).tag(config=True)
