@@ -1,0 +1,1 @@
+from nbhelpers import kernel_pools, nb_worker  # noqa: F401  (fixtures)
