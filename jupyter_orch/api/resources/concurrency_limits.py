@@ -1,4 +1,4 @@
-"""Tag-based task-run concurrency limits."""
+"""Tag-based task-run concurrency limits, and the slots engines take and give back under them."""
 
 from __future__ import annotations
 
@@ -36,6 +36,24 @@ def delete_limit(session: Session, p: ByTag) -> None:
     concurrency.delete_limit(session, p.tag)
 
 
+class IncrementIn(Strict):
+    tags: list[Tag]
+    holder_id: str = Field(min_length=1, max_length=36)
+
+
+class DecrementIn(Strict):
+    holder_id: str = Field(min_length=1, max_length=36)
+
+
+def increment(session: Session, _: None, body: IncrementIn) -> dict[str, Any]:
+    """Take one slot of every limited tag for the holder (all or none); the caller waits and retries."""
+    return {"acquired": concurrency.acquire_tag_slots(session, body.tags, body.holder_id)}
+
+
+def decrement(session: Session, _: None, body: DecrementIn) -> dict[str, Any]:
+    return {"released": concurrency.release_slots(session, body.holder_id)}
+
+
 ROUTES = [
     Route("GET", "/concurrency_limits", list_limits, "List concurrency limits", TAG),
     Route(
@@ -46,6 +64,22 @@ ROUTES = [
         TAG,
         body=LimitIn,
         status=201,
+    ),
+    Route(
+        "POST",
+        "/concurrency_limits/increment",
+        increment,
+        "Take slots of the limited tags for a holder (all or none)",
+        TAG,
+        body=IncrementIn,
+    ),
+    Route(
+        "POST",
+        "/concurrency_limits/decrement",
+        decrement,
+        "Give back every slot a holder has",
+        TAG,
+        body=DecrementIn,
     ),
     Route(
         "DELETE",

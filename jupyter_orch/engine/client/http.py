@@ -57,6 +57,16 @@ class HTTPClient(OrchClient):
     def _write_batch(self, batch: dict[str, list[dict[str, Any]]]) -> None:
         self.transport.post("task_runs/batch", batch)
 
+    def acquire_concurrency_slots(self, tags: list[str], holder_id: str) -> bool:
+        body = {"tags": list(tags), "holder_id": holder_id}
+        return bool(self.transport.post("concurrency_limits/increment", body)["acquired"])
+
+    def release_concurrency_slots(self, holder_id: str) -> None:
+        self.transport.post("concurrency_limits/decrement", {"holder_id": holder_id})
+
+    def limited_tags(self) -> frozenset[str]:
+        return frozenset(limit["tag"] for limit in self.transport.get("concurrency_limits")["items"])
+
     def close(self) -> None:
         try:
             super().close()
