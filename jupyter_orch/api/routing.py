@@ -147,10 +147,16 @@ class RouteTable:
 
 
 def check_text(value: Any, where: str = "") -> None:
-    """Refuse NUL characters anywhere: PostgreSQL cannot store them in text or JSONB."""
+    """Refuse NUL characters and lone surrogates anywhere: databases cannot store them as text."""
     if isinstance(value, str):
         if "\x00" in value:
             raise Invalid(f"{where or 'value'}: NUL characters are not allowed", field=where or None)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800") is valid JSON but not storable text
+            raise Invalid(
+                f"{where or 'value'}: invalid Unicode (lone surrogate)", field=where or None
+            ) from None
     elif isinstance(value, dict):
         for k, v in value.items():
             check_text(k, where)

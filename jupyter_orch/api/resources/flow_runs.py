@@ -193,7 +193,11 @@ def read_flow_run(session: Session, p: ById) -> dict[str, Any]:
 
 
 def update_flow_run(session: Session, p: ById, body: FlowRunUpdate) -> dict[str, Any]:
-    return run_to_dict(flow_runs.update_flow_run(session, p.id, **body.model_dump(exclude_unset=True)))
+    fields = body.model_dump(exclude_unset=True)
+    for key in ("name", "tags", "parameters"):  # required columns: null means "leave as is"
+        if fields.get(key, "") is None:
+            del fields[key]
+    return run_to_dict(flow_runs.update_flow_run(session, p.id, **fields))
 
 
 def delete_flow_run(session: Session, p: ById) -> None:

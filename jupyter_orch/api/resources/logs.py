@@ -14,6 +14,7 @@ from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.errors import Invalid
 from jupyter_orch.orchestration.serialize import row_to_dict
 from jupyter_orch.orchestration.store import logs
+from jupyter_orch.states import utcnow
 
 
 class LogOut(BaseModel):
@@ -54,7 +55,11 @@ def list_logs(session: Session, p: LogFilter) -> dict[str, Any]:
 
 
 def create_logs(session: Session, _: None, body: list[LogRow]) -> dict[str, int]:
-    return {"count": logs.create_logs(session, [r.model_dump(exclude_none=True) for r in body])}
+    now = utcnow()
+    rows = [r.model_dump() for r in body]  # every row with the same keys: one executemany
+    for row in rows:
+        row["timestamp"] = row["timestamp"] or now
+    return {"count": logs.create_logs(session, rows)}
 
 
 TAG = "logs"
