@@ -1,7 +1,7 @@
 /**
  * Small formatting helpers shared by the views (times, durations, states).
  */
-import { IDeploymentSchedule, IWorker, StateType } from './tokens';
+import { IDeploymentSchedule, ISchedule, IWorker, StateType } from './tokens';
 
 /** "in 5 min", "3 h ago"… relative to `now`. */
 export function relativeTime(iso: string | null | undefined, now = Date.now()): string {
@@ -120,7 +120,8 @@ export function scheduleText(s: IDeploymentSchedule): string {
   if (s.description) {
     return s.description;
   }
-  const { cron, interval, timezone } = s.schedule;
+  // Tolerate a flat schedule ({cron, interval, timezone}) as well as the nested one.
+  const { cron, interval, timezone } = s.schedule ?? (s as unknown as ISchedule);
   const base = cron ? `cron ${cron}` : interval ? describeInterval(interval) : '—';
   return timezone ? `${base} (${timezone})` : base;
 }

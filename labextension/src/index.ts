@@ -34,6 +34,7 @@ import { ScheduleForm } from './components/ScheduleForm';
 import { buildDeployment, createFormState, IScheduleFormState } from './schedule';
 import { toServerPath } from './format';
 import { orchIcon } from './icons';
+import { OutputDrive, outputPath } from './outputDrive';
 import { DEFAULT_REFRESH_INTERVAL, OrchModel } from './model';
 import { notificationText, notificationType } from './notifications';
 import { errorMessage } from './request';
@@ -45,37 +46,48 @@ export * from './tokens';
 
 const PLUGIN_ID = 'jupyter-orch:plugin';
 
-/** Open the notebook at `location` read-only, without starting a kernel. */
+/**
+ * Open the output notebook of run `runId` read-only, without starting a
+ * kernel: straight from the server root when it lies there (and is not
+ * hidden), otherwise through the read-only OrchOutputs drive.
+ */
 async function openOutputNotebook(
   docManager: IDocumentManager,
-  location: string,
-  trans: TranslationBundle
+  runId: string,
+  location: string
 ): Promise<void> {
-  const path = toServerPath(location, PageConfig.getOption('serverRoot'));
-  if (path === null) {
-    throw new Error(
-      trans.__(
-        'The output notebook %1 is outside the Jupyter server root, so JupyterLab cannot open it.',
-        location
-      )
-    );
+  const local = toServerPath(location, PageConfig.getOption('serverRoot'));
+  let path = outputPath(runId);
+  if (local !== null && !local.split('/').some(part => part.startsWith('.'))) {
+    try {
+      await docManager.services.contents.get(local, { content: false });
+      path = local;
+    } catch {
+      // Not visible through the Contents API: use the drive.
+    }
   }
-  // Fail with the server's message (e.g. "No such file") instead of an empty tab.
-  await docManager.services.contents.get(path, { content: false });
+  if (path !== local) {
+    // Fail here with the server's message rather than with an empty tab.
+    await docManager.services.contents.get(path, { content: false });
+  }
   const widget = docManager.openOrReveal(path, undefined, undefined, {
     mode: 'split-right'
   });
   if (!widget) {
-    throw new Error(trans.__('JupyterLab has no viewer for %1.', path));
+    throw new Error(`JupyterLab has no viewer for ${path}.`);
   }
   const session = (widget as any).sessionContext;
   if (session && 'kernelPreference' in session) {
-    session.kernelPreference = { ...session.kernelPreference, shouldStart: false, autoStartDefault: false };
+    session.kernelPreference = {
+      ...session.kernelPreference,
+      shouldStart: false,
+      autoStartDefault: false
+    };
   }
   await widget.context.ready;
   widget.context.model.readOnly = true;
   widget.addClass('jp-Orch-readOnly');
-  widget.title.caption = trans.__('%1 (read-only output of a run)', path);
+  widget.title.caption = `${location} (read-only output of run ${runId})`;
   if (widget instanceof NotebookPanel) {
     for (const cell of widget.content.widgets) {
       cell.readOnly = true;
@@ -162,6 +174,7 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
     const trans = (translator ?? nullTranslator).load('jupyter_orch');
     const model = new OrchModel({ refreshInterval: DEFAULT_REFRESH_INTERVAL });
     const { commands, shell } = app;
+    app.serviceManager.contents.addDrive(new OutputDrive(app.serviceManager.serverSettings));
 
     if (settingRegistry) {
       settingRegistry
@@ -222,11 +235,11 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
           trans,
           rendermime,
           openRun: runId => void openRun(runId),
-          openOutput: async location => {
+          openOutput: async (runId, location) => {
             if (!docManager) {
               throw new Error(trans.__('The document manager is not available.'));
             }
-            await openOutputNotebook(docManager, location, trans);
+            await openOutputNotebook(docManager, runId, location);
           }
         });
         await tracker.add(widget);

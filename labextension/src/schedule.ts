@@ -99,7 +99,7 @@ export function buildDeployment(state: IScheduleFormState): IDeploymentCreate | 
     kind: 'notebook',
     path: state.path,
     parameters,
-    schedules: schedule ? [{ schedule, active: true }] : []
+    schedules: schedule ? [{ ...schedule, active: true }] : []
   };
   if (state.workPool) {
     body.work_pool_name = state.workPool;

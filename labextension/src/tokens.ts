@@ -249,7 +249,8 @@ export interface IDeploymentCreate {
   kind: 'notebook' | 'python';
   path: string;
   parameters: Record<string, unknown>;
-  schedules: { schedule: ISchedule; active: boolean }[];
+  /** Flat on input (`{cron | interval, timezone, active}`), nested under `schedule` on output. */
+  schedules: (ISchedule & { active: boolean })[];
   work_pool_name?: string;
   tags?: string[];
   paused?: boolean;

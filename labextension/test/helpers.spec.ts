@@ -53,7 +53,7 @@ describe('schedule dialog', () => {
       kind: 'notebook',
       path: 'reports/daily report.ipynb',
       parameters: { n: 5 },
-      schedules: [{ schedule: { interval: 7200, timezone: 'Europe/Paris' }, active: true }],
+      schedules: [{ interval: 7200, timezone: 'Europe/Paris', active: true }],
       work_pool_name: 'gpu'
     });
   });
@@ -130,6 +130,15 @@ describe('formatting', () => {
     expect(notificationText({ created: '', subject: 'Run failed', body: { message: 'boom' } })).toBe(
       'Run failed — boom'
     );
+    // The server's shape: subject is the rendered text, body the values behind it.
+    const delivery = {
+      created: '',
+      subject: 'Flow run etl/run-1 entered Failed: boom',
+      body: { text: 'Flow run etl/run-1 entered Failed: boom', state_name: 'Failed', state_type: 'FAILED' }
+    };
+    expect(notificationText(delivery)).toBe('Flow run etl/run-1 entered Failed: boom');
+    expect(notificationType(delivery)).toBe('error');
+    expect(notificationType({ created: '', body: { state_type: 'COMPLETED' } })).toBe('success');
   });
 });
 

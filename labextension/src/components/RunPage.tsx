@@ -343,8 +343,8 @@ export function ArtifactView(props: {
 export interface IRunPageProps extends ITransProps {
   model: RunModel;
   rendermime: IRenderMimeRegistry | null;
-  /** Opens the output notebook; returns an error message when it cannot. */
-  openOutput: (location: string) => Promise<void>;
+  /** Opens the output notebook of a run; rejects with the reason it cannot. */
+  openOutput: (runId: string, location: string) => Promise<void>;
   openRun: (id: string) => void;
 }
 
@@ -364,7 +364,12 @@ export function RunPage(props: IRunPageProps): JSX.Element {
   const tasks = model.graph.task_runs;
   const final = isFinal(run);
   return (
-    <div className="jp-Orch-runPage" data-testid="orch-run-page" data-state-type={run.state_type}>
+    <div
+      className="jp-Orch-runPage"
+      data-testid="orch-run-page"
+      data-run-id={run.id}
+      data-state-type={run.state_type}
+    >
       <header className="jp-Orch-runHeader">
         <h1>
           <span className="jp-Orch-muted">{run.flow_name} /</span> {run.name}
@@ -390,7 +395,7 @@ export function RunPage(props: IRunPageProps): JSX.Element {
           {run.output_location ? (
             <Button
               small
-              onClick={() => action.run(() => props.openOutput(run.output_location!))}
+              onClick={() => action.run(() => props.openOutput(run.id, run.output_location!))}
               data-testid="orch-open-output"
               title={run.output_location}
             >

@@ -14,7 +14,7 @@ export interface IRunWidgetOptions {
   runId: string;
   trans: TranslationBundle;
   rendermime: IRenderMimeRegistry | null;
-  openOutput: (location: string) => Promise<void>;
+  openOutput: (runId: string, location: string) => Promise<void>;
   openRun: (id: string) => void;
 }
 

@@ -139,6 +139,9 @@ test('deploy the example notebook from the schedule dialog', async ({ page }, in
   await snap(sidebar, '05-sidebar-deployments', info);
 });
 
+/** Id of the notebook run started from the Deployments tab, shared by the next tests. */
+let notebookRunId = '';
+
 test('run it with a changed parameter and watch it complete without reloading', async ({ page }, info) => {
   let loads = 0;
   page.on('load', () => loads++);
@@ -152,43 +155,49 @@ test('run it with a changed parameter and watch it complete without reloading', 
 
   // The run page opens at once and follows the run to its end.
   const runPage = page.getByTestId('orch-run-page');
-  await expect(runPage).toBeVisible();
+  await expect(runPage).toHaveAttribute('data-run-id', /.+/);
+  notebookRunId = (await runPage.getAttribute('data-run-id')) ?? '';
+  expect(notebookRunId).not.toBe('');
   await expect(runPage.locator('[data-param="n"]')).toContainText('5');
   await expect(runPage).toHaveAttribute('data-state-type', 'COMPLETED', { timeout: RUN_TIMEOUT });
 
   // The Runs list updated by itself too.
   await sidebar.getByTestId('orch-tab-runs').click();
-  const row = sidebar.getByTestId('orch-run-row').first();
+  const row = sidebar.locator(`[data-testid="orch-run-row"][data-run-id="${notebookRunId}"]`);
   await expect(row).toHaveAttribute('data-state-type', 'COMPLETED');
   expect(loads).toBe(0);
   await snap(sidebar, '06-sidebar-runs', info);
 });
 
-test('the run page shows the task graph, logs, artifacts and the output notebook', async ({ page }, info) => {
+test('the run page shows state history, logs and the output notebook', async ({ page }, info) => {
+  expect(notebookRunId, 'needs the run of the previous test').not.toBe('');
   const sidebar = await openTab(page, 'runs');
-  await sidebar.getByTestId('orch-run-row').first().click();
-  let runPage = page.getByTestId('orch-run-page');
+  await sidebar.locator(`[data-testid="orch-run-row"][data-run-id="${notebookRunId}"]`).click();
+  const runPage = page.locator(`[data-testid="orch-run-page"][data-run-id="${notebookRunId}"]`);
   await expect(runPage).toHaveAttribute('data-state-type', 'COMPLETED');
   await expect(runPage.getByTestId('orch-state-timeline').locator('li')).not.toHaveCount(0);
   await expect(runPage.getByTestId('orch-logs').getByTestId('orch-log-line').first()).toBeVisible();
   await snap(page, '07-run-page', info);
 
-  // The output notebook opens read-only in JupyterLab.
+  // The output notebook opens read-only in JupyterLab, with the run's outputs.
   await runPage.getByTestId('orch-open-output').click();
+  await expect(runPage.getByTestId('orch-error')).toHaveCount(0);
   const output = page.locator('.jp-NotebookPanel.jp-Orch-readOnly');
   await expect(output).toBeVisible();
-  await expect(output.locator('.jp-OutputArea-output').first()).toBeVisible();
+  await expect(output.locator('.jp-OutputArea-output', { hasText: 'hello 30' })).toBeVisible();
   await snap(page, '08-output-notebook', info);
+});
 
-  // The tasks are the notebook flow's: on this run page or on its subflow's.
-  await page.evaluate(() => (window as any).jupyterapp.commands.execute('orch:open-sidebar'));
-  await sidebar.getByTestId('orch-run-row').first().click();
-  runPage = page.locator('.jp-Orch-runPanel:visible').getByTestId('orch-run-page');
-  const subflow = runPage.locator('.jp-Orch-linkList a', { hasText: 'subflow' });
-  if ((await runPage.getByTestId('orch-graph-node').count()) === 0 && (await subflow.count()) > 0) {
-    await subflow.first().click();
-    runPage = page.locator('.jp-Orch-runPanel:visible').getByTestId('orch-run-page');
-  }
+test('the task graph, Gantt chart and artifacts of the notebook flow', async ({ page }, info) => {
+  // The notebook's `squares` flow: filter the Runs list by flow to find it.
+  const sidebar = await openTab(page, 'runs');
+  await sidebar.getByTestId('orch-filter-flow').selectOption('squares');
+  const rows = sidebar.getByTestId('orch-run-row');
+  await expect(rows.first()).toBeVisible();
+  await expect(sidebar.locator('.jp-Orch-runRow', { hasText: 'orch_example/' })).toHaveCount(0);
+  await rows.first().click();
+  const runPage = page.locator('.jp-Orch-runPanel:visible').getByTestId('orch-run-page');
+  await expect(runPage).toHaveAttribute('data-state-type', 'COMPLETED');
   const graph = runPage.getByTestId('orch-task-graph');
   // 5 squares + 1 total, with an edge from each square to the total.
   await expect(graph.getByTestId('orch-graph-node')).toHaveCount(6);
@@ -198,6 +207,7 @@ test('the run page shows the task graph, logs, artifacts and the output notebook
   await expect(runPage.getByTestId('orch-artifact-table')).toContainText('square');
   await expect(runPage.locator('[data-artifact-type="markdown"]')).toContainText('The sum is');
   await snap(page, '09-run-page-tasks', info);
+  await sidebar.getByTestId('orch-filter-flow').selectOption('');
 });
 
 test('pause the schedule of a deployment', async ({ page }, info) => {
