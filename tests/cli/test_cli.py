@@ -1,0 +1,227 @@
+"""The CLI in both modes: against the database (LocalTransport) and a live server (HTTP)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jupyter_orch.server.process import ServerProcess
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    home = tmp_path_factory.mktemp("cli-live")
+    with ServerProcess(f"sqlite:///{home / 'orch.db'}", home) as server:
+        yield server
+
+
+@pytest.fixture(params=["local", "http"])
+def cli(request: pytest.FixtureRequest, tmp_path: Path):
+    """Run `jupyter orch ...` in a subprocess, against a fresh database or the live server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_ORCH_")}
+    if request.param == "http":
+        server: ServerProcess = request.getfixturevalue("live")
+        env.update(server.client_env)
+        env["JUPYTER_ORCH_DATABASE_URL"] = server.database_url
+    else:
+        env["JUPYTER_ORCH_HOME"] = str(tmp_path / "home")
+
+    def run(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "jupyter_orch.cli", *args],
+            env=env,
+            text=True,
+            capture_output=True,
+            input=input,
+            timeout=120,
+        )
+
+    run.mode = request.param  # type: ignore[attr-defined]
+    run.env = env  # type: ignore[attr-defined]
+    return run
+
+
+def make_run(
+    cli, flow: str = "cli-flow", state: str = "COMPLETED", tags: tuple[str, ...] = ("nightly",)
+) -> str:
+    """A finished run with a log line, written through the same transport the CLI uses."""
+    code = f"""
+import json
+from jupyter_orch.api.transport import get_transport
+t = get_transport()
+run = t.post("flow_runs", {{"flow_name": {flow!r}, "tags": {list(tags)!r}}})
+t.post(f"flow_runs/{{run['id']}}/set_state", {{"state": {{"type": "RUNNING"}}}})
+t.post("logs", [{{"flow_run_id": run["id"], "message": "hello from the run", "level": 20}}])
+if {state!r} != "RUNNING":
+    t.post(f"flow_runs/{{run['id']}}/set_state", {{"state": {{"type": {state!r}}}}})
+print(run["id"])
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=cli.env, text=True, capture_output=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_flow_run_ls_inspect_logs_cancel(cli):
+    done = make_run(cli, flow=f"ls-{cli.mode}")
+    running = make_run(cli, flow=f"ls-{cli.mode}", state="RUNNING", tags=("adhoc",))
+
+    out = cli("flow-run", "ls", "--flow", f"ls-{cli.mode}")
+    assert out.returncode == 0, out.stderr
+    header, *rows = out.stdout.strip().splitlines()
+    assert header.split() == ["ID", "NAME", "FLOW", "STATE", "START", "DURATION"]
+    assert len(rows) == 2 and {"Completed", "Running"} <= set(" ".join(rows).split())
+
+    out = cli("flow-run", "ls", "--flow", f"ls-{cli.mode}", "--state", "running", "--json")
+    assert [r["id"] for r in json.loads(out.stdout)] == [running]
+    out = cli("flow-run", "ls", "--flow", f"ls-{cli.mode}", "--tag", "nightly", "--limit", "5", "--json")
+    assert [r["id"] for r in json.loads(out.stdout)] == [done]
+
+    out = cli("flow-run", "inspect", done, "--json")
+    assert out.returncode == 0 and json.loads(out.stdout)["state_type"] == "COMPLETED"
+    out = cli("flow-run", "inspect", done)
+    assert "Completed (COMPLETED)" in out.stdout and done in out.stdout
+
+    out = cli("flow-run", "logs", done)
+    assert out.returncode == 0 and "hello from the run" in out.stdout
+    out = cli("flow-run", "logs", done, "--follow")  # a finished run: prints and returns
+    assert out.returncode == 0 and "hello from the run" in out.stdout
+
+    out = cli("flow-run", "cancel", running)
+    assert out.returncode == 0 and "Cancelling" in out.stdout
+    out = cli("flow-run", "cancel", done)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "not cancelled" in out.stderr
+
+
+def test_logs_follow_until_the_run_ends(cli):
+    run_id = make_run(cli, flow=f"follow-{cli.mode}", state="RUNNING")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_orch.cli",
+            "flow-run",
+            "logs",
+            run_id,
+            "--follow",
+            "--interval",
+            "0.2",
+        ],
+        env=cli.env,
+        text=True,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(2)  # still following a running run
+        code = f"""
+from jupyter_orch.api.transport import get_transport
+t = get_transport()
+t.post("logs", [{{"flow_run_id": {run_id!r}, "message": "the last line"}}])
+t.post("flow_runs/{run_id}/set_state", {{"state": {{"type": "COMPLETED"}}}})
+"""
+        subprocess.run([sys.executable, "-c", code], env=cli.env, check=True, timeout=60)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
+    assert out.index("hello from the run") < out.index("the last line")
+
+
+def test_unknown_run_is_one_line_exit_1(cli):
+    out = cli("flow-run", "inspect", "00000000-0000-0000-0000-000000000000")
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [
+        "jupyter orch: error: no flow run with id 00000000-0000-0000-0000-000000000000"
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("nope",),
+        ("flow-run",),
+        ("flow-run", "ls", "--limit", "x"),
+        ("flow-run", "ls", "--limit", "0"),
+        ("flow-run", "ls", "--state", "DONE"),
+        ("flow-run", "inspect"),
+        ("flow-run", "logs", "a", "--bogus"),
+        ("server", "--port", "70000"),
+        ("database", "drop"),
+        ("config", "show", "extra"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(cli, args):
+    out = cli(*args)
+    assert out.returncode == 2, out
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("jupyter orch") and "error:" in lines[0], out.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("server",),
+        ("flow-run",),
+        ("flow-run", "ls"),
+        ("flow-run", "inspect"),
+        ("flow-run", "logs"),
+        ("flow-run", "cancel"),
+        ("database",),
+        ("database", "upgrade"),
+        ("database", "reset"),
+        ("config", "show"),
+    ],
+)
+def test_every_command_has_help(args):
+    out = subprocess.run(
+        [sys.executable, "-m", "jupyter_orch.cli", *args, "--help"],
+        text=True,
+        capture_output=True,
+        timeout=60,
+    )
+    assert out.returncode == 0 and out.stdout.startswith("usage: jupyter orch"), out.stderr
+
+
+def test_config_show(cli):
+    out = cli("config", "show", "--json")
+    values = json.loads(out.stdout)
+    assert values["mode"] == ("server" if cli.mode == "http" else "database")
+    if cli.mode == "http":
+        assert values["JUPYTER_ORCH_API_TOKEN"] == "********"
+    out = cli("config", "show")
+    assert out.returncode == 0 and "JUPYTER_ORCH_DATABASE_URL" in out.stdout
+
+
+def test_database_upgrade_and_reset(cli):
+    if cli.mode == "http":
+        pytest.skip("database commands act on the database directly; one mode covers them")
+    make_run(cli)
+    out = cli("database", "upgrade")
+    assert out.returncode == 0 and "0001_initial" in out.stdout
+    out = cli("database", "reset", input="n\n")
+    assert out.returncode == 1 and "Aborted" in out.stdout
+    assert json.loads(cli("flow-run", "ls", "--json").stdout) != []
+    out = cli("database", "reset", "--yes")
+    assert out.returncode == 0
+    assert json.loads(cli("flow-run", "ls", "--json").stdout) == []
+
+
+def test_server_command_prints_connection_lines(tmp_path: Path):
+    home = tmp_path / "srv"
+    server = ServerProcess(f"sqlite:///{home / 'orch.db'}", home, token="printed-token").start()
+    try:
+        text = server.log_text()
+    finally:
+        server.stop()
+    assert f"export JUPYTER_ORCH_API_URL={server.url} JUPYTER_ORCH_API_TOKEN=printed-token" in text
+    assert f"{server.url}/orch/api" in text
