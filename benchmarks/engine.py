@@ -49,10 +49,10 @@ def many(n):
         noop(i)
 
 warmup()
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 many({n})
-elapsed = time.perf_counter() - t0
-print(json.dumps({{"seconds": elapsed}}))
+elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+print(json.dumps({{"seconds": elapsed, "cpu": cpu}}))
 """
 
 SUBMIT = """
@@ -115,6 +115,8 @@ def prefect_env(home: Path) -> dict[str, str]:
         PREFECT_HOME=str(home),
         PREFECT_SERVER_ALLOW_EPHEMERAL_MODE="true",
         PREFECT_LOGGING_LEVEL="WARNING",
+        # a loaded machine needs more than the default 20 s to start the ephemeral server
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180",
     )
     return env
 
@@ -165,6 +167,7 @@ def measure(name: str, python: str, pkg: str, env_for, n_tasks: int, n_submits: 
         home = Path(tmp) / "per-task"
         res, _ = run_script(python, PER_TASK.format(pkg=pkg, n=n_tasks), env_for(home))
         out["per_task"] = res["seconds"] / n_tasks
+        out["per_task_cpu"] = res["cpu"] / n_tasks
         if pkg == "jupyter_orch":
             out["persisted"] = count_ours(home)
         home = Path(tmp) / "submit"
@@ -174,6 +177,9 @@ def measure(name: str, python: str, pkg: str, env_for, n_tasks: int, n_submits: 
         for label in ("first_new_db", "first_existing_db"):
             res, wall = run_script(python, FIRST_CALL.format(pkg=pkg), env_for(home))
             out[label] = (wall, res["seconds"])
+        # the floor on this machine: an interpreter that only imports the database toolkit
+        _, wall = run_script(python, "import sqlalchemy.orm; print('{}')", env_for(home))
+        out["floor"] = wall
     return out
 
 
@@ -220,11 +226,13 @@ def main() -> None:
 
     rows = [
         ("per-task overhead (states persisted)", "per_task", None, 100e-6),
+        ("  same, CPU time (all threads)", "per_task_cpu", None, None),
         (".submit + .result overhead", "submit", None, None),
         ("first flow call, spawn→exit (new DB)", "first_new_db", 0, None),
         ("first flow call, import→return (new DB)", "first_new_db", 1, None),
         ("first flow call, spawn→exit (existing DB)", "first_existing_db", 0, 0.300),
         ("first flow call, import→return (existing DB)", "first_existing_db", 1, None),
+        ("floor: python -c 'import sqlalchemy.orm'", "floor", None, None),
     ]
     width = max(len(r[0]) for r in rows)
     print()
@@ -241,6 +249,7 @@ def main() -> None:
     print(f"\njupyter-orch persisted {runs} task runs and {states} task-run states in the per-task run")
     print(f"(2,000-task flow + 1 warm-up task: expect {args.tasks + 1} runs, {3 * (args.tasks + 1)} states)")
     print(f"Prefect: {note}")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -228,7 +228,9 @@ class FlowRunEngine:
 
         self.logger = run_logger(self.run_id, None, f"Flow run {self.run_name!r}", "flow_runs")
         if error is not None:
-            self.propose(Failed(message=str(error)))
+            failed = Failed(message=str(error))
+            failed.set_result(error)  # State.result() re-raises the validation error itself
+            self.propose(failed)
             self.logger.error("%s", error)
             self._mirror_parent()
             return error

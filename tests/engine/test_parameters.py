@@ -28,6 +28,8 @@ def test_bad_parameter_is_named_and_nothing_runs(records):
     assert records.task_runs(run["id"]) == []
     state = typed(n="zz", return_state=True)
     assert state.is_failed() and ran == []
+    with pytest.raises(ParameterValidationError, match="parameter 'n'"):
+        state.result()
 
 
 def test_values_are_coerced_and_schema_saved(records):

@@ -70,3 +70,33 @@ def test_dask_runner_runs_mapped_tasks(records):
     assert run["state_type"] == "COMPLETED"
     trs = records.task_runs(run["id"])
     assert len(trs) == 6 and all(t["state_type"] == "COMPLETED" for t in trs)
+
+
+def test_tag_concurrency_limit_is_respected(records):
+    import threading
+
+    from jupyter_orch.db.session import session_scope
+    from jupyter_orch.orchestration.store import concurrency
+
+    with session_scope(records.url) as s:
+        concurrency.create_limit(s, "db", 1)
+    running = []
+    peak = []
+    lock = threading.Lock()
+
+    @task(tags=["db"])
+    def limited(i: int) -> int:
+        with lock:
+            running.append(i)
+            peak.append(len(running))
+        time.sleep(0.05)
+        with lock:
+            running.remove(i)
+        return i
+
+    @flow
+    def throttled():
+        return [f.result() for f in limited.map(range(4))]
+
+    assert throttled() == [0, 1, 2, 3]
+    assert max(peak) == 1

@@ -47,6 +47,25 @@ class EmbeddedClient(OrchClient):
             row = task_runs.find_cached(session, cache_key, utcnow())
             return run_to_dict(row) if row is not None else None
 
+    # -- task-run concurrency limits (tags) ------------------------------------------------------
+    def limited_tags(self) -> frozenset[str]:
+        from jupyter_orch.orchestration.store import concurrency
+
+        with session_scope(self.database_url) as session:
+            return concurrency.limited_tags(session)
+
+    def acquire_concurrency_slots(self, tags: list[str], holder_id: str) -> bool:
+        from jupyter_orch.orchestration.store import concurrency
+
+        with session_scope(self.database_url) as session:
+            return concurrency.acquire_tag_slots(session, tags, holder_id)
+
+    def release_concurrency_slots(self, holder_id: str) -> None:
+        from jupyter_orch.orchestration.store import concurrency
+
+        with session_scope(self.database_url) as session:
+            concurrency.release_slots(session, holder_id)
+
     def _write_batch(self, batch: dict[str, list[dict[str, Any]]]) -> None:
         with session_scope(self.database_url) as session:
             task_runs.apply_batch(session, batch)
