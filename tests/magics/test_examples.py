@@ -15,7 +15,9 @@ from jupyter_orch.db.session import session_scope
 from jupyter_orch.deployments import run_deployment
 from jupyter_orch.orchestration.store import deployments
 
+# the notebooks' database use is covered on both backends elsewhere; here SQLite only, for time
 pytestmark = pytest.mark.timeout(180)
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 EXAMPLES = Path(__file__).parents[2] / "notebooks"
 
 
@@ -45,6 +47,7 @@ def test_the_examples_are_there() -> None:
     ]
 
 
+@sqlite_only
 def test_etl_notebook_runs_and_deploys_itself_on_a_cron_schedule(
     nb_worker, orch_env: str, examples: Path
 ) -> None:
@@ -61,6 +64,7 @@ def test_etl_notebook_runs_and_deploys_itself_on_a_cron_schedule(
     assert "extracted 9 rows for 2026-01-01" in logs and "Deployed" not in logs  # orch-skip cell skipped
 
 
+@sqlite_only
 def test_flow_magic_tour_runs(orch_env: str, examples: Path) -> None:
     nb = run(examples / "02_flow_magic_tour.ipynb")
     outputs = "\n".join(text(c) for c in nb.cells if c.cell_type == "code")
@@ -68,6 +72,7 @@ def test_flow_magic_tour_runs(orch_env: str, examples: Path) -> None:
     assert "squares/" in outputs and "flaky/" in outputs  # %orch runs, as text/plain
 
 
+@sqlite_only
 def test_cell_deployment_example_runs_its_deployment(nb_worker, orch_env: str, examples: Path) -> None:
     nb = run(examples / "03_cell_deployment.ipynb")
     shown = text(nb.cells[5])

@@ -15,7 +15,8 @@ from jupyter_orch.db.session import session_scope
 from jupyter_orch.orchestration.store import deployments, flow_runs, task_runs
 from jupyter_orch.widgets import RunView
 
-pytestmark = pytest.mark.timeout(120)
+# kernel-side behaviour; the store's two backends are covered by tests/notebook_deployments
+pytestmark = [pytest.mark.timeout(120), pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
 PARAMS = "# parameters\nn: int = 3\nlabel = 'x'"
 CELLS = [

@@ -43,7 +43,9 @@ def api(jp_fetch):
 @pytest.fixture
 def notebook(jp_root_dir: Path) -> Path:
     (jp_root_dir / "reports").mkdir()
-    return write_notebook(jp_root_dir / "reports" / "daily.ipynb", "day: str = 'x'\nn: int = 2", "print(day * n)")
+    return write_notebook(
+        jp_root_dir / "reports" / "daily.ipynb", "day: str = 'x'\nn: int = 2", "print(day * n)"
+    )
 
 
 async def test_parameters_of_a_notebook_under_the_root(api, notebook: Path, tmp_path: Path) -> None:
@@ -74,4 +76,8 @@ async def test_deploying_by_path_snapshots_and_validates(api, notebook: Path, tm
     status, err = await api("POST", "deployments", {**body, "path": "../escape.ipynb"})
     assert status == 422 and err["field"] == "path"
     status, live = await api("POST", "deployments", {**body, "name": "lv", "storage": {"type": "live"}})
-    assert status == 200 and live["storage"] == {"type": "live", "source": str(notebook), "notebook": str(notebook)}
+    assert status == 200 and live["storage"] == {
+        "type": "live",
+        "source": str(notebook),
+        "notebook": str(notebook),
+    }

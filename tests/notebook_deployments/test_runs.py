@@ -143,6 +143,7 @@ def test_snapshot_is_kept_and_live_reads_the_file(nb_worker, orch_env: str, tmp_
     assert "version 2 1" in run_logs(orch_env, new.id)
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # about papermill, not the database
 def test_same_outputs_as_the_papermill_command_line(nb_worker, orch_env: str, tmp_path: Path) -> None:
     nb = write_notebook(tmp_path / "same.ipynb", PARAMS, REPORT, "sorted(d.items()), i / 3")
     deploy_notebook(nb, name="s")
