@@ -7,6 +7,7 @@ they run alongside the writer.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +16,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from jupyter_orch.db.session import get_engine
+
+_write_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
 
 
 class Database:
@@ -30,6 +34,8 @@ class Database:
         self.engine = engine or get_engine(url)
         self.info: dict[str, Any] = info if info is not None else {}
         self._maker = sessionmaker(bind=self.engine, expire_on_commit=False)
+        with _locks_guard:
+            self._write_lock = _write_locks.setdefault(str(self.engine.url), threading.Lock())
 
     @property
     def dialect(self) -> str:
@@ -38,6 +44,12 @@ class Database:
     @contextmanager
     def session(self, write: bool = True) -> Iterator[Session]:
         """A session in a transaction: committed on success, rolled back on error."""
+        if write and self.dialect == "sqlite":
+            # one writer at a time inside this process: threads queue on a lock instead of spinning
+            # in SQLite's busy handler, which sleeps in growing steps and wastes the wait
+            with self._write_lock, self._maker(info=dict(self.info)) as session, session.begin():
+                yield session
+            return
         if write or self.dialect != "sqlite":
             with self._maker(info=dict(self.info)) as session, session.begin():
                 yield session

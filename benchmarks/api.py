@@ -1,0 +1,296 @@
+"""REST throughput: flow runs created/s and state transitions/s, jupyter-orch beside Prefect 3.
+
+Both servers run on SQLite files in a temp dir and are driven the same way, with httpx over
+their REST APIs: 1 and 10 concurrent clients (threads, one keep-alive connection each), each
+phase time-boxed. "database is locked" errors are counted in responses and server logs.
+
+    python benchmarks/api.py [--seconds 8] [--clients 1 10] [--no-prefect]
+
+Prefect lives in a throwaway venv (PREFECT_VENV, default /work/prefect-venv): created with
+`python -m venv /work/prefect-venv && /work/prefect-venv/bin/pip install prefect==3.8.8 "fastapi<0.150"`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from jupyter_orch.server.process import ServerProcess, free_port  # noqa: E402
+
+PREFECT_VENV = Path(os.environ.get("PREFECT_VENV", "/work/prefect-venv"))
+LOCKED = "database is locked"
+
+
+@dataclass
+class Target:
+    """One server under test: how to create a run and how to propose a state over its REST API."""
+
+    name: str
+    base_url: str
+    headers: dict[str, str]
+    create: Callable[[httpx.Client], str]
+    set_state: Callable[[httpx.Client, str, str], None]
+    log_text: Callable[[], str]
+
+
+@dataclass
+class Tally:
+    ok: int = 0
+    errors: int = 0
+    locked: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def check(resp: httpx.Response, tally: Tally) -> bool:
+    if resp.status_code < 300:
+        return True
+    with tally.lock:
+        tally.errors += 1
+        if LOCKED in resp.text:
+            tally.locked += 1
+    return False
+
+
+def phase(
+    target: Target, clients: int, seconds: float, work: Callable[[httpx.Client, int, Tally], bool]
+) -> Tally:
+    """Every client repeats `work(client, i, tally)` until time is up (or it returns False)."""
+    tally = Tally()
+    deadline = time.monotonic() + seconds
+
+    def loop(idx: int) -> None:
+        with httpx.Client(base_url=target.base_url, headers=target.headers, timeout=60) as c:
+            i = 0
+            while time.monotonic() < deadline:
+                try:
+                    if not work(c, idx * 1_000_000 + i, tally):
+                        return
+                except httpx.HTTPError as exc:
+                    with tally.lock:
+                        tally.errors += 1
+                        tally.locked += LOCKED in str(exc)
+                i += 1
+
+    threads = [threading.Thread(target=loop, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return tally
+
+
+def measure(target: Target, clients: int, seconds: float) -> dict[str, float]:
+    created: list[list[str]] = [[] for _ in range(clients)]
+
+    def create(c: httpx.Client, i: int, tally: Tally) -> bool:
+        run_id = target.create(c)
+        if run_id:
+            created[i // 1_000_000].append(run_id)
+            with tally.lock:
+                tally.ok += 1
+        return True
+
+    def transition(c: httpx.Client, i: int, tally: Tally) -> bool:
+        mine = created[i // 1_000_000]
+        n = i % 1_000_000
+        if n // 2 >= len(mine):
+            return False
+        ok = target.set_state(c, mine[n // 2], "RUNNING" if n % 2 == 0 else "COMPLETED")
+        if ok:
+            with tally.lock:
+                tally.ok += 1
+        return True
+
+    t0 = time.monotonic()
+    made = phase(target, clients, seconds, create)
+    t_create = time.monotonic() - t0
+    t0 = time.monotonic()
+    moved = phase(target, clients, seconds, transition)
+    t_move = time.monotonic() - t0
+    return {
+        "created_per_s": made.ok / t_create,
+        "transitions_per_s": moved.ok / t_move,
+        "errors": made.errors + moved.errors,
+        "locked": made.locked + moved.locked,
+    }
+
+
+# -- jupyter-orch ---------------------------------------------------------------------------------
+
+
+def orch_target(server: ServerProcess) -> Target:
+    tally = Tally()
+
+    def create(c: httpx.Client) -> str:
+        r = c.post("/orch/api/flow_runs", json={"flow_name": "bench", "tags": ["bench"]})
+        return r.json()["id"] if check(r, tally) else ""
+
+    def set_state(c: httpx.Client, run_id: str, state: str) -> bool:
+        r = c.post(f"/orch/api/flow_runs/{run_id}/set_state", json={"state": {"type": state}})
+        return check(r, tally) and r.json()["status"] == "ACCEPT"
+
+    return Target("jupyter-orch", server.url, server.headers, create, set_state, server.log_text)
+
+
+# -- Prefect --------------------------------------------------------------------------------------
+
+
+class PrefectServer:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = home / "prefect.log"
+
+    def start(self, timeout: float = 180) -> PrefectServer:
+        self.home.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "PREFECT_HOME": str(self.home),
+            "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{self.home / 'prefect.db'}",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_UI_ENABLED": "false",
+            "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+        }
+        self._log = open(self.log_path, "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [
+                str(PREFECT_VENV / "bin" / "prefect"),
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"prefect server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError("prefect server did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
+
+
+def prefect_target(server: PrefectServer) -> Target:
+    tally = Tally()
+    flow_id = httpx.post(f"{server.url}/api/flows/", json={"name": "bench"}, timeout=30).json()["id"]
+
+    def create(c: httpx.Client) -> str:
+        r = c.post(
+            "/api/flow_runs/", json={"flow_id": flow_id, "tags": ["bench"], "state": {"type": "PENDING"}}
+        )
+        return r.json()["id"] if check(r, tally) else ""
+
+    def set_state(c: httpx.Client, run_id: str, state: str) -> bool:
+        r = c.post(f"/api/flow_runs/{run_id}/set_state", json={"state": {"type": state}})
+        return check(r, tally) and r.json()["status"] == "ACCEPT"
+
+    return Target(
+        "prefect 3", server.url, {}, create, set_state, lambda: server.log_path.read_text(errors="replace")
+    )
+
+
+def ensure_prefect_venv() -> bool:
+    """Wait for (or create) the Prefect venv; another process may be creating it right now."""
+    prefect = PREFECT_VENV / "bin" / "prefect"
+    lock = PREFECT_VENV.with_suffix(".lock")
+    for _ in range(600):
+        if prefect.exists() and not lock.exists():
+            return True
+        if not PREFECT_VENV.exists():
+            lock.touch()
+            try:
+                subprocess.run([sys.executable, "-m", "venv", str(PREFECT_VENV)], check=True)
+                subprocess.run(
+                    [str(PREFECT_VENV / "bin" / "pip"), "install", "-q", "prefect==3.8.8", "fastapi<0.150"],
+                    check=True,
+                )
+            finally:
+                lock.unlink(missing_ok=True)
+            return prefect.exists()
+        time.sleep(1)
+    return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each timed phase")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--no-prefect", action="store_true")
+    args = parser.parse_args()
+
+    results: list[tuple[str, int, dict[str, float]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        orch = ServerProcess(f"sqlite:///{Path(tmp) / 'orch' / 'orch.db'}", Path(tmp) / "orch").start()
+        try:
+            target = orch_target(orch)
+            for n in args.clients:
+                results.append((target.name, n, measure(target, n, args.seconds)))
+            orch_locked_log = orch.log_text().count(LOCKED)
+        finally:
+            orch.stop()
+        prefect_locked_log = 0
+        if not args.no_prefect and ensure_prefect_venv():
+            prefect = PrefectServer(Path(tmp) / "prefect").start()
+            try:
+                target = prefect_target(prefect)
+                for n in args.clients:
+                    results.append((target.name, n, measure(target, n, args.seconds)))
+                prefect_locked_log = prefect.log_path.read_text(errors="replace").count(LOCKED)
+            finally:
+                prefect.stop()
+
+    print()
+    print(
+        f"{'server':<14}{'clients':>8}{'runs created/s':>16}{'transitions/s':>15}{'errors':>8}"
+        f"{'db locked':>11}"
+    )
+    for name, n, r in results:
+        print(
+            f"{name:<14}{n:>8}{r['created_per_s']:>16.1f}{r['transitions_per_s']:>15.1f}{r['errors']:>8.0f}"
+            f"{r['locked']:>11.0f}"
+        )
+    print(
+        f"'database is locked' in server logs: jupyter-orch {orch_locked_log}, prefect {prefect_locked_log}"
+    )
+    by = {(name, n): r for name, n, r in results}
+    for n in args.clients:
+        if ("prefect 3", n) in by:
+            a, b = by[("jupyter-orch", n)], by[("prefect 3", n)]
+            print(
+                f"{n} client(s): creates {a['created_per_s'] / max(b['created_per_s'], 1e-9):.1f}x, "
+                f"transitions {a['transitions_per_s'] / max(b['transitions_per_s'], 1e-9):.1f}x Prefect"
+            )
+
+
+if __name__ == "__main__":
+    main()
