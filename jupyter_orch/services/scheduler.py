@@ -11,9 +11,10 @@ import os
 import socket
 import uuid
 
+from jupyter_orch.db.models import utcnow
 from jupyter_orch.db.session import session_scope
 from jupyter_orch.orchestration.store import leases
-from jupyter_orch.orchestration.store.schedules import Window, schedule_runs
+from jupyter_orch.orchestration.store.schedules import Window, chunks, plan_pass, write_runs
 from jupyter_orch.services.base import Service
 
 LEASE_NAME = "scheduler"
@@ -43,8 +44,13 @@ class SchedulerService(Service):
             self.is_leader = leases.acquire_lease(session, LEASE_NAME, self.holder, self.lease_ttl)
         if not self.is_leader:
             return 0
+        now = utcnow()
         with session_scope(self.db_url) as session:
-            created = schedule_runs(session, window=self.window)
+            plan = plan_pass(session, now, self.window)
+        created = 0
+        for part in chunks(plan):  # a transaction per chunk: workers are not blocked for long
+            with session_scope(self.db_url) as session:
+                created += write_runs(session, now, part)
         self.runs_created += created
         return created
 

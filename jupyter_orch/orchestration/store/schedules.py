@@ -14,25 +14,26 @@ to them ("skip": nothing, "once": one run for the latest missed slot, "all": one
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Text, cast, select, update
 from sqlalchemy.orm import Session
 
-from jupyter_orch.db.models import Deployment, DeploymentSchedule, FlowRun, FlowRunState, new_id, utcnow
+from jupyter_orch.db.models import Deployment, DeploymentSchedule, new_id, utcnow
 from jupyter_orch.orchestration.errors import Invalid, NotFound
 from jupyter_orch.orchestration.serialize import row_to_dict
-from jupyter_orch.orchestration.store.flow_runs import generate_run_name
-from jupyter_orch.orchestration.store.upsert import _insert
+from jupyter_orch.orchestration.store.scheduled_runs import (
+    DEPLOYMENT_FIELDS,
+    JSON_FIELDS,
+    RunWriter,
+)
 from jupyter_orch.scheduling import Schedule, parse_schedule
 
-_NAMESPACE = uuid.UUID("6f1c1d2e-8a35-4c1e-9a3b-0c7e5d4b2a10")
 MAX_CATCHUP_RUNS = 1000
-CHUNK = 500
+CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -142,14 +143,6 @@ def schedule_dicts(session: Session, deployment_id: str, preview: int = 3) -> li
 
 
 # -- the scheduler's pass ------------------------------------------------------------------------
-def run_id_for(deployment_id: str, schedule_id: str, when: datetime) -> str:
-    return str(uuid.uuid5(_NAMESPACE, f"{deployment_id}|{schedule_id}|{when.isoformat()}"))
-
-
-def idempotency_key(schedule_id: str, when: datetime) -> str:
-    return f"scheduled {schedule_id} {when.isoformat()}"
-
-
 def _window_times(schedule: Schedule, now: datetime, window: Window) -> list[datetime]:
     out: list[datetime] = []
     for t in schedule.times(now):
@@ -170,98 +163,97 @@ def _missed(schedule: Schedule, since: datetime, now: datetime, policy: str) -> 
     return missed
 
 
-def schedule_runs(session: Session, now: datetime | None = None, window: Window | None = None) -> int:
-    """One scheduler pass over every active schedule of every unpaused deployment.
+def _due(session: Session, now: datetime, window: Window) -> list[tuple[str, str, list[datetime]]]:
+    """(deployment id, schedule id, times to create) for every schedule whose window needs runs.
 
-    Returns the number of runs inserted (runs another scheduler already made are not counted).
+    Reads four narrow columns per schedule; the maths runs once per distinct schedule spec.
     """
-    now = now or utcnow()
-    window = window or Window()
     stmt = (
-        select(DeploymentSchedule, Deployment)
+        select(
+            DeploymentSchedule.id,
+            cast(DeploymentSchedule.schedule, Text),
+            DeploymentSchedule.scheduled_until,
+            Deployment.id,
+            Deployment.catchup,
+        )
         .join(Deployment, Deployment.id == DeploymentSchedule.deployment_id)
         .where(DeploymentSchedule.active.is_(True), Deployment.paused.is_(False))
+        .order_by(DeploymentSchedule.id)  # one insert order for every scheduler: no deadlocks
     )
-    runs: list[dict[str, Any]] = []
-    advanced: list[dict[str, Any]] = []
     cache: dict[str, tuple[Schedule, list[datetime]]] = {}
-    for sched_row, dep in session.execute(stmt):
-        spec_key = json.dumps(sched_row.schedule, sort_keys=True)
-        if spec_key not in cache:  # deployments sharing a schedule share the maths
-            parsed = parse_schedule(sched_row.schedule)
-            cache[spec_key] = (parsed, _window_times(parsed, now, window))
-        schedule, future = cache[spec_key]
-        until = sched_row.scheduled_until
+    due = []
+    for sid, spec_text, until, dep_id, catchup in session.execute(stmt):
+        hit = cache.get(spec_text)
+        if hit is None:  # deployments sharing a schedule share the maths
+            parsed = parse_schedule(json.loads(spec_text))
+            hit = cache[spec_text] = (parsed, _window_times(parsed, now, window))
+        schedule, future = hit
+        if until is not None and future and until > future[-1] and until >= now:
+            continue  # the steady state: the window is full
         times = [t for t in future if until is None or t >= until]
         if until is not None and until < now:
-            times = _missed(schedule, until, now, dep.catchup) + times
-        if not times:
-            continue
-        runs.extend(_run_row(dep, sched_row.id, t, now) for t in times)
-        new_until = max(times[-1] + timedelta(microseconds=1), until or now)
-        advanced.append({"sid": sched_row.id, "until": new_until})
-    inserted = _insert_runs(session, runs)
-    if advanced:
-        table = DeploymentSchedule.__table__
-        stmt = update(table).where(table.c.id == bindparam("sid")).values(scheduled_until=bindparam("until_"))
-        session.execute(stmt, [{"sid": a["sid"], "until_": a["until"]} for a in advanced])
-    return inserted
+            times = _missed(schedule, until, now, catchup) + times
+        if times:
+            due.append((dep_id, sid, times))
+    return due
 
 
-def _run_row(dep: Deployment, schedule_id: str, when: datetime, now: datetime) -> dict[str, Any]:
-    run_id = run_id_for(dep.id, schedule_id, when)
-    state_id = str(uuid.uuid5(_NAMESPACE, run_id))
-    return {
-        "id": run_id,
-        "name": generate_run_name(run_id),
-        "flow_id": dep.flow_id,
-        "flow_name": dep.flow_name,
-        "deployment_id": dep.id,
-        "deployment_name": dep.name,
-        "parameters": dep.parameters or {},
-        "tags": list(dep.tags or []),
-        "idempotency_key": idempotency_key(schedule_id, when),
-        "empirical_policy": dep.empirical_policy or {},
-        "work_pool_name": dep.work_pool_name,
-        "work_queue_name": dep.work_queue_name,
-        "auto_scheduled": True,
-        "schedule_id": schedule_id,
-        "job_variables": dep.job_variables or {},
-        "expected_start_time": when,
-        "next_scheduled_start_time": when,
-        "state_id": state_id,
-        "state_type": "SCHEDULED",
-        "state_name": "Scheduled",
-        "state_message": None,
-        "state_timestamp": now,
-        "state_data": {"result": None, "scheduled_time": when.isoformat()},
-        "start_time": None,
-        "end_time": None,
-        "run_count": 0,
-        "total_run_time": 0.0,
-        "created": now,
-        "updated": now,
-    }
+def _deployments(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    cols = [
+        cast(getattr(Deployment, f), Text) if f in JSON_FIELDS else getattr(Deployment, f)
+        for f in DEPLOYMENT_FIELDS
+    ]
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(ids), 500):
+        for row in session.execute(select(*cols).where(Deployment.id.in_(ids[i : i + 500]))):
+            d = dict(zip(DEPLOYMENT_FIELDS, row, strict=True))
+            out[d["id"]] = {k: (None if k in JSON_FIELDS and v == "null" else v) for k, v in d.items()}
+    return out
 
 
-def _insert_runs(session: Session, runs: list[dict[str, Any]]) -> int:
-    """Insert-or-ignore the runs and their first state; a conflict on any key means "already made"."""
-    inserted = 0
-    for i in range(0, len(runs), CHUNK):
-        chunk = runs[i : i + CHUNK]
-        stmt = _insert(session, FlowRun).on_conflict_do_nothing().returning(FlowRun.__table__.c.id)
-        inserted += len(session.execute(stmt, chunk).all())
-        states = [
-            {
-                "id": r["state_id"],
-                "flow_run_id": r["id"],
-                "type": "SCHEDULED",
-                "name": "Scheduled",
-                "message": None,
-                "timestamp": r["state_timestamp"],
-                "data": r["state_data"],
-            }
-            for r in chunk
-        ]
-        session.execute(_insert(session, FlowRunState).on_conflict_do_nothing(), states)
-    return inserted
+Due = list[tuple[dict[str, Any], str, list[datetime]]]  # (deployment fields, schedule id, times)
+
+
+def plan_pass(session: Session, now: datetime, window: Window | None = None) -> Due:
+    """What a pass at `now` must create: the runs of every schedule whose window is not full."""
+    due = _due(session, now, window or Window())
+    deployments = _deployments(session, sorted({dep_id for dep_id, _, _ in due}))
+    return [(deployments[d], sid, times) for d, sid, times in due if d in deployments]
+
+
+def write_runs(session: Session, now: datetime, due: Due) -> int:
+    """Insert-or-ignore the planned runs and move the schedules' windows; returns runs inserted."""
+    if not due:
+        return 0
+    writer = RunWriter(session.connection(), now)
+    runs: list[tuple] = []
+    states: list[tuple] = []
+    for dep, sid, times in due:
+        r, s = writer.rows(dep, sid, times)
+        runs += r
+        states += s
+    return writer.write(runs, states, [(times[-1] + timedelta(microseconds=1), sid) for _, sid, times in due])
+
+
+def chunks(due: Due, size: int = CHUNK) -> Iterator[Due]:
+    """The plan in parts of about `size` runs (whole schedules), one transaction each."""
+    part: Due = []
+    count = 0
+    for item in due:
+        part.append(item)
+        count += len(item[2])
+        if count >= size:
+            yield part
+            part, count = [], 0
+    if part:
+        yield part
+
+
+def schedule_runs(session: Session, now: datetime | None = None, window: Window | None = None) -> int:
+    """One scheduler pass over every active schedule of every unpaused deployment, in `session`.
+
+    Returns the number of runs inserted (runs another scheduler already made are not counted).
+    The scheduler service runs the same plan in chunks, a transaction each (`chunks`).
+    """
+    now = now or utcnow()
+    return write_runs(session, now, plan_pass(session, now, window))
