@@ -85,7 +85,7 @@ def _fields(body: DeploymentFields) -> dict[str, Any]:
         data["schedules"] = [
             {
                 "schedule": {k: v for k, v in s.items() if k != "active" and v is not None},
-                "active": s["active"],
+                "active": s.get("active", True),
             }
             for s in data["schedules"]
         ]
