@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -11,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_orch.api.transport import get_transport
+from jupyter_orch.cli.app import Context, main
 from jupyter_orch.server.process import ServerProcess
 
 
@@ -21,9 +25,18 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield server
 
 
+class Result:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+    def __repr__(self) -> str:
+        return f"Result({self.returncode}, stdout={self.stdout!r}, stderr={self.stderr!r})"
+
+
 @pytest.fixture(params=["local", "http"])
-def cli(request: pytest.FixtureRequest, tmp_path: Path):
-    """Run `jupyter orch ...` in a subprocess, against a fresh database or the live server."""
+def cli(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run `jupyter orch ...` in-process (same parser, handlers and transports as the entry point,
+    without paying an interpreter start per command), against a fresh database or the live server."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_ORCH_")}
     if request.param == "http":
         server: ServerProcess = request.getfixturevalue("live")
@@ -31,16 +44,21 @@ def cli(request: pytest.FixtureRequest, tmp_path: Path):
         env["JUPYTER_ORCH_DATABASE_URL"] = server.database_url
     else:
         env["JUPYTER_ORCH_HOME"] = str(tmp_path / "home")
+    for key in [k for k in os.environ if k.startswith("JUPYTER_ORCH_")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        if key.startswith("JUPYTER_ORCH_"):
+            monkeypatch.setenv(key, value)
 
-    def run(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "jupyter_orch.cli", *args],
-            env=env,
-            text=True,
-            capture_output=True,
-            input=input,
-            timeout=120,
-        )
+    def run(*args: str, input: str | None = None) -> Result:
+        out, err = io.StringIO(), io.StringIO()
+        monkeypatch.setattr(sys, "stdin", io.StringIO(input or ""))
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args), Context(stdout=out, stderr=err))
+            except SystemExit as exc:  # argparse: usage errors and --help
+                code = exc.code if isinstance(exc.code, int) else 1
+        return Result(code, out.getvalue(), err.getvalue())
 
     run.mode = request.param  # type: ignore[attr-defined]
     run.env = env  # type: ignore[attr-defined]
@@ -51,22 +69,16 @@ def make_run(
     cli, flow: str = "cli-flow", state: str = "COMPLETED", tags: tuple[str, ...] = ("nightly",)
 ) -> str:
     """A finished run with a log line, written through the same transport the CLI uses."""
-    code = f"""
-import json
-from jupyter_orch.api.transport import get_transport
-t = get_transport()
-run = t.post("flow_runs", {{"flow_name": {flow!r}, "tags": {list(tags)!r}}})
-t.post(f"flow_runs/{{run['id']}}/set_state", {{"state": {{"type": "RUNNING"}}}})
-t.post("logs", [{{"flow_run_id": run["id"], "message": "hello from the run", "level": 20}}])
-if {state!r} != "RUNNING":
-    t.post(f"flow_runs/{{run['id']}}/set_state", {{"state": {{"type": {state!r}}}}})
-print(run["id"])
-"""
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=cli.env, text=True, capture_output=True, timeout=60
-    )
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
+    t = get_transport()
+    try:
+        run = t.post("flow_runs", {"flow_name": flow, "tags": list(tags)})
+        t.post(f"flow_runs/{run['id']}/set_state", {"state": {"type": "RUNNING"}})
+        t.post("logs", [{"flow_run_id": run["id"], "message": "hello from the run", "level": 20}])
+        if state != "RUNNING":
+            t.post(f"flow_runs/{run['id']}/set_state", {"state": {"type": state}})
+    finally:
+        t.close()
+    return run["id"]
 
 
 def test_flow_run_ls_inspect_logs_cancel(cli):
@@ -121,13 +133,10 @@ def test_logs_follow_until_the_run_ends(cli):
     try:
         with pytest.raises(subprocess.TimeoutExpired):
             proc.wait(2)  # still following a running run
-        code = f"""
-from jupyter_orch.api.transport import get_transport
-t = get_transport()
-t.post("logs", [{{"flow_run_id": {run_id!r}, "message": "the last line"}}])
-t.post("flow_runs/{run_id}/set_state", {{"state": {{"type": "COMPLETED"}}}})
-"""
-        subprocess.run([sys.executable, "-c", code], env=cli.env, check=True, timeout=60)
+        t = get_transport()
+        t.post("logs", [{"flow_run_id": run_id, "message": "the last line"}])
+        t.post(f"flow_runs/{run_id}/set_state", {"state": {"type": "COMPLETED"}})
+        t.close()
         out, _ = proc.communicate(timeout=30)
     finally:
         proc.kill()
@@ -182,14 +191,17 @@ def test_bad_arguments_exit_2_with_one_line(cli, args):
         ("config", "show"),
     ],
 )
-def test_every_command_has_help(args):
-    out = subprocess.run(
-        [sys.executable, "-m", "jupyter_orch.cli", *args, "--help"],
-        text=True,
-        capture_output=True,
-        timeout=60,
-    )
-    assert out.returncode == 0 and out.stdout.startswith("usage: jupyter orch"), out.stderr
+def test_every_command_has_help(args, capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as exit:
+        main([*args, "--help"])
+    assert exit.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: jupyter orch")
+
+
+def test_entry_point_runs_as_jupyter_subcommand():
+    """`jupyter orch` finds the installed `jupyter-orch` script."""
+    out = subprocess.run(["jupyter", "orch", "--help"], text=True, capture_output=True, timeout=120)
+    assert out.returncode == 0 and "flow-run" in out.stdout, out.stderr
 
 
 def test_config_show(cli):
