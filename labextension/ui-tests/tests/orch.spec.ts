@@ -6,7 +6,7 @@
  * in one is run, inspected and paused by the next ones.
  */
 import { expect, galata, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { Locator, TestInfo } from '@playwright/test';
+import { APIRequestContext, Locator, TestInfo } from '@playwright/test';
 import * as path from 'path';
 
 const EXAMPLE = 'orch_example.ipynb';
@@ -15,7 +15,9 @@ const DEPLOYMENT = 'ui-test';
 const RUN_TIMEOUT = 180000;
 const SCREENSHOTS = path.join(__dirname, '..', 'artifacts', 'screenshots');
 
-test.describe.configure({ mode: 'serial' });
+// Tests run in file order on one worker and build on the server's state, but
+// a failure does not skip the rest: each test finds what it needs by itself.
+test.describe.configure({ mode: 'default' });
 
 test.use({ autoGoto: true });
 
@@ -139,8 +141,16 @@ test('deploy the example notebook from the schedule dialog', async ({ page }, in
   await snap(sidebar, '05-sidebar-deployments', info);
 });
 
-/** Id of the notebook run started from the Deployments tab, shared by the next tests. */
-let notebookRunId = '';
+/** The newest completed run of a flow, from the REST API. */
+async function latestCompletedRun(request: APIRequestContext, flowName: string): Promise<string> {
+  const response = await request.get(
+    `/orch/api/flow_runs?flow_name=${flowName}&state_type=COMPLETED&limit=1`
+  );
+  expect(response.ok(), await response.text()).toBeTruthy();
+  const { items } = await response.json();
+  expect(items.length, `no completed run of ${flowName}`).toBe(1);
+  return items[0].id;
+}
 
 test('run it with a changed parameter and watch it complete without reloading', async ({ page }, info) => {
   let loads = 0;
@@ -156,8 +166,7 @@ test('run it with a changed parameter and watch it complete without reloading', 
   // The run page opens at once and follows the run to its end.
   const runPage = page.getByTestId('orch-run-page');
   await expect(runPage).toHaveAttribute('data-run-id', /.+/);
-  notebookRunId = (await runPage.getAttribute('data-run-id')) ?? '';
-  expect(notebookRunId).not.toBe('');
+  const notebookRunId = (await runPage.getAttribute('data-run-id')) ?? '';
   await expect(runPage.locator('[data-param="n"]')).toContainText('5');
   await expect(runPage).toHaveAttribute('data-state-type', 'COMPLETED', { timeout: RUN_TIMEOUT });
 
@@ -169,8 +178,8 @@ test('run it with a changed parameter and watch it complete without reloading', 
   await snap(sidebar, '06-sidebar-runs', info);
 });
 
-test('the run page shows state history, logs and the output notebook', async ({ page }, info) => {
-  expect(notebookRunId, 'needs the run of the previous test').not.toBe('');
+test('the run page shows state history, logs and the output notebook', async ({ page, request }, info) => {
+  const notebookRunId = await latestCompletedRun(request, 'orch_example');
   const sidebar = await openTab(page, 'runs');
   await sidebar.locator(`[data-testid="orch-run-row"][data-run-id="${notebookRunId}"]`).click();
   const runPage = page.locator(`[data-testid="orch-run-page"][data-run-id="${notebookRunId}"]`);
