@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 
 from jupyter_orch.states import State, _parse_dt
@@ -55,6 +57,21 @@ def run_to_dict(row: Any) -> dict[str, Any]:
     out.pop("state_data", None)
     if out["start_time"] and out.get("end_time") is None and row.state_type == "RUNNING":
         out["estimated_run_time"] = row.total_run_time
+    return out
+
+
+def run_values_to_dict(values: Mapping[str, Any]) -> dict[str, Any]:
+    """`run_to_dict` of a run from the column values just written (every column, table order),
+    without reading the row back: the same JSON as reading it would give."""
+    out = {
+        k: (v.astimezone(timezone.utc).isoformat() if isinstance(v, datetime) else v)
+        for k, v in values.items()
+    }
+    state = state_of(SimpleNamespace(**values))
+    out["state"] = state.to_dict() if state else None
+    out.pop("state_data", None)
+    if out["start_time"] and out.get("end_time") is None and values.get("state_type") == "RUNNING":
+        out["estimated_run_time"] = values.get("total_run_time")
     return out
 
 

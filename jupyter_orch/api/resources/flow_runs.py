@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from jupyter_orch.api.models import (
@@ -29,7 +29,7 @@ from jupyter_orch.api.resources.task_runs import TaskRunOut
 from jupyter_orch.api.routing import Route
 from jupyter_orch.db.models import Deployment, Flow, FlowRun
 from jupyter_orch.orchestration.errors import Conflict, Invalid
-from jupyter_orch.orchestration.serialize import row_to_dict, run_to_dict, state_of
+from jupyter_orch.orchestration.serialize import row_to_dict, run_to_dict, run_values_to_dict, state_of
 from jupyter_orch.orchestration.store import flow_runs, task_runs
 from jupyter_orch.states import TERMINAL_STATES, State, StateType, utcnow
 
@@ -175,17 +175,26 @@ def list_flow_runs(session: Session, p: FlowRunFilter) -> dict[str, Any]:
     return {"items": [run_to_dict(r) for r in rows], "next": nxt}
 
 
+_FLOW_EXISTS = select(Flow.__table__.c.id).where(Flow.__table__.c.id == bindparam("id"))
+_DEPLOYMENT_EXISTS = select(Deployment.__table__.c.id).where(Deployment.__table__.c.id == bindparam("id"))
+_RUN_EXISTS = select(FlowRun.__table__.c.id).where(FlowRun.__table__.c.id == bindparam("id"))
+
+
+def _exists(session: Session, stmt: Any, id_: str) -> bool:
+    return session.connection().execute(stmt, {"id": id_}).first() is not None
+
+
 def create_flow_run(session: Session, _: None, body: FlowRunCreate) -> dict[str, Any]:
-    if body.flow_id and session.get(Flow, body.flow_id) is None:
+    if body.flow_id and not _exists(session, _FLOW_EXISTS, body.flow_id):
         raise Invalid(f"no flow with id {body.flow_id}", field="flow_id")
-    if body.deployment_id and session.get(Deployment, body.deployment_id) is None:
+    if body.deployment_id and not _exists(session, _DEPLOYMENT_EXISTS, body.deployment_id):
         raise Invalid(f"no deployment with id {body.deployment_id}", field="deployment_id")
-    if body.id and session.get(FlowRun, body.id) is not None:
+    if body.id and _exists(session, _RUN_EXISTS, body.id):
         raise Conflict(f"a flow run with id {body.id} already exists", field="id")
-    fields = body.model_dump(exclude_unset=True, exclude={"state"})
+    fields = {k: getattr(body, k) for k in body.model_fields_set if k != "state"}
     fields.setdefault("parameters", {})
-    run = flow_runs.create_flow_run(session, state=body.state.to_state() if body.state else None, **fields)
-    return run_to_dict(run)
+    values = flow_runs.insert_flow_run(session, state=body.state.to_state() if body.state else None, **fields)
+    return run_values_to_dict(values)
 
 
 def read_flow_run(session: Session, p: ById) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import ConcurrencyLimit, ConcurrencySlot, FlowRun, TaskRun, new_id, utcnow
@@ -146,12 +146,23 @@ def _release_on_end(session: Session, run: FlowRun, initial: State | None, new: 
     """When a flow run ends, free its slots and those of its task runs (crashed engines never will)."""
     if new.type not in TERMINAL_STATES:
         return
-    tasks = select(TaskRun.id).where(and_(TaskRun.flow_run_id == run.id))
-    session.execute(
-        delete(ConcurrencySlot).where(
-            or_(ConcurrencySlot.holder_id == run.id, ConcurrencySlot.holder_id.in_(tasks))
-        )
+    conn = session.connection()
+    # almost always no slot is held at all: one indexed probe instead of the delete with a subquery
+    if conn.execute(_ANY_SLOT).first() is None:
+        return
+    conn.execute(_RELEASE_RUN_SLOTS, {"run_id": run.id})
+
+
+_SLOTS = ConcurrencySlot.__table__
+_ANY_SLOT = select(_SLOTS.c.id).limit(1)
+_RELEASE_RUN_SLOTS = delete(_SLOTS).where(
+    or_(
+        _SLOTS.c.holder_id == bindparam("run_id"),
+        _SLOTS.c.holder_id.in_(
+            select(TaskRun.__table__.c.id).where(TaskRun.__table__.c.flow_run_id == bindparam("run_id"))
+        ),
     )
+)
 
 
 def install_hooks() -> None:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from jupyter_orch.db.models import FlowRun, FlowRunState, new_id, utcnow
 from jupyter_orch.orchestration import rules
 from jupyter_orch.orchestration.errors import Invalid, NotFound
 from jupyter_orch.orchestration.serialize import state_data, state_of
-from jupyter_orch.orchestration.store.flows import get_or_create_flow, read_flow
+from jupyter_orch.orchestration.store.flows import flow_by_id, flow_by_name
 from jupyter_orch.orchestration.store.query import as_list, paginate, parse_time, tags_contain
 from jupyter_orch.orchestration.store.upsert import insert_ignore
 from jupyter_orch.states import State, StateType
@@ -75,7 +77,15 @@ def generate_run_name(run_id: str) -> str:
     return f"{_ADJECTIVES[n % len(_ADJECTIVES)]}-{_NOUNS[(n // 20) % len(_NOUNS)]}-{n % 1000:03d}"
 
 
-def create_flow_run(
+def create_flow_run(session: Session, **fields: Any) -> FlowRun:
+    """A new flow run in `state` (default PENDING), as an ORM object (see `insert_flow_run`)."""
+    values = insert_flow_run(session, **fields)
+    run = session.get(FlowRun, values["id"])
+    assert run is not None
+    return run
+
+
+def insert_flow_run(
     session: Session,
     *,
     flow_name: str | None = None,
@@ -97,13 +107,16 @@ def create_flow_run(
     schedule_id: str | None = None,
     job_variables: dict[str, Any] | None = None,
     parameter_schema: dict[str, Any] | None = None,
-) -> FlowRun:
-    """A new flow run in `state` (default PENDING). With an idempotency key, a run already created
-    with the same (deployment, key) is returned instead of a second one."""
+) -> dict[str, Any]:
+    """A new flow run in `state` (default PENDING); returns every column of the row as written.
+
+    With an idempotency key, a run already created with the same (deployment, key) is returned
+    instead of a second one. Core statements only: no ORM object is built, no row re-read.
+    """
     if flow_id:
-        flow = read_flow(session, flow_id)
+        flow_id, flow_name = flow_by_id(session, flow_id)
     elif flow_name:
-        flow = get_or_create_flow(session, flow_name, parameter_schema)
+        flow_id, flow_name = flow_by_name(session, flow_name, parameter_schema, create=True)
     else:
         raise Invalid("either flow_name or flow_id is required", field="flow_name")
     if parameters is not None and not isinstance(parameters, dict):
@@ -116,8 +129,8 @@ def create_flow_run(
     values = {
         "id": run_id,
         "name": name or generate_run_name(run_id),
-        "flow_id": flow.id,
-        "flow_name": flow.name,
+        "flow_id": flow_id,
+        "flow_name": flow_name,
         "deployment_id": deployment_id,
         "deployment_name": deployment_name,
         "parent_task_run_id": parent_task_run_id,
@@ -146,37 +159,61 @@ def create_flow_run(
         "created": now,
         "updated": now,
     }
+    conn = _connection(session)
     if idempotency_key is not None:
         # the unique (deployment_id, idempotency_key) constraint settles races between servers;
         # the lookup also covers runs without a deployment (NULLs never conflict)
         existing = _by_idempotency_key(session, deployment_id, idempotency_key)
         if existing is not None:
             return existing
-        result = session.execute(
-            insert_ignore(session, FlowRun, ["deployment_id", "idempotency_key"]), values
-        )
+        result = conn.execute(insert_ignore(session, FlowRun, ["deployment_id", "idempotency_key"]), values)
         if result.rowcount == 0:
             existing = _by_idempotency_key(session, deployment_id, idempotency_key)
             if existing is not None:
                 return existing
     else:
-        session.execute(FlowRun.__table__.insert(), [values])
-    _record_state(session, run_id, state)
-    run = session.get(FlowRun, run_id)
-    assert run is not None
-    for hook in STATE_CHANGE_HOOKS:
-        hook(session, run, None, state)
-    return run
+        conn.execute(_INSERT_RUN, [values])
+    _record_state(session, run_id, state, conn)
+    row = {**_EMPTY_ROW, **values}
+    if STATE_CHANGE_HOOKS:
+        run = SimpleNamespace(**row)
+        for hook in STATE_CHANGE_HOOKS:
+            hook(session, run, None, state)
+    return row
 
 
-def _by_idempotency_key(session: Session, deployment_id: str | None, key: str) -> FlowRun | None:
-    dep = FlowRun.deployment_id == deployment_id if deployment_id else FlowRun.deployment_id.is_(None)
-    return session.scalars(select(FlowRun).where(dep, FlowRun.idempotency_key == key)).first()
+_TABLE = FlowRun.__table__
+_INSERT_RUN = _TABLE.insert()
+_INSERT_STATE = FlowRunState.__table__.insert()
+_SELECT_RUN = select(_TABLE).where(_TABLE.c.id == bindparam("run_id"))
+_EMPTY_ROW: dict[str, Any] = {c.key: None for c in _TABLE.columns}
 
 
-def _record_state(session: Session, run_id: str, state: State) -> None:
-    session.execute(
-        FlowRunState.__table__.insert(),
+def _connection(session: Session) -> Any:
+    """The session's connection for Core statements, after flushing pending ORM changes (the
+    ORM would autoflush before its own queries; Core statements on the connection do not)."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection()
+
+
+def read_flow_run_row(session: Session, run_id: str) -> Any:
+    """The run's row (a Core `Row`, attribute access by column name), or NotFound."""
+    row = _connection(session).execute(_SELECT_RUN, {"run_id": run_id}).first()
+    if row is None:
+        raise NotFound(f"no flow run with id {run_id}", field="id")
+    return row
+
+
+def _by_idempotency_key(session: Session, deployment_id: str | None, key: str) -> dict[str, Any] | None:
+    dep = _TABLE.c.deployment_id == deployment_id if deployment_id else _TABLE.c.deployment_id.is_(None)
+    row = _connection(session).execute(select(_TABLE).where(dep, _TABLE.c.idempotency_key == key)).first()
+    return dict(row._mapping) if row is not None else None
+
+
+def _record_state(session: Session, run_id: str, state: State, conn: Any = None) -> None:
+    (conn if conn is not None else _connection(session)).execute(
+        _INSERT_STATE,
         [
             {
                 "id": state.id,
@@ -205,10 +242,14 @@ def set_flow_run_state(
 
     The write is a compare-and-set on the run's current state id, so of two processes proposing at
     once exactly one transition applies; the loser re-reads and is judged against the new state.
+    Core statements on the session's connection: the run is read fresh on every attempt (no
+    identity map in the way), and an ORM copy of it in the session is expired after a write.
     """
+    conn = _connection(session)
     for _ in range(max_attempts):
-        session.expire_all()
-        run = read_flow_run(session, run_id)
+        run = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
+        if run is None:
+            raise NotFound(f"no flow run with id {run_id}", field="id")
         initial = state_of(run)
         ctx = rules.TransitionContext(
             kind="flow",
@@ -224,14 +265,32 @@ def set_flow_run_state(
         if decision.state is initial:  # accepted as a no-op (duplicate transition)
             return decision
         new = decision.state
-        if _write_state(session, run, initial, new):
-            for hook in STATE_CHANGE_HOOKS:
-                hook(session, run, initial, new)
+        values = _write_state(session, conn, run, initial, new)
+        if values is not None:
+            if STATE_CHANGE_HOOKS:
+                after = SimpleNamespace(**{**run._mapping, **values})
+                for hook in STATE_CHANGE_HOOKS:
+                    hook(session, after, initial, new)
             return decision
     raise RuntimeError(f"flow run {run_id}: state kept changing under {max_attempts} attempts")
 
 
-def _write_state(session: Session, run: FlowRun, initial: State | None, new: State) -> bool:
+_CAS_BY_STATE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("run_id"), _TABLE.c.state_id == bindparam("initial_state_id"))
+    .execution_options(synchronize_session=False)
+)
+_CAS_NO_STATE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("run_id"), _TABLE.c.state_id.is_(None))
+    .execution_options(synchronize_session=False)
+)
+
+
+def _write_state(
+    session: Session, conn: Any, run: Any, initial: State | None, new: State
+) -> dict[str, Any] | None:
+    """Compare-and-set the run's state columns; the values written, or None if the state moved."""
     times = rules.bookkeep(
         rules.RunTimes(run.start_time, run.end_time, run.total_run_time, run.run_count), initial, new
     )
@@ -255,13 +314,34 @@ def _write_state(session: Session, run: FlowRun, initial: State | None, new: Sta
         values["next_scheduled_start_time"] = None
     if new.type is StateType.RUNNING:
         values["last_heartbeat"] = new.timestamp
-    cond = FlowRun.state_id == initial.id if initial else FlowRun.state_id.is_(None)
-    result = session.execute(update(FlowRun).where(FlowRun.id == run.id, cond).values(**values))
+    # one prebuilt statement per set of columns
+    params = {f"v_{k}": v for k, v in values.items()}
+    params["run_id"] = run.id
+    if initial:
+        params["initial_state_id"] = initial.id
+    result = conn.execute(_cas_statement(initial is not None, tuple(values)), params)
     if result.rowcount != 1:
-        return False
-    _record_state(session, run.id, new)
-    session.expire(run)
-    return True
+        return None
+    _record_state(session, run.id, new, conn)
+    cached = session.identity_map.get(identity_key(FlowRun, run.id))
+    if cached is not None:
+        session.expire(cached)
+    return values
+
+
+_CAS_STATEMENTS: dict[tuple[bool, tuple[str, ...]], Any] = {}
+
+
+def _cas_statement(has_initial: bool, columns: tuple[str, ...]) -> Any:
+    """The prebuilt compare-and-set UPDATE for this set of columns (built once, then reused so
+    SQLAlchemy neither rebuilds it nor recomputes its cache key)."""
+    key = (has_initial, columns)
+    stmt = _CAS_STATEMENTS.get(key)
+    if stmt is None:
+        base = _CAS_BY_STATE if has_initial else _CAS_NO_STATE
+        stmt = base.values({k: bindparam(f"v_{k}", type_=_TABLE.c[k].type) for k in columns})
+        _CAS_STATEMENTS[key] = stmt
+    return stmt
 
 
 def flow_run_states(session: Session, run_id: str) -> list[FlowRunState]:

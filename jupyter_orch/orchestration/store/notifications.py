@@ -7,10 +7,13 @@ notifications service sends them later, so a slow or failing webhook never delay
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import FlowRun, NotificationDelivery, NotificationPolicy, new_id, utcnow
@@ -97,6 +100,7 @@ def create_policy(
     )
     session.add(policy)
     session.flush()
+    _policies_changed(session)
     return policy
 
 
@@ -109,6 +113,64 @@ def delete_policy(session: Session, policy_id: str) -> None:
     if policy is None:
         raise NotFound(f"no notification policy with id {policy_id}", field="id")
     session.delete(policy)
+    session.flush()
+    _policies_changed(session)
+
+
+# -- the active policies, cached per database --------------------------------------------------
+# Every flow-run transition consults the active policies; almost always there are none or a few,
+# and they change rarely. The hook reads them from a per-engine cache instead of querying each
+# time. Changes made in this process invalidate it at once (a version counter bumped on flush and
+# again on commit, so a reader racing the commit cannot keep a stale copy); changes made by other
+# processes (another server on the same PostgreSQL, the CLI without a server) are picked up after
+# at most POLICY_CACHE_SECONDS.
+POLICY_CACHE_SECONDS = 1.0
+_policy_version = 0
+_policy_cache: dict[int, tuple[int, float, tuple[Any, ...]]] = {}
+_policy_guard = threading.Lock()
+_POLICY_COLUMNS = (
+    "id",
+    "channel",
+    "state_names",
+    "tags",
+    "deployment_ids",
+    "message_template",
+)
+_ACTIVE_POLICIES = select(*(NotificationPolicy.__table__.c[c] for c in _POLICY_COLUMNS)).where(
+    NotificationPolicy.__table__.c.is_active.is_(True)
+)
+
+
+def _bump_policy_version(*_: Any) -> None:
+    global _policy_version
+    with _policy_guard:
+        _policy_version += 1
+        _policy_cache.clear()
+
+
+def _policies_changed(session: Session) -> None:
+    _bump_policy_version()
+    event.listen(session, "after_commit", _bump_policy_version, once=True)
+
+
+for _evt in ("after_insert", "after_update", "after_delete"):  # ORM changes made anywhere else
+    event.listen(NotificationPolicy, _evt, _bump_policy_version)
+
+
+def active_policies(session: Session) -> tuple[Any, ...]:
+    """The active policies (id, channel, state_names, tags, deployment_ids, message_template)."""
+    key = id(session.get_bind())
+    now = time.monotonic()
+    hit = _policy_cache.get(key)
+    version = _policy_version
+    if hit is not None and hit[0] == version and now - hit[1] < POLICY_CACHE_SECONDS:
+        return hit[2]
+    rows = session.connection().execute(_ACTIVE_POLICIES).all()
+    policies = tuple(SimpleNamespace(**row._mapping) for row in rows)
+    with _policy_guard:
+        if _policy_version == version:  # not invalidated while we read
+            _policy_cache[key] = (version, now, policies)
+    return policies
 
 
 def _matches(policy: NotificationPolicy, run: FlowRun, state: State) -> bool:
@@ -143,7 +205,7 @@ def render(policy: NotificationPolicy, run: FlowRun, state: State) -> tuple[str,
 
 def queue_deliveries(session: Session, run: FlowRun, initial: State | None, new: State) -> None:
     """STATE_CHANGE_HOOK: one delivery per active policy that matches this transition."""
-    policies = session.scalars(select(NotificationPolicy).where(NotificationPolicy.is_active.is_(True))).all()
+    policies = active_policies(session)
     if not policies:
         return
     rows = []
