@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
-HEAD_REVISION = "0001_initial"
+HEAD_REVISION = "0002_applied_batches"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 

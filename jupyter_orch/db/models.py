@@ -429,3 +429,18 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(255), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(Timestamp(), nullable=False)
+
+
+class AppliedBatch(Base):
+    """The id of an engine batch (POST /task_runs/batch) already written: a replay is skipped.
+
+    Rows older than a day are pruned now and then; a client retries a lost response within
+    seconds or minutes, never a day later.
+    """
+
+    __tablename__ = "applied_batches"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    applied_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow, nullable=False)
+
+    __table_args__ = (Index("ix_applied_batches_applied_at", "applied_at"),)

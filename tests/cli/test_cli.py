@@ -15,6 +15,7 @@ import pytest
 
 from jupyter_orch.api.transport import get_transport
 from jupyter_orch.cli.app import Context, main
+from jupyter_orch.db.migrate import HEAD_REVISION
 from jupyter_orch.server.process import ServerProcess
 
 
@@ -219,7 +220,7 @@ def test_database_upgrade_and_reset(cli):
         pytest.skip("database commands act on the database directly; one mode covers them")
     make_run(cli)
     out = cli("database", "upgrade")
-    assert out.returncode == 0 and "0001_initial" in out.stdout
+    assert out.returncode == 0 and HEAD_REVISION in out.stdout
     out = cli("database", "reset", input="n\n")
     assert out.returncode == 1 and "Aborted" in out.stdout
     assert json.loads(cli("flow-run", "ls", "--json").stdout) != []

@@ -156,6 +156,41 @@ async def test_counts(api):
     assert sum(sum(b["counts"].values()) for b in counts["buckets"]) == 3
 
 
+async def test_task_run_batch_replayed_with_its_id_is_skipped(api):
+    """A client that lost the answer to a batch sends it again with the same batch_id: no
+    duplicate logs or edges; a batch that failed (rolled back) is applied when retried."""
+    rid = (await new_run(api))["id"]
+    now = datetime.now(timezone.utc).isoformat()
+    t1, t2 = str(uuid.uuid4()), str(uuid.uuid4())
+    batch = {
+        "batch_id": str(uuid.uuid4()),
+        "edges": [{"flow_run_id": rid, "upstream_id": t1, "downstream_id": t2, "kind": "data"}],
+        "logs": [{"flow_run_id": rid, "message": f"line {i}", "timestamp": now} for i in range(3)],
+    }
+    status, counts = await api("POST", "task_runs/batch", body=batch)
+    assert status == 200 and counts["logs"] == 3 and "replayed" not in counts, counts
+    for _ in range(2):
+        status, again = await api("POST", "task_runs/batch", body=batch)
+        assert status == 200 and again["replayed"] is True and again["logs"] == 0, again
+    _, logs = await api("GET", "logs", params={"flow_run_id": rid, "limit": "100"})
+    assert [r["message"] for r in logs["items"]] == ["line 0", "line 1", "line 2"]
+    _, graph = await api("GET", f"flow_runs/{rid}/graph")
+    assert len(graph["edges"]) == 1
+    # a batch that fails is not recorded as applied: its retry writes it
+    bad = {
+        "batch_id": str(uuid.uuid4()),
+        "logs": [{"flow_run_id": rid, "message": "late line"}],
+        "edges": [{"flow_run_id": str(uuid.uuid4()), "upstream_id": t1, "downstream_id": t2}],
+    }
+    status, err = await api("POST", "task_runs/batch", body=bad)
+    assert status == 422, err
+    bad["edges"] = []
+    status, counts = await api("POST", "task_runs/batch", body=bad)
+    assert status == 200 and counts["logs"] == 1 and "replayed" not in counts, counts
+    status, err = await api("POST", "task_runs/batch", body={"batch_id": "", "logs": []})
+    assert status == 422 and err["field"] == "batch_id", err
+
+
 async def test_task_run_batch_graph_logs_artifacts(api):
     run = await new_run(api)
     rid = run["id"]

@@ -136,6 +136,12 @@ class ArtifactRow(Strict):
 
 
 class BatchIn(Strict):
+    batch_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="unique per batch: a batch whose id was already applied is skipped (a retry)",
+    )
     task_runs: list[TaskRunRow] = Field(default_factory=list)
     task_run_states: list[TaskRunStateRow] = Field(default_factory=list)
     edges: list[EdgeRow] = Field(default_factory=list)
@@ -144,6 +150,7 @@ class BatchIn(Strict):
 
 
 class BatchOut(BaseModel):
+    replayed: bool = False
     task_runs: int
     task_run_states: int
     edges: int
@@ -180,8 +187,14 @@ def find_cached_task_run(session: Session, p: CachedParams) -> dict[str, Any]:
     return {"task_run": run_to_dict(row) if row is not None else None}
 
 
+BATCH_KINDS = ("task_runs", "task_run_states", "edges", "logs", "artifacts")
+
+
 def apply_task_run_batch(session: Session, _: None, body: BatchIn) -> dict[str, int]:
     """What the engine buffered, written in one transaction; replaying a batch changes nothing."""
+    if body.batch_id is not None and not task_runs.claim_batch_id(session, body.batch_id):
+        # already applied (the client lost our answer and sent it again): nothing to write
+        return {"replayed": True, **dict.fromkeys(BATCH_KINDS, 0)}
     run_ids = {r.flow_run_id for r in body.task_runs if r.flow_run_id} | {e.flow_run_id for e in body.edges}
     for run_id in run_ids:
         if session.get(FlowRun, run_id) is None:

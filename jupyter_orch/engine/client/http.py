@@ -23,6 +23,8 @@ class HTTPClient(OrchClient):
     ) -> None:
         self.transport = HTTPTransport(api_url, token, timeout=timeout, retry_seconds=retry_seconds)
         self.api_url = self.transport.api_url
+        #: the last batch that failed, with its id: resent as is before anything else
+        self._unacked: tuple[str, dict[str, list[dict[str, Any]]]] | None = None
         super().__init__()
 
     def create_flow_run(self, **fields: Any) -> dict[str, Any]:
@@ -55,7 +57,27 @@ class HTTPClient(OrchClient):
         return self.transport.get("task_runs/cached", cache_key=cache_key)["task_run"]
 
     def _write_batch(self, batch: dict[str, list[dict[str, Any]]]) -> None:
-        self.transport.post("task_runs/batch", batch)
+        """Send a batch under a fresh `batch_id`. If it fails, the answer may have been lost after
+        the server applied it: the next call first resends that exact batch under the same id
+        (the server skips it if applied) and then only the rows that were not in it (the
+        `BatchWriter` requeues the failed rows into the next batch)."""
+        if self._unacked is not None:
+            batch_id, old = self._unacked
+            self._post_batch(batch_id, old)
+            self._unacked = None
+            sent = {id(row) for rows in old.values() for row in rows}
+            batch = {kind: [r for r in rows if id(r) not in sent] for kind, rows in batch.items()}
+            if not any(batch.values()):
+                return
+        batch_id = str(uuid.uuid4())
+        try:
+            self._post_batch(batch_id, batch)
+        except BaseException:
+            self._unacked = (batch_id, batch)
+            raise
+
+    def _post_batch(self, batch_id: str, batch: dict[str, list[dict[str, Any]]]) -> None:
+        self.transport.post("task_runs/batch", {"batch_id": batch_id, **batch})
 
     def acquire_concurrency_slots(self, tags: list[str], holder_id: str) -> bool:
         body = {"tags": list(tags), "holder_id": holder_id}

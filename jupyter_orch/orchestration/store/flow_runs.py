@@ -166,7 +166,12 @@ def insert_flow_run(
         existing = _by_idempotency_key(session, deployment_id, idempotency_key)
         if existing is not None:
             return existing
-        result = conn.execute(insert_ignore(session, FlowRun, ["deployment_id", "idempotency_key"]), values)
+        result = conn.execute(
+            insert_ignore(session, FlowRun, ["deployment_id", "idempotency_key"]).execution_options(
+                preserve_rowcount=True
+            ),
+            values,
+        )
         if result.rowcount == 0:
             existing = _by_idempotency_key(session, deployment_id, idempotency_key)
             if existing is not None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
-from jupyter_orch.db.models import Artifact, Log, TaskRun, TaskRunEdge, TaskRunState
+from jupyter_orch.db.models import AppliedBatch, Artifact, Log, TaskRun, TaskRunEdge, TaskRunState, utcnow
 from jupyter_orch.orchestration.errors import Invalid, NotFound
 from jupyter_orch.orchestration.store.bulk import bulk_insert
 from jupyter_orch.orchestration.store.query import as_list, paginate, parse_time, tags_contain
@@ -84,6 +85,33 @@ def apply_batch(session: Session, batch: dict[str, Any]) -> dict[str, int]:
         session.execute(insert_ignore(session, Artifact, ["id"]), artifacts)
     counts["artifacts"] = len(artifacts)
     return counts
+
+
+#: applied batch ids are kept this long (a client retries a lost answer long before that)
+BATCH_ID_RETENTION = timedelta(days=1)
+#: seconds between prunes of old batch ids, per process
+BATCH_ID_PRUNE_INTERVAL = 600.0
+_last_prune = 0.0
+_APPLIED = AppliedBatch.__table__
+_PRUNE_BATCH_IDS = delete(_APPLIED).where(_APPLIED.c.applied_at < bindparam("before"))
+
+
+def claim_batch_id(session: Session, batch_id: str) -> bool:
+    """Record `batch_id` as applied in this transaction; False if it already was (skip the batch).
+
+    The insert is the check: a concurrent replay waits on the first one's row (PostgreSQL) or on
+    the write lock (SQLite) and then finds it, so a batch is applied at most once. If the batch
+    fails, the transaction rolls back and the id with it, so a retry applies it.
+    """
+    global _last_prune
+    now = utcnow()
+    stmt = insert_ignore(session, AppliedBatch, ["id"]).execution_options(preserve_rowcount=True)
+    inserted = session.connection().execute(stmt, {"id": batch_id, "applied_at": now}).rowcount
+    mono = time.monotonic()
+    if mono - _last_prune >= BATCH_ID_PRUNE_INTERVAL:
+        _last_prune = mono
+        session.execute(_PRUNE_BATCH_IDS, {"before": now - BATCH_ID_RETENTION})
+    return inserted == 1
 
 
 def read_task_run(session: Session, task_run_id: str) -> TaskRun:
