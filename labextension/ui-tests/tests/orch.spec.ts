@@ -230,6 +230,12 @@ test('pause the schedule of a deployment', async ({ page }, info) => {
 });
 
 test('a failed run is flagged on the dashboard', async ({ page, request }, info) => {
+  // A notification rule on the "ui" channel: its messages become JupyterLab notifications.
+  const rule = await request.post('/orch/api/notifications', {
+    data: { name: 'ui-failures', channel: 'ui', state_names: ['Failed'] }
+  });
+  expect(rule.ok(), await rule.text()).toBeTruthy();
+
   // A notebook that raises, deployed and run through the REST API.
   const created = await request.post('/orch/api/deployments', {
     data: {
@@ -262,6 +268,18 @@ test('a failed run is flagged on the dashboard', async ({ page, request }, info)
   await expect(runPage).toHaveAttribute('data-state-type', /FAILED|CRASHED/);
   await expect(runPage).toContainText('boom');
   await snap(page, '12-failed-run-page', info);
+
+  // The rule's message shows up as a JupyterLab notification.
+  const toast = page.locator('.Toastify__toast', { hasText: run.name });
+  await expect(toast).toBeVisible({ timeout: 60000 });
+  await snap(page, '12b-failure-notification', info);
+
+  // Retry puts the run back on the schedule; it runs (and fails) again.
+  const history = runPage.getByTestId('orch-state-timeline').locator('li');
+  const before = await history.count();
+  await runPage.getByTestId('orch-run-retry').click();
+  await expect(runPage.getByTestId('orch-error')).toHaveCount(0);
+  await expect.poll(() => history.count(), { timeout: RUN_TIMEOUT }).toBeGreaterThan(before);
 });
 
 test('the sidebar follows the dark theme', async ({ page }, info) => {
