@@ -91,6 +91,10 @@ class OrchApp(ExtensionApp):
                 "home": Path(self.home).expanduser(),
             },
         )
+        # SQLite has one writer: write transactions go through one thread, reads through the pool
+        self.write_executor: ThreadPoolExecutor | None = None
+        if self.database.dialect == "sqlite":
+            self.write_executor = ThreadPoolExecutor(1, thread_name_prefix="jupyter-orch-db-write")
         self._env_set: list[str] = []
         for module in self.service_modules:
             import_module(module)
@@ -101,7 +105,7 @@ class OrchApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         static = self.static_url_prefix
-        self.handlers.extend(api_handlers(self.database, self.executor))
+        self.handlers.extend(api_handlers(self.database, self.executor, self.write_executor))
         self.handlers.extend(
             [
                 ("/orch/docs", DocsHandler, {"page": "swagger", "static_url": static}),
@@ -131,3 +135,5 @@ class OrchApp(ExtensionApp):
             os.environ.pop(name, None)
         self._env_set.clear()
         self.executor.shutdown(wait=True, cancel_futures=True)
+        if self.write_executor is not None:
+            self.write_executor.shutdown(wait=True, cancel_futures=True)

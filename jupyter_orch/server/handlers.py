@@ -38,10 +38,17 @@ class OrchHandler(APIHandler):
 
     auth_resource = AUTH_RESOURCE
 
-    def initialize(self, routes: dict[str, Route], database: Database, executor: Executor) -> None:
+    def initialize(
+        self,
+        routes: dict[str, Route],
+        database: Database,
+        executor: Executor,
+        write_executor: Executor | None = None,
+    ) -> None:
         self.routes = routes
         self.database = database
         self.executor = executor
+        self.write_executor = write_executor or executor
 
     def get_login_url(self) -> str:
         # @web.authenticated calls this for an anonymous request: an API answers 401, not a redirect
@@ -74,7 +81,8 @@ class OrchHandler(APIHandler):
             params = parse_params(route, path_args, query)
             body = parse_body(route, self.request.body) if route.body is not None else None
             loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self.executor, self._run, route, params, body)
+            pool = self.write_executor if route.writes else self.executor
+            result = await loop.run_in_executor(pool, self._run, route, params, body)
         except Exception as exc:
             err = to_orch_error(exc)
             if err is None:
@@ -155,19 +163,25 @@ class DocsHandler(JupyterHandler):
         self.finish(DOCS_PAGE[self.page].format(static=self.static_url_prefix, spec=spec))
 
 
-def api_handlers(database: Database, executor: Executor) -> list[tuple[str, type, dict[str, Any]]]:
-    """The (pattern, handler, kwargs) list for every path of the route table, in matching order."""
+def api_handlers(
+    database: Database, executor: Executor, write_executor: Executor | None = None
+) -> list[tuple[str, type, dict[str, Any]]]:
+    """The (pattern, handler, kwargs) list for every path of the route table, in matching order.
+
+    `write_executor` (SQLite: one thread) runs write transactions: SQLite has one writer anyway,
+    and one thread taking them in turn avoids threads queueing on the write lock and handing the
+    GIL back and forth while one of them holds it.
+    """
     handlers: list[tuple[str, type, dict[str, Any]]] = []
+    kwargs = {"database": database, "executor": executor, "write_executor": write_executor}
     for routes in route_table().by_path().values():
         pattern = next(iter(routes.values())).tornado_pattern
-        handlers.append(
-            (PREFIX + pattern, OrchHandler, {"routes": routes, "database": database, "executor": executor})
-        )
+        handlers.append((PREFIX + pattern, OrchHandler, {"routes": routes, **kwargs}))
     handlers.append(
         (
             PREFIX + r"(?:/.*)?",
             UnknownRouteHandler,
-            {"routes": {}, "database": database, "executor": executor},
+            {"routes": {}, **kwargs},
         )
     )
     return handlers
