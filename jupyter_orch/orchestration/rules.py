@@ -168,19 +168,30 @@ class PreventRunningWithoutPending(Rule):
 
 
 class WaitForScheduledTime(Rule):
-    """A run scheduled in the future is told to wait rather than start early."""
+    """A run scheduled in the future is told to wait rather than start early.
+
+    Claim-ahead: a worker may claim a run up to `CLAIM_AHEAD_SECONDS` before its time by proposing
+    a PENDING that carries a `scheduled_time` no earlier than the run's: its promise to start the
+    run at that time (a local timer), not before. The claim is then exclusive ahead of time (no
+    other worker can take the run), and a worker that dies before starting it stops heartbeating
+    the run, which crash detection then marks Crashed like any other lost claim.
+    """
 
     FROM_STATES = frozenset({S.SCHEDULED})
     TO_STATES = frozenset({S.PENDING})
+    CLAIM_AHEAD_SECONDS: ClassVar[float] = 10.0
 
     def decide(self, ctx: TransitionContext) -> Decision | None:
         when = ctx.initial.scheduled_time if ctx.initial else None
         if when is None:
             return None
         delay = (when - ctx.now).total_seconds()
-        if delay > 0:
-            return Decision(WAIT, ctx.initial, f"scheduled to start in {delay:.1f}s", delay_seconds=delay)
-        return None
+        if delay <= 0:
+            return None
+        promised = ctx.proposed.scheduled_time
+        if promised is not None and promised >= when and delay <= self.CLAIM_AHEAD_SECONDS:
+            return None  # claimed ahead, to be started at `promised`
+        return Decision(WAIT, ctx.initial, f"scheduled to start in {delay:.1f}s", delay_seconds=delay)
 
 
 class HandleCancellation(Rule):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from jupyter_orch.db.session import session_scope
@@ -30,10 +31,17 @@ class DBTransport(Transport):
         limit: int,
         deployment_ids: list[str] | None = None,
         queues: list[str] | None = None,
+        scheduled_before: datetime | None = None,
     ) -> list[dict[str, Any]]:
         with session_scope(self.db_url) as s:
             runs = workers.get_scheduled_flow_runs(
-                s, pool, worker, limit, work_queue_names=queues, deployment_ids=deployment_ids
+                s,
+                pool,
+                worker,
+                limit,
+                scheduled_before=scheduled_before,
+                work_queue_names=queues,
+                deployment_ids=deployment_ids,
             )
             out = []
             for run in runs:

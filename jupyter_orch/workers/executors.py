@@ -94,13 +94,28 @@ class ProcessExecutor:
                 self._fork = ForkServer(self.env)
             return self._fork
 
-    def start(self, run: dict[str, Any]) -> RunHandle:
+    def warm_up(self, timeout: float = 30.0) -> None:
+        """Start the fork server now and wait until it is ready, so the first runs start on time."""
+        if self.warm:
+            try:
+                self._forkserver().wait_ready(timeout)
+            except OSError:
+                self.warm = False
+
+    def can_prestart(self, run: dict[str, Any]) -> bool:
+        """Its process can be started ahead and wait for the run's time itself (`start_at`)."""
+        return True
+
+    def start(self, run: dict[str, Any], start_at: float | None = None) -> RunHandle:
+        """Start the run's process; with `start_at` (epoch s) it prepares, then waits until then."""
         spec = {
             "flow_run_id": run["id"],
             "parameters": run.get("parameters") or {},
             "deployment": run.get("deployment") or {},
             "env": {**(run.get("job_variables") or {}).get("env", {}), **self._client_env()},
         }
+        if start_at is not None:
+            spec["start_at"] = start_at
         if self.warm:
             try:
                 return self._start_forked(spec)
@@ -165,9 +180,21 @@ class KindExecutor:
         self.default = default
         self.by_kind = by_kind
 
-    def start(self, run: dict[str, Any]) -> Any:
-        kind = (run.get("deployment") or {}).get("kind") or "python"
-        return self.by_kind.get(kind, self.default).start(run)
+    def warm_up(self, timeout: float = 30.0) -> None:
+        self.default.warm_up(timeout)
+
+    def _for(self, run: dict[str, Any]) -> Any:
+        return self.by_kind.get((run.get("deployment") or {}).get("kind") or "python", self.default)
+
+    def can_prestart(self, run: dict[str, Any]) -> bool:
+        executor = self._for(run)
+        return executor is self.default and executor.can_prestart(run)
+
+    def start(self, run: dict[str, Any], start_at: float | None = None) -> Any:
+        executor = self._for(run)
+        if executor is self.default:
+            return executor.start(run, start_at=start_at)
+        return executor.start(run)
 
     def close(self) -> None:
         for executor in (*self.by_kind.values(), self.default):

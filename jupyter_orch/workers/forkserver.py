@@ -46,7 +46,7 @@ def _preload() -> None:
 def _child(spec: dict[str, Any], fds: list[int], sock: socket.socket) -> None:
     os.setsid()
     sock.close()
-    for target, fd in zip((0, 1, 2), fds):
+    for target, fd in zip((0, 1, 2), fds, strict=True):
         os.dup2(fd, target)
     for fd in fds:
         os.close(fd)
@@ -73,6 +73,7 @@ def serve(fd: int) -> None:
     """The zygote's loop (runs in its own process)."""
     _preload()
     sock = socket.socket(fileno=fd)
+    sock.send(b'{"ready": true}')
     children: set[int] = set()
     while True:
         ready, _, _ = select.select([sock], [], [], 0.05)
@@ -88,11 +89,15 @@ def serve(fd: int) -> None:
                 os.close(f)
             children.add(pid)
             sock.send(json.dumps({"req": request["req"], "pid": pid}).encode())
-        for pid in list(children):
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                children.discard(pid)
-                sock.send(json.dumps({"exit": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
+        while children:  # reap whichever children ended (one call each, not one per child)
+            try:
+                done, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if not done:
+                break
+            children.discard(done)
+            sock.send(json.dumps({"exit": done, "code": os.waitstatus_to_exitcode(status)}).encode())
 
 
 class ForkServer:
@@ -117,6 +122,7 @@ class ForkServer:
         self._pids: dict[int, int] = {}
         self.exit_codes: dict[int, int] = {}
         self._req = 0
+        self._ready = False
         threading.Thread(target=self._read, name="forkserver-reader", daemon=True).start()
 
     def _read(self) -> None:
@@ -131,11 +137,18 @@ class ForkServer:
                     self._cond.notify_all()
                     return
                 data = json.loads(msg)
-                if "exit" in data:
+                if "ready" in data:
+                    self._ready = True
+                elif "exit" in data:
                     self.exit_codes[data["exit"]] = data["code"]
                 else:
                     self._pids[data["req"]] = data["pid"]
                 self._cond.notify_all()
+
+    def wait_ready(self, timeout: float = 30.0) -> bool:
+        """Block until the zygote has imported what runs need (True), or it exited / timed out."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._ready or -1 in self._pids, timeout) and self._ready
 
     def alive(self) -> bool:
         return self.proc.poll() is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -45,12 +46,15 @@ class HTTPTransport(Transport):
         limit: int,
         deployment_ids: list[str] | None = None,
         queues: list[str] | None = None,
+        scheduled_before: datetime | None = None,
     ) -> list[dict[str, Any]]:
         body: dict[str, Any] = {"worker_name": worker, "limit": limit}
         if deployment_ids:
             body["deployment_ids"] = deployment_ids
         if queues:
             body["work_queue_names"] = queues
+        if scheduled_before is not None:
+            body["scheduled_before"] = scheduled_before.isoformat()
         return self._call("POST", f"/work_pools/{quote(pool)}/get_scheduled_flow_runs", json=body)["items"]
 
     def read_flow_run(self, run_id: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,28 @@ def watch_parent(stream: Any) -> None:
     threading.Thread(target=_watch, name="parent-watch", daemon=True).start()
 
 
+_LOADED: dict[tuple[str, str | None], Any] = {}
+_TRANSPORT: list[Any] = []
+
+
 def load_entrypoint(entrypoint: str, path: str | None) -> Any:
     """The object named by "file.py:name" (relative to `path`) or "package.module:name"."""
+    key = (entrypoint, path)
+    if key not in _LOADED:
+        _LOADED[key] = _load_entrypoint(entrypoint, path)
+    return _LOADED[key]
+
+
+def _transport() -> Any:
+    """This process's worker transport (one: a prepared run has it connected before its time)."""
+    if not _TRANSPORT:
+        from jupyter_orch.workers.transport import get_transport
+
+        _TRANSPORT.append(get_transport())
+    return _TRANSPORT[0]
+
+
+def _load_entrypoint(entrypoint: str, path: str | None) -> Any:
     target, _, attr = entrypoint.rpartition(":")
     if not target or not attr:
         raise ValueError(f"entrypoint {entrypoint!r} must look like 'path/to/file.py:flow_function'")
@@ -90,9 +111,7 @@ def run_python(spec: dict[str, Any]) -> int:
 
 
 def _run_plain(run_id: str, fn: Any, params: dict[str, Any]) -> int:
-    from jupyter_orch.workers.transport import get_transport
-
-    transport = get_transport()
+    transport = _transport()
     decision = transport.set_state(run_id, Running())
     if decision["status"] != "ACCEPT":
         print(f"run {run_id} not started: {decision.get('reason')}", file=sys.stderr)
@@ -123,7 +142,28 @@ def execute(spec: dict[str, Any]) -> int:
         print(f"no executor for deployment kind {kind!r}", file=sys.stderr)
         return 3
     runner = getattr(importlib.import_module(module_name), func)
+    start_at = spec.get("start_at")
+    if start_at is not None:  # claimed ahead: get ready, then start on time
+        if kind == "python":
+            prepare_python(spec)
+        delay = float(start_at) - time.time()
+        if delay > 0:
+            time.sleep(delay)
     return int(runner(spec) or 0)
+
+
+def prepare_python(spec: dict[str, Any]) -> None:
+    """Before a prestarted run's time: import its flow and open the connection it reports on.
+
+    A failure here is left for the run itself to meet (and report) when it starts.
+    """
+    deployment = spec.get("deployment") or {}
+    try:
+        fn = load_entrypoint(deployment["entrypoint"], deployment.get("path"))
+        if not _is_engine_flow(fn):
+            _transport().read_flow_run(spec["flow_run_id"])
+    except Exception:
+        pass
 
 
 def main() -> None:

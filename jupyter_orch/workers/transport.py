@@ -8,6 +8,7 @@ dicts in the REST API's shapes, so callers do not care which one they hold.
 from __future__ import annotations
 
 import abc
+from datetime import datetime
 from typing import Any
 
 from jupyter_orch.states import State
@@ -26,8 +27,13 @@ class Transport(abc.ABC):
         limit: int,
         deployment_ids: list[str] | None = None,
         queues: list[str] | None = None,
+        scheduled_before: datetime | None = None,
     ) -> list[dict[str, Any]]:
-        """Claim due runs; each run dict carries a "deployment" with what executing it needs."""
+        """Claim due runs; each run dict carries a "deployment" with what executing it needs.
+
+        With `scheduled_before` in the future, runs due by then are claimed ahead (their state is
+        PENDING with the `scheduled_time` to start them at).
+        """
 
     @abc.abstractmethod
     def read_flow_run(self, run_id: str) -> dict[str, Any]: ...

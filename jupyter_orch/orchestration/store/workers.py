@@ -10,7 +10,7 @@ overshoot a limit together.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -97,7 +97,12 @@ def get_scheduled_flow_runs(
     work_queue_names: list[str] | None = None,
     deployment_ids: list[str] | None = None,
 ) -> list[FlowRun]:
-    """Claim due SCHEDULED runs of a pool (queue priority, then time) within concurrency limits."""
+    """Claim due SCHEDULED runs of a pool (queue priority, then time) within concurrency limits.
+
+    With `scheduled_before` in the future, runs due by then are claimed ahead: their PENDING
+    carries their scheduled time (see `rules.WaitForScheduledTime`), and the worker starts each at
+    that time. The rules bound how far ahead (`CLAIM_AHEAD_SECONDS`); later runs are skipped.
+    """
     pool = read_work_pool(session, pool_name, field="work_pool_name")
     if pool.is_paused:
         return []
@@ -116,9 +121,8 @@ def get_scheduled_flow_runs(
         limit = min(limit, max(0, pool_free))
     if limit == 0:
         return []
-    candidates = _candidates(
-        session, pool_name, priority, scheduled_before or utcnow(), limit, deployment_ids
-    )
+    now = utcnow()
+    candidates = _candidates(session, pool_name, priority, scheduled_before or now, limit, deployment_ids)
     dep_limits = _deployment_limits(session, {c.deployment_id for c in candidates if c.deployment_id})
     claimed: list[FlowRun] = []
     for run in candidates:
@@ -130,7 +134,12 @@ def get_scheduled_flow_runs(
         dep_limit = dep_limits.get(run.deployment_id)
         if dep_limit is not None and active["deployment", run.deployment_id] >= dep_limit:
             continue
-        decision = set_flow_run_state(session, run.id, Pending())
+        when = run.next_scheduled_start_time
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        # a run due later is claimed ahead: its PENDING carries the time it is to start at
+        ahead = when is not None and when > now
+        decision = set_flow_run_state(session, run.id, Pending(scheduled_time=when) if ahead else Pending())
         if decision.status != rules.ACCEPT:
             continue
         if worker_name:
