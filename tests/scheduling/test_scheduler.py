@@ -99,7 +99,9 @@ def test_two_schedulers_one_database_no_duplicate_no_gap(db_url: str) -> None:
     end = datetime.now(UTC)
     times = _times(db_url, dep_id)
     assert len(times) == len(set(times)), "duplicate scheduled times"
-    assert all((b_ - a_) == timedelta(seconds=1) for a_, b_ in zip(times, times[1:])), "gap in the schedule"
+    assert all((b_ - a_) == timedelta(seconds=1) for a_, b_ in zip(times, times[1:], strict=False)), (
+        "gap in the schedule"
+    )
     assert times[0] <= start + timedelta(seconds=1) and times[-1] >= end
 
 
@@ -179,3 +181,56 @@ def test_deployment_validation_and_lookup(db_url: str) -> None:
         run = deps.create_flow_run_from_deployment(s, dep.id, parameters={"n": "5"})
         assert run.parameters == {"n": 5} and run.tags == ["t"] and run.state_type == "SCHEDULED"
         assert s.scalar(select(func.count()).select_from(FlowRun)) == 1
+
+
+def _scheduled(url: str, dep_id: str) -> int:
+    with session_scope(url) as s:
+        stmt = select(func.count()).where(FlowRun.deployment_id == dep_id, FlowRun.state_type == "SCHEDULED")
+        return s.scalar(stmt)
+
+
+def test_pause_between_plan_and_write_gets_no_runs(db_url: str) -> None:
+    from jupyter_orch.orchestration.store.schedules import (
+        list_schedules,
+        plan_pass,
+        set_schedule_active,
+        write_runs,
+    )
+
+    paused, inactive, control = (_deploy(db_url, name=n, cron="0 * * * *") for n in ("p", "i", "c"))
+    now = datetime.now(UTC)
+    with session_scope(db_url) as s:
+        plan = plan_pass(s, now)
+    assert len(plan) == 3
+    with session_scope(db_url) as s:  # between the scheduler's two transactions
+        deps.set_paused(s, paused, True)
+        set_schedule_active(s, list_schedules(s, inactive)[0].id, False)
+    with session_scope(db_url) as s:
+        assert write_runs(s, now, plan) == 3  # the control deployment's runs only
+    assert (_scheduled(db_url, paused), _scheduled(db_url, inactive), _scheduled(db_url, control)) == (
+        0,
+        0,
+        3,
+    )
+
+
+def test_pause_during_a_write_waits_and_then_deletes_its_runs(db_url: str) -> None:
+    from jupyter_orch.orchestration.store.schedules import plan_pass, write_runs
+
+    dep_id = _deploy(db_url, cron="0 * * * *")
+    now = datetime.now(UTC)
+    with session_scope(db_url) as s:
+        plan = plan_pass(s, now)
+    pauser = threading.Thread(target=lambda: _pause(db_url, dep_id))
+    with session_scope(db_url) as s:
+        assert write_runs(s, now, plan) == 3
+        pauser.start()
+        time.sleep(0.5)
+        assert pauser.is_alive()  # the pause waits for the write to commit
+    pauser.join(30)
+    assert _scheduled(db_url, dep_id) == 0
+
+
+def _pause(url: str, dep_id: str) -> None:
+    with session_scope(url) as s:
+        deps.set_paused(s, dep_id, True)

@@ -196,15 +196,24 @@ def delete_deployment(session: Session, deployment_id: str) -> None:
 def set_paused(session: Session, deployment_id: str, paused: bool) -> Deployment:
     """Pause (its not-yet-started scheduled runs are deleted) or resume (scheduled from now on)."""
     dep = read_deployment(session, deployment_id)
-    if paused and not dep.paused:
-        unschedule(session, dep.id)
+    pausing = paused and not dep.paused
     dep.paused = paused
     dep.updated = utcnow()
+    session.flush()
+    if pausing:
+        unschedule(session, dep.id)
     return dep
 
 
 def unschedule(session: Session, deployment_id: str, schedule_id: str | None = None) -> int:
-    """Delete the auto-scheduled runs that have not started, and restart the schedules' windows."""
+    """Delete the auto-scheduled runs that have not started, and restart the schedules' windows.
+
+    On PostgreSQL the deployment row is locked first: a scheduler write in progress for it (which
+    holds it locked) commits before the delete runs, so the delete sees its runs.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        lock = select(Deployment.id).where(Deployment.id == deployment_id)
+        session.execute(lock.with_for_update(key_share=True)).all()
     stmt = delete(FlowRun).where(
         FlowRun.deployment_id == deployment_id,
         FlowRun.auto_scheduled.is_(True),

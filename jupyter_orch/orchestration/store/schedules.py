@@ -222,7 +222,16 @@ def plan_pass(session: Session, now: datetime, window: Window | None = None) -> 
 
 
 def write_runs(session: Session, now: datetime, due: Due) -> int:
-    """Insert-or-ignore the planned runs and move the schedules' windows; returns runs inserted."""
+    """Insert-or-ignore the planned runs and move the schedules' windows; returns runs inserted.
+
+    A plan is made in an earlier transaction, so a deployment may have been paused (or a schedule
+    deactivated or deleted) since: the write first keeps only the schedules that are still active
+    on unpaused deployments, inside its own transaction. On PostgreSQL the deployment rows stay
+    locked until the runs are committed, and pausing or deactivating locks the deployment row
+    before deleting its runs (`deployments.unschedule`), so either the pause waits and then deletes
+    these runs, or this write waits and then sees the pause. On SQLite writes are serial.
+    """
+    due = _still_scheduled(session, due)
     if not due:
         return 0
     writer = RunWriter(session.connection(), now)
@@ -233,6 +242,34 @@ def write_runs(session: Session, now: datetime, due: Due) -> int:
         runs += r
         states += s
     return writer.write(runs, states, [(times[-1] + timedelta(microseconds=1), sid) for _, sid, times in due])
+
+
+def _still_scheduled(session: Session, due: Due) -> Due:
+    """The part of a plan whose schedules are still active on unpaused deployments.
+
+    PostgreSQL: the deployment rows are locked first (FOR NO KEY UPDATE, in id order, so passes
+    queue instead of deadlocking, and flow runs referencing them can still be inserted), then read
+    with a fresh snapshot, which sees any pause committed while we waited for the locks.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        dep_ids = sorted({dep["id"] for dep, _, _ in due})
+        for i in range(0, len(dep_ids), 500):
+            lock = select(Deployment.id).where(Deployment.id.in_(dep_ids[i : i + 500]))
+            session.execute(lock.order_by(Deployment.id).with_for_update(key_share=True)).all()
+    sids = sorted({sid for _, sid, _ in due})
+    live: set[str] = set()
+    for i in range(0, len(sids), 500):
+        stmt = (
+            select(DeploymentSchedule.id)
+            .join(Deployment, Deployment.id == DeploymentSchedule.deployment_id)
+            .where(
+                DeploymentSchedule.id.in_(sids[i : i + 500]),
+                DeploymentSchedule.active.is_(True),
+                Deployment.paused.is_(False),
+            )
+        )
+        live.update(session.scalars(stmt))
+    return [item for item in due if item[1] in live]
 
 
 def chunks(due: Due, size: int = CHUNK) -> Iterator[Due]:
