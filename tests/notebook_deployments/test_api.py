@@ -81,3 +81,30 @@ async def test_deploying_by_path_snapshots_and_validates(api, notebook: Path, tm
         "source": str(notebook),
         "notebook": str(notebook),
     }
+
+
+async def test_output_notebook_of_a_run(api, notebook: Path, tmp_path: Path) -> None:
+    """The run page opens a run's output notebook through the API, but only from served places."""
+
+    outputs = tmp_path / "orch-home" / "outputs"
+    outputs.mkdir(parents=True)
+    produced = write_notebook(outputs / "run.ipynb", "n = 1", "print('done')")
+    secret = write_notebook(tmp_path / "elsewhere.ipynb", "token = 's3cret'")
+    status, run = await api("POST", "flow_runs", {"flow_name": "daily"})
+    assert status == 201
+    status, body = await api("GET", f"flow_runs/{run['id']}/output")
+    assert status == 404 and "no output notebook" in body["message"]
+
+    status, _ = await api("PATCH", f"flow_runs/{run['id']}", {"output_location": str(produced)})
+    assert status == 200
+    status, nb = await api("GET", f"flow_runs/{run['id']}/output")
+    assert status == 200
+    assert nb["nbformat"] == 4 and "print('done')" in "".join(c["source"] for c in nb["cells"])
+
+    await api("PATCH", f"flow_runs/{run['id']}", {"output_location": str(secret)})
+    status, body = await api("GET", f"flow_runs/{run['id']}/output")
+    assert status == 404 and "token" not in json.dumps(body)
+    produced.unlink()
+    await api("PATCH", f"flow_runs/{run['id']}", {"output_location": str(produced)})
+    status, _ = await api("GET", f"flow_runs/{run['id']}/output")
+    assert status == 404

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from jupyter_orch.api.models import Params
+from jupyter_orch.api.models import Id, Params
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.errors import Invalid, NotFound
 
@@ -24,6 +24,10 @@ TAG = "notebooks"
 
 class NotebookPath(Params):
     path: str
+
+
+class RunOutput(Params):
+    id: Id
 
 
 def resolve_notebook(session: Session, path: str, field: str = "path") -> Path:
@@ -89,7 +93,52 @@ def prepare_notebook_deployment(session: Session, data: dict[str, Any]) -> Any:
     return dep
 
 
+def read_run_output(session: Session, p: RunOutput) -> dict[str, Any]:
+    """The output notebook of a notebook run, as nbformat JSON.
+
+    Output notebooks live under $JUPYTER_ORCH_HOME/outputs (outside the server root, where
+    JupyterLab's contents API cannot reach), or at an fsspec URL the deployment chose. Local
+    paths are served only from the outputs folder or the server root, so a run's
+    `output_location` cannot be pointed at an arbitrary file and read back through here.
+    """
+    import fsspec
+    import nbformat
+
+    from jupyter_orch.orchestration.store.flow_runs import read_flow_run
+    from jupyter_orch.settings import get_settings
+
+    location = read_flow_run(session, p.id).output_location
+    if not location:
+        raise NotFound(f"flow run {p.id} has no output notebook", field="id")
+    protocol = location.split("://", 1)[0] if "://" in location else "file"
+    if protocol in ("file", "local"):
+        path = Path(location.split("://", 1)[-1]).expanduser().resolve()
+        home = Path(session.info.get("home") or get_settings().home).expanduser().resolve()
+        root = Path(session.info.get("root_dir") or os.getcwd()).expanduser().resolve()
+        allowed = (home / "outputs", root)
+        if not any(path == base or base in path.parents for base in allowed):
+            raise NotFound(f"the output notebook of flow run {p.id} is not in a served location", field="id")
+        location = str(path)
+    try:
+        with fsspec.open(location, "r", encoding="utf-8") as f:
+            nb = nbformat.read(f, as_version=4)
+    except FileNotFoundError as exc:
+        raise NotFound(f"the output notebook of flow run {p.id} no longer exists", field="id") from exc
+    except Exception as exc:
+        raise Invalid(f"the output notebook of flow run {p.id} cannot be read: {exc}", field="id") from exc
+    return dict(nb)
+
+
 ROUTES = [
+    Route(
+        "GET",
+        "/flow_runs/{id}/output",
+        read_run_output,
+        "The output notebook of a notebook run (nbformat JSON)",
+        TAG,
+        params=RunOutput,
+        response=dict[str, object],
+    ),
     Route(
         "GET",
         "/notebooks/parameters",
@@ -98,5 +147,5 @@ ROUTES = [
         TAG,
         params=NotebookPath,
         response=dict[str, object],
-    )
+    ),
 ]

@@ -61,6 +61,13 @@ def ensure_default_pool(session: Session) -> WorkPool:
 
 
 def _ensure_default_queue(session: Session, pool: WorkPool) -> None:
+    """Create the pool's default queue if missing. Reads first: GETs run in read transactions,
+    and on SQLite a write there fails with "database is locked" while another process writes."""
+    exists = session.scalars(
+        select(WorkQueue.id).where(WorkQueue.work_pool_id == pool.id, WorkQueue.name == DEFAULT_QUEUE)
+    ).first()
+    if exists is not None:
+        return
     now = utcnow()
     session.execute(
         insert_ignore(session, WorkQueue, ["work_pool_id", "name"]),
