@@ -38,7 +38,7 @@ def _postgres_url() -> str | None:
         admin.dispose()
     except Exception as exc:  # no server here
         if os.environ.get("ORCH_REQUIRE_POSTGRES"):
-            raise RuntimeError(f"PostgreSQL is required (ORCH_REQUIRE_POSTGRES) but unreachable: {exc}")
+            raise RuntimeError(f"PostgreSQL is required but unreachable: {exc}") from exc
         warnings.warn(f"PostgreSQL unreachable, its tests are SKIPPED: {exc}", stacklevel=1)
         _pg_state["url"] = None
         return None
