@@ -10,17 +10,20 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
-HEAD_REVISION = "0002_applied_batches"
+HEAD_REVISION = "0003_run_time_indexes"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
+        conn.info["write"] = False  # a read: SQLite needs no write lock for it
         try:
             row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
         except Exception:
             conn.rollback()
             return None
+        finally:
+            conn.info.pop("write", None)
     return row[0] if row else None
 
 

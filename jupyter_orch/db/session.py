@@ -3,10 +3,17 @@
 SQLite gets WAL (readers never block the writer), a busy timeout (writers wait instead of failing
 with "database is locked") and `BEGIN IMMEDIATE` for write transactions, so a read-then-write
 transaction never deadlocks on lock upgrade. The schema is upgraded on first use.
+
+Writers of one SQLite file also queue on an OS file lock (`flock` on `<file>-writelock`) before
+BEGIN IMMEDIATE: the kernel wakes the next writer as soon as one is done, where SQLite's busy
+handler makes each waiter sleep in growing steps (up to 100 ms) and, with hundreds of processes
+writing at once (runs starting at the same second), turns the lock into a convoy.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,10 +31,44 @@ _upgraded: set[str] = set()
 _lock = threading.RLock()
 
 
+class _WriterQueue:
+    """A cross-process writer lock for one SQLite file: a thread lock, then `flock` on a file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._thread_lock = threading.RLock()
+        self._fd = -1
+        self._pid = -1
+        self._depth = 0
+
+    def acquire(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            if self._pid != os.getpid():  # first use, or a forked child: its own open file
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+                self._depth = 0
+            if self._depth == 0:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            self._depth += 1
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def release(self) -> None:
+        if self._depth > 0 and self._pid == os.getpid():
+            self._depth -= 1
+            if self._depth == 0:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self._thread_lock.release()
+
+
 def _sqlite_engine(url: str) -> Engine:
     parsed = make_url(url)
+    queue = None
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        queue = _WriterQueue(str(Path(parsed.database).expanduser()) + "-writelock")
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -48,7 +89,23 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write", True) else "BEGIN")
+        write = conn.info.get("write", True)
+        if write and queue is not None:
+            queue.acquire()
+            conn.info["_queued"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        except BaseException:
+            _dequeue(conn)
+            raise
+
+    def _dequeue(conn):  # type: ignore[no-untyped-def]
+        if conn.info.pop("_queued", False):
+            queue.release()  # type: ignore[union-attr]
+
+    # just before COMMIT/ROLLBACK: the next writer's BEGIN IMMEDIATE may retry once, briefly
+    event.listen(engine, "commit", _dequeue)
+    event.listen(engine, "rollback", _dequeue)
 
     return engine
 

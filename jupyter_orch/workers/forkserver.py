@@ -29,6 +29,7 @@ PRELOAD = (
     "jupyter_orch.workers.db_transport",
     "jupyter_orch.workers.http_transport",
     "jupyter_orch.engine.flows",
+    "jupyter_orch.db.models",
 )
 MAX_MSG = 1 << 20
 
@@ -41,6 +42,38 @@ def _preload() -> None:
             importlib.import_module(name)
         except Exception:
             pass
+
+
+def _warm_database() -> None:
+    """Do once here what every run's process would otherwise do first (~0.1 s of CPU each):
+    configure the ORM mappers, create the engine of the configured database and check its schema,
+    compile the ORM's first statements. No connection survives (the pool is disposed), so forking
+    stays safe; children inherit the engine, its statement cache and the schema check."""
+    try:
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session, configure_mappers
+
+        from jupyter_orch.db.models import FlowRun
+
+        configure_mappers()
+        url = os.environ.get("JUPYTER_ORCH_DATABASE_URL")
+        if not url or os.environ.get("JUPYTER_ORCH_API_URL"):
+            return
+        from jupyter_orch.db.session import get_engine
+
+        engine = get_engine(url)
+        try:
+            with engine.connect() as conn:
+                conn.info["write"] = False
+                try:
+                    with Session(bind=conn) as session:
+                        session.scalars(select(FlowRun).limit(1)).first()
+                finally:
+                    conn.info.pop("write", None)
+        finally:
+            engine.dispose()
+    except Exception:
+        pass
 
 
 def _child(spec: dict[str, Any], fds: list[int], sock: socket.socket) -> None:
@@ -72,6 +105,7 @@ def _child(spec: dict[str, Any], fds: list[int], sock: socket.socket) -> None:
 def serve(fd: int) -> None:
     """The zygote's loop (runs in its own process)."""
     _preload()
+    _warm_database()
     sock = socket.socket(fileno=fd)
     sock.send(b'{"ready": true}')
     children: set[int] = set()

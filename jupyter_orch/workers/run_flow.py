@@ -161,7 +161,17 @@ def prepare_python(spec: dict[str, Any]) -> None:
     try:
         fn = load_entrypoint(deployment["entrypoint"], deployment.get("path"))
         if not _is_engine_flow(fn):
-            _transport().read_flow_run(spec["flow_run_id"])
+            _transport()
+            url = os.environ.get("JUPYTER_ORCH_DATABASE_URL")
+            if url and not os.environ.get("JUPYTER_ORCH_API_URL"):  # connect now, read-only
+                from sqlalchemy import text
+
+                from jupyter_orch.db.session import get_engine
+
+                with get_engine(url).connect() as conn:
+                    conn.info["write"] = False
+                    conn.execute(text("SELECT 1"))
+                    conn.info.pop("write", None)
     except Exception:
         pass
 
