@@ -141,6 +141,8 @@ class FlowRun(TimestampMixin, StateColumnsMixin, Base):
         Index("ix_flow_runs_start_time", "start_time"),
         Index("ix_flow_runs_name", "name"),
         Index("ix_flow_runs_parent_task_run", "parent_task_run_id"),
+        Index("ix_flow_runs_parent_flow_run", "parent_flow_run_id"),
+        Index("ix_flow_runs_expected_start", "expected_start_time"),
         Index("ix_flow_runs_pool_state_next", "work_pool_name", "state_type", "next_scheduled_start_time"),
         Index("ix_flow_runs_state_heartbeat", "state_type", "last_heartbeat"),
     )

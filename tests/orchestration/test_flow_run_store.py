@@ -155,3 +155,26 @@ def test_task_batch_is_idempotent_and_newest_snapshot_wins(db_url: str) -> None:
         assert len(task_runs.task_run_states(s, base["id"])) == 1
         with pytest.raises(Invalid):
             task_runs.apply_batch(s, {"task_runs": [{"id": "x"}]})
+
+
+def test_time_window_counts_started_and_waiting_runs(db_url: str) -> None:
+    """A run counts at its start time, or, not started yet, at its expected start time."""
+    now = utcnow()
+    with session_scope(db_url) as s:
+        waiting = flow_runs.create_flow_run(s, flow_name="w", state=Scheduled(now - timedelta(hours=2)))
+        old = flow_runs.create_flow_run(s, flow_name="w", state=Scheduled(now - timedelta(hours=30)))
+        ran = flow_runs.create_flow_run(s, flow_name="w", state=Scheduled(now - timedelta(hours=30)))
+        ids = (waiting.id, old.id, ran.id)
+    with session_scope(db_url) as s:
+        # scheduled 30 h ago but it started only now: it belongs to the last hour
+        flow_runs.set_flow_run_state(s, ids[2], State("PENDING"))
+        flow_runs.set_flow_run_state(s, ids[2], State("RUNNING"))
+    with session_scope(db_url) as s:
+        since, until = now - timedelta(hours=24), now + timedelta(minutes=1)
+        total, slices = flow_runs.bucketed_counts(s, since, until, 24)
+        assert total == {"SCHEDULED": 1, "RUNNING": 1}
+        assert slices[21] == {"SCHEDULED": 1} and slices[23] == {"RUNNING": 1}
+        assert sum(len(c) for c in slices) == 2
+        assert flow_runs.count_flow_runs_by_state(s, since=since, until=until) == total
+        found, _ = flow_runs.list_flow_runs(s, start_before=(now - timedelta(hours=24)).isoformat())
+        assert [r.id for r in found] == [ids[1]]

@@ -235,7 +235,7 @@ def read_flow_run_graph(session: Session, p: ById) -> dict[str, Any]:
             break
     subflows = session.scalars(
         select(FlowRun).where(FlowRun.parent_flow_run_id == p.id).order_by(FlowRun.created, FlowRun.id)
-    )
+    )  # indexed (ix_flow_runs_parent_flow_run)
     edges = task_runs.edges_of_flow_run(session, p.id)
     return {
         "task_runs": [run_to_dict(r) for r in runs],
@@ -278,14 +278,18 @@ def count_flow_runs(session: Session, p: CountsParams) -> dict[str, Any]:
     filters = p.model_dump(
         include={"flow_name", "deployment_id", "work_pool_name", "tags"}, exclude_defaults=True
     )
-    by_state = flow_runs.count_flow_runs_by_state(session, since=since, until=until, **filters)
+    by_state, slices = flow_runs.bucketed_counts(session, since, until, p.buckets, **filters)
     step = (until - since) / p.buckets
-    buckets = []
-    for i in range(p.buckets):
-        start, end = since + step * i, since + step * (i + 1) if i < p.buckets - 1 else until
-        counts = flow_runs.count_flow_runs_by_state(session, since=start, until=end, **filters)
-        buckets.append({"start": start.isoformat(), "end": end.isoformat(), "counts": counts})
-    late = sum(flow_runs.count_flow_runs_by_state(session, state_name="Late", **filters).values())
+    buckets = [
+        {"start": (since + step * i).isoformat(), "end": (since + step * (i + 1)).isoformat(), "counts": c}
+        for i, c in enumerate(slices)
+    ]
+    buckets[-1]["end"] = until.isoformat()
+    late = sum(
+        flow_runs.count_flow_runs_by_state(
+            session, state_type="SCHEDULED", state_name="Late", **filters
+        ).values()
+    )
     failed = by_state.get("FAILED", 0) + by_state.get("CRASHED", 0)
     return {"by_state": by_state, "buckets": buckets, "late": late, "failed": failed}
 

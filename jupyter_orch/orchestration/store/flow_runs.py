@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -393,11 +393,16 @@ def filter_flow_runs(
     tag_list = as_list(tags)
     if tag_list:
         stmt = stmt.where(tags_contain(session, FlowRun.tags, tag_list))
-    when = func.coalesce(FlowRun.start_time, FlowRun.expected_start_time)
-    if start_after:
-        stmt = stmt.where(when >= parse_time(start_after, "start_after"))
-    if start_before:
-        stmt = stmt.where(when <= parse_time(start_before, "start_before"))
+    if start_after or start_before:
+        stmt = stmt.where(
+            started_between(
+                parse_time(start_after, "start_after") if start_after else None,
+                # inclusive upper bound, as the filter is documented
+                parse_time(start_before, "start_before") + timedelta(microseconds=1)
+                if start_before
+                else None,
+            )
+        )
     if work_pool_name:
         stmt = stmt.where(FlowRun.work_pool_name == work_pool_name)
     if parent_task_run_id:
@@ -412,18 +417,53 @@ def list_flow_runs(
     return paginate(session, stmt, FlowRun, limit, cursor)
 
 
+def started_between(since: datetime | None, until: datetime | None) -> Any:
+    """Runs whose start (or, not started yet, expected start) lies in [since, until).
+
+    Written as two indexable halves rather than `coalesce(start_time, expected_start_time)`,
+    which no index can serve: with 100,000 runs that is the difference between a range scan
+    and reading the whole table.
+    """
+    started = [FlowRun.start_time.is_not(None)]
+    waiting = [FlowRun.start_time.is_(None)]
+    if since is not None:
+        started.append(FlowRun.start_time >= since)
+        waiting.append(FlowRun.expected_start_time >= since)
+    if until is not None:
+        started.append(FlowRun.start_time < until)
+        waiting.append(FlowRun.expected_start_time < until)
+    return or_(and_(*started), and_(*waiting))
+
+
 def count_flow_runs_by_state(
     session: Session, since: datetime | None = None, until: datetime | None = None, **filters: Any
 ) -> dict[str, int]:
     stmt = filter_flow_runs(
         session, select(FlowRun.state_type, func.count()).group_by(FlowRun.state_type), **filters
     )
-    when = func.coalesce(FlowRun.start_time, FlowRun.expected_start_time)
-    if since is not None:
-        stmt = stmt.where(when >= since)
-    if until is not None:
-        stmt = stmt.where(when < until)
+    if since is not None or until is not None:
+        stmt = stmt.where(started_between(since, until))
     return {t: n for t, n in session.execute(stmt) if t}
+
+
+def bucketed_counts(
+    session: Session, since: datetime, until: datetime, buckets: int, **filters: Any
+) -> tuple[dict[str, int], list[dict[str, int]]]:
+    """Counts by state over [since, until) and in `buckets` equal slices of it, from one query."""
+    stmt = filter_flow_runs(
+        session, select(FlowRun.state_type, FlowRun.start_time, FlowRun.expected_start_time), **filters
+    ).where(started_between(since, until))
+    total: dict[str, int] = {}
+    slices: list[dict[str, int]] = [{} for _ in range(buckets)]
+    span = (until - since).total_seconds()
+    for state_type, start, expected in session.execute(stmt):
+        if not state_type:
+            continue
+        when = start or expected
+        i = min(buckets - 1, max(0, int((when - since).total_seconds() / span * buckets)))
+        total[state_type] = total.get(state_type, 0) + 1
+        slices[i][state_type] = slices[i].get(state_type, 0) + 1
+    return total, slices
 
 
 def update_flow_run(session: Session, run_id: str, **fields: Any) -> FlowRun:
