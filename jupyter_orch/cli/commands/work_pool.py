@@ -53,6 +53,12 @@ def register(subparsers: Any) -> None:
     start.add_argument("--heartbeat-interval", type=float, default=2.0, help="seconds between heartbeats")
     start.add_argument("--no-warm", action="store_true", help="start each run with a fresh interpreter")
     start.add_argument(
+        "--claim-ahead",
+        type=float,
+        default=2.0,
+        help="claim runs due within this many seconds and start each at its time (default 2; 0: off)",
+    )
+    start.add_argument(
         "--kernel-pool-size",
         type=_nonneg,
         default=1,
@@ -129,6 +135,7 @@ def start_worker(args: argparse.Namespace, ctx: Context) -> int:
         heartbeat_interval=args.heartbeat_interval,
         limit=args.limit,
         warm=not args.no_warm,
+        claim_ahead=args.claim_ahead,
         kernel_pool_size=args.kernel_pool_size,
     )
     worker.executor.by_kind["notebook"].prewarm()
