@@ -20,5 +20,5 @@ if [ -x "$ROOT/labextension/ui-tests/run.sh" ]; then
   run "$ROOT/labextension/ui-tests/run.sh"
 fi
 run ruff check "$ROOT/jupyter_orch" "$ROOT/tests" "$ROOT/benchmarks"
-cd "$ROOT" && run python -m pytest -q -p no:cacheprovider "$@"
+cd "$ROOT" && run python -m pytest -q -p no:cacheprovider --durations=15 "$@"
 exit $status
