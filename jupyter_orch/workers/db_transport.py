@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from jupyter_orch.db.session import session_scope
+from sqlalchemy.orm import Session
+
+from jupyter_orch.db.session import get_engine, session_scope
 from jupyter_orch.orchestration.serialize import run_to_dict
 from jupyter_orch.orchestration.store import concurrency, flow_runs, logs, notifications, workers  # noqa: F401  (state hooks)
 from jupyter_orch.orchestration.store import deployments as dep_store
@@ -52,8 +54,14 @@ class DBTransport(Transport):
             return out
 
     def read_flow_run(self, run_id: str) -> dict[str, Any]:
-        with session_scope(self.db_url) as s:
-            return run_to_dict(flow_runs.read_flow_run(s, run_id))
+        # a read: on SQLite no BEGIN IMMEDIATE, so it never queues behind (or blocks) the writers
+        with get_engine(self.db_url).connect() as conn:
+            conn.info["write"] = False
+            try:
+                with Session(bind=conn) as s:
+                    return run_to_dict(flow_runs.read_flow_run(s, run_id))
+            finally:
+                conn.info.pop("write", None)
 
     def set_state(self, run_id: str, state: State, force: bool = False) -> dict[str, Any]:
         with session_scope(self.db_url) as s:
