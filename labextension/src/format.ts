@@ -1,7 +1,7 @@
 /**
  * Small formatting helpers shared by the views (times, durations, states).
  */
-import { IDeploymentSchedule, ISchedule, IWorker, StateType } from './tokens';
+import { IDeployment, IDeploymentSchedule, ISchedule, IWorker, StateType } from './tokens';
 
 /** "in 5 min", "3 h ago"… relative to `now`. */
 export function relativeTime(iso: string | null | undefined, now = Date.now()): string {
@@ -124,6 +124,33 @@ export function scheduleText(s: IDeploymentSchedule): string {
   const { cron, interval, timezone } = s.schedule ?? (s as unknown as ISchedule);
   const base = cron ? `cron ${cron}` : interval ? describeInterval(interval) : '—';
   return timezone ? `${base} (${timezone})` : base;
+}
+
+/**
+ * What a deployment runs: "Snapshot of etl.ipynb taken …" (a copy made at deploy time; later
+ * edits to the file do not change scheduled runs) or "Live: reads etl.ipynb at run time".
+ * Null when the deployment does not say (Python deployments run their entrypoint).
+ */
+export function storageText(
+  d: Pick<IDeployment, 'storage' | 'entrypoint' | 'path'>,
+  trans: { __: (msg: string, ...args: any[]) => string } = { __: (m, ...a) => fill(m, a) }
+): string | null {
+  const storage = d.storage;
+  const source = storage?.source ?? d.path ?? d.entrypoint ?? '';
+  const file = source.split('/').pop() || source;
+  if (storage?.type === 'live') {
+    return trans.__('Live: reads %1 at run time', file);
+  }
+  if (storage?.type === 'snapshot') {
+    return storage.snapshot_time
+      ? trans.__('Snapshot of %1 taken %2', file, formatTime(storage.snapshot_time))
+      : trans.__('Snapshot of %1', file);
+  }
+  return null;
+}
+
+function fill(msg: string, args: unknown[]): string {
+  return args.reduce<string>((out, arg, i) => out.replace(`%${i + 1}`, String(arg)), msg);
 }
 
 /** A worker is considered online when it sent a heartbeat recently. */

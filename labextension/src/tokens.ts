@@ -170,6 +170,7 @@ export interface IDeployment {
   kind: 'python' | 'notebook';
   entrypoint?: string | null;
   path?: string | null;
+  storage?: IDeploymentStorage | null;
   parameters: Record<string, unknown>;
   parameter_openapi_schema?: IJSONSchema | null;
   tags: string[];
@@ -181,6 +182,15 @@ export interface IDeployment {
   concurrency_limit?: number | null;
   created?: string;
   updated?: string;
+}
+
+/** Where a deployment's code comes from: a copy taken at deploy time, or the file read at run time. */
+export interface IDeploymentStorage {
+  type?: 'snapshot' | 'live' | string;
+  source?: string;
+  notebook?: string;
+  sha256?: string;
+  snapshot_time?: string;
 }
 
 export interface IWorkPool {

@@ -5,6 +5,7 @@ import {
   describeInterval,
   isOnline,
   scheduleText,
+  storageText,
   tableRows,
   toServerPath,
   workerCommand
@@ -168,5 +169,23 @@ describe('layoutGraph', () => {
     expect(g.edges).toHaveLength(2);
     expect(g.edges[0].points.length).toBeGreaterThanOrEqual(2);
     expect(g.width).toBeGreaterThan(3 * 100);
+  });
+});
+
+describe('storageText', () => {
+  it('says a notebook deployment is a snapshot, with when it was taken', () => {
+    const text = storageText({
+      storage: { type: 'snapshot', source: '/home/me/etl/daily.ipynb', snapshot_time: '2026-01-02T03:04:05Z' }
+    });
+    expect(text).toMatch(/^Snapshot of daily\.ipynb taken /);
+  });
+  it('says a live deployment reads the file at run time', () => {
+    expect(storageText({ storage: { type: 'live', source: 'reports/daily.ipynb' } })).toBe(
+      'Live: reads daily.ipynb at run time'
+    );
+  });
+  it('says nothing for a deployment without storage', () => {
+    expect(storageText({ storage: {}, entrypoint: 'flows.py:etl' })).toBeNull();
+    expect(storageText({})).toBeNull();
   });
 });

@@ -6,7 +6,7 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Button } from '@jupyterlab/ui-components';
 import React, { useMemo, useState } from 'react';
 
-import { formatTime, relativeTime, scheduleText } from '../format';
+import { formatTime, relativeTime, scheduleText, storageText } from '../format';
 import {
   FormValues,
   initialValues,
@@ -83,6 +83,7 @@ function DeploymentCard(
   const { deployment: d, model, trans } = props;
   const [running, setRunning] = useState(false);
   const action = useAction();
+  const source = storageText(d, trans);
   const nextRuns = d.schedules
     .filter(s => s.active)
     .flatMap(s => s.next_runs ?? [])
@@ -128,6 +129,15 @@ function DeploymentCard(
               </div>
             ))}
       </div>
+      {source ? (
+        <div
+          className="jp-Orch-rowSub jp-Orch-muted"
+          data-testid="orch-deployment-source"
+          title={d.storage?.notebook ?? d.storage?.source ?? ''}
+        >
+          {source}
+        </div>
+      ) : null}
       {nextRuns.length && !d.paused ? (
         <div className="jp-Orch-rowSub jp-Orch-muted" data-testid="orch-next-runs">
           {trans.__('Next:')}{' '}

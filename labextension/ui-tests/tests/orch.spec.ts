@@ -138,6 +138,8 @@ test('deploy the example notebook from the schedule dialog', async ({ page }, in
   await expect(card).toBeVisible();
   await expect(card).toHaveAttribute('data-paused', 'false');
   await expect(card.getByTestId('orch-next-runs')).toBeVisible();
+  // The deployment runs a copy taken now, and the card says so.
+  await expect(card.getByTestId('orch-deployment-source')).toContainText(`Snapshot of ${EXAMPLE}`);
   await snap(sidebar, '05-sidebar-deployments', info);
 });
 
