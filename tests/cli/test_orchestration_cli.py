@@ -92,3 +92,45 @@ def test_bad_arguments_exit_2_with_one_line(orch_env: str, capsys, argv: tuple[s
     code, _, err = cli(capsys, *argv)
     assert code == 2, err
     assert len(err.strip().splitlines()) == 1 and "error" in err
+
+
+def test_deployment_run_watch_follows_the_run_to_its_end(deployed: str, capsys) -> None:
+    """`--watch` shows a live bar (cell n of m for notebook runs) and exits 0 only on Completed."""
+    import threading
+    import time
+
+    from jupyter_orch.orchestration.store import flow_runs
+    from jupyter_orch.states import State
+
+    def execute() -> None:  # what a worker would do, step by step, while the CLI watches
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with session_scope(deployed) as s:
+                runs, _ = flow_runs.list_flow_runs(s, flow_name="etl")
+            if runs:
+                break
+            time.sleep(0.05)
+        run_id = runs[0].id
+        steps = [State("PENDING"), State("RUNNING")]
+        for state in steps:
+            with session_scope(deployed) as s:
+                flow_runs.set_flow_run_state(s, run_id, state)
+        for cell in (1, 2):
+            time.sleep(0.4)
+            with session_scope(deployed) as s:
+                flow_runs.update_flow_run(s, run_id, progress={"cell": cell, "cells": 2})
+        with session_scope(deployed) as s:
+            flow_runs.set_flow_run_state(s, run_id, State("COMPLETED"))
+
+    worker = threading.Thread(target=execute)
+    worker.start()
+    code, out, err = cli(capsys, "deployment", "run", "etl/daily", "--watch", "--timeout", "30")
+    worker.join()
+    assert code == 0, (out, err)
+    assert "is Completed" in out
+    assert "2/2" in err and "Running" in err
+
+
+def test_deployment_run_watch_times_out_with_exit_1(deployed: str, capsys) -> None:
+    code, out, _ = cli(capsys, "deployment", "run", "etl/daily", "--watch", "--timeout", "0.5")
+    assert code == 1 and "is Scheduled" in out

@@ -48,6 +48,10 @@ def register(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="parameter override (VALUE is JSON, else a string); repeatable",
     )
+    run.add_argument("--watch", action="store_true", help="follow the run with a progress bar until it ends")
+    run.add_argument(
+        "--timeout", type=float, default=None, help="with --watch: stop following after S seconds"
+    )
     run.add_argument("--json", action="store_true", help="print JSON")
     run.set_defaults(func=run_deployment)
 
@@ -119,11 +123,19 @@ def inspect_deployment(args: argparse.Namespace, ctx: Context) -> int:
 def run_deployment(args: argparse.Namespace, ctx: Context) -> int:
     dep = _read(ctx, args.name)
     run = ctx.transport.post(f"deployments/{dep['id']}/create_flow_run", {"parameters": dict(args.param)})
+    if not args.json:
+        ctx.print(f"Created flow run {run['name']!r} ({run['id']}) of {dep['full_name']}.")
+    if args.watch:
+        from jupyter_orch.cli.watch import watch_run
+
+        run = watch_run(ctx, run["id"], timeout=args.timeout)
     if args.json:
         print_json(ctx, run)
-    else:
-        ctx.print(f"Created flow run {run['name']!r} ({run['id']}) of {dep['full_name']}.")
-    return 0
+    elif args.watch:
+        message = f": {run['state_message']}" if run.get("state_message") else ""
+        ctx.print(f"Flow run {run['name']!r} is {run.get('state_name') or run['state_type']}{message}.")
+    # with --watch the exit code tells a script how the run ended (or that it did not, in time)
+    return 0 if not args.watch or run.get("state_type") == "COMPLETED" else 1
 
 
 def pause(args: argparse.Namespace, ctx: Context) -> int:
