@@ -14,7 +14,7 @@ from traitlets import Bool, Float, Int, List, Unicode, default
 from jupyter_orch.api.database import Database
 from jupyter_orch.server.handlers import DocsHandler, api_handlers
 from jupyter_orch.server.services import ServiceRegistry
-from jupyter_orch.settings import API_TOKEN_ENV, API_URL_ENV, DATABASE_URL_ENV, get_settings
+from jupyter_orch.settings import API_TOKEN_ENV, API_URL_ENV, DATABASE_URL_ENV, HOME_ENV, get_settings
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -96,6 +96,11 @@ class OrchApp(ExtensionApp):
         if self.database.dialect == "sqlite":
             self.write_executor = ThreadPoolExecutor(1, thread_name_prefix="jupyter-orch-db-write")
         self._env_set: list[str] = []
+        self._env_saved: dict[str, str | None] = {}
+        # code that reads the environment (results, run outputs, the local worker's run processes)
+        # must agree with this server's configured home and database, whichever way they were set
+        self._export_env(HOME_ENV, str(Path(self.home).expanduser()))
+        self._export_env(DATABASE_URL_ENV, self.database_url)
         for module in self.service_modules:
             import_module(module)
         IOLoop.current().add_callback(self._on_started)
@@ -129,11 +134,22 @@ class OrchApp(ExtensionApp):
                 self._env_set.append(API_TOKEN_ENV)
         await self.services.start_all(self, set(self.disabled_services))
 
+    def _export_env(self, name: str, value: str) -> None:
+        if os.environ.get(name) != value:
+            self._env_saved[name] = os.environ.get(name)
+            os.environ[name] = value
+
     async def stop_extension(self) -> None:
         await self.services.stop_all()
         for name in self._env_set:
             os.environ.pop(name, None)
         self._env_set.clear()
+        for name, previous in self._env_saved.items():
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
+        self._env_saved.clear()
         self.executor.shutdown(wait=True, cancel_futures=True)
         if self.write_executor is not None:
             self.write_executor.shutdown(wait=True, cancel_futures=True)

@@ -293,3 +293,15 @@ async def test_batch_for_unknown_flow_run_is_422(api):
     }
     status, err = await api("POST", "task_runs/batch", body=body)
     assert status == 422, err
+
+
+async def test_server_exports_its_configured_home_and_database(api, server_db_url, tmp_path, jp_serverapp):
+    """Results and run outputs written by this process (and its worker's children) go where the
+    server's traitlets say, and the output endpoint serves from that same place."""
+    from jupyter_orch.settings import get_settings
+
+    settings = get_settings()
+    assert settings.home == (tmp_path / "orch-home")
+    assert settings.database_url == server_db_url
+    status, _ = await api("GET", "health")
+    assert status == 200
