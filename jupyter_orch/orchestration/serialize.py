@@ -45,10 +45,6 @@ def state_of(row: Any) -> State | None:
     )
 
 
-def state_row_to_dict(row: Any) -> dict[str, Any]:
-    return row_to_dict(row)
-
-
 def run_to_dict(row: Any) -> dict[str, Any]:
     """A flow run or task run, with its current state as a nested object too."""
     out = row_to_dict(row)

@@ -202,14 +202,6 @@ def _connection(session: Session) -> Any:
     return session.connection()
 
 
-def read_flow_run_row(session: Session, run_id: str) -> Any:
-    """The run's row (a Core `Row`, attribute access by column name), or NotFound."""
-    row = _connection(session).execute(_SELECT_RUN, {"run_id": run_id}).first()
-    if row is None:
-        raise NotFound(f"no flow run with id {run_id}", field="id")
-    return row
-
-
 def _by_idempotency_key(session: Session, deployment_id: str | None, key: str) -> dict[str, Any] | None:
     dep = _TABLE.c.deployment_id == deployment_id if deployment_id else _TABLE.c.deployment_id.is_(None)
     row = _connection(session).execute(select(_TABLE).where(dep, _TABLE.c.idempotency_key == key)).first()

@@ -93,18 +93,6 @@ def _key(spec: dict[str, Any]) -> tuple:
     return tuple(sorted((k, str(v)) for k, v in d.items()))
 
 
-def add_schedule(
-    session: Session, deployment_id: str, spec: dict[str, Any], active: bool = True
-) -> DeploymentSchedule:
-    ((schedule, active_),) = parse_all([{"schedule": spec, "active": active}])
-    row = DeploymentSchedule(
-        id=new_id(), deployment_id=deployment_id, schedule=schedule.to_dict(), active=active_
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
 def set_schedule_active(session: Session, schedule_id: str, active: bool) -> DeploymentSchedule:
     """Pausing a schedule deletes its not-yet-started runs; resuming schedules from now on."""
     from jupyter_orch.orchestration.store.deployments import unschedule
@@ -117,11 +105,6 @@ def set_schedule_active(session: Session, schedule_id: str, active: bool) -> Dep
     row.active = active
     row.updated = utcnow()
     return row
-
-
-def delete_schedule(session: Session, schedule_id: str) -> None:
-    row = set_schedule_active(session, schedule_id, False)
-    session.delete(row)
 
 
 def reset_window(session: Session, deployment_id: str, schedule_id: str | None = None) -> None:
