@@ -50,12 +50,13 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=lambda: _id_random.seed(os.urandom(32)))
 
 
+_UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)  # variant and version bits
+_UUID_SET = (0x8000 << 48) | (4 << 76)  # RFC 4122 variant, version 4
+
+
 def new_uuid() -> str:
     """A random UUID (version 4) as a string, like `str(uuid.uuid4())` but without a syscall."""
-    n = _id_random.getrandbits(128)
-    n = (n & ~(0xC000 << 48)) | (0x8000 << 48)
-    n = (n & ~(0xF000 << 64)) | (4 << 76)
-    h = f"{n:032x}"
+    h = "%032x" % (_id_random.getrandbits(128) & _UUID_CLEAR | _UUID_SET)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 

@@ -266,7 +266,8 @@ class TaskRunEngine:
         "cache_expiration",
         "task_inputs",
         "created",
-        "initial_state",
+        "_initial_state",
+        "_base",
     )
 
     def __init__(
@@ -282,7 +283,7 @@ class TaskRunEngine:
         self.wait_for = list(wait_for) if wait_for else None
         self.id = new_uuid()
         if flow_ctx is not None:
-            self.dynamic_key = flow_ctx.next_dynamic_key(f"{task.task_key}/{task.name}")
+            self.dynamic_key = flow_ctx.next_dynamic_key((task.task_key, task.name))
             self.flow_run_id: str | None = flow_ctx.flow_run_id
             self.writer = flow_ctx.client.writer
         else:
@@ -298,8 +299,15 @@ class TaskRunEngine:
         self.cache_expiration: datetime | None = None
         self.task_inputs: dict[str, Any] = {}
         self.created: datetime | None = None
-        # what `.state` shows before the engine thread reached PENDING
-        self.initial_state = Pending(task_run_id=self.id)
+        self._initial_state: State | None = None
+        self._base: dict[str, Any] | None = None
+
+    @property
+    def initial_state(self) -> State:
+        """What `.state` shows before the engine thread reached PENDING (made on first ask)."""
+        if self._initial_state is None:
+            self._initial_state = Pending(task_run_id=self.id)
+        return self._initial_state
 
     # -- transitions ---------------------------------------------------------------------------
     def propose(self, proposed: State) -> rules.Decision:
@@ -318,44 +326,50 @@ class TaskRunEngine:
 
     def _record(self, state: State) -> None:
         data = state_data(state) if (state.data is not None or state.scheduled_time is not None) else None
-        if self.created is None:
+        base = self._base
+        if base is None:  # the columns that never change, made once per run
             self.created = state.timestamp
-        times = self.times
-        state_row = {
-            "id": state.id,
-            "task_run_id": self.id,
-            "type": state.type.value,
-            "name": state.name,
-            "message": state.message,
-            "timestamp": state.timestamp,
-            "data": data,
-        }
-        self.writer.add_task_run(
-            {
+            task = self.task
+            base = self._base = {
                 "id": self.id,
                 "name": self.name,
-                "task_key": self.task.task_key,
+                "task_key": task.task_key,
                 "dynamic_key": str(self.dynamic_key),
                 "flow_run_id": self.flow_run_id,
+                "empirical_policy": task.policy_dict,
+                "tags": task.tag_list,
+                "created": self.created,
+            }
+        times = self.times
+        type_value = state.type._value_
+        ts = state.timestamp
+        self.writer.add_task_run(
+            {
+                **base,
                 "cache_key": self.cache_key,
                 "cache_expiration": self.cache_expiration,
                 "task_inputs": self.task_inputs,
-                "empirical_policy": self.task.policy_dict,
-                "tags": self.task.tag_list,
                 "state_id": state.id,
-                "state_type": state.type.value,
+                "state_type": type_value,
                 "state_name": state.name,
                 "state_message": state.message,
-                "state_timestamp": state.timestamp,
+                "state_timestamp": ts,
                 "state_data": data,
                 "start_time": times.start_time,
                 "end_time": times.end_time,
                 "total_run_time": times.total_run_time,
                 "run_count": times.run_count,
-                "created": self.created,
-                "updated": state.timestamp,
+                "updated": ts,
             },
-            state_row,
+            {
+                "id": state.id,
+                "task_run_id": self.id,
+                "type": type_value,
+                "name": state.name,
+                "message": state.message,
+                "timestamp": ts,
+                "data": data,
+            },
         )
 
     # -- phases shared by the sync and async drivers --------------------------------------------

@@ -257,12 +257,32 @@ def evaluate(rules: tuple[Rule, ...], ctx: TransitionContext) -> Decision:
     """The decision on a proposed transition: the first rule that objects, else ACCEPT."""
     if ctx.force:
         return Decision(ACCEPT, ctx.proposed, "forced")
-    for rule in rules:
-        if rule.applies(ctx):
+    initial = ctx.initial
+    for rule, ask in _applicable(rules, initial.type if initial is not None else None, ctx.proposed.type):
+        if not ask or rule.applies(ctx):
             decision = rule.decide(ctx)
             if decision is not None:
                 return decision
     return Decision(ACCEPT, ctx.proposed, "")
+
+
+_Applicable = tuple[tuple[Rule, bool], ...]
+_APPLICABLE: dict[tuple[int, StateType | None, StateType], tuple[tuple[Rule, ...], _Applicable]] = {}
+
+
+def _applicable(rules: tuple[Rule, ...], initial: StateType | None, proposed: StateType) -> _Applicable:
+    """(rule, ask) for the rules of `rules` that apply to initial → proposed, in order, judged once
+    per pair of types by their FROM/TO sets; a rule with its own `applies` is kept and asked."""
+    key = (id(rules), initial, proposed)
+    hit = _APPLICABLE.get(key)
+    if hit is None or hit[0] is not rules:
+        kept = tuple(
+            (r, type(r).applies is not Rule.applies)
+            for r in rules
+            if type(r).applies is not Rule.applies or (initial in r.FROM_STATES and proposed in r.TO_STATES)
+        )
+        hit = _APPLICABLE[key] = (rules, kept)
+    return hit[1]
 
 
 @dataclass

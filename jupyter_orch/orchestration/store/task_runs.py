@@ -11,27 +11,12 @@ from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import AppliedBatch, Artifact, Log, TaskRun, TaskRunEdge, TaskRunState, utcnow
 from jupyter_orch.orchestration.errors import Invalid, NotFound
-from jupyter_orch.orchestration.store.bulk import bulk_insert
+from jupyter_orch.orchestration.store import sqlwrite
+from jupyter_orch.orchestration.store.bulk import executemany_of
 from jupyter_orch.orchestration.store.query import as_list, paginate, parse_time, tags_contain
 from jupyter_orch.orchestration.store.upsert import insert_ignore, upsert
 
-# the columns a later snapshot of the same task run overwrites
-TASK_RUN_UPDATE_COLUMNS = (
-    "state_id",
-    "state_type",
-    "state_name",
-    "state_message",
-    "state_timestamp",
-    "state_data",
-    "start_time",
-    "end_time",
-    "total_run_time",
-    "run_count",
-    "cache_key",
-    "cache_expiration",
-    "task_inputs",
-    "updated",
-)
+TASK_RUN_UPDATE_COLUMNS = sqlwrite.TASK_RUN_UPDATE_COLUMNS
 TIME_FIELDS = (
     "state_timestamp",
     "start_time",
@@ -58,18 +43,19 @@ def apply_batch(session: Session, batch: dict[str, Any]) -> dict[str, int]:
     state history, dependency edges, logs and artifacts. Replaying a batch changes nothing."""
     counts = {}
     task_runs = batch.get("task_runs") or []
-    if task_runs:
-        for row in task_runs:
-            for key in ("id", "name", "task_key", "state_type", "state_id"):
-                if not row.get(key):
-                    raise Invalid(f"task_runs[].{key} is required", field=f"task_runs.{key}")
-        # the engine's full rows take the fast path; partial ones (defaults to fill) the general one
-        if not bulk_insert(session, TaskRun.__table__, task_runs, "id", TASK_RUN_UPDATE_COLUMNS):
-            rows = _times([dict(r) for r in task_runs])
-            session.execute(upsert(session, TaskRun, ["id"], TASK_RUN_UPDATE_COLUMNS), rows)
-    counts["task_runs"] = len(task_runs)
+    for row in task_runs:
+        for key in ("id", "name", "task_key", "state_type", "state_id"):
+            if not row.get(key):
+                raise Invalid(f"task_runs[].{key} is required", field=f"task_runs.{key}")
     states = batch.get("task_run_states") or []
-    if states and not bulk_insert(session, TaskRunState.__table__, states, "id"):
+    # the engine's full rows take the fast path; partial ones (defaults to fill) the general one
+    target = executemany_of(session)
+    done = sqlwrite.write_engine_rows(*target, batch) if target is not None else {}
+    if task_runs and not done.get("task_runs"):
+        rows = _times([dict(r) for r in task_runs])
+        session.execute(upsert(session, TaskRun, ["id"], TASK_RUN_UPDATE_COLUMNS), rows)
+    counts["task_runs"] = len(task_runs)
+    if states and not done.get("task_run_states"):
         session.execute(insert_ignore(session, TaskRunState, ["id"]), _times([dict(r) for r in states]))
     counts["task_run_states"] = len(states)
     edges = [dict(r) for r in batch.get("edges") or []]
