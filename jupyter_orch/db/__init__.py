@@ -1,5 +1,19 @@
-"""The database: models, engines and sessions, migrations."""
+"""The database: models, engines and sessions, migrations.
 
-from jupyter_orch.db.session import get_engine, session_scope, sessionmaker_for
+Names load on first use: importing `jupyter_orch.db.sqlite` or `jupyter_orch.db.migrate` must not
+import SQLAlchemy (the engine's first flow call on SQLite does without it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["get_engine", "session_scope", "sessionmaker_for"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from jupyter_orch.db import session
+
+        return getattr(session, name)
+    raise AttributeError(f"module 'jupyter_orch.db' has no attribute {name!r}")

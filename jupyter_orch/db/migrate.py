@@ -7,14 +7,27 @@ constant equal to the newest migration.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, inspect, text
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 HEAD_REVISION = "0003_run_time_indexes"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def sqlite_revision(dbapi_conn: Any) -> str | None:
+    """The revision of a SQLite database read over a plain `sqlite3` connection (no SQLAlchemy)."""
+    try:
+        row = dbapi_conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except Exception:  # no table yet: a new database
+        return None
+    return row[0] if row else None
+
+
 def current_revision(engine: Engine) -> str | None:
+    from sqlalchemy import text
+
     with engine.connect() as conn:
         conn.info["write"] = False  # a read: SQLite needs no write lock for it
         try:
@@ -51,6 +64,8 @@ def ensure_schema(engine: Engine) -> None:
 
 def reset(engine: Engine) -> None:
     """Drop every table (ours and Alembic's) and upgrade again from nothing."""
+    from sqlalchemy import inspect, text
+
     from jupyter_orch.db.models import Base
 
     with engine.begin() as conn:

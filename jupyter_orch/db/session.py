@@ -4,16 +4,12 @@ SQLite gets WAL (readers never block the writer), a busy timeout (writers wait i
 with "database is locked") and `BEGIN IMMEDIATE` for write transactions, so a read-then-write
 transaction never deadlocks on lock upgrade. The schema is upgraded on first use.
 
-Writers of one SQLite file also queue on an OS file lock (`flock` on `<file>-writelock`) before
-BEGIN IMMEDIATE: the kernel wakes the next writer as soon as one is done, where SQLite's busy
-handler makes each waiter sleep in growing steps (up to 100 ms) and, with hundreds of processes
-writing at once (runs starting at the same second), turns the lock into a convoy.
+Writers of one SQLite file also queue on an OS file lock before BEGIN IMMEDIATE (`db/sqlite.py`,
+shared with the engine's SQLAlchemy-free path).
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +19,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+from jupyter_orch.db.sqlite import SQLITE_BUSY_TIMEOUT_MS, configure, writer_queue
 
 _engines: dict[str, Engine] = {}
 _makers: dict[str, sessionmaker[Session]] = {}
@@ -31,44 +27,12 @@ _upgraded: set[str] = set()
 _lock = threading.RLock()
 
 
-class _WriterQueue:
-    """A cross-process writer lock for one SQLite file: a thread lock, then `flock` on a file."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._thread_lock = threading.RLock()
-        self._fd = -1
-        self._pid = -1
-        self._depth = 0
-
-    def acquire(self) -> None:
-        self._thread_lock.acquire()
-        try:
-            if self._pid != os.getpid():  # first use, or a forked child: its own open file
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-                self._pid = os.getpid()
-                self._depth = 0
-            if self._depth == 0:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
-            self._depth += 1
-        except BaseException:
-            self._thread_lock.release()
-            raise
-
-    def release(self) -> None:
-        if self._depth > 0 and self._pid == os.getpid():
-            self._depth -= 1
-            if self._depth == 0:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-            self._thread_lock.release()
-
-
 def _sqlite_engine(url: str) -> Engine:
     parsed = make_url(url)
     queue = None
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        queue = _WriterQueue(str(Path(parsed.database).expanduser()) + "-writelock")
+        queue = writer_queue(parsed.database)  # shared with the engine's sqlite3 path
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -79,13 +43,7 @@ def _sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         # take over transaction control so we can issue BEGIN IMMEDIATE ourselves
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
+        configure(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]

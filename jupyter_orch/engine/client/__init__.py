@@ -31,9 +31,17 @@ def get_client() -> OrchClient:
 
                 _client = HTTPClient(settings.api_url, settings.api_token)
             else:
-                from jupyter_orch.engine.client.embedded import EmbeddedClient
+                from jupyter_orch.db.sqlite import file_of
 
-                _client = EmbeddedClient(settings.database_url)
+                db_file = file_of(settings.database_url)
+                if db_file is not None:  # SQLite: the engine's writes skip SQLAlchemy
+                    from jupyter_orch.engine.client.lite import SQLiteClient
+
+                    _client = SQLiteClient(settings.database_url, db_file)
+                else:
+                    from jupyter_orch.engine.client.embedded import EmbeddedClient
+
+                    _client = EmbeddedClient(settings.database_url)
             if not _atexit_registered:
                 # records still buffered when the interpreter exits normally are written
                 atexit.register(_close_at_exit)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from jupyter_orch.orchestration.store import sqlwrite
+from jupyter_orch.orchestration import sqlwrite
 
 
 def executemany_of(session: Session) -> tuple[Any, sqlwrite.Dialect] | None:

@@ -10,8 +10,8 @@ from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import AppliedBatch, Artifact, Log, TaskRun, TaskRunEdge, TaskRunState, utcnow
+from jupyter_orch.orchestration import sqlwrite
 from jupyter_orch.orchestration.errors import Invalid, NotFound
-from jupyter_orch.orchestration.store import sqlwrite
 from jupyter_orch.orchestration.store.bulk import executemany_of
 from jupyter_orch.orchestration.store.query import as_list, paginate, parse_time, tags_contain
 from jupyter_orch.orchestration.store.upsert import insert_ignore, upsert

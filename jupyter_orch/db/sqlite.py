@@ -1,0 +1,120 @@
+"""SQLite connections without SQLAlchemy: the settings, the cross-process writer queue and the
+write transaction, shared by the SQLAlchemy engine (`session.py`) and the engine's plain
+`sqlite3` path (`engine/client/lite.py`), so both open and lock the file the same way.
+
+Writers of one SQLite file queue on an OS file lock (`flock` on `<file>-writelock`) before
+BEGIN IMMEDIATE: the kernel wakes the next writer as soon as one is done, where SQLite's busy
+handler makes each waiter sleep in growing steps (up to 100 ms) and, with hundreds of processes
+writing at once (runs starting at the same second), turns the lock into a convoy.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import unquote
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def configure(dbapi_conn: Any) -> None:
+    """Our settings on a fresh DB-API connection; we issue BEGIN ourselves (autocommit mode)."""
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    for pragma in PRAGMAS:
+        cur.execute(pragma)
+    cur.close()
+
+
+def file_of(url: str) -> str | None:
+    """The database file of a plain `sqlite:///path` URL (relative or absolute), or None for
+    anything else (memory, a driver or query options): those go through SQLAlchemy."""
+    if not url.startswith("sqlite:///") or "?" in url:
+        return None
+    path = unquote(url[len("sqlite:///") :])
+    if not path or path == ":memory:":
+        return None
+    return os.path.expanduser(path)
+
+
+class WriterQueue:
+    """A cross-process writer lock for one SQLite file: a thread lock, then `flock` on a file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._thread_lock = threading.RLock()
+        self._fd = -1
+        self._pid = -1
+        self._depth = 0
+
+    def acquire(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            if self._pid != os.getpid():  # first use, or a forked child: its own open file
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+                self._depth = 0
+            if self._depth == 0:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            self._depth += 1
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def release(self) -> None:
+        if self._depth > 0 and self._pid == os.getpid():
+            self._depth -= 1
+            if self._depth == 0:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self._thread_lock.release()
+
+
+_queues: dict[str, WriterQueue] = {}
+_queues_lock = threading.Lock()
+
+
+def writer_queue(db_file: str) -> WriterQueue:
+    """The one writer queue of this process for `db_file` (both paths must share it: two open
+    files of the same lock would make a thread wait for itself)."""
+    path = os.path.abspath(os.path.expanduser(db_file)) + "-writelock"
+    with _queues_lock:
+        queue = _queues.get(path)
+        if queue is None:
+            queue = _queues[path] = WriterQueue(path)
+        return queue
+
+
+def connect(db_file: str) -> Any:
+    """A `sqlite3` connection to `db_file` with our settings (usable from any thread)."""
+    import sqlite3
+
+    os.makedirs(os.path.dirname(os.path.abspath(db_file)), exist_ok=True)
+    conn = sqlite3.connect(db_file, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    configure(conn)
+    return conn
+
+
+@contextmanager
+def write_transaction(conn: Any, queue: WriterQueue) -> Iterator[Any]:
+    """BEGIN IMMEDIATE behind the writer queue; COMMIT on success, ROLLBACK on error."""
+    queue.acquire()
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        queue.release()

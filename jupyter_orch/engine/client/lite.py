@@ -1,0 +1,135 @@
+"""The embedded client on a SQLite file without SQLAlchemy on the engine's path.
+
+What the engine writes on every flow call — the flow, the flow run, its state changes (the
+rules and a compare-and-set), and the batches of task runs, states, edges and logs — goes over
+one plain `sqlite3` connection through `store.sqlwrite`, the same SQL the SQLAlchemy store runs
+for batches. The connection is opened like SQLAlchemy's (`db/sqlite.py`: WAL, busy timeout,
+BEGIN IMMEDIATE behind the same cross-process writer queue). The schema check reads
+`alembic_version` directly; only a database that is not at head goes through Alembic.
+
+Everything else (cache lookups, reads, concurrency slots, artifacts) and any state change that
+a state-change hook has work for (a notification policy exists, a concurrency slot is held, or
+a hook this module does not know is installed) takes the SQLAlchemy store as before.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+from jupyter_orch.db import sqlite as sqlite_db
+from jupyter_orch.engine.client.embedded import EmbeddedClient
+from jupyter_orch.orchestration import sqlwrite
+from jupyter_orch.states import State
+
+#: state-change hooks of the store (`store.flow_runs.STATE_CHANGE_HOOKS`) and a query that finds
+#: a row whenever the hook may have work; then the change goes through the store, which runs it
+HOOK_GUARDS = {
+    "jupyter_orch.orchestration.store.concurrency._release_on_end": "SELECT 1 FROM concurrency_slots LIMIT 1",
+    "jupyter_orch.orchestration.store.notifications.queue_deliveries": (
+        "SELECT 1 FROM notification_policies LIMIT 1"
+    ),
+}
+#: the fields of `create_flow_run` this path writes; anything else goes to the store
+_CREATE_FIELDS = frozenset(
+    {"flow_name", "parameters", "state", "empirical_policy", "parameter_schema", "parent_task_run_id",
+     "parent_flow_run_id", "tags", "name"}
+)  # fmt: skip
+_EMPTY_COLUMNS = ("worker_name", "infrastructure_pid", "last_heartbeat", "progress", "output_location")
+
+
+def hook_name(hook: Any) -> str:
+    return f"{hook.__module__}.{hook.__qualname__}"
+
+
+class SQLiteClient(EmbeddedClient):
+    """An `EmbeddedClient` whose engine write path uses `sqlite3` directly."""
+
+    def __init__(self, database_url: str, db_file: str) -> None:
+        self.db_file = db_file
+        self.dialect = sqlwrite.dialect("sqlite")
+        self._queue = sqlite_db.writer_queue(db_file)
+        self._conn: Any = None
+        self._conn_lock = threading.Lock()
+        super().__init__(database_url)
+
+    def _connection(self) -> Any:
+        conn = self._conn
+        if conn is None:
+            with self._conn_lock:
+                if self._conn is None:
+                    self._conn = self._open()
+                conn = self._conn
+        return conn
+
+    def _open(self) -> Any:
+        from jupyter_orch.db import migrate
+
+        conn = sqlite_db.connect(self.db_file)
+        if migrate.sqlite_revision(conn) != migrate.HEAD_REVISION:
+            conn.close()
+            from jupyter_orch.db.session import get_engine
+
+            get_engine(self.database_url)  # Alembic upgrades it to head (under its own lock)
+            conn = sqlite_db.connect(self.db_file)
+        return conn
+
+    def _transaction(self) -> Any:
+        return sqlite_db.write_transaction(self._connection(), self._queue)
+
+    def _hooks_have_work(self, conn: Any) -> bool:
+        store = sys.modules.get("jupyter_orch.orchestration.store.flow_runs")
+        if store is not None and any(hook_name(h) not in HOOK_GUARDS for h in store.STATE_CHANGE_HOOKS):
+            return True
+        return any(conn.execute(sql).fetchone() is not None for sql in HOOK_GUARDS.values())
+
+    # -- the engine's write path -----------------------------------------------------------------
+    def create_flow_run(self, **fields: Any) -> dict[str, Any]:
+        state = fields.get("state")
+        if isinstance(state, dict):
+            fields["state"] = State.from_dict(state)
+        if not fields.get("flow_name") or set(fields) - _CREATE_FIELDS:
+            return super().create_flow_run(**fields)
+        parameters = fields.get("parameters")
+        if parameters is not None and not isinstance(parameters, dict):
+            return super().create_flow_run(**fields)  # the store answers Invalid
+        with self._transaction() as conn:
+            if self._hooks_have_work(conn):
+                values = None
+            else:
+                values = sqlwrite.create_flow_run(conn, self.dialect, **fields)
+        if values is None:
+            return super().create_flow_run(**fields)
+        from jupyter_orch.orchestration.serialize import run_values_to_dict
+
+        return run_values_to_dict({**values, **dict.fromkeys(_EMPTY_COLUMNS)})
+
+    def set_flow_run_state(self, run_id: str, state: State, force: bool = False) -> dict[str, Any]:
+        with self._transaction() as conn:
+            if self._hooks_have_work(conn):
+                decision = None
+            else:
+                decision = sqlwrite.set_flow_run_state(conn, self.dialect, run_id, state, force=force)
+        if decision is None:
+            return super().set_flow_run_state(run_id, state, force=force)
+        return decision.to_dict()
+
+    def limited_tags(self) -> frozenset[str]:
+        with self._transaction() as conn:
+            return frozenset(row[0] for row in conn.execute("SELECT tag FROM concurrency_limits"))
+
+    def _write_batch(self, batch: dict[str, list[dict[str, Any]]]) -> None:
+        with self._transaction() as conn:
+            written = sqlwrite.write_batch(conn, self.dialect, batch)
+        if not written:
+            super()._write_batch(batch)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            with self._conn_lock:
+                conn, self._conn = self._conn, None
+            if conn is not None:
+                conn.close()
