@@ -1,0 +1,321 @@
+"""The engine's SQLAlchemy-free write path (`lite.SQLiteClient` over `orchestration.sqlwrite`):
+it writes the same rows as the SQLAlchemy store, a first call imports neither SQLAlchemy nor
+Alembic, a database not at head is still migrated, and state-change hooks still run."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_orch import flow, get_run_logger, task
+from jupyter_orch.db import migrate
+from jupyter_orch.db.models import Base, Timestamp
+from jupyter_orch.db.session import get_engine, session_scope
+from jupyter_orch.engine import client as client_mod
+from jupyter_orch.engine.client.embedded import EmbeddedClient
+from jupyter_orch.engine.client.lite import HOOK_GUARDS, SQLiteClient, hook_name
+from jupyter_orch.orchestration import sqlwrite
+from jupyter_orch.orchestration.store import flow_runs, notifications
+from jupyter_orch.states import State
+
+REPO = Path(__file__).resolve().parents[2]
+TS_TEXT = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+@task(retries=1)
+def flaky(box: dict) -> int:
+    box["n"] += 1
+    if box["n"] == 1:
+        raise ValueError("first try fails")
+    get_run_logger().info("second try works")
+    return box["n"]
+
+
+@task
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+@flow
+def child(x: int) -> int:
+    return add(x, 1)
+
+
+@flow
+def parent(x: int) -> int:
+    y = flaky({"n": 0})
+    f = add.submit(x, y)
+    return child(f.result()) + add(1, 1, wait_for=[f])
+
+
+def _run_with(client: Any) -> None:
+    client_mod.reset_client()
+    client_mod._client = client
+    try:
+        assert parent(1) == 6
+    finally:
+        client_mod.reset_client()
+
+
+def _dump(db_file: Path) -> dict[str, list[tuple]]:
+    """Every engine table, ids replaced by their order of appearance, timestamps checked for
+    SQLAlchemy's text format and replaced by a marker: what must be equal between the paths."""
+    conn = sqlite3.connect(db_file)
+    ids: dict[str, str] = {}
+
+    def norm(value: Any) -> Any:
+        if isinstance(value, float):  # run times: measured, so only their sign is comparable
+            return value > 0
+        if isinstance(value, str):
+            if UUID.match(value):
+                return ids.setdefault(value, f"id{len(ids)}")
+            if TS_TEXT.match(value):
+                return "<ts>"
+            if re.match(r"^\d{4}-\d\d-\d\dT", value):  # inside JSON: ISO text
+                return "<iso>"
+            assert not re.match(r"^\d{4}-\d\d-\d\d", value), f"timestamp in an unexpected format: {value}"
+            if value.startswith(("{", "[")):
+                return json.dumps(norm(json.loads(value)), sort_keys=True)
+        if isinstance(value, dict):
+            return {k: norm(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [norm(v) for v in value]
+        return value
+
+    out = {}
+    for table, order in (
+        ("flows", "name"),
+        ("flow_runs", "created"),
+        ("flow_run_states", "timestamp, type"),
+        ("task_runs", "created, dynamic_key"),
+        ("task_run_states", "timestamp, type"),
+        ("task_run_edges", "id"),
+        ("logs", "id"),
+    ):
+        cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        rows = conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+        out[table] = [
+            tuple((c, norm(v)) for c, v in zip(cols, row, strict=True) if c not in ("name", "message"))
+            if table in ("flow_runs", "logs", "task_runs")
+            else tuple((c, norm(v)) for c, v in zip(cols, row, strict=True))
+            for row in rows
+        ]
+        # run names are generated from random ids and log messages carry them: checked apart
+        if table in ("flow_runs", "logs", "task_runs"):
+            out[table + ".name"] = sorted(r[0] for r in conn.execute(f"SELECT name FROM {table}"))
+    conn.close()
+    return out
+
+
+def test_sqlite_path_writes_the_same_rows_as_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JUPYTER_ORCH_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("JUPYTER_ORCH_API_URL", raising=False)
+    lite_file, store_file = tmp_path / "lite.db", tmp_path / "store.db"
+    lite_url, store_url = f"sqlite:///{lite_file}", f"sqlite:///{store_file}"
+    get_engine(store_url)
+    get_engine(lite_url)
+
+    lite = SQLiteClient(lite_url, str(lite_file))
+    _run_with(lite)
+    _run_with(EmbeddedClient(store_url))
+
+    a, b = _dump(lite_file), _dump(store_file)
+    assert len(a["flow_runs"]) == 2 and len(a["task_runs"]) == 5 and len(a["task_run_edges"]) == 1
+    assert {len(a[k]) for k in a} and {k: len(v) for k, v in a.items()} == {k: len(v) for k, v in b.items()}
+    for table in a:
+        if table.endswith(".name"):
+            continue
+        diff = [
+            (table, i, x, y)
+            for i, (row_a, row_b) in enumerate(zip(a[table], b[table], strict=True))
+            for x, y in zip(row_a, row_b, strict=True)
+            if x != y
+        ]
+        assert diff == []
+    # the run names follow the same scheme on both paths
+    for run_id in ("0de188b9-0b93-46f7-918d-ff6c71d5d47c", "ffffffff-0000-4000-8000-000000000000"):
+        assert sqlwrite.generate_run_name(run_id) == flow_runs.generate_run_name(run_id)
+
+
+def test_sqlwrite_tables_match_the_models() -> None:
+    from sqlalchemy import JSON
+
+    for name, columns in sqlwrite.TABLES.items():
+        table = Base.metadata.tables[name]
+        kinds = {}
+        for col in table.columns:
+            if isinstance(col.type, Timestamp):
+                kinds[col.key] = sqlwrite.TS
+            elif isinstance(col.type, JSON) or getattr(col.type, "_variant_mapping", None):
+                kinds[col.key] = sqlwrite.JSON
+            else:
+                kinds[col.key] = None
+        for col, kind in columns:
+            assert kinds[col] == kind, (name, col)
+        if name in ("task_runs", "task_run_states", "flow_run_states"):
+            assert {c for c, _ in columns} == set(kinds), name  # full rows
+        if name in ("task_run_edges", "logs"):
+            assert {c for c, _ in columns} == set(kinds) - {"id"}, name  # id assigned by the database
+
+
+def test_every_state_change_hook_has_a_guard() -> None:
+    """A hook the SQLite path does not know would be skipped: each one needs a guard query."""
+    assert flow_runs.STATE_CHANGE_HOOKS
+    assert {hook_name(h) for h in flow_runs.STATE_CHANGE_HOOKS} <= set(HOOK_GUARDS)
+
+
+def test_state_changes_with_hook_work_go_through_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db_file = tmp_path / "orch.db"
+    url = f"sqlite:///{db_file}"
+    monkeypatch.setenv("JUPYTER_ORCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("JUPYTER_ORCH_DATABASE_URL", url)
+    monkeypatch.delenv("JUPYTER_ORCH_API_URL", raising=False)
+    with session_scope(url) as s:
+        notifications.create_policy(s, "all", "ui", state_names=["Completed"])
+    client_mod.reset_client()
+    try:
+        assert isinstance(client_mod.get_client(), SQLiteClient)
+        assert child(1) == 2
+    finally:
+        client_mod.reset_client()
+    conn = sqlite3.connect(db_file)
+    (run_id,) = conn.execute("SELECT id FROM flow_runs").fetchone()
+    rows = conn.execute("SELECT flow_run_id, channel FROM notification_deliveries").fetchall()
+    assert rows == [(run_id, "ui")]
+
+
+def test_unknown_hook_sends_state_changes_through_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db_file = tmp_path / "orch.db"
+    url = f"sqlite:///{db_file}"
+    seen: list[str] = []
+
+    def spy(session: Any, run: Any, initial: State | None, new: State) -> None:
+        seen.append(new.type.value)
+
+    monkeypatch.setattr(flow_runs, "STATE_CHANGE_HOOKS", [*flow_runs.STATE_CHANGE_HOOKS, spy])
+    get_engine(url)
+    _run_with(SQLiteClient(url, str(db_file)))
+    # the child flow's and the parent's: created PENDING, RUNNING, COMPLETED each
+    assert seen.count("COMPLETED") == 2 and seen.count("RUNNING") == 2
+
+
+def _fresh_process(home: Path, code: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_ORCH_")}
+    env.update(JUPYTER_ORCH_HOME=str(home), PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+FIRST_CALL = """
+import json, sys
+from jupyter_orch import flow, task
+
+@task
+def double(x):
+    return 2 * x
+
+@flow
+def hello(x: int = 2):
+    return double(x)
+
+assert hello() == 4
+print(json.dumps({"sqlalchemy": "sqlalchemy" in sys.modules, "alembic": "alembic" in sys.modules}))
+"""
+
+
+def _counts(db_file: Path) -> tuple:
+    conn = sqlite3.connect(db_file)
+    try:
+        return (
+            conn.execute("SELECT version_num FROM alembic_version").fetchone()[0],
+            conn.execute("SELECT count(*) FROM flow_runs WHERE state_type = 'COMPLETED'").fetchone()[0],
+            conn.execute("SELECT count(*) FROM task_run_states").fetchone()[0],
+        )
+    finally:
+        conn.close()
+
+
+def test_first_call_on_an_existing_database_imports_no_sqlalchemy(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    get_engine(f"sqlite:///{home / 'orch.db'}")  # an existing database at head
+    assert _fresh_process(home, FIRST_CALL) == {"sqlalchemy": False, "alembic": False}
+    assert _counts(home / "orch.db") == (migrate.HEAD_REVISION, 1, 3)
+
+
+def test_first_call_migrates_a_database_not_at_head(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    url = f"sqlite:///{home / 'orch.db'}"
+    home.mkdir()
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    migrate.upgrade(engine, "0002_applied_batches")
+    engine.dispose()
+    assert migrate.sqlite_revision(sqlite3.connect(home / "orch.db")) == "0002_applied_batches"
+    assert _fresh_process(home, FIRST_CALL)["alembic"] is True
+    assert _counts(home / "orch.db") == (migrate.HEAD_REVISION, 1, 3)
+    # and a new database is created at head
+    other = tmp_path / "other"
+    _fresh_process(other, FIRST_CALL)
+    assert _counts(other / "orch.db") == (migrate.HEAD_REVISION, 1, 3)
+
+
+def test_sqlwrite_flow_run_path_on_both_databases(db_url: str) -> None:
+    """The plain-SQL flow-run create and compare-and-set give what the store gives, on the raw
+    DB-API connection of either database."""
+    from jupyter_orch.states import Completed, Failed, Pending, Running
+
+    with session_scope(db_url) as s:
+        raw = s.connection().connection.dbapi_connection
+        d = sqlwrite.dialect(s.get_bind().dialect.name)
+        values = sqlwrite.create_flow_run(
+            raw,
+            d,
+            flow_name="sql-path",
+            parameters={"x": 1},
+            state=Pending(),
+            empirical_policy={"retries": 1},
+        )
+    run_id = values["id"]
+    with session_scope(db_url) as s:
+        d = sqlwrite.dialect(s.get_bind().dialect.name)
+        raw = s.connection().connection.dbapi_connection
+        assert sqlwrite.set_flow_run_state(raw, d, run_id, Running()).status == "ACCEPT"
+        # the retry rule answers as in the store: REJECT with AwaitingRetry
+        decision = sqlwrite.set_flow_run_state(raw, d, run_id, Failed(message="boom"))
+        assert decision.status == "REJECT" and decision.state.name == "AwaitingRetry"
+    with session_scope(db_url) as s:
+        run = flow_runs.read_flow_run(s, run_id)
+        assert (
+            run.flow_name == "sql-path" and run.parameters == {"x": 1} and run.state_name == "AwaitingRetry"
+        )
+        assert run.run_count == 1 and run.next_scheduled_start_time is not None
+        assert len(flow_runs.flow_run_states(s, run_id)) == 3
+        # the store continues from what the plain-SQL path wrote
+        assert flow_runs.set_flow_run_state(s, run_id, Pending()).status == "ACCEPT"
+        assert flow_runs.set_flow_run_state(s, run_id, Running()).status == "ACCEPT"
+    with session_scope(db_url) as s:
+        d = sqlwrite.dialect(s.get_bind().dialect.name)
+        raw = s.connection().connection.dbapi_connection
+        assert sqlwrite.set_flow_run_state(raw, d, run_id, Completed()).status == "ACCEPT"
+        assert sqlwrite.set_flow_run_state(raw, d, run_id, Running()).status == "ABORT"
+    with session_scope(db_url) as s:
+        run = flow_runs.read_flow_run(s, run_id)
+        assert run.state_type == "COMPLETED" and run.run_count == 2 and run.end_time is not None
+        assert run.total_run_time > 0 and run.end_time.tzinfo is not None
