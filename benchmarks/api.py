@@ -1,10 +1,12 @@
 """REST throughput: flow runs created/s and state transitions/s, jupyter-orch beside Prefect 3.
 
-Both servers run on SQLite files in a temp dir and are driven the same way, with httpx over
-their REST APIs: 1 and 10 concurrent clients (threads, one keep-alive connection each), each
-phase time-boxed. "database is locked" errors are counted in responses and server logs.
+Both servers run on SQLite files in a temp dir (or jupyter-orch on PostgreSQL with --postgres URL)
+and are driven the same way over their REST APIs by the same plain HTTP/1.1 client (stdlib
+http.client, one keep-alive connection per client thread, TCP_NODELAY, cookies kept as any HTTP
+client does): 1 and 10 concurrent clients, each phase time-boxed. "database is locked" errors are
+counted in responses and server logs.
 
-    python benchmarks/api.py [--seconds 8] [--clients 1 10] [--no-prefect]
+    python benchmarks/api.py [--seconds 8] [--clients 1 10] [--no-prefect] [--postgres URL]
 
 Prefect lives in a throwaway venv (PREFECT_VENV, default /work/prefect-venv): created with
 `python -m venv /work/prefect-venv && /work/prefect-venv/bin/pip install prefect==3.8.8 "fastapi<0.150"`.
@@ -13,7 +15,10 @@ Prefect lives in a throwaway venv (PREFECT_VENV, default /work/prefect-venv): cr
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +27,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -31,6 +38,76 @@ from jupyter_orch.server.process import ServerProcess, free_port  # noqa: E402
 
 PREFECT_VENV = Path(os.environ.get("PREFECT_VENV", "/work/prefect-venv"))
 LOCKED = "database is locked"
+PENDING = {"type": "PENDING"}
+
+
+class Response:
+    def __init__(self, status_code: int, content: bytes) -> None:
+        self.status_code = status_code
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+class Client:
+    """A plain HTTP/1.1 keep-alive client: one connection, JSON bodies sent in one write with
+    TCP_NODELAY (http.client writes headers and body separately, which Nagle's algorithm and delayed
+    ACKs would turn into a 40 ms stall), cookies the server sets sent back like any HTTP client."""
+
+    def __init__(self, base_url: str, headers: dict[str, str], timeout: float = 60) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.headers = dict(headers)
+        self.timeout = timeout
+        self.cookies: dict[str, str] = {}
+        self.conn: http.client.HTTPConnection | None = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        conn.connect()
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn
+
+    def post(self, path: str, json: Any) -> Response:
+        body = _dumps(json)
+        headers = {**self.headers, "Content-Type": "application/json", "Content-Length": str(len(body))}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if self.conn is None:
+            self.conn = self._connect()
+        try:
+            self.conn.request("POST", path, body, headers)
+            resp = self.conn.getresponse()
+            content = resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            raise httpx.TransportError(str(exc)) from exc
+        for header in resp.headers.get_all("Set-Cookie") or ():
+            name, _, value = header.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value.strip()
+        if resp.will_close:
+            self.close()
+        return Response(resp.status, content)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value).encode()
 
 
 @dataclass
@@ -40,8 +117,8 @@ class Target:
     name: str
     base_url: str
     headers: dict[str, str]
-    create: Callable[[httpx.Client], str]
-    set_state: Callable[[httpx.Client, str, str], None]
+    create: Callable[[Client], str]
+    set_state: Callable[[Client, str, str], bool]
     log_text: Callable[[], str]
 
 
@@ -53,7 +130,7 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def check(resp: httpx.Response, tally: Tally) -> bool:
+def check(resp: Response, tally: Tally) -> bool:
     if resp.status_code < 300:
         return True
     with tally.lock:
@@ -63,15 +140,13 @@ def check(resp: httpx.Response, tally: Tally) -> bool:
     return False
 
 
-def phase(
-    target: Target, clients: int, seconds: float, work: Callable[[httpx.Client, int, Tally], bool]
-) -> Tally:
+def phase(target: Target, clients: int, seconds: float, work: Callable[[Client, int, Tally], bool]) -> Tally:
     """Every client repeats `work(client, i, tally)` until time is up (or it returns False)."""
     tally = Tally()
     deadline = time.monotonic() + seconds
 
     def loop(idx: int) -> None:
-        with httpx.Client(base_url=target.base_url, headers=target.headers, timeout=60) as c:
+        with Client(target.base_url, target.headers, timeout=60) as c:
             i = 0
             while time.monotonic() < deadline:
                 try:
@@ -94,7 +169,7 @@ def phase(
 def measure(target: Target, clients: int, seconds: float) -> dict[str, float]:
     created: list[list[str]] = [[] for _ in range(clients)]
 
-    def create(c: httpx.Client, i: int, tally: Tally) -> bool:
+    def create(c: Client, i: int, tally: Tally) -> bool:
         run_id = target.create(c)
         if run_id:
             created[i // 1_000_000].append(run_id)
@@ -102,7 +177,7 @@ def measure(target: Target, clients: int, seconds: float) -> dict[str, float]:
                 tally.ok += 1
         return True
 
-    def transition(c: httpx.Client, i: int, tally: Tally) -> bool:
+    def transition(c: Client, i: int, tally: Tally) -> bool:
         mine = created[i // 1_000_000]
         n = i % 1_000_000
         if n // 2 >= len(mine):
@@ -133,15 +208,16 @@ def measure(target: Target, clients: int, seconds: float) -> dict[str, float]:
 def orch_target(server: ServerProcess) -> Target:
     tally = Tally()
 
-    def create(c: httpx.Client) -> str:
-        r = c.post("/orch/api/flow_runs", json={"flow_name": "bench", "tags": ["bench"]})
+    def create(c: Client) -> str:
+        r = c.post("/orch/api/flow_runs", json={"flow_name": "bench", "tags": ["bench"], "state": PENDING})
         return r.json()["id"] if check(r, tally) else ""
 
-    def set_state(c: httpx.Client, run_id: str, state: str) -> bool:
+    def set_state(c: Client, run_id: str, state: str) -> bool:
         r = c.post(f"/orch/api/flow_runs/{run_id}/set_state", json={"state": {"type": state}})
         return check(r, tally) and r.json()["status"] == "ACCEPT"
 
-    return Target("jupyter-orch", server.url, server.headers, create, set_state, server.log_text)
+    name = "jupyter-orch" + ("/pg" if server.database_url.startswith("postgresql") else "")
+    return Target(name, server.url, server.headers, create, set_state, server.log_text)
 
 
 # -- Prefect --------------------------------------------------------------------------------------
@@ -204,13 +280,11 @@ def prefect_target(server: PrefectServer) -> Target:
     tally = Tally()
     flow_id = httpx.post(f"{server.url}/api/flows/", json={"name": "bench"}, timeout=30).json()["id"]
 
-    def create(c: httpx.Client) -> str:
-        r = c.post(
-            "/api/flow_runs/", json={"flow_id": flow_id, "tags": ["bench"], "state": {"type": "PENDING"}}
-        )
+    def create(c: Client) -> str:
+        r = c.post("/api/flow_runs/", json={"flow_id": flow_id, "tags": ["bench"], "state": PENDING})
         return r.json()["id"] if check(r, tally) else ""
 
-    def set_state(c: httpx.Client, run_id: str, state: str) -> bool:
+    def set_state(c: Client, run_id: str, state: str) -> bool:
         r = c.post(f"/api/flow_runs/{run_id}/set_state", json={"state": {"type": state}})
         return check(r, tally) and r.json()["status"] == "ACCEPT"
 
@@ -246,11 +320,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each timed phase")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10])
     parser.add_argument("--no-prefect", action="store_true")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run jupyter-orch on this PostgreSQL database (postgresql+psycopg://...) instead of SQLite",
+    )
     args = parser.parse_args()
 
     results: list[tuple[str, int, dict[str, float]]] = []
+    load0 = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        orch = ServerProcess(f"sqlite:///{Path(tmp) / 'orch' / 'orch.db'}", Path(tmp) / "orch").start()
+        orch_db = args.postgres or f"sqlite:///{Path(tmp) / 'orch' / 'orch.db'}"
+        orch = ServerProcess(orch_db, Path(tmp) / "orch").start()
         try:
             target = orch_target(orch)
             for n in args.clients:
@@ -279,13 +360,19 @@ def main() -> None:
             f"{name:<14}{n:>8}{r['created_per_s']:>16.1f}{r['transitions_per_s']:>15.1f}{r['errors']:>8.0f}"
             f"{r['locked']:>11.0f}"
         )
+    orch_name = results[0][0]
+    print(f"'database is locked' in server logs: {orch_name} {orch_locked_log}, prefect {prefect_locked_log}")
+    end = os.getloadavg()
     print(
-        f"'database is locked' in server logs: jupyter-orch {orch_locked_log}, prefect {prefect_locked_log}"
+        "load average (1/5/15 min): at start",
+        *(f"{x:.2f}" for x in load0),
+        "- at end",
+        *(f"{x:.2f}" for x in end),
     )
     by = {(name, n): r for name, n, r in results}
     for n in args.clients:
         if ("prefect 3", n) in by:
-            a, b = by[("jupyter-orch", n)], by[("prefect 3", n)]
+            a, b = by[(orch_name, n)], by[("prefect 3", n)]
             print(
                 f"{n} client(s): creates {a['created_per_s'] / max(b['created_per_s'], 1e-9):.1f}x, "
                 f"transitions {a['transitions_per_s'] / max(b['transitions_per_s'], 1e-9):.1f}x Prefect"

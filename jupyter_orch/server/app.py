@@ -12,6 +12,7 @@ from tornado.ioloop import IOLoop
 from traitlets import Bool, Float, Int, List, Unicode, default
 
 from jupyter_orch.api.database import Database
+from jupyter_orch.api.writer import GroupCommitWriter
 from jupyter_orch.server.handlers import DocsHandler, api_handlers
 from jupyter_orch.server.services import ServiceRegistry
 from jupyter_orch.settings import API_TOKEN_ENV, API_URL_ENV, DATABASE_URL_ENV, HOME_ENV, get_settings
@@ -61,7 +62,16 @@ class OrchApp(ExtensionApp):
         "(jupyter_orch.server.services.register_service) run.",
     ).tag(config=True)
     disabled_services = List(Unicode(), help="Names of registered services not to start.").tag(config=True)
-    executor_threads = Int(8, help="Threads running database work off the event loop.").tag(config=True)
+    executor_threads = Int(8, help="Threads running database reads off the event loop.").tag(config=True)
+    group_commit = Bool(
+        True,
+        help="Run API writes on one writer thread that commits the writes of concurrent requests in one "
+        "transaction (each in a savepoint; every request answered after the commit). Off: each write "
+        "runs in its own transaction in the read thread pool.",
+    ).tag(config=True)
+    group_commit_max = Int(64, help="Most writes committed together in one group-commit transaction.").tag(
+        config=True
+    )
     set_client_env = Bool(
         True,
         help=f"Set {API_URL_ENV}/{API_TOKEN_ENV} in this process (unless already set) so kernels started "
@@ -91,10 +101,10 @@ class OrchApp(ExtensionApp):
                 "home": Path(self.home).expanduser(),
             },
         )
-        # SQLite has one writer: write transactions go through one thread, reads through the pool
-        self.write_executor: ThreadPoolExecutor | None = None
-        if self.database.dialect == "sqlite":
-            self.write_executor = ThreadPoolExecutor(1, thread_name_prefix="jupyter-orch-db-write")
+        # writes: one thread, concurrent requests' writes batched into one commit; reads: the pool
+        self.writer: GroupCommitWriter | None = None
+        if self.group_commit:
+            self.writer = GroupCommitWriter(self.database, max_batch=self.group_commit_max)
         self._env_set: list[str] = []
         self._env_saved: dict[str, str | None] = {}
         # code that reads the environment (results, run outputs, the local worker's run processes)
@@ -110,7 +120,7 @@ class OrchApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         static = self.static_url_prefix
-        self.handlers.extend(api_handlers(self.database, self.executor, self.write_executor))
+        self.handlers.extend(api_handlers(self.database, self.executor, self.writer))
         self.handlers.extend(
             [
                 ("/orch/docs", DocsHandler, {"page": "swagger", "static_url": static}),
@@ -150,6 +160,6 @@ class OrchApp(ExtensionApp):
             else:
                 os.environ[name] = previous
         self._env_saved.clear()
+        if self.writer is not None:
+            self.writer.stop()
         self.executor.shutdown(wait=True, cancel_futures=True)
-        if self.write_executor is not None:
-            self.write_executor.shutdown(wait=True, cancel_futures=True)

@@ -1,7 +1,9 @@
 """Tornado handlers: one base class with the single error mapper, one handler per route path.
 
 Every handler is authenticated (`@web.authenticated`) and authorized (`@authorized`, resource
-`orch`, action from the HTTP method). Database work runs in a thread pool, never on the event loop.
+`orch`, action from the HTTP method). Database work never runs on the event loop: reads in a thread
+pool, writes on the group-commit writer thread (`jupyter_orch.api.writer`), which answers a request
+only once the transaction holding its write has committed.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from concurrent.futures import Executor
+from functools import partial
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -19,6 +22,7 @@ from jupyter_orch.api.database import Database
 from jupyter_orch.api.errors import MethodNotAllowed, error_body, to_orch_error
 from jupyter_orch.api.routing import Route, call, parse_body, parse_params
 from jupyter_orch.api.table import PREFIX, route_table
+from jupyter_orch.api.writer import GroupCommitWriter
 from jupyter_orch.orchestration.errors import NotFound
 
 AUTH_RESOURCE = "orch"
@@ -43,12 +47,12 @@ class OrchHandler(APIHandler):
         routes: dict[str, Route],
         database: Database,
         executor: Executor,
-        write_executor: Executor | None = None,
+        writer: GroupCommitWriter | None = None,
     ) -> None:
         self.routes = routes
         self.database = database
         self.executor = executor
-        self.write_executor = write_executor or executor
+        self.writer = writer
 
     def get_login_url(self) -> str:
         # @web.authenticated calls this for an anonymous request: an API answers 401, not a redirect
@@ -80,9 +84,12 @@ class OrchHandler(APIHandler):
             }
             params = parse_params(route, path_args, query)
             body = parse_body(route, self.request.body) if route.body is not None else None
-            loop = asyncio.get_running_loop()
-            pool = self.write_executor if route.writes else self.executor
-            result = await loop.run_in_executor(pool, self._run, route, params, body)
+            if route.writes and self.writer is not None:
+                operation = partial(call, route, params=params, body=body)
+                result = await asyncio.wrap_future(self.writer.submit(operation))
+            else:
+                loop = asyncio.get_running_loop()
+                result = await loop.run_in_executor(self.executor, self._run, route, params, body)
         except Exception as exc:
             err = to_orch_error(exc)
             if err is None:
@@ -164,16 +171,15 @@ class DocsHandler(JupyterHandler):
 
 
 def api_handlers(
-    database: Database, executor: Executor, write_executor: Executor | None = None
+    database: Database, executor: Executor, writer: GroupCommitWriter | None = None
 ) -> list[tuple[str, type, dict[str, Any]]]:
     """The (pattern, handler, kwargs) list for every path of the route table, in matching order.
 
-    `write_executor` (SQLite: one thread) runs write transactions: SQLite has one writer anyway,
-    and one thread taking them in turn avoids threads queueing on the write lock and handing the
-    GIL back and forth while one of them holds it.
+    `writer` runs write operations, batching concurrent ones into one transaction (group commit);
+    without it they run in `executor` like reads, each in its own transaction.
     """
     handlers: list[tuple[str, type, dict[str, Any]]] = []
-    kwargs = {"database": database, "executor": executor, "write_executor": write_executor}
+    kwargs = {"database": database, "executor": executor, "writer": writer}
     for routes in route_table().by_path().values():
         pattern = next(iter(routes.values())).tornado_pattern
         handlers.append((PREFIX + pattern, OrchHandler, {"routes": routes, **kwargs}))

@@ -1,0 +1,173 @@
+"""Group commit: concurrent writes share one transaction, each in a savepoint, answered after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from concurrent.futures import Future
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from jupyter_orch.api.database import Database
+from jupyter_orch.api.writer import GroupCommitWriter
+from jupyter_orch.db.models import FlowRun
+from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.orchestration.store import flow_runs
+
+pytestmark = pytest.mark.postgres
+
+
+def _create(name: str):  # noqa: ANN202
+    return lambda session: flow_runs.insert_flow_run(session, flow_name="gc", name=name)["id"]
+
+
+def _names(db: Database) -> list[str]:
+    with db.session(write=False) as session:
+        return sorted(session.scalars(select(FlowRun.name)))
+
+
+@pytest.fixture
+def held(db_url: str):  # noqa: ANN201
+    """A writer whose thread is blocked in a first operation until `release` is set, so that the
+    operations submitted meanwhile queue up and are committed as one batch."""
+    db = Database(db_url)
+    writer = GroupCommitWriter(db)
+    started, release = threading.Event(), threading.Event()
+
+    def block(session: Session) -> str:
+        started.set()
+        release.wait(10)
+        return "first"
+
+    first = writer.submit(block)
+    assert started.wait(10)
+    yield db, writer, release, first
+    release.set()
+    writer.stop()
+
+
+def test_concurrent_writes_commit_together(held):
+    db, writer, release, first = held
+    futures = [writer.submit(_create(f"run-{i}")) for i in range(20)]
+    assert not any(f.done() for f in futures)
+    release.set()
+    ids = [f.result(10) for f in futures]
+    assert first.result(10) == "first"
+    assert len(set(ids)) == 20
+    assert _names(db) == sorted(f"run-{i}" for i in range(20))
+    assert writer.operations == 21
+    assert writer.batches == 2  # the blocking one alone, then the 20 queued behind it in one commit
+
+
+def test_a_failing_write_fails_alone(held):
+    db, writer, release, _ = held
+
+    def bad(session: Session) -> None:
+        flow_runs.insert_flow_run(session, flow_name="gc", name="rolled-back")  # undone with its savepoint
+        raise Invalid("nope", field="x")
+
+    def dup(session: Session) -> None:  # a constraint violation inside the batch's transaction
+        flow_runs.insert_flow_run(session, flow_name="gc", name="dup-a", id=fixed_id)
+        flow_runs.insert_flow_run(session, flow_name="gc", name="dup-b", id=fixed_id)
+
+    fixed_id = "00000000-0000-4000-8000-000000000001"
+    futures = [
+        writer.submit(_create("a")),
+        writer.submit(bad),
+        writer.submit(dup),
+        writer.submit(_create("b")),
+    ]
+    release.set()
+    assert isinstance(futures[0].result(10), str)
+    with pytest.raises(Invalid):
+        futures[1].result(10)
+    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        futures[2].result(10)
+    assert isinstance(futures[3].result(10), str)
+    assert _names(db) == ["a", "b"]
+    assert writer.batches == 2
+
+
+def test_failed_commit_reruns_each_write_alone(held, monkeypatch):
+    """If the batch cannot commit, nothing of it was written: each write runs again on its own."""
+    db, writer, release, _ = held
+    real_session = Database.session
+    failures = iter([True])
+
+    def session(self, write=True):  # noqa: ANN001, ANN202 - the first batch's commit fails
+        cm = real_session(self, write)
+        if next(failures, False):
+
+            class Failing:
+                def __enter__(self):  # noqa: ANN204
+                    self.session = cm.__enter__()
+                    return self.session
+
+                def __exit__(self, *exc):  # noqa: ANN002, ANN204
+                    cm.__exit__(OperationalError, OperationalError("COMMIT", {}, Exception("disk I/O")), None)
+                    raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+            return Failing()
+        return cm
+
+    futures = [writer.submit(_create(f"r{i}")) for i in range(5)]
+    monkeypatch.setattr(Database, "session", session)
+    release.set()
+    assert all(isinstance(f.result(10), str) for f in futures)
+    assert _names(db) == [f"r{i}" for i in range(5)]
+
+
+def test_answered_only_after_commit(db_url: str):
+    """A result is visible to another connection the moment its future resolves."""
+    db = Database(db_url)
+    writer = GroupCommitWriter(db)
+    try:
+        seen: list[bool] = []
+
+        def check(fut: Future) -> None:
+            with db.engine.connect() as conn:
+                seen.append(
+                    conn.execute(select(FlowRun.id).where(FlowRun.id == fut.result())).first() is not None
+                )
+
+        futures = [writer.submit(_create(f"v{i}")) for i in range(30)]
+        for f in futures:
+            f.add_done_callback(check)
+        for f in futures:
+            f.result(10)
+    finally:
+        writer.stop()  # the last callbacks run on the writer thread: wait for them
+    assert seen == [True] * 30
+
+
+def test_stop_runs_what_is_queued(db_url: str):
+    db = Database(db_url)
+    writer = GroupCommitWriter(db)
+    futures = [writer.submit(_create(f"s{i}")) for i in range(10)]
+    writer.stop()
+    assert all(f.done() and not f.exception() for f in futures)
+    with pytest.raises(RuntimeError):
+        writer.submit(_create("late"))
+
+
+async def test_concurrent_http_writes_all_answered_and_durable(api):
+    """50 concurrent creates and their transitions over HTTP: every one answered and stored."""
+    created = await asyncio.gather(
+        *[api("POST", "flow_runs", body={"flow_name": "gc-http"}) for _ in range(50)]
+    )
+    assert Counter(status for status, _ in created) == {201: 50}
+    ids = [run["id"] for _, run in created]
+    moved = await asyncio.gather(
+        *[api("POST", f"flow_runs/{i}/set_state", body={"state": {"type": "RUNNING"}}) for i in ids],
+        api("POST", "flow_runs/not-a-run/set_state", body={"state": {"type": "RUNNING"}}),
+    )
+    assert [s for s, _ in moved] == [200] * 50 + [404]
+    assert {b["status"] for _, b in moved[:50]} == {"ACCEPT"}
+    status, page = await api("GET", "flow_runs", params={"flow_name": "gc-http", "limit": 100})
+    assert status == 200
+    assert sorted(r["id"] for r in page["items"]) == sorted(ids)
+    assert {r["state_type"] for r in page["items"]} == {"RUNNING"}
