@@ -541,39 +541,30 @@ def _cas_sql(columns: tuple[str, ...], has_initial: bool) -> str:
     return f"UPDATE flow_runs SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ? AND {where}"
 
 
-def write_batch(conn: Any, d: Dialect, batch: dict[str, Any]) -> bool:
+class NotEngineRows(Exception):
+    """A batch row is not a full engine row: roll back and take the general path."""
+
+
+def write_batch(conn: Any, d: Dialect, batch: dict[str, Any]) -> None:
     """The whole of an engine batch when every row is a full engine row (task runs, states,
-    edges, logs; no artifacts); False, writing nothing, otherwise (the caller then takes
-    `store.task_runs.apply_batch`, which validates and fills defaults)."""
+    edges, logs; no artifacts). Raises `NotEngineRows` otherwise, possibly after writing part of
+    it: the caller rolls the transaction back and takes `store.task_runs.apply_batch`, which
+    validates and fills in defaults."""
     if batch.get("artifacts"):
-        return False
+        raise NotEngineRows("artifacts")
     for row in batch.get("task_runs") or ():
         if not (row.get("id") and row.get("name") and row.get("task_key") and row.get("state_type")):
-            return False
+            raise NotEngineRows("task_runs")
         if not row.get("state_id"):
-            return False
+            raise NotEngineRows("task_runs")
     executemany = _executemany(conn)
-    checks = [
-        (kind, rows)
-        for kind, rows in (
-            ("task_runs", batch.get("task_runs")),
-            ("task_run_states", batch.get("task_run_states")),
-            ("task_run_edges", batch.get("edges")),
-            ("logs", batch.get("logs")),
-        )
-        if rows
-    ]
-    for kind, rows in checks:  # all or nothing: check every kind's shape before writing
-        n = len(TABLES[kind])
-        names = {c for c, _ in TABLES[kind]}
-        if any(len(r) != n or r.keys() != names for r in rows):
-            return False
     memo: dict[int, Any] = {}
-    for kind, rows in checks:
-        if kind == "task_runs":
-            insert_rows(executemany, d, kind, rows, "id", TASK_RUN_UPDATE_COLUMNS, memo)
-        elif kind == "task_run_states":
-            insert_rows(executemany, d, kind, rows, "id", None, memo)
-        else:
-            insert_rows(executemany, d, kind, rows, None, None, memo)
-    return True
+    for kind, table, conflict, update in (
+        ("task_runs", "task_runs", "id", TASK_RUN_UPDATE_COLUMNS),
+        ("task_run_states", "task_run_states", "id", None),
+        ("edges", "task_run_edges", None, None),
+        ("logs", "logs", None, None),
+    ):
+        rows = batch.get(kind)
+        if rows and not insert_rows(executemany, d, table, rows, conflict, update, memo):
+            raise NotEngineRows(kind)

@@ -35,7 +35,9 @@ class BatchWriter:
         self._write = write
         self._interval = interval
         self._max_items = max_items
-        self._cond = threading.Condition(threading.Lock())  # a plain lock: cheaper than an RLock
+        # a plain lock (cheaper than an RLock); producers take it directly (a C-level `with`)
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._task_runs: dict[str, dict[str, Any]] = {}
         self._lists: dict[str, list[dict[str, Any]]] = {k: [] for k in BATCH_KINDS if k != "task_runs"}
         self._pending = 0
@@ -48,22 +50,28 @@ class BatchWriter:
     # -- producer side (engine threads) ---------------------------------------------------------
     def add_task_run(self, row: dict[str, Any], state_row: dict[str, Any] | None = None) -> None:
         """A task-run snapshot, and optionally the state row it entered (one lock for both)."""
-        with self._cond:
+        with self._lock:
             self._task_runs[row["id"]] = row
             if state_row is not None:
                 self._lists["task_run_states"].append(state_row)
                 self._pending += 1
                 self._queued_seq += 1
-            self._bump()
+            self._pending += 1
+            self._queued_seq += 1
+            if self._thread is None or self._closed or self._pending >= self._max_items:
+                self._start_or_wake()
 
     def add(self, kind: str, row: dict[str, Any]) -> None:
-        with self._cond:
+        with self._lock:
             self._lists[kind].append(row)
             self._bump()
 
     def _bump(self) -> None:
         self._pending += 1
         self._queued_seq += 1
+        self._start_or_wake()
+
+    def _start_or_wake(self) -> None:
         if self._thread is None or self._closed:
             self._thread = threading.Thread(target=self._run, name="jupyter-orch-writer", daemon=True)
             self._thread.start()

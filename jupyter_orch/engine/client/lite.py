@@ -120,9 +120,10 @@ class SQLiteClient(EmbeddedClient):
             return frozenset(row[0] for row in conn.execute("SELECT tag FROM concurrency_limits"))
 
     def _write_batch(self, batch: dict[str, list[dict[str, Any]]]) -> None:
-        with self._transaction() as conn:
-            written = sqlwrite.write_batch(conn, self.dialect, batch)
-        if not written:
+        try:
+            with self._transaction() as conn:
+                sqlwrite.write_batch(conn, self.dialect, batch)
+        except sqlwrite.NotEngineRows:  # rolled back: the store validates and fills in defaults
             super()._write_batch(batch)
 
     def close(self) -> None:
