@@ -7,7 +7,6 @@ Failed), WAIT (try again later) or ABORT (someone else owns the run).
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import os
@@ -20,7 +19,12 @@ from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx
 from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError
 from jupyter_orch.engine.parameters import ParameterModel, jsonable
 from jupyter_orch.engine.task_runners import TaskRunner, ThreadPoolTaskRunner
-from jupyter_orch.engine.timeouts import TaskRunTimeout, await_with_timeout, call_with_timeout
+from jupyter_orch.engine.timeouts import (
+    TaskRunTimeout,
+    await_with_timeout,
+    call_with_timeout,
+    is_cancellation,
+)
 from jupyter_orch.orchestration import rules
 from jupyter_orch.states import (
     Cancelled,
@@ -316,7 +320,7 @@ class FlowRunEngine:
         return None
 
     def crash(self, exc: BaseException) -> None:
-        if isinstance(exc, asyncio.CancelledError):
+        if is_cancellation(exc):
             state = Cancelled(message="Flow run was cancelled")
         else:
             state = Crashed(message=f"Flow run crashed: {type(exc).__name__}: {exc}")
@@ -398,6 +402,8 @@ class FlowRunEngine:
                 delay = self.fail(exc)
                 if delay is None:
                     break
+                import asyncio
+
                 await asyncio.sleep(delay)
                 retrying = True
                 continue

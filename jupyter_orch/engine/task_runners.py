@@ -6,7 +6,6 @@ where the task *body* runs: in a thread pool here, or on dask.distributed worker
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextvars
 import copy
@@ -53,6 +52,8 @@ class ThreadPoolTaskRunner(TaskRunner):
 
     def submit(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
         if engine.task.is_async:
+            import asyncio
+
             from jupyter_orch.engine.asyncutils import background_loop
 
             return asyncio.run_coroutine_threadsafe(engine.run_async(), background_loop())
@@ -76,6 +77,8 @@ def _call_remote(fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) ->
     import inspect
 
     if inspect.iscoroutinefunction(fn):
+        import asyncio
+
         return asyncio.run(fn(*args, **kwargs))
     return fn(*args, **kwargs)
 

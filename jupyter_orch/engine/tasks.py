@@ -8,7 +8,6 @@ per-task overhead in microseconds.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import itertools
@@ -20,7 +19,12 @@ from typing import Any, Generic, TypeVar, overload
 from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, flow_run_ctx, task_run_ctx
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.futures import TaskFuture, has_futures, resolve, unmapped
-from jupyter_orch.engine.timeouts import TaskRunTimeout, await_with_timeout, call_with_timeout
+from jupyter_orch.engine.timeouts import (
+    TaskRunTimeout,
+    await_with_timeout,
+    call_with_timeout,
+    is_cancellation,
+)
 from jupyter_orch.orchestration import rules
 from jupyter_orch.orchestration.serialize import state_data
 from jupyter_orch.states import (
@@ -492,7 +496,7 @@ class TaskRunEngine:
 
     def crash(self, exc: BaseException) -> None:
         """A BaseException (KeyboardInterrupt, SystemExit, cancellation) ends the run; re-raised."""
-        if isinstance(exc, (asyncio.CancelledError,)):
+        if is_cancellation(exc):
             state = Cancelled(message="Task run was cancelled")
         else:
             state = Crashed(message=f"Task run crashed: {type(exc).__name__}: {exc}")
@@ -609,6 +613,8 @@ class TaskRunEngine:
                     if delay is None:
                         return self.state  # type: ignore[return-value]
                     if delay:
+                        import asyncio
+
                         await asyncio.sleep(delay)
                     continue
                 except BaseException as exc:

@@ -7,9 +7,9 @@ executes Python bytecode. An async body is bounded by `asyncio.wait_for`, which 
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import ctypes
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -61,7 +61,16 @@ def _interrupt(thread: threading.Thread) -> None:
 async def await_with_timeout(awaitable: Awaitable[T], seconds: float | None, kind: str = "Task") -> T:
     if seconds is None:
         return await awaitable
+    import asyncio  # loaded already: we are awaited (not imported up front, for a fast first call)
+
     try:
         return await asyncio.wait_for(awaitable, seconds)
     except asyncio.TimeoutError:
         raise TaskRunTimeout(timeout_message(kind, seconds)) from None
+
+
+def is_cancellation(exc: BaseException) -> bool:
+    """Whether `exc` is asyncio's CancelledError (without importing asyncio: if it is not loaded,
+    nothing can have raised one)."""
+    aio = sys.modules.get("asyncio")
+    return aio is not None and isinstance(exc, aio.CancelledError)
