@@ -42,6 +42,8 @@ from jupyter_orch.states import (
 R = TypeVar("R")
 
 FLOW_RUN_ID_ENV = "JUPYTER_ORCH_FLOW_RUN_ID"
+#: set by a worker that started the adopted run itself (`workers.run_flow`): its RUNNING state's id
+STARTED_STATE_ENV = "JUPYTER_ORCH_FLOW_RUN_STARTED_STATE"
 MAX_WAITS = 1000
 _adopted: set[str] = set()  # runs adopted from the environment (each only once per process)
 
@@ -212,9 +214,12 @@ class FlowRunEngine:
             self.parent_task = TaskRunEngine(stand_in, self.parent, {}, None)
             self.parent_task.propose(Pending())
         adopt = os.environ.get(FLOW_RUN_ID_ENV)
+        started_by_worker = None
         if adopt and self.parent is None and adopt not in _adopted:
             _adopted.add(adopt)
             run = self.client.read_flow_run(adopt)
+            # its worker already moved it to RUNNING (that state's id): continue from there
+            started_by_worker = os.environ.pop(STARTED_STATE_ENV, None)
         else:
             run = self.client.create_flow_run(
                 flow_name=flow.name,
@@ -239,7 +244,8 @@ class FlowRunEngine:
             self._mirror_parent()
             return error
         self.logger.info("Beginning flow run %r for flow %r", self.run_name, flow.name)
-        self._start()
+        if not (started_by_worker and self.state is not None and self.state.id == started_by_worker):
+            self._start()
         if self.parent_task is not None:
             self.parent_task.propose(Running())
         return None

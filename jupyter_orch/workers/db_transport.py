@@ -46,10 +46,14 @@ class DBTransport(Transport):
                 deployment_ids=deployment_ids,
             )
             out = []
+            infos: dict[str, dict[str, Any]] = {}
             for run in runs:
                 d = run_to_dict(run)
                 if run.deployment_id:
-                    d["deployment"] = deployment_exec_info(dep_store.read_deployment(s, run.deployment_id))
+                    if run.deployment_id not in infos:
+                        dep = dep_store.read_deployment(s, run.deployment_id)
+                        infos[run.deployment_id] = deployment_exec_info(dep)
+                    d["deployment"] = infos[run.deployment_id]
                 out.append(d)
             return out
 
@@ -66,6 +70,13 @@ class DBTransport(Transport):
     def set_state(self, run_id: str, state: State, force: bool = False) -> dict[str, Any]:
         with session_scope(self.db_url) as s:
             return flow_runs.set_flow_run_state(s, run_id, state, force=force).to_dict()
+
+    def set_states(self, proposals: list[tuple[str, State]]) -> dict[str, dict[str, Any]]:
+        if not proposals:
+            return {}
+        with session_scope(self.db_url) as s:
+            answers = flow_runs.set_flow_run_states(s, proposals)
+        return {run_id: d.to_dict() for run_id, d in answers.items()}
 
     def update_flow_run(self, run_id: str, **fields: Any) -> None:
         with session_scope(self.db_url) as s:

@@ -34,6 +34,8 @@ class RunHandle:
         self._stdin_fd = stdin_fd
         self._poll = poll
         self.cancel_requested = False
+        #: released by its worker after the worker moved the run to RUNNING (`Worker._release_due`)
+        self.started_by_worker = False
         self.readers: list[threading.Thread] = []
 
     def poll(self) -> int | None:
@@ -42,6 +44,16 @@ class RunHandle:
             os.close(self._stdin_fd)
             self._stdin_fd = -1
         return code
+
+    def release(self, message: dict[str, Any]) -> bool:
+        """Tell a prepared process (`spec["release"]`) to go on (`run_flow.wait_for_release`)."""
+        if self._stdin_fd < 0:
+            return False
+        try:
+            os.write(self._stdin_fd, (json.dumps(message) + "\n").encode())
+        except OSError:
+            return False
+        return True
 
     def kill(self, grace: float = 3.0) -> None:
         """SIGTERM the process group, SIGKILL it `grace` seconds later if still there."""
@@ -106,8 +118,9 @@ class ProcessExecutor:
         """Its process can be started ahead and wait for the run's time itself (`start_at`)."""
         return True
 
-    def start(self, run: dict[str, Any], start_at: float | None = None) -> RunHandle:
-        """Start the run's process; with `start_at` (epoch s) it prepares, then waits until then."""
+    def start(self, run: dict[str, Any], start_at: float | None = None, release: bool = False) -> RunHandle:
+        """Start the run's process; with `start_at` (epoch s) it prepares, then waits until then,
+        or, with `release`, until the worker releases it (`RunHandle.release`)."""
         spec = {
             "flow_run_id": run["id"],
             "parameters": run.get("parameters") or {},
@@ -116,6 +129,7 @@ class ProcessExecutor:
         }
         if start_at is not None:
             spec["start_at"] = start_at
+            spec["release"] = release
         if self.warm:
             try:
                 return self._start_forked(spec)
@@ -190,10 +204,10 @@ class KindExecutor:
         executor = self._for(run)
         return executor is self.default and executor.can_prestart(run)
 
-    def start(self, run: dict[str, Any], start_at: float | None = None) -> Any:
+    def start(self, run: dict[str, Any], start_at: float | None = None, release: bool = False) -> Any:
         executor = self._for(run)
         if executor is self.default:
-            return executor.start(run, start_at=start_at)
+            return executor.start(run, start_at=start_at, release=release)
         return executor.start(run)
 
     def close(self) -> None:

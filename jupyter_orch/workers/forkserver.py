@@ -88,10 +88,9 @@ def _child(spec: dict[str, Any], fds: list[int], sock: socket.socket) -> None:
     sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
     code = 1
     try:
-        from jupyter_orch.workers.run_flow import execute, watch_parent
+        from jupyter_orch.workers.run_flow import execute
 
-        watch_parent(sys.stdin)
-        code = execute(spec)
+        code = execute(spec, stdin=sys.stdin)
     except BaseException:
         import traceback
 

@@ -65,6 +65,13 @@ class HTTPTransport(Transport):
             "POST", f"/flow_runs/{run_id}/set_state", json={"state": state.to_dict(), "force": force}
         )
 
+    def set_states(self, proposals: list[tuple[str, State]]) -> dict[str, dict[str, Any]]:
+        if not proposals:
+            return {}
+        body = {"items": [{"flow_run_id": run_id, "state": st.to_dict()} for run_id, st in proposals]}
+        items = self._call("POST", "/flow_runs/set_states", json=body)["items"]
+        return {item.pop("flow_run_id"): item for item in items}
+
     def update_flow_run(self, run_id: str, **fields: Any) -> None:
         self._call("PATCH", f"/flow_runs/{run_id}", json=fields)
 

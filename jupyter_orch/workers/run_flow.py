@@ -96,7 +96,7 @@ def run_python(spec: dict[str, Any]) -> int:
     deployment = spec.get("deployment") or {}
     fn = load_entrypoint(deployment["entrypoint"], deployment.get("path"))
     params = spec.get("parameters") or {}
-    if _is_engine_flow(fn):
+    if _is_engine_flow(fn):  # a run its worker started: the engine continues from that RUNNING
         from jupyter_orch.engine.client import reset_client
 
         try:
@@ -107,7 +107,27 @@ def run_python(spec: dict[str, Any]) -> int:
         finally:
             reset_client()  # write buffered records: the process ends with os._exit
         return 0
+    if spec.get("started_state_id"):
+        return _run_plain_started(fn, params)
     return _run_plain(spec["flow_run_id"], fn, params)
+
+
+#: exit codes of a plain function's run that its worker started: the worker reports the end
+#: (COMPLETED, or FAILED with the last line of the traceback), for many runs in one transaction
+EXIT_COMPLETED = 80
+EXIT_FAILED = 81
+
+
+def _run_plain_started(fn: Any, params: dict[str, Any]) -> int:
+    """A plain function whose run its worker moved to RUNNING: run it; the exit code tells how it
+    ended (this process never opens a connection of its own)."""
+    try:
+        fn(**params)
+    except BaseException as exc:
+        traceback.print_exc()
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_COMPLETED
 
 
 def _run_plain(run_id: str, fn: Any, params: dict[str, Any]) -> int:
@@ -128,8 +148,31 @@ def _run_plain(run_id: str, fn: Any, params: dict[str, Any]) -> int:
     return 0
 
 
-def execute(spec: dict[str, Any]) -> int:
-    """Run one spec in this (fresh) process: environment, working directory, then the runner."""
+#: set for an engine flow whose worker already moved its run to RUNNING: that state's id
+STARTED_STATE_ENV = "JUPYTER_ORCH_FLOW_RUN_STARTED_STATE"
+
+
+def wait_for_release(stream: Any) -> dict[str, Any]:
+    """A prepared run's process: block until its worker releases it (one JSON line on stdin).
+
+    `{"started": STATE}`: the worker started the run (RUNNING, with the others due at the same
+    time, in one transaction) — run the body now; `{"abort": REASON}`: the run is not to run
+    (cancelled meanwhile, handed back at shutdown) — exit; `{"run": true}`: propose RUNNING
+    yourself, as an unprepared run does. The pipe closing (the worker died) kills this process
+    group, as `watch_parent` does later.
+    """
+    line = stream.readline()
+    if not line:
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+    return json.loads(line)
+
+
+def execute(spec: dict[str, Any], stdin: Any = None) -> int:
+    """Run one spec in this (fresh) process: environment, working directory, then the runner.
+
+    `stdin`: the worker's pipe, watched (`watch_parent`) once this process no longer waits on it
+    for its release.
+    """
     os.environ.update({k: str(v) for k, v in (spec.get("env") or {}).items()})
     os.environ["JUPYTER_ORCH_FLOW_RUN_ID"] = spec["flow_run_id"]
     path = (spec.get("deployment") or {}).get("path")
@@ -143,12 +186,25 @@ def execute(spec: dict[str, Any]) -> int:
         return 3
     runner = getattr(importlib.import_module(module_name), func)
     start_at = spec.get("start_at")
+    released = start_at is not None and spec.get("release") and stdin is not None
+    if stdin is not None and not released:
+        watch_parent(stdin)
     if start_at is not None:  # claimed ahead: get ready, then start on time
         if kind == "python":
             prepare_python(spec)
-        delay = float(start_at) - time.time()
-        if delay > 0:
-            time.sleep(delay)
+        if released:  # the worker starts it: wait for word
+            message = wait_for_release(stdin)
+            if "abort" in message:
+                print(f"run {spec['flow_run_id']} not started: {message['abort']}", file=sys.stderr)
+                return 0
+            if message.get("started"):
+                spec["started_state_id"] = message["started"]["id"]
+                os.environ[STARTED_STATE_ENV] = spec["started_state_id"]
+            watch_parent(stdin)
+        else:
+            delay = float(start_at) - time.time()
+            if delay > 0:
+                time.sleep(delay)
     return int(runner(spec) or 0)
 
 
@@ -160,7 +216,7 @@ def prepare_python(spec: dict[str, Any]) -> None:
     deployment = spec.get("deployment") or {}
     try:
         fn = load_entrypoint(deployment["entrypoint"], deployment.get("path"))
-        if not _is_engine_flow(fn):
+        if not _is_engine_flow(fn) and not spec.get("release"):  # released: its worker reports
             _transport()
             url = os.environ.get("JUPYTER_ORCH_DATABASE_URL")
             if url and not os.environ.get("JUPYTER_ORCH_API_URL"):  # connect now, read-only
@@ -180,8 +236,7 @@ def main() -> None:
     line = sys.stdin.readline()
     if not line:
         sys.exit(2)
-    watch_parent(sys.stdin)
-    code = execute(json.loads(line))
+    code = execute(json.loads(line), stdin=sys.stdin)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

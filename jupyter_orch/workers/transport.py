@@ -41,6 +41,12 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def set_state(self, run_id: str, state: State, force: bool = False) -> dict[str, Any]: ...
 
+    def set_states(self, proposals: list[tuple[str, State]]) -> dict[str, dict[str, Any]]:
+        """Propose a state for each of many runs in one call: {run_id: answer}, each answer what
+        `set_state(run_id, state)` would give (same rules, same compare-and-set; one transaction on
+        the database, one request over HTTP). A worker starts its due prepared runs with it."""
+        return {run_id: self.set_state(run_id, state) for run_id, state in proposals}
+
     @abc.abstractmethod
     def write_logs(self, records: list[dict[str, Any]]) -> None: ...
 

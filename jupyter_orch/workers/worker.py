@@ -6,12 +6,19 @@ its runs (the answer tells which runs are being cancelled: their process groups 
 claim due runs while below `limit`, start each in a fresh process, and ship their output as logs.
 
 Claim-ahead: each claim also takes the runs due within the next `claim_ahead` seconds (their
-PENDING carries the time to start them at; the rules allow that only a few seconds ahead). A
+PENDING carries the time to start them at; the rules allow that up to a minute ahead). A
 Python run claimed ahead gets its process at once: it prepares (imports the flow's module, opens
-its database connection) and then waits for the run's time on its own clock, so the run starts on
-time however many start in the same second. Runs of other kinds wait in the worker until due.
+its database connection) and then waits to be released. At the runs' time the worker starts all
+runs due then with ONE bulk transition (`Transport.set_states`: RUNNING for each, judged by the
+same rules and compare-and-set as a single proposal, in one transaction, `start_batch` runs at a
+time), then releases each prepared process with its answer through its stdin pipe: the body runs
+at once from the RUNNING the worker set (the engine does not propose it again), or the process
+exits if the run was not started (e.g. cancelled meanwhile). A thousand runs due in the same
+second thus cost one write transaction instead of a thousand competing ones. Runs of other kinds
+wait in the worker until due and start as unclaimed-ahead runs do (their process proposes RUNNING).
 Runs claimed ahead are heartbeated like running ones: if this worker dies before starting them,
-crash detection marks them Crashed; a worker shutting down hands unstarted ones back (SCHEDULED).
+their processes die with it (their pipe closes) and crash detection marks the runs Crashed; a
+worker shutting down hands unstarted ones back (SCHEDULED).
 """
 
 from __future__ import annotations
@@ -26,8 +33,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from jupyter_orch.db.models import utcnow
-from jupyter_orch.states import TERMINAL_STATES, Cancelled, Crashed, Scheduled
+from jupyter_orch.states import TERMINAL_STATES, Cancelled, Completed, Crashed, Failed, Running, Scheduled
 from jupyter_orch.workers.executors import KindExecutor, ProcessExecutor, RunHandle
+from jupyter_orch.workers.run_flow import EXIT_COMPLETED, EXIT_FAILED
 from jupyter_orch.workers.transport import Transport, get_transport
 
 log = logging.getLogger("jupyter_orch.worker")
@@ -49,8 +57,9 @@ class Worker:
         env: dict[str, str] | None = None,
         shutdown_grace: float = 30.0,
         kernel_pool_size: int = 0,
-        claim_ahead: float = 2.0,
+        claim_ahead: float = 30.0,
         claim_batch: int = 100,
+        start_batch: int = 500,
     ) -> None:
         self.pool = pool
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
@@ -63,6 +72,7 @@ class Worker:
         self.shutdown_grace = shutdown_grace
         self.claim_ahead = max(0.0, float(claim_ahead))
         self.claim_batch = max(1, int(claim_batch))
+        self.start_batch = max(1, int(start_batch))
         # notebook runs go to warm kernels: `kernel_pool_size` started per kernelspec (0: none)
         from jupyter_orch.notebooks.run import NotebookExecutor
 
@@ -74,13 +84,18 @@ class Worker:
         #: runs claimed ahead that wait in the worker: a heap of (start at, epoch s; run id), and runs
         self._waiting: list[tuple[float, str]] = []
         self.waiting: dict[str, dict[str, Any]] = {}
+        #: prepared processes (in `running`) waiting to be released: a heap of (start at, run id)
+        self._prepared: list[tuple[float, str]] = []
         self._logs: list[dict[str, Any]] = []
         self._logs_lock = threading.Lock()
+        self._last_error: dict[str, str] = {}  # run id → its last stderr line
         self._last_heartbeat = 0.0
         self._stop = threading.Event()
 
     # -- output → logs -------------------------------------------------------------------------
     def _on_line(self, run_id: str, level: int, line: str) -> None:
+        if level >= 40 and line.strip():
+            self._last_error[run_id] = line.strip()
         with self._logs_lock:
             self._logs.append(
                 {
@@ -104,10 +119,11 @@ class Worker:
     # -- the loop ------------------------------------------------------------------------------
     def run_once(self) -> int:
         """One iteration; returns the number of runs started."""
+        started = self._start_due()
         self._reap()
         if time.monotonic() - self._last_heartbeat >= self.heartbeat_interval:
             self._heartbeat()
-        started = self._start_due()
+        started += self._start_due()
         held = len(self.running) + len(self.waiting)
         capacity = self.claim_batch if self.limit is None else self.limit - held
         if capacity > 0:
@@ -122,13 +138,16 @@ class Worker:
             ):
                 self._accept(run)
                 started += 1
+                if self._prepared and self._prepared[0][0] <= time.time():
+                    started += self._start_due()  # a long claim does not delay runs now due
         started += self._start_due()
         self._flush_logs()
         return started
 
     def next_start_in(self) -> float | None:
         """Seconds until the next run waiting in the worker is due (None: none waits)."""
-        return self._waiting[0][0] - time.time() if self._waiting else None
+        heads = [heap[0][0] for heap in (self._waiting, self._prepared) if heap]
+        return min(heads) - time.time() if heads else None
 
     def run(self, stop: threading.Event | None = None) -> None:
         """Claim and run until `stop()` (or the given event) is set, then `close()`."""
@@ -159,6 +178,7 @@ class Worker:
         """Let running runs finish for `grace` seconds (heartbeating them), then kill the rest."""
         grace = self.shutdown_grace if grace is None else grace
         self._release_waiting()
+        self._release_prepared()
         deadline = time.monotonic() + grace
         while self.running and time.monotonic() < deadline:
             self._reap()
@@ -178,14 +198,17 @@ class Worker:
     def _accept(self, run: dict[str, Any]) -> None:
         """A claimed run: start it now, prestart it (its process waits), or hold it until due."""
         start_at = _start_at(run)
-        if start_at is None or start_at <= time.time() or self.executor.can_prestart(run):
+        if start_at is None or start_at <= time.time():
             self._start(run, start_at)
+        elif self.executor.can_prestart(run):
+            if self._start(run, start_at, release=True):
+                heapq.heappush(self._prepared, (start_at, run["id"]))
         else:
             self.waiting[run["id"]] = run
             heapq.heappush(self._waiting, (start_at, run["id"]))
 
     def _start_due(self) -> int:
-        started = 0
+        started = self._release_due()
         while self._waiting and self._waiting[0][0] <= time.time():
             _, run_id = heapq.heappop(self._waiting)
             run = self.waiting.pop(run_id, None)
@@ -193,6 +216,54 @@ class Worker:
                 self._start(run)
                 started += 1
         return started
+
+    def _release_due(self) -> int:
+        """Start the prepared runs now due: RUNNING for all in one bulk transition (per
+        `start_batch`), then release each process with its own answer."""
+        now = time.time()
+        due: list[RunHandle] = []
+        while self._prepared and self._prepared[0][0] <= now:
+            _, run_id = heapq.heappop(self._prepared)
+            handle = self.running.get(run_id)
+            if handle is not None and not handle.cancel_requested:  # else killed (cancelled) meanwhile
+                due.append(handle)
+        for i in range(0, len(due), self.start_batch):
+            chunk = due[i : i + self.start_batch]
+            now = utcnow()  # the start time of all of them: now, as the transition is proposed
+            try:
+                answers: dict[str, dict[str, Any]] | None = self.transport.set_states(
+                    [(handle.run_id, Running(timestamp=now)) for handle in chunk]
+                )
+            except Exception:
+                log.exception("could not start %d runs at once: each proposes RUNNING itself", len(chunk))
+                answers = None
+            for handle in chunk:
+                if answers is None:
+                    handle.release({"run": True})
+                    continue
+                answer = answers.get(handle.run_id) or {}
+                state = answer.get("state") or {}
+                if answer.get("status") == "ACCEPT" and state.get("type") == "RUNNING":
+                    handle.started_by_worker = True
+                    handle.release({"started": state})
+                else:
+                    handle.release({"abort": answer.get("reason") or "not started"})
+        return len(due)
+
+    def _release_prepared(self) -> None:
+        """Shutting down: hand prepared runs not started yet back to their schedule; their
+        processes exit."""
+        for start_at, run_id in self._prepared:
+            handle = self.running.get(run_id)
+            if handle is None:
+                continue
+            when = datetime.fromtimestamp(start_at, timezone.utc)
+            try:
+                self.transport.set_state(run_id, Scheduled(scheduled_time=when))
+            except Exception:
+                log.exception("could not hand back run %s", run_id)
+            handle.release({"abort": "worker shutting down: handed back"})
+        self._prepared.clear()
 
     def _release_waiting(self) -> None:
         """Shutting down: hand runs claimed ahead and not started back to their schedule."""
@@ -205,12 +276,14 @@ class Worker:
         self.waiting.clear()
         self._waiting.clear()
 
-    def _start(self, run: dict[str, Any], start_at: float | None = None) -> None:
+    def _start(self, run: dict[str, Any], start_at: float | None = None, release: bool = False) -> bool:
         try:
-            self.running[run["id"]] = self.executor.start(run, start_at=start_at)
+            self.running[run["id"]] = self.executor.start(run, start_at=start_at, release=release)
         except Exception as exc:
             log.exception("could not start run %s", run["id"])
             self.transport.set_state(run["id"], Crashed(message=f"worker could not start it: {exc}"))
+            return False
+        return True
 
     def _heartbeat(self) -> None:
         self._last_heartbeat = time.monotonic()
@@ -229,13 +302,30 @@ class Worker:
                 handle.kill()
 
     def _reap(self) -> None:
+        ended: list[tuple[str, Any]] = []  # plain runs this worker started, ended: states to report
         for run_id, handle in list(self.running.items()):
             code = handle.poll()
             if code is None:
                 continue
             del self.running[run_id]
             handle.join_output()
-            self._finish(handle, code)
+            error = self._last_error.pop(run_id, None)
+            if handle.started_by_worker and code == EXIT_COMPLETED:
+                ended.append((run_id, Completed()))
+            elif handle.started_by_worker and code == EXIT_FAILED:
+                ended.append((run_id, Failed(message=error or "the flow function raised")))
+            else:
+                self._finish(handle, code)
+        if ended:  # one transaction for all (the rules still judge each: retries, cancellation)
+            try:
+                self.transport.set_states(ended)
+            except Exception:
+                log.exception("could not report %d ended runs at once: one by one", len(ended))
+                for run_id, state in ended:
+                    try:
+                        self.transport.set_state(run_id, state)
+                    except Exception:
+                        log.exception("could not report run %s as %s", run_id, state.type.value)
 
     def _finish(self, handle: RunHandle, code: int) -> None:
         try:

@@ -132,6 +132,25 @@ class DecisionOut(BaseModel):
     delay_seconds: float | None = None
 
 
+# bulk state proposals (a worker starting its due runs in one transaction)
+class SetStatesItem(Strict):
+    flow_run_id: Id
+    state: StateIn
+
+
+class SetStatesIn(Strict):
+    items: list[SetStatesItem] = Field(max_length=5000)
+    force: bool = False
+
+
+class SetStatesItemOut(DecisionOut):
+    flow_run_id: str
+
+
+class SetStatesOut(BaseModel):
+    items: list[SetStatesItemOut]
+
+
 class EdgeOut(BaseModel):
     upstream_id: str
     downstream_id: str
@@ -216,6 +235,12 @@ def delete_flow_run(session: Session, p: ById) -> None:
 def set_flow_run_state(session: Session, p: ById, body: SetStateIn) -> dict[str, Any]:
     decision = flow_runs.set_flow_run_state(session, p.id, body.state.to_state(), force=body.force)
     return decision.to_dict()
+
+
+def set_flow_run_states(session: Session, _: None, body: SetStatesIn) -> dict[str, Any]:
+    proposals = [(item.flow_run_id, item.state.to_state()) for item in body.items]
+    answers = flow_runs.set_flow_run_states(session, proposals, force=body.force)
+    return {"items": [{"flow_run_id": run_id, **answers[run_id].to_dict()} for run_id, _ in proposals]}
 
 
 def read_flow_run_states(session: Session, p: ById) -> list[dict[str, Any]]:
@@ -345,6 +370,15 @@ ROUTES = [
         params=ById,
         body=SetStateIn,
         response=DecisionOut,
+    ),
+    Route(
+        "POST",
+        "/flow_runs/set_states",
+        set_flow_run_states,
+        "Propose a state for each of many runs in one transaction; one answer per run, in order",
+        TAG,
+        body=SetStatesIn,
+        response=SetStatesOut,
     ),
     Route(
         "GET",

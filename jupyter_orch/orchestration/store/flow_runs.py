@@ -191,6 +191,7 @@ _TABLE = FlowRun.__table__
 _INSERT_RUN = _TABLE.insert()
 _INSERT_STATE = FlowRunState.__table__.insert()
 _SELECT_RUN = select(_TABLE).where(_TABLE.c.id == bindparam("run_id"))
+_SELECT_RUNS = select(_TABLE).where(_TABLE.c.id.in_(bindparam("run_ids", expanding=True)))
 _EMPTY_ROW: dict[str, Any] = {c.key: None for c in _TABLE.columns}
 
 
@@ -210,19 +211,20 @@ def _by_idempotency_key(session: Session, deployment_id: str | None, key: str) -
 
 def _record_state(session: Session, run_id: str, state: State, conn: Any = None) -> None:
     (conn if conn is not None else _connection(session)).execute(
-        _INSERT_STATE,
-        [
-            {
-                "id": state.id,
-                "flow_run_id": run_id,
-                "type": state.type.value,
-                "name": state.name,
-                "message": state.message,
-                "timestamp": state.timestamp,
-                "data": state_data(state),
-            }
-        ],
+        _INSERT_STATE, [_state_record(run_id, state)]
     )
+
+
+def _state_record(run_id: str, state: State) -> dict[str, Any]:
+    return {
+        "id": state.id,
+        "flow_run_id": run_id,
+        "type": state.type.value,
+        "name": state.name,
+        "message": state.message,
+        "timestamp": state.timestamp,
+        "data": state_data(state),
+    }
 
 
 def read_flow_run(session: Session, run_id: str) -> FlowRun:
@@ -247,29 +249,126 @@ def set_flow_run_state(
         run = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
         if run is None:
             raise NotFound(f"no flow run with id {run_id}", field="id")
-        initial = state_of(run)
-        ctx = rules.TransitionContext(
-            kind="flow",
-            initial=initial,
-            proposed=proposed,
-            run_count=run.run_count,
-            policy=rules.RunPolicy.from_dict(run.empirical_policy),
-            force=force,
-        )
-        decision = rules.evaluate(rules.FLOW_RUN_RULES, ctx)
-        if decision.status not in (rules.ACCEPT, rules.REJECT) or decision.state is None:
+        decision = _judge_and_write(session, conn, run, proposed, force)
+        if decision is not None:
             return decision
-        if decision.state is initial:  # accepted as a no-op (duplicate transition)
-            return decision
-        new = decision.state
-        values = _write_state(session, conn, run, initial, new)
-        if values is not None:
+    raise RuntimeError(f"flow run {run_id}: state kept changing under {max_attempts} attempts")
+
+
+def _judge_and_write(
+    session: Session, conn: Any, run: Any, proposed: State, force: bool
+) -> rules.Decision | None:
+    """One attempt of `set_flow_run_state` on a run row just read: the decision, or None when the
+    compare-and-set lost (the state moved since the row was read)."""
+    initial = state_of(run)
+    ctx = rules.TransitionContext(
+        kind="flow",
+        initial=initial,
+        proposed=proposed,
+        run_count=run.run_count,
+        policy=rules.RunPolicy.from_dict(run.empirical_policy),
+        force=force,
+    )
+    decision = rules.evaluate(rules.FLOW_RUN_RULES, ctx)
+    if decision.status not in (rules.ACCEPT, rules.REJECT) or decision.state is None:
+        return decision
+    if decision.state is initial:  # accepted as a no-op (duplicate transition)
+        return decision
+    new = decision.state
+    values = _write_state(session, conn, run, initial, new)
+    if values is None:
+        return None
+    if STATE_CHANGE_HOOKS:
+        after = SimpleNamespace(**{**run._mapping, **values})
+        for hook in STATE_CHANGE_HOOKS:
+            hook(session, after, initial, new)
+    return decision
+
+
+def set_flow_run_states(
+    session: Session, proposals: list[tuple[str, State]], force: bool = False
+) -> dict[str, rules.Decision]:
+    """`set_flow_run_state` for many runs in one transaction (a worker starting its due runs at once).
+
+    Each run is judged by the same rules and written by the same compare-and-set as one call of
+    `set_flow_run_state` would (a run cancelled meanwhile is not started), and gets its own answer;
+    the runs' rows are read with one query, the compare-and-sets of a batch run as one executemany
+    (each run's applied or not is then read back: a run holds the new state's unique id exactly
+    when its compare-and-set applied) and the state history rows are inserted together. A run whose
+    compare-and-set lost, or that is named twice, is proposed again on its own (`set_flow_run_state`).
+    An unknown run is answered ABORT.
+    """
+    conn = _connection(session)
+    out: dict[str, rules.Decision] = {}
+    later: list[tuple[str, State]] = []
+    seen: set[str] = set()
+    for i in range(0, len(proposals), 500):
+        batch = proposals[i : i + 500]
+        rows = {row.id: row for row in conn.execute(_SELECT_RUNS, {"run_ids": [r for r, _ in batch]})}
+        judged: list[tuple[Any, State | None, State, rules.Decision, dict[str, Any]]] = []
+        groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = {}
+        for run_id, proposed in batch:
+            if run_id in seen:
+                later.append((run_id, proposed))
+                continue
+            seen.add(run_id)
+            run = rows.get(run_id)
+            if run is None:
+                out[run_id] = rules.Decision(rules.ABORT, None, f"no flow run with id {run_id}")
+                continue
+            initial = state_of(run)
+            ctx = rules.TransitionContext(
+                kind="flow",
+                initial=initial,
+                proposed=proposed,
+                run_count=run.run_count,
+                policy=rules.RunPolicy.from_dict(run.empirical_policy),
+                force=force,
+            )
+            decision = rules.evaluate(rules.FLOW_RUN_RULES, ctx)
+            if decision.status not in (rules.ACCEPT, rules.REJECT) or decision.state is None:
+                out[run_id] = decision
+                continue
+            if decision.state is initial:  # accepted as a no-op (duplicate transition)
+                out[run_id] = decision
+                continue
+            values = _state_values(run, initial, decision.state)
+            key = (initial is not None, tuple(values))
+            groups.setdefault(key, []).append(_cas_params(run, initial, values))
+            judged.append((run, initial, proposed, decision, values))
+        if not judged:
+            continue
+        for key, params in groups.items():
+            conn.execute(_cas_statement(*key), params)
+        ids = [run.id for run, *_ in judged]
+        now_in = dict(conn.execute(select(_TABLE.c.id, _TABLE.c.state_id).where(_TABLE.c.id.in_(ids))).all())
+        records = []
+        applied = []
+        for run, initial, proposed, decision, values in judged:
+            new = decision.state
+            assert new is not None
+            if now_in.get(run.id) != new.id:  # the state moved meanwhile: judged again alone
+                later.append((run.id, proposed))
+                continue
+            records.append(_state_record(run.id, new))
+            applied.append((run, initial, decision, values))
+        if records:
+            conn.execute(_INSERT_STATE, records)
+        for run, initial, decision, values in applied:
+            cached = session.identity_map.get(identity_key(FlowRun, run.id))
+            if cached is not None:
+                session.expire(cached)
             if STATE_CHANGE_HOOKS:
                 after = SimpleNamespace(**{**run._mapping, **values})
                 for hook in STATE_CHANGE_HOOKS:
-                    hook(session, after, initial, new)
-            return decision
-    raise RuntimeError(f"flow run {run_id}: state kept changing under {max_attempts} attempts")
+                    hook(session, after, initial, decision.state)
+            out[run.id] = decision
+    for run_id, proposed in later:
+        try:
+            out[run_id] = set_flow_run_state(session, run_id, proposed, force=force)
+        except NotFound as exc:
+            out[run_id] = rules.Decision(rules.ABORT, None, str(exc))
+    return out
 
 
 _CAS_BY_STATE = (
@@ -288,6 +387,30 @@ def _write_state(
     session: Session, conn: Any, run: Any, initial: State | None, new: State
 ) -> dict[str, Any] | None:
     """Compare-and-set the run's state columns; the values written, or None if the state moved."""
+    values = _state_values(run, initial, new)
+    # one prebuilt statement per set of columns
+    result = conn.execute(
+        _cas_statement(initial is not None, tuple(values)), _cas_params(run, initial, values)
+    )
+    if result.rowcount != 1:
+        return None
+    _record_state(session, run.id, new, conn)
+    cached = session.identity_map.get(identity_key(FlowRun, run.id))
+    if cached is not None:
+        session.expire(cached)
+    return values
+
+
+def _cas_params(run: Any, initial: State | None, values: dict[str, Any]) -> dict[str, Any]:
+    params = {f"v_{k}": v for k, v in values.items()}
+    params["run_id"] = run.id
+    if initial:
+        params["initial_state_id"] = initial.id
+    return params
+
+
+def _state_values(run: Any, initial: State | None, new: State) -> dict[str, Any]:
+    """The run's columns an accepted transition from `initial` to `new` writes."""
     times = rules.bookkeep(
         rules.RunTimes(run.start_time, run.end_time, run.total_run_time, run.run_count), initial, new
     )
@@ -311,18 +434,6 @@ def _write_state(
         values["next_scheduled_start_time"] = None
     if new.type is StateType.RUNNING:
         values["last_heartbeat"] = new.timestamp
-    # one prebuilt statement per set of columns
-    params = {f"v_{k}": v for k, v in values.items()}
-    params["run_id"] = run.id
-    if initial:
-        params["initial_state_id"] = initial.id
-    result = conn.execute(_cas_statement(initial is not None, tuple(values)), params)
-    if result.rowcount != 1:
-        return None
-    _record_state(session, run.id, new, conn)
-    cached = session.identity_map.get(identity_key(FlowRun, run.id))
-    if cached is not None:
-        session.expire(cached)
     return values
 
 

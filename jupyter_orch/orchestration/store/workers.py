@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from jupyter_orch.db.models import Deployment, FlowRun, Worker, WorkPool, new_id, utcnow
 from jupyter_orch.orchestration import rules
 from jupyter_orch.orchestration.serialize import row_to_dict
-from jupyter_orch.orchestration.store.flow_runs import set_flow_run_state
+from jupyter_orch.orchestration.store.flow_runs import set_flow_run_states
 from jupyter_orch.orchestration.store.upsert import upsert
 from jupyter_orch.orchestration.store.work_pools import DEFAULT_QUEUE, list_queues, read_work_pool
 from jupyter_orch.states import Pending
@@ -124,32 +124,59 @@ def get_scheduled_flow_runs(
     now = utcnow()
     candidates = _candidates(session, pool_name, priority, scheduled_before or now, limit, deployment_ids)
     dep_limits = _deployment_limits(session, {c.deployment_id for c in candidates if c.deployment_id})
-    claimed: list[FlowRun] = []
-    for run in candidates:
-        if len(claimed) >= limit:
+    claimed: list[str] = []  # ids (the bulk transition expires the ORM objects)
+    left = list(candidates)
+    while left and len(claimed) < limit:
+        # pick within the limits, then propose PENDING for all picked in one bulk transition (each
+        # judged by the rules: one claimant wins, never too early); a refused pick frees its slot
+        picked: list[tuple[str, str, str | None, Any]] = []  # (id, queue, deployment id, PENDING)
+        rest: list[FlowRun] = []
+        for run in left:
+            if len(claimed) + len(picked) >= limit:
+                rest.append(run)
+                continue
+            queue = run.work_queue_name or DEFAULT_QUEUE
+            if queue in queue_limits and active["queue", queue] >= queue_limits[queue]:
+                continue
+            dep_limit = dep_limits.get(run.deployment_id)
+            if dep_limit is not None and active["deployment", run.deployment_id] >= dep_limit:
+                continue
+            when = run.next_scheduled_start_time
+            if when is not None and when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            # a run due later is claimed ahead: its PENDING carries the time it is to start at
+            ahead = when is not None and when > now
+            state = Pending(scheduled_time=when) if ahead else Pending()
+            picked.append((run.id, queue, run.deployment_id, state))
+            active["queue", queue] += 1
+            active["deployment", run.deployment_id] += 1
+        if not picked:
             break
-        queue = run.work_queue_name or DEFAULT_QUEUE
-        if queue in queue_limits and active["queue", queue] >= queue_limits[queue]:
-            continue
-        dep_limit = dep_limits.get(run.deployment_id)
-        if dep_limit is not None and active["deployment", run.deployment_id] >= dep_limit:
-            continue
-        when = run.next_scheduled_start_time
-        if when is not None and when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        # a run due later is claimed ahead: its PENDING carries the time it is to start at
-        ahead = when is not None and when > now
-        decision = set_flow_run_state(session, run.id, Pending(scheduled_time=when) if ahead else Pending())
-        if decision.status != rules.ACCEPT:
-            continue
-        if worker_name:
-            session.execute(update(FlowRun).where(FlowRun.id == run.id).values(worker_name=worker_name))
-        active["queue", queue] += 1
-        active["deployment", run.deployment_id] += 1
-        claimed.append(run)
-    for run in claimed:
-        session.refresh(run)
-    return claimed
+        answers = set_flow_run_states(session, [(run_id, state) for run_id, _, _, state in picked])
+        for run_id, queue, deployment_id, _ in picked:
+            if answers[run_id].status == rules.ACCEPT:
+                claimed.append(run_id)
+            else:
+                active["queue", queue] -= 1
+                active["deployment", deployment_id] -= 1
+        left = rest
+    if not claimed:
+        return []
+    ids = claimed
+    if worker_name:
+        session.execute(
+            update(FlowRun)
+            .where(FlowRun.id.in_(ids))
+            .values(worker_name=worker_name)
+            .execution_options(synchronize_session=False)
+        )
+    fresh = {
+        run.id: run
+        for run in session.scalars(
+            select(FlowRun).where(FlowRun.id.in_(ids)).execution_options(populate_existing=True)
+        )
+    }
+    return [fresh[i] for i in ids]
 
 
 def _active_counts(session: Session, pool_name: str) -> Counter:
