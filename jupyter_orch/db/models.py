@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -179,7 +180,14 @@ class TaskRun(TimestampMixin, StateColumnsMixin, Base):
 
     __table_args__ = (
         Index("ix_task_runs_flow_run_created", "flow_run_id", "created"),
-        Index("ix_task_runs_cache_key", "cache_key", "cache_expiration"),
+        # partial: most task runs have no cache key, and their inserts then skip this index
+        Index(
+            "ix_task_runs_cache_key",
+            "cache_key",
+            "cache_expiration",
+            sqlite_where=text("cache_key IS NOT NULL"),
+            postgresql_where=text("cache_key IS NOT NULL"),
+        ),
         Index("ix_task_runs_state_type", "state_type"),
         Index("ix_task_runs_created_id", "created", "id"),
         Index("ix_task_runs_name", "name"),

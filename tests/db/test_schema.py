@@ -68,3 +68,17 @@ def test_list_queries_use_indexes(sqlite_url: str) -> None:
         for q in queries:
             plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + q))
             assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, (q, plan)
+
+
+def test_cache_key_index_is_partial(db_url: str) -> None:
+    """Task runs without a cache key (most) are not in the cache-key index: batch inserts skip it."""
+    engine = get_engine(db_url)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            q = "SELECT sql FROM sqlite_master WHERE name = 'ix_task_runs_cache_key'"
+        else:
+            q = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_task_runs_cache_key'"
+        definition = conn.execute(text(q)).scalar_one()
+    assert "WHERE" in definition.upper() and "cache_key IS NOT NULL" in definition.replace("(", "").replace(
+        ")", ""
+    )
