@@ -39,14 +39,15 @@ def configure(dbapi_conn: Any) -> None:
 
 
 def file_of(url: str) -> str | None:
-    """The database file of a plain `sqlite:///path` URL (relative or absolute), or None for
-    anything else (memory, a driver or query options): those go through SQLAlchemy."""
+    """The database file of a plain `sqlite:///path` URL (relative or absolute; the path as
+    SQLAlchemy opens it), or None for anything else (memory, a driver or query options): those
+    go through SQLAlchemy."""
     if not url.startswith("sqlite:///") or "?" in url:
         return None
     path = unquote(url[len("sqlite:///") :])
     if not path or path == ":memory:":
         return None
-    return os.path.expanduser(path)
+    return path
 
 
 class WriterQueue:

@@ -319,3 +319,32 @@ def test_sqlwrite_flow_run_path_on_both_databases(db_url: str) -> None:
         run = flow_runs.read_flow_run(s, run_id)
         assert run.state_type == "COMPLETED" and run.run_count == 2 and run.end_time is not None
         assert run.total_run_time > 0 and run.end_time.tzinfo is not None
+
+
+def test_only_plain_sqlite_file_urls_take_the_sqlite3_path() -> None:
+    from jupyter_orch.db.sqlite import file_of
+
+    assert file_of("sqlite:////abs/orch.db") == "/abs/orch.db"
+    assert file_of("sqlite:///rel/orch.db") == "rel/orch.db"
+    assert file_of("sqlite:///my%20dir/orch.db") == "my dir/orch.db"
+    for url in ("sqlite://", "sqlite:///:memory:", "sqlite:///x.db?mode=ro", "sqlite+pysqlite:///x.db"):
+        assert file_of(url) is None, url
+    assert file_of("postgresql+psycopg://u@h/db") is None
+
+
+def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'orch.db'}"
+    get_engine(url)
+    client = SQLiteClient(url, str(tmp_path / "orch.db"))
+    try:
+        parent_conn = client._connection()
+        assert client.limited_tags() == frozenset()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit code
+            ok = client._connection() is not parent_conn and client.limited_tags() == frozenset()
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert client._connection() is parent_conn
+    finally:
+        client.close()

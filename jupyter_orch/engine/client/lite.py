@@ -14,6 +14,7 @@ a hook this module does not know is installed) takes the SQLAlchemy store as bef
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from typing import Any
@@ -51,15 +52,17 @@ class SQLiteClient(EmbeddedClient):
         self.dialect = sqlwrite.dialect("sqlite")
         self._queue = sqlite_db.writer_queue(db_file)
         self._conn: Any = None
+        self._pid = -1
         self._conn_lock = threading.Lock()
         super().__init__(database_url)
 
     def _connection(self) -> Any:
         conn = self._conn
-        if conn is None:
+        if conn is None or self._pid != os.getpid():  # first use, or a forked child: its own
             with self._conn_lock:
-                if self._conn is None:
+                if self._conn is None or self._pid != os.getpid():
                     self._conn = self._open()
+                    self._pid = os.getpid()
                 conn = self._conn
         return conn
 
