@@ -115,9 +115,10 @@ def write_transaction(conn: Any, queue: WriterQueue) -> Iterator[Any]:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # the body failed, or COMMIT did: never leave it open
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
     finally:
         queue.release()

@@ -348,3 +348,20 @@ def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
         assert client._connection() is parent_conn
     finally:
         client.close()
+
+
+def test_a_batch_with_a_partial_row_is_rolled_back_and_written_by_the_store(tmp_path: Path) -> None:
+    """Edges have no conflict key: a half-written batch that fell back would duplicate them."""
+    url = f"sqlite:///{tmp_path / 'orch.db'}"
+    get_engine(url)
+    client = SQLiteClient(url, str(tmp_path / "orch.db"))
+    try:
+        run = client.create_flow_run(flow_name="partial", state=State("PENDING"))
+        edge = {"flow_run_id": run["id"], "upstream_id": "a", "downstream_id": "b", "kind": "data"}
+        partial_log = {"flow_run_id": run["id"], "message": "no level, name or timestamp"}
+        client._write_batch({"task_runs": [], "task_run_states": [], "edges": [edge], "logs": [partial_log]})
+    finally:
+        client.close()
+    conn = sqlite3.connect(tmp_path / "orch.db")
+    assert conn.execute("SELECT count(*) FROM task_run_edges").fetchone() == (1,)
+    assert conn.execute("SELECT level, name FROM logs").fetchall() == [(20, "jupyter_orch")]
