@@ -14,6 +14,7 @@ its own, so that one bad operation cannot fail the others.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -49,11 +50,21 @@ class GroupCommitWriter:
     def submit(self, fn: Operation) -> Future[Any]:
         """Queue `fn`; the future resolves after the transaction that ran it has committed."""
         fut: Future[Any] = Future()
+        self._put(fn, fut)
+        return fut
+
+    def submit_async(self, fn: Operation) -> asyncio.Future[Any]:
+        """`submit` for a caller on an event loop: an asyncio future of that loop, resolved through
+        `call_soon_threadsafe` (cheaper than a concurrent future chained to an asyncio one)."""
+        fut = asyncio.get_running_loop().create_future()
+        self._put(fn, fut)
+        return fut
+
+    def _put(self, fn: Operation, fut: Any) -> None:
         with self._lock:
             if self._stopped:
                 raise RuntimeError("the database writer is stopped")
             self._queue.put((fn, fut))
-        return fut
 
     def stop(self, timeout: float | None = 30.0) -> None:
         """Run what is queued, then end the thread."""
@@ -82,21 +93,20 @@ class GroupCommitWriter:
                     stop = True
                     break
                 batch.append(item)
-            batch = [(fn, fut) for fn, fut in batch if fut.set_running_or_notify_cancel()]
+            batch = [(fn, fut) for fn, fut in batch if _start(fut)]
             if batch:
                 try:
                     self._run_batch(batch)
                 except BaseException as exc:  # never leave a request waiting
                     log.exception("jupyter_orch: database writer failed")
                     for _, fut in batch:
-                        if not fut.done():
-                            fut.set_exception(exc)
+                        _resolve(fut, False, exc)
 
-    def _run_batch(self, batch: list[tuple[Operation, Future[Any]]]) -> None:
+    def _run_batch(self, batch: list[tuple[Operation, Any]]) -> None:
         if len(batch) == 1:
             self._run_alone(*batch[0])
             return
-        outcomes: list[tuple[Future[Any], bool, Any]] = []
+        outcomes: list[tuple[Any, bool, Any]] = []
         try:
             with self.database.session(write=True) as session:
                 for fn, fut in batch:
@@ -118,18 +128,46 @@ class GroupCommitWriter:
         self.batches += 1
         self.operations += len(batch)
         for fut, ok, value in outcomes:
-            if ok:
-                fut.set_result(value)
-            else:
-                fut.set_exception(value)
+            _resolve(fut, ok, value)
 
-    def _run_alone(self, fn: Operation, fut: Future[Any]) -> None:
+    def _run_alone(self, fn: Operation, fut: Any) -> None:
         try:
             with self.database.session(write=True) as session:
                 result = fn(session)
         except Exception as exc:
-            fut.set_exception(exc)
+            _resolve(fut, False, exc)
             return
         self.batches += 1
         self.operations += 1
-        fut.set_result(result)
+        _resolve(fut, True, result)
+
+
+def _start(fut: Any) -> bool:
+    """False if the request gave up (cancelled) before its operation started."""
+    if isinstance(fut, Future):
+        return fut.set_running_or_notify_cancel()
+    return not fut.cancelled()
+
+
+def _resolve(fut: Any, ok: bool, value: Any) -> None:
+    if isinstance(fut, Future):
+        if fut.done():
+            return
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
+        return
+    try:
+        fut.get_loop().call_soon_threadsafe(_set_async, fut, ok, value)
+    except RuntimeError:  # the loop is closed: nobody is waiting any more
+        pass
+
+
+def _set_async(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if fut.done():  # cancelled meanwhile
+        return
+    if ok:
+        fut.set_result(value)
+    else:
+        fut.set_exception(value)

@@ -86,7 +86,7 @@ class OrchHandler(APIHandler):
             body = parse_body(route, self.request.body) if route.body is not None else None
             if route.writes and self.writer is not None:
                 operation = partial(call, route, params=params, body=body)
-                result = await asyncio.wrap_future(self.writer.submit(operation))
+                result = await self.writer.submit_async(operation)
             else:
                 loop = asyncio.get_running_loop()
                 result = await loop.run_in_executor(self.executor, self._run, route, params, body)

@@ -171,3 +171,50 @@ async def test_concurrent_http_writes_all_answered_and_durable(api):
     assert status == 200
     assert sorted(r["id"] for r in page["items"]) == sorted(ids)
     assert {r["state_type"] for r in page["items"]} == {"RUNNING"}
+
+
+async def test_hot_writes_take_the_plain_sql_path_unless_a_hook_has_work(api, monkeypatch):
+    """Creates and transitions run through `sqlwrite` while no state-change hook has work; with a
+    notification policy present they go through the store, which queues the notification."""
+    from jupyter_orch.orchestration import sqlwrite
+
+    calls: Counter = Counter()
+    for name in ("create_flow_run", "set_flow_run_state"):
+        real = getattr(sqlwrite, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(sqlwrite, name, counted)
+    status, run = await api(
+        "POST", "flow_runs", body={"flow_name": "hot", "tags": ["a"], "parameters": {"x": 1}}
+    )
+    assert (
+        status == 201
+        and run["tags"] == ["a"]
+        and run["parameters"] == {"x": 1}
+        and run["state_type"] == "PENDING"
+    )
+    status, read = await api("GET", f"flow_runs/{run['id']}")
+    assert read == {**run, "updated": read["updated"]}
+    status, decision = await api(
+        "POST", f"flow_runs/{run['id']}/set_state", body={"state": {"type": "RUNNING"}}
+    )
+    assert status == 200 and decision["status"] == "ACCEPT"
+    assert calls == {"create_flow_run": 1, "set_flow_run_state": 1}
+
+    status, _ = await api(
+        "POST", "notifications", body={"name": "f", "channel": "ui", "state_names": ["Failed"]}
+    )
+    assert status == 201
+    status, run2 = await api("POST", "flow_runs", body={"flow_name": "hot", "name": "hot-2"})
+    for state in ("RUNNING", "FAILED"):
+        status, decision = await api(
+            "POST", f"flow_runs/{run2['id']}/set_state", body={"state": {"type": state}}
+        )
+        assert status == 200 and decision["status"] == "ACCEPT"
+    assert calls == {"create_flow_run": 1, "set_flow_run_state": 1}  # the store's path
+    status, messages = await api("GET", "notifications/messages")
+    items = messages["items"] if isinstance(messages, dict) else messages
+    assert any("hot-2" in str(m) for m in items), items

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from jupyter_orch.api import fastpath
 from jupyter_orch.api.models import (
     ById,
     Id,
@@ -212,7 +213,10 @@ def create_flow_run(session: Session, _: None, body: FlowRunCreate) -> dict[str,
         raise Conflict(f"a flow run with id {body.id} already exists", field="id")
     fields = {k: getattr(body, k) for k in body.model_fields_set if k != "state"}
     fields.setdefault("parameters", {})
-    values = flow_runs.insert_flow_run(session, state=body.state.to_state() if body.state else None, **fields)
+    state = body.state.to_state() if body.state else None
+    values = fastpath.create_flow_run(session, state, fields)
+    if values is None:
+        values = flow_runs.insert_flow_run(session, state=state, **fields)
     return run_values_to_dict(values)
 
 
@@ -233,7 +237,10 @@ def delete_flow_run(session: Session, p: ById) -> None:
 
 
 def set_flow_run_state(session: Session, p: ById, body: SetStateIn) -> dict[str, Any]:
-    decision = flow_runs.set_flow_run_state(session, p.id, body.state.to_state(), force=body.force)
+    proposed = body.state.to_state()
+    decision = fastpath.set_flow_run_state(session, p.id, proposed, body.force)
+    if decision is None:
+        decision = flow_runs.set_flow_run_state(session, p.id, proposed, force=body.force)
     return decision.to_dict()
 
 
