@@ -59,7 +59,7 @@ class Worker:
         kernel_pool_size: int = 0,
         claim_ahead: float = 30.0,
         claim_batch: int = 100,
-        start_batch: int = 500,
+        start_batch: int = 2000,
     ) -> None:
         self.pool = pool
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
