@@ -40,10 +40,13 @@ def _plain(session: Session) -> tuple[Any, sqlwrite.Dialect] | None:
     if any(hook_name(h) not in HOOK_GUARDS for h in flow_runs.STATE_CHANGE_HOOKS):
         return None
     raw = conn.connection.driver_connection
-    for sql in HOOK_GUARDS.values():
-        if raw.execute(sql).fetchone() is not None:
-            return None
+    if raw.execute(_ANY_GUARD).fetchone() is not None:
+        return None
     return raw, sqlwrite.dialect(name)
+
+
+#: every guard in one query (one round trip): a row when any hook may have work
+_ANY_GUARD = "SELECT 1 WHERE " + " OR ".join(f"EXISTS ({sql})" for sql in HOOK_GUARDS.values())
 
 
 def create_flow_run(session: Session, state: State | None, fields: dict[str, Any]) -> dict[str, Any] | None:

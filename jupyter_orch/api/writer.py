@@ -9,7 +9,13 @@ without a savepoint: its batch is its transaction.
 
 If the commit itself fails (or the transaction became unusable, e.g. SQLite rolled it back on an
 I/O error), nothing of the batch was written and each operation is run again in a transaction of
-its own, so that one bad operation cannot fail the others.
+its own, so that one bad operation cannot fail the others. An operation that fails with an error
+another transaction caused (a deadlock victim, a serialization failure, a lock timeout) is run again
+alone after the batch, as it would have been retried on its own.
+
+One writer thread by default: batches of one thread never wait on each other's row locks. More
+threads (PostgreSQL) overlap round trips, but two batches holding locks on several runs each can
+deadlock; PostgreSQL then aborts one operation, which is run again alone (after a `deadlock_timeout`).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from jupyter_orch.api.database import Database
@@ -35,17 +42,24 @@ _STOP = object()
 class GroupCommitWriter:
     """Runs `submit(fn)` operations (`fn(session) -> result`) on one thread, batched per commit."""
 
-    def __init__(self, database: Database, max_batch: int = 64, name: str = "jupyter-orch-db-write") -> None:
+    def __init__(
+        self, database: Database, max_batch: int = 64, threads: int = 1, name: str = "jupyter-orch-db-write"
+    ) -> None:
         self.database = database
         self.max_batch = max(1, max_batch)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        # several threads (PostgreSQL) overlap their batches' round trips; SQLite has one writer
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"{name}_{i}", daemon=True)
+            for i in range(max(1, threads))
+        ]
         self._stopped = False
         self._lock = threading.Lock()
         #: batches committed and operations run (tests, diagnostics)
         self.batches = 0
         self.operations = 0
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, fn: Operation) -> Future[Any]:
         """Queue `fn`; the future resolves after the transaction that ran it has committed."""
@@ -72,8 +86,10 @@ class GroupCommitWriter:
             if self._stopped:
                 return
             self._stopped = True
-            self._queue.put(_STOP)
-        self._thread.join(timeout)
+            for _ in self._threads:
+                self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join(timeout)
 
     # -- the writer thread ---------------------------------------------------------------------
 
@@ -107,6 +123,7 @@ class GroupCommitWriter:
             self._run_alone(*batch[0])
             return
         outcomes: list[tuple[Any, bool, Any]] = []
+        again: list[tuple[Operation, Any]] = []
         try:
             with self.database.session(write=True) as session:
                 for fn, fut in batch:
@@ -114,7 +131,10 @@ class GroupCommitWriter:
                         with session.begin_nested():
                             result = fn(session)
                     except Exception as exc:
-                        outcomes.append((fut, False, exc))
+                        if _transient(exc):  # e.g. a deadlock victim: rolled back, run it again alone
+                            again.append((fn, fut))
+                        else:
+                            outcomes.append((fut, False, exc))
                     else:
                         outcomes.append((fut, True, result))
                     # the next operation starts with an empty identity map, as in a session of its own
@@ -125,10 +145,13 @@ class GroupCommitWriter:
             for fn, fut in batch:
                 self._run_alone(fn, fut)
             return
-        self.batches += 1
-        self.operations += len(batch)
+        with self._lock:
+            self.batches += 1
+            self.operations += len(batch)
         for fut, ok, value in outcomes:
             _resolve(fut, ok, value)
+        for fn, fut in again:
+            self._run_alone(fn, fut)
 
     def _run_alone(self, fn: Operation, fut: Any) -> None:
         try:
@@ -137,9 +160,23 @@ class GroupCommitWriter:
         except Exception as exc:
             _resolve(fut, False, exc)
             return
-        self.batches += 1
-        self.operations += 1
+        with self._lock:
+            self.batches += 1
+            self.operations += 1
         _resolve(fut, True, result)
+
+
+#: SQLSTATEs of errors that say "try again" (serialization failure, deadlock, lock not available)
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def _transient(exc: BaseException) -> bool:
+    """A database error that another transaction caused, not the operation: worth one more run."""
+    if not isinstance(exc, DBAPIError) or isinstance(exc, IntegrityError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
+        return True
+    return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()
 
 
 def _start(fut: Any) -> bool:

@@ -72,6 +72,12 @@ class OrchApp(ExtensionApp):
     group_commit_max = Int(64, help="Most writes committed together in one group-commit transaction.").tag(
         config=True
     )
+    group_commit_threads = Int(
+        1,
+        help="Group-commit writer threads. More than one only helps PostgreSQL (their batches overlap "
+        "round trips) and lets batches that lock the same runs deadlock (the victim is run again, after "
+        "PostgreSQL's deadlock_timeout); SQLite always uses one (it has one writer anyway).",
+    ).tag(config=True)
     set_client_env = Bool(
         True,
         help=f"Set {API_URL_ENV}/{API_TOKEN_ENV} in this process (unless already set) so kernels started "
@@ -104,7 +110,8 @@ class OrchApp(ExtensionApp):
         # writes: one thread, concurrent requests' writes batched into one commit; reads: the pool
         self.writer: GroupCommitWriter | None = None
         if self.group_commit:
-            self.writer = GroupCommitWriter(self.database, max_batch=self.group_commit_max)
+            threads = 1 if self.database.dialect == "sqlite" else max(1, self.group_commit_threads)
+            self.writer = GroupCommitWriter(self.database, max_batch=self.group_commit_max, threads=threads)
         self._env_set: list[str] = []
         self._env_saved: dict[str, str | None] = {}
         # code that reads the environment (results, run outputs, the local worker's run processes)

@@ -92,6 +92,29 @@ def test_a_failing_write_fails_alone(held):
     assert writer.batches == 2
 
 
+def test_a_deadlock_victim_is_run_again_alone(held):
+    """An operation failing with an error another transaction caused is run again after the batch."""
+    db, writer, release, _ = held
+    tries: list[int] = []
+
+    def victim(session: Session) -> str:
+        tries.append(1)
+        run_id = flow_runs.insert_flow_run(session, flow_name="gc", name="victim")["id"]
+        if len(tries) == 1:
+            raise OperationalError("UPDATE", {}, _Deadlock("deadlock detected"))
+        return run_id
+
+    futures = [writer.submit(_create("x")), writer.submit(victim), writer.submit(_create("y"))]
+    release.set()
+    assert all(isinstance(f.result(10), str) for f in futures)
+    assert len(tries) == 2
+    assert _names(db) == ["victim", "x", "y"]
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
 def test_failed_commit_reruns_each_write_alone(held, monkeypatch):
     """If the batch cannot commit, nothing of it was written: each write runs again on its own."""
     db, writer, release, _ = held
