@@ -75,8 +75,9 @@ def _wait(pred, timeout: float = 30.0) -> None:
 def test_store_claims_ahead_with_the_start_time_and_no_second_claimant(db_url: str, tmp_path: Path) -> None:
     dep_id = _deployment(db_url, tmp_path)
     (soon,) = _runs_at(db_url, dep_id, 1, 3.0)
-    (later,) = _runs_at(db_url, dep_id, 1, 60.0)
-    horizon = utcnow() + timedelta(seconds=120)
+    beyond = rules.WaitForScheduledTime.CLAIM_AHEAD_SECONDS + 30
+    (later,) = _runs_at(db_url, dep_id, 1, beyond)
+    horizon = utcnow() + timedelta(seconds=beyond + 60)
     with session_scope(db_url) as s:
         claimed = workers.get_scheduled_flow_runs(s, "default", "w1", limit=10, scheduled_before=horizon)
         assert [r.id for r in claimed] == [soon]  # `later` is beyond the rules' claim-ahead horizon
