@@ -13,6 +13,7 @@ read back the same. A test keeps the column lists here equal to the models'.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -222,15 +223,35 @@ def insert_rows(
         return False
     upd = tuple(update_columns) if update_columns else None
 
-    def build() -> str:
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * n)})"
+    def build(count: int = 1) -> str:
+        one = f"({', '.join(['?'] * n)})"
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * count)}"
         if conflict:
             action = "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in upd) if upd else "DO NOTHING"
             sql += f" ON CONFLICT ({conflict}) {action}"
         return sql
 
-    executemany(d.sql((table, conflict, upd), build), params)
+    if d.name != "sqlite" or len(params) == 1:
+        executemany(d.sql((table, conflict, upd), build), params)
+        return True
+    # SQLite: many rows per statement. The sqlite3 module takes the GIL back after every row of an
+    # executemany, and an engine thread holding it makes the writer wait a switch interval each
+    # time; one statement of many rows is one step with the GIL released (the same rows, in order)
+    chunk = max(1, min(MULTIROW_MAX_ROWS, MULTIROW_MAX_VARIABLES // n))
+    start, total = 0, len(params)
+    while start < total:
+        # full chunks, then powers of two: a handful of statements, each prepared once
+        size = chunk if total - start >= chunk else 1 << ((total - start).bit_length() - 1)
+        part = params[start : start + size]
+        start += size
+        sql = d.sql((table, conflict, upd, size), functools.partial(build, size))
+        executemany(sql, [tuple(itertools.chain.from_iterable(part))])
     return True
+
+
+#: rows per multi-row INSERT on SQLite, and the bound-variable limit (32766 since SQLite 3.32)
+MULTIROW_MAX_ROWS = 256
+MULTIROW_MAX_VARIABLES = 32766
 
 
 #: the columns a later snapshot of the same task run overwrites

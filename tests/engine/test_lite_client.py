@@ -365,3 +365,35 @@ def test_a_batch_with_a_partial_row_is_rolled_back_and_written_by_the_store(tmp_
     conn = sqlite3.connect(tmp_path / "orch.db")
     assert conn.execute("SELECT count(*) FROM task_run_edges").fetchone() == (1,)
     assert conn.execute("SELECT level, name FROM logs").fetchall() == [(20, "jupyter_orch")]
+
+
+def test_large_batches_are_written_whole_and_in_order(tmp_path: Path) -> None:
+    """SQLite gets many rows per INSERT (chunks, then powers of two): every row, in order."""
+    from datetime import timedelta
+
+    from jupyter_orch.states import utcnow
+
+    url = f"sqlite:///{tmp_path / 'orch.db'}"
+    get_engine(url)
+    client = SQLiteClient(url, str(tmp_path / "orch.db"))
+    n = sqlwrite.MULTIROW_MAX_ROWS * 2 + 91  # two full chunks, then 64 + 16 + 8 + 2 + 1
+    now = utcnow()
+    logs = [
+        {
+            "flow_run_id": None,
+            "task_run_id": None,
+            "name": "bulk",
+            "level": 20,
+            "message": f"m{i}",
+            "timestamp": now + timedelta(microseconds=i),
+        }
+        for i in range(n)
+    ]
+    try:
+        client._write_batch({"logs": logs})
+    finally:
+        client.close()
+    conn = sqlite3.connect(tmp_path / "orch.db")
+    rows = conn.execute("SELECT message, timestamp FROM logs ORDER BY id").fetchall()
+    assert [m for m, _ in rows] == [f"m{i}" for i in range(n)]
+    assert [t for _, t in rows] == [sqlwrite.sqlite_ts(r["timestamp"]) for r in logs]
