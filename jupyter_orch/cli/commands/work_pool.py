@@ -55,8 +55,9 @@ def register(subparsers: Any) -> None:
     start.add_argument(
         "--claim-ahead",
         type=float,
-        default=2.0,
-        help="claim runs due within this many seconds and start each at its time (default 2; 0: off)",
+        default=30.0,
+        help="claim runs due within this many seconds, prepare their processes, and start them at "
+        "their time (default 30, at most 60; 0: off)",
     )
     start.add_argument(
         "--kernel-pool-size",
