@@ -196,9 +196,9 @@ async def test_concurrent_http_writes_all_answered_and_durable(api):
     assert {r["state_type"] for r in page["items"]} == {"RUNNING"}
 
 
-async def test_hot_writes_take_the_plain_sql_path_unless_a_hook_has_work(api, monkeypatch):
-    """Creates and transitions run through `sqlwrite` while no state-change hook has work; with a
-    notification policy present they go through the store, which queues the notification."""
+async def test_hot_writes_run_the_plain_sql_path_and_the_hooks(api, monkeypatch):
+    """Creates and transitions run through `sqlwrite` (the store's one write path), with or without
+    a state-change hook having work; with a notification policy present the hook queues it."""
     from jupyter_orch.orchestration import sqlwrite
 
     calls: Counter = Counter()
@@ -237,7 +237,9 @@ async def test_hot_writes_take_the_plain_sql_path_unless_a_hook_has_work(api, mo
             "POST", f"flow_runs/{run2['id']}/set_state", body={"state": {"type": state}}
         )
         assert status == 200 and decision["status"] == "ACCEPT"
-    assert calls == {"create_flow_run": 1, "set_flow_run_state": 1}  # the store's path
+    assert calls == {"create_flow_run": 2, "set_flow_run_state": 3}
+    status, page = await api("GET", "notifications/deliveries", params={"flow_run_id": run2["id"]})
+    assert status == 200 and [d["channel"] for d in page["items"]] == ["ui"]
     status, messages = await api("GET", "notifications/messages")
     items = messages["items"] if isinstance(messages, dict) else messages
     assert any("hot-2" in str(m) for m in items), items

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from jupyter_orch.api import fastpath
 from jupyter_orch.api.models import (
     ById,
     Id,
@@ -214,10 +213,7 @@ def create_flow_run(session: Session, _: None, body: FlowRunCreate) -> dict[str,
     fields = {k: getattr(body, k) for k in body.model_fields_set if k != "state"}
     fields.setdefault("parameters", {})
     state = body.state.to_state() if body.state else None
-    values = fastpath.create_flow_run(session, state, fields)
-    if values is None:
-        values = flow_runs.insert_flow_run(session, state=state, **fields)
-    return run_values_to_dict(values)
+    return run_values_to_dict(flow_runs.insert_flow_run(session, state=state, **fields))
 
 
 def read_flow_run(session: Session, p: ById) -> dict[str, Any]:
@@ -238,10 +234,7 @@ def delete_flow_run(session: Session, p: ById) -> None:
 
 def set_flow_run_state(session: Session, p: ById, body: SetStateIn) -> dict[str, Any]:
     proposed = body.state.to_state()
-    decision = fastpath.set_flow_run_state(session, p.id, proposed, body.force)
-    if decision is None:
-        decision = flow_runs.set_flow_run_state(session, p.id, proposed, force=body.force)
-    return decision.to_dict()
+    return flow_runs.set_flow_run_state(session, p.id, proposed, force=body.force).to_dict()
 
 
 def set_flow_run_states(session: Session, _: None, body: SetStatesIn) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 What the engine writes on every flow call — the flow, the flow run, its state changes (the
 rules and a compare-and-set), and the batches of task runs, states, edges and logs — goes over
-one plain `sqlite3` connection through `store.sqlwrite`, the same SQL the SQLAlchemy store runs
-for batches. The connection is opened like SQLAlchemy's (`db/sqlite.py`: WAL, busy timeout,
+one plain `sqlite3` connection through `orchestration.sqlwrite`, the same code the SQLAlchemy
+store runs for these writes (on its session's DB-API connection, then its state-change hooks).
+The connection is opened like SQLAlchemy's (`db/sqlite.py`: WAL, busy timeout,
 BEGIN IMMEDIATE behind the same cross-process writer queue). The schema check reads
 `alembic_version` directly; only a database that is not at head goes through Alembic.
 

@@ -7,74 +7,24 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from jupyter_orch.db.models import FlowRun, FlowRunState, new_id, utcnow
-from jupyter_orch.orchestration import rules
+from jupyter_orch.db.models import Flow, FlowRun, FlowRunState, utcnow
+from jupyter_orch.orchestration import rules, sqlwrite
 from jupyter_orch.orchestration.errors import Invalid, NotFound
-from jupyter_orch.orchestration.serialize import state_data, state_of
-from jupyter_orch.orchestration.store.flows import flow_by_id, flow_by_name
+from jupyter_orch.orchestration.store.flows import flow_by_id
 from jupyter_orch.orchestration.store.query import as_list, paginate, parse_time, tags_contain
-from jupyter_orch.orchestration.store.upsert import insert_ignore
 from jupyter_orch.states import State, StateType
 
 #: Called inside the transaction after every accepted flow-run transition:
 #: hook(session, run, initial_state, new_state). Services (notifications, concurrency slots)
-#: register here so no caller can change a state without them hearing of it.
+#: register here so no caller can change a state without them hearing of it. After a state
+#: change `run` carries the columns `sqlwrite._RUN_COLUMNS` reads, updated by those written.
 STATE_CHANGE_HOOKS: list[Callable[[Session, FlowRun, State | None, State], None]] = []
 
-_ADJECTIVES = (
-    "amber",
-    "brisk",
-    "calm",
-    "daring",
-    "eager",
-    "fuzzy",
-    "gentle",
-    "hidden",
-    "icy",
-    "jolly",
-    "keen",
-    "lucky",
-    "misty",
-    "nimble",
-    "olive",
-    "proud",
-    "quiet",
-    "rapid",
-    "silver",
-    "tidy",
-)
-_NOUNS = (
-    "otter",
-    "falcon",
-    "maple",
-    "comet",
-    "heron",
-    "lynx",
-    "orchid",
-    "pebble",
-    "quokka",
-    "raven",
-    "salmon",
-    "tiger",
-    "walrus",
-    "yak",
-    "zebra",
-    "badger",
-    "cobra",
-    "dingo",
-    "egret",
-    "ferret",
-)
-
-
-def generate_run_name(run_id: str) -> str:
-    """A readable name derived from the id ("brisk-otter"), like Prefect's."""
-    n = int(run_id.replace("-", "")[:8], 16)
-    return f"{_ADJECTIVES[n % len(_ADJECTIVES)]}-{_NOUNS[(n // 20) % len(_NOUNS)]}-{n % 1000:03d}"
+generate_run_name = sqlwrite.generate_run_name
 
 
 def create_flow_run(session: Session, **fields: Any) -> FlowRun:
@@ -111,74 +61,52 @@ def insert_flow_run(
     """A new flow run in `state` (default PENDING); returns every column of the row as written.
 
     With an idempotency key, a run already created with the same (deployment, key) is returned
-    instead of a second one. Core statements only: no ORM object is built, no row re-read.
+    instead of a second one. The row is written by `sqlwrite.create_flow_run` (no ORM object is
+    built, no row re-read), then the state-change hooks run.
     """
     if flow_id:
         flow_id, flow_name = flow_by_id(session, flow_id)
-    elif flow_name:
-        flow_id, flow_name = flow_by_name(session, flow_name, parameter_schema, create=True)
-    else:
+    elif not flow_name:  # the flow of this name is looked up or created with the run
         raise Invalid("either flow_name or flow_id is required", field="flow_name")
     if parameters is not None and not isinstance(parameters, dict):
         raise Invalid("parameters must be an object", field="parameters")
-    state = state or State(StateType.PENDING)
-    run_id = id or new_id()
-    now = utcnow()
-    expected = state.scheduled_time or state.timestamp
-    times = rules.bookkeep(rules.RunTimes(), None, state)
-    values = {
-        "id": run_id,
-        "name": name or generate_run_name(run_id),
-        "flow_id": flow_id,
-        "flow_name": flow_name,
-        "deployment_id": deployment_id,
-        "deployment_name": deployment_name,
-        "parent_task_run_id": parent_task_run_id,
-        "parent_flow_run_id": parent_flow_run_id,
-        "parameters": parameters or {},
-        "tags": list(tags or []),
-        "idempotency_key": idempotency_key,
-        "empirical_policy": empirical_policy or {},
-        "work_pool_name": work_pool_name,
-        "work_queue_name": work_queue_name,
-        "auto_scheduled": auto_scheduled,
-        "schedule_id": schedule_id,
-        "job_variables": job_variables or {},
-        "expected_start_time": expected,
-        "next_scheduled_start_time": state.scheduled_time if state.type is StateType.SCHEDULED else None,
-        "state_id": state.id,
-        "state_type": state.type.value,
-        "state_name": state.name,
-        "state_message": state.message,
-        "state_timestamp": state.timestamp,
-        "state_data": state_data(state),
-        "start_time": times.start_time,
-        "end_time": times.end_time,
-        "run_count": times.run_count,
-        "total_run_time": 0.0,
-        "created": now,
-        "updated": now,
-    }
-    conn = _connection(session)
     if idempotency_key is not None:
-        # the unique (deployment_id, idempotency_key) constraint settles races between servers;
         # the lookup also covers runs without a deployment (NULLs never conflict)
         existing = _by_idempotency_key(session, deployment_id, idempotency_key)
         if existing is not None:
             return existing
-        result = conn.execute(
-            insert_ignore(session, FlowRun, ["deployment_id", "idempotency_key"]).execution_options(
-                preserve_rowcount=True
-            ),
-            values,
-        )
-        if result.rowcount == 0:
-            existing = _by_idempotency_key(session, deployment_id, idempotency_key)
-            if existing is not None:
-                return existing
-    else:
-        conn.execute(_INSERT_RUN, [values])
-    _record_state(session, run_id, state, conn)
+    state = state or State(StateType.PENDING)
+    values = sqlwrite.create_flow_run(
+        *_raw(session),
+        flow_name=flow_name,
+        flow_id=flow_id,
+        parameter_schema=parameter_schema,
+        name=name,
+        parameters=parameters,
+        tags=tags,
+        state=state,
+        id=id,
+        deployment_id=deployment_id,
+        deployment_name=deployment_name,
+        parent_task_run_id=parent_task_run_id,
+        parent_flow_run_id=parent_flow_run_id,
+        idempotency_key=idempotency_key,
+        empirical_policy=empirical_policy,
+        work_pool_name=work_pool_name,
+        work_queue_name=work_queue_name,
+        auto_scheduled=auto_scheduled,
+        schedule_id=schedule_id,
+        job_variables=job_variables,
+    )
+    if values is None:  # another server created it meanwhile
+        existing = _by_idempotency_key(session, deployment_id, idempotency_key)  # type: ignore[arg-type]
+        if existing is None:
+            raise RuntimeError(f"flow run with idempotency key {idempotency_key!r} neither created nor found")
+        return existing
+    if parameter_schema is not None:  # it may have been updated on the flow's row
+        cached = session.identity_map.get(identity_key(Flow, values["flow_id"]))
+        if cached is not None:
+            session.expire(cached)
     row = {**_EMPTY_ROW, **values}
     if STATE_CHANGE_HOOKS:
         run = SimpleNamespace(**row)
@@ -188,10 +116,6 @@ def insert_flow_run(
 
 
 _TABLE = FlowRun.__table__
-_INSERT_RUN = _TABLE.insert()
-_INSERT_STATE = FlowRunState.__table__.insert()
-_SELECT_RUN = select(_TABLE).where(_TABLE.c.id == bindparam("run_id"))
-_SELECT_RUNS = select(_TABLE).where(_TABLE.c.id.in_(bindparam("run_ids", expanding=True)))
 _EMPTY_ROW: dict[str, Any] = {c.key: None for c in _TABLE.columns}
 
 
@@ -203,28 +127,32 @@ def _connection(session: Session) -> Any:
     return session.connection()
 
 
+def _raw(session: Session) -> tuple[Any, sqlwrite.Dialect]:
+    """The session's DB-API connection (its transaction and savepoints) and its sqlwrite dialect."""
+    conn = _connection(session)
+    return conn.connection.driver_connection, sqlwrite.dialect(conn.dialect.name)
+
+
 def _by_idempotency_key(session: Session, deployment_id: str | None, key: str) -> dict[str, Any] | None:
     dep = _TABLE.c.deployment_id == deployment_id if deployment_id else _TABLE.c.deployment_id.is_(None)
     row = _connection(session).execute(select(_TABLE).where(dep, _TABLE.c.idempotency_key == key)).first()
     return dict(row._mapping) if row is not None else None
 
 
-def _record_state(session: Session, run_id: str, state: State, conn: Any = None) -> None:
-    (conn if conn is not None else _connection(session)).execute(
-        _INSERT_STATE, [_state_record(run_id, state)]
-    )
+def _after_write(session: Session) -> sqlwrite.Written:
+    """What follows every accepted write: the session's ORM copy of the run expired, then the
+    state-change hooks, given the run with the columns just written."""
 
+    def written(run: Any, initial: State | None, new: State, values: dict[str, Any]) -> None:
+        cached = session.identity_map.get(identity_key(FlowRun, run.id))
+        if cached is not None:
+            session.expire(cached)
+        if STATE_CHANGE_HOOKS:
+            after = SimpleNamespace(**{**vars(run), **values})
+            for hook in STATE_CHANGE_HOOKS:
+                hook(session, after, initial, new)
 
-def _state_record(run_id: str, state: State) -> dict[str, Any]:
-    return {
-        "id": state.id,
-        "flow_run_id": run_id,
-        "type": state.type.value,
-        "name": state.name,
-        "message": state.message,
-        "timestamp": state.timestamp,
-        "data": state_data(state),
-    }
+    return written
 
 
 def read_flow_run(session: Session, run_id: str) -> FlowRun:
@@ -237,219 +165,25 @@ def read_flow_run(session: Session, run_id: str) -> FlowRun:
 def set_flow_run_state(
     session: Session, run_id: str, proposed: State, force: bool = False, max_attempts: int = 8
 ) -> rules.Decision:
-    """Propose a new state for a run; the rules decide, and an accepted one is written atomically.
-
-    The write is a compare-and-set on the run's current state id, so of two processes proposing at
-    once exactly one transition applies; the loser re-reads and is judged against the new state.
-    Core statements on the session's connection: the run is read fresh on every attempt (no
-    identity map in the way), and an ORM copy of it in the session is expired after a write.
-    """
-    conn = _connection(session)
-    for _ in range(max_attempts):
-        run = conn.execute(_SELECT_RUN, {"run_id": run_id}).first()
-        if run is None:
-            raise NotFound(f"no flow run with id {run_id}", field="id")
-        decision = _judge_and_write(session, conn, run, proposed, force)
-        if decision is not None:
-            return decision
-    raise RuntimeError(f"flow run {run_id}: state kept changing under {max_attempts} attempts")
-
-
-def _judge_and_write(
-    session: Session, conn: Any, run: Any, proposed: State, force: bool
-) -> rules.Decision | None:
-    """One attempt of `set_flow_run_state` on a run row just read: the decision, or None when the
-    compare-and-set lost (the state moved since the row was read)."""
-    initial = state_of(run)
-    ctx = rules.TransitionContext(
-        kind="flow",
-        initial=initial,
-        proposed=proposed,
-        run_count=run.run_count,
-        policy=rules.RunPolicy.from_dict(run.empirical_policy),
+    """Propose a new state for a run; the rules decide, and an accepted one is written atomically
+    (`sqlwrite.set_flow_run_state`: a compare-and-set on the run's current state id, on the
+    session's connection), then the state-change hooks run."""
+    return sqlwrite.set_flow_run_state(
+        *_raw(session),
+        run_id,
+        proposed,
         force=force,
+        max_attempts=max_attempts,
+        written=_after_write(session),
     )
-    decision = rules.evaluate(rules.FLOW_RUN_RULES, ctx)
-    if decision.status not in (rules.ACCEPT, rules.REJECT) or decision.state is None:
-        return decision
-    if decision.state is initial:  # accepted as a no-op (duplicate transition)
-        return decision
-    new = decision.state
-    values = _write_state(session, conn, run, initial, new)
-    if values is None:
-        return None
-    if STATE_CHANGE_HOOKS:
-        after = SimpleNamespace(**{**run._mapping, **values})
-        for hook in STATE_CHANGE_HOOKS:
-            hook(session, after, initial, new)
-    return decision
 
 
 def set_flow_run_states(
     session: Session, proposals: list[tuple[str, State]], force: bool = False
 ) -> dict[str, rules.Decision]:
-    """`set_flow_run_state` for many runs in one transaction (a worker starting its due runs at once).
-
-    Each run is judged by the same rules and written by the same compare-and-set as one call of
-    `set_flow_run_state` would (a run cancelled meanwhile is not started), and gets its own answer;
-    the runs' rows are read with one query, the compare-and-sets of a batch run as one executemany
-    (each run's applied or not is then read back: a run holds the new state's unique id exactly
-    when its compare-and-set applied) and the state history rows are inserted together. A run whose
-    compare-and-set lost, or that is named twice, is proposed again on its own (`set_flow_run_state`).
-    An unknown run is answered ABORT.
-    """
-    conn = _connection(session)
-    out: dict[str, rules.Decision] = {}
-    later: list[tuple[str, State]] = []
-    seen: set[str] = set()
-    for i in range(0, len(proposals), 500):
-        batch = proposals[i : i + 500]
-        rows = {row.id: row for row in conn.execute(_SELECT_RUNS, {"run_ids": [r for r, _ in batch]})}
-        judged: list[tuple[Any, State | None, State, rules.Decision, dict[str, Any]]] = []
-        groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = {}
-        for run_id, proposed in batch:
-            if run_id in seen:
-                later.append((run_id, proposed))
-                continue
-            seen.add(run_id)
-            run = rows.get(run_id)
-            if run is None:
-                out[run_id] = rules.Decision(rules.ABORT, None, f"no flow run with id {run_id}")
-                continue
-            initial = state_of(run)
-            ctx = rules.TransitionContext(
-                kind="flow",
-                initial=initial,
-                proposed=proposed,
-                run_count=run.run_count,
-                policy=rules.RunPolicy.from_dict(run.empirical_policy),
-                force=force,
-            )
-            decision = rules.evaluate(rules.FLOW_RUN_RULES, ctx)
-            if decision.status not in (rules.ACCEPT, rules.REJECT) or decision.state is None:
-                out[run_id] = decision
-                continue
-            if decision.state is initial:  # accepted as a no-op (duplicate transition)
-                out[run_id] = decision
-                continue
-            values = _state_values(run, initial, decision.state)
-            key = (initial is not None, tuple(values))
-            groups.setdefault(key, []).append(_cas_params(run, initial, values))
-            judged.append((run, initial, proposed, decision, values))
-        if not judged:
-            continue
-        for key, params in groups.items():
-            conn.execute(_cas_statement(*key), params)
-        ids = [run.id for run, *_ in judged]
-        now_in = dict(conn.execute(select(_TABLE.c.id, _TABLE.c.state_id).where(_TABLE.c.id.in_(ids))).all())
-        records = []
-        applied = []
-        for run, initial, proposed, decision, values in judged:
-            new = decision.state
-            assert new is not None
-            if now_in.get(run.id) != new.id:  # the state moved meanwhile: judged again alone
-                later.append((run.id, proposed))
-                continue
-            records.append(_state_record(run.id, new))
-            applied.append((run, initial, decision, values))
-        if records:
-            conn.execute(_INSERT_STATE, records)
-        for run, initial, decision, values in applied:
-            cached = session.identity_map.get(identity_key(FlowRun, run.id))
-            if cached is not None:
-                session.expire(cached)
-            if STATE_CHANGE_HOOKS:
-                after = SimpleNamespace(**{**run._mapping, **values})
-                for hook in STATE_CHANGE_HOOKS:
-                    hook(session, after, initial, decision.state)
-            out[run.id] = decision
-    for run_id, proposed in later:
-        try:
-            out[run_id] = set_flow_run_state(session, run_id, proposed, force=force)
-        except NotFound as exc:
-            out[run_id] = rules.Decision(rules.ABORT, None, str(exc))
-    return out
-
-
-_CAS_BY_STATE = (
-    update(_TABLE)
-    .where(_TABLE.c.id == bindparam("run_id"), _TABLE.c.state_id == bindparam("initial_state_id"))
-    .execution_options(synchronize_session=False)
-)
-_CAS_NO_STATE = (
-    update(_TABLE)
-    .where(_TABLE.c.id == bindparam("run_id"), _TABLE.c.state_id.is_(None))
-    .execution_options(synchronize_session=False)
-)
-
-
-def _write_state(
-    session: Session, conn: Any, run: Any, initial: State | None, new: State
-) -> dict[str, Any] | None:
-    """Compare-and-set the run's state columns; the values written, or None if the state moved."""
-    values = _state_values(run, initial, new)
-    # one prebuilt statement per set of columns
-    result = conn.execute(
-        _cas_statement(initial is not None, tuple(values)), _cas_params(run, initial, values)
-    )
-    if result.rowcount != 1:
-        return None
-    _record_state(session, run.id, new, conn)
-    cached = session.identity_map.get(identity_key(FlowRun, run.id))
-    if cached is not None:
-        session.expire(cached)
-    return values
-
-
-def _cas_params(run: Any, initial: State | None, values: dict[str, Any]) -> dict[str, Any]:
-    params = {f"v_{k}": v for k, v in values.items()}
-    params["run_id"] = run.id
-    if initial:
-        params["initial_state_id"] = initial.id
-    return params
-
-
-def _state_values(run: Any, initial: State | None, new: State) -> dict[str, Any]:
-    """The run's columns an accepted transition from `initial` to `new` writes."""
-    times = rules.bookkeep(
-        rules.RunTimes(run.start_time, run.end_time, run.total_run_time, run.run_count), initial, new
-    )
-    values: dict[str, Any] = {
-        "state_id": new.id,
-        "state_type": new.type.value,
-        "state_name": new.name,
-        "state_message": new.message,
-        "state_timestamp": new.timestamp,
-        "state_data": state_data(new),
-        "start_time": times.start_time,
-        "end_time": times.end_time,
-        "total_run_time": times.total_run_time,
-        "run_count": times.run_count,
-        "updated": utcnow(),
-    }
-    if new.type is StateType.SCHEDULED:
-        values["next_scheduled_start_time"] = new.scheduled_time or new.timestamp
-        values["expected_start_time"] = run.expected_start_time or values["next_scheduled_start_time"]
-    else:
-        values["next_scheduled_start_time"] = None
-    if new.type is StateType.RUNNING:
-        values["last_heartbeat"] = new.timestamp
-    return values
-
-
-_CAS_STATEMENTS: dict[tuple[bool, tuple[str, ...]], Any] = {}
-
-
-def _cas_statement(has_initial: bool, columns: tuple[str, ...]) -> Any:
-    """The prebuilt compare-and-set UPDATE for this set of columns (built once, then reused so
-    SQLAlchemy neither rebuilds it nor recomputes its cache key)."""
-    key = (has_initial, columns)
-    stmt = _CAS_STATEMENTS.get(key)
-    if stmt is None:
-        base = _CAS_BY_STATE if has_initial else _CAS_NO_STATE
-        stmt = base.values({k: bindparam(f"v_{k}", type_=_TABLE.c[k].type) for k in columns})
-        _CAS_STATEMENTS[key] = stmt
-    return stmt
+    """`set_flow_run_state` for many runs in one transaction (`sqlwrite.set_flow_run_states`: a
+    worker starting its due runs at once); an unknown run is answered ABORT."""
+    return sqlwrite.set_flow_run_states(*_raw(session), proposals, force=force, written=_after_write(session))
 
 
 def flow_run_states(session: Session, run_id: str) -> list[FlowRunState]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import Flow, new_id, utcnow
@@ -38,56 +38,13 @@ def get_or_create_flow(session: Session, name: str, parameter_schema: dict[str, 
 
 
 _FLOWS = Flow.__table__
-_FLOW_BY_NAME = select(_FLOWS.c.id, _FLOWS.c.name, _FLOWS.c.parameter_schema).where(
-    _FLOWS.c.name == bindparam("name")
-)
 _FLOW_BY_ID = select(_FLOWS.c.id, _FLOWS.c.name).where(_FLOWS.c.id == bindparam("id"))
-_SET_SCHEMA = (
-    update(_FLOWS)
-    .where(_FLOWS.c.id == bindparam("flow_id"))
-    .values(
-        parameter_schema=bindparam("schema", type_=_FLOWS.c.parameter_schema.type), updated=bindparam("now")
-    )
-)
 
 
 def _conn(session: Session):  # noqa: ANN202
     if session.new or session.dirty or session.deleted:
         session.flush()
     return session.connection()
-
-
-def flow_by_name(
-    session: Session, name: str, parameter_schema: dict[str, Any] | None = None, create: bool = False
-) -> tuple[str, str]:
-    """(id, name) of the flow named `name` with Core statements; created if new and `create`
-    (safe when two processes race to create it); its parameter schema updated if given and changed."""
-    conn = _conn(session)
-    row = conn.execute(_FLOW_BY_NAME, {"name": name}).first()
-    if row is None:
-        if not create:
-            raise NotFound(f"no flow named {name!r}", field="flow_name")
-        now = utcnow()
-        conn.execute(
-            insert_ignore(session, Flow, ["name"]),
-            [
-                {
-                    "id": new_id(),
-                    "name": name,
-                    "tags": [],
-                    "parameter_schema": parameter_schema,
-                    "created": now,
-                    "updated": now,
-                }
-            ],
-        )
-        row = conn.execute(_FLOW_BY_NAME, {"name": name}).one()
-    elif parameter_schema is not None and row.parameter_schema != parameter_schema:
-        conn.execute(_SET_SCHEMA, {"flow_id": row.id, "schema": parameter_schema, "now": utcnow()})
-        cached = session.identity_map.get(session.identity_key(Flow, row.id))
-        if cached is not None:
-            session.expire(cached)
-    return row.id, row.name
 
 
 def flow_by_id(session: Session, flow_id: str) -> tuple[str, str]:
