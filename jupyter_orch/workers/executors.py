@@ -10,11 +10,14 @@ warm fork server when possible (milliseconds instead of an interpreter start-up)
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -99,6 +102,7 @@ class ProcessExecutor:
         self.warm = warm and hasattr(os, "fork") and sys.platform != "darwin"
         self._fork: ForkServer | None = None
         self._lock = threading.Lock()
+        self._gates = Gates()
 
     def _forkserver(self) -> ForkServer:
         with self._lock:
@@ -130,6 +134,8 @@ class ProcessExecutor:
         if start_at is not None:
             spec["start_at"] = start_at
             spec["release"] = release
+            if release:
+                spec["gate"] = self._gates.gate(start_at)
         if self.warm:
             try:
                 return self._start_forked(spec)
@@ -180,11 +186,57 @@ class ProcessExecutor:
         proc.stderr.close()
         return handle
 
+    def open_gates(self, until: float | None = None) -> None:
+        """Let the prepared processes due by `until` (all: None) read what they were released with."""
+        self._gates.open(until)
+
     def close(self) -> None:
+        self._gates.open()
         with self._lock:
             if self._fork is not None:
                 self._fork.close()
                 self._fork = None
+
+
+class Gates:
+    """One closed gate per start time that prepared processes wait behind (`run_flow.pass_gate`).
+
+    Releasing a thousand processes one pipe write at a time is slow: each write wakes a process
+    that takes the CPU from the worker before its next write. So the worker writes every answer
+    while the processes still wait behind their gate — an exclusive `flock` on a file — and then
+    opens the gate once: all of them wake together. A gate opens by itself if the worker dies
+    (the kernel drops the lock), and the processes then find their pipe closed.
+    """
+
+    def __init__(self) -> None:
+        self._dir: str | None = None
+        self._held: dict[float, tuple[str, int]] = {}
+        self._lock = threading.Lock()
+
+    def gate(self, start_at: float) -> str:
+        """The path of the gate for `start_at`, closed (created and locked) if new."""
+        with self._lock:
+            held = self._held.get(start_at)
+            if held is None:
+                if self._dir is None:
+                    self._dir = tempfile.mkdtemp(prefix="jupyter-orch-gates-")
+                path = os.path.join(self._dir, f"{start_at:.6f}")
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                held = self._held[start_at] = (path, fd)
+            return held[0]
+
+    def open(self, until: float | None = None) -> None:
+        with self._lock:
+            for start_at in [t for t in self._held if until is None or t <= until]:
+                path, fd = self._held.pop(start_at)
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                os.close(fd)  # drops the lock: every process behind it wakes
+            if not self._held and self._dir is not None:
+                with contextlib.suppress(OSError):
+                    os.rmdir(self._dir)
+                self._dir = None
 
 
 class KindExecutor:
@@ -209,6 +261,9 @@ class KindExecutor:
         if executor is self.default:
             return executor.start(run, start_at=start_at, release=release)
         return executor.start(run)
+
+    def open_gates(self, until: float | None = None) -> None:
+        self.default.open_gates(until)
 
     def close(self) -> None:
         for executor in (*self.by_kind.values(), self.default):

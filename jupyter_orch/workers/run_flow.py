@@ -8,6 +8,7 @@ the run); a plain function is run here with its states reported through the work
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import importlib.util
 import json
@@ -167,6 +168,21 @@ def wait_for_release(stream: Any) -> dict[str, Any]:
     return json.loads(line)
 
 
+def pass_gate(path: str | None) -> None:
+    """Wait until the worker opens the gate of this run's start time (`executors.Gates`): it writes
+    every process's answer first, then lets them all go at once. A gate already gone is open."""
+    if not path:
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    finally:
+        os.close(fd)
+
+
 def execute(spec: dict[str, Any], stdin: Any = None) -> int:
     """Run one spec in this (fresh) process: environment, working directory, then the runner.
 
@@ -193,6 +209,7 @@ def execute(spec: dict[str, Any], stdin: Any = None) -> int:
         if kind == "python":
             prepare_python(spec)
         if released:  # the worker starts it: wait for word
+            pass_gate(spec.get("gate"))
             message = wait_for_release(stdin)
             if "abort" in message:
                 print(f"run {spec['flow_run_id']} not started: {message['abort']}", file=sys.stderr)

@@ -220,9 +220,9 @@ class Worker:
     def _release_due(self) -> int:
         """Start the prepared runs now due: RUNNING for all in one bulk transition (per
         `start_batch`), then release each process with its own answer."""
-        now = time.time()
+        due_by = time.time()
         due: list[RunHandle] = []
-        while self._prepared and self._prepared[0][0] <= now:
+        while self._prepared and self._prepared[0][0] <= due_by:
             _, run_id = heapq.heappop(self._prepared)
             handle = self.running.get(run_id)
             if handle is not None and not handle.cancel_requested:  # else killed (cancelled) meanwhile
@@ -248,6 +248,9 @@ class Worker:
                     handle.release({"started": state})
                 else:
                     handle.release({"abort": answer.get("reason") or "not started"})
+        # every answer is written while the processes wait behind their start time's gate: now
+        # they all go at once, instead of each write waking one that then delays the next write
+        self.executor.open_gates(until=due_by)
         return len(due)
 
     def _release_prepared(self) -> None:
@@ -264,6 +267,7 @@ class Worker:
                 log.exception("could not hand back run %s", run_id)
             handle.release({"abort": "worker shutting down: handed back"})
         self._prepared.clear()
+        self.executor.open_gates()
 
     def _release_waiting(self) -> None:
         """Shutting down: hand runs claimed ahead and not started back to their schedule."""
