@@ -39,6 +39,8 @@ _STATE_COLUMNS = (
     ("run_count", None),
     ("tags", JSON),
 )
+#: a run's current-state columns (all but `tags`), as a state change writes them
+STATE_COLUMN_NAMES = tuple(name for name, _ in _STATE_COLUMNS if name != "tags")
 TABLES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "task_runs": (
         ("created", TS),
@@ -258,16 +260,7 @@ MULTIROW_MAX_VARIABLES = 32766
 
 #: the columns a later snapshot of the same task run overwrites
 TASK_RUN_UPDATE_COLUMNS = (
-    "state_id",
-    "state_type",
-    "state_name",
-    "state_message",
-    "state_timestamp",
-    "state_data",
-    "start_time",
-    "end_time",
-    "total_run_time",
-    "run_count",
+    *STATE_COLUMN_NAMES,
     "cache_key",
     "cache_expiration",
     "task_inputs",
@@ -487,16 +480,7 @@ def _state_row(run_id: str, state: Any) -> dict[str, Any]:
 #: the run's columns the judgement reads, and those the state-change hooks read
 _RUN_COLUMNS = (
     "id",
-    "state_id",
-    "state_type",
-    "state_name",
-    "state_message",
-    "state_timestamp",
-    "state_data",
-    "start_time",
-    "end_time",
-    "total_run_time",
-    "run_count",
+    *STATE_COLUMN_NAMES,
     "empirical_policy",
     "expected_start_time",
     "name",
