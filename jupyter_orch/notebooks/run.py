@@ -304,6 +304,7 @@ class NotebookRunHandle:
         self.run_id = run.run_id
         self.pid = os.getpid()
         self.cancel_requested = False
+        self.started_by_worker = False  # only prepared Python runs are started by their worker
         self._run = run
         self._code: int | None = None
         self._thread = threading.Thread(target=self._target, name=f"notebook-{run.run_id[:8]}", daemon=True)

@@ -7,6 +7,7 @@ is shut down afterwards): kernel start-up would otherwise dominate these tests' 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -68,11 +69,41 @@ def start_worker(url: str, pools: KernelPools | None) -> tuple[Worker, threading
 @pytest.fixture
 def nb_worker(orch_env: str, kernel_pools: KernelPools) -> Iterator[Worker]:
     """A worker on the test database whose notebook runs take kernels from the shared pool."""
+    failures = _IterationFailures()
+    logging.getLogger("jupyter_orch.worker").addHandler(failures)
+    crashed: list[threading.ExceptHookArgs] = []
+    previous_hook = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        crashed.append(args)
+        previous_hook(args)
+
+    threading.excepthook = hook
     worker, stop, thread = start_worker(orch_env, kernel_pools)
-    yield worker
-    worker.executor.by_kind["notebook"].pools = KernelPools(0)  # the shared pool outlives it
-    stop.set()
-    thread.join(30)
+    try:
+        yield worker
+    finally:
+        worker.executor.by_kind["notebook"].pools = KernelPools(0)  # the shared pool outlives it
+        stop.set()
+        thread.join(30)
+        threading.excepthook = previous_hook
+        logging.getLogger("jupyter_orch.worker").removeHandler(failures)
+    # an exception in the worker's loop is logged and the loop goes on, one in its shutdown ends
+    # its thread: both are bugs
+    assert not failures.records, failures.records[0].exc_text
+    died = [args for args in crashed if args.thread is thread]
+    assert not died, f"the worker's thread died: {died[0].exc_type.__name__}: {died[0].exc_value}"
+
+
+class _IterationFailures(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "worker iteration failed":
+            self.format(record)  # fills exc_text
+            self.records.append(record)
 
 
 def wait_for(predicate: Any, timeout: float = 30.0) -> None:
