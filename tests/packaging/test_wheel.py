@@ -88,26 +88,18 @@ def test_wheel_installs_prebuilt_extension_without_node(wheel: Path, tmp_path: P
 
     shared = venv / "share" / "jupyter" / "labextensions" / "jupyter-orch"
     assert (shared / "package.json").is_file() and list((shared / "static").glob("remoteEntry.*.js"))
-    listed = subprocess.run(
-        [str(py), "-m", "jupyterlab.labextensions", "list"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    text = listed.stdout + listed.stderr
+    text = _output(py, "jupyterlab.labextensions", env, tmp_path)
     line = next((ln for ln in text.splitlines() if "jupyter-orch" in ln), "")
     assert "enabled" in line and "OK" in line, text
 
-    servers = subprocess.run(
-        [str(py), "-m", "jupyter_server.extension.serverextension", "list"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    text = servers.stdout + servers.stderr
+    text = _output(py, "jupyter_server.extension.serverextension", env, tmp_path)
     assert any("jupyter_orch" in ln and "enabled" in ln for ln in text.splitlines()), text
     assert os.path.isfile(venv / "etc" / "jupyter" / "jupyter_server_config.d" / "jupyter_orch.json")
+
+
+def _output(py: Path, module: str, env: dict[str, str], cwd: Path) -> str:
+    """What `python -m MODULE list` of the wheel's venv prints (stdout and stderr)."""
+    done = subprocess.run(
+        [str(py), "-m", module, "list"], env=env, cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+    return done.stdout + done.stderr
