@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import json
 import os
+import select
 import signal
 import sys
 import threading
@@ -31,17 +32,35 @@ RUNNERS: dict[str, str] = {
 
 
 def watch_parent(stream: Any) -> None:
-    """Kill our whole process group when the worker's end of our stdin closes."""
+    """End our whole process group when the worker's end of our stdin closes.
 
-    def _watch() -> None:
-        try:
-            while stream.read(1024):
-                pass
-        except (OSError, ValueError):
-            pass
+    No thread (starting one cost a run ~1.5 ms of CPU, a second on two cores when a thousand runs
+    start at once): the pipe goes into signal-driven mode (`O_ASYNC`) owned by our process group,
+    so the kernel itself sends SIGIO, whose default action ends a process, to every process of the
+    group when the pipe's last writer goes. The worker writes nothing more on it from here on. A
+    pipe already closed ends the group now; where signal-driven pipes are missing, a thread reads.
+    """
+    try:
+        fd = stream.fileno()
+        signal.signal(signal.SIGIO, signal.SIG_DFL)
+        fcntl.fcntl(fd, fcntl.F_SETOWN, -os.getpgrp())
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+    except (AttributeError, OSError, ValueError):
+        threading.Thread(target=_read_until_closed, args=(stream,), name="parent-watch", daemon=True).start()
+        return
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    if poller.poll(0):  # closed before signal-driven mode was on (nothing else is ever written)
         os.killpg(os.getpgrp(), signal.SIGKILL)
 
-    threading.Thread(target=_watch, name="parent-watch", daemon=True).start()
+
+def _read_until_closed(stream: Any) -> None:
+    try:
+        while stream.read(1024):
+            pass
+    except (OSError, ValueError):
+        pass
+    os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
 _LOADED: dict[tuple[str, str | None], Any] = {}
