@@ -1,12 +1,13 @@
 """Engine overhead, beside Prefect 3 measured in the same run.
 
-    python benchmarks/engine.py [--tasks 2000] [--submits 500]
+    python benchmarks/engine.py [--tasks 2000] [--submits 500] [--repeat 3] [--no-prefect]
 
 Every measurement runs in a fresh subprocess with a private home (SQLite for us, Prefect's
 ephemeral mode with PREFECT_HOME in a temp dir), so neither side profits from the other's caches:
 
 * per-task overhead: a flow of N trivial sequential tasks, wall time / N, including the final
-  flush (every task-run state persisted: checked in our database afterwards);
+  flush (every task-run state persisted: checked in our database afterwards); the median of
+  `--repeat` runs, each in a fresh process and database, with their range;
 * submit overhead: `t.submit(i).result()` of a trivial task, per call;
 * first flow call: `python -c` that imports and calls a trivial flow, from spawn to exit
   (and import-to-return inside the process), once on a new database and once on an existing one.
@@ -161,15 +162,21 @@ def count_ours(home: Path) -> tuple[int, int]:
     return runs, states
 
 
-def measure(name: str, python: str, pkg: str, env_for, n_tasks: int, n_submits: int) -> dict:
+def measure(name: str, python: str, pkg: str, env_for, n_tasks: int, n_submits: int, repeat: int) -> dict:
     out: dict = {}
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
-        home = Path(tmp) / "per-task"
-        res, _ = run_script(python, PER_TASK.format(pkg=pkg, n=n_tasks), env_for(home))
-        out["per_task"] = res["seconds"] / n_tasks
-        out["per_task_cpu"] = res["cpu"] / n_tasks
-        if pkg == "jupyter_orch":
-            out["persisted"] = count_ours(home)
+        # the per-task flow `repeat` times, each in a fresh process and database: the median
+        # (a single run swings with whatever else the machine does), and the range beside it
+        runs = []
+        for k in range(repeat):
+            home = Path(tmp) / f"per-task-{k}"
+            res, _ = run_script(python, PER_TASK.format(pkg=pkg, n=n_tasks), env_for(home))
+            runs.append((res["seconds"] / n_tasks, res["cpu"] / n_tasks))
+            if pkg == "jupyter_orch":
+                out["persisted"] = count_ours(home)
+        runs.sort()
+        out["per_task"], out["per_task_cpu"] = runs[len(runs) // 2]
+        out["per_task_range"] = (runs[0][0], runs[-1][0])
         home = Path(tmp) / "submit"
         res, _ = run_script(python, SUBMIT.format(pkg=pkg, n=n_submits), env_for(home))
         out["submit"] = res["seconds"] / n_submits
@@ -199,11 +206,12 @@ def main() -> None:
     )
     parser.add_argument("--tasks", type=int, default=2000)
     parser.add_argument("--submits", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3, help="per-task runs (median reported)")
     parser.add_argument("--no-prefect", action="store_true")
     args = parser.parse_args()
 
     print(f"jupyter-orch: {args.tasks} sequential tasks, {args.submits} submits ...", flush=True)
-    ours = measure("ours", sys.executable, "jupyter_orch", ours_env, args.tasks, args.submits)
+    ours = measure("ours", sys.executable, "jupyter_orch", ours_env, args.tasks, args.submits, args.repeat)
     theirs: dict | None = None
     note = "skipped (--no-prefect)"
     if not args.no_prefect:
@@ -213,7 +221,9 @@ def main() -> None:
         else:
             print(f"Prefect {info}: same measurements ...", flush=True)
             try:
-                theirs = measure("prefect", python, "prefect", prefect_env, args.tasks, args.submits)
+                theirs = measure(
+                    "prefect", python, "prefect", prefect_env, args.tasks, args.submits, args.repeat
+                )
                 note = f"Prefect {info}, ephemeral mode"
             except Exception as exc:
                 note = f"Prefect run failed: {str(exc).splitlines()[0]}"
@@ -225,7 +235,7 @@ def main() -> None:
         return v[idx] if idx is not None else v
 
     rows = [
-        ("per-task overhead (states persisted)", "per_task", None, 100e-6),
+        ("per-task overhead (states persisted), median", "per_task", None, 100e-6),
         ("  same, CPU time (all threads)", "per_task_cpu", None, None),
         (".submit + .result overhead", "submit", None, None),
         ("first flow call, spawn→exit (new DB)", "first_new_db", 0, None),
@@ -245,9 +255,13 @@ def main() -> None:
             f"{label:<{width}}  {fmt_time(mine):>12}  {fmt_time(get(theirs, key, idx)):>10}  "
             f"{fmt_time(target) if target else '':>8}{flag}"
         )
+    for side, d in (("jupyter-orch", ours), ("Prefect", theirs)):
+        if d is not None:
+            low, high = d["per_task_range"]
+            print(f"{side}: per-task overhead over {args.repeat} runs: {fmt_time(low)} to {fmt_time(high)}")
     runs, states = ours["persisted"]
     print(f"\njupyter-orch persisted {runs} task runs and {states} task-run states in the per-task run")
-    print(f"(2,000-task flow + 1 warm-up task: expect {args.tasks + 1} runs, {3 * (args.tasks + 1)} states)")
+    print(f"({args.tasks} tasks + 1 warm-up: expect {args.tasks + 1} runs, {3 * (args.tasks + 1)} states)")
     print(f"Prefect: {note}")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
