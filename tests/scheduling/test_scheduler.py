@@ -234,3 +234,31 @@ def test_pause_during_a_write_waits_and_then_deletes_its_runs(db_url: str) -> No
 def _pause(url: str, dep_id: str) -> None:
     with session_scope(url) as s:
         deps.set_paused(s, dep_id, True)
+
+
+def _due_burst(url: str, n: int, at: datetime) -> None:
+    """`n` scheduled runs of one deployment due at `at` (as a thousand cron deployments make)."""
+    dep_id = _deploy(url, name="burst", cron="0 0 1 1 *")
+    with session_scope(url) as s:
+        for _ in range(n):
+            deps.create_flow_run_from_deployment(s, dep_id, scheduled_time=at)
+
+
+def test_a_pass_waits_while_many_runs_are_due_then_schedules(db_url: str) -> None:
+    dep_id = _deploy(db_url, cron="*/5 * * * *")
+    _due_burst(db_url, 20, datetime.now(UTC) + timedelta(seconds=1))
+    scheduler = SchedulerService(db_url, holder="a")
+    scheduler.busy_runs = 20
+    assert scheduler.run_once() == 0  # 20 runs due within seconds: the window can wait
+    assert _times(db_url, dep_id) == [] and scheduler.status()["passes_deferred"] == 1
+    scheduler.max_defer = 0.0  # waited long enough: this pass writes, whatever is due
+    assert scheduler.run_once() > 0 and _times(db_url, dep_id)
+
+
+def test_a_pass_does_not_wait_for_a_few_due_runs(db_url: str) -> None:
+    dep_id = _deploy(db_url, cron="*/5 * * * *")
+    _due_burst(db_url, 19, datetime.now(UTC) + timedelta(seconds=1))
+    scheduler = SchedulerService(db_url, holder="a")
+    scheduler.busy_runs = 20
+    assert scheduler.run_once() > 0 and _times(db_url, dep_id)
+    assert scheduler.status()["passes_deferred"] == 0
