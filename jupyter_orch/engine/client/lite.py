@@ -120,8 +120,9 @@ class SQLiteClient(EmbeddedClient):
         return decision.to_dict()
 
     def limited_tags(self) -> frozenset[str]:
-        with self._transaction() as conn:
-            return frozenset(row[0] for row in conn.execute("SELECT tag FROM concurrency_limits"))
+        # a read: WAL readers never wait for the write lock, so no transaction of the writer queue
+        rows = self._connection().execute("SELECT tag FROM concurrency_limits").fetchall()
+        return frozenset(row[0] for row in rows)
 
     def _write_batch(self, batch: dict[str, list[dict[str, Any]]]) -> None:
         try:
