@@ -43,7 +43,7 @@ def _sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         # take over transaction control so we can issue BEGIN IMMEDIATE ourselves
-        configure(dbapi_conn)
+        configure(dbapi_conn, parsed.database if queue is not None else None)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]

@@ -29,13 +29,79 @@ PRAGMAS = (
 )
 
 
-def configure(dbapi_conn: Any) -> None:
-    """Our settings on a fresh DB-API connection; we issue BEGIN ourselves (autocommit mode)."""
+def configure(dbapi_conn: Any, db_file: str | None = None) -> None:
+    """Our settings on a fresh DB-API connection; we issue BEGIN ourselves (autocommit mode).
+
+    A file this process checkpoints in the background (`WalCheckpointer`) gets a far higher
+    automatic-checkpoint threshold: the thread does that work, off the commits."""
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     for pragma in PRAGMAS:
         cur.execute(pragma)
+    if db_file is not None and _canonical(db_file) in _checkpointed:
+        cur.execute(f"PRAGMA wal_autocheckpoint={BACKGROUND_AUTOCHECKPOINT_PAGES}")
     cur.close()
+
+
+def _canonical(db_file: str) -> str:
+    return os.path.abspath(os.path.expanduser(db_file))
+
+
+#: with a background checkpointer, a commit still checkpoints past this many WAL pages (160 MB):
+#: a safety net should the thread fall behind, never the usual path
+BACKGROUND_AUTOCHECKPOINT_PAGES = 40_000
+_checkpointed: set[str] = set()
+
+
+class WalCheckpointer:
+    """Copies a SQLite file's write-ahead log back into the database from a thread of its own.
+
+    SQLite otherwise checkpoints on the commit that takes the log past 1,000 pages: that commit
+    copies the pages and syncs the file, milliseconds every few dozen small transactions (a flow
+    run's creation writes ~18 pages: the row, its indexes, its first state). A process that
+    commits many small transactions (the server) starts one of these: its connections opened
+    from then on leave checkpoints to this thread (`configure`), which runs a PASSIVE checkpoint
+    (it never blocks a reader or a writer) every `interval` seconds.
+    Other processes on the file keep SQLite's default.
+    """
+
+    def __init__(self, db_file: str, interval: float = 0.25) -> None:
+        self.db_file = _canonical(db_file)
+        self.interval = interval
+        self.checkpoints = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        _checkpointed.add(self.db_file)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="jupyter-orch-wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        _checkpointed.discard(self.db_file)
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+
+    def _run(self) -> None:
+        conn = connect(self.db_file)
+        try:
+            while not self._stop.wait(self.interval):
+                self.checkpoint(conn)
+            self.checkpoint(conn)
+        finally:
+            conn.close()
+
+    def checkpoint(self, conn: Any) -> None:
+        """One PASSIVE checkpoint (nothing to copy: it only reads the log's header)."""
+        try:
+            _busy, pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except Exception:  # e.g. the file went away meanwhile; the next round tries again
+            return
+        if pages > 0 and copied > 0:
+            self.checkpoints += 1
 
 
 def file_of(url: str) -> str | None:
@@ -103,7 +169,7 @@ def connect(db_file: str) -> Any:
 
     os.makedirs(os.path.dirname(os.path.abspath(db_file)), exist_ok=True)
     conn = sqlite3.connect(db_file, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
-    configure(conn)
+    configure(conn, db_file)
     return conn
 
 

@@ -13,6 +13,7 @@ from traitlets import Bool, Float, Int, List, Unicode, default
 
 from jupyter_orch.api.database import Database
 from jupyter_orch.api.writer import GroupCommitWriter
+from jupyter_orch.db.sqlite import WalCheckpointer, file_of
 from jupyter_orch.server.handlers import DocsHandler, api_handlers
 from jupyter_orch.server.services import ServiceRegistry
 from jupyter_orch.settings import API_TOKEN_ENV, API_URL_ENV, DATABASE_URL_ENV, HOME_ENV, get_settings
@@ -62,6 +63,11 @@ class OrchApp(ExtensionApp):
         "(jupyter_orch.server.services.register_service) run.",
     ).tag(config=True)
     disabled_services = List(Unicode(), help="Names of registered services not to start.").tag(config=True)
+    sqlite_checkpoint_interval = Float(
+        0.25,
+        help="Seconds between checkpoints of a SQLite database's write-ahead log by a thread of the "
+        "server, so that no request's commit pays for one. 0: SQLite checkpoints on commits.",
+    ).tag(config=True)
     executor_threads = Int(8, help="Threads running database reads off the event loop.").tag(config=True)
     group_commit = Bool(
         True,
@@ -107,6 +113,12 @@ class OrchApp(ExtensionApp):
                 "home": Path(self.home).expanduser(),
             },
         )
+        self.checkpointer: WalCheckpointer | None = None
+        db_file = file_of(self.database_url) if self.database.dialect == "sqlite" else None
+        if db_file and self.sqlite_checkpoint_interval > 0:
+            self.checkpointer = WalCheckpointer(db_file, self.sqlite_checkpoint_interval)
+            self.checkpointer.start()
+            self.database.engine.dispose()  # connections opened from now on leave it the checkpoints
         # writes: one thread, concurrent requests' writes batched into one commit; reads: the pool
         self.writer: GroupCommitWriter | None = None
         if self.group_commit:
@@ -170,3 +182,5 @@ class OrchApp(ExtensionApp):
         if self.writer is not None:
             self.writer.stop()
         self.executor.shutdown(wait=True, cancel_futures=True)
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
