@@ -101,6 +101,14 @@ class Flow(TimestampMixin, Base):
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+def _sparse(name: str, *columns: str) -> Index:
+    """An index of the rows whose first column is set: rows without it (most runs have no parent,
+    ad hoc and engine runs no deployment or pool) cost their insert nothing here. Lookups by a value
+    (`col = x` implies `col IS NOT NULL`) still use it, on SQLite and PostgreSQL alike."""
+    where = text(f"{columns[0]} IS NOT NULL")
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
+
+
 class FlowRun(TimestampMixin, StateColumnsMixin, Base):
     __tablename__ = "flow_runs"
 
@@ -137,14 +145,14 @@ class FlowRun(TimestampMixin, StateColumnsMixin, Base):
         Index("ix_flow_runs_state_expected", "state_type", "expected_start_time"),
         Index("ix_flow_runs_flow_id_created", "flow_id", "created"),
         Index("ix_flow_runs_flow_name", "flow_name"),
-        Index("ix_flow_runs_deployment_expected", "deployment_id", "expected_start_time"),
+        _sparse("ix_flow_runs_deployment_expected", "deployment_id", "expected_start_time"),
         Index("ix_flow_runs_created_id", "created", "id"),
         Index("ix_flow_runs_start_time", "start_time"),
         Index("ix_flow_runs_name", "name"),
-        Index("ix_flow_runs_parent_task_run", "parent_task_run_id"),
-        Index("ix_flow_runs_parent_flow_run", "parent_flow_run_id"),
+        _sparse("ix_flow_runs_parent_task_run", "parent_task_run_id"),
+        _sparse("ix_flow_runs_parent_flow_run", "parent_flow_run_id"),
         Index("ix_flow_runs_expected_start", "expected_start_time"),
-        Index("ix_flow_runs_pool_state_next", "work_pool_name", "state_type", "next_scheduled_start_time"),
+        _sparse("ix_flow_runs_pool_state_next", "work_pool_name", "state_type", "next_scheduled_start_time"),
         Index("ix_flow_runs_state_heartbeat", "state_type", "last_heartbeat"),
     )
 

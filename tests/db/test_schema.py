@@ -63,6 +63,11 @@ def test_list_queries_use_indexes(sqlite_url: str) -> None:
         "SELECT * FROM logs WHERE flow_run_id='r' AND id > 5 ORDER BY timestamp",
         "SELECT * FROM task_runs WHERE cache_key='k'",
         "SELECT * FROM flow_runs ORDER BY created DESC, id DESC LIMIT 50",
+        # the sparse (partial) indexes serve lookups by a value
+        "SELECT * FROM flow_runs WHERE parent_task_run_id='t'",
+        "SELECT * FROM flow_runs WHERE parent_flow_run_id='r' ORDER BY created",
+        "SELECT * FROM flow_runs WHERE work_pool_name='p' AND state_type='SCHEDULED'"
+        " AND next_scheduled_start_time <= '2030-01-01'",
     ]
     with engine.connect() as conn:
         for q in queries:
@@ -82,3 +87,22 @@ def test_cache_key_index_is_partial(db_url: str) -> None:
     assert "WHERE" in definition.upper() and "cache_key IS NOT NULL" in definition.replace("(", "").replace(
         ")", ""
     )
+
+
+def test_sparse_flow_run_indexes_skip_rows_without_a_value(db_url: str) -> None:
+    """A run with no parent, deployment or pool is in none of those indexes (partial indexes)."""
+    engine = get_engine(db_url)
+    names = (
+        "ix_flow_runs_parent_task_run",
+        "ix_flow_runs_parent_flow_run",
+        "ix_flow_runs_deployment_expected",
+        "ix_flow_runs_pool_state_next",
+    )
+    with engine.connect() as conn:
+        for name in names:
+            if engine.dialect.name == "sqlite":
+                q = f"SELECT sql FROM sqlite_master WHERE name = '{name}'"
+            else:
+                q = f"SELECT indexdef FROM pg_indexes WHERE indexname = '{name}'"
+            definition = conn.execute(text(q)).scalar_one().replace("(", "").replace(")", "")
+            assert " WHERE " in definition.upper() and "IS NOT NULL" in definition, definition
