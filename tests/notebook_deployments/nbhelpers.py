@@ -57,7 +57,11 @@ def kernel_pools() -> Iterator[KernelPools]:
 
 
 def start_worker(url: str, pools: KernelPools | None) -> tuple[Worker, threading.Event, threading.Thread]:
-    worker = Worker(transport=DBTransport(url), poll_interval=0.05, heartbeat_interval=0.5, shutdown_grace=2)
+    # warm=False: no fork server. Notebook runs go to kernels and never use it; starting one (its
+    # imports and schema check) per test only costs CPU, and closing it waited 5 s per test.
+    worker = Worker(
+        transport=DBTransport(url), poll_interval=0.05, heartbeat_interval=0.5, shutdown_grace=2, warm=False
+    )
     if pools is not None:
         worker.executor.by_kind["notebook"].pools = pools
     stop = threading.Event()
