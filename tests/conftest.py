@@ -31,10 +31,11 @@ _pg_state: dict[str, str | None] = {}
 
 
 def _postgres_url() -> str | None:
-    """Create (once per process) a private PostgreSQL database for this test run."""
+    """Create (once per process: each pytest-xdist worker has its own) a private PostgreSQL database."""
     if "url" in _pg_state:
         return _pg_state["url"]
-    name = f"orch_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, ... under pytest-xdist
+    name = f"orch_test_{worker}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
