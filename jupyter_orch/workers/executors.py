@@ -10,10 +10,13 @@ warm fork server when possible (milliseconds instead of an interpreter start-up)
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import fcntl
 import json
+import logging
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -27,6 +30,8 @@ from jupyter_orch.workers.forkserver import ForkServer
 
 LineSink = Callable[[str, int, str], None]  # (flow_run_id, level, line)
 
+log = logging.getLogger(__name__)
+
 
 class RunHandle:
     """A running run's process: poll its exit code, kill its process group, stream its output."""
@@ -39,7 +44,8 @@ class RunHandle:
         self.cancel_requested = False
         #: released by its worker after the worker moved the run to RUNNING (`Worker._release_due`)
         self.started_by_worker = False
-        self.readers: list[threading.Thread] = []
+        #: set when each of its output pipes reached its end (`OutputPump`)
+        self.output_done: list[threading.Event] = []
 
     def poll(self) -> int | None:
         code = self._poll()
@@ -71,8 +77,9 @@ class RunHandle:
         threading.Thread(target=_later, daemon=True).start()
 
     def join_output(self, timeout: float = 2.0) -> None:
-        for t in self.readers:
-            t.join(timeout)
+        deadline = time.monotonic() + timeout
+        for done in self.output_done:
+            done.wait(max(0.0, deadline - time.monotonic()))
 
 
 def _signal_group(pid: int, sig: int) -> None:
@@ -82,15 +89,107 @@ def _signal_group(pid: int, sig: int) -> None:
         pass
 
 
-def _pump(fd: int, run_id: str, level: int, sink: LineSink) -> threading.Thread:
-    def _read() -> None:
-        with os.fdopen(fd, "r", errors="replace") as stream:
-            for line in stream:
-                sink(run_id, level, line.rstrip("\n"))
+class OutputPump:
+    """Reads every run's stdout and stderr on one thread and hands the sink each line.
 
-    t = threading.Thread(target=_read, name=f"output-{run_id[:8]}", daemon=True)
-    t.start()
-    return t
+    One thread for all pipes (a selector), not two threads a run: a worker with a thousand runs
+    prepared for the same minute kept two thousand threads, all woken at once when the runs ended.
+    """
+
+    def __init__(self, sink: LineSink) -> None:
+        self.sink = sink
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._new: list[tuple[int, _Pipe]] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closing = False
+
+    def add(self, fd: int, run_id: str, level: int) -> threading.Event:
+        """Pump `fd` (closed at its end) into the sink; the event is set once it is all read."""
+        pipe = _Pipe(run_id, level)
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("the output pump is closed")
+            self._new.append((fd, pipe))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="jupyter-orch-output", daemon=True)
+                self._thread.start()
+        self._wake()
+        return pipe.done
+
+    def close(self) -> None:
+        """Pump what the pipes still hold until their ends, then stop the thread."""
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+            running = self._thread is not None
+        if running:
+            self._wake()
+        else:
+            self._release()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._wake_w, b"\0")
+
+    def _release(self) -> None:
+        self._selector.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if self._closing and not self._new and len(self._selector.get_map()) == 1:
+                    break  # closed, and every pipe read to its end
+            for key, _ in self._selector.select():
+                if key.data is None:  # new pipes to watch
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(self._wake_r, 4096)
+                    with self._lock:
+                        new, self._new = self._new, []
+                    for fd, pipe in new:
+                        self._selector.register(fd, selectors.EVENT_READ, pipe)
+                    continue
+                try:
+                    data = os.read(key.fd, 65536)
+                except OSError:
+                    data = b""
+                for line in key.data.feed(data):
+                    try:
+                        self.sink(key.data.run_id, key.data.level, line)
+                    except Exception:  # a sink failure loses a line, never the pump
+                        log.exception("output of run %s: a line was not recorded", key.data.run_id)
+                if not data:
+                    self._selector.unregister(key.fd)
+                    os.close(key.fd)
+                    key.data.done.set()
+        self._release()
+
+
+class _Pipe:
+    """One output pipe's decoder and unfinished last line."""
+
+    def __init__(self, run_id: str, level: int) -> None:
+        self.run_id = run_id
+        self.level = level
+        self.done = threading.Event()
+        self._decode = codecs.getincrementaldecoder("utf-8")(errors="replace").decode
+        self._partial = ""
+
+    def feed(self, data: bytes) -> list[str]:
+        """The whole lines `data` completes (at the end, `b""`: the last line, if unfinished)."""
+        text = self._partial + self._decode(data, final=not data)
+        lines = text.split("\n")
+        self._partial = lines.pop()
+        if not data and self._partial:
+            lines.append(self._partial)
+            self._partial = ""
+        return [line.removesuffix("\r") for line in lines]
 
 
 class ProcessExecutor:
@@ -103,6 +202,7 @@ class ProcessExecutor:
         self._fork: ForkServer | None = None
         self._lock = threading.Lock()
         self._gates = Gates()
+        self._pump = OutputPump(sink)
 
     def _forkserver(self) -> ForkServer:
         with self._lock:
@@ -156,9 +256,9 @@ class ProcessExecutor:
         server = self._forkserver()
         pid, in_w, out_r, err_r = server.spawn(spec)
         handle = RunHandle(spec["flow_run_id"], pid, in_w, lambda: server.exit_codes.get(pid))
-        handle.readers = [
-            _pump(out_r, handle.run_id, 20, self.sink),
-            _pump(err_r, handle.run_id, 40, self.sink),
+        handle.output_done = [
+            self._pump.add(out_r, handle.run_id, 20),
+            self._pump.add(err_r, handle.run_id, 40),
         ]
         return handle
 
@@ -178,9 +278,9 @@ class ProcessExecutor:
         in_fd = os.dup(proc.stdin.fileno())
         proc.stdin.close()
         handle = RunHandle(spec["flow_run_id"], proc.pid, in_fd, proc.poll)
-        handle.readers = [
-            _pump(os.dup(proc.stdout.fileno()), handle.run_id, 20, self.sink),
-            _pump(os.dup(proc.stderr.fileno()), handle.run_id, 40, self.sink),
+        handle.output_done = [
+            self._pump.add(os.dup(proc.stdout.fileno()), handle.run_id, 20),
+            self._pump.add(os.dup(proc.stderr.fileno()), handle.run_id, 40),
         ]
         proc.stdout.close()
         proc.stderr.close()
@@ -192,6 +292,8 @@ class ProcessExecutor:
 
     def close(self) -> None:
         self._gates.open()
+        self._pump.close()
+        self._pump = OutputPump(self.sink)  # a closed executor may start runs again
         with self._lock:
             if self._fork is not None:
                 self._fork.close()
