@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine
@@ -36,6 +36,7 @@ class Database:
         self._maker = sessionmaker(bind=self.engine, expire_on_commit=False)
         with _locks_guard:
             self._write_lock = _write_locks.setdefault(str(self.engine.url), threading.Lock())
+        self._local = threading.local()
 
     @property
     def dialect(self) -> str:
@@ -64,6 +65,34 @@ class Database:
                     yield session
             finally:
                 conn.info.pop("write", None)
+
+    @contextmanager
+    def thread_session(self) -> Iterator[Session]:
+        """`session(write=True)` on this thread's own connection and session, kept between calls:
+        a thread that does nothing but write (the group-commit writer) then skips a pool checkout
+        and a new Session for every transaction. A failure drops them (the connection may be
+        unusable); the next call opens new ones. `release_thread_session` gives them back."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            conn = self.engine.connect()
+            session = Session(bind=conn, info=dict(self.info), expire_on_commit=False)
+            self._local.session = session
+        lock = self._write_lock if self.dialect == "sqlite" else nullcontext()
+        try:
+            with lock, session.begin():
+                yield session
+        except BaseException:
+            self.release_thread_session()
+            raise
+        session.expunge_all()  # the next transaction starts with an empty identity map
+
+    def release_thread_session(self) -> None:
+        session = getattr(self._local, "session", None)
+        self._local.session = None
+        if session is not None:
+            conn = session.get_bind()
+            session.close()
+            conn.close()
 
     def run(self, fn: Callable[[Session], Any], write: bool = True) -> Any:
         with self.session(write) as session:

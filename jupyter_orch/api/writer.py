@@ -94,6 +94,12 @@ class GroupCommitWriter:
     # -- the writer thread ---------------------------------------------------------------------
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self.database.release_thread_session()
+
+    def _serve(self) -> None:
         stop = False
         while not stop:
             item = self._queue.get()
@@ -125,7 +131,7 @@ class GroupCommitWriter:
         outcomes: list[tuple[Any, bool, Any]] = []
         again: list[tuple[Operation, Any]] = []
         try:
-            with self.database.session(write=True) as session:
+            with self.database.thread_session() as session:
                 for fn, fut in batch:
                     try:
                         with session.begin_nested():
@@ -155,7 +161,7 @@ class GroupCommitWriter:
 
     def _run_alone(self, fn: Operation, fut: Any) -> None:
         try:
-            with self.database.session(write=True) as session:
+            with self.database.thread_session() as session:
                 result = fn(session)
         except Exception as exc:
             _resolve(fut, False, exc)

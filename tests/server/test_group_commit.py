@@ -118,11 +118,11 @@ class _Deadlock(Exception):
 def test_failed_commit_reruns_each_write_alone(held, monkeypatch):
     """If the batch cannot commit, nothing of it was written: each write runs again on its own."""
     db, writer, release, _ = held
-    real_session = Database.session
+    real_session = Database.thread_session
     failures = iter([True])
 
-    def session(self, write=True):  # noqa: ANN001, ANN202 - the first batch's commit fails
-        cm = real_session(self, write)
+    def session(self):  # noqa: ANN001, ANN202 - the first batch's commit fails
+        cm = real_session(self)
         if next(failures, False):
 
             class Failing:
@@ -138,7 +138,7 @@ def test_failed_commit_reruns_each_write_alone(held, monkeypatch):
         return cm
 
     futures = [writer.submit(_create(f"r{i}")) for i in range(5)]
-    monkeypatch.setattr(Database, "session", session)
+    monkeypatch.setattr(Database, "thread_session", session)
     release.set()
     assert all(isinstance(f.result(10), str) for f in futures)
     assert _names(db) == [f"r{i}" for i in range(5)]
@@ -243,3 +243,38 @@ async def test_hot_writes_run_the_plain_sql_path_and_the_hooks(api, monkeypatch)
     status, messages = await api("GET", "notifications/messages")
     items = messages["items"] if isinstance(messages, dict) else messages
     assert any("hot-2" in str(m) for m in items), items
+
+
+def test_the_writer_thread_keeps_its_session_and_a_failure_drops_it(db_url: str):
+    """`thread_session`: one connection and session per thread, kept across transactions; a
+    transaction that fails is rolled back and its session dropped; release gives the connection back."""
+    db = Database(db_url)
+    pool = db.engine.pool
+    checked_out = pool.checkedout()
+    with db.thread_session() as first:
+        _create("a")(first)
+    with db.thread_session() as again:
+        _create("b")(again)
+    assert again is first and pool.checkedout() == checked_out + 1
+
+    other: list[Session] = []
+
+    def elsewhere() -> None:
+        with db.thread_session() as session:
+            other.append(session)
+        db.release_thread_session()
+
+    t = threading.Thread(target=elsewhere)
+    t.start()
+    t.join(10)
+    assert other and other[0] is not first  # each thread its own
+
+    with pytest.raises(Invalid), db.thread_session() as session:
+        _create("lost")(session)
+        raise Invalid("no", field="x")
+    with db.thread_session() as fresh:
+        _create("c")(fresh)
+    assert fresh is not first
+    assert _names(db) == ["a", "b", "c"]
+    db.release_thread_session()
+    assert pool.checkedout() == checked_out
