@@ -111,6 +111,19 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         session.close()
 
 
+@contextmanager
+def read_scope(url: str | None = None) -> Iterator[Session]:
+    """A session for reading only: on SQLite a plain BEGIN, so it neither queues behind the
+    writers nor holds them up (WAL readers see the last commit); elsewhere a normal transaction."""
+    with get_engine(url).connect() as conn:
+        conn.info["write"] = False
+        try:
+            with Session(bind=conn) as session:
+                yield session
+        finally:
+            conn.info.pop("write", None)
+
+
 def dispose_all() -> None:
     """Close every pooled connection (tests, forked workers)."""
     with _lock:

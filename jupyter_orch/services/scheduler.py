@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from jupyter_orch.db.models import FlowRun, utcnow
-from jupyter_orch.db.session import session_scope
+from jupyter_orch.db.session import read_scope, session_scope
 from jupyter_orch.orchestration.store import leases
 from jupyter_orch.orchestration.store.schedules import Window, chunks, plan_pass, write_runs
 from jupyter_orch.services.base import Service
@@ -78,7 +78,7 @@ class SchedulerService(Service):
             self._deferring_since = None
             return False
         quiet = timedelta(seconds=self.quiet_seconds)
-        with session_scope(self.db_url) as session:
+        with read_scope(self.db_url) as session:  # no write lock: the workers need it now
             due = session.scalars(
                 select(FlowRun.id)
                 .where(FlowRun.expected_start_time >= now - quiet)

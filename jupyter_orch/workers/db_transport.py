@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from jupyter_orch.db.session import get_engine, session_scope
+from jupyter_orch.db.session import read_scope, session_scope
 from jupyter_orch.orchestration.serialize import run_to_dict
 from jupyter_orch.orchestration.store import concurrency, flow_runs, logs, notifications, workers  # noqa: F401  (state hooks)
 from jupyter_orch.orchestration.store import deployments as dep_store
@@ -58,14 +56,8 @@ class DBTransport(Transport):
             return out
 
     def read_flow_run(self, run_id: str) -> dict[str, Any]:
-        # a read: on SQLite no BEGIN IMMEDIATE, so it never queues behind (or blocks) the writers
-        with get_engine(self.db_url).connect() as conn:
-            conn.info["write"] = False
-            try:
-                with Session(bind=conn) as s:
-                    return run_to_dict(flow_runs.read_flow_run(s, run_id))
-            finally:
-                conn.info.pop("write", None)
+        with read_scope(self.db_url) as s:  # never queues behind (or blocks) the writers
+            return run_to_dict(flow_runs.read_flow_run(s, run_id))
 
     def set_state(self, run_id: str, state: State, force: bool = False) -> dict[str, Any]:
         with session_scope(self.db_url) as s:
