@@ -23,6 +23,7 @@ run ruff check "$ROOT/jupyter_orch" "$ROOT/tests" "$ROOT/benchmarks"
 # two test processes (pytest-xdist): most tests wait on servers, workers, kernels and schedules
 # rather than use the CPU, so two share this 2-core machine well; more made timing tests flaky.
 # Each process has its own PostgreSQL database, SQLite files and ports (tests/conftest.py).
+# ORCH_TEST_PROCESSES=0 runs the tests in pytest's own process (e.g. for --pdb).
 cd "$ROOT" && run python -m pytest -q -p no:cacheprovider --durations=15 \
   -n "${ORCH_TEST_PROCESSES:-2}" --dist worksteal "$@"
 exit $status
