@@ -9,6 +9,7 @@ never reused across runs. The zygote reports each child's pid and, when reaped, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -212,6 +213,10 @@ class ForkServer:
 
     def close(self) -> None:
         try:
+            # shut the connection down first: the reader thread blocked on this socket keeps it
+            # open otherwise, the zygote never sees its end and `wait` ran out every time (5 s)
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
             self.sock.close()
         finally:
             try:

@@ -198,3 +198,14 @@ def test_claim_respects_pool_limit_and_queue_priority(db_url: str, tmp_path: Pat
         assert all(r.state_type == "PENDING" for r in claimed)
     with session_scope(db_url) as s:
         assert workers.get_scheduled_flow_runs(s, "p", "w2", limit=10) == []  # pool limit reached
+
+
+def test_closing_the_fork_server_ends_it_without_a_kill() -> None:
+    """The zygote sees its socket's end and exits by itself: a worker's shutdown waits for nothing
+    (closing alone left the socket open under the reader thread; the zygote was killed 5 s later)."""
+    from jupyter_orch.workers.forkserver import ForkServer
+
+    server = ForkServer(dict(os.environ))
+    assert server.wait_ready(60)
+    server.close()
+    assert server.proc.returncode is not None and server.proc.returncode >= 0  # not SIGKILLed
