@@ -39,6 +39,8 @@ def watch_parent(stream: Any) -> None:
     so the kernel itself sends SIGIO, whose default action ends a process, to every process of the
     group when the pipe's last writer goes. The worker writes nothing more on it from here on. A
     pipe already closed ends the group now; where signal-driven pipes are missing, a thread reads.
+    (A flow that installs its own SIGIO handler outlives its worker; its run is still marked
+    Crashed when its heartbeats stop.)
     """
     try:
         fd = stream.fileno()
