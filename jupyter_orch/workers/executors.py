@@ -117,7 +117,7 @@ class OutputPump:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="jupyter-orch-output", daemon=True)
                 self._thread.start()
-        self._wake()
+            self._wake()
         return pipe.done
 
     def close(self) -> None:
@@ -126,17 +126,18 @@ class OutputPump:
             if self._closing:
                 return
             self._closing = True
-            running = self._thread is not None
-        if running:
-            self._wake()
-        else:
-            self._release()
+            if self._thread is not None:
+                self._wake()
+            else:
+                self._release()
 
     def _wake(self) -> None:
-        with contextlib.suppress(BlockingIOError, OSError):
+        """Interrupt the thread's wait (the caller holds the lock: the pipe is still open)."""
+        with contextlib.suppress(BlockingIOError):
             os.write(self._wake_w, b"\0")
 
     def _release(self) -> None:
+        """Close the selector and the wake pipe (the caller holds the lock)."""
         self._selector.close()
         os.close(self._wake_r)
         os.close(self._wake_w)
@@ -145,7 +146,8 @@ class OutputPump:
         while True:
             with self._lock:
                 if self._closing and not self._new and len(self._selector.get_map()) == 1:
-                    break  # closed, and every pipe read to its end
+                    self._release()  # closed, and every pipe read to its end
+                    return
             for key, _ in self._selector.select():
                 if key.data is None:  # new pipes to watch
                     with contextlib.suppress(BlockingIOError):
@@ -168,7 +170,6 @@ class OutputPump:
                     self._selector.unregister(key.fd)
                     os.close(key.fd)
                     key.data.done.set()
-        self._release()
 
 
 class _Pipe:
