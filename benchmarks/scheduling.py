@@ -5,11 +5,12 @@
 
 1. ad hoc run latency (trigger → Completed) of a trivial Python flow deployment: our worker
    beside Prefect 3's `flow.serve()` (its own `prefect server start`);
-2. start lateness (start_time − expected_start_time) of 1,000 deployments on `* * * * *`, over
-   `--minutes` minute boundaries (the first at least 45 s after the worker starts, so it claims
-   ahead as a long-running worker does), run by our scheduler service and worker; beside it the
-   lateness of each flow body's first line (the flow writes time.time() to a file), completion
-   lateness (end_time − expected) and the peak PSS of the worker with all its processes;
+2. start lateness of 1,000 deployments on `* * * * *`, over `--minutes` minute boundaries (the
+   first at least 45 s after the worker starts, so it claims ahead as a long-running worker does),
+   run by our scheduler service and worker: when each flow body's first line ran (the flow writes
+   time.time() to a file) minus its scheduled time; beside it the runs' recorded start_time
+   (when RUNNING was proposed), completion lateness (end_time − expected) and the peak PSS of
+   the worker with all its processes;
 3. scheduler pass time for 10,000 active deployments (first pass and a steady one).
 
 Prints a markdown table. Throwaway SQLite databases under a temporary directory.
@@ -370,13 +371,16 @@ def main() -> None:
             else f"no run started (0/{expected})"
         )
         what = f"{args.lateness_deployments} deployments on `* * * * *`, {args.minutes} min"
-        rows.append((f"start lateness (start_time − scheduled), {what}", cell, "–", "p99 < 1 s"))
+        # the target is the body's own start (the honest one); start_time is when RUNNING was proposed
+        rows.append((f"start_time − scheduled, {what}", cell, "–", ""))
         if body:
             cell = (
                 f"p50 {_pct(body, 0.5):.2f} s, p99 {_pct(body, 0.99):.2f} s, max {max(body):.2f} s "
                 f"({len(body)} bodies ran)"
             )
-            rows.append((f"body start lateness (flow body's first line − scheduled), {what}", cell, "–", ""))
+            rows.append(
+                (f"start lateness (flow body's first line − scheduled), {what}", cell, "–", "p99 < 1 s")
+            )
         if done:
             cell = f"p50 {_pct(done, 0.5):.2f} s, p99 {_pct(done, 0.99):.2f} s ({len(done)} completed)"
             rows.append((f"completion lateness (end − scheduled), {what}", cell, "–", ""))
