@@ -58,7 +58,7 @@ class WalCheckpointer:
 
     SQLite otherwise checkpoints on the commit that takes the log past 1,000 pages: that commit
     copies the pages and syncs the file, milliseconds every few dozen small transactions (a flow
-    run's creation writes ~18 pages: the row, its indexes, its first state). A process that
+    run's creation writes ~14 pages: the row, its indexes, its first state). A process that
     commits many small transactions (the server) starts one of these: its connections opened
     from then on leave checkpoints to this thread (`configure`), which runs a PASSIVE checkpoint
     (it never blocks a reader or a writer) every `interval` seconds.
@@ -95,7 +95,7 @@ class WalCheckpointer:
             conn.close()
 
     def checkpoint(self, conn: Any) -> None:
-        """One PASSIVE checkpoint (nothing to copy: it only reads the log's header)."""
+        """One PASSIVE checkpoint (with nothing new in the log it only reads the log's header)."""
         try:
             _busy, pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except Exception:  # e.g. the file went away meanwhile; the next round tries again
