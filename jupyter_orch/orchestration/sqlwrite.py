@@ -332,8 +332,7 @@ _NOUNS = (
 
 
 def generate_run_name(run_id: str) -> str:
-    """A readable name derived from the id ("brisk-otter-123"), like Prefect's (a test keeps it
-    equal to `store.flow_runs.generate_run_name`)."""
+    """A readable name derived from the id ("brisk-otter-123"), like Prefect's."""
     n = int(run_id.replace("-", "")[:8], 16)
     return f"{_ADJECTIVES[n % len(_ADJECTIVES)]}-{_NOUNS[(n // 20) % len(_NOUNS)]}-{n % 1000:03d}"
 

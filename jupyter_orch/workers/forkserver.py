@@ -52,7 +52,7 @@ def _warm_database() -> None:
     stays safe; children inherit the engine, its statement cache and the schema check."""
     try:
         from sqlalchemy import select
-        from sqlalchemy.orm import Session, configure_mappers
+        from sqlalchemy.orm import configure_mappers
 
         from jupyter_orch.db.models import FlowRun
 
@@ -60,19 +60,13 @@ def _warm_database() -> None:
         url = os.environ.get("JUPYTER_ORCH_DATABASE_URL")
         if not url or os.environ.get("JUPYTER_ORCH_API_URL"):
             return
-        from jupyter_orch.db.session import get_engine
+        from jupyter_orch.db.session import get_engine, read_scope
 
-        engine = get_engine(url)
         try:
-            with engine.connect() as conn:
-                conn.info["write"] = False
-                try:
-                    with Session(bind=conn) as session:
-                        session.scalars(select(FlowRun).limit(1)).first()
-                finally:
-                    conn.info.pop("write", None)
+            with read_scope(url) as session:
+                session.scalars(select(FlowRun).limit(1)).first()
         finally:
-            engine.dispose()
+            get_engine(url).dispose()
     except Exception:
         pass
 

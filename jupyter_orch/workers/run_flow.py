@@ -260,12 +260,10 @@ def prepare_python(spec: dict[str, Any]) -> None:
             if url and not os.environ.get("JUPYTER_ORCH_API_URL"):  # connect now, read-only
                 from sqlalchemy import text
 
-                from jupyter_orch.db.session import get_engine
+                from jupyter_orch.db.session import read_scope
 
-                with get_engine(url).connect() as conn:
-                    conn.info["write"] = False
-                    conn.execute(text("SELECT 1"))
-                    conn.info.pop("write", None)
+                with read_scope(url) as session:
+                    session.execute(text("SELECT 1"))
     except Exception:
         pass
 

@@ -24,8 +24,6 @@ from jupyter_orch.states import State, StateType
 #: change `run` carries the columns `sqlwrite._RUN_COLUMNS` reads, updated by those written.
 STATE_CHANGE_HOOKS: list[Callable[[Session, FlowRun, State | None, State], None]] = []
 
-generate_run_name = sqlwrite.generate_run_name
-
 
 def create_flow_run(session: Session, **fields: Any) -> FlowRun:
     """A new flow run in `state` (default PENDING), as an ORM object (see `insert_flow_run`)."""

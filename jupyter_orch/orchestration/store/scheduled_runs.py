@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from jupyter_orch.orchestration.store.flow_runs import generate_run_name
+from jupyter_orch.orchestration.sqlwrite import generate_run_name
 
 UTC = timezone.utc
 NAMESPACE = uuid.UUID("6f1c1d2e-8a35-4c1e-9a3b-0c7e5d4b2a10")
