@@ -10,6 +10,7 @@ shared with the engine's SQLAlchemy-free path).
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from jupyter_orch.db.sqlite import SQLITE_BUSY_TIMEOUT_MS, configure, writer_queue
@@ -51,8 +53,15 @@ def _sqlite_engine(url: str) -> Engine:
         if write and queue is not None:
             queue.acquire()
             conn.info["_queued"] = True
+        sql = "BEGIN IMMEDIATE" if write else "BEGIN"
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            # on the DB-API connection itself: SQLAlchemy's execution path would cost more than
+            # the statement (this runs for every transaction); its errors are wrapped as SQLAlchemy
+            # would, so a busy database still reads as an OperationalError upstream
+            conn.connection.dbapi_connection.execute(sql)
+        except sqlite3.Error as exc:
+            _dequeue(conn)
+            raise DBAPIError.instance(sql, (), exc, sqlite3.Error) from exc
         except BaseException:
             _dequeue(conn)
             raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -238,3 +239,52 @@ def test_server_command_prints_connection_lines(tmp_path: Path):
         server.stop()
     assert f"export JUPYTER_ORCH_API_URL={server.url} JUPYTER_ORCH_API_TOKEN=printed-token" in text
     assert f"{server.url}/orch/api" in text
+
+
+def test_server_logger_skips_only_records_no_handler_prints():
+    from jupyter_orch.cli.commands.server import skip_unprinted_records
+
+    def logger(name: str, *handler_levels: int) -> logging.Logger:
+        log = logging.getLogger(f"orch-test-{name}")
+        log.propagate = False
+        log.setLevel(logging.DEBUG)  # as traitlets leaves it
+        for level in handler_levels:
+            handler = logging.StreamHandler(io.StringIO())
+            handler.setLevel(level)
+            log.addHandler(handler)
+        return log
+
+    info = logger("info", logging.INFO, logging.WARNING)
+    skip_unprinted_records(info)
+    assert info.level == logging.INFO and not info.isEnabledFor(logging.DEBUG)
+    chatty = (logger("debug", logging.INFO, logging.DEBUG), logger("notset", logging.NOTSET), logger("none"))
+    for log in chatty:
+        skip_unprinted_records(log)
+        assert log.level == logging.DEBUG  # something would print a debug record, or nothing is known
+
+
+def test_headless_server_prints_its_access_log_only_at_debug(tmp_path: Path):
+    import httpx
+
+    home = tmp_path / "srv"
+    quiet = ServerProcess(f"sqlite:///{home / 'orch.db'}", home / "quiet").start()
+    loud = ServerProcess(
+        f"sqlite:///{home / 'orch.db'}",
+        home / "loud",
+        env={"JUPYTER_CONFIG_DIR": str(_debug_config(tmp_path))},
+    ).start()
+    try:
+        for server in (quiet, loud):
+            assert httpx.get(f"{server.url}/orch/api/flows", headers=server.headers).status_code == 200
+    finally:
+        quiet.stop()
+        loud.stop()
+    assert "GET /orch/api/flows" not in quiet.log_text()
+    assert "GET /orch/api/flows" in loud.log_text()  # configured DEBUG still prints debug records
+
+
+def _debug_config(tmp_path: Path) -> Path:
+    config = tmp_path / "jupyter-config"
+    config.mkdir()
+    (config / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {"log_level": "DEBUG"}}))
+    return config

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import OperationalError
 
 from jupyter_orch.db import migrate
 from jupyter_orch.db.models import Base
 from jupyter_orch.db.session import get_engine
+from jupyter_orch.db.sqlite import writer_queue
 
 
 def test_head_revision_constant_matches_migrations() -> None:
@@ -51,6 +56,26 @@ def test_sqlite_runs_in_wal_with_busy_timeout(sqlite_url: str) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_sqlite_begin_on_a_busy_database_fails_as_sqlalchemy_error(sqlite_url: str) -> None:
+    """BEGIN runs on the DB-API connection directly; a busy database still surfaces as SQLAlchemy's
+    OperationalError (what the writer retries and the API maps), and the writer queue is released."""
+    engine = get_engine(sqlite_url)
+    path = sqlite_url[len("sqlite:///") :]
+    holder = sqlite3.connect(path, isolation_level=None)  # another process's writer, say
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with engine.connect() as conn:
+            conn.connection.dbapi_connection.execute("PRAGMA busy_timeout=50")
+            with pytest.raises(OperationalError, match="locked"):
+                conn.begin()
+        assert writer_queue(path)._depth == 0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with engine.begin() as conn:  # and the next transaction goes through
+        assert conn.exec_driver_sql("SELECT count(*) FROM flows").scalar() == 0
 
 
 def test_list_queries_use_indexes(sqlite_url: str) -> None:

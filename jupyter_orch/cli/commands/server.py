@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from typing import Any
 
@@ -62,6 +63,7 @@ def run_server(args: argparse.Namespace, ctx: Context) -> int:
         allow_root=args.allow_root or (hasattr(os, "geteuid") and os.geteuid() == 0),
     )
     app.initialize(argv=[], find_extensions=False)
+    skip_unprinted_records(app.log)
     url = app.connection_url.rstrip("/")
     token = app.identity_provider.token
     ctx.print(f"jupyter-orch server at {url}")
@@ -71,3 +73,22 @@ def run_server(args: argparse.Namespace, ctx: Context) -> int:
     ctx.print(f"  export {API_URL_ENV}={url} {API_TOKEN_ENV}={token}")
     app.start()
     return 0
+
+
+def skip_unprinted_records(log: logging.Logger) -> None:
+    """Raise `log` to the lowest level any of its handlers prints.
+
+    traitlets leaves an application's logger at DEBUG and filters in its handlers, so each debug
+    call builds a record that no handler prints (jupyter_server makes two per request: the access
+    line and "Accepting token-authenticated request"). Output is unchanged: a handler at DEBUG (or
+    NOTSET), e.g. `--ServerApp.log_level=DEBUG` or a `logging_config` file handler, keeps DEBUG.
+    """
+    levels: list[int] = []
+    logger: logging.Logger | None = log
+    while logger is not None:
+        levels.extend(h.level for h in logger.handlers)
+        if not logger.propagate:
+            break
+        logger = logger.parent
+    if levels and min(levels) > log.level:
+        log.setLevel(min(levels))
