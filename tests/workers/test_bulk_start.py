@@ -19,7 +19,8 @@ from sqlalchemy import select
 from jupyter_orch.db.models import FlowRun, FlowRunState, utcnow
 from jupyter_orch.db.session import session_scope
 from jupyter_orch.engine import flows as engine_flows
-from jupyter_orch.orchestration import rules, sqlwrite
+from jupyter_orch.orchestration import rules
+from jupyter_orch.orchestration.sqlwrite import flow_runs as sql_flow_runs
 from jupyter_orch.orchestration.store import deployments as deps
 from jupyter_orch.orchestration.store import flow_runs
 from jupyter_orch.states import Cancelling, Pending, Running
@@ -132,7 +133,7 @@ def test_bulk_transition_judges_each_run_and_skips_one_cancelled_meanwhile(
 def test_bulk_transition_loses_no_race(db_url: str, flows_dir: Path) -> None:
     """A run whose state moves between the bulk read and its compare-and-set is judged again alone."""
     ids = _pending_runs(db_url, flows_dir, 3)
-    original = sqlwrite._state_values
+    original = sql_flow_runs._state_values
     moved = []
 
     def meddle(run, initial, new):  # another writer cancels ids[2] right after it was read
@@ -144,12 +145,12 @@ def test_bulk_transition_loses_no_race(db_url: str, flows_dir: Path) -> None:
 
     if db_url.startswith("sqlite"):
         pytest.skip("SQLite serializes writers: no other writer can act inside the bulk transaction")
-    sqlwrite._state_values = meddle
+    sql_flow_runs._state_values = meddle
     try:
         with session_scope(db_url) as s:
             answers = flow_runs.set_flow_run_states(s, [(i, Running()) for i in ids])
     finally:
-        sqlwrite._state_values = original
+        sql_flow_runs._state_values = original
     assert moved and answers[ids[2]].status == rules.ABORT
     assert [answers[i].status for i in ids[:2]] == [rules.ACCEPT, rules.ACCEPT]
     assert _rows(db_url, [ids[2]])[0].state_type == "CANCELLING"

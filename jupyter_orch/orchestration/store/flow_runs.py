@@ -21,7 +21,7 @@ from jupyter_orch.states import State, StateType
 #: Called inside the transaction after every accepted flow-run transition:
 #: hook(session, run, initial_state, new_state). Services (notifications, concurrency slots)
 #: register here so no caller can change a state without them hearing of it. After a state
-#: change `run` carries the columns `sqlwrite._RUN_COLUMNS` reads, updated by those written.
+#: change `run` carries the columns `sqlwrite.flow_runs._RUN_COLUMNS` reads, updated by those written.
 STATE_CHANGE_HOOKS: list[Callable[[Session, FlowRun, State | None, State], None]] = []
 
 
