@@ -55,6 +55,10 @@ class Route:
     status: int = 200
     #: run in a write transaction (SQLite: BEGIN IMMEDIATE); default: any method but GET
     write: bool | None = None
+    #: the same operation as plain SQL, `plain(conn, dialect, params, body)` on a SQLite DB-API
+    #: connection in a write transaction, for the writer's lone requests; it answers `PASS` when
+    #: the request needs the store (an existence check, a state-change hook with work)
+    plain: Callable[..., Any] | None = None
 
     @property
     def action(self) -> str:
@@ -211,6 +215,10 @@ def parse_body(route: Route, body: Any) -> Any:
         raise from_validation_error(exc) from exc
 
 
+#: what a `Route.plain` operation answers when the request must go through the store
+PASS = object()
+
+
 def call(route: Route, session: Session, params: Any, body: Any) -> Any:
     """Run the operation in `session` (the caller owns the transaction)."""
     args: list[Any] = [session, params]
@@ -219,3 +227,11 @@ def call(route: Route, session: Session, params: Any, body: Any) -> Any:
     elif route.params is None:
         args.pop()
     return route.operation(*args)
+
+
+def bind_plain(route: Route, params: Any, body: Any) -> Callable[[Any, Any], Any] | None:
+    """`route.plain` with a request's arguments bound: `f(conn, dialect)`, or None without one."""
+    plain = route.plain
+    if plain is None:
+        return None
+    return lambda conn, dialect: plain(conn, dialect, params, body)

@@ -13,6 +13,12 @@ its own, so that one bad operation cannot fail the others. An operation that fai
 another transaction caused (a deadlock victim, a serialization failure, a lock timeout) is run again
 alone after the batch, as it would have been retried on its own.
 
+A lone request on a SQLite file whose route has a plain-SQL form (`Route.plain`: a flow-run create
+or state change, the same `sqlwrite` code the store runs) runs it on the thread's own `sqlite3`
+connection, skipping SQLAlchemy's session and transaction machinery: the commonest writes of one
+client cost markedly less. It answers `PASS` (or fails, rolled back) when the request needs the
+store, which then runs it as any other operation.
+
 One writer thread by default: batches of one thread never wait on each other's row locks. More
 threads (PostgreSQL) overlap round trips, but two batches holding locks on several runs each can
 deadlock; PostgreSQL then aborts one operation, which is run again alone (after a `deadlock_timeout`).
@@ -32,10 +38,16 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from jupyter_orch.api.database import Database
+from jupyter_orch.api.routing import PASS
+from jupyter_orch.db.sqlite import connect, file_of, write_transaction, writer_queue
+from jupyter_orch.orchestration import sqlwrite
+from jupyter_orch.orchestration.errors import OrchError
 
 log = logging.getLogger(__name__)
 
 Operation = Callable[[Session], Any]
+#: `plain(conn, dialect)`: an operation's plain-SQL form (`Route.plain` with its arguments bound)
+PlainOperation = Callable[[Any, Any], Any]
 _STOP = object()
 
 
@@ -55,30 +67,35 @@ class GroupCommitWriter:
         ]
         self._stopped = False
         self._lock = threading.Lock()
-        #: batches committed and operations run (tests, diagnostics)
+        # one writer thread on a SQLite file (as the server runs it) also keeps a plain connection
+        db_file = file_of(str(database.engine.url)) if database.dialect == "sqlite" else None
+        self._plain = PlainSQLite(db_file) if db_file and len(self._threads) == 1 else None
+        #: batches committed, operations run, and of those the lone ones run as plain SQL
         self.batches = 0
         self.operations = 0
+        self.plain_operations = 0
         for thread in self._threads:
             thread.start()
 
-    def submit(self, fn: Operation) -> Future[Any]:
-        """Queue `fn`; the future resolves after the transaction that ran it has committed."""
+    def submit(self, fn: Operation, plain: PlainOperation | None = None) -> Future[Any]:
+        """Queue `fn` (or its plain-SQL form `plain`, see the module docstring); the future
+        resolves after the transaction that ran it has committed."""
         fut: Future[Any] = Future()
-        self._put(fn, fut)
+        self._put(fn, fut, plain)
         return fut
 
-    def submit_async(self, fn: Operation) -> asyncio.Future[Any]:
+    def submit_async(self, fn: Operation, plain: PlainOperation | None = None) -> asyncio.Future[Any]:
         """`submit` for a caller on an event loop: an asyncio future of that loop, resolved through
         `call_soon_threadsafe` (cheaper than a concurrent future chained to an asyncio one)."""
         fut = asyncio.get_running_loop().create_future()
-        self._put(fn, fut)
+        self._put(fn, fut, plain)
         return fut
 
-    def _put(self, fn: Operation, fut: Any) -> None:
+    def _put(self, fn: Operation, fut: Any, plain: PlainOperation | None) -> None:
         with self._lock:
             if self._stopped:
                 raise RuntimeError("the database writer is stopped")
-            self._queue.put((fn, fut))
+            self._queue.put((fn, fut, plain))
 
     def stop(self, timeout: float | None = 30.0) -> None:
         """Run what is queued, then end the thread."""
@@ -98,6 +115,8 @@ class GroupCommitWriter:
             self._serve()
         finally:
             self.database.release_thread_session()
+            if self._plain is not None:
+                self._plain.close()
 
     def _serve(self) -> None:
         stop = False
@@ -115,14 +134,30 @@ class GroupCommitWriter:
                     stop = True
                     break
                 batch.append(item)
-            batch = [(fn, fut) for fn, fut in batch if _start(fut)]
-            if batch:
-                try:
-                    self._run_batch(batch)
-                except BaseException as exc:  # never leave a request waiting
-                    log.exception("jupyter_orch: database writer failed")
-                    for _, fut in batch:
-                        _resolve(fut, False, exc)
+            batch = [item for item in batch if _start(item[1])]
+            try:
+                if len(batch) == 1 and self._run_plain(*batch[0]):
+                    continue
+                if batch:
+                    self._run_batch([(fn, fut) for fn, fut, _ in batch])
+            except BaseException as exc:  # never leave a request waiting
+                log.exception("jupyter_orch: database writer failed")
+                for _, fut, _ in batch:
+                    _resolve(fut, False, exc)
+
+    def _run_plain(self, fn: Operation, fut: Any, plain: PlainOperation | None) -> bool:
+        """A lone operation in its plain-SQL form; False when it must run as `fn` instead."""
+        if plain is None or self._plain is None:
+            return False
+        result = self._plain.run(plain)
+        if result is PASS:
+            return False
+        with self._lock:
+            self.batches += 1
+            self.operations += 1
+            self.plain_operations += 1
+        _resolve(fut, True, result)
+        return True
 
     def _run_batch(self, batch: list[tuple[Operation, Any]]) -> None:
         if len(batch) == 1:
@@ -170,6 +205,36 @@ class GroupCommitWriter:
             self.batches += 1
             self.operations += 1
         _resolve(fut, True, result)
+
+
+class PlainSQLite:
+    """The writer thread's own `sqlite3` connection (`db/sqlite.py`: our settings, BEGIN IMMEDIATE
+    behind the same writer queue) for plain-SQL operations."""
+
+    def __init__(self, db_file: str) -> None:
+        self.db_file = db_file
+        self.queue = writer_queue(db_file)
+        self.dialect = sqlwrite.dialect("sqlite")
+        self.conn: Any = None
+
+    def run(self, plain: PlainOperation) -> Any:
+        """`plain(conn, dialect)` in a write transaction, committed; `PASS` if it passed or
+        failed (rolled back: the store runs the request again and answers its error as always)."""
+        if self.conn is None:
+            self.conn = connect(self.db_file)
+        try:
+            with write_transaction(self.conn, self.queue):
+                return plain(self.conn, self.dialect)
+        except Exception as exc:
+            if not isinstance(exc, OrchError):  # the connection may be unusable: a new one next time
+                log.debug("jupyter_orch: plain write failed; the store runs it", exc_info=True)
+                self.close()
+            return PASS
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.close()
 
 
 #: SQLSTATEs of errors that say "try again" (serialization failure, deadlock, lock not available)

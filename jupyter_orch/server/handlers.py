@@ -20,7 +20,7 @@ from tornado import web
 
 from jupyter_orch.api.database import Database
 from jupyter_orch.api.errors import MethodNotAllowed, error_body, to_orch_error
-from jupyter_orch.api.routing import Route, call, parse_body, parse_params
+from jupyter_orch.api.routing import Route, bind_plain, call, parse_body, parse_params
 from jupyter_orch.api.table import PREFIX, route_table
 from jupyter_orch.api.writer import GroupCommitWriter
 from jupyter_orch.orchestration.errors import NotFound
@@ -86,7 +86,7 @@ class OrchHandler(APIHandler):
             body = parse_body(route, self.request.body) if route.body is not None else None
             if route.writes and self.writer is not None:
                 operation = partial(call, route, params=params, body=body)
-                result = await self.writer.submit_async(operation)
+                result = await self.writer.submit_async(operation, bind_plain(route, params, body))
             else:
                 loop = asyncio.get_running_loop()
                 result = await loop.run_in_executor(self.executor, self._run, route, params, body)

@@ -21,8 +21,9 @@ from jupyter_orch.db.models import Base, Timestamp
 from jupyter_orch.db.session import get_engine, session_scope
 from jupyter_orch.engine import client as client_mod
 from jupyter_orch.engine.client.embedded import EmbeddedClient
-from jupyter_orch.engine.client.lite import HOOK_GUARDS, SQLiteClient, hook_name
+from jupyter_orch.engine.client.lite import SQLiteClient
 from jupyter_orch.orchestration import sqlwrite
+from jupyter_orch.orchestration.sqlwrite.hooks import HOOK_GUARDS, hook_name
 from jupyter_orch.orchestration.store import flow_runs, notifications
 from jupyter_orch.states import State
 

@@ -13,9 +13,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from jupyter_orch.api.database import Database
+from jupyter_orch.api.routing import PASS
 from jupyter_orch.api.writer import GroupCommitWriter
 from jupyter_orch.db.models import FlowRun
-from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.db.sqlite import connect, write_transaction, writer_queue
+from jupyter_orch.orchestration import sqlwrite
+from jupyter_orch.orchestration.errors import Invalid, NotFound
 from jupyter_orch.orchestration.store import flow_runs
 
 pytestmark = pytest.mark.postgres
@@ -196,10 +199,14 @@ async def test_concurrent_http_writes_all_answered_and_durable(api):
     assert {r["state_type"] for r in page["items"]} == {"RUNNING"}
 
 
-async def test_hot_writes_run_the_plain_sql_path_and_the_hooks(api, monkeypatch):
+async def test_hot_writes_run_the_plain_sql_path_and_the_hooks(api, jp_serverapp, monkeypatch):
     """Creates and transitions run through `sqlwrite` (the store's one write path), with or without
-    a state-change hook having work; with a notification policy present the hook queues it."""
+    a state-change hook having work: as the writer's plain-SQL operations while no hook has work;
+    with a notification policy present through the store, whose hook queues the delivery."""
     from jupyter_orch.orchestration import sqlwrite
+
+    (app,) = jp_serverapp.extension_manager.extension_apps["jupyter_orch"]
+    writer: GroupCommitWriter = app.writer
 
     calls: Counter = Counter()
     for name in ("create_flow_run", "set_flow_run_state"):
@@ -226,6 +233,7 @@ async def test_hot_writes_run_the_plain_sql_path_and_the_hooks(api, monkeypatch)
     )
     assert status == 200 and decision["status"] == "ACCEPT"
     assert calls == {"create_flow_run": 1, "set_flow_run_state": 1}
+    assert writer.plain_operations == 2  # the server's database here is a SQLite file
 
     status, _ = await api(
         "POST", "notifications", body={"name": "f", "channel": "ui", "state_names": ["Failed"]}
@@ -238,6 +246,7 @@ async def test_hot_writes_run_the_plain_sql_path_and_the_hooks(api, monkeypatch)
         )
         assert status == 200 and decision["status"] == "ACCEPT"
     assert calls == {"create_flow_run": 2, "set_flow_run_state": 3}
+    assert writer.plain_operations == 2  # the hook had work: each went through the store
     status, page = await api("GET", "notifications/deliveries", params={"flow_run_id": run2["id"]})
     assert status == 200 and [d["channel"] for d in page["items"]] == ["ui"]
     status, messages = await api("GET", "notifications/messages")
@@ -278,3 +287,71 @@ def test_the_writer_thread_keeps_its_session_and_a_failure_drops_it(db_url: str)
     assert _names(db) == ["a", "b", "c"]
     db.release_thread_session()
     assert pool.checkedout() == checked_out
+
+
+def test_a_lone_write_runs_its_plain_form_on_sqlite(db_url: str):
+    """A lone operation with a plain-SQL form runs that form on the writer's own `sqlite3`
+    connection (committed); `PASS` or an error (rolled back) hands it to the session operation;
+    on PostgreSQL the session operation always runs."""
+    db = Database(db_url)
+    writer = GroupCommitWriter(db)
+    sqlite = db.dialect == "sqlite"
+
+    def plain_create(conn, dialect):  # noqa: ANN001, ANN202
+        return sqlwrite.create_flow_run(conn, dialect, flow_name="gc", name="plain", state=None)["id"]
+
+    def plain_fails(conn, dialect):  # noqa: ANN001, ANN202
+        sqlwrite.create_flow_run(conn, dialect, flow_name="gc", name="rolled-back", state=None)
+        raise NotFound("not here", field="id")
+
+    try:
+        plain_id = writer.submit(_create("session"), plain_create).result(10)
+        assert writer.submit(_create("passed"), lambda conn, dialect: PASS).result(10)
+        assert writer.submit(_create("after-failure"), plain_fails).result(10)
+        assert writer.submit(_create("no-plain-form")).result(10)
+    finally:
+        writer.stop()
+    expected = ["after-failure", "no-plain-form", "passed"]
+    assert _names(db) == sorted([*expected, "plain" if sqlite else "session"])
+    assert writer.plain_operations == (1 if sqlite else 0) and writer.operations == 4
+    with db.session(write=False) as session:
+        assert session.get(FlowRun, plain_id) is not None
+
+
+def test_plain_create_writes_what_the_store_writes(db_url: str):
+    """`create_flow_run_plain` and the store's create answer the same run for the same body."""
+    from jupyter_orch.api.models import StateIn
+    from jupyter_orch.api.resources.flow_runs import FlowRunCreate, create_flow_run, create_flow_run_plain
+
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the plain form runs on SQLite files")
+    db = Database(db_url)
+    body = FlowRunCreate(
+        flow_name="same",
+        tags=["a", "b"],
+        parameters={"x": [1, 2]},
+        state=StateIn(type="SCHEDULED", scheduled_time="2030-01-01T00:00:00Z"),
+        work_pool_name="pool",
+        work_queue_name="q",
+        job_variables={"image": "x"},
+        empirical_policy={"retries": 2},
+        parameter_schema={"type": "object"},
+    )
+    with db.session() as session:
+        stored = create_flow_run(session, None, body)
+    conn = connect(db_url[len("sqlite:///") :])
+    try:
+        with write_transaction(conn, writer_queue(db_url[len("sqlite:///") :])):
+            plain = create_flow_run_plain(conn, sqlwrite.dialect("sqlite"), None, body)
+    finally:
+        conn.close()
+    per_run = {"id", "name", "state_id", "state_timestamp", "created", "updated", "state"}
+    assert set(plain) == set(stored)
+    assert {k: v for k, v in plain.items() if k not in per_run} == {
+        k: v for k, v in stored.items() if k not in per_run
+    }
+    assert plain["state"]["type"] == stored["state"]["type"] == "SCHEDULED"
+    with db.session() as session:  # a flow-id request needs the store's check: the plain form passes
+        conn = session.connection().connection.driver_connection
+        body_by_id = FlowRunCreate(flow_id=stored["flow_id"])
+        assert create_flow_run_plain(conn, sqlwrite.dialect("sqlite"), None, body_by_id) is PASS

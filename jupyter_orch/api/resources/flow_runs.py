@@ -26,10 +26,12 @@ from jupyter_orch.api.models import (
     UTCDateTime,
 )
 from jupyter_orch.api.resources.task_runs import TaskRunOut
-from jupyter_orch.api.routing import Route
+from jupyter_orch.api.routing import PASS, Route
 from jupyter_orch.db.models import Deployment, Flow, FlowRun
+from jupyter_orch.orchestration import sqlwrite
 from jupyter_orch.orchestration.errors import Conflict, Invalid
 from jupyter_orch.orchestration.serialize import row_to_dict, run_to_dict, run_values_to_dict, state_of
+from jupyter_orch.orchestration.sqlwrite.hooks import hooks_have_work
 from jupyter_orch.orchestration.store import flow_runs, task_runs
 from jupyter_orch.states import TERMINAL_STATES, State, StateType, utcnow
 
@@ -216,6 +218,35 @@ def create_flow_run(session: Session, _: None, body: FlowRunCreate) -> dict[str,
     return run_values_to_dict(flow_runs.insert_flow_run(session, state=state, **fields))
 
 
+#: the create fields the plain path writes; the others need the store's checks first (the flow,
+#: the deployment, a run with that id, a run with that idempotency key)
+_PLAIN_CREATE_FIELDS = frozenset(FlowRunCreate.model_fields) - {
+    "flow_id",
+    "deployment_id",
+    "id",
+    "idempotency_key",
+}
+
+
+def create_flow_run_plain(conn: Any, d: sqlwrite.Dialect, _: None, body: FlowRunCreate) -> Any:
+    """`create_flow_run` as plain SQL (`Route.plain`): the store writes through the same
+    `sqlwrite.create_flow_run`, then runs the state-change hooks, which here have no work."""
+    if not body.model_fields_set <= _PLAIN_CREATE_FIELDS or hooks_have_work(conn):
+        return PASS
+    fields = {k: getattr(body, k) for k in body.model_fields_set if k != "state"}
+    fields.setdefault("parameters", {})
+    state = body.state.to_state() if body.state else None
+    values = sqlwrite.create_flow_run(conn, d, state=state, **fields)
+    return run_values_to_dict({**flow_runs.EMPTY_ROW, **values})
+
+
+def set_flow_run_state_plain(conn: Any, d: sqlwrite.Dialect, p: ById, body: SetStateIn) -> Any:
+    """`set_flow_run_state` as plain SQL (`Route.plain`), the store's write without its hooks."""
+    if hooks_have_work(conn):
+        return PASS
+    return sqlwrite.set_flow_run_state(conn, d, p.id, body.state.to_state(), force=body.force).to_dict()
+
+
 def read_flow_run(session: Session, p: ById) -> dict[str, Any]:
     return run_to_dict(flow_runs.read_flow_run(session, p.id))
 
@@ -339,6 +370,7 @@ ROUTES = [
         body=FlowRunCreate,
         response=FlowRunOut,
         status=201,
+        plain=create_flow_run_plain,
     ),
     Route(
         "GET",
@@ -370,6 +402,7 @@ ROUTES = [
         params=ById,
         body=SetStateIn,
         response=DecisionOut,
+        plain=set_flow_run_state_plain,
     ),
     Route(
         "POST",

@@ -10,39 +10,27 @@ BEGIN IMMEDIATE behind the same cross-process writer queue). The schema check re
 
 Everything else (cache lookups, reads, concurrency slots, artifacts) and any state change that
 a state-change hook has work for (a notification policy exists, a concurrency slot is held, or
-a hook this module does not know is installed) takes the SQLAlchemy store as before.
+a hook `sqlwrite.hooks` does not know is installed) takes the SQLAlchemy store as before.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from typing import Any
 
 from jupyter_orch.db import sqlite as sqlite_db
 from jupyter_orch.engine.client.embedded import EmbeddedClient
 from jupyter_orch.orchestration import sqlwrite
+from jupyter_orch.orchestration.sqlwrite.hooks import hooks_have_work
 from jupyter_orch.states import State
 
-#: state-change hooks of the store (`store.flow_runs.STATE_CHANGE_HOOKS`) and a query that finds
-#: a row whenever the hook may have work; then the change goes through the store, which runs it
-HOOK_GUARDS = {
-    "jupyter_orch.orchestration.store.concurrency._release_on_end": "SELECT 1 FROM concurrency_slots LIMIT 1",
-    "jupyter_orch.orchestration.store.notifications.queue_deliveries": (
-        "SELECT 1 FROM notification_policies LIMIT 1"
-    ),
-}
 #: the fields of `create_flow_run` this path writes; anything else goes to the store
 _CREATE_FIELDS = frozenset(
     {"flow_name", "parameters", "state", "empirical_policy", "parameter_schema", "parent_task_run_id",
      "parent_flow_run_id", "tags", "name"}
 )  # fmt: skip
 _EMPTY_COLUMNS = ("worker_name", "infrastructure_pid", "last_heartbeat", "progress", "output_location")
-
-
-def hook_name(hook: Any) -> str:
-    return f"{hook.__module__}.{hook.__qualname__}"
 
 
 class SQLiteClient(EmbeddedClient):
@@ -82,12 +70,6 @@ class SQLiteClient(EmbeddedClient):
     def _transaction(self) -> Any:
         return sqlite_db.write_transaction(self._connection(), self._queue)
 
-    def _hooks_have_work(self, conn: Any) -> bool:
-        store = sys.modules.get("jupyter_orch.orchestration.store.flow_runs")
-        if store is not None and any(hook_name(h) not in HOOK_GUARDS for h in store.STATE_CHANGE_HOOKS):
-            return True
-        return any(conn.execute(sql).fetchone() is not None for sql in HOOK_GUARDS.values())
-
     # -- the engine's write path -----------------------------------------------------------------
     def create_flow_run(self, **fields: Any) -> dict[str, Any]:
         state = fields.get("state")
@@ -99,7 +81,7 @@ class SQLiteClient(EmbeddedClient):
         if parameters is not None and not isinstance(parameters, dict):
             return super().create_flow_run(**fields)  # the store answers Invalid
         with self._transaction() as conn:
-            if self._hooks_have_work(conn):
+            if hooks_have_work(conn):
                 values = None
             else:
                 values = sqlwrite.create_flow_run(conn, self.dialect, **fields)
@@ -111,7 +93,7 @@ class SQLiteClient(EmbeddedClient):
 
     def set_flow_run_state(self, run_id: str, state: State, force: bool = False) -> dict[str, Any]:
         with self._transaction() as conn:
-            if self._hooks_have_work(conn):
+            if hooks_have_work(conn):
                 decision = None
             else:
                 decision = sqlwrite.set_flow_run_state(conn, self.dialect, run_id, state, force=force)

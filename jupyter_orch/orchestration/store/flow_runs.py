@@ -105,7 +105,7 @@ def insert_flow_run(
         cached = session.identity_map.get(identity_key(Flow, values["flow_id"]))
         if cached is not None:
             session.expire(cached)
-    row = {**_EMPTY_ROW, **values}
+    row = {**EMPTY_ROW, **values}
     if STATE_CHANGE_HOOKS:
         run = SimpleNamespace(**row)
         for hook in STATE_CHANGE_HOOKS:
@@ -114,7 +114,8 @@ def insert_flow_run(
 
 
 _TABLE = FlowRun.__table__
-_EMPTY_ROW: dict[str, Any] = {c.key: None for c in _TABLE.columns}
+#: a flow-run row of NULLs: what `insert_flow_run` returns has every column
+EMPTY_ROW: dict[str, Any] = {c.key: None for c in _TABLE.columns}
 
 
 def _connection(session: Session) -> Any:
