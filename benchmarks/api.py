@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,8 @@ class Tally:
     ok: int = 0
     errors: int = 0
     locked: int = 0
+    #: errors by HTTP status, or by exception for a failed connection
+    codes: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -135,6 +138,7 @@ def check(resp: Response, tally: Tally) -> bool:
         return True
     with tally.lock:
         tally.errors += 1
+        tally.codes[str(resp.status_code)] += 1
         if LOCKED in resp.text:
             tally.locked += 1
     return False
@@ -155,6 +159,7 @@ def phase(target: Target, clients: int, seconds: float, work: Callable[[Client, 
                 except httpx.HTTPError as exc:
                     with tally.lock:
                         tally.errors += 1
+                        tally.codes[type(exc.__cause__ or exc).__name__] += 1
                         tally.locked += LOCKED in str(exc)
                 i += 1
 
@@ -166,7 +171,7 @@ def phase(target: Target, clients: int, seconds: float, work: Callable[[Client, 
     return tally
 
 
-def measure(target: Target, clients: int, seconds: float) -> dict[str, float]:
+def measure(target: Target, clients: int, seconds: float) -> dict[str, Any]:
     created: list[list[str]] = [[] for _ in range(clients)]
 
     def create(c: Client, i: int, tally: Tally) -> bool:
@@ -199,6 +204,7 @@ def measure(target: Target, clients: int, seconds: float) -> dict[str, float]:
         "transitions_per_s": moved.ok / t_move,
         "errors": made.errors + moved.errors,
         "locked": made.locked + moved.locked,
+        "codes": made.codes + moved.codes,
     }
 
 
@@ -360,6 +366,10 @@ def main() -> None:
             f"{name:<14}{n:>8}{r['created_per_s']:>16.1f}{r['transitions_per_s']:>15.1f}{r['errors']:>8.0f}"
             f"{r['locked']:>11.0f}"
         )
+    for name, n, r in results:
+        if r["codes"]:
+            codes = ", ".join(f"{code} ×{count}" for code, count in sorted(r["codes"].items()))
+            print(f"errors of {name}, {n} client(s), by HTTP status or exception: {codes}")
     orch_name = results[0][0]
     print(f"'database is locked' in server logs: {orch_name} {orch_locked_log}, prefect {prefect_locked_log}")
     end = os.getloadavg()
