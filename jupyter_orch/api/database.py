@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from jupyter_orch.db.session import get_engine
+from jupyter_orch.db.session import get_engine, read_session
 
 _write_locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -55,16 +55,8 @@ class Database:
             with self._maker(info=dict(self.info)) as session, session.begin():
                 yield session
             return
-        with self.engine.connect() as conn:
-            conn.info["write"] = False
-            try:
-                with (
-                    Session(bind=conn, info=dict(self.info), expire_on_commit=False) as session,
-                    session.begin(),
-                ):
-                    yield session
-            finally:
-                conn.info.pop("write", None)
+        with read_session(self.engine, dict(self.info)) as session:
+            yield session
 
     @contextmanager
     def thread_session(self) -> Iterator[Session]:

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -122,12 +123,19 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
 
 @contextmanager
 def read_scope(url: str | None = None) -> Iterator[Session]:
+    """A session for reading only on the engine of `url` (see `read_session`)."""
+    with read_session(get_engine(url)) as session:
+        yield session
+
+
+@contextmanager
+def read_session(engine: Engine, info: dict[str, Any] | None = None) -> Iterator[Session]:
     """A session for reading only: on SQLite a plain BEGIN, so it neither queues behind the
     writers nor holds them up (WAL readers see the last commit); elsewhere a normal transaction."""
-    with get_engine(url).connect() as conn:
+    with engine.connect() as conn:
         conn.info["write"] = False
         try:
-            with Session(bind=conn) as session:
+            with Session(bind=conn, info=info or {}, expire_on_commit=False) as session, session.begin():
                 yield session
         finally:
             conn.info.pop("write", None)
