@@ -1,6 +1,7 @@
 """Engine overhead, beside Prefect 3 measured in the same run.
 
-    python benchmarks/engine.py [--tasks 2000] [--submits 500] [--repeat 3] [--no-prefect]
+    python benchmarks/engine.py [--tasks 2000] [--submits 500] [--repeat 3] [--fanout 100000]
+                                [--no-prefect] [--baseline DIR]
 
 Every measurement runs in a fresh subprocess with a private home (SQLite for us, Prefect's
 ephemeral mode with PREFECT_HOME in a temp dir), so neither side profits from the other's caches:
@@ -10,7 +11,13 @@ ephemeral mode with PREFECT_HOME in a temp dir), so neither side profits from th
   `--repeat` runs, each in a fresh process and database, with their range;
 * submit overhead: `t.submit(i).result()` of a trivial task, per call;
 * first flow call: `python -c` that imports and calls a trivial flow, from spawn to exit
-  (and import-to-return inside the process), once on a new database and once on an existing one.
+  (and import-to-return inside the process), once on a new database and once on an existing one;
+* fan-out: one flow mapping `--fanout` trivial tasks (`.map` then every result), wall time and the
+  process's peak RSS, every task run checked in the database afterwards; Prefect at 1,000 and
+  10,000 (where it finishes within the timeout).
+
+`--baseline DIR` measures another checkout of jupyter-orch (e.g. `git worktree add /tmp/base REV`)
+in the same run and prints it beside: the A/B for a change that must not cost speed.
 
 Prefect is installed once into /work/prefect-venv (created here if missing); if that fails its
 column says why and ours is still measured.
@@ -79,6 +86,27 @@ warmup()
 print(json.dumps({{"seconds": submits({n})}}))
 """
 
+FANOUT = """
+import json, resource, time
+from {pkg} import flow, task
+
+@task
+def noop(i):
+    return i
+
+@flow
+def fan(n):
+    futures = noop.map(range(n))
+    return sum(f.result() for f in futures)
+
+t0 = time.perf_counter()
+total = fan({n})
+assert total == {n} * ({n} - 1) // 2, total
+elapsed = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({{"seconds": elapsed, "rss": rss}}))
+"""
+
 FIRST_CALL = """
 import time
 t0 = time.perf_counter()
@@ -104,9 +132,9 @@ def run_script(python: str, code: str, env: dict[str, str], timeout: float = 900
     return json.loads(line), wall
 
 
-def ours_env(home: Path) -> dict[str, str]:
+def ours_env(home: Path, repo: Path = REPO) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_ORCH_")}
-    env.update(JUPYTER_ORCH_HOME=str(home), PYTHONPATH=str(REPO))
+    env.update(JUPYTER_ORCH_HOME=str(home), PYTHONPATH=str(repo))
     return env
 
 
@@ -151,7 +179,6 @@ def ensure_prefect() -> tuple[str | None, str]:
 
 def count_ours(home: Path) -> tuple[int, int]:
     """Task runs and task-run states in our database (to prove everything was persisted)."""
-    sys.path.insert(0, str(REPO))
     from sqlalchemy import create_engine, text
 
     engine = create_engine(f"sqlite:///{home / 'orch.db'}")
@@ -160,6 +187,26 @@ def count_ours(home: Path) -> tuple[int, int]:
         states = conn.execute(text("SELECT count(*) FROM task_run_states")).scalar_one()
     engine.dispose()
     return runs, states
+
+
+def fanout(python: str, pkg: str, env_for, sizes: list[int], timeout: float) -> dict[int, dict]:
+    """One flow mapping n trivial tasks, for each n: wall seconds and peak RSS (or why not)."""
+    out: dict[int, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
+        for n in sizes:
+            home = Path(tmp) / f"fan-{n}"
+            try:
+                res, _ = run_script(python, FANOUT.format(pkg=pkg, n=n), env_for(home), timeout=timeout)
+            except subprocess.TimeoutExpired:
+                out[n] = {"error": f"did not finish in {timeout:.0f} s"}
+                continue
+            except RuntimeError as exc:
+                out[n] = {"error": str(exc).splitlines()[-1][:60]}
+                continue
+            if pkg == "jupyter_orch":
+                res["persisted"] = count_ours(home)[0]
+            out[n] = res
+    return out
 
 
 def measure(name: str, python: str, pkg: str, env_for, n_tasks: int, n_submits: int, repeat: int) -> dict:
@@ -200,6 +247,55 @@ def fmt_time(seconds: float | None) -> str:
     return f"{seconds:.2f} s"
 
 
+def fmt_fan(res: dict | None) -> str:
+    if res is None:
+        return "n/a"
+    if "error" in res:
+        return res["error"]
+    return f"{res['seconds']:.2f} s, {res['rss'] / 2**20:.0f} MB"
+
+
+def get(d: dict | None, key: str, idx: int | None = None) -> float | None:
+    if d is None:
+        return None
+    v = d[key]
+    return v[idx] if idx is not None else v
+
+
+ROWS = [
+    ("per-task overhead (states persisted), median", "per_task", None, 100e-6),
+    ("  same, CPU time (all threads)", "per_task_cpu", None, None),
+    (".submit + .result overhead", "submit", None, None),
+    ("first flow call, spawn→exit (new DB)", "first_new_db", 0, None),
+    ("first flow call, import→return (new DB)", "first_new_db", 1, None),
+    ("first flow call, spawn→exit (existing DB)", "first_existing_db", 0, 0.300),
+    ("first flow call, import→return (existing DB)", "first_existing_db", 1, None),
+    ("floor: python -c 'import sqlalchemy.orm'", "floor", None, None),
+]
+
+
+def print_table(columns: list[tuple[str, dict | None]], fans: list[tuple[str, dict[int, dict]]]) -> None:
+    width = max(len(r[0]) for r in ROWS)
+    head = "".join(f"  {name:>14}" for name, _ in columns)
+    print(f"\n{'measurement':<{width}}{head}  {'target':>8}")
+    print("-" * (width + 16 * len(columns) + 12))
+    ours = columns[0][1]
+    for label, key, idx, target in ROWS:
+        mine = get(ours, key, idx)
+        flag = "" if target is None else (" ok" if mine is not None and mine <= target else " MISSED")
+        cells = "".join(f"  {fmt_time(get(d, key, idx)):>14}" for _, d in columns)
+        print(f"{label:<{width}}{cells}  {fmt_time(target) if target else '':>8}{flag}")
+    sizes = sorted({n for _, fan in fans for n in fan})
+    if not sizes:
+        return
+    head = "".join(f"  {name:>20}" for name, _ in fans)
+    print(f"\n{'fan-out: one flow, .map over N tasks':<{width}}{head}")
+    print("-" * (width + 22 * len(fans)))
+    for n in sizes:
+        cells = "".join(f"  {fmt_fan(fan.get(n)):>20}" for _, fan in fans)
+        print(f"{f'{n:,} tasks (wall, peak RSS)':<{width}}{cells}  {'< 6 s, < 300 MB' if n >= 100_000 else ''}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -207,11 +303,25 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=2000)
     parser.add_argument("--submits", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3, help="per-task runs (median reported)")
+    parser.add_argument("--fanout", type=int, default=100_000, help="tasks in the fan-out flow (0: skip)")
     parser.add_argument("--no-prefect", action="store_true")
+    parser.add_argument("--baseline", type=Path, help="another jupyter-orch checkout measured beside")
     args = parser.parse_args()
 
-    print(f"jupyter-orch: {args.tasks} sequential tasks, {args.submits} submits ...", flush=True)
-    ours = measure("ours", sys.executable, "jupyter_orch", ours_env, args.tasks, args.submits, args.repeat)
+    def measure_ours(name: str, repo: Path) -> tuple[dict, dict[int, dict]]:
+        print(f"{name} ({repo}): {args.tasks} sequential tasks, {args.submits} submits ...", flush=True)
+        env_for = lambda home: ours_env(home, repo)  # noqa: E731
+        res = measure(name, sys.executable, "jupyter_orch", env_for, args.tasks, args.submits, args.repeat)
+        fan = fanout(sys.executable, "jupyter_orch", env_for, [args.fanout] if args.fanout else [], 600)
+        return res, fan
+
+    ours, ours_fan = measure_ours("jupyter-orch", REPO)
+    columns: list[tuple[str, dict | None]] = [("jupyter-orch", ours)]
+    fans: list[tuple[str, dict[int, dict]]] = [("jupyter-orch", ours_fan)]
+    if args.baseline:
+        base, base_fan = measure_ours("baseline", args.baseline.resolve())
+        columns.append(("baseline", base))
+        fans.append(("baseline", base_fan))
     theirs: dict | None = None
     note = "skipped (--no-prefect)"
     if not args.no_prefect:
@@ -227,41 +337,21 @@ def main() -> None:
                 note = f"Prefect {info}, ephemeral mode"
             except Exception as exc:
                 note = f"Prefect run failed: {str(exc).splitlines()[0]}"
-
-    def get(d: dict | None, key: str, idx: int | None = None) -> float | None:
-        if d is None:
-            return None
-        v = d[key]
-        return v[idx] if idx is not None else v
-
-    rows = [
-        ("per-task overhead (states persisted), median", "per_task", None, 100e-6),
-        ("  same, CPU time (all threads)", "per_task_cpu", None, None),
-        (".submit + .result overhead", "submit", None, None),
-        ("first flow call, spawn→exit (new DB)", "first_new_db", 0, None),
-        ("first flow call, import→return (new DB)", "first_new_db", 1, None),
-        ("first flow call, spawn→exit (existing DB)", "first_existing_db", 0, 0.300),
-        ("first flow call, import→return (existing DB)", "first_existing_db", 1, None),
-        ("floor: python -c 'import sqlalchemy.orm'", "floor", None, None),
-    ]
-    width = max(len(r[0]) for r in rows)
-    print()
-    print(f"{'measurement':<{width}}  {'jupyter-orch':>12}  {'Prefect 3':>10}  {'target':>8}")
-    print("-" * (width + 38))
-    for label, key, idx, target in rows:
-        mine = get(ours, key, idx)
-        flag = "" if target is None else (" ok" if mine is not None and mine <= target else " MISSED")
-        print(
-            f"{label:<{width}}  {fmt_time(mine):>12}  {fmt_time(get(theirs, key, idx)):>10}  "
-            f"{fmt_time(target) if target else '':>8}{flag}"
-        )
-    for side, d in (("jupyter-orch", ours), ("Prefect", theirs)):
+            if args.fanout:
+                sizes = [n for n in (1_000, 10_000) if n <= args.fanout]
+                fans.append(("Prefect 3", fanout(python, "prefect", prefect_env, sizes, 300)))
+    columns.append(("Prefect 3", theirs))
+    print_table(columns, fans)
+    for side, d in columns:
         if d is not None:
             low, high = d["per_task_range"]
             print(f"{side}: per-task overhead over {args.repeat} runs: {fmt_time(low)} to {fmt_time(high)}")
     runs, states = ours["persisted"]
     print(f"\njupyter-orch persisted {runs} task runs and {states} task-run states in the per-task run")
     print(f"({args.tasks} tasks + 1 warm-up: expect {args.tasks + 1} runs, {3 * (args.tasks + 1)} states)")
+    for n, res in ours_fan.items():
+        if "persisted" in res:
+            print(f"jupyter-orch fan-out of {n:,}: {res['persisted']:,} task runs recorded")
     print(f"Prefect: {note}")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
