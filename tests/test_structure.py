@@ -183,5 +183,6 @@ def test_functions_are_simple() -> None:
         for block in radon.cc_visit(path.read_text()):
             if block.complexity > MAX_COMPLEXITY:
                 name = f"{block.classname}.{block.name}" if getattr(block, "classname", None) else block.name
-                complex_.append(f"{path.relative_to(PACKAGE.parent)}:{block.lineno} {name} ({block.complexity})")
+                where = f"{path.relative_to(PACKAGE.parent)}:{block.lineno}"
+                complex_.append(f"{where} {name} ({block.complexity})")
     assert not complex_, f"functions over cyclomatic complexity {MAX_COMPLEXITY}:\n" + "\n".join(complex_)
