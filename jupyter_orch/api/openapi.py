@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from jupyter_orch import __version__
+from jupyter_orch.api.event_schema import EVENTS_PATH, EventOut, events_operation
 from jupyter_orch.api.models import ErrorOut
 from jupyter_orch.api.routing import Route
 from jupyter_orch.api.table import PREFIX, route_table
@@ -25,7 +26,10 @@ ERRORS = {
 
 
 def _schemas(routes: list[Route]) -> tuple[dict[tuple[Any, ...], Any], dict[str, Any]]:
-    inputs: list[tuple[Any, Any, TypeAdapter[Any]]] = [(("error",), "serialization", TypeAdapter(ErrorOut))]
+    inputs: list[tuple[Any, Any, TypeAdapter[Any]]] = [
+        (("error",), "serialization", TypeAdapter(ErrorOut)),
+        (("event",), "serialization", TypeAdapter(EventOut)),
+    ]
     for r in routes:
         if r.params is not None:
             inputs.append(((r.method, r.path, "params"), "validation", TypeAdapter(r.params)))
@@ -104,6 +108,8 @@ def openapi_document() -> dict[str, Any]:
             **{code: {"description": d, **error} for code, d in ERRORS.items()},
         }
         paths.setdefault(PREFIX + r.path, {})[r.method.lower()] = op
+    event_ref, error_ref = mapping[("event",)]["$ref"], mapping[("error",)]["$ref"]
+    paths[PREFIX + EVENTS_PATH] = {"get": events_operation(event_ref, error_ref)}
     return {
         "openapi": "3.1.0",
         "info": {

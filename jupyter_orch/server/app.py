@@ -12,8 +12,11 @@ from tornado.ioloop import IOLoop
 from traitlets import Bool, Float, Int, List, Unicode, default
 
 from jupyter_orch.api.database import Database
+from jupyter_orch.api.table import PREFIX
 from jupyter_orch.api.writer import GroupCommitWriter
 from jupyter_orch.db.sqlite import WalCheckpointer, file_of
+from jupyter_orch.orchestration.events import EventHub, Feed, open_feed
+from jupyter_orch.server.events import EventsHandler
 from jupyter_orch.server.handlers import DocsHandler, api_handlers
 from jupyter_orch.server.services import ServiceRegistry
 from jupyter_orch.settings import API_TOKEN_ENV, API_URL_ENV, DATABASE_URL_ENV, HOME_ENV, get_settings
@@ -67,6 +70,16 @@ class OrchApp(ExtensionApp):
         0.25,
         help="Seconds between checkpoints of a SQLite database's write-ahead log by a thread of the "
         "server, so that no request's commit pays for one. 0: SQLite checkpoints on commits.",
+    ).tag(config=True)
+    events_interval = Float(
+        0.02,
+        help="Seconds between looks for new commits by the live event feed on SQLite (PostgreSQL "
+        "pushes them: LISTEN/NOTIFY); a change reaches /orch/api/events subscribers within about this.",
+    ).tag(config=True)
+    events_queue_limit = Int(
+        10_000,
+        help="Events kept for a slow /orch/api/events subscriber; past it the oldest are dropped and the "
+        "subscriber is sent {'kind': 'overflow', 'dropped': N}.",
     ).tag(config=True)
     executor_threads = Int(8, help="Threads running database reads off the event loop.").tag(config=True)
     group_commit = Bool(
@@ -124,6 +137,13 @@ class OrchApp(ExtensionApp):
         if self.group_commit:
             threads = 1 if self.database.dialect == "sqlite" else max(1, self.group_commit_threads)
             self.writer = GroupCommitWriter(self.database, max_batch=self.group_commit_max, threads=threads)
+        self.events: EventHub | None = EventHub(self.events_queue_limit)
+        self.event_feed: Feed | None = None
+        try:
+            self.event_feed = open_feed(self.database_url, self.events, self.events_interval).start()
+        except ValueError as exc:  # an in-memory or unusual database: the REST API still works
+            self.log.warning("jupyter_orch: no live event feed: %s", exc)
+            self.events = None
         self._env_set: list[str] = []
         self._env_saved: dict[str, str | None] = {}
         # code that reads the environment (results, run outputs, the local worker's run processes)
@@ -139,6 +159,8 @@ class OrchApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         static = self.static_url_prefix
+        # before the API's catch-all 404 route
+        self.handlers.append((PREFIX + "/events", EventsHandler, {"hub": self.events}))
         self.handlers.extend(api_handlers(self.database, self.executor, self.writer))
         self.handlers.extend(
             [
@@ -184,3 +206,5 @@ class OrchApp(ExtensionApp):
         self.executor.shutdown(wait=True, cancel_futures=True)
         if self.checkpointer is not None:
             self.checkpointer.stop()
+        if self.event_feed is not None:
+            self.event_feed.stop()

@@ -7,6 +7,7 @@ import uuid
 
 from openapi_spec_validator import validate
 
+from jupyter_orch.api.event_schema import EVENTS_PATH
 from jupyter_orch.api.table import PREFIX, route_table
 
 
@@ -16,7 +17,10 @@ async def test_openapi_is_valid_and_matches_route_table(api):
     validate(doc)
     in_doc = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     in_table = {(r.method, PREFIX + r.path) for r in route_table().routes}
-    assert in_doc == in_table
+    assert in_doc == in_table | {("GET", PREFIX + EVENTS_PATH)}  # the WebSocket is documented too
+    events = doc["paths"][PREFIX + EVENTS_PATH]["get"]
+    assert events["x-websocket"] is True and "101" in events["responses"]
+    assert events["responses"]["101"]["content"]["application/json"]["schema"]["$ref"].endswith("/EventOut")
     for route in route_table().routes:
         op = doc["paths"][PREFIX + route.path][route.method.lower()]
         assert str(route.status) in op["responses"]
