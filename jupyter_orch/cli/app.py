@@ -19,7 +19,16 @@ from typing import Any, NoReturn
 from jupyter_orch.api.transport import ApiError, Transport, get_transport
 
 #: Command modules under jupyter_orch.cli.commands, in the order `--help` lists them.
-COMMAND_MODULES = ("server", "deploy", "flow_run", "deployment", "work_pool", "database", "config")
+COMMAND_MODULES = (
+    "server",
+    "deploy",
+    "flow_run",
+    "deployment",
+    "work_pool",
+    "notification",
+    "database",
+    "config",
+)
 
 PROG = "jupyter orch"
 

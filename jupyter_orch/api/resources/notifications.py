@@ -59,6 +59,15 @@ def messages(session: Session, p: MessagesFilter) -> dict[str, Any]:
     return {"items": [row_to_dict(d) for d in store.ui_messages(session, p.after, p.limit)], "next": None}
 
 
+def send_test(session: Session, p: ById) -> dict[str, Any]:
+    """Queue a test message through the policy's channel; read the delivery to see it sent or failed."""
+    return row_to_dict(store.queue_test(session, p.id))
+
+
+def read_delivery(session: Session, p: ById) -> dict[str, Any]:
+    return row_to_dict(store.read_delivery(session, p.id))
+
+
 def deliveries(session: Session, p: DeliveryFilter) -> dict[str, Any]:
     rows, nxt = store.list_deliveries(session, p.status, p.flow_run_id, p.limit, p.cursor)
     return {"items": [row_to_dict(d) for d in rows], "next": nxt}
@@ -94,5 +103,22 @@ ROUTES = [
     ),
     Route(
         "GET", "/notifications/deliveries", deliveries, "Notification deliveries", TAG, params=DeliveryFilter
+    ),
+    Route(
+        "GET",
+        "/notifications/deliveries/{id}",
+        read_delivery,
+        "Read a notification delivery (status, attempts, last error)",
+        TAG,
+        params=ById,
+    ),
+    Route(
+        "POST",
+        "/notifications/{id}/test",
+        send_test,
+        "Send a test message through a policy's channel",
+        TAG,
+        params=ById,
+        status=201,
     ),
 ]

@@ -234,6 +234,37 @@ def queue_deliveries(session: Session, run: FlowRun, initial: State | None, new:
         session.execute(insert_ignore(session, NotificationDelivery, ["policy_id", "state_id"]), rows)
 
 
+def queue_test(session: Session, policy_id: str) -> NotificationDelivery:
+    """A test message through a policy's channel, queued like a real one (a UI message is shown at
+    once; the notifications service sends the others and records the outcome on the delivery)."""
+    policy = session.get(NotificationPolicy, policy_id)
+    if policy is None:
+        raise NotFound(f"notification policy {policy_id} not found")
+    now = utcnow()
+    text = f"Test notification from jupyter-orch (policy {policy.name!r})"
+    delivery = NotificationDelivery(
+        id=new_id(),
+        policy_id=policy.id,
+        channel=policy.channel,
+        subject=text,
+        body={"text": text, "test": True, "policy": policy.name, "timestamp": now.isoformat()},
+        status="SENT" if policy.channel == "ui" else "PENDING",
+        attempts=0,
+        next_attempt_at=now,
+        created=now,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def read_delivery(session: Session, delivery_id: str) -> NotificationDelivery:
+    delivery = session.get(NotificationDelivery, delivery_id)
+    if delivery is None:
+        raise NotFound(f"notification delivery {delivery_id} not found")
+    return delivery
+
+
 def claim_due(session: Session, limit: int = 50, lease_seconds: float = 60) -> list[NotificationDelivery]:
     """Deliveries due now, each pushed `lease_seconds` ahead so another server does not send it too."""
     now = utcnow()
