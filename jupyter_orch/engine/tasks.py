@@ -437,7 +437,7 @@ class TaskRunEngine:
             return None
         self.cache_key = str(key)[:255]
         client = self.flow_ctx.client if self.flow_ctx else _client()
-        hit = client.find_cached(self.cache_key)
+        hit = client.lookup_cached(self.cache_key)
         if hit is None:
             return None
         cached = State.from_dict(hit["state"])

@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from jupyter_orch.states import State
+from jupyter_orch.states import State, utcnow
 
 BATCH_KINDS = ("task_runs", "task_run_states", "edges", "logs", "artifacts")
+_COMPLETED = "COMPLETED"
 
 
 class BatchWriter:
@@ -24,6 +25,10 @@ class BatchWriter:
 
     Task-run snapshots of the same id are coalesced (the newest wins) so a task that goes
     Pending → Running → Completed between two flushes costs one row write.
+
+    Reads must not miss what is still here: a completed snapshot with a cache key stays in
+    `_cached` (queued or being written) until its batch is committed, so a cache lookup in the
+    same process sees it (`pending_cached`); `holds_task_run` tells a reader to flush first.
     """
 
     def __init__(
@@ -39,6 +44,10 @@ class BatchWriter:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._task_runs: dict[str, dict[str, Any]] = {}
+        #: cache key -> (queue sequence, completed snapshot) until that snapshot is written
+        self._cached: dict[str, tuple[int, dict[str, Any]]] = {}
+        #: task-run ids in the batch being written (queued ones are in `_task_runs`)
+        self._in_flight: set[str] = set()
         self._lists: dict[str, list[dict[str, Any]]] = {k: [] for k in BATCH_KINDS if k != "task_runs"}
         self._pending = 0
         self._written_seq = 0
@@ -58,8 +67,29 @@ class BatchWriter:
                 self._queued_seq += 1
             self._pending += 1
             self._queued_seq += 1
+            if row["cache_key"] is not None and row["state_type"] == _COMPLETED:
+                self._cached[row["cache_key"]] = (self._queued_seq, row)
             if self._thread is None or self._closed or self._pending >= self._max_items:
                 self._start_or_wake()
+
+    def pending_cached(self, cache_key: str, now: Any) -> dict[str, Any] | None:
+        """The completed task-run snapshot with `cache_key` not yet committed (and not expired)."""
+        if not self._cached:
+            return None
+        with self._lock:
+            entry = self._cached.get(cache_key)
+        if entry is None:
+            return None
+        row = entry[1]
+        expires = row.get("cache_expiration")
+        if expires is not None and expires <= now:
+            return None
+        return row
+
+    def holds_task_run(self, task_run_id: str) -> bool:
+        """Whether a snapshot of this task run is queued or being written (not yet readable)."""
+        with self._lock:
+            return task_run_id in self._task_runs or task_run_id in self._in_flight
 
     def add(self, kind: str, row: dict[str, Any]) -> None:
         with self._lock:
@@ -107,6 +137,7 @@ class BatchWriter:
     # -- consumer side (the writer thread) ------------------------------------------------------
     def _take(self) -> tuple[dict[str, list[dict[str, Any]]], int]:
         batch: dict[str, list[dict[str, Any]]] = {"task_runs": list(self._task_runs.values())}
+        self._in_flight = set(self._task_runs)
         self._task_runs = {}
         for kind, rows in self._lists.items():
             batch[kind] = rows
@@ -129,12 +160,16 @@ class BatchWriter:
             except BaseException as exc:  # surfaced to the next flush(); the records are kept
                 with self._cond:
                     self._error = exc
+                    self._in_flight = set()
                     self._requeue(batch)
                     self._cond.notify_all()
                 time.sleep(self._interval)
                 continue
             with self._cond:
                 self._written_seq = max(self._written_seq, seq)
+                self._in_flight = set()
+                if self._cached:
+                    self._cached = {k: v for k, v in self._cached.items() if v[0] > seq}
                 self._cond.notify_all()
 
     def _requeue(self, batch: dict[str, list[dict[str, Any]]]) -> None:
@@ -167,9 +202,38 @@ class OrchClient(abc.ABC):
     def update_flow_run(self, run_id: str, **fields: Any) -> None: ...
 
     # -- task runs: cache lookups are synchronous, writes are batched ----------------------------
+    def lookup_cached(self, cache_key: str) -> dict[str, Any] | None:
+        """The newest unexpired completed task run with this cache key, this process's own
+        unwritten ones first (a second call with the same key in one flow run is a hit)."""
+        row = self.writer.pending_cached(cache_key, utcnow())
+        if row is None:
+            return self.find_cached(cache_key)
+        return {
+            "id": row["id"],
+            "cache_expiration": row["cache_expiration"],
+            "state": {
+                "id": row["state_id"],
+                "type": row["state_type"],
+                "name": row["state_name"],
+                "message": row["state_message"],
+                "timestamp": row["state_timestamp"].isoformat(),
+                "data": (row["state_data"] or {}).get("result"),
+                "task_run_id": row["id"],
+            },
+        }
+
     @abc.abstractmethod
     def find_cached(self, cache_key: str) -> dict[str, Any] | None:
-        """The newest unexpired completed task run with this cache key, as a dict, or None."""
+        """The newest unexpired completed task run with this cache key in the database, or None."""
+
+    def read_task_run(self, task_run_id: str) -> dict[str, Any]:
+        """A task run as recorded (`run_to_dict`), after writing whatever of it is still queued."""
+        if self.writer.holds_task_run(task_run_id):
+            self.writer.flush()
+        return self._read_task_run(task_run_id)
+
+    @abc.abstractmethod
+    def _read_task_run(self, task_run_id: str) -> dict[str, Any]: ...
 
     @abc.abstractmethod
     def _write_batch(self, batch: dict[str, list[dict[str, Any]]]) -> None:

@@ -66,6 +66,13 @@ class EmbeddedClient(OrchClient):
             row = task_runs.find_cached(session, cache_key, utcnow())
             return run_to_dict(row) if row is not None else None
 
+    def _read_task_run(self, task_run_id: str) -> dict[str, Any]:
+        from jupyter_orch.orchestration.serialize import run_to_dict
+        from jupyter_orch.orchestration.store import task_runs
+
+        with self._session() as session:
+            return run_to_dict(task_runs.read_task_run(session, task_run_id))
+
     # -- task-run concurrency limits (tags) ------------------------------------------------------
     def limited_tags(self) -> frozenset[str]:
         from jupyter_orch.orchestration.store import concurrency

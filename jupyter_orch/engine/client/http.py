@@ -56,6 +56,9 @@ class HTTPClient(OrchClient):
     def find_cached(self, cache_key: str) -> dict[str, Any] | None:
         return self.transport.get("task_runs/cached", cache_key=cache_key)["task_run"]
 
+    def _read_task_run(self, task_run_id: str) -> dict[str, Any]:
+        return self.transport.get(f"task_runs/{task_run_id}")
+
     def _write_batch(self, batch: dict[str, list[dict[str, Any]]]) -> None:
         """Send a batch under a fresh `batch_id`. If it fails, the answer may have been lost after
         the server applied it: the next call first resends that exact batch under the same id
