@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from jupyter_orch.timefmt import human_time
+
 __all__ = ["RunView", "RunsView", "progress_of", "run_line"]
 
 FINAL = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
@@ -40,10 +42,17 @@ def _bar(done: int, total: int, width: int = 20) -> str:
     return "[" + "#" * filled + "." * (width - filled) + f"] {done}/{total} cells"
 
 
+def run_when(run: dict[str, Any]) -> str:
+    """When the run started (or is expected to), as people read it: '14:03:10 (2 min ago)'."""
+    return human_time(run.get("start_time") or run.get("expected_start_time"))
+
+
 def run_line(run: dict[str, Any]) -> str:
-    """One line of text for a run: name, flow, state, progress and output notebook."""
+    """One line of text for a run: name, flow, state, when, progress and output notebook."""
     done, total = progress_of(run)
     parts = [f"{run.get('flow_name')}/{run.get('name')}", run.get("state_name") or run.get("state_type")]
+    if run_when(run):
+        parts.append(run_when(run))
     if total:
         parts.append(_bar(done, total))
     if run.get("output_location"):
@@ -260,7 +269,7 @@ class RunsView(_View):
                 "<tr>"
                 f"<td>{escape(str(run.get('flow_name')))}</td><td>{escape(str(run.get('name')))}</td>"
                 f"<td><code>{escape(str(run.get('state_name')))}</code></td><td>{bar}</td>"
-                f"<td>{escape(str(run.get('start_time') or run.get('expected_start_time') or ''))}</td>"
+                f"<td>{escape(run_when(run))}</td>"
                 "</tr>"
             )
         head = "<tr><th>flow</th><th>run</th><th>state</th><th>progress</th><th>start</th></tr>"

@@ -29,6 +29,18 @@ class FlowRunContext:
     #: async flows await their async tasks; sync ones block on them
     is_async: bool = False
     _counters: dict[str, itertools.count] = field(default_factory=dict)
+    #: id(value) -> (value, task run id) for values task runs of this flow run returned, so a later
+    #: task given that value records a data edge (the value is held so its id is not reused)
+    results: dict[int, tuple[Any, str]] = field(default_factory=dict)
+
+    def link_result(self, value: Any, task_run_id: str) -> None:
+        """Remember that `task_run_id` returned `value` (values whose identity is shared are skipped:
+        None, booleans and the small integers Python keeps one copy of)."""
+        if value is None or value is True or value is False:
+            return
+        if type(value) is int and -5 <= value <= 256:
+            return
+        self.results[id(value)] = (value, task_run_id)
 
     def next_dynamic_key(self, task_key: str) -> int:
         """0, 1, 2... per task within this flow run (thread-safe: `next(count)` is atomic)."""

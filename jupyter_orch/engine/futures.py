@@ -97,6 +97,28 @@ def resolve(value: Any, upstream: list[str]) -> Any:
     return value
 
 
+def upstream_by_identity(
+    value: Any, known: dict[int, tuple[Any, str]], upstream: list[str], depth: int = 2
+) -> None:
+    """Append to `upstream` the task runs that returned `value` itself or, `depth` levels down, an
+    item of the lists, tuples, sets and dicts it holds (matched by identity, as Prefect links a
+    task's inputs to earlier results of the same flow run)."""
+    hit = known.get(id(value))
+    if hit is not None and hit[0] is value:
+        if hit[1] not in upstream:
+            upstream.append(hit[1])
+        return
+    if depth <= 0:
+        return
+    cls = type(value)
+    if cls in _CONTAINERS:
+        for item in value:
+            upstream_by_identity(item, known, upstream, depth - 1)
+    elif cls is dict:
+        for item in value.values():
+            upstream_by_identity(item, known, upstream, depth - 1)
+
+
 def has_futures(value: Any) -> bool:
     cls = type(value)
     if cls is TaskFuture or cls is unmapped:

@@ -51,8 +51,10 @@ class OrchLogHandler(logging.Handler):
             self.handleError(record)
 
 
-class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever `sys.stderr` is now (a Jupyter kernel or pytest swaps it)."""
+class _ConsoleHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is now (a Jupyter kernel or pytest swaps it). In a Jupyter
+    kernel, records below WARNING go to `sys.stdout` instead, so a `%%flow` cell's INFO lines read
+    as the cell's ordinary output rather than in the red stderr box; warnings and errors stay there."""
 
     @property  # type: ignore[override]
     def stream(self) -> Any:
@@ -61,6 +63,16 @@ class _StderrHandler(logging.StreamHandler):
     @stream.setter
     def stream(self, _value: Any) -> None:
         pass
+
+    def emit(self, record: logging.LogRecord) -> None:
+        out = sys.stdout
+        if record.levelno >= logging.WARNING or type(out).__name__ != "OutStream":  # ipykernel's stream
+            out = sys.stderr
+        try:
+            out.write(self.format(record) + self.terminator)
+            out.flush()
+        except Exception:
+            self.handleError(record)
 
 
 def _configure() -> logging.Logger:
@@ -73,7 +85,7 @@ def _configure() -> logging.Logger:
             logger.setLevel(logging.INFO)
             logger.propagate = False
             logger.addHandler(OrchLogHandler(logging.INFO))
-            console = _StderrHandler()
+            console = _ConsoleHandler()
             console.setLevel(logging.INFO)
             console.setFormatter(
                 logging.Formatter(

@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, flow_run_ctx, task_run_ctx
 from jupyter_orch.engine.exceptions import UpstreamFailed
-from jupyter_orch.engine.futures import TaskFuture, has_futures, resolve, unmapped
+from jupyter_orch.engine.futures import TaskFuture, has_futures, resolve, unmapped, upstream_by_identity
 from jupyter_orch.engine.timeouts import (
     TaskRunTimeout,
     await_with_timeout,
@@ -397,10 +397,14 @@ class TaskRunEngine:
                 resolve(item, ids)
             edges.extend((up, "wait_for") for up in ids)
             self.task_inputs["wait_for"] = [{"input_type": "task_run", "id": up} for up in ids]
+        known = self.flow_ctx.results if self.flow_ctx is not None else None
         for key, value in params.items():
+            ids = []
             if has_futures(value):
-                ids = []
                 params[key] = resolve(value, ids)
+            elif known:
+                upstream_by_identity(value, known, ids)
+            if ids:
                 edges.extend((up, "data") for up in ids)
                 self.task_inputs[key] = [{"input_type": "task_run", "id": up} for up in ids]
         if edges and self.flow_run_id is not None:
@@ -468,6 +472,8 @@ class TaskRunEngine:
             self.cache_expiration = utcnow() + self.task.cache_expiration
         state = Completed(data=data)
         state.set_result(value)
+        if self.flow_ctx is not None:
+            self.flow_ctx.link_result(value, self.id)
         self.propose(state)
         return self.state  # type: ignore[return-value]
 

@@ -125,6 +125,48 @@ def test_futures_inside_collections_are_resolved(records):
     assert len([e for e in records.edges(run["id"]) if e["kind"] == "data"]) == 3
 
 
+def test_values_returned_by_tasks_draw_data_edges_by_identity(records):
+    """A value a task returned, passed on to another task (not as a future), is an edge too."""
+
+    @task
+    def square(x: int) -> dict[str, int]:
+        return {"x": x, "square": x * x}
+
+    @task
+    def total(rows: list[dict[str, int]], scale: int) -> int:
+        return sum(r["square"] for r in rows) * scale
+
+    @task
+    def label(row: dict[str, int]) -> str:
+        return f"{row['x']}"
+
+    @flow
+    def sums():
+        rows = [square(i) for i in range(5)]
+        first = label(rows[0])
+        equal_but_not_returned = {"x": 1, "square": 1}
+        other = label(equal_but_not_returned)  # an equal value that no task returned: no edge
+        return total(rows, 1), first, other
+
+    assert sums() == (30, "0", "1")
+    run = records.only_flow_run("sums")
+    by_id = {t["id"]: t for t in records.task_runs(run["id"])}
+    names = {
+        (by_id[e["upstream_id"]]["name"], by_id[e["downstream_id"]]["name"], e["kind"])
+        for e in records.edges(run["id"])
+    }
+    squares = sorted(n for n in (t["name"] for t in by_id.values()) if n.startswith("square"))
+    assert len(squares) == 5
+    total_run = next(t for t in by_id.values() if t["name"].startswith("total"))
+    assert {(up, total_run["name"], "data") for up in squares} <= names
+    assert len([n for n in names if n[1] == total_run["name"]]) == 5  # 1 (the small int) draws none
+    labels = sorted((t for t in by_id.values() if t["name"].startswith("label")), key=lambda t: t["name"])
+    into_labels = [n for n in names if n[1].startswith("label")]
+    assert len(into_labels) == 1 and into_labels[0][0] == squares[0]
+    assert len(total_run["task_inputs"]["rows"]) == 5 and "scale" not in total_run["task_inputs"]
+    assert len(labels) == 2
+
+
 def test_failed_upstream_fails_downstream_without_running_it(records):
     ran = []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -13,7 +14,7 @@ from nbhelpers import KERNELSPEC, run_logs
 
 from jupyter_orch.db.session import session_scope
 from jupyter_orch.orchestration.store import deployments, flow_runs, task_runs
-from jupyter_orch.widgets import RunView
+from jupyter_orch.widgets import RunsView, RunView
 
 # kernel-side behaviour; the store's two backends are covered by tests/notebook_deployments
 pytestmark = [pytest.mark.timeout(120), pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
@@ -69,6 +70,10 @@ def test_flow_cell_in_a_real_kernel_is_a_flow_run_with_task_runs(orch_env: str, 
         tasks = task_runs.list_task_runs(s, flow_run_id=run.id)[0]
         assert sorted(t.state_type for t in tasks) == ["COMPLETED"] * 3
     assert "x [21, 22, 23]" in run_logs(orch_env, run.id)  # --log-prints
+    # the run's INFO lines are the cell's ordinary output (stdout), not the red stderr box
+    streams = {o.name: o.text for o in nb.cells[-2].outputs if o.output_type == "stream"}
+    assert "| INFO" in streams.get("stdout", "") and "x [21, 22, 23]" in streams["stdout"]
+    assert "| INFO" not in streams.get("stderr", "")
 
 
 def test_cell_deployment_takes_exactly_the_cells_it_needs(
@@ -187,3 +192,11 @@ def test_run_view_text_and_widget_follow_the_run(nb_worker, orch_env: str, tmp_p
     view._sync()
     assert view._bar.value == view._bar.max == 2 and view._bar.bar_style == "success"
     assert "Completed" in view._label.value and widget.children[0] is view._label
+    runs = RunsView(limit=5, deployment_id=run.raw["deployment_id"])
+    runs.fetch()
+    # `%orch runs` shows when a run started as people read it, not a raw ISO timestamp
+    assert re.search(r"two/\S+  Completed  \d\d:\d\d:\d\d \((just now|\d+ s ago)\)", runs.text()), runs.text()
+    runs._build()
+    runs._sync()
+    assert "ago)</td>" in runs._table.value or "just now)</td>" in runs._table.value
+    assert run.raw["expected_start_time"][:10] not in runs._table.value

@@ -9,8 +9,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from jupyter_orch.cli.app import Context, UsageError, add_group
-from jupyter_orch.cli.output import duration, parse_time, print_json, short_time, table
+from jupyter_orch.cli.output import print_json, table
 from jupyter_orch.states import TERMINAL_STATES, StateType
+from jupyter_orch.timefmt import duration, parse_time, short_time
 
 STATE_TYPES = [t.value for t in StateType]
 FINAL = {t.value for t in TERMINAL_STATES}

@@ -8,8 +8,9 @@ import time
 from typing import Any
 
 from jupyter_orch.cli.app import Context, UsageError, add_group
-from jupyter_orch.cli.output import print_json, short_time, table
+from jupyter_orch.cli.output import print_json, table
 from jupyter_orch.services.notifications import NotificationService
+from jupyter_orch.timefmt import short_time
 
 CHANNELS = ("webhook", "slack", "email", "ui")
 
