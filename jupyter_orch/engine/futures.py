@@ -9,7 +9,7 @@ from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.states import Crashed, State
 
 if TYPE_CHECKING:
-    from jupyter_orch.engine.tasks import TaskRunEngine
+    from jupyter_orch.engine.task_engine import TaskRunEngine
 
 
 class TaskFuture:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from jupyter_orch.engine.timeouts import call_with_timeout
 
 if TYPE_CHECKING:
-    from jupyter_orch.engine.tasks import TaskRunEngine
+    from jupyter_orch.engine.task_engine import TaskRunEngine
     from jupyter_orch.states import State
 
 DEFAULT_MAX_WORKERS = 64

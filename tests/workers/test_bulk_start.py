@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from jupyter_orch.db.models import FlowRun, FlowRunState, utcnow
 from jupyter_orch.db.session import session_scope
+from jupyter_orch.engine import flow_engine
 from jupyter_orch.engine import flows as engine_flows
 from jupyter_orch.orchestration import rules
 from jupyter_orch.orchestration.sqlwrite import flow_runs as sql_flow_runs
@@ -266,12 +267,12 @@ def test_engine_adopting_a_run_not_started_by_its_worker_starts_it_as_before(
     def adopted() -> int:
         return 7
 
-    monkeypatch.setenv(engine_flows.FLOW_RUN_ID_ENV, run_id)
-    monkeypatch.setenv(engine_flows.STARTED_STATE_ENV, "not-its-state")
+    monkeypatch.setenv(flow_engine.FLOW_RUN_ID_ENV, run_id)
+    monkeypatch.setenv(flow_engine.STARTED_STATE_ENV, "not-its-state")
     assert adopted() == 7
     assert _history(orch_env, run_id) == ["PENDING", "RUNNING", "COMPLETED"]
-    assert engine_flows.STARTED_STATE_ENV not in os.environ  # used once, by the adopted run only
-    assert engine_flows.STARTED_STATE_ENV == run_flow.STARTED_STATE_ENV
+    assert flow_engine.STARTED_STATE_ENV not in os.environ  # used once, by the adopted run only
+    assert flow_engine.STARTED_STATE_ENV == run_flow.STARTED_STATE_ENV
 
 
 def test_run_cancelled_while_its_process_waits_is_not_started(orch_env: str, flows_dir: Path) -> None:

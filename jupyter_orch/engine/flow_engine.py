@@ -1,0 +1,323 @@
+"""The engine that runs one flow run (a top-level run or a subflow) through its states.
+
+Unlike task-run states, every flow-run state change is a synchronous call to the orchestrator
+(through the client), because the rules may refuse it: REJECT (e.g. AwaitingRetry instead of
+Failed), WAIT (try again later) or ABORT (someone else owns the run).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx
+from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError
+from jupyter_orch.engine.parameters import jsonable
+from jupyter_orch.engine.task_engine import TaskRunEngine
+from jupyter_orch.engine.tasks import Task
+from jupyter_orch.engine.timeouts import (
+    TaskRunTimeout,
+    await_with_timeout,
+    call_with_timeout,
+    is_cancellation,
+)
+from jupyter_orch.orchestration import rules
+from jupyter_orch.states import (
+    Cancelled,
+    Completed,
+    Crashed,
+    Failed,
+    Pending,
+    Retrying,
+    Running,
+    State,
+    TimedOut,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from jupyter_orch.engine.flows import Flow
+
+FLOW_RUN_ID_ENV = "JUPYTER_ORCH_FLOW_RUN_ID"
+#: set by a worker that started the adopted run itself (`workers.run_flow`): its RUNNING state's id
+STARTED_STATE_ENV = "JUPYTER_ORCH_FLOW_RUN_STARTED_STATE"
+MAX_WAITS = 1000
+_adopted: set[str] = set()  # runs adopted from the environment (each only once per process)
+
+
+class FlowRunEngine:
+    """Runs one flow run (a top-level run or a subflow) through its states."""
+
+    def __init__(self, flow: Flow, args: tuple, kwargs: dict[str, Any]) -> None:
+        self.flow = flow
+        self.args = args
+        self.kwargs = kwargs
+        self.parent = flow_run_ctx.get()
+        from jupyter_orch.engine.client import get_client
+
+        self.client = self.parent.client if self.parent else get_client()
+        self.run_id: str | None = None
+        self.run_name = ""
+        self.state: State | None = None
+        self.parent_task: Any = None  # the task run that stands for this subflow in its parent
+        self.ctx: FlowRunContext | None = None
+        self.params: dict[str, Any] = {}
+        self.logger: Any = None
+
+    # -- talking to the orchestrator -----------------------------------------------------------
+    def propose(self, state: State) -> rules.Decision:
+        """Propose a state, sleeping and asking again while told to WAIT."""
+        for _ in range(MAX_WAITS):
+            answer = self.client.set_flow_run_state(self.run_id, state)  # type: ignore[arg-type]
+            status = answer["status"]
+            new = State.from_dict(answer["state"]) if answer.get("state") else None
+            if status == rules.WAIT:
+                time.sleep(min(max(float(answer.get("delay_seconds") or 0.05), 0.01), 60))
+                state = state.copy()
+                continue
+            if status in (rules.ACCEPT, rules.REJECT) and new is not None:
+                if new.id == state.id:
+                    new = state  # keep the in-memory result
+                new.flow_run_id = self.run_id
+                self.state = new
+            return rules.Decision(status, new, answer.get("reason", ""), answer.get("delay_seconds"))
+        raise FlowRunAborted(f"flow run {self.run_id}: still told to wait after {MAX_WAITS} attempts")
+
+    def _start(self, retrying: bool = False) -> None:
+        """PENDING (unless it already is) then RUNNING; ABORT stops here."""
+        if self.state is None or not self.state.is_pending():
+            decision = self.propose(Pending())
+            if decision.status == rules.ABORT:
+                raise FlowRunAborted(f"flow run {self.run_name!r} could not start: {decision.reason}")
+        decision = self.propose(Retrying() if retrying else Running())
+        if decision.status != rules.ACCEPT:
+            raise FlowRunAborted(f"flow run {self.run_name!r} could not start: {decision.reason}")
+
+    # -- phases --------------------------------------------------------------------------------
+    def begin(self) -> Exception | None:
+        """Create (or adopt) the run and validate the parameters; the validation error, if any."""
+        flow = self.flow
+        error: Exception | None = None
+        try:
+            params = flow.parameters.bind(self.args, self.kwargs)
+            if flow.validate_parameters:
+                params = flow.parameters.validate(params)
+            self.params = params
+        except ParameterValidationError as exc:
+            error = exc
+            params = dict(self.kwargs)
+        if self.parent is not None:
+            stand_in = Task(flow.fn, name=flow.name)
+            stand_in.task_key = f"subflow:{flow.name}"[:255]
+            self.parent_task = TaskRunEngine(stand_in, self.parent, {}, None)
+            self.parent_task.propose(Pending())
+        adopt = os.environ.get(FLOW_RUN_ID_ENV)
+        started_by_worker = None
+        if adopt and self.parent is None and adopt not in _adopted:
+            _adopted.add(adopt)
+            run = self.client.read_flow_run(adopt)
+            # its worker already moved it to RUNNING (that state's id): continue from there
+            started_by_worker = os.environ.pop(STARTED_STATE_ENV, None)
+        else:
+            run = self.client.create_flow_run(
+                flow_name=flow.name,
+                parameters=jsonable(params),
+                state=Pending(),
+                empirical_policy=flow.policy.to_dict(),
+                parameter_schema=flow.parameter_schema,
+                parent_task_run_id=self.parent_task.id if self.parent_task else None,
+                parent_flow_run_id=self.parent.flow_run_id if self.parent else None,
+            )
+        self.run_id = run["id"]
+        self.run_name = run["name"]
+        self.state = State.from_dict(run["state"]) if run.get("state") else None
+        from jupyter_orch.engine.logging import run_logger
+
+        self.logger = run_logger(self.run_id, None, f"Flow run {self.run_name!r}", "flow_runs")
+        if error is not None:
+            failed = Failed(message=str(error))
+            failed.set_result(error)  # State.result() re-raises the validation error itself
+            self.propose(failed)
+            self.logger.error("%s", error)
+            self._mirror_parent()
+            return error
+        self.logger.info("Beginning flow run %r for flow %r", self.run_name, flow.name)
+        if not (started_by_worker and self.state is not None and self.state.id == started_by_worker):
+            self._start()
+        if self.parent_task is not None:
+            self.parent_task.propose(Running())
+        return None
+
+    def _context(self) -> FlowRunContext:
+        limited = self.client.limited_tags()  # once per flow run: tasks never ask the database
+        return FlowRunContext(
+            flow=self.flow,
+            flow_run_id=self.run_id,  # type: ignore[arg-type]
+            flow_run_name=self.run_name,
+            client=self.client,
+            task_runner=self.flow.task_runner.duplicate(),
+            log_prints=self.flow.log_prints,
+            persist_result=self.flow.persist_result,
+            limited_tags=limited,
+            is_async=self.flow.is_async,
+        )
+
+    def _enter(self) -> tuple[Any, Any]:
+        self.ctx = self._context()
+        token = flow_run_ctx.set(self.ctx)
+        prints = None
+        from jupyter_orch.engine.logging import install_print_hook, print_recorder, print_target
+
+        if self.flow.log_prints:
+            install_print_hook()
+            prints = print_target.set(print_recorder(self.run_id, None))
+        else:
+            prints = print_target.set(None)
+        return token, prints
+
+    def _exit(self, tokens: tuple[Any, Any], wait: bool = True) -> None:
+        """Leave the run context: wait for submitted tasks, then write everything buffered."""
+        token, prints = tokens
+        from jupyter_orch.engine.logging import print_target
+
+        try:
+            if self.ctx is not None:
+                self.ctx.task_runner.shutdown(wait=wait)
+        finally:
+            print_target.reset(prints)
+            flow_run_ctx.reset(token)
+            self.client.flush()
+
+    def succeed(self, value: Any) -> None:
+        from jupyter_orch.engine.futures import TaskFuture
+
+        if isinstance(value, TaskFuture):
+            value = value.result()
+        data = None
+        if self.flow.persist_result:
+            from jupyter_orch.engine.results import persist_result
+
+            data = persist_result(value)
+        state = Completed(data=data)
+        state.set_result(value)
+        self.propose(state)
+        self.logger.info("Finished in state %r", self.state)
+        self._mirror_parent()
+
+    def fail(self, exc: Exception) -> float | None:
+        """Propose the failure; seconds until the retry may start, or None if final."""
+        if isinstance(exc, TaskRunTimeout):
+            proposed = TimedOut(message=str(exc))
+        else:
+            proposed = Failed(message=f"Flow run encountered an exception: {type(exc).__name__}: {exc}")
+        proposed.set_result(exc)
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.logger.error("Encountered exception during execution:\n%s", tb.rstrip())
+        decision = self.propose(proposed)
+        if decision.status == rules.REJECT and self.state is not None and self.state.is_scheduled():
+            when = self.state.scheduled_time
+            delay = max(0.0, (when - utcnow()).total_seconds()) if when else 0.0
+            self.logger.info("Received non-final state %r: the flow run will be retried", self.state.name)
+            return delay
+        self.logger.info("Finished in state %r", self.state)
+        self._mirror_parent()
+        return None
+
+    def crash(self, exc: BaseException) -> None:
+        if is_cancellation(exc):
+            state = Cancelled(message="Flow run was cancelled")
+        else:
+            state = Crashed(message=f"Flow run crashed: {type(exc).__name__}: {exc}")
+        state.set_result(exc)
+        try:
+            self.client.flush(timeout=10)
+        except Exception:
+            pass
+        self.propose(state)
+        self._mirror_parent()
+        self.client.flush(timeout=10)
+
+    def _mirror_parent(self) -> None:
+        """The subflow's stand-in task run ends in the subflow's final state."""
+        if self.parent_task is None or self.state is None:
+            return
+        mirrored = State(self.state.type, name=self.state.name, message=self.state.message)
+        if self.state._has_result:
+            mirrored.set_result(self.state._result)
+        self.parent_task.propose(mirrored)
+
+    def outcome(self, return_state: bool) -> Any:
+        state = self.state
+        assert state is not None
+        if return_state:
+            return state
+        return state.result()
+
+    # -- drivers ---------------------------------------------------------------------------------
+    def run_sync(self, return_state: bool) -> Any:
+        error = self.begin()
+        if error is not None:
+            if return_state:
+                return self.state
+            raise error
+        retrying = False
+        while True:
+            if retrying:
+                self._start(retrying=True)
+            tokens = self._enter()
+            try:
+                args, kwargs = self.flow.parameters.call_args(self.params)
+                value = call_with_timeout(self.flow.fn, args, kwargs, self.flow.timeout_seconds, kind="Flow")
+            except Exception as exc:
+                self._exit(tokens, wait=not isinstance(exc, TaskRunTimeout))
+                delay = self.fail(exc)
+                if delay is None:
+                    break
+                time.sleep(delay)
+                retrying = True
+                continue
+            except BaseException as exc:
+                self._exit(tokens, wait=False)
+                self.crash(exc)
+                raise
+            self._exit(tokens)
+            self.succeed(value)
+            break
+        return self.outcome(return_state)
+
+    async def run_async(self, return_state: bool) -> Any:
+        error = self.begin()
+        if error is not None:
+            if return_state:
+                return self.state
+            raise error
+        retrying = False
+        while True:
+            if retrying:
+                self._start(retrying=True)
+            tokens = self._enter()
+            try:
+                args, kwargs = self.flow.parameters.call_args(self.params)
+                value = await await_with_timeout(
+                    self.flow.fn(*args, **kwargs), self.flow.timeout_seconds, kind="Flow"
+                )
+            except Exception as exc:
+                self._exit(tokens, wait=not isinstance(exc, TaskRunTimeout))
+                delay = self.fail(exc)
+                if delay is None:
+                    break
+                import asyncio
+
+                await asyncio.sleep(delay)
+                retrying = True
+                continue
+            except BaseException as exc:
+                self._exit(tokens, wait=False)
+                self.crash(exc)
+                raise
+            self._exit(tokens)
+            self.succeed(value)
+            break
+        return self.outcome(return_state)
