@@ -35,7 +35,7 @@ def _notebook(path: Path) -> None:
 
 
 def _ours(url: str, pool_size: int, runs: int) -> list[float]:
-    from jupyter_orch.deployments import run_deployment
+    from jupyter_orch.runner import run_deployment
     from jupyter_orch.workers.db_transport import DBTransport
     from jupyter_orch.workers.worker import Worker
 
@@ -83,7 +83,7 @@ def main() -> None:
     url = f"sqlite:///{tmp / 'orch.db'}"
     os.environ.update(JUPYTER_ORCH_HOME=str(tmp), JUPYTER_ORCH_DATABASE_URL=url)
     os.environ.pop("JUPYTER_ORCH_API_URL", None)
-    from jupyter_orch.notebooks.deploy import deploy_notebook
+    from jupyter_orch.runner.notebooks import deploy_notebook
 
     nb = tmp / "bench.ipynb"
     _notebook(nb)

@@ -105,8 +105,8 @@ def ours_adhoc(runs: int) -> list[float]:
     tmp = Path(tempfile.mkdtemp(prefix="orch-bench-adhoc-"))
     url = _env(tmp)
     from jupyter_orch.db.session import session_scope
-    from jupyter_orch.deployments import run_deployment
     from jupyter_orch.orchestration.store import deployments as deps
+    from jupyter_orch.runner import run_deployment
 
     (tmp / "flows.py").write_text(FLOW)
     with session_scope(url) as s:

@@ -29,17 +29,16 @@ _EXPORTS = {
     "FlowRunAborted": "jupyter_orch.engine.exceptions",
     "get_client": "jupyter_orch.engine.client",
     "State": "jupyter_orch.states",
-    "serve": "jupyter_orch.deployments",
-    "run_deployment": "jupyter_orch.deployments",
-    "RunnerDeployment": "jupyter_orch.deployments",
+    "serve": "jupyter_orch.runner",
+    "run_deployment": "jupyter_orch.runner",
+    "RunnerDeployment": "jupyter_orch.runner",
     "StateType": "jupyter_orch.states",
-    "deploy_notebook": "jupyter_orch.notebooks.deploy",
+    "deploy_notebook": "jupyter_orch.runner",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ imports them
-    from jupyter_orch.deployments import RunnerDeployment, run_deployment, serve  # noqa: F401
     from jupyter_orch.engine.artifacts import create_markdown_artifact, create_table_artifact  # noqa: F401
     from jupyter_orch.engine.caching import task_input_hash  # noqa: F401
     from jupyter_orch.engine.client import get_client  # noqa: F401
@@ -49,7 +48,7 @@ if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ i
     from jupyter_orch.engine.logging import get_run_logger  # noqa: F401
     from jupyter_orch.engine.task_runners import DaskTaskRunner, ThreadPoolTaskRunner  # noqa: F401
     from jupyter_orch.engine.tasks import Task, exponential_backoff, task  # noqa: F401
-    from jupyter_orch.notebooks.deploy import deploy_notebook  # noqa: F401
+    from jupyter_orch.runner import RunnerDeployment, deploy_notebook, run_deployment, serve  # noqa: F401
     from jupyter_orch.states import State, StateType  # noqa: F401
 
 

@@ -149,8 +149,8 @@ def _history_notebook(shell: Any, current: str, params_cell: Any = None) -> tupl
 
 def current_notebook(shell: Any, current: str) -> tuple[Any, int, str | None, str]:
     """(notebook, index of the current cell, notebook file or None, which rule was used)."""
-    from jupyter_orch.notebooks.deploy import read_notebook
     from jupyter_orch.notebooks.parameters import find_parameters_cell
+    from jupyter_orch.notebooks.snapshot import read_notebook
 
     path = notebook_path(shell)
     if path:
@@ -221,7 +221,7 @@ def _from_cell(exc: BaseException) -> BaseException:
 def deploy_cell_from_shell(shell: Any, line: str, body: str, args: argparse.Namespace) -> dict[str, Any]:
     """Build the cell's notebook (parameters cell + needed cells + this one), show it, deploy it."""
     from jupyter_orch.notebooks.dependencies import build_cell_notebook
-    from jupyter_orch.notebooks.deploy import deploy_cell
+    from jupyter_orch.runner.notebooks import deploy_cell
 
     current = f"%%flow {line}\n{body}"
     nb, index, path, rule = current_notebook(shell, current)
@@ -284,7 +284,7 @@ class OrchMagics(Magics):
             raise UsageError(f"%orch {args.command}: {exc}") from exc
 
     def _orch_deploy(self, args: argparse.Namespace) -> None:
-        from jupyter_orch.notebooks.deploy import deploy_notebook
+        from jupyter_orch.runner.notebooks import deploy_notebook
 
         path = args.notebook or notebook_path(self.shell)
         if not path:

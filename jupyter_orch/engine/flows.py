@@ -74,14 +74,14 @@ class Flow(Generic[R]):
         return Flow(self.fn, **options)
 
     def to_deployment(self, name: str, **options: Any) -> Any:
-        """A deployment of this flow (see `jupyter_orch.deployments.to_deployment`)."""
-        from jupyter_orch.deployments import to_deployment
+        """A deployment of this flow (see `jupyter_orch.runner.to_deployment`)."""
+        from jupyter_orch.runner import to_deployment
 
         return to_deployment(self, name, **options)
 
     def serve(self, name: str, **options: Any) -> None:
         """Deploy this flow and run its runs in this process until interrupted."""
-        from jupyter_orch.deployments import serve
+        from jupyter_orch.runner import serve
 
         serve(self.to_deployment(name, **options))
 

@@ -2,7 +2,7 @@
 
 `ProcessExecutor` serves every deployment kind: the child (`run_flow.execute`) picks the runner by
 the deployment's `kind` (`run_flow.RUNNERS`). `KindExecutor` puts a different executor in front
-for some kinds: notebook runs go to `notebooks.run.NotebookExecutor`, which runs them on warm
+for some kinds: notebook runs go to `notebook_runs.NotebookExecutor`, which runs them on warm
 kernels (the notebook's code runs in the kernel process, so no extra process is needed). Processes come from a
 warm fork server when possible (milliseconds instead of an interpreter start-up) or from a plain
 `python -m jupyter_orch.workers.run_flow` subprocess.

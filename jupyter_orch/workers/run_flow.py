@@ -27,7 +27,7 @@ from jupyter_orch.states import Completed, Failed, Running
 #: kind → "module:function" running a spec; notebook deployments plug in here
 RUNNERS: dict[str, str] = {
     "python": "jupyter_orch.workers.run_flow:run_python",
-    "notebook": "jupyter_orch.notebooks.run:run_notebook_spec",
+    "notebook": "jupyter_orch.workers.notebook_runs:run_notebook_spec",
 }
 
 

@@ -74,7 +74,7 @@ class Worker:
         self.claim_batch = max(1, int(claim_batch))
         self.start_batch = max(1, int(start_batch))
         # notebook runs go to warm kernels: `kernel_pool_size` started per kernelspec (0: none)
-        from jupyter_orch.notebooks.run import NotebookExecutor
+        from jupyter_orch.workers.notebook_runs import NotebookExecutor  # jupyter_client: heavy
 
         self.executor = KindExecutor(
             ProcessExecutor(self._on_line, env=env, warm=warm),

@@ -12,8 +12,8 @@ from nbclient import NotebookClient
 from nbhelpers import run_logs
 
 from jupyter_orch.db.session import session_scope
-from jupyter_orch.deployments import run_deployment
 from jupyter_orch.orchestration.store import deployments
+from jupyter_orch.runner import run_deployment
 
 # the notebooks' database use is covered on both backends elsewhere; here SQLite only, for time
 pytestmark = pytest.mark.timeout(180)

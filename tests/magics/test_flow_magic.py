@@ -97,7 +97,7 @@ def test_cell_deployment_takes_exactly_the_cells_it_needs(
     body = CELLS[5].split("\n", 1)[1]
     assert cells == [PARAMS, CELLS[1], CELLS[2], CELLS[4], body]  # not %load_ext, not `unrelated`
     assert set(schema["properties"]) == {"n", "label"} and defaults == {"n": 4}
-    from jupyter_orch.deployments import run_deployment
+    from jupyter_orch.runner import run_deployment
 
     run = run_deployment("counting/d", parameters={"label": "dep"}, timeout=60, poll_interval=0.05)
     assert run.state_type == "COMPLETED", run.state
@@ -140,7 +140,7 @@ def test_history_rule_retries_and_timeout_in_an_ipython_shell(shell, orch_env: s
 def test_orch_run_shows_the_run_live_and_ends_with_its_final_text(
     nb_worker, orch_env: str, tmp_path: Path
 ) -> None:
-    from jupyter_orch.notebooks.deploy import deploy_notebook
+    from jupyter_orch.runner.notebooks import deploy_notebook
 
     target = tmp_path / "target.ipynb"
     nbformat.write(
@@ -170,8 +170,8 @@ def test_orch_run_shows_the_run_live_and_ends_with_its_final_text(
 
 
 def test_run_view_text_and_widget_follow_the_run(nb_worker, orch_env: str, tmp_path: Path) -> None:
-    from jupyter_orch.deployments import run_deployment
-    from jupyter_orch.notebooks.deploy import deploy_notebook
+    from jupyter_orch.runner import run_deployment
+    from jupyter_orch.runner.notebooks import deploy_notebook
 
     target = tmp_path / "two.ipynb"
     nbformat.write(

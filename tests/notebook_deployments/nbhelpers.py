@@ -19,9 +19,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from jupyter_orch.db.session import session_scope
-from jupyter_orch.notebooks.run import KernelPools
 from jupyter_orch.orchestration.store import flow_runs, logs
 from jupyter_orch.workers.db_transport import DBTransport
+from jupyter_orch.workers.notebook_runs import KernelPools
 from jupyter_orch.workers.worker import Worker
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}

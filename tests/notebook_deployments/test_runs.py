@@ -12,10 +12,10 @@ import nbformat
 import pytest
 from nbhelpers import read_run, run_logs, wait_for, write_notebook
 
-from jupyter_orch.deployments import run_deployment
-from jupyter_orch.notebooks.deploy import deploy_notebook
 from jupyter_orch.notebooks.parameters import ParameterError
 from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.runner import run_deployment
+from jupyter_orch.runner.notebooks import deploy_notebook
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from jupyter_orch.db.session import session_scope
-from jupyter_orch.deployments import run_deployment, to_deployment
 from jupyter_orch.orchestration.store import deployments as deps
 from jupyter_orch.orchestration.store import flow_runs, logs
+from jupyter_orch.runner import run_deployment, to_deployment
 from jupyter_orch.services.crash_detection import CrashDetectionService
 from jupyter_orch.states import Cancelling
 from jupyter_orch.workers.db_transport import DBTransport

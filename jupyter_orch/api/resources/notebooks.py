@@ -46,7 +46,7 @@ def resolve_notebook(session: Session, path: str, field: str = "path") -> Path:
 
 
 def _read(target: Path, field: str) -> Any:
-    from jupyter_orch.notebooks.deploy import read_notebook
+    from jupyter_orch.notebooks.snapshot import read_notebook
 
     try:
         return read_notebook(target)
@@ -68,8 +68,8 @@ def prepare_notebook_deployment(session: Session, data: dict[str, Any]) -> Any:
     """POST /deployments with kind "notebook" and a server-relative `path`: derive the schema
     from the notebook, create/update the deployment, then snapshot it (unless storage says
     `{"type": "live"}`). Returns the deployment row."""
-    from jupyter_orch.notebooks.deploy import notebook_deployment_fields, snapshot_notebook
     from jupyter_orch.notebooks.parameters import ParameterError
+    from jupyter_orch.notebooks.snapshot import notebook_deployment_fields, snapshot_notebook
     from jupyter_orch.orchestration.store import deployments as store
 
     target = resolve_notebook(session, data["path"])

@@ -86,7 +86,7 @@ def deploy(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _deploy_notebook(path: str, args: argparse.Namespace) -> dict[str, Any]:
-    from jupyter_orch.notebooks.deploy import deploy_notebook
+    from jupyter_orch.runner.notebooks import deploy_notebook
 
     return deploy_notebook(
         path,
@@ -102,8 +102,8 @@ def _deploy_notebook(path: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _deploy_python(path: str, flow_name: str, args: argparse.Namespace) -> dict[str, Any]:
-    from jupyter_orch.deployments import to_deployment
     from jupyter_orch.engine.flows import Flow
+    from jupyter_orch.runner import to_deployment
     from jupyter_orch.workers.transport import get_transport
 
     module = _load_module(path)

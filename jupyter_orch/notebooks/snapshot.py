@@ -1,4 +1,7 @@
-"""Notebooks (and single cells) as deployments: schema from the `parameters` cell, snapshots.
+"""A notebook deployment's fields (schema from the `parameters` cell) and its snapshot.
+
+`jupyter_orch.runner.notebooks` applies them (`deploy_notebook`, `deploy_cell`); the REST API's
+notebook routes use them directly.
 
 A deployment must keep running what the user deployed even while they keep editing the
 notebook, so by default the notebook is copied at deploy time to
@@ -24,8 +27,6 @@ from nbformat import NotebookNode
 from .parameters import ParameterError, parameter_schema, validate_parameters
 
 __all__ = [
-    "deploy_cell",
-    "deploy_notebook",
     "flow_name_for",
     "notebook_deployment_fields",
     "read_notebook",
@@ -151,93 +152,3 @@ def notebook_deployment_fields(
     if schedules is not None:
         fields["schedules"] = schedules
     return fields
-
-
-def _apply(fields: dict[str, Any], nb: NotebookNode, live: bool, transport: Any = None) -> dict[str, Any]:
-    """Create/update the deployment, then snapshot under its id (known only once it exists)."""
-    from jupyter_orch.workers.transport import get_transport
-
-    transport = transport or get_transport()
-    source = fields.get("path")
-    filename = fields["entrypoint"]
-    existing_id = _existing_id(transport, f"{fields['flow_name']}/{fields['name']}")
-    if live:
-        fields["storage"] = {"type": "live", "source": source, "notebook": source}
-        return transport.apply_deployment(fields)
-    if existing_id is None:  # a run claimed in between falls back to the live source
-        fields["storage"] = {"type": "snapshot", "source": source}
-        existing_id = transport.apply_deployment(dict(fields))["id"]
-    fields["storage"] = snapshot_notebook(nb, existing_id, filename, source)
-    return transport.apply_deployment(fields)
-
-
-def _existing_id(transport: Any, full_name: str) -> str | None:
-    from jupyter_orch.orchestration.errors import NotFound
-
-    try:
-        return transport.read_deployment(full_name)["id"]
-    except NotFound:
-        return None
-
-
-def deploy_notebook(
-    path: str | os.PathLike,
-    name: str | None = None,
-    cron: str | None = None,
-    interval: float | timedelta | None = None,
-    timezone: str | None = None,
-    parameters: Mapping[str, Any] | None = None,
-    work_pool_name: str | None = None,
-    *,
-    live: bool = False,
-    tags: list[str] | None = None,
-    description: str | None = None,
-    timeout_seconds: float | None = None,
-    retries: int = 0,
-    transport: Any = None,
-) -> dict[str, Any]:
-    """Deploy the notebook at `path` (flow named after its stem); returns the deployment.
-
-    The `parameters` cell becomes the deployment's parameter schema; `parameters` are default
-    values, validated now (`ParameterError`). Without `live` the notebook is snapshotted.
-    """
-    source = str(Path(path).expanduser().resolve())
-    if not os.path.isfile(source):
-        raise FileNotFoundError(f"no notebook at {source}")
-    nb = read_notebook(source)
-    flow_name = flow_name_for(source)
-    fields = notebook_deployment_fields(
-        nb,
-        source,
-        name=name or "default",
-        flow_name=flow_name,
-        parameters=parameters,
-        cron=cron,
-        interval=interval,
-        timezone=timezone,
-        work_pool_name=work_pool_name,
-        tags=tags,
-        description=description,
-        timeout_seconds=timeout_seconds,
-        retries=retries,
-    )
-    return _apply(fields, nb, live, transport)
-
-
-def deploy_cell(
-    cell_nb: NotebookNode,
-    flow_name: str,
-    name: str | None = None,
-    source: str | None = None,
-    transport: Any = None,
-    **options: Any,
-) -> dict[str, Any]:
-    """Deploy a notebook built by `dependencies.build_cell_notebook`; it is the snapshot.
-
-    `source` is the notebook the cell came from (its folder is the run's working directory).
-    """
-    fields = notebook_deployment_fields(
-        cell_nb, source, name=name or "default", flow_name=flow_name, **options
-    )
-    fields["entrypoint"] = f"{flow_name}.ipynb"
-    return _apply(fields, cell_nb, False, transport)

@@ -23,11 +23,12 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from jupyter_orch.notebooks.kernel_pool import KernelPool, start_ready_kernel
+from jupyter_orch.notebooks.parameters import ParameterError, parameter_schema, validate_parameters
+from jupyter_orch.notebooks.snapshot import storage_notebook
 from jupyter_orch.states import Cancelled, Completed, Failed, Running, State, TimedOut
 
-from .kernel_pool import KernelPool, start_ready_kernel
-
-log = logging.getLogger("jupyter_orch.notebooks")
+log = logging.getLogger("jupyter_orch.notebooks")  # the logger users configure for notebook runs
 
 __all__ = ["KernelPools", "NotebookExecutor", "NotebookRun", "NotebookRunHandle", "run_notebook_spec"]
 
@@ -199,8 +200,6 @@ class NotebookRun:
 
     def execute(self) -> int:
         """Run to a final state; the exit code the worker sees (0 also when the run failed)."""
-        from .deploy import storage_notebook
-
         decision = self.transport.set_state(self.run_id, Running())
         if decision["status"] != "ACCEPT":
             log.info("run %s not started: %s", self.run_id, decision.get("reason"))
@@ -219,8 +218,13 @@ class NotebookRun:
         return 0
 
     def _execute(self, notebook: str, output: str) -> None:
-        from .executor import ExecutionCallbacks, KernelStartError, _nb_kernel, execute_notebook
-        from .parameters import parameter_schema, validate_parameters
+        # papermill and nbclient take ~1 s to import: only when a notebook runs (or `_preload`)
+        from jupyter_orch.notebooks.executor import (
+            ExecutionCallbacks,
+            KernelStartError,
+            _nb_kernel,
+            execute_notebook,
+        )
 
         nb = _load(notebook)
         nb.cells = [c for c in nb.cells if SKIP_TAG not in c.get("metadata", {}).get("tags", [])]
@@ -257,8 +261,11 @@ class NotebookRun:
         )
 
     def _failure_state(self, exc: BaseException) -> State:
-        from .executor import CellExecutionError, CellTimeout, KernelDied
-        from .parameters import ParameterError
+        from jupyter_orch.notebooks.executor import (  # papermill: heavy
+            CellExecutionError,
+            CellTimeout,
+            KernelDied,
+        )
 
         if self.cancelled.is_set():
             return Cancelled(message="cancelled: kernel killed")
@@ -349,7 +356,7 @@ class NotebookExecutor:
 
 
 def _preload() -> None:
-    from . import executor  # noqa: F401
+    from jupyter_orch.notebooks import executor  # noqa: F401  (papermill: heavy, imported off the clock)
 
 
 def run_notebook_spec(spec: dict[str, Any]) -> int:

@@ -1,0 +1,22 @@
+"""The runner: Python flows and notebooks as deployments, `serve`, `run_deployment`.
+
+It sits below the engine (`Flow.to_deployment` and `Flow.serve` call it) and above the services
+and workers it starts; it reports through the client.
+"""
+
+from __future__ import annotations
+
+from jupyter_orch.runner.deployment import RunnerDeployment, to_deployment
+from jupyter_orch.runner.notebooks import deploy_cell, deploy_notebook
+from jupyter_orch.runner.run_deployment import FlowRunResult, run_deployment
+from jupyter_orch.runner.serve import serve
+
+__all__ = [
+    "FlowRunResult",
+    "RunnerDeployment",
+    "deploy_cell",
+    "deploy_notebook",
+    "run_deployment",
+    "serve",
+    "to_deployment",
+]

@@ -1,0 +1,118 @@
+"""A Python flow as a deployment: `flow.to_deployment(...)` builds a `RunnerDeployment`, `apply()`
+creates or updates it on the server (or in the database)."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from jupyter_orch.workers.transport import Transport, get_transport
+
+
+@dataclass
+class RunnerDeployment:
+    """A deployment not yet sent to the server; `apply()` creates or updates it."""
+
+    name: str
+    flow_name: str
+    entrypoint: str
+    path: str | None = None
+    kind: str = "python"
+    parameters: dict[str, Any] = field(default_factory=dict)
+    parameter_openapi_schema: dict[str, Any] | None = None
+    schedules: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    version: str | None = None
+    description: str | None = None
+    work_pool_name: str | None = None
+    work_queue_name: str | None = None
+    paused: bool = False
+    concurrency_limit: int | None = None
+    catchup: str = "skip"
+    empirical_policy: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.flow_name}/{self.name}"
+
+    def payload(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if v is not None}
+        out.setdefault("work_pool_name", "default")
+        return out
+
+    def apply(self, transport: Transport | None = None) -> str:
+        """Create or update the deployment; its id."""
+        transport = transport or get_transport()
+        return transport.apply_deployment(self.payload())["id"]
+
+
+def _schedules(cron: Any, interval: Any, timezone: str | None, anchor_date: datetime | None) -> list[dict]:
+    out: list[dict[str, Any]] = []
+    for expr in [cron] if isinstance(cron, str) else list(cron or []):
+        out.append({"cron": expr, "timezone": timezone})
+    for every in [interval] if isinstance(interval, (int, float, timedelta)) else list(interval or []):
+        seconds = every.total_seconds() if isinstance(every, timedelta) else float(every)
+        spec: dict[str, Any] = {"interval": seconds, "timezone": timezone}
+        if anchor_date is not None:
+            spec["anchor_date"] = anchor_date.isoformat()
+        out.append(spec)
+    return out
+
+
+def _entrypoint(fn: Any) -> tuple[str, str]:
+    """("file.py:function", directory) for a module-level function defined in a file."""
+    source = inspect.getsourcefile(fn)
+    if source is None or "<" in source:
+        raise ValueError(
+            f"{fn.__qualname__} is not defined in a file; deploy a notebook with deploy_notebook() instead"
+        )
+    if "<locals>" in fn.__qualname__:
+        raise ValueError(f"{fn.__qualname__} must be defined at module level to be deployed")
+    file = Path(source).resolve()
+    return f"{file.name}:{fn.__qualname__}", str(file.parent)
+
+
+def to_deployment(
+    flow: Any,
+    name: str,
+    cron: str | list[str] | None = None,
+    interval: float | timedelta | list[Any] | None = None,
+    timezone: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    tags: list[str] | None = None,
+    work_pool_name: str | None = None,
+    paused: bool = False,
+    *,
+    anchor_date: datetime | None = None,
+    work_queue_name: str | None = None,
+    description: str | None = None,
+    version: str | None = None,
+    concurrency_limit: int | None = None,
+    catchup: str = "skip",
+) -> RunnerDeployment:
+    """A deployment of `flow` (an @flow, or a plain function) to apply or `serve`."""
+    fn = getattr(flow, "fn", flow)
+    entrypoint, path = _entrypoint(fn)
+    schema = getattr(flow, "parameter_schema", None)
+    policy = getattr(flow, "policy", None)
+    return RunnerDeployment(
+        name=name,
+        flow_name=getattr(flow, "name", None) or fn.__name__.replace("_", "-"),
+        entrypoint=entrypoint,
+        path=path,
+        parameters=dict(parameters or {}),
+        parameter_openapi_schema=schema,
+        schedules=_schedules(cron, interval, timezone, anchor_date),
+        tags=list(tags or []),
+        version=version,
+        description=description or getattr(flow, "description", None),
+        work_pool_name=work_pool_name or "default",
+        work_queue_name=work_queue_name,
+        paused=paused,
+        concurrency_limit=concurrency_limit,
+        catchup=catchup,
+        empirical_policy=policy.to_dict() if policy is not None else {},
+    )

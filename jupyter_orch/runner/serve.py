@@ -1,0 +1,54 @@
+"""`serve(*deployments)`: the no-infrastructure path (like Prefect's).
+
+It registers the deployments and runs a worker for exactly them in this process, plus a
+(lease-guarded, so harmless beside a server) scheduler when talking to the database directly.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from jupyter_orch.runner.deployment import RunnerDeployment
+from jupyter_orch.services import CrashDetectionService, LateRunsService, SchedulerService
+from jupyter_orch.workers.db_transport import DBTransport
+from jupyter_orch.workers.transport import get_transport
+from jupyter_orch.workers.worker import Worker
+
+
+def serve(*deployments: RunnerDeployment, poll_interval: float = 0.5, limit: int | None = None) -> None:
+    """Apply the deployments and run their runs here until interrupted (Ctrl-C)."""
+    transport = get_transport()
+    ids = [d.apply(transport) for d in deployments]
+    pools = {d.work_pool_name or "default" for d in deployments}
+    services: list[Any] = []
+    if isinstance(transport, DBTransport):
+        services = [
+            SchedulerService(transport.db_url),
+            LateRunsService(transport.db_url),
+            CrashDetectionService(transport.db_url),
+        ]
+    for service in services:
+        service.launch()
+    stop = threading.Event()
+    workers = [
+        Worker(pool=p, transport=transport, poll_interval=poll_interval, limit=limit, deployment_ids=ids)
+        for p in sorted(pools)
+    ]
+    threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in workers]
+    for t in threads:
+        t.start()
+    names = ", ".join(d.full_name for d in deployments)
+    print(f"Serving {names}. Press Ctrl-C to stop.", flush=True)
+    try:
+        while any(t.is_alive() for t in threads):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+        for service in services:
+            service.halt()
