@@ -18,7 +18,8 @@ _EXPORTS = {
     "Task": "jupyter_orch.engine.tasks",
     "exponential_backoff": "jupyter_orch.engine.tasks",
     "TaskFuture": "jupyter_orch.engine.futures",
-    "unmapped": "jupyter_orch.engine.futures",
+    "unmapped": "jupyter_orch.utilities.annotations",
+    "allow_failure": "jupyter_orch.utilities.annotations",
     "ThreadPoolTaskRunner": "jupyter_orch.engine.task_runners",
     "DaskTaskRunner": "jupyter_orch.engine.task_runners",
     "get_run_logger": "jupyter_orch.engine.logging",
@@ -44,12 +45,13 @@ if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ i
     from jupyter_orch.engine.client import get_client  # noqa: F401
     from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError  # noqa: F401
     from jupyter_orch.engine.flows import Flow, flow  # noqa: F401
-    from jupyter_orch.engine.futures import TaskFuture, unmapped  # noqa: F401
+    from jupyter_orch.engine.futures import TaskFuture  # noqa: F401
     from jupyter_orch.engine.logging import get_run_logger  # noqa: F401
     from jupyter_orch.engine.task_runners import DaskTaskRunner, ThreadPoolTaskRunner  # noqa: F401
     from jupyter_orch.engine.tasks import Task, exponential_backoff, task  # noqa: F401
     from jupyter_orch.runner import RunnerDeployment, deploy_notebook, run_deployment, serve  # noqa: F401
     from jupyter_orch.states import State, StateType  # noqa: F401
+    from jupyter_orch.utilities.annotations import allow_failure, unmapped  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -1,99 +1,285 @@
-"""Futures of submitted task runs, and resolving them when they are passed as arguments."""
+"""Futures of submitted task runs (Prefect's classes and helpers), and resolving them when they
+are passed as task arguments.
+
+`PrefectConcurrentFuture` wraps the `concurrent.futures.Future` a task runner returns; while the
+run is in flight its `.state` is the engine's in-memory state (no database read). Other futures
+(background task runs) subclass `PrefectFuture` and override `wait`, `result` and `state`.
+"""
 
 from __future__ import annotations
 
 import concurrent.futures
-from typing import TYPE_CHECKING, Any
+import dataclasses
+import queue
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from jupyter_orch.engine.exceptions import UpstreamFailed
-from jupyter_orch.states import Crashed, State
+from jupyter_orch.states import Crashed, Pending, State
+from jupyter_orch.utilities.annotations import BaseAnnotation, allow_failure, quote, unmapped
 
 if TYPE_CHECKING:
     from jupyter_orch.engine.task_engine import TaskRunEngine
 
+R = TypeVar("R")
 
-class TaskFuture:
-    """A task run in progress: `.result()`, `.wait()`, `.state` (its current state meanwhile)."""
 
-    __slots__ = ("_engine", "_future")
+class PrefectFuture(Generic[R]):
+    """A task run that may not have finished: `.state`, `.wait()`, `.result()`."""
 
-    def __init__(self, engine: TaskRunEngine, future: concurrent.futures.Future) -> None:
-        self._engine = engine
-        self._future = future
+    __slots__ = ("_task_run_id", "_final_state", "__weakref__")
+
+    def __init__(self, task_run_id: str) -> None:
+        self._task_run_id = task_run_id
+        self._final_state: State | None = None
 
     @property
     def task_run_id(self) -> str:
-        return self._engine.id
-
-    def final_state(self, timeout: float | None = None) -> State:
-        """Block until the run ends; its final state (Crashed if the engine itself died)."""
-        try:
-            return self._future.result(timeout)
-        except concurrent.futures.TimeoutError:
-            raise
-        except BaseException as exc:
-            state = Crashed(
-                message=f"Task run crashed: {type(exc).__name__}: {exc}", task_run_id=self.task_run_id
-            )
-            state.set_result(exc)
-            return state
-
-    def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> Any:
-        """The task's return value; re-raises its exception if it failed (unless told not to)."""
-        return self.final_state(timeout).result(raise_on_failure=raise_on_failure)
-
-    def wait(self, timeout: float | None = None) -> None:
-        concurrent.futures.wait([self._future], timeout)
-
-    def done(self) -> bool:
-        return self._future.done()
+        return self._task_run_id
 
     @property
     def state(self) -> State:
-        if self._future.done():
-            return self.final_state()
-        return self._engine.state or self._engine.initial_state
+        """The run's current state (its final one once it ended)."""
+        raise NotImplementedError
 
-    def add_done_callback(self, fn: Any) -> None:
-        self._future.add_done_callback(lambda _f: fn(self))
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the run ends, or `timeout` seconds pass (no error then)."""
+        raise NotImplementedError
+
+    def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> R:
+        """The run's return value; its exception is raised if it failed (unless told not to);
+        `TimeoutError` if it has not ended within `timeout` seconds."""
+        raise NotImplementedError
+
+    def add_done_callback(self, fn: Callable[[PrefectFuture[R]], Any]) -> None:
+        """Call `fn(future)` when the run ends (at once if it has)."""
+        raise NotImplementedError
+
+    def final_state(self, timeout: float | None = None) -> State:
+        """Block until the run ends; its final state (`TimeoutError` after `timeout`)."""
+        self.wait(timeout)
+        state = self.state
+        if not state.is_final():
+            raise TimeoutError(f"task run {self.task_run_id} did not finish within {timeout} s")
+        return state
+
+    def done(self) -> bool:
+        return self._final_state is not None or self.state.is_final()
 
     def __repr__(self) -> str:
-        return f"TaskFuture({self._engine.name!r}, state={self.state!r})"
+        return f"{type(self).__name__}(task_run_id={self.task_run_id!r})"
 
 
-class unmapped:  # noqa: N801 - Prefect's name
-    """Wrap an argument of `Task.map` so it is passed whole to every mapped run."""
+class PrefectWrappedFuture(PrefectFuture[R]):
+    """A future whose work is tracked by another future object (`wrapped_future`)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("_wrapped_future",)
 
-    def __init__(self, value: Any) -> None:
-        self.value = value
+    def __init__(self, task_run_id: str, wrapped_future: Any) -> None:
+        super().__init__(task_run_id)
+        self._wrapped_future = wrapped_future
 
-    def __getitem__(self, _index: int) -> Any:
-        return self.value
+    @property
+    def wrapped_future(self) -> Any:
+        return self._wrapped_future
+
+    def add_done_callback(self, fn: Callable[[PrefectFuture[R]], Any]) -> None:
+        if self._final_state is not None:
+            fn(self)
+            return
+        self._wrapped_future.add_done_callback(lambda _f: fn(self))
 
 
-_CONTAINERS = (list, tuple, set, frozenset)
+class PrefectConcurrentFuture(PrefectWrappedFuture[R]):
+    """A task run submitted to a local task runner (threads, processes, dask through threads):
+    wraps the `concurrent.futures.Future` that resolves to its final state."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(
+        self,
+        task_run_id: str,
+        wrapped_future: concurrent.futures.Future,
+        engine: TaskRunEngine | None = None,
+    ) -> None:
+        super().__init__(task_run_id, wrapped_future)
+        self._engine = engine
+
+    def final_state(self, timeout: float | None = None) -> State:
+        """Block until the run ends; its final state (Crashed if the engine itself died)."""
+        final = self._final_state
+        if final is not None:
+            return final
+        try:
+            outcome = self._wrapped_future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            raise TimeoutError(f"task run {self.task_run_id} did not finish within {timeout} s") from None
+        except BaseException as exc:
+            outcome = Crashed(
+                message=f"Task run crashed: {type(exc).__name__}: {exc}", task_run_id=self.task_run_id
+            )
+            outcome.set_result(exc)
+        if not isinstance(outcome, State):  # a runner that hands back the bare value
+            value, outcome = outcome, State("COMPLETED", task_run_id=self.task_run_id)
+            outcome.set_result(value)
+        self._final_state = outcome
+        return outcome
+
+    def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> R:
+        return self.final_state(timeout).result(raise_on_failure=raise_on_failure)
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._final_state is None:
+            concurrent.futures.wait([self._wrapped_future], timeout)
+
+    def done(self) -> bool:
+        return self._final_state is not None or self._wrapped_future.done()
+
+    @property
+    def state(self) -> State:
+        if self._final_state is not None or self._wrapped_future.done():
+            return self.final_state()
+        engine = self._engine
+        if engine is None:
+            return Pending(task_run_id=self.task_run_id)
+        return engine.state or engine.initial_state
+
+    def __repr__(self) -> str:
+        name = self._engine.name if self._engine is not None else self.task_run_id
+        return f"PrefectConcurrentFuture({name!r}, state={self.state!r})"
 
 
-def resolve(value: Any, upstream: list[str]) -> Any:
-    """`value` with every TaskFuture (also inside lists, tuples, sets, dicts) replaced by its
-    result; the ids of those runs are appended to `upstream`. A failed upstream raises."""
-    if isinstance(value, TaskFuture):
+#: the name this project used before Prefect's classes were adopted
+TaskFuture = PrefectConcurrentFuture
+
+
+class PrefectFutureList(list, Generic[R]):
+    """The futures `Task.map` returns, with `.wait()` and `.result()` over all of them."""
+
+    def wait(self, timeout: float | None = None) -> None:
+        wait(self, timeout=timeout)
+
+    def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> list[R]:
+        """Every run's result in order; `TimeoutError` if not all ended within `timeout`."""
+        if timeout is not None and wait(self, timeout=timeout).not_done:
+            raise TimeoutError("Timed out waiting for all futures to complete.")
+        return [f.result(raise_on_failure=raise_on_failure) for f in self]
+
+
+class DoneAndNotDoneFutures(NamedTuple):
+    """What `wait` answers: the futures that ended and those that had not."""
+
+    done: set[PrefectFuture]
+    not_done: set[PrefectFuture]
+
+
+def wait(futures: Iterable[PrefectFuture[R]], timeout: float | None = None) -> DoneAndNotDoneFutures:
+    """Wait until every future ended, or `timeout` seconds passed; which did and which did not."""
+    pending = set(futures)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    wrapped = {f._wrapped_future: f for f in pending if isinstance(f, PrefectConcurrentFuture)}
+    if wrapped:
+        concurrent.futures.wait(list(wrapped), timeout)
+    for future in pending:
+        if isinstance(future, PrefectConcurrentFuture):
+            continue  # waited for above, all at once
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        future.wait(remaining)
+    done = {f for f in pending if f.done()}
+    return DoneAndNotDoneFutures(done, pending - done)
+
+
+def as_completed(
+    futures: Iterable[PrefectFuture[R]], timeout: float | None = None
+) -> Iterator[PrefectFuture[R]]:
+    """Yield each future as its run ends (in the order they end); `TimeoutError` if some have
+    not ended within `timeout` seconds."""
+    unique = list(dict.fromkeys(futures))
+    finished: queue.SimpleQueue[PrefectFuture[R]] = queue.SimpleQueue()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for future in unique:
+        future.add_done_callback(finished.put)
+    for count in range(len(unique)):
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            yield finished.get(timeout=remaining)
+        except queue.Empty:
+            raise TimeoutError(f"{len(unique) - count} (of {len(unique)}) futures unfinished") from None
+
+
+# -- resolving futures inside values -------------------------------------------------------------
+def _visit(expr: Any, fn: Callable[[Any], Any]) -> Any:
+    """`expr` rebuilt with `fn` applied to every future in it (lists, tuples, sets, dict keys and
+    values, dataclasses); a quoted value is left alone."""
+    if isinstance(expr, PrefectFuture):
+        return fn(expr)
+    if isinstance(expr, quote):
+        return expr
+    if isinstance(expr, tuple) and hasattr(expr, "_fields"):  # a named tuple
+        return type(expr)(*(_visit(v, fn) for v in expr))
+    if isinstance(expr, (list, tuple, set, frozenset)):
+        return type(expr)(_visit(v, fn) for v in expr)
+    if isinstance(expr, dict):
+        return type(expr)((_visit(k, fn), _visit(v, fn)) for k, v in expr.items())
+    if dataclasses.is_dataclass(expr) and not isinstance(expr, type):
+        changes = {f.name: _visit(getattr(expr, f.name), fn) for f in dataclasses.fields(expr) if f.init}
+        return dataclasses.replace(expr, **changes)
+    return expr
+
+
+def resolve_futures_to_states(expr: Any) -> Any:
+    """`expr` with every future in it replaced by its run's final state (waiting for it)."""
+    return _visit(expr, lambda f: f.final_state())
+
+
+def resolve_futures_to_results(expr: Any) -> Any:
+    """`expr` with every future in it replaced by its run's result (a failure raises)."""
+    return _visit(expr, lambda f: f.result())
+
+
+_CONTAINERS = (list, tuple, set, frozenset, PrefectFutureList)
+_SPECIAL = (PrefectFuture, BaseAnnotation, State)
+
+
+def _upstream_value(value: PrefectFuture | State, upstream: list[str], allowed: bool) -> Any:
+    if isinstance(value, PrefectFuture):
         upstream.append(value.task_run_id)
         state = value.final_state()
-        if not state.is_completed():
-            raise UpstreamFailed(
-                f"Upstream task run {value._engine.name!r} did not reach a 'COMPLETED' state ({state.name})"
-            )
+        label = (
+            repr(getattr(value._engine, "name", value.task_run_id))
+            if isinstance(value, PrefectConcurrentFuture)
+            else value.task_run_id
+        )
+    else:
+        state = value
+        if value.task_run_id:
+            upstream.append(value.task_run_id)
+        label = value.task_run_id or value.name
+    if state.is_completed():
         return state.result()
+    if allowed:
+        return state.result(raise_on_failure=False)
+    raise UpstreamFailed(f"Upstream task run {label} did not reach a 'COMPLETED' state ({state.name})")
+
+
+def resolve(value: Any, upstream: list[str], allowed: bool = False) -> Any:
+    """`value` with every future and state (also inside lists, tuples, sets, dicts) replaced by
+    its result; the ids of those runs are appended to `upstream`. A failed upstream raises
+    `UpstreamFailed` unless it is wrapped in `allow_failure`; a `quote`d value is passed as is."""
+    if isinstance(value, (PrefectFuture, State)):
+        return _upstream_value(value, upstream, allowed)
     cls = type(value)
     if cls in _CONTAINERS:
-        return cls(resolve(v, upstream) for v in value)
+        return cls(resolve(v, upstream, allowed) for v in value)
     if cls is dict:
-        return {k: resolve(v, upstream) for k, v in value.items()}
-    if cls is unmapped:
-        return resolve(value.value, upstream)
+        return {k: resolve(v, upstream, allowed) for k, v in value.items()}
+    if cls is quote:
+        return value.value
+    if cls is allow_failure:
+        return resolve(value.value, upstream, True)
+    if isinstance(value, BaseAnnotation):
+        return resolve(value.value, upstream, allowed)
     return value
 
 
@@ -120,11 +306,29 @@ def upstream_by_identity(
 
 
 def has_futures(value: Any) -> bool:
-    cls = type(value)
-    if cls is TaskFuture or cls is unmapped:
+    """Whether `resolve` has anything to do for `value` (cheap for plain values)."""
+    if isinstance(value, _SPECIAL):
         return True
+    cls = type(value)
     if cls in _CONTAINERS:
         return any(has_futures(v) for v in value)
     if cls is dict:
         return any(has_futures(v) for v in value.values())
     return False
+
+
+__all__ = [
+    "DoneAndNotDoneFutures",
+    "PrefectConcurrentFuture",
+    "PrefectFuture",
+    "PrefectFutureList",
+    "PrefectWrappedFuture",
+    "TaskFuture",
+    "allow_failure",
+    "as_completed",
+    "quote",
+    "resolve_futures_to_results",
+    "resolve_futures_to_states",
+    "unmapped",
+    "wait",
+]

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any, Generic, TypeVar, overload
 
 from jupyter_orch.engine.context import TaskRunContext, flow_run_ctx
-from jupyter_orch.engine.futures import TaskFuture, unmapped
+from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.orchestration import rules
 
@@ -157,43 +157,34 @@ class Task(Generic[R]):
 
     def submit(
         self, *args: Any, return_state: bool = False, wait_for: Iterable[Any] | None = None, **kwargs: Any
-    ) -> TaskFuture:
+    ) -> PrefectConcurrentFuture[R]:
         """Run the task on the flow's task runner; returns a future at once."""
         flow_ctx = flow_run_ctx.get()
         if flow_ctx is None:
-            raise RuntimeError(f"{self.name}.submit() must be called inside a flow")
+            raise RuntimeError(
+                f"{self.name}.submit() must be called inside a flow (to run a task in the "
+                "background outside a flow, use .delay())"
+            )
         engine = TaskRunEngine(self, flow_ctx, self.bind(args, kwargs), wait_for)
-        return TaskFuture(engine, flow_ctx.task_runner.submit(engine))
+        future = PrefectConcurrentFuture(engine.id, flow_ctx.task_runner.submit(engine), engine)
+        return future.final_state() if return_state else future  # type: ignore[return-value]
 
-    def map(self, *args: Any, wait_for: Iterable[Any] | None = None, **kwargs: Any) -> list[TaskFuture]:
-        """One submitted run per element of the iterable arguments (others via `unmapped`)."""
+    def map(
+        self, *args: Any, return_state: bool = False, wait_for: Iterable[Any] | None = None, **kwargs: Any
+    ) -> PrefectFutureList[R]:
+        """One submitted run per element of the iterable arguments (see `engine.mapping`)."""
         flow_ctx = flow_run_ctx.get()
         if flow_ctx is None:
             raise RuntimeError(f"{self.name}.map() must be called inside a flow")
-        bound = self.signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        iterables: dict[str, list[Any]] = {}
-        static: dict[str, Any] = {}
-        for key, value in bound.arguments.items():
-            if isinstance(value, TaskFuture):
-                value = value.result()
-            if isinstance(value, (unmapped, str, bytes, dict)) or not isinstance(value, Iterable):
-                static[key] = value
-            else:
-                iterables[key] = list(value)
-        if not iterables:
-            raise ValueError(f"{self.name}.map() needs at least one iterable argument")
-        lengths = {len(v) for v in iterables.values()}
-        if len(lengths) > 1:
-            detail = ", ".join(f"{k}: {len(v)}" for k, v in iterables.items())
-            raise ValueError(f"{self.name}.map(): iterable arguments differ in length ({detail})")
-        futures = []
-        for i in range(lengths.pop()):
-            params = dict(static)
-            for key, values in iterables.items():
-                params[key] = values[i]
+        from jupyter_orch.engine.mapping import expand
+
+        futures: PrefectFutureList[R] = PrefectFutureList()
+        submit = flow_ctx.task_runner.submit
+        for params in expand(self.name, self.signature, args, kwargs):
             engine = TaskRunEngine(self, flow_ctx, params, wait_for)
-            futures.append(TaskFuture(engine, flow_ctx.task_runner.submit(engine)))
+            futures.append(PrefectConcurrentFuture(engine.id, submit(engine), engine))
+        if return_state:
+            return [f.final_state() for f in futures]  # type: ignore[return-value]
         return futures
 
     def __repr__(self) -> str:

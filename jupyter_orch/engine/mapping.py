@@ -1,0 +1,83 @@
+"""`Task.map`'s argument expansion: which arguments are iterated and which are passed whole.
+
+As Prefect does it: an argument is iterated when it is iterable (strings, bytes and files are
+not; a dict iterates its keys), unless wrapped in `unmapped`; `allow_failure(...)` and `quote(...)`
+around an iterable are applied to each element; defaults are never iterated; a future (or a
+state) given as an argument is resolved first, so its result can be mapped over.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+from typing import Any
+
+from jupyter_orch.engine.futures import PrefectFuture
+from jupyter_orch.states import State
+from jupyter_orch.utilities.annotations import BaseAnnotation, allow_failure, quote, unmapped
+
+_VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+
+
+def is_iterable(value: Any) -> bool:
+    """Iterable, and not one of the types that are iterable but used as single values."""
+    if isinstance(value, (str, bytes, io.IOBase)):
+        return False
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
+def expand(
+    name: str, signature: inspect.Signature, args: tuple, kwargs: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The parameters of each mapped run of task `name`, in order."""
+    arguments = signature.bind(*args, **kwargs).arguments
+    variadic = {p.name for p in signature.parameters.values() if p.kind in _VARIADIC}
+    iterables: dict[str, list[Any]] = {}
+    static: dict[str, Any] = {}
+    annotations: dict[str, BaseAnnotation] = {}
+    for key, value in arguments.items():
+        if isinstance(value, (allow_failure, quote)):
+            annotations[key] = value
+            value = value.unwrap()
+        if isinstance(value, (PrefectFuture, State)):
+            value = value.result()
+        if isinstance(value, unmapped):
+            static[key] = value.value
+        elif key not in variadic and is_iterable(value):
+            iterables[key] = list(value)
+        else:
+            static[key] = value
+    if not iterables:
+        raise ValueError(
+            f"{name}.map() received no iterable parameters: parameters for map must include at "
+            f"least one iterable (got {sorted(arguments)})"
+        )
+    lengths = {key: len(values) for key, values in iterables.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValueError(
+            f"{name}.map() received iterable parameters with different lengths: parameters for "
+            f"map must all be the same length (got lengths {lengths})"
+        )
+    defaults = {
+        p.name: p.default
+        for p in signature.parameters.values()
+        if p.default is not inspect.Parameter.empty and p.name not in arguments
+    }
+    runs = []
+    for i in range(next(iter(lengths.values()))):
+        params = dict(defaults)
+        params.update(static)
+        for key, values in iterables.items():
+            params[key] = values[i]
+        for key, annotation in annotations.items():
+            params[key] = annotation.rewrap(params[key])
+        runs.append(_in_signature_order(signature, params))
+    return runs
+
+
+def _in_signature_order(signature: inspect.Signature, params: dict[str, Any]) -> dict[str, Any]:
+    return {name: params[name] for name in signature.parameters if name in params}

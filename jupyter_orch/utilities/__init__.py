@@ -1,0 +1,1 @@
+"""Small helpers with Prefect's module names (`jupyter_orch.utilities.annotations`, ...)."""
