@@ -27,6 +27,7 @@ RESOURCES = (
     "work_pools",
     "concurrency_limits",
     "notifications",
+    "config",
     "notebooks",
     "meta",
 )

@@ -26,6 +26,9 @@ COMMAND_MODULES = (
     "deployment",
     "work_pool",
     "notification",
+    "variable",
+    "secret",
+    "storage",
     "database",
     "config",
 )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-HEAD_REVISION = "0009_event_triggers"
+HEAD_REVISION = "0010_config_resources"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 

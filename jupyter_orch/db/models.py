@@ -462,3 +462,38 @@ class AppliedBatch(Base):
     applied_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow, nullable=False)
 
     __table_args__ = (Index("ix_applied_batches_applied_at", "applied_at"),)
+
+
+# -- configuration for flows: variables, secrets, storage -----------------------------------------
+class Variable(TimestampMixin, Base):
+    """A named JSON value flows read at run time (Prefect's variables)."""
+
+    __tablename__ = "variables"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    value: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    tags: Mapped[Any] = mapped_column(JSONType, default=list, nullable=False)
+
+
+class Secret(TimestampMixin, Base):
+    """A named secret, stored only encrypted (Fernet); its value is read by name, never listed."""
+
+    __tablename__ = "secrets"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    ciphertext: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class StorageConfig(TimestampMixin, Base):
+    """A named place for results and notebook outputs: an fsspec URL, options, and credentials
+    (options a filesystem needs that are secret, stored encrypted like a Secret)."""
+
+    __tablename__ = "storage_configs"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    options: Mapped[Any] = mapped_column(JSONType, default=dict, nullable=False)
+    credentials: Mapped[str | None] = mapped_column(Text, nullable=True)  # encrypted JSON object

@@ -1,0 +1,1 @@
+"""Saved configuration objects under Prefect's names (`prefect.blocks.system.Secret`)."""

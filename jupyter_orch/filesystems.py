@@ -1,0 +1,87 @@
+"""Filesystems under Prefect's names (`prefect.filesystems`): a base path, local or any fsspec URL,
+that can be saved by name and used as `result_storage="name"` or as notebook output storage.
+
+    RemoteFileSystem(basepath="s3://bucket/results", settings={"key": ..., "secret": ...}).save("lake")
+    LocalFileSystem(basepath="/data/results").save("local-results")
+
+`settings` are saved encrypted (they usually hold credentials), like a Secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from jupyter_orch.api.transport import ApiError
+from jupyter_orch.config_client import call
+from jupyter_orch.storage import StorageLocation, load_storage
+
+__all__ = ["LocalFileSystem", "RemoteFileSystem"]
+
+
+class _FileSystem(BaseModel):
+    basepath: str | None = None
+
+    def _location(self) -> StorageLocation:
+        raise NotImplementedError
+
+    def _full(self, path: str) -> tuple[Any, str]:
+        fs, root = self._location().filesystem()
+        return fs, f"{root.rstrip('/')}/{path.lstrip('/')}" if root else path
+
+    def read_path(self, path: str) -> bytes:
+        fs, full = self._full(path)
+        with fs.open(full, "rb") as f:
+            return f.read()
+
+    def write_path(self, path: str, content: bytes) -> str:
+        fs, full = self._full(path)
+        parent = full.rsplit("/", 1)[0]
+        if parent and parent != full:
+            fs.makedirs(parent, exist_ok=True)
+        with fs.open(full, "wb") as f:
+            f.write(content)
+        return full
+
+    def save(self, name: str, overwrite: bool = False) -> str:
+        """Save as a storage configuration named `name`; a ValueError if it exists."""
+        loc = self._location()
+        body = {"name": name, "url": loc.url, "credentials": loc.options, "overwrite": overwrite}
+        try:
+            return call("POST", "storage", body)["id"]
+        except ApiError as exc:
+            if exc.status in (409, 422):
+                raise ValueError(exc.message) from None
+            raise
+
+    async def asave(self, name: str, overwrite: bool = False) -> str:
+        return await asyncio.to_thread(self.save, name, overwrite)
+
+
+class LocalFileSystem(_FileSystem):
+    """A directory on this machine (relative paths are taken from the current directory)."""
+
+    def _location(self) -> StorageLocation:
+        return StorageLocation(str(Path(self.basepath or ".").expanduser().resolve()))
+
+    @classmethod
+    def load(cls, name: str) -> LocalFileSystem:
+        return cls(basepath=load_storage(name).url)
+
+
+class RemoteFileSystem(_FileSystem):
+    """Any fsspec URL (`s3://`, `gcs://`, `memory://`, ...) with the options it is opened with."""
+
+    basepath: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    def _location(self) -> StorageLocation:
+        return StorageLocation(self.basepath, dict(self.settings))
+
+    @classmethod
+    def load(cls, name: str) -> RemoteFileSystem:
+        loc = load_storage(name)
+        return cls(basepath=loc.url, settings=loc.options)

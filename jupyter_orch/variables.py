@@ -1,0 +1,66 @@
+"""Variables: named JSON values flows read at run time, as Prefect's `prefect.variables.Variable`.
+
+Variable.set("batch_size", 500, overwrite=True)
+Variable.get("batch_size", default=100)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from jupyter_orch.api.transport import ApiError
+from jupyter_orch.config_client import call, deleted, read_or_none
+
+__all__ = ["Variable"]
+
+
+class Variable(BaseModel):
+    """A variable as stored: its name, JSON value and tags."""
+
+    name: str = Field(min_length=1, max_length=255)
+    value: Any = None
+    tags: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def set(cls, name: str, value: Any, tags: list[str] | None = None, overwrite: bool = False) -> Variable:
+        """Create the variable; with `overwrite`, replace an existing one (else a ValueError)."""
+        body = {"name": name, "value": value, "tags": tags or [], "overwrite": overwrite}
+        try:
+            row = call("POST", "variables", body)
+        except ApiError as exc:
+            if exc.status == 409:
+                raise ValueError(
+                    f"Variable {name!r} already exists. Use `overwrite=True` to update it."
+                ) from None
+            if exc.status == 422:
+                raise ValueError(exc.message) from None
+            raise
+        return cls(name=row["name"], value=row["value"], tags=row["tags"] or [])
+
+    @classmethod
+    def get(cls, name: str, default: Any = None) -> Any:
+        """The variable's value, or `default` when there is none by that name."""
+        row = read_or_none("GET", f"variables/name/{name}")
+        return default if row is None else row["value"]
+
+    @classmethod
+    def unset(cls, name: str) -> bool:
+        """Delete the variable; False when there was none."""
+        return deleted(f"variables/name/{name}")
+
+    @classmethod
+    async def aset(
+        cls, name: str, value: Any, tags: list[str] | None = None, overwrite: bool = False
+    ) -> Variable:
+        return await asyncio.to_thread(cls.set, name, value, tags, overwrite)
+
+    @classmethod
+    async def aget(cls, name: str, default: Any = None) -> Any:
+        return await asyncio.to_thread(cls.get, name, default)
+
+    @classmethod
+    async def aunset(cls, name: str) -> bool:
+        return await asyncio.to_thread(cls.unset, name)
