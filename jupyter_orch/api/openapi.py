@@ -132,3 +132,19 @@ def openapi_document() -> dict[str, Any]:
         },
         "security": [{"jupyterToken": []}],
     }
+
+
+def main() -> None:
+    """Print the document: `python -m jupyter_orch.api.openapi > labextension/openapi.json`.
+
+    The JupyterLab extension generates its TypeScript types from that committed file at build time.
+    """
+    import json
+    import sys
+
+    json.dump(openapi_document(), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,10 +1,19 @@
 /**
  * Small formatting helpers shared by the views (times, durations, states).
  */
-import { IDeployment, IDeploymentSchedule, ISchedule, IWorker, StateType } from './tokens';
+import {
+  IDeployment,
+  IDeploymentSchedule,
+  ISchedule,
+  IWorker,
+  StateType
+} from './tokens';
 
 /** "in 5 min", "3 h ago"… relative to `now`. */
-export function relativeTime(iso: string | null | undefined, now = Date.now()): string {
+export function relativeTime(
+  iso: string | null | undefined,
+  now = Date.now()
+): string {
   if (!iso) {
     return '—';
   }
@@ -54,7 +63,9 @@ export function elapsed(
   }
   const s = Date.parse(start);
   const e = end ? Date.parse(end) : now;
-  return Number.isNaN(s) || Number.isNaN(e) ? null : Math.max(0, (e - s) / 1000);
+  return Number.isNaN(s) || Number.isNaN(e)
+    ? null
+    : Math.max(0, (e - s) / 1000);
 }
 
 /** Local date and time, compact. */
@@ -67,12 +78,16 @@ export function formatTime(iso: string | null | undefined): string {
 }
 
 /** CSS class carrying the colour of a state type (see style/base.css). */
-export function stateClass(type: StateType | string | null | undefined): string {
+export function stateClass(
+  type: StateType | string | null | undefined
+): string {
   return `jp-Orch-state jp-Orch-state-${(type ?? 'UNKNOWN').toLowerCase()}`;
 }
 
 /** CSS colour variable for a state type, for SVG fills. */
-export function stateColor(type: StateType | string | null | undefined): string {
+export function stateColor(
+  type: StateType | string | null | undefined
+): string {
   return `var(--jp-orch-state-${(type ?? 'unknown').toLowerCase()}, var(--jp-layout-color3))`;
 }
 
@@ -98,7 +113,10 @@ export function describeInterval(seconds: number): string {
  * Map a run's `output_location` to a path the Contents API can open, or
  * null when it lies outside the server root (or is a remote URL).
  */
-export function toServerPath(location: string, serverRoot: string): string | null {
+export function toServerPath(
+  location: string,
+  serverRoot: string
+): string | null {
   let path = location.replace(/^file:\/\//, '');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
     return null;
@@ -121,8 +139,13 @@ export function scheduleText(s: IDeploymentSchedule): string {
     return s.description;
   }
   // Tolerate a flat schedule ({cron, interval, timezone}) as well as the nested one.
-  const { cron, interval, timezone } = s.schedule ?? (s as unknown as ISchedule);
-  const base = cron ? `cron ${cron}` : interval ? describeInterval(interval) : '—';
+  const { cron, interval, timezone } =
+    s.schedule ?? (s as unknown as ISchedule);
+  const base = cron
+    ? `cron ${cron}`
+    : interval
+      ? describeInterval(interval)
+      : '—';
   return timezone ? `${base} (${timezone})` : base;
 }
 
@@ -133,7 +156,9 @@ export function scheduleText(s: IDeploymentSchedule): string {
  */
 export function storageText(
   d: Pick<IDeployment, 'storage' | 'entrypoint' | 'path'>,
-  trans: { __: (msg: string, ...args: any[]) => string } = { __: (m, ...a) => fill(m, a) }
+  trans: { __: (msg: string, ...args: any[]) => string } = {
+    __: (m, ...a) => fill(m, a)
+  }
 ): string | null {
   const storage = d.storage;
   const source = storage?.source ?? d.path ?? d.entrypoint ?? '';
@@ -143,14 +168,21 @@ export function storageText(
   }
   if (storage?.type === 'snapshot') {
     return storage.snapshot_time
-      ? trans.__('Snapshot of %1 taken %2', file, formatTime(storage.snapshot_time))
+      ? trans.__(
+          'Snapshot of %1 taken %2',
+          file,
+          formatTime(storage.snapshot_time)
+        )
       : trans.__('Snapshot of %1', file);
   }
   return null;
 }
 
 function fill(msg: string, args: unknown[]): string {
-  return args.reduce<string>((out, arg, i) => out.replace(`%${i + 1}`, String(arg)), msg);
+  return args.reduce<string>(
+    (out, arg, i) => out.replace(`%${i + 1}`, String(arg)),
+    msg
+  );
 }
 
 /** A worker is considered online when it sent a heartbeat recently. */
@@ -167,12 +199,17 @@ export function isOnline(worker: IWorker, now = Date.now()): boolean {
   if (worker.status && worker.status.toUpperCase() === 'OFFLINE') {
     return false;
   }
-  const t = worker.last_heartbeat_time ? Date.parse(worker.last_heartbeat_time) : NaN;
+  const t = worker.last_heartbeat_time
+    ? Date.parse(worker.last_heartbeat_time)
+    : NaN;
   return !Number.isNaN(t) && now - t < ONLINE_SECONDS * 1000;
 }
 
 /** Rows of a table artifact: a list of objects, a list of lists, or columns. */
-export function tableRows(data: unknown): { columns: string[]; rows: unknown[][] } {
+export function tableRows(data: unknown): {
+  columns: string[];
+  rows: unknown[][];
+} {
   if (typeof data === 'string') {
     try {
       data = JSON.parse(data);
@@ -185,7 +222,9 @@ export function tableRows(data: unknown): { columns: string[]; rows: unknown[][]
       return { columns: [], rows: data as unknown[][] };
     }
     const columns = Array.from(
-      new Set(data.flatMap(r => (r && typeof r === 'object' ? Object.keys(r) : [])))
+      new Set(
+        data.flatMap(r => (r && typeof r === 'object' ? Object.keys(r) : []))
+      )
     );
     return {
       columns,
@@ -195,7 +234,10 @@ export function tableRows(data: unknown): { columns: string[]; rows: unknown[][]
   if (data && typeof data === 'object') {
     const cols = data as Record<string, unknown[]>;
     const columns = Object.keys(cols);
-    const n = Math.max(0, ...columns.map(c => (Array.isArray(cols[c]) ? cols[c].length : 0)));
+    const n = Math.max(
+      0,
+      ...columns.map(c => (Array.isArray(cols[c]) ? cols[c].length : 0))
+    );
     return {
       columns,
       rows: Array.from({ length: n }, (_, i) => columns.map(c => cols[c]?.[i]))

@@ -34,30 +34,52 @@ export interface IGraphLayout {
  */
 export function layoutGraph(tasks: ITaskRun[], edges: IEdge[]): IGraphLayout {
   const g = new Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'LR', nodesep: 16, ranksep: 40, marginx: 8, marginy: 8 });
+  g.setGraph({
+    rankdir: 'LR',
+    nodesep: 16,
+    ranksep: 40,
+    marginx: 8,
+    marginy: 8
+  });
   g.setDefaultEdgeLabel(() => ({}));
   for (const task of tasks) {
     g.setNode(task.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
   }
   const ids = new Set(tasks.map(t => t.id));
   const kept = edges.filter(
-    e => ids.has(e.upstream_id) && ids.has(e.downstream_id) && e.upstream_id !== e.downstream_id
+    e =>
+      ids.has(e.upstream_id) &&
+      ids.has(e.downstream_id) &&
+      e.upstream_id !== e.downstream_id
   );
-  kept.forEach((e, i) => g.setEdge(e.upstream_id, e.downstream_id, {}, String(i)));
+  kept.forEach((e, i) =>
+    g.setEdge(e.upstream_id, e.downstream_id, {}, String(i))
+  );
   layout(g);
   const graph = g.graph() as { width?: number; height?: number };
   return {
     width: graph.width ?? 0,
     height: graph.height ?? 0,
     nodes: tasks.map(task => {
-      const n = g.node(task.id) as { x: number; y: number; width: number; height: number };
+      const n = g.node(task.id) as {
+        x: number;
+        y: number;
+        width: number;
+        height: number;
+      };
       return { task, x: n.x, y: n.y, width: n.width, height: n.height };
     }),
     edges: kept.map((edge, i) => ({
       edge,
-      points: (g.edge({ v: edge.upstream_id, w: edge.downstream_id, name: String(i) }) as {
-        points: { x: number; y: number }[];
-      }).points
+      points: (
+        g.edge({
+          v: edge.upstream_id,
+          w: edge.downstream_id,
+          name: String(i)
+        }) as {
+          points: { x: number; y: number }[];
+        }
+      ).points
     }))
   };
 }

@@ -31,7 +31,11 @@ import { Widget } from '@lumino/widgets';
 import React from 'react';
 
 import { ScheduleForm } from './components/ScheduleForm';
-import { buildDeployment, createFormState, IScheduleFormState } from './schedule';
+import {
+  buildDeployment,
+  createFormState,
+  IScheduleFormState
+} from './schedule';
 import { toServerPath } from './format';
 import { orchIcon } from './icons';
 import { OutputDrive, outputPath } from './outputDrive';
@@ -132,7 +136,10 @@ async function scheduleNotebook(
     try {
       const deployment = await model.createDeployment(request);
       Notification.success(
-        trans.__('Deployment %1 created', deployment.full_name ?? `${deployment.flow_name}/${deployment.name}`),
+        trans.__(
+          'Deployment %1 created',
+          deployment.full_name ?? `${deployment.flow_name}/${deployment.name}`
+        ),
         {
           autoClose: 5000,
           actions: [{ label: trans.__('Show'), callback: onCreated }]
@@ -174,7 +181,9 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
     const trans = (translator ?? nullTranslator).load('jupyter_orch');
     const model = new OrchModel({ refreshInterval: DEFAULT_REFRESH_INTERVAL });
     const { commands, shell } = app;
-    app.serviceManager.contents.addDrive(new OutputDrive(app.serviceManager.serverSettings));
+    app.serviceManager.contents.addDrive(
+      new OutputDrive(app.serviceManager.serverSettings)
+    );
 
     if (settingRegistry) {
       settingRegistry
@@ -187,11 +196,16 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
           apply();
           settings.changed.connect(apply);
         })
-        .catch(reason => console.error('jupyter-orch: cannot load settings', reason));
+        .catch(reason =>
+          console.error('jupyter-orch: cannot load settings', reason)
+        );
     }
 
-    const tracker = new WidgetTracker<RunWidget>({ namespace: 'jupyter-orch-run' });
-    const openRun = (id: string) => commands.execute(CommandIDs.openRun, { id });
+    const tracker = new WidgetTracker<RunWidget>({
+      namespace: 'jupyter-orch-run'
+    });
+    const openRun = (id: string) =>
+      commands.execute(CommandIDs.openRun, { id });
 
     const sidebar = new SidebarWidget(model, id => void openRun(id), trans);
     shell.add(sidebar, 'left', { rank: 400 });
@@ -210,14 +224,20 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
     });
 
     commands.addCommand(CommandIDs.openRun, {
-      label: args => (args.id ? trans.__('Open Run %1', String(args.id)) : trans.__('Open Run…')),
+      label: args =>
+        args.id
+          ? trans.__('Open Run %1', String(args.id))
+          : trans.__('Open Run…'),
       execute: async args => {
         let id = args.id as string | undefined;
         if (!id) {
           const answer = await showDialog({
             title: trans.__('Open run'),
             body: new RunIdBody(trans),
-            buttons: [Dialog.cancelButton(), Dialog.okButton({ label: trans.__('Open') })]
+            buttons: [
+              Dialog.cancelButton(),
+              Dialog.okButton({ label: trans.__('Open') })
+            ]
           });
           id = answer.button.accept ? (answer.value ?? '').trim() : '';
           if (!id) {
@@ -237,7 +257,9 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
           openRun: runId => void openRun(runId),
           openOutput: async (runId, location) => {
             if (!docManager) {
-              throw new Error(trans.__('The document manager is not available.'));
+              throw new Error(
+                trans.__('The document manager is not available.')
+              );
             }
             await openOutputNotebook(docManager, runId, location);
           }
@@ -261,7 +283,9 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
 
     commands.addCommand(CommandIDs.scheduleNotebook, {
       label: trans.__('Schedule this notebook…'),
-      caption: trans.__('Create a deployment that runs this notebook on a schedule'),
+      caption: trans.__(
+        'Create a deployment that runs this notebook on a schedule'
+      ),
       icon: args => (args.toolbar ? orchIcon : undefined),
       isEnabled: () => !!notebooks?.currentWidget,
       execute: async () => {
@@ -272,7 +296,9 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
         if (panel.context.model.dirty) {
           await panel.context.save();
         }
-        const path = docManager?.services.contents.localPath(panel.context.path) ?? panel.context.path;
+        const path =
+          docManager?.services.contents.localPath(panel.context.path) ??
+          panel.context.path;
         await scheduleNotebook(path, model, trans, showDeployments);
       }
     });
@@ -289,7 +315,9 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
         if (!item || item.done) {
           return;
         }
-        const path = docManager?.services.contents.localPath(item.value.path) ?? item.value.path;
+        const path =
+          docManager?.services.contents.localPath(item.value.path) ??
+          item.value.path;
         await scheduleNotebook(path, model, trans, showDeployments);
       }
     });
@@ -297,7 +325,10 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
     commands.addCommand(CommandIDs.openDocs, {
       label: trans.__('Open Orchestration REST API Docs'),
       execute: () => {
-        window.open(URLExt.join(PageConfig.getBaseUrl(), 'orch/docs'), '_blank');
+        window.open(
+          URLExt.join(PageConfig.getBaseUrl(), 'orch/docs'),
+          '_blank'
+        );
       }
     });
 
@@ -335,11 +366,16 @@ class RunIdBody extends Widget implements Dialog.IBodyWidget<string> {
 
 const notifications: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-orch:notifications',
-  description: 'Shows messages of the "ui" notification channel as JupyterLab notifications.',
+  description:
+    'Shows messages of the "ui" notification channel as JupyterLab notifications.',
   autoStart: true,
   requires: [IOrchModel],
   optional: [ISettingRegistry],
-  activate: (app: JupyterFrontEnd, model: IOrchModel, settingRegistry: ISettingRegistry | null) => {
+  activate: (
+    app: JupyterFrontEnd,
+    model: IOrchModel,
+    settingRegistry: ISettingRegistry | null
+  ) => {
     let enabled = true;
     settingRegistry
       ?.load(PLUGIN_ID)
@@ -368,24 +404,34 @@ const notifications: JupyterFrontEndPlugin<void> = {
         } catch (error) {
           if (!warned) {
             warned = true;
-            console.warn('jupyter-orch: cannot fetch notifications:', errorMessage(error));
+            console.warn(
+              'jupyter-orch: cannot fetch notifications:',
+              errorMessage(error)
+            );
           }
           throw error;
         }
         warned = false;
         for (const message of messages) {
           const runId = message.flow_run_id;
-          Notification.emit(notificationText(message), notificationType(message), {
-            autoClose: notificationType(message) === 'error' ? false : 8000,
-            actions: runId
-              ? [
-                  {
-                    label: 'Open run',
-                    callback: () => void app.commands.execute(CommandIDs.openRun, { id: runId })
-                  }
-                ]
-              : []
-          });
+          Notification.emit(
+            notificationText(message),
+            notificationType(message),
+            {
+              autoClose: notificationType(message) === 'error' ? false : 8000,
+              actions: runId
+                ? [
+                    {
+                      label: 'Open run',
+                      callback: () =>
+                        void app.commands.execute(CommandIDs.openRun, {
+                          id: runId
+                        })
+                    }
+                  ]
+                : []
+            }
+          );
           if (Date.parse(message.created) >= Date.parse(after)) {
             after = message.created;
           }

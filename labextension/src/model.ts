@@ -161,9 +161,9 @@ export class OrchModel implements IOrchModel {
     return this._request<IFlowRun>(`flow_runs/${id}`);
   }
   getRunStates(id: string): Promise<IState[]> {
-    return this._request<IState[] | IPage<IState>>(`flow_runs/${id}/states`).then(
-      unwrapItems
-    );
+    return this._request<IState[] | IPage<IState>>(
+      `flow_runs/${id}/states`
+    ).then(unwrapItems);
   }
   getGraph(id: string): Promise<IFlowRunGraph> {
     return this._request<IFlowRunGraph>(`flow_runs/${id}/graph`);
@@ -173,7 +173,11 @@ export class OrchModel implements IOrchModel {
     afterId?: number | string | null
   ): Promise<ILogRecord[]> {
     const page = await this._request<IPage<ILogRecord>>('logs', {
-      query: { flow_run_id: flowRunId, after_id: afterId ?? undefined, limit: 500 }
+      query: {
+        flow_run_id: flowRunId,
+        after_id: afterId ?? undefined,
+        limit: 500
+      }
     });
     return unwrapItems(page);
   }
@@ -252,7 +256,10 @@ export class OrchModel implements IOrchModel {
 
   /** POST (or DELETE) an action, then refresh so the lists show its effect. */
   private async _act(path: string, method = 'POST'): Promise<void> {
-    await this._request(path, { method, body: method === 'POST' ? {} : undefined });
+    await this._request(path, {
+      method,
+      body: method === 'POST' ? {} : undefined
+    });
     void this.refresh();
   }
 
@@ -266,11 +273,17 @@ export class OrchModel implements IOrchModel {
     const since = new Date(now.getTime() - DAY_MS);
     const results = await Promise.allSettled([
       this._request<IPage<IFlowRun>>('flow_runs', { query: this.runQuery() }),
-      this._request<IPage<IDeployment>>('deployments', { query: { limit: 200 } }),
+      this._request<IPage<IDeployment>>('deployments', {
+        query: { limit: 200 }
+      }),
       this._request<IPage<IWorkPool>>('work_pools', { query: { limit: 200 } }),
       this._request<IPage<IWorker>>('workers', { query: { limit: 200 } }),
       this._request<IRunCounts>('flow_runs/counts', {
-        query: { since: since.toISOString(), until: now.toISOString(), buckets: 24 }
+        query: {
+          since: since.toISOString(),
+          until: now.toISOString(),
+          buckets: 24
+        }
       }),
       this._request<IPage<IFlow>>('flows', { query: { limit: 200 } }),
       this._request<IPage<IFlowRun>>('flow_runs', {
@@ -322,8 +335,7 @@ export class OrchModel implements IOrchModel {
       next.flows = unwrapItems(flows);
     }
     const failure = results.find(r => r.status === 'rejected') as
-      | PromiseRejectedResult
-      | undefined;
+      PromiseRejectedResult | undefined;
     const wasLoaded = this._loaded;
     this._loaded = true;
     const serialized = JSON.stringify(next);
@@ -381,11 +393,11 @@ export function unwrapItems<T>(page: IPage<T> | T[] | null | undefined): T[] {
   if (!page) {
     return [];
   }
-  return Array.isArray(page) ? page : page.items ?? [];
+  return Array.isArray(page) ? page : (page.items ?? []);
 }
 
 export function isFinal(run: Pick<IFlowRun, 'state_type'> | null): boolean {
-  return !!run && FINAL_STATES.includes(run.state_type);
+  return !!run?.state_type && FINAL_STATES.includes(run.state_type);
 }
 
 export namespace RunModel {
@@ -405,10 +417,8 @@ export class RunModel {
   constructor(options: RunModel.IOptions) {
     this._model = options.model;
     this.runId = options.runId;
-    this._interval = options.refreshInterval ?? Math.min(
-      options.model.refreshInterval,
-      2000
-    );
+    this._interval =
+      options.refreshInterval ?? Math.min(options.model.refreshInterval, 2000);
     this._poll = new Poll({
       auto: options.autoStart ?? true,
       factory: () => this._fetch(),
@@ -473,7 +483,8 @@ export class RunModel {
       ]);
       const logs = await this._model.getLogs(id, this._lastLogId());
       const serialized = JSON.stringify([run, states, graph, artifacts]);
-      const changed = serialized !== this._serialized || logs.length > 0 || this.error;
+      const changed =
+        serialized !== this._serialized || logs.length > 0 || this.error;
       this._serialized = serialized;
       this.run = run;
       this.states = states;

@@ -8,16 +8,25 @@ import type { Notification } from '@jupyterlab/apputils';
 
 import { INotificationMessage } from './tokens';
 
-function bodyField(message: INotificationMessage, key: string): string | undefined {
+function bodyField(
+  message: INotificationMessage,
+  key: string
+): string | undefined {
   const body = message.body;
-  if (body && typeof body === 'object' && typeof (body as any)[key] === 'string') {
+  if (
+    body &&
+    typeof body === 'object' &&
+    typeof (body as any)[key] === 'string'
+  ) {
     return (body as any)[key];
   }
   return undefined;
 }
 
 /** Notification type for a message, from the state it reports. */
-export function notificationType(message: INotificationMessage): Notification.TypeOptions {
+export function notificationType(
+  message: INotificationMessage
+): Notification.TypeOptions {
   const state = (
     message.state_name ??
     bodyField(message, 'state_name') ??
@@ -41,7 +50,9 @@ export function notificationText(message: INotificationMessage): string {
   const body =
     typeof message.body === 'string'
       ? message.body
-      : (bodyField(message, 'text') ?? bodyField(message, 'message') ?? message.message);
+      : (bodyField(message, 'text') ??
+        bodyField(message, 'message') ??
+        message.message);
   if (message.subject && body && body !== message.subject) {
     return `${message.subject} — ${body}`;
   }

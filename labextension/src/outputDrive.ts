@@ -24,7 +24,9 @@ export function outputPath(runId: string): string {
 }
 
 export class OutputDrive implements Contents.IDrive {
-  constructor(readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()) {}
+  constructor(
+    readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
 
   readonly name = OUTPUT_DRIVE;
 
@@ -39,7 +41,10 @@ export class OutputDrive implements Contents.IDrive {
     Signal.clearData(this);
   }
 
-  async get(localPath: string, options?: Contents.IFetchOptions): Promise<Contents.IModel> {
+  async get(
+    localPath: string,
+    options?: Contents.IFetchOptions
+  ): Promise<Contents.IModel> {
     const runId = localPath.replace(/^\/+/, '').replace(/\.ipynb$/, '');
     if (!runId) {
       // The drive root: nothing to list.

@@ -8,12 +8,7 @@
 import { IJSONSchema } from './tokens';
 
 export type FieldKind =
-  | 'string'
-  | 'integer'
-  | 'number'
-  | 'boolean'
-  | 'enum'
-  | 'json';
+  'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'json';
 
 export interface IField {
   name: string;
@@ -50,7 +45,11 @@ function typesOf(schema: IJSONSchema): { types: string[]; nullable: boolean } {
   return { types: types.filter(t => t !== 'null'), nullable };
 }
 
-function fieldFor(name: string, schema: IJSONSchema, required: boolean): IField {
+function fieldFor(
+  name: string,
+  schema: IJSONSchema,
+  required: boolean
+): IField {
   const { types, nullable } = typesOf(schema);
   const enumOptions =
     schema.enum ?? schema.anyOf?.find(option => option.enum)?.enum;
@@ -60,7 +59,12 @@ function fieldFor(name: string, schema: IJSONSchema, required: boolean): IField 
     kind = 'enum';
   } else if (types.length === 1) {
     const t = types[0];
-    if (t === 'string' || t === 'integer' || t === 'number' || t === 'boolean') {
+    if (
+      t === 'string' ||
+      t === 'integer' ||
+      t === 'number' ||
+      t === 'boolean'
+    ) {
       kind = t;
     } else if (t === 'array' || t === 'object') {
       jsonType = t;
@@ -103,7 +107,9 @@ function kindOfValue(value: unknown): FieldKind {
 }
 
 /** The form fields of an object schema, in `position` order when given. */
-export function schemaToFields(schema: IJSONSchema | null | undefined): IField[] {
+export function schemaToFields(
+  schema: IJSONSchema | null | undefined
+): IField[] {
   const properties = schema?.properties ?? {};
   const required = new Set(schema?.required ?? []);
   const names = Object.keys(properties);
@@ -148,7 +154,9 @@ export function initialValues(
 /** Decode an enum input back to the option it shows. */
 function enumValue(field: IField, text: string): unknown {
   for (const option of field.options ?? []) {
-    if ((typeof option === 'string' ? option : JSON.stringify(option)) === text) {
+    if (
+      (typeof option === 'string' ? option : JSON.stringify(option)) === text
+    ) {
       return option;
     }
   }
@@ -192,7 +200,11 @@ export function valuesToParameters(
       case 'string':
         if (raw === '' && field.nullable) {
           parameters[field.name] = null;
-        } else if (raw === '' && field.required && field.default === undefined) {
+        } else if (
+          raw === '' &&
+          field.required &&
+          field.default === undefined
+        ) {
           errors[field.name] = 'is required';
         } else {
           parameters[field.name] = raw ?? '';

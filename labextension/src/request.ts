@@ -97,7 +97,12 @@ export function errorFromResponse(
   text: string
 ): OrchAPIError {
   if (data && typeof data === 'object' && typeof data.message === 'string') {
-    return new OrchAPIError(data.message, status, data.error ?? 'error', data.field);
+    return new OrchAPIError(
+      data.message,
+      status,
+      data.error ?? 'error',
+      data.field
+    );
   }
   if (status === 404 && !data) {
     return new OrchAPIError(
@@ -106,7 +111,10 @@ export function errorFromResponse(
       'not_found'
     );
   }
-  const snippet = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const snippet = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return new OrchAPIError(
     `Request failed (${status})${snippet ? `: ${snippet.slice(0, 200)}` : ''}`,
     status

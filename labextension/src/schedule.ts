@@ -66,7 +66,10 @@ export function scheduleOf(state: IScheduleFormState): ISchedule | null {
   }
   if (state.mode === 'interval') {
     const n = Number(state.interval);
-    return { interval: n * UNIT_SECONDS[state.unit], timezone: state.timezone || null };
+    return {
+      interval: n * UNIT_SECONDS[state.unit],
+      timezone: state.timezone || null
+    };
   }
   return null;
 }
@@ -75,7 +78,9 @@ export function scheduleOf(state: IScheduleFormState): ISchedule | null {
  * Validate the form and build the POST /deployments body. Errors are
  * written into `state.errors` (field name → reason) and null is returned.
  */
-export function buildDeployment(state: IScheduleFormState): IDeploymentCreate | null {
+export function buildDeployment(
+  state: IScheduleFormState
+): IDeploymentCreate | null {
   const errors: Record<string, string> = {};
   if (!/^[\w.-][\w .-]*$/.test(state.name.trim())) {
     errors.name = 'must be letters, digits, spaces, "-", "_" or "."';
@@ -86,7 +91,10 @@ export function buildDeployment(state: IScheduleFormState): IDeploymentCreate | 
   if (state.mode === 'interval' && !(Number(state.interval) > 0)) {
     errors.interval = 'must be a positive number';
   }
-  const { parameters, errors: paramErrors } = valuesToParameters(state.fields, state.values);
+  const { parameters, errors: paramErrors } = valuesToParameters(
+    state.fields,
+    state.values
+  );
   Object.assign(errors, paramErrors);
   state.errors = errors;
   if (Object.keys(errors).length) {
@@ -106,4 +114,3 @@ export function buildDeployment(state: IScheduleFormState): IDeploymentCreate | 
   }
   return body;
 }
-

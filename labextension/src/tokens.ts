@@ -6,17 +6,12 @@
  */
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
+import type { components } from './api';
 
-export type StateType =
-  | 'SCHEDULED'
-  | 'PENDING'
-  | 'RUNNING'
-  | 'COMPLETED'
-  | 'FAILED'
-  | 'CRASHED'
-  | 'CANCELLING'
-  | 'CANCELLED'
-  | 'PAUSED';
+/** The server's published models (`openapi.json`), generated into `api.ts` at build time. */
+type Schemas = components['schemas'];
+
+export type StateType = Schemas['StateType'];
 
 export const STATE_TYPES: StateType[] = [
   'SCHEDULED',
@@ -38,99 +33,22 @@ export const FINAL_STATES: StateType[] = [
   'CANCELLED'
 ];
 
-export interface IState {
-  id?: string;
-  type: StateType;
-  name: string;
-  message?: string | null;
-  timestamp: string;
-  data?: unknown;
-  scheduled_time?: string | null;
-}
+export type IState = Schemas['StateOut'];
+export type IFlow = Schemas['FlowOut'];
+export type IFlowRun = Schemas['FlowRunOut'];
+export type ITaskRun = Schemas['TaskRunOut'];
+export type IEdge = Schemas['EdgeOut'];
+export type IFlowRunGraph = Schemas['GraphOut'];
+export type ILogRecord = Schemas['LogOut'];
+export type IArtifact = Schemas['ArtifactOut'];
+export type ICountsBucket = Schemas['BucketOut'];
+export type IRunCounts = Schemas['CountsOut'];
+export type IDeploymentCreate = Schemas['DeploymentIn'];
 
-export interface IFlow {
-  id: string;
-  name: string;
-}
-
-export interface IFlowRun {
-  id: string;
-  name: string;
-  flow_id: string;
-  flow_name: string;
-  deployment_id: string | null;
-  deployment_name?: string | null;
-  parent_task_run_id?: string | null;
-  state_type: StateType;
-  state_name: string;
-  state_message?: string | null;
-  state?: IState | null;
-  expected_start_time: string | null;
-  next_scheduled_start_time?: string | null;
-  start_time: string | null;
-  end_time: string | null;
-  total_run_time?: number | null;
-  run_count?: number;
-  parameters: Record<string, unknown>;
-  tags: string[];
-  work_pool_name?: string | null;
-  work_queue_name?: string | null;
-  worker_name?: string | null;
-  progress?: number | null;
-  output_location?: string | null;
-  created: string;
-  updated?: string;
-}
-
-export interface ITaskRun {
-  id: string;
-  name: string;
-  flow_run_id: string;
-  task_key?: string;
-  state_type: StateType;
-  state_name: string;
-  state_message?: string | null;
-  start_time: string | null;
-  end_time: string | null;
-  expected_start_time?: string | null;
-  run_count?: number;
-  tags?: string[];
-  created?: string;
-}
-
-export interface IEdge {
-  upstream_id: string;
-  downstream_id: string;
-  kind?: string;
-}
-
-export interface IFlowRunGraph {
-  task_runs: ITaskRun[];
-  edges: IEdge[];
-  subflow_runs: IFlowRun[];
-}
-
-export interface ILogRecord {
-  id: number | string;
-  flow_run_id?: string | null;
-  task_run_id?: string | null;
-  level: number;
-  level_name?: string;
-  message: string;
-  timestamp: string;
-  name?: string;
-}
-
-export interface IArtifact {
-  id: string;
-  key?: string | null;
-  type: string;
-  data: unknown;
-  description?: string | null;
-  flow_run_id?: string | null;
-  task_run_id?: string | null;
-  created: string;
-}
+/*
+ * The types below are hand-written: the routes that return them do not publish a response model in
+ * the OpenAPI document yet (deployments, work pools, workers, notifications, schedule previews).
+ */
 
 export interface ISchedule {
   cron?: string | null;
@@ -213,19 +131,6 @@ export interface IWorker {
   status?: string | null;
 }
 
-export interface ICountsBucket {
-  start: string;
-  end: string;
-  counts: Partial<Record<StateType, number>>;
-}
-
-export interface IRunCounts {
-  by_state: Partial<Record<StateType, number>>;
-  buckets: ICountsBucket[];
-  late: number;
-  failed: number;
-}
-
 export interface INotificationMessage {
   id?: string;
   created: string;
@@ -251,19 +156,6 @@ export interface IPage<T> {
 export interface ISchedulePreview {
   description: string;
   next_runs: string[];
-}
-
-export interface IDeploymentCreate {
-  name: string;
-  flow_name: string;
-  kind: 'notebook' | 'python';
-  path: string;
-  parameters: Record<string, unknown>;
-  /** Flat on input (`{cron | interval, timezone, active}`), nested under `schedule` on output. */
-  schedules: (ISchedule & { active: boolean })[];
-  work_pool_name?: string;
-  tags?: string[];
-  paused?: boolean;
 }
 
 /**
@@ -295,7 +187,10 @@ export interface IOrchModel {
   getRun(id: string): Promise<IFlowRun>;
   getRunStates(id: string): Promise<IState[]>;
   getGraph(id: string): Promise<IFlowRunGraph>;
-  getLogs(flowRunId: string, afterId?: number | string | null): Promise<ILogRecord[]>;
+  getLogs(
+    flowRunId: string,
+    afterId?: number | string | null
+  ): Promise<ILogRecord[]>;
   getArtifacts(flowRunId: string): Promise<IArtifact[]>;
   cancelRun(id: string): Promise<void>;
   retryRun(id: string): Promise<void>;

@@ -4,16 +4,30 @@ import { OrchModel, RunModel } from '../src/model';
 import { OrchAPIError, Requester } from '../src/request';
 import { IFlowRun } from '../src/tokens';
 
-type Call = { path: string; method: string; body?: unknown; query?: Record<string, unknown> };
+type Call = {
+  path: string;
+  method: string;
+  body?: unknown;
+  query?: Record<string, unknown>;
+};
 
 /** A fake API: answers from a route table and records every call. */
 function fakeAPI(routes: Record<string, (call: Call) => unknown>) {
   const calls: Call[] = [];
   const request: Requester = async <T>(
     path: string,
-    init: { method?: string; body?: unknown; query?: Record<string, unknown> } = {}
+    init: {
+      method?: string;
+      body?: unknown;
+      query?: Record<string, unknown>;
+    } = {}
   ) => {
-    const call = { path, method: init.method ?? 'GET', body: init.body, query: init.query };
+    const call = {
+      path,
+      method: init.method ?? 'GET',
+      body: init.body,
+      query: init.query
+    };
     calls.push(call);
     const key = `${call.method} ${path}`;
     const handler = routes[key] ?? routes[path];
@@ -25,7 +39,10 @@ function fakeAPI(routes: Record<string, (call: Call) => unknown>) {
   return { request, calls };
 }
 
-function run(id: string, state: IFlowRun['state_type'] = 'COMPLETED'): IFlowRun {
+function run(
+  id: string,
+  state: IFlowRun['state_type'] = 'COMPLETED'
+): IFlowRun {
   return {
     id,
     name: `run-${id}`,
@@ -52,7 +69,12 @@ function baseRoutes(runs: () => IFlowRun[]) {
     work_pools: () => page([{ name: 'pool', is_paused: false }]),
     workers: () => page([]),
     flows: () => page([{ id: 'f1', name: 'etl' }]),
-    'flow_runs/counts': () => ({ by_state: { COMPLETED: 1 }, buckets: [], late: 0, failed: 0 })
+    'flow_runs/counts': () => ({
+      by_state: { COMPLETED: 1 },
+      buckets: [],
+      late: 0,
+      failed: 0
+    })
   };
 }
 
@@ -120,7 +142,9 @@ describe('OrchModel', () => {
       state_type: ['FAILED']
     };
     await model.refresh();
-    const listCalls = api.calls.filter(c => c.path === 'flow_runs' && c.query?.flow_name);
+    const listCalls = api.calls.filter(
+      c => c.path === 'flow_runs' && c.query?.flow_name
+    );
     expect(listCalls.length).toBeGreaterThan(0);
     expect(listCalls[0].query).toEqual({
       limit: 100,
@@ -133,7 +157,9 @@ describe('OrchModel', () => {
   });
 
   it('records the server message on failure and keeps the rest', async () => {
-    const routes: Record<string, (c: Call) => unknown> = baseRoutes(() => [run('a')]);
+    const routes: Record<string, (c: Call) => unknown> = baseRoutes(() => [
+      run('a')
+    ]);
     routes.work_pools = () => {
       throw new OrchAPIError('database is locked', 503, 'unavailable');
     };
@@ -158,11 +184,17 @@ describe('OrchModel', () => {
       'POST deployments/d1/pause': () => ({}),
       'POST deployments/d1/resume': () => ({}),
       'DELETE deployments/d1': () => null,
-      'POST deployments/d1/create_flow_run': c => ({ ...run('new', 'SCHEDULED'), parameters: (c.body as any).parameters }),
+      'POST deployments/d1/create_flow_run': c => ({
+        ...run('new', 'SCHEDULED'),
+        parameters: (c.body as any).parameters
+      }),
       'POST flow_runs/r1/cancel': () => ({}),
       'POST flow_runs/r1/retry': () => ({}),
       'POST work_pools/my pool/pause': () => ({}),
-      'POST schedules/preview': () => ({ description: 'At 09:00', next_runs: [] }),
+      'POST schedules/preview': () => ({
+        description: 'At 09:00',
+        next_runs: []
+      }),
       'notebooks/parameters': () => ({ type: 'object', properties: {} })
     };
     routes['POST work_pools/my%20pool/pause'] = () => ({});
@@ -176,10 +208,15 @@ describe('OrchModel', () => {
     await model.cancelRun('r1');
     await model.retryRun('r1');
     await model.pauseWorkPool('my pool');
-    const preview = await model.previewSchedule({ cron: '0 9 * * *', timezone: 'UTC' }, 3);
+    const preview = await model.previewSchedule(
+      { cron: '0 9 * * *', timezone: 'UTC' },
+      3
+    );
     expect(preview.description).toBe('At 09:00');
     await model.notebookParameters('dir/nb.ipynb');
-    const actions = api.calls.filter(c => c.method !== 'GET').map(c => `${c.method} ${c.path}`);
+    const actions = api.calls
+      .filter(c => c.method !== 'GET')
+      .map(c => `${c.method} ${c.path}`);
     expect(actions).toEqual([
       'POST deployments/d1/pause',
       'POST deployments/d1/resume',
@@ -195,22 +232,34 @@ describe('OrchModel', () => {
       timezone: 'UTC',
       count: 3
     });
-    expect(api.calls.find(c => c.path === 'notebooks/parameters')!.query).toEqual({
+    expect(
+      api.calls.find(c => c.path === 'notebooks/parameters')!.query
+    ).toEqual({
       path: 'dir/nb.ipynb'
     });
     // Every action is followed by a refresh of the lists.
-    expect(api.calls.filter(c => c.path === 'deployments' && c.method === 'GET').length).toBeGreaterThanOrEqual(4);
+    expect(
+      api.calls.filter(c => c.path === 'deployments' && c.method === 'GET')
+        .length
+    ).toBeGreaterThanOrEqual(4);
   });
 
   it('propagates action errors to the caller', async () => {
     const api = fakeAPI({
       ...baseRoutes(() => []),
       'POST deployments/d1/create_flow_run': () => {
-        throw new OrchAPIError("parameter 'n': must be an integer", 422, 'invalid', 'n');
+        throw new OrchAPIError(
+          "parameter 'n': must be an integer",
+          422,
+          'invalid',
+          'n'
+        );
       }
     });
     const model = makeModel(api.request);
-    await expect(model.runDeployment('d1', { n: 'x' })).rejects.toThrow(/must be an integer/);
+    await expect(model.runDeployment('d1', { n: 'x' })).rejects.toThrow(
+      /must be an integer/
+    );
   });
 
   it('changes the poll frequency with the refresh interval', () => {
@@ -228,8 +277,18 @@ describe('RunModel', () => {
     let state: IFlowRun['state_type'] = 'RUNNING';
     const logBatches = [
       [
-        { id: 1, level: 20, message: 'start', timestamp: '2024-01-01T00:00:00Z' },
-        { id: 2, level: 20, message: 'working', timestamp: '2024-01-01T00:00:01Z' }
+        {
+          id: 1,
+          level: 20,
+          message: 'start',
+          timestamp: '2024-01-01T00:00:00Z'
+        },
+        {
+          id: 2,
+          level: 20,
+          message: 'working',
+          timestamp: '2024-01-01T00:00:01Z'
+        }
       ],
       [],
       [{ id: 3, level: 40, message: 'done', timestamp: '2024-01-01T00:00:02Z' }]
@@ -249,7 +308,12 @@ describe('RunModel', () => {
       logs: () => page(logBatches.shift() ?? [])
     });
     const model = makeModel(api.request);
-    const runModel = new RunModel({ model, runId: 'r1', autoStart: false, refreshInterval: 1000 });
+    const runModel = new RunModel({
+      model,
+      runId: 'r1',
+      autoStart: false,
+      refreshInterval: 1000
+    });
     models.push(runModel);
     let changes = 0;
     runModel.changed.connect(() => changes++);
@@ -264,10 +328,16 @@ describe('RunModel', () => {
 
     state = 'COMPLETED';
     await runModel.refresh();
-    expect(runModel.logs.map(l => l.message)).toEqual(['start', 'working', 'done']);
+    expect(runModel.logs.map(l => l.message)).toEqual([
+      'start',
+      'working',
+      'done'
+    ]);
     expect(changes).toBe(2);
 
-    const afterIds = api.calls.filter(c => c.path === 'logs').map(c => c.query?.after_id);
+    const afterIds = api.calls
+      .filter(c => c.path === 'logs')
+      .map(c => c.query?.after_id);
     expect(afterIds).toEqual([undefined, 2, 2]);
     expect((runModel as any)._poll.frequency.interval).toBe(10000);
   });
@@ -278,7 +348,11 @@ describe('RunModel', () => {
         throw new OrchAPIError('flow run nope not found', 404, 'not_found');
       },
       'flow_runs/nope/states': () => [],
-      'flow_runs/nope/graph': () => ({ task_runs: [], edges: [], subflow_runs: [] }),
+      'flow_runs/nope/graph': () => ({
+        task_runs: [],
+        edges: [],
+        subflow_runs: []
+      }),
       artifacts: () => page([]),
       logs: () => page([])
     });

@@ -15,8 +15,17 @@ const schema: IJSONSchema = {
     ratio: { type: 'number', default: 0.5, position: 2 },
     verbose: { type: 'boolean', default: false, position: 3 },
     mode: { enum: ['fast', 'slow'], default: 'fast', position: 4 },
-    items: { type: 'array', items: { type: 'integer' }, default: [1, 2], position: 5 },
-    limit: { anyOf: [{ type: 'integer' }, { type: 'null' }], default: null, position: 6 },
+    items: {
+      type: 'array',
+      items: { type: 'integer' },
+      default: [1, 2],
+      position: 5
+    },
+    limit: {
+      anyOf: [{ type: 'integer' }, { type: 'null' }],
+      default: null,
+      position: 6
+    },
     options: { type: 'object', position: 7 }
   },
   required: ['count']
@@ -47,7 +56,10 @@ describe('schemaToFields', () => {
 
   it('sorts by position even when properties come in another order', () => {
     const fields = schemaToFields({
-      properties: { b: { type: 'string', position: 1 }, a: { type: 'string', position: 0 } }
+      properties: {
+        b: { type: 'string', position: 1 },
+        a: { type: 'string', position: 0 }
+      }
     });
     expect(fields.map(f => f.name)).toEqual(['a', 'b']);
   });
@@ -102,7 +114,10 @@ describe('valuesToParameters', () => {
   const fields = schemaToFields(schema);
 
   it('round-trips the defaults to typed values', () => {
-    const { parameters, errors } = valuesToParameters(fields, initialValues(fields));
+    const { parameters, errors } = valuesToParameters(
+      fields,
+      initialValues(fields)
+    );
     expect(errors).toEqual({});
     expect(parameters).toEqual({
       name: 'world',
@@ -151,7 +166,13 @@ describe('valuesToParameters', () => {
       mode: 'medium'
     };
     const { errors } = valuesToParameters(fields, values);
-    expect(Object.keys(errors).sort()).toEqual(['count', 'items', 'mode', 'options', 'ratio']);
+    expect(Object.keys(errors).sort()).toEqual([
+      'count',
+      'items',
+      'mode',
+      'options',
+      'ratio'
+    ]);
     expect(errors.count).toMatch(/whole number/);
     expect(errors.items).toMatch(/list/);
   });
@@ -164,7 +185,10 @@ describe('valuesToParameters', () => {
   });
 
   it('rejects malformed JSON', () => {
-    const { errors } = valuesToParameters(fields, { ...initialValues(fields), items: '[1,' });
+    const { errors } = valuesToParameters(fields, {
+      ...initialValues(fields),
+      items: '[1,'
+    });
     expect(errors.items).toBe('must be valid JSON');
   });
 });

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from pathlib import Path
 
 from openapi_spec_validator import validate
 
@@ -28,6 +30,21 @@ async def test_openapi_is_valid_and_matches_route_table(api):
         assert op["x-jupyter-auth"] == {"resource": "orch", "action": route.action}
         in_path = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
         assert in_path == set(route.path_params)
+
+
+COMMITTED = Path(__file__).resolve().parents[2] / "labextension" / "openapi.json"
+
+
+async def test_committed_openapi_json_is_what_the_server_publishes(api):
+    """The labextension generates its TypeScript types from the committed copy at build time."""
+    status, doc = await api("GET", "openapi.json")
+    assert status == 200
+    committed = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    assert committed == doc, (
+        "labextension/openapi.json is out of date with the server's routes or models: regenerate it with "
+        "`python -m jupyter_orch.api.openapi > labextension/openapi.json` and commit it "
+        "(then `cd labextension && npm test` checks the TypeScript against the new types)"
+    )
 
 
 async def test_every_route_is_served(api):

@@ -5,14 +5,22 @@
 import React from 'react';
 
 import { relativeTime, stateColor } from '../format';
-import { IFlowRun, IOrchModel, IRunCounts, STATE_TYPES, StateType } from '../tokens';
+import {
+  IFlowRun,
+  IOrchModel,
+  IRunCounts,
+  STATE_TYPES,
+  StateType
+} from '../tokens';
 import { Empty, ITransProps, StateBadge } from './common';
 
 const CHART_W = 240;
 const CHART_H = 80;
 
 /** Stacked bars, one per bucket; pure SVG so it follows the theme colours. */
-export function RunsChart(props: { counts: IRunCounts } & ITransProps): JSX.Element {
+export function RunsChart(
+  props: { counts: IRunCounts } & ITransProps
+): JSX.Element {
   const { buckets } = props.counts;
   const totals = buckets.map(b =>
     Object.values(b.counts).reduce((sum: number, n) => sum + (n ?? 0), 0)
@@ -27,7 +35,13 @@ export function RunsChart(props: { counts: IRunCounts } & ITransProps): JSX.Elem
       role="img"
       aria-label={props.trans.__('Runs by state over the last 24 hours')}
     >
-      <line x1={0} x2={CHART_W} y1={CHART_H} y2={CHART_H} className="jp-Orch-axis" />
+      <line
+        x1={0}
+        x2={CHART_W}
+        y1={CHART_H}
+        y2={CHART_H}
+        className="jp-Orch-axis"
+      />
       {buckets.map((bucket, i) => {
         let y = CHART_H;
         return (
@@ -56,7 +70,12 @@ export function RunsChart(props: { counts: IRunCounts } & ITransProps): JSX.Elem
       <text x={0} y={CHART_H + 10} className="jp-Orch-chartLabel">
         {props.trans.__('24 h ago')}
       </text>
-      <text x={CHART_W} y={CHART_H + 10} textAnchor="end" className="jp-Orch-chartLabel">
+      <text
+        x={CHART_W}
+        y={CHART_H + 10}
+        textAnchor="end"
+        className="jp-Orch-chartLabel"
+      >
         {props.trans.__('now')}
       </text>
     </svg>
@@ -87,7 +106,10 @@ function RunLinks(props: {
             {relativeTime(run.end_time ?? run.expected_start_time)}
           </span>
           {run.state_message ? (
-            <div className="jp-Orch-muted jp-Orch-ellipsis" title={run.state_message}>
+            <div
+              className="jp-Orch-muted jp-Orch-ellipsis"
+              title={run.state_message}
+            >
               {run.state_message}
             </div>
           ) : null}
@@ -107,7 +129,10 @@ export function Dashboard(
   const { model, trans } = props;
   const counts = model.counts;
   const byState = counts?.by_state ?? {};
-  const total = Object.values(byState).reduce((s: number, n) => s + (n ?? 0), 0);
+  const total = Object.values(byState).reduce(
+    (s: number, n) => s + (n ?? 0),
+    0
+  );
   return (
     <div className="jp-Orch-dashboard" data-testid="orch-dashboard">
       {counts && total > 0 ? (
@@ -122,7 +147,10 @@ export function Dashboard(
                 onClick={() => props.showRuns([t])}
                 data-testid={`orch-count-${t}`}
               >
-                <span className="jp-Orch-swatch" style={{ background: stateColor(t) }} />
+                <span
+                  className="jp-Orch-swatch"
+                  style={{ background: stateColor(t) }}
+                />
                 {t.toLowerCase()} {byState[t]}
               </button>
             ))}
@@ -143,7 +171,11 @@ export function Dashboard(
       >
         <strong>{trans.__('Failed (24 h): %1', counts?.failed ?? 0)}</strong>
         {model.failedRuns.length ? (
-          <RunLinks runs={model.failedRuns} openRun={props.openRun} testid="orch-failed-runs" />
+          <RunLinks
+            runs={model.failedRuns}
+            openRun={props.openRun}
+            testid="orch-failed-runs"
+          />
         ) : null}
       </div>
       <div
@@ -152,7 +184,11 @@ export function Dashboard(
       >
         <strong>{trans.__('Late: %1', counts?.late ?? 0)}</strong>
         {model.lateRuns.length ? (
-          <RunLinks runs={model.lateRuns} openRun={props.openRun} testid="orch-late-runs" />
+          <RunLinks
+            runs={model.lateRuns}
+            openRun={props.openRun}
+            testid="orch-late-runs"
+          />
         ) : null}
       </div>
     </div>

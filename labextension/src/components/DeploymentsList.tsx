@@ -51,7 +51,11 @@ function RunForm(
     }
   };
   return (
-    <form className="jp-Orch-runForm" data-testid="orch-run-form" onSubmit={submit}>
+    <form
+      className="jp-Orch-runForm"
+      data-testid="orch-run-form"
+      onSubmit={submit}
+    >
       <ParameterFields
         fields={fields}
         values={values}
@@ -62,7 +66,11 @@ function RunForm(
       />
       <ErrorMessage error={action.error} />
       <div className="jp-Orch-buttons">
-        <Button type="submit" disabled={action.busy} data-testid="orch-run-submit">
+        <Button
+          type="submit"
+          disabled={action.busy}
+          data-testid="orch-run-submit"
+        >
           {trans.__('Start run')}
         </Button>
         <Button type="button" minimal onClick={props.onCancel}>
@@ -96,7 +104,10 @@ function DeploymentCard(
         'Delete %1? Its scheduled runs are removed; past runs are kept.',
         d.full_name ?? d.name
       ),
-      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: trans.__('Delete') })]
+      buttons: [
+        Dialog.cancelButton(),
+        Dialog.warnButton({ label: trans.__('Delete') })
+      ]
     });
     if (answer.button.accept) {
       await action.run(() => model.deleteDeployment(d.id));
@@ -111,10 +122,15 @@ function DeploymentCard(
       data-paused={d.paused ? 'true' : 'false'}
     >
       <div className="jp-Orch-rowMain">
-        <span className="jp-Orch-runName">{d.full_name ?? `${d.flow_name}/${d.name}`}</span>
+        <span className="jp-Orch-runName">
+          {d.full_name ?? `${d.flow_name}/${d.name}`}
+        </span>
         <span className="jp-Orch-kind">{d.kind}</span>
         {d.paused ? (
-          <span className="jp-Orch-badge jp-mod-paused" data-testid="orch-paused-badge">
+          <span
+            className="jp-Orch-badge jp-mod-paused"
+            data-testid="orch-paused-badge"
+          >
             {trans.__('paused')}
           </span>
         ) : null}
@@ -139,7 +155,10 @@ function DeploymentCard(
         </div>
       ) : null}
       {nextRuns.length && !d.paused ? (
-        <div className="jp-Orch-rowSub jp-Orch-muted" data-testid="orch-next-runs">
+        <div
+          className="jp-Orch-rowSub jp-Orch-muted"
+          data-testid="orch-next-runs"
+        >
           {trans.__('Next:')}{' '}
           {nextRuns.map(t => (
             <span key={t} className="jp-Orch-nextRun" title={formatTime(t)}>
@@ -154,7 +173,11 @@ function DeploymentCard(
         </div>
       ) : null}
       <div className="jp-Orch-buttons">
-        <Button small onClick={() => setRunning(!running)} data-testid="orch-deployment-run">
+        <Button
+          small
+          onClick={() => setRunning(!running)}
+          data-testid="orch-deployment-run"
+        >
           {trans.__('Run')}
         </Button>
         {d.paused ? (
@@ -223,7 +246,13 @@ export function DeploymentsList(
   return (
     <ul className="jp-Orch-list" data-testid="orch-deployments">
       {model.deployments.map(d => (
-        <DeploymentCard key={d.id} deployment={d} model={model} openRun={props.openRun} trans={trans} />
+        <DeploymentCard
+          key={d.id}
+          deployment={d}
+          model={model}
+          openRun={props.openRun}
+          trans={trans}
+        />
       ))}
     </ul>
   );

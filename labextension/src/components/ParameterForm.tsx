@@ -41,9 +41,12 @@ export function FieldInput(props: {
           value={String(value)}
           onChange={e => onChange(e.currentTarget.value)}
         >
-          {field.nullable || !field.required ? <option value="">—</option> : null}
+          {field.nullable || !field.required ? (
+            <option value="">—</option>
+          ) : null}
           {(field.options ?? []).map(option => {
-            const text = typeof option === 'string' ? option : JSON.stringify(option);
+            const text =
+              typeof option === 'string' ? option : JSON.stringify(option);
             return (
               <option key={text} value={text}>
                 {text}
@@ -123,7 +126,9 @@ export function ParameterFields(
           idPrefix={props.idPrefix}
           value={props.values[field.name] ?? ''}
           error={props.errors[field.name]}
-          onChange={value => props.onChange({ ...props.values, [field.name]: value })}
+          onChange={value =>
+            props.onChange({ ...props.values, [field.name]: value })
+          }
         />
       ))}
     </div>

@@ -17,7 +17,7 @@ import {
 } from '../format';
 import { layoutGraph } from '../graphLayout';
 import { isFinal, RunModel } from '../model';
-import { IArtifact, ILogRecord, IState, ITaskRun } from '../tokens';
+import { IArtifact, IEdge, ILogRecord, IState, ITaskRun } from '../tokens';
 import {
   Empty,
   ErrorMessage,
@@ -28,7 +28,9 @@ import {
   useSignal
 } from './common';
 
-export function StateTimeline(props: { states: IState[] } & ITransProps): JSX.Element {
+export function StateTimeline(
+  props: { states: IState[] } & ITransProps
+): JSX.Element {
   if (!props.states.length) {
     return <Empty>{props.trans.__('No state history.')}</Empty>;
   }
@@ -36,21 +38,28 @@ export function StateTimeline(props: { states: IState[] } & ITransProps): JSX.El
     <ol className="jp-Orch-timeline" data-testid="orch-state-timeline">
       {props.states.map((s, i) => (
         <li key={s.id ?? i} className="jp-Orch-timelineItem">
-          <span className="jp-Orch-timelineDot" style={{ background: stateColor(s.type) }} />
+          <span
+            className="jp-Orch-timelineDot"
+            style={{ background: stateColor(s.type) }}
+          />
           <StateBadge type={s.type} name={s.name} />{' '}
           <span className="jp-Orch-muted" title={s.timestamp}>
             {formatTime(s.timestamp)}
           </span>
-          {s.message ? <div className="jp-Orch-stateMessage">{s.message}</div> : null}
+          {s.message ? (
+            <div className="jp-Orch-stateMessage">{s.message}</div>
+          ) : null}
         </li>
       ))}
     </ol>
   );
 }
 
-export function ParametersTable(props: {
-  parameters: Record<string, unknown>;
-} & ITransProps): JSX.Element {
+export function ParametersTable(
+  props: {
+    parameters: Record<string, unknown>;
+  } & ITransProps
+): JSX.Element {
   const entries = Object.entries(props.parameters ?? {});
   if (!entries.length) {
     return <Empty>{props.trans.__('No parameters.')}</Empty>;
@@ -71,7 +80,9 @@ export function ParametersTable(props: {
   );
 }
 
-export function TaskTable(props: { tasks: ITaskRun[] } & ITransProps): JSX.Element {
+export function TaskTable(
+  props: { tasks: ITaskRun[] } & ITransProps
+): JSX.Element {
   const { trans } = props;
   return (
     <table className="jp-Orch-table" data-testid="orch-task-table">
@@ -91,7 +102,9 @@ export function TaskTable(props: { tasks: ITaskRun[] } & ITransProps): JSX.Eleme
             <td>
               <StateBadge type={t.state_type} name={t.state_name} />
             </td>
-            <td title={formatTime(t.start_time)}>{relativeTime(t.start_time)}</td>
+            <td title={formatTime(t.start_time)}>
+              {relativeTime(t.start_time)}
+            </td>
             <td>{duration(elapsed(t.start_time, t.end_time))}</td>
             <td>{t.run_count ?? ''}</td>
           </tr>
@@ -102,7 +115,9 @@ export function TaskTable(props: { tasks: ITaskRun[] } & ITransProps): JSX.Eleme
 }
 
 /** Gantt-style bars on a shared time axis, one row per task run. */
-export function Gantt(props: { tasks: ITaskRun[] } & ITransProps): JSX.Element | null {
+export function Gantt(
+  props: { tasks: ITaskRun[] } & ITransProps
+): JSX.Element | null {
   const started = props.tasks.filter(t => t.start_time);
   if (!started.length) {
     return <Empty>{props.trans.__('No task has started yet.')}</Empty>;
@@ -129,7 +144,12 @@ export function Gantt(props: { tasks: ITaskRun[] } & ITransProps): JSX.Element |
         const x1 = scale(t.end_time ? Date.parse(t.end_time) : now);
         return (
           <g key={t.id} transform={`translate(0, ${i * rowH})`}>
-            <text x={labelW - 6} y={rowH * 0.7} textAnchor="end" className="jp-Orch-svgText">
+            <text
+              x={labelW - 6}
+              y={rowH * 0.7}
+              textAnchor="end"
+              className="jp-Orch-svgText"
+            >
               {t.name.length > 18 ? `${t.name.slice(0, 17)}…` : t.name}
             </text>
             <rect
@@ -145,7 +165,11 @@ export function Gantt(props: { tasks: ITaskRun[] } & ITransProps): JSX.Element |
           </g>
         );
       })}
-      <text x={labelW} y={started.length * rowH + 12} className="jp-Orch-svgText jp-Orch-muted">
+      <text
+        x={labelW}
+        y={started.length * rowH + 12}
+        className="jp-Orch-svgText jp-Orch-muted"
+      >
         0 s
       </text>
       <text
@@ -162,13 +186,18 @@ export function Gantt(props: { tasks: ITaskRun[] } & ITransProps): JSX.Element |
 
 /** The task dependency graph, laid out by dagre and drawn as SVG. */
 export function TaskGraph(
-  props: { tasks: ITaskRun[]; edges: { upstream_id: string; downstream_id: string }[] } & ITransProps
+  props: {
+    tasks: ITaskRun[];
+    edges: IEdge[];
+  } & ITransProps
 ): JSX.Element {
   const graph = useMemo(
     () => layoutGraph(props.tasks, props.edges),
     // Re-layout only when the structure changes, not on every state change.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [props.tasks.map(t => t.id).join(), props.edges.map(e => `${e.upstream_id}>${e.downstream_id}`).join()]
+    [
+      props.tasks.map(t => t.id).join(),
+      props.edges.map(e => `${e.upstream_id}>${e.downstream_id}`).join()
+    ]
   );
   const byId = new Map(props.tasks.map(t => [t.id, t]));
   return (
@@ -181,7 +210,15 @@ export function TaskGraph(
         viewBox={`0 0 ${graph.width} ${graph.height}`}
       >
         <defs>
-          <marker id="jp-Orch-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto">
+          <marker
+            id="jp-Orch-arrow"
+            viewBox="0 0 10 10"
+            refX="9"
+            refY="5"
+            markerWidth="6"
+            markerHeight="6"
+            orient="auto"
+          >
             <path d="M0,0 L10,5 L0,10 z" className="jp-Orch-arrowHead" />
           </marker>
         </defs>
@@ -206,9 +243,16 @@ export function TaskGraph(
             >
               <title>{`${task.name}: ${task.state_name}`}</title>
               <rect width={n.width} height={n.height} rx={4} />
-              <rect width={6} height={n.height} rx={2} style={{ fill: stateColor(task.state_type) }} />
+              <rect
+                width={6}
+                height={n.height}
+                rx={2}
+                style={{ fill: stateColor(task.state_type) }}
+              />
               <text x={12} y={15} className="jp-Orch-svgText">
-                {task.name.length > 20 ? `${task.name.slice(0, 19)}…` : task.name}
+                {task.name.length > 20
+                  ? `${task.name.slice(0, 19)}…`
+                  : task.name}
               </text>
               <text x={12} y={29} className="jp-Orch-svgText jp-Orch-muted">
                 {task.state_name}
@@ -230,11 +274,13 @@ const LEVELS: Record<number, string> = {
 };
 
 export function levelName(log: ILogRecord): string {
-  return log.level_name ?? LEVELS[log.level] ?? String(log.level);
+  return LEVELS[log.level] ?? String(log.level);
 }
 
 /** Logs that stay scrolled to the end while "Follow" is on. */
-export function LogView(props: { logs: ILogRecord[] } & ITransProps): JSX.Element {
+export function LogView(
+  props: { logs: ILogRecord[] } & ITransProps
+): JSX.Element {
   const [follow, setFollow] = useState(true);
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -245,7 +291,11 @@ export function LogView(props: { logs: ILogRecord[] } & ITransProps): JSX.Elemen
   return (
     <div>
       <label className="jp-Orch-follow">
-        <input type="checkbox" checked={follow} onChange={e => setFollow(e.currentTarget.checked)} />{' '}
+        <input
+          type="checkbox"
+          checked={follow}
+          onChange={e => setFollow(e.currentTarget.checked)}
+        />{' '}
         {props.trans.__('Follow')}
       </label>
       <div className="jp-Orch-logs" ref={ref} data-testid="orch-logs">
@@ -258,7 +308,9 @@ export function LogView(props: { logs: ILogRecord[] } & ITransProps): JSX.Elemen
               className={`jp-Orch-logLine jp-Orch-log-${levelName(log).toLowerCase()}`}
               data-testid="orch-log-line"
             >
-              <span className="jp-Orch-muted">{new Date(log.timestamp).toLocaleTimeString()}</span>{' '}
+              <span className="jp-Orch-muted">
+                {new Date(log.timestamp).toLocaleTimeString()}
+              </span>{' '}
               <span className="jp-Orch-logLevel">{levelName(log)}</span>{' '}
               <span className="jp-Orch-logMessage">{log.message}</span>
             </div>
@@ -270,7 +322,10 @@ export function LogView(props: { logs: ILogRecord[] } & ITransProps): JSX.Elemen
 }
 
 /** Markdown through JupyterLab's renderer, untrusted so it is sanitized. */
-function Markdown(props: { source: string; rendermime: IRenderMimeRegistry | null }): JSX.Element {
+function Markdown(props: {
+  source: string;
+  rendermime: IRenderMimeRegistry | null;
+}): JSX.Element {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const host = ref.current;
@@ -278,7 +333,10 @@ function Markdown(props: { source: string; rendermime: IRenderMimeRegistry | nul
       return;
     }
     const renderer = props.rendermime.createRenderer('text/markdown');
-    const model = new MimeModel({ data: { 'text/markdown': props.source }, trusted: false });
+    const model = new MimeModel({
+      data: { 'text/markdown': props.source },
+      trusted: false
+    });
     void renderer.renderModel(model).then(() => {
       host.replaceChildren(renderer.node);
     });
@@ -301,7 +359,12 @@ export function ArtifactView(props: {
   const { artifact } = props;
   let body: JSX.Element;
   if (artifact.type === 'markdown') {
-    body = <Markdown source={String(artifact.data ?? '')} rendermime={props.rendermime} />;
+    body = (
+      <Markdown
+        source={String(artifact.data ?? '')}
+        rendermime={props.rendermime}
+      />
+    );
   } else if (artifact.type === 'table') {
     const { columns, rows } = tableRows(artifact.data);
     body = (
@@ -330,10 +393,16 @@ export function ArtifactView(props: {
     body = <pre className="jp-Orch-pre">{cellText(artifact.data)}</pre>;
   }
   return (
-    <div className="jp-Orch-artifact" data-testid="orch-artifact" data-artifact-type={artifact.type}>
+    <div
+      className="jp-Orch-artifact"
+      data-testid="orch-artifact"
+      data-artifact-type={artifact.type}
+    >
       <div className="jp-Orch-artifactTitle">
         {artifact.key ?? artifact.type}
-        {artifact.description ? <span className="jp-Orch-muted"> — {artifact.description}</span> : null}
+        {artifact.description ? (
+          <span className="jp-Orch-muted"> — {artifact.description}</span>
+        ) : null}
       </div>
       {body}
     </div>
@@ -395,7 +464,9 @@ export function RunPage(props: IRunPageProps): JSX.Element {
           {run.output_location ? (
             <Button
               small
-              onClick={() => action.run(() => props.openOutput(run.id, run.output_location!))}
+              onClick={() =>
+                action.run(() => props.openOutput(run.id, run.output_location!))
+              }
               data-testid="orch-open-output"
               title={run.output_location}
             >
@@ -406,7 +477,9 @@ export function RunPage(props: IRunPageProps): JSX.Element {
       </header>
       <ErrorMessage error={action.error ?? model.error} />
       {run.state_message ? (
-        <div className={`jp-Orch-stateMessage ${run.state_type === 'FAILED' || run.state_type === 'CRASHED' ? 'jp-mod-failed' : ''}`}>
+        <div
+          className={`jp-Orch-stateMessage ${run.state_type === 'FAILED' || run.state_type === 'CRASHED' ? 'jp-mod-failed' : ''}`}
+        >
           {run.state_message}
         </div>
       ) : null}
@@ -428,11 +501,17 @@ export function RunPage(props: IRunPageProps): JSX.Element {
         <Section title={trans.__('State history')} testid="orch-section-states">
           <StateTimeline states={model.states} trans={trans} />
         </Section>
-        <Section title={trans.__('Parameters')} testid="orch-section-parameters">
+        <Section
+          title={trans.__('Parameters')}
+          testid="orch-section-parameters"
+        >
           <ParametersTable parameters={run.parameters} trans={trans} />
         </Section>
       </div>
-      <Section title={trans.__('Task runs (%1)', tasks.length)} testid="orch-section-tasks">
+      <Section
+        title={trans.__('Task runs (%1)', tasks.length)}
+        testid="orch-section-tasks"
+      >
         {tasks.length ? (
           <>
             <TaskGraph tasks={tasks} edges={model.graph.edges} trans={trans} />
@@ -447,7 +526,14 @@ export function RunPage(props: IRunPageProps): JSX.Element {
             {model.graph.subflow_runs.map(s => (
               <li key={s.id}>
                 <StateBadge type={s.state_type} name={s.state_name} />{' '}
-                <a href="#" className="jp-Orch-link" onClick={e => { e.preventDefault(); props.openRun(s.id); }}>
+                <a
+                  href="#"
+                  className="jp-Orch-link"
+                  onClick={e => {
+                    e.preventDefault();
+                    props.openRun(s.id);
+                  }}
+                >
                   {trans.__('subflow %1', `${s.flow_name}/${s.name}`)}
                 </a>
               </li>
@@ -460,9 +546,19 @@ export function RunPage(props: IRunPageProps): JSX.Element {
       </Section>
       <Section title={trans.__('Artifacts')} testid="orch-section-artifacts">
         {model.artifacts.length ? (
-          model.artifacts.map(a => <ArtifactView key={a.id} artifact={a} rendermime={props.rendermime} />)
+          model.artifacts.map(a => (
+            <ArtifactView
+              key={a.id}
+              artifact={a}
+              rendermime={props.rendermime}
+            />
+          ))
         ) : (
-          <Empty>{trans.__('No artifacts. Create some with create_markdown_artifact() or create_table_artifact().')}</Empty>
+          <Empty>
+            {trans.__(
+              'No artifacts. Create some with create_markdown_artifact() or create_table_artifact().'
+            )}
+          </Empty>
         )}
       </Section>
     </div>

@@ -9,7 +9,9 @@ import { duration, elapsed, relativeTime } from '../format';
 import { IOrchModel, IRunFilter, STATE_TYPES, StateType } from '../tokens';
 import { Empty, ITransProps, StateBadge } from './common';
 
-export function RunFilters(props: { model: IOrchModel } & ITransProps): JSX.Element {
+export function RunFilters(
+  props: { model: IOrchModel } & ITransProps
+): JSX.Element {
   const { model, trans } = props;
   const filter = model.runFilter;
   const [tagText, setTagText] = useState((filter.tags ?? []).join(', '));
@@ -17,7 +19,10 @@ export function RunFilters(props: { model: IOrchModel } & ITransProps): JSX.Elem
     model.runFilter = { ...model.runFilter, ...change };
   };
   const flowNames = Array.from(
-    new Set([...model.flows.map(f => f.name), ...model.deployments.map(d => d.flow_name)])
+    new Set([
+      ...model.flows.map(f => f.name),
+      ...model.deployments.map(d => d.flow_name)
+    ])
   ).sort();
   return (
     <div className="jp-Orch-filters" data-testid="orch-run-filters">
@@ -25,14 +30,18 @@ export function RunFilters(props: { model: IOrchModel } & ITransProps): JSX.Elem
         aria-label={trans.__('Flow')}
         data-testid="orch-filter-flow"
         value={filter.flow_name ?? ''}
-        onChange={e => update({ flow_name: e.currentTarget.value || undefined })}
+        onChange={e =>
+          update({ flow_name: e.currentTarget.value || undefined })
+        }
         options={[{ label: trans.__('All flows'), value: '' }, ...flowNames]}
       />
       <HTMLSelect
         aria-label={trans.__('Deployment')}
         data-testid="orch-filter-deployment"
         value={filter.deployment_id ?? ''}
-        onChange={e => update({ deployment_id: e.currentTarget.value || undefined })}
+        onChange={e =>
+          update({ deployment_id: e.currentTarget.value || undefined })
+        }
         options={[
           { label: trans.__('All deployments'), value: '' },
           ...model.deployments.map(d => ({

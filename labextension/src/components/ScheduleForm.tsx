@@ -14,9 +14,13 @@ import { ErrorMessage, ITransProps } from './common';
 import { ParameterFields } from './ParameterForm';
 
 function timezones(): string[] {
-  const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
+  const intl = Intl as unknown as {
+    supportedValuesOf?: (key: string) => string[];
+  };
   try {
-    return intl.supportedValuesOf ? intl.supportedValuesOf('timeZone') : ['UTC'];
+    return intl.supportedValuesOf
+      ? intl.supportedValuesOf('timeZone')
+      : ['UTC'];
   } catch {
     return ['UTC'];
   }
@@ -55,7 +59,10 @@ export function ScheduleForm(
   const schedule = scheduleOf(state);
   const key = JSON.stringify(schedule);
   useEffect(() => {
-    if (!schedule || (schedule.interval !== undefined && !(schedule.interval! > 0))) {
+    if (
+      !schedule ||
+      (schedule.interval !== undefined && !(schedule.interval! > 0))
+    ) {
       setPreview(null);
       setPreviewError(null);
       return;
@@ -107,7 +114,9 @@ export function ScheduleForm(
         {trans.__('Notebook: %1', state.path)}
       </div>
       <div className="jp-Orch-field">
-        <label htmlFor="orch-schedule-name">{trans.__('Deployment name')}</label>
+        <label htmlFor="orch-schedule-name">
+          {trans.__('Deployment name')}
+        </label>
         <input
           id="orch-schedule-name"
           data-testid="orch-schedule-name"
@@ -117,7 +126,11 @@ export function ScheduleForm(
         />
         {fieldError('name')}
       </div>
-      <div className="jp-Orch-field" role="radiogroup" aria-label={trans.__('Schedule')}>
+      <div
+        className="jp-Orch-field"
+        role="radiogroup"
+        aria-label={trans.__('Schedule')}
+      >
         <label>{trans.__('Schedule')}</label>
         <div className="jp-Orch-radios">
           {(
@@ -142,7 +155,9 @@ export function ScheduleForm(
       </div>
       {state.mode === 'cron' ? (
         <div className="jp-Orch-field">
-          <label htmlFor="orch-schedule-cron">{trans.__('Cron expression')}</label>
+          <label htmlFor="orch-schedule-cron">
+            {trans.__('Cron expression')}
+          </label>
           <input
             id="orch-schedule-cron"
             data-testid="orch-schedule-cron"
@@ -170,7 +185,11 @@ export function ScheduleForm(
               className="jp-mod-styled"
               data-testid="orch-schedule-unit"
               value={state.unit}
-              onChange={e => update({ unit: e.currentTarget.value as IScheduleFormState['unit'] })}
+              onChange={e =>
+                update({
+                  unit: e.currentTarget.value as IScheduleFormState['unit']
+                })
+              }
             >
               <option value="min">{trans.__('minutes')}</option>
               <option value="h">{trans.__('hours')}</option>
@@ -198,7 +217,11 @@ export function ScheduleForm(
               ))}
             </datalist>
           </div>
-          <div className="jp-Orch-preview" data-testid="orch-schedule-preview" aria-live="polite">
+          <div
+            className="jp-Orch-preview"
+            data-testid="orch-schedule-preview"
+            aria-live="polite"
+          >
             {previewError ? (
               <ErrorMessage error={previewError} />
             ) : preview ? (
@@ -211,7 +234,9 @@ export function ScheduleForm(
                 </ol>
               </>
             ) : (
-              <span className="jp-Orch-muted">{trans.__('Computing the next runs…')}</span>
+              <span className="jp-Orch-muted">
+                {trans.__('Computing the next runs…')}
+              </span>
             )}
           </div>
         </>
@@ -236,7 +261,12 @@ export function ScheduleForm(
       <fieldset className="jp-Orch-fieldset">
         <legend>{trans.__('Parameters')}</legend>
         {state.schemaError ? (
-          <ErrorMessage error={trans.__('Could not read the parameters cell: %1', state.schemaError)} />
+          <ErrorMessage
+            error={trans.__(
+              'Could not read the parameters cell: %1',
+              state.schemaError
+            )}
+          />
         ) : state.schema ? (
           <ParameterFields
             fields={state.fields}
@@ -247,7 +277,9 @@ export function ScheduleForm(
             trans={trans}
           />
         ) : (
-          <span className="jp-Orch-muted">{trans.__('Reading the parameters cell…')}</span>
+          <span className="jp-Orch-muted">
+            {trans.__('Reading the parameters cell…')}
+          </span>
         )}
       </fieldset>
       <ErrorMessage error={state.submitError} />

@@ -63,11 +63,20 @@ export function Sidebar(
       </div>
       <div className="jp-Orch-tabPanel" role="tabpanel">
         {tab === 'dashboard' ? (
-          <Dashboard model={model} openRun={props.openRun} showRuns={showRuns} trans={trans} />
+          <Dashboard
+            model={model}
+            openRun={props.openRun}
+            showRuns={showRuns}
+            trans={trans}
+          />
         ) : tab === 'runs' ? (
           <RunsList model={model} openRun={props.openRun} trans={trans} />
         ) : tab === 'deployments' ? (
-          <DeploymentsList model={model} openRun={props.openRun} trans={trans} />
+          <DeploymentsList
+            model={model}
+            openRun={props.openRun}
+            trans={trans}
+          />
         ) : (
           <WorkPoolsList model={model} trans={trans} />
         )}

@@ -21,7 +21,11 @@ function poolStatus(pool: IWorkPool, workers: IWorker[]): string {
 }
 
 function PoolCard(
-  props: { pool: IWorkPool; workers: IWorker[]; model: IOrchModel } & ITransProps
+  props: {
+    pool: IWorkPool;
+    workers: IWorker[];
+    model: IOrchModel;
+  } & ITransProps
 ): JSX.Element {
   const { pool, workers, model, trans } = props;
   const action = useAction();
@@ -45,13 +49,18 @@ function PoolCard(
         </span>
       </div>
       <div className="jp-Orch-rowSub jp-Orch-muted">
-        {trans.__('Concurrency: %1', pool.concurrency_limit ?? trans.__('unlimited'))}
+        {trans.__(
+          'Concurrency: %1',
+          pool.concurrency_limit ?? trans.__('unlimited')
+        )}
       </div>
       {workers.length ? (
         <ul className="jp-Orch-workers" data-testid="orch-workers">
           {workers.map(w => (
             <li key={w.id ?? w.name} title={formatTime(w.last_heartbeat_time)}>
-              <span className={`jp-Orch-dot ${isOnline(w) ? 'jp-mod-online' : ''}`} />
+              <span
+                className={`jp-Orch-dot ${isOnline(w) ? 'jp-mod-online' : ''}`}
+              />
               {w.name}{' '}
               <span className="jp-Orch-muted">
                 {trans.__('heartbeat %1', relativeTime(w.last_heartbeat_time))}
@@ -60,7 +69,9 @@ function PoolCard(
           ))}
         </ul>
       ) : (
-        <div className="jp-Orch-muted">{trans.__('No workers yet. Start one with:')}</div>
+        <div className="jp-Orch-muted">
+          {trans.__('No workers yet. Start one with:')}
+        </div>
       )}
       <div className="jp-Orch-command">
         <code data-testid="orch-worker-command">{command}</code>
@@ -102,7 +113,9 @@ function PoolCard(
   );
 }
 
-export function WorkPoolsList(props: { model: IOrchModel } & ITransProps): JSX.Element {
+export function WorkPoolsList(
+  props: { model: IOrchModel } & ITransProps
+): JSX.Element {
   const { model, trans } = props;
   if (model.workPools.length === 0) {
     return (
@@ -127,7 +140,9 @@ export function WorkPoolsList(props: { model: IOrchModel } & ITransProps): JSX.E
           key={pool.name}
           pool={pool}
           workers={model.workers.filter(
-            w => w.work_pool_name === pool.name || (pool.id && w.work_pool_id === pool.id)
+            w =>
+              w.work_pool_name === pool.name ||
+              (pool.id && w.work_pool_id === pool.id)
           )}
           model={model}
           trans={trans}

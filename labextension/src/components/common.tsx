@@ -48,7 +48,9 @@ export function useAction(): {
   return { busy, error, run, clear: () => setError(null) };
 }
 
-export function ErrorMessage(props: { error: string | null | undefined }): JSX.Element | null {
+export function ErrorMessage(props: {
+  error: string | null | undefined;
+}): JSX.Element | null {
   if (!props.error) {
     return null;
   }
@@ -59,7 +61,10 @@ export function ErrorMessage(props: { error: string | null | undefined }): JSX.E
   );
 }
 
-export function Empty(props: { children: React.ReactNode; testid?: string }): JSX.Element {
+export function Empty(props: {
+  children: React.ReactNode;
+  testid?: string;
+}): JSX.Element {
   return (
     <div className="jp-Orch-empty" data-testid={props.testid ?? 'orch-empty'}>
       {props.children}

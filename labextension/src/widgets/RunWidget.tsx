@@ -22,7 +22,10 @@ export interface IRunWidgetOptions {
 class RunPanel extends ReactWidget {
   constructor(readonly options: IRunWidgetOptions) {
     super();
-    this.runModel = new RunModel({ model: options.model, runId: options.runId });
+    this.runModel = new RunModel({
+      model: options.model,
+      runId: options.runId
+    });
     this.addClass('jp-Orch-runPanel');
   }
 

@@ -22,6 +22,12 @@ export class SidebarWidget extends ReactWidget {
   }
 
   protected render(): JSX.Element {
-    return <Sidebar model={this._model} openRun={this._openRun} trans={this._trans} />;
+    return (
+      <Sidebar
+        model={this._model}
+        openRun={this._openRun}
+        trans={this._trans}
+      />
+    );
   }
 }
