@@ -31,6 +31,7 @@ _EXPORTS = {
     "get_client": "jupyter_orch.engine.client",
     "State": "jupyter_orch.states",
     "serve": "jupyter_orch.runner",
+    "deploy": "jupyter_orch.runner",
     "run_deployment": "jupyter_orch.runner",
     "RunnerDeployment": "jupyter_orch.runner",
     "StateType": "jupyter_orch.states",
@@ -49,7 +50,7 @@ if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ i
     from jupyter_orch.engine.logging import get_run_logger  # noqa: F401
     from jupyter_orch.engine.task_runners import DaskTaskRunner, ThreadPoolTaskRunner  # noqa: F401
     from jupyter_orch.engine.tasks import Task, exponential_backoff, task  # noqa: F401
-    from jupyter_orch.runner import RunnerDeployment, deploy_notebook, run_deployment, serve  # noqa: F401
+    from jupyter_orch.runner import RunnerDeployment, deploy, deploy_notebook, run_deployment, serve  # noqa: F401
     from jupyter_orch.states import State, StateType  # noqa: F401
     from jupyter_orch.utilities.annotations import allow_failure, unmapped  # noqa: F401
 

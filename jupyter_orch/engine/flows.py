@@ -85,6 +85,35 @@ class Flow(Generic[R]):
 
         serve(self.to_deployment(name, **options))
 
+    def deploy(
+        self,
+        name: str,
+        work_pool_name: str | None = None,
+        image: Any = None,
+        build: bool = True,
+        push: bool = True,
+        print_next_steps: bool = True,
+        ignore_warnings: bool = False,
+        **options: Any,
+    ) -> str:
+        """Create or update a deployment of this flow for a work pool's workers; its id. Takes
+        `to_deployment`'s options (cron, interval, parameters, tags, ...); `image=` is an error:
+        our pools run processes, nothing is built (see `jupyter_orch.runner.deploy`)."""
+        from jupyter_orch.runner import deploy
+
+        dep = self.to_deployment(name, **options)
+        return deploy(
+            dep, work_pool_name=work_pool_name, image=image, print_next_steps_message=print_next_steps
+        )[0]
+
+    @classmethod
+    def from_source(cls, source: Any, entrypoint: str) -> Flow[Any]:
+        """The flow at `entrypoint` ("file.py:flow_function") in the local directory `source`;
+        its deployments run it from that directory. A remote (git) source is a clear error."""
+        from jupyter_orch.runner import load_from_source
+
+        return load_from_source(source, entrypoint)
+
     def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
         """Run the flow: its result, or its final State with `return_state=True`. An async flow
         returns a coroutine to await."""

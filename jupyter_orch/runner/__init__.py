@@ -6,6 +6,7 @@ and workers it starts; it reports through the client.
 
 from __future__ import annotations
 
+from jupyter_orch.runner.deploy import deploy, load_from_source
 from jupyter_orch.runner.deployment import RunnerDeployment, to_deployment
 from jupyter_orch.runner.notebooks import deploy_cell, deploy_notebook
 from jupyter_orch.runner.run_deployment import FlowRunResult, run_deployment
@@ -14,8 +15,10 @@ from jupyter_orch.runner.serve import serve
 __all__ = [
     "FlowRunResult",
     "RunnerDeployment",
+    "deploy",
     "deploy_cell",
     "deploy_notebook",
+    "load_from_source",
     "run_deployment",
     "serve",
     "to_deployment",

@@ -33,6 +33,7 @@ class RunnerDeployment:
     concurrency_limit: int | None = None
     catchup: str = "skip"
     empirical_policy: dict[str, Any] = field(default_factory=dict)
+    job_variables: dict[str, Any] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -92,10 +93,23 @@ def to_deployment(
     version: str | None = None,
     concurrency_limit: int | None = None,
     catchup: str = "skip",
+    job_variables: dict[str, Any] | None = None,
+    schedules: list[dict[str, Any]] | None = None,
+    enforce_parameter_schema: bool = True,
+    rrule: str | None = None,
+    triggers: list[Any] | None = None,
 ) -> RunnerDeployment:
-    """A deployment of `flow` (an @flow, or a plain function) to apply or `serve`."""
+    """A deployment of `flow` (an @flow, or a plain function) to apply or `serve`.
+
+    `schedules` takes dicts like `{"cron": "0 6 * * *", "timezone": "Europe/Paris"}` or
+    `{"interval": 3600}` beside `cron=`/`interval=`; `rrule` and `triggers` are refused by name."""
+    if rrule is not None:
+        raise ValueError("rrule schedules are not supported; use cron= or interval=")
+    if triggers:
+        raise ValueError("deployment triggers (automations) are not supported; use schedules")
     fn = getattr(flow, "fn", flow)
-    entrypoint, path = _entrypoint(fn)
+    source = getattr(flow, "source", None)  # set by Flow.from_source: run it from there
+    path, entrypoint = source if source else reversed(_entrypoint(fn))
     schema = getattr(flow, "parameter_schema", None)
     policy = getattr(flow, "policy", None)
     return RunnerDeployment(
@@ -104,8 +118,8 @@ def to_deployment(
         entrypoint=entrypoint,
         path=path,
         parameters=dict(parameters or {}),
-        parameter_openapi_schema=schema,
-        schedules=_schedules(cron, interval, timezone, anchor_date),
+        parameter_openapi_schema=schema if enforce_parameter_schema else None,
+        schedules=_schedules(cron, interval, timezone, anchor_date) + [dict(s) for s in schedules or []],
         tags=list(tags or []),
         version=version,
         description=description or getattr(flow, "description", None),
@@ -115,4 +129,5 @@ def to_deployment(
         concurrency_limit=concurrency_limit,
         catchup=catchup,
         empirical_policy=policy.to_dict() if policy is not None else {},
+        job_variables=dict(job_variables or {}),
     )

@@ -66,23 +66,6 @@ def _wait(pred, timeout: float = 20.0) -> None:
         time.sleep(0.1)
 
 
-@pytest.fixture
-def worker(orch_env: str):
-    w = Worker(
-        pool="default",
-        transport=DBTransport(orch_env),
-        poll_interval=0.1,
-        heartbeat_interval=0.3,
-        shutdown_grace=1,
-    )
-    stop = threading.Event()
-    t = threading.Thread(target=w.run, args=(stop,), daemon=True)
-    t.start()
-    yield w
-    stop.set()
-    t.join(15)
-
-
 def test_ad_hoc_run_with_parameters_completes_and_streams_logs(
     orch_env: str, flows_dir: Path, worker
 ) -> None:
