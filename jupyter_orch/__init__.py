@@ -22,6 +22,7 @@ _EXPORTS = {
     "allow_failure": "jupyter_orch.utilities.annotations",
     "ThreadPoolTaskRunner": "jupyter_orch.engine.task_runners",
     "DaskTaskRunner": "jupyter_orch.engine.task_runners",
+    "ProcessPoolTaskRunner": "jupyter_orch.engine.process_runner",
     "get_run_logger": "jupyter_orch.engine.logging",
     "create_markdown_artifact": "jupyter_orch.engine.artifacts",
     "create_table_artifact": "jupyter_orch.engine.artifacts",
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ i
     from jupyter_orch.engine.flows import Flow, flow  # noqa: F401
     from jupyter_orch.engine.futures import TaskFuture  # noqa: F401
     from jupyter_orch.engine.logging import get_run_logger  # noqa: F401
+    from jupyter_orch.engine.process_runner import ProcessPoolTaskRunner  # noqa: F401
     from jupyter_orch.engine.task_runners import DaskTaskRunner, ThreadPoolTaskRunner  # noqa: F401
     from jupyter_orch.engine.tasks import Task, exponential_backoff, task  # noqa: F401
     from jupyter_orch.runner import RunnerDeployment, deploy, deploy_notebook, run_deployment, serve  # noqa: F401

@@ -216,6 +216,8 @@ def _visit(expr: Any, fn: Callable[[Any], Any]) -> Any:
         return fn(expr)
     if isinstance(expr, quote):
         return expr
+    if isinstance(expr, BaseAnnotation):  # allow_failure(future), unmapped(...): look inside
+        return expr.rewrap(_visit(expr.value, fn))
     if isinstance(expr, tuple) and hasattr(expr, "_fields"):  # a named tuple
         return type(expr)(*(_visit(v, fn) for v in expr))
     if isinstance(expr, (list, tuple, set, frozenset)):

@@ -1,7 +1,12 @@
 """Task runners: where submitted task runs execute.
 
-Orchestration (states, retries, records) always stays in the flow's process; a runner decides
-where the task *body* runs: in a thread pool here, or on dask.distributed workers.
+The thread pool and dask runners keep orchestration (states, retries, records) in the flow's
+process and decide where the task *body* runs: in threads here, or on dask.distributed workers.
+`ProcessPoolTaskRunner` (`process_runner.py`) runs whole task runs in child processes, which
+report through their own client.
+
+Prefect's runner interface works too: `with ThreadPoolTaskRunner() as runner:
+runner.submit(task, parameters)` / `runner.map(task, parameters)` give futures.
 """
 
 from __future__ import annotations
@@ -9,26 +14,70 @@ from __future__ import annotations
 import concurrent.futures
 import contextvars
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from jupyter_orch.engine.context import flow_run_ctx
+from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
+from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.timeouts import call_with_timeout
 
 if TYPE_CHECKING:
-    from jupyter_orch.engine.task_engine import TaskRunEngine
+    from jupyter_orch.engine.tasks import Task
     from jupyter_orch.states import State
 
 DEFAULT_MAX_WORKERS = 64
 
 
 class TaskRunner:
-    """Base: each flow run uses its own copy (`duplicate`) and shuts it down when it ends."""
+    """Base: each flow run uses its own copy (`duplicate`) and shuts it down when it ends; also
+    a context manager (shut down, waiting for its runs, on exit)."""
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__.removesuffix("TaskRunner").lower()
 
     def duplicate(self) -> TaskRunner:
         return copy.copy(self)
 
-    def submit(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
+    def submit_engine(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
+        """Start driving `engine` to its final state; a future of that state (the engine's API)."""
         raise NotImplementedError
+
+    def submit(
+        self,
+        task: Task | TaskRunEngine,
+        parameters: dict[str, Any] | None = None,
+        wait_for: Iterable[Any] | None = None,
+        dependencies: Any = None,
+    ) -> Any:
+        """Prefect's interface: a task run of `task` with `parameters`, as a future (recorded in
+        the current flow run, or on its own outside one)."""
+        if isinstance(task, TaskRunEngine):  # the engine's own call (older spelling)
+            return self.submit_engine(task)
+        engine = TaskRunEngine(task, flow_run_ctx.get(), task.bind((), dict(parameters or {})), wait_for)
+        return PrefectConcurrentFuture(engine.id, self.submit_engine(engine), engine)
+
+    def map(
+        self, task: Task, parameters: dict[str, Any], wait_for: Iterable[Any] | None = None
+    ) -> PrefectFutureList:
+        """Prefect's interface: one task run per element of the iterable parameters."""
+        from jupyter_orch.engine.mapping import expand
+
+        futures: PrefectFutureList = PrefectFutureList()
+        for params in expand(task.name, task.signature, (), dict(parameters)):
+            futures.append(self.submit(task, params, wait_for))
+        return futures
+
+    def __enter__(self) -> TaskRunner:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.shutdown(wait=True)
+        if flow_run_ctx.get() is None:  # runs of no flow: written before the block is left
+            from jupyter_orch.engine.client import get_client
+
+            get_client().flush()
 
     def run_body(
         self, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any], timeout: float | None
@@ -50,7 +99,7 @@ class ThreadPoolTaskRunner(TaskRunner):
     def duplicate(self) -> ThreadPoolTaskRunner:
         return ThreadPoolTaskRunner(self.max_workers)
 
-    def submit(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
+    def submit_engine(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
         if engine.task.is_async:
             import asyncio
 
@@ -123,7 +172,7 @@ class DaskTaskRunner(TaskRunner):
                 self._client = Client(self._cluster, **self.client_kwargs)
         return self._client
 
-    def submit(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
+    def submit_engine(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
         self.client  # noqa: B018 - connect before the first task, not inside it
         if self._executor is None:
             self._executor = concurrent.futures.ThreadPoolExecutor(

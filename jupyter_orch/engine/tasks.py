@@ -166,7 +166,7 @@ class Task(Generic[R]):
                 "background outside a flow, use .delay())"
             )
         engine = TaskRunEngine(self, flow_ctx, self.bind(args, kwargs), wait_for)
-        future = PrefectConcurrentFuture(engine.id, flow_ctx.task_runner.submit(engine), engine)
+        future = PrefectConcurrentFuture(engine.id, flow_ctx.task_runner.submit_engine(engine), engine)
         return future.final_state() if return_state else future  # type: ignore[return-value]
 
     def map(
@@ -179,7 +179,7 @@ class Task(Generic[R]):
         from jupyter_orch.engine.mapping import expand
 
         futures: PrefectFutureList[R] = PrefectFutureList()
-        submit = flow_ctx.task_runner.submit
+        submit = flow_ctx.task_runner.submit_engine
         for params in expand(self.name, self.signature, args, kwargs):
             engine = TaskRunEngine(self, flow_ctx, params, wait_for)
             futures.append(PrefectConcurrentFuture(engine.id, submit(engine), engine))
