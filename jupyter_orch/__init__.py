@@ -29,7 +29,7 @@ _EXPORTS = {
     "task_input_hash": "jupyter_orch.engine.caching",
     "ParameterValidationError": "jupyter_orch.engine.exceptions",
     "FlowRunAborted": "jupyter_orch.engine.exceptions",
-    "get_client": "jupyter_orch.engine.client",
+    "get_client": "jupyter_orch.client",
     "State": "jupyter_orch.states",
     "serve": "jupyter_orch.runner",
     "deploy": "jupyter_orch.runner",
@@ -42,9 +42,9 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ imports them
+    from jupyter_orch.client import get_client  # noqa: F401
     from jupyter_orch.engine.artifacts import create_markdown_artifact, create_table_artifact  # noqa: F401
     from jupyter_orch.engine.caching import task_input_hash  # noqa: F401
-    from jupyter_orch.engine.client import get_client  # noqa: F401
     from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError  # noqa: F401
     from jupyter_orch.engine.flows import Flow, flow  # noqa: F401
     from jupyter_orch.engine.futures import TaskFuture  # noqa: F401

@@ -129,7 +129,7 @@ def orch_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
 def _reset_client() -> None:
     """Drop the process-wide engine client so the next flow call reads the environment again."""
     try:
-        from jupyter_orch.engine.client import reset_client
+        from jupyter_orch.client import reset_client
     except ImportError:
         return
     reset_client()

@@ -1,6 +1,6 @@
 """SQLite connections without SQLAlchemy: the settings, the cross-process writer queue and the
 write transaction, shared by the SQLAlchemy engine (`session.py`) and the engine's plain
-`sqlite3` path (`engine/client/lite.py`), so both open and lock the file the same way.
+`sqlite3` connection (`db/plain.py`), so both open and lock the file the same way.
 
 Writers of one SQLite file queue on an OS file lock (`flock` on `<file>-writelock`) before
 BEGIN IMMEDIATE: the kernel wakes the next writer as soon as one is done, where SQLite's busy

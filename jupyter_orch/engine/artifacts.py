@@ -15,7 +15,7 @@ def _create(type_: str, data: Any, key: str | None, description: str | None) -> 
     ctx = get_run_context()
     task_run_id = None if isinstance(ctx, FlowRunContext) else ctx.task_run_id
     artifact_id = str(uuid.uuid4())
-    from jupyter_orch.engine.client import get_client
+    from jupyter_orch.client import get_client
 
     get_client().writer.add(
         "artifacts",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from jupyter_orch.engine.client.base import OrchClient
+    from jupyter_orch.client import OrchClient
     from jupyter_orch.engine.task_runners import TaskRunner
 
 

@@ -55,7 +55,7 @@ class FlowRunEngine:
         self.args = args
         self.kwargs = kwargs
         self.parent = flow_run_ctx.get()
-        from jupyter_orch.engine.client import get_client
+        from jupyter_orch.client import get_client
 
         self.client = self.parent.client if self.parent else get_client()
         self.run_id: str | None = None

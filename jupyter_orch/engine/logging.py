@@ -34,7 +34,7 @@ class OrchLogHandler(logging.Handler):
             message = record.getMessage()
             if record.exc_info:
                 message = f"{message}\n{logging.Formatter().formatException(record.exc_info)}"
-            from jupyter_orch.engine.client import get_client
+            from jupyter_orch.client import get_client
 
             get_client().writer.add(
                 "logs",
@@ -145,7 +145,7 @@ def install_print_hook() -> None:
 
 def print_recorder(flow_run_id: str | None, task_run_id: str | None) -> Callable[[str], None]:
     """A callable that stores one printed line as an INFO log of the given run."""
-    from jupyter_orch.engine.client import get_client
+    from jupyter_orch.client import get_client
 
     writer = get_client().writer
 

@@ -86,7 +86,7 @@ class TaskRunEngine:
             self.flow_run_id: str | None = flow_ctx.flow_run_id
             self.writer = flow_ctx.client.writer
         else:
-            from jupyter_orch.engine.client import get_client
+            from jupyter_orch.client import get_client
 
             self.dynamic_key = next(_loose_counter)
             self.flow_run_id = None
@@ -343,13 +343,13 @@ class TaskRunEngine:
             return []
         limited = sorted(self.task.tags & ctx.limited_tags)
         if limited:
-            while not ctx.client.acquire_concurrency_slots(limited, self.id):
+            while not ctx.client.increment_concurrency_slots(limited, self.id):
                 time.sleep(0.1)
         return limited
 
     def _release(self, held: list[str]) -> None:
         if held and self.flow_ctx is not None:
-            self.flow_ctx.client.release_concurrency_slots(self.id)
+            self.flow_ctx.client.decrement_concurrency_slots(self.id)
 
     # -- drivers (task_drivers.py): run to a final state in this thread, or on the event loop ----
     run_sync = run_task_sync
@@ -357,7 +357,7 @@ class TaskRunEngine:
 
 
 def _client() -> Any:
-    from jupyter_orch.engine.client import get_client
+    from jupyter_orch.client import get_client
 
     return get_client()
 

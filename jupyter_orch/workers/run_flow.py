@@ -119,7 +119,7 @@ def run_python(spec: dict[str, Any]) -> int:
     fn = load_entrypoint(deployment["entrypoint"], deployment.get("path"))
     params = spec.get("parameters") or {}
     if _is_engine_flow(fn):  # a run its worker started: the engine continues from that RUNNING
-        from jupyter_orch.engine.client import reset_client
+        from jupyter_orch.client import reset_client
 
         try:
             fn(**params)

@@ -4,7 +4,7 @@ with the same cache key in one flow run is Cached, and reading a task run just f
 from __future__ import annotations
 
 from jupyter_orch import flow, task
-from jupyter_orch.engine.client import get_client
+from jupyter_orch.client import get_client
 
 
 def test_same_cache_key_twice_in_one_flow_run_is_a_hit(records):

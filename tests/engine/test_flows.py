@@ -211,7 +211,7 @@ def test_subflow_is_linked_to_parent(records):
 def test_tasks_outside_a_flow_still_run_and_are_recorded(records):
     assert add(2, 3) == 5
     state = add(2, 3, return_state=True)
-    from jupyter_orch.engine.client import get_client
+    from jupyter_orch.client import get_client
 
     get_client().flush()
     tr = records.task_run(state.task_run_id)

@@ -62,7 +62,7 @@ def test_limit_of_two_holds_for_ten_engine_tasks_embedded(orch_env: str) -> None
 
 @pytest.fixture
 def http_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServerProcess]:
-    from jupyter_orch.engine.client import reset_client
+    from jupyter_orch.client import reset_client
 
     with ServerProcess(f"sqlite:///{tmp_path / 'orch.db'}", tmp_path / "home") as server:
         for key, value in server.client_env.items():

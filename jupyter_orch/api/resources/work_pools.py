@@ -13,7 +13,6 @@ from jupyter_orch.orchestration.serialize import row_to_dict, run_to_dict
 from jupyter_orch.orchestration.store import concurrency, notifications, workers  # noqa: F401  (state hooks)
 from jupyter_orch.orchestration.store import deployments as dep_store
 from jupyter_orch.orchestration.store import work_pools as store
-from jupyter_orch.workers.transport import deployment_exec_info
 
 TAG = "work_pools"
 
@@ -65,6 +64,8 @@ class ClaimIn(Strict):
 class HeartbeatIn(Strict):
     name: Name
     running_flow_run_ids: list[Id] = Field(default_factory=list)
+    hostname: Name | None = Field(None, description="the machine the worker runs on")
+    pid: int | None = Field(None, ge=0, description="the worker's process id")
 
 
 class WorkerFilter(Params):
@@ -116,6 +117,14 @@ def delete_queue(session: Session, p: ByQueue) -> None:
     store.delete_queue(session, p.name, p.queue)
 
 
+def deployment_exec_info(dep: Any) -> dict[str, Any]:
+    """What executing a claimed run needs of its deployment (from a row)."""
+    return {
+        k: getattr(dep, k)
+        for k in ("id", "name", "flow_name", "kind", "entrypoint", "path", "storage", "job_variables")
+    }
+
+
 def claim(session: Session, p: ByPool, body: ClaimIn) -> dict[str, Any]:
     runs = workers.get_scheduled_flow_runs(
         session,
@@ -136,7 +145,10 @@ def claim(session: Session, p: ByPool, body: ClaimIn) -> dict[str, Any]:
 
 
 def heartbeat(session: Session, p: ByPool, body: HeartbeatIn) -> dict[str, Any]:
-    return {"states": workers.worker_heartbeat(session, p.name, body.name, body.running_flow_run_ids)}
+    states = workers.worker_heartbeat(
+        session, p.name, body.name, body.running_flow_run_ids, body.hostname, body.pid
+    )
+    return {"states": states}
 
 
 def list_workers(session: Session, p: WorkerFilter) -> dict[str, Any]:

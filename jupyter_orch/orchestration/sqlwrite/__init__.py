@@ -4,7 +4,8 @@ One implementation, two callers: the SQLAlchemy store passes the raw DB-API conn
 session (`bulk.py`, `task_runs.apply_batch`, and every flow-run create and state change in
 `store/flow_runs.py`, which then runs the state-change hooks), and the embedded client on SQLite
 passes a plain `sqlite3` connection so that a first flow call never imports SQLAlchemy
-(`engine/client/lite.py`, which sends a change to the store whenever a hook has work).
+(the client's in-process transport, `client/plain_ops.py`, which sends a change to the
+route's operation whenever a hook has work).
 
 Rows are converted by one generated function per table and dialect (no per-row loop over
 columns); values are stored exactly as SQLAlchemy stores them — SQLite DATETIME text with

@@ -1,6 +1,7 @@
-"""The engine's SQLAlchemy-free write path (`lite.SQLiteClient` over `orchestration.sqlwrite`):
-it writes the same rows as the SQLAlchemy store, a first call imports neither SQLAlchemy nor
-Alembic, a database not at head is still migrated, and state-change hooks still run."""
+"""The in-process transport's plain-SQL path (`client/plain_ops.py` over `orchestration.sqlwrite`):
+it writes the same rows as the route table's operations through the SQLAlchemy store, a first
+call imports neither SQLAlchemy nor Alembic, a database not at head is still migrated, and
+state-change hooks still run."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from typing import Any
 
 import pytest
 
+from jupyter_orch import client as client_mod
 from jupyter_orch import flow, get_run_logger, task
+from jupyter_orch.client import OrchClient, local_client
+from jupyter_orch.client.local import LocalTransport
 from jupyter_orch.db import migrate
 from jupyter_orch.db.models import Base, Timestamp
 from jupyter_orch.db.session import get_engine, session_scope
-from jupyter_orch.engine import client as client_mod
-from jupyter_orch.engine.client.embedded import EmbeddedClient
-from jupyter_orch.engine.client.lite import SQLiteClient
 from jupyter_orch.orchestration import sqlwrite
 from jupyter_orch.orchestration.sqlwrite.hooks import HOOK_GUARDS, hook_name
 from jupyter_orch.orchestration.store import flow_runs, notifications
@@ -127,9 +128,8 @@ def test_sqlite_path_writes_the_same_rows_as_the_store(
     get_engine(store_url)
     get_engine(lite_url)
 
-    lite = SQLiteClient(lite_url, str(lite_file))
-    _run_with(lite)
-    _run_with(EmbeddedClient(store_url))
+    _run_with(local_client(lite_url))
+    _run_with(OrchClient(LocalTransport(store_url, plain=False)))
 
     a, b = _dump(lite_file), _dump(store_file)
     assert len(a["flow_runs"]) == 2 and len(a["task_runs"]) == 5 and len(a["task_run_edges"]) == 1
@@ -185,7 +185,7 @@ def test_state_changes_with_hook_work_go_through_the_store(
         notifications.create_policy(s, "all", "ui", state_names=["Completed"])
     client_mod.reset_client()
     try:
-        assert isinstance(client_mod.get_client(), SQLiteClient)
+        assert client_mod.get_client().transport.db_file == str(db_file)
         assert child(1) == 2
     finally:
         client_mod.reset_client()
@@ -207,7 +207,7 @@ def test_unknown_hook_sends_state_changes_through_the_store(
 
     monkeypatch.setattr(flow_runs, "STATE_CHANGE_HOOKS", [*flow_runs.STATE_CHANGE_HOOKS, spy])
     get_engine(url)
-    _run_with(SQLiteClient(url, str(db_file)))
+    _run_with(local_client(url))
     # the child flow's and the parent's: created PENDING, RUNNING, COMPLETED each
     assert seen.count("COMPLETED") == 2 and seen.count("RUNNING") == 2
 
@@ -333,31 +333,33 @@ def test_only_plain_sqlite_file_urls_take_the_sqlite3_path() -> None:
 def test_a_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'orch.db'}"
     get_engine(url)
-    client = SQLiteClient(url, str(tmp_path / "orch.db"))
+    client = local_client(url)
+    plain = client.transport._plain
     try:
-        parent_conn = client._connection()
+        parent_conn = plain.connection()
         assert client.limited_tags() == frozenset()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child reports through its exit code
-            ok = client._connection() is not parent_conn and client.limited_tags() == frozenset()
+            ok = plain.connection() is not parent_conn and client.limited_tags() == frozenset()
             os._exit(0 if ok else 1)
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
-        assert client._connection() is parent_conn
+        assert plain.connection() is parent_conn
     finally:
         client.close()
 
 
-def test_a_batch_with_a_partial_row_is_rolled_back_and_written_by_the_store(tmp_path: Path) -> None:
+def test_a_batch_with_a_partial_row_is_rolled_back_and_written_by_the_route(tmp_path: Path) -> None:
     """Edges have no conflict key: a half-written batch that fell back would duplicate them."""
     url = f"sqlite:///{tmp_path / 'orch.db'}"
     get_engine(url)
-    client = SQLiteClient(url, str(tmp_path / "orch.db"))
+    client = local_client(url)
     try:
         run = client.create_flow_run(flow_name="partial", state=State("PENDING"))
         edge = {"flow_run_id": run["id"], "upstream_id": "a", "downstream_id": "b", "kind": "data"}
         partial_log = {"flow_run_id": run["id"], "message": "no level, name or timestamp"}
-        client._write_batch({"task_runs": [], "task_run_states": [], "edges": [edge], "logs": [partial_log]})
+        batch = {"task_runs": [], "task_run_states": [], "edges": [edge], "logs": [partial_log]}
+        client.apply_task_run_batch(batch)
     finally:
         client.close()
     conn = sqlite3.connect(tmp_path / "orch.db")
@@ -373,7 +375,7 @@ def test_large_batches_are_written_whole_and_in_order(tmp_path: Path) -> None:
 
     url = f"sqlite:///{tmp_path / 'orch.db'}"
     get_engine(url)
-    client = SQLiteClient(url, str(tmp_path / "orch.db"))
+    client = local_client(url)
     n = sqlwrite.MULTIROW_MAX_ROWS * 2 + 91  # two full chunks, then 64 + 16 + 8 + 2 + 1
     now = utcnow()
     logs = [
@@ -388,7 +390,7 @@ def test_large_batches_are_written_whole_and_in_order(tmp_path: Path) -> None:
         for i in range(n)
     ]
     try:
-        client._write_batch({"logs": logs})
+        client.apply_task_run_batch({"logs": logs})
     finally:
         client.close()
     conn = sqlite3.connect(tmp_path / "orch.db")

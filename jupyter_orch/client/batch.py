@@ -1,20 +1,18 @@
-"""The client interface through which the engine reports, and the batch writer both clients share.
+"""The batch writer: what the engine records per task goes to the API in batches.
 
-Flow-run creation and flow-run state changes are synchronous calls (the rules may say no, or
-WAIT, and the engine must hear it). Task runs, their states, edges, logs and artifacts are
-buffered and written in batches by a background thread, off the engine's hot path; `flush()`
-blocks until everything buffered so far is written (the engine calls it before a flow returns).
+Flow-run creation and flow-run state changes are synchronous calls of the client (the rules may
+say no, or WAIT, and the engine must hear it). Task runs, their states, edges, logs and artifacts
+are buffered here and written in batches (`POST /task_runs/batch`) by a background thread, off
+the engine's hot path; `flush()` blocks until everything buffered so far is written (the engine
+calls it before a flow returns).
 """
 
 from __future__ import annotations
 
-import abc
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
-
-from jupyter_orch.states import State, utcnow
 
 BATCH_KINDS = ("task_runs", "task_run_states", "edges", "logs", "artifacts")
 _COMPLETED = "COMPLETED"
@@ -178,82 +176,3 @@ class BatchWriter:
         for kind in self._lists:
             self._lists[kind][:0] = batch[kind]
         self._pending += sum(len(v) for v in batch.values())
-
-
-class OrchClient(abc.ABC):
-    """What the engine needs from the orchestration API, whichever side of HTTP it runs on."""
-
-    def __init__(self) -> None:
-        self.writer = BatchWriter(self._write_batch)
-
-    # -- flow runs (synchronous: the rules answer) ----------------------------------------------
-    @abc.abstractmethod
-    def create_flow_run(self, **fields: Any) -> dict[str, Any]:
-        """Create a flow run (fields as `store.flow_runs.create_flow_run`); returns it as a dict."""
-
-    @abc.abstractmethod
-    def set_flow_run_state(self, run_id: str, state: State, force: bool = False) -> dict[str, Any]:
-        """Propose a state; returns `{"status", "state", "reason", "delay_seconds"?}`."""
-
-    @abc.abstractmethod
-    def read_flow_run(self, run_id: str) -> dict[str, Any]: ...
-
-    @abc.abstractmethod
-    def update_flow_run(self, run_id: str, **fields: Any) -> None: ...
-
-    # -- task runs: cache lookups are synchronous, writes are batched ----------------------------
-    def lookup_cached(self, cache_key: str) -> dict[str, Any] | None:
-        """The newest unexpired completed task run with this cache key, this process's own
-        unwritten ones first (a second call with the same key in one flow run is a hit)."""
-        row = self.writer.pending_cached(cache_key, utcnow())
-        if row is None:
-            return self.find_cached(cache_key)
-        return {
-            "id": row["id"],
-            "cache_expiration": row["cache_expiration"],
-            "state": {
-                "id": row["state_id"],
-                "type": row["state_type"],
-                "name": row["state_name"],
-                "message": row["state_message"],
-                "timestamp": row["state_timestamp"].isoformat(),
-                "data": (row["state_data"] or {}).get("result"),
-                "task_run_id": row["id"],
-            },
-        }
-
-    @abc.abstractmethod
-    def find_cached(self, cache_key: str) -> dict[str, Any] | None:
-        """The newest unexpired completed task run with this cache key in the database, or None."""
-
-    def read_task_run(self, task_run_id: str) -> dict[str, Any]:
-        """A task run as recorded (`run_to_dict`), after writing whatever of it is still queued."""
-        if self.writer.holds_task_run(task_run_id):
-            self.writer.flush()
-        return self._read_task_run(task_run_id)
-
-    @abc.abstractmethod
-    def _read_task_run(self, task_run_id: str) -> dict[str, Any]: ...
-
-    @abc.abstractmethod
-    def _write_batch(self, batch: dict[str, list[dict[str, Any]]]) -> None:
-        """Write one batch (see `store.task_runs.apply_batch`); raise to have it retried."""
-
-    # -- concurrency slots (task-run tag limits) -------------------------------------------------
-    def acquire_concurrency_slots(self, tags: list[str], holder_id: str) -> bool:
-        """Take one slot of each limited tag for `holder_id`; False if any limit is full."""
-        return True
-
-    def release_concurrency_slots(self, holder_id: str) -> None:
-        return None
-
-    def limited_tags(self) -> frozenset[str]:
-        """The tags that carry a concurrency limit (so untagged tasks never ask)."""
-        return frozenset()
-
-    # -- lifecycle -------------------------------------------------------------------------------
-    def flush(self, timeout: float | None = None) -> None:
-        self.writer.flush(timeout)
-
-    def close(self) -> None:
-        self.writer.close()

@@ -1,16 +1,17 @@
-"""HTTPClient batches carry a batch_id; a batch whose answer was lost is resent under its id."""
+"""Batches over HTTP carry a batch_id; a batch whose answer was lost is resent under its id."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from jupyter_orch.api.transport import ApiError
-from jupyter_orch.engine.client.http import HTTPClient
+from jupyter_orch.client import ApiError, OrchClient, Transport
 
 
-class LosingTransport:
+class LosingTransport(Transport):
     """Applies every batch like the server (skipping known batch ids), but loses the first answer."""
+
+    remote = True
 
     def __init__(self) -> None:
         self.applied: set[str] = set()
@@ -18,8 +19,8 @@ class LosingTransport:
         self.lose = 1
         self.sent: list[str] = []
 
-    def post(self, path: str, body: Any = None, **_: Any) -> Any:
-        assert path == "task_runs/batch"
+    def request(self, method: str, path: str, query: Any = None, body: Any = None) -> Any:
+        assert (method, path) == ("POST", "task_runs/batch")
         self.sent.append(body["batch_id"])
         if body["batch_id"] not in self.applied:
             self.applied.add(body["batch_id"])
@@ -33,12 +34,9 @@ class LosingTransport:
         pass
 
 
-def make_client() -> tuple[HTTPClient, LosingTransport]:
-    client = HTTPClient("http://127.0.0.1:1", "t")
-    client.transport.close()
+def make_client() -> tuple[OrchClient, LosingTransport]:
     transport = LosingTransport()
-    client.transport = transport  # type: ignore[assignment]
-    return client, transport
+    return OrchClient(transport), transport
 
 
 def test_lost_answer_replays_the_same_batch_id_without_duplicates() -> None:
@@ -47,12 +45,12 @@ def test_lost_answer_replays_the_same_batch_id_without_duplicates() -> None:
         rid = str(uuid.uuid4())
         first = {"logs": [{"flow_run_id": rid, "message": "a"}, {"flow_run_id": rid, "message": "b"}]}
         try:
-            client._write_batch(first)
+            client.apply_task_run_batch(first)
         except ApiError:
             pass
         # the BatchWriter requeues the failed rows in front of new ones (the same row objects)
         second = {"logs": [*first["logs"], {"flow_run_id": rid, "message": "c"}]}
-        client._write_batch(second)
+        client.apply_task_run_batch(second)
         assert transport.logs == ["a", "b", "c"]
         assert transport.sent[0] == transport.sent[1] != transport.sent[2]
     finally:
