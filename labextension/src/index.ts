@@ -11,12 +11,12 @@ import {
   Dialog,
   ICommandPalette,
   Notification,
-  showDialog,
-  WidgetTracker
+  showDialog
 } from '@jupyterlab/apputils';
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -43,7 +43,9 @@ import { DEFAULT_REFRESH_INTERVAL, OrchModel } from './model';
 import { notificationText, notificationType } from './notifications';
 import { errorMessage } from './request';
 import { CommandIDs, INotificationMessage, IOrchModel } from './tokens';
-import { RunWidget } from './widgets/RunWidget';
+import { EventStream } from './events';
+import { createPageFactories } from './pages/factories';
+import { registerPages } from './pages/registry';
 import { SidebarWidget } from './widgets/SidebarWidget';
 
 export * from './tokens';
@@ -165,7 +167,8 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
     IRenderMimeRegistry,
     IDocumentManager,
     INotebookTracker,
-    IDefaultFileBrowser
+    IDefaultFileBrowser,
+    ILauncher
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -176,10 +179,17 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
     rendermime: IRenderMimeRegistry | null,
     docManager: IDocumentManager | null,
     notebooks: INotebookTracker | null,
-    fileBrowser: IDefaultFileBrowser | null
+    fileBrowser: IDefaultFileBrowser | null,
+    launcher: ILauncher | null
   ): IOrchModel => {
     const trans = (translator ?? nullTranslator).load('jupyter_orch');
-    const model = new OrchModel({ refreshInterval: DEFAULT_REFRESH_INTERVAL });
+    const events = new EventStream({
+      settings: app.serviceManager.serverSettings
+    });
+    const model = new OrchModel({
+      refreshInterval: DEFAULT_REFRESH_INTERVAL,
+      events
+    });
     const { commands, shell } = app;
     app.serviceManager.contents.addDrive(
       new OutputDrive(app.serviceManager.serverSettings)
@@ -201,13 +211,28 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
         );
     }
 
-    const tracker = new WidgetTracker<RunWidget>({
-      namespace: 'jupyter-orch-run'
+    const openOutput = async (runId: string, location: string) => {
+      if (!docManager) {
+        throw new Error(trans.__('The document manager is not available.'));
+      }
+      await openOutputNotebook(docManager, runId, location);
+    };
+    const nav = registerPages({
+      app,
+      trans,
+      palette,
+      launcher,
+      restorer,
+      factories: createPageFactories({
+        model,
+        trans,
+        rendermime,
+        openOutput,
+        nav: { open: (kind, id) => nav.open(kind, id) }
+      })
     });
-    const openRun = (id: string) =>
-      commands.execute(CommandIDs.openRun, { id });
 
-    const sidebar = new SidebarWidget(model, id => void openRun(id), trans);
+    const sidebar = new SidebarWidget(model, nav, trans);
     shell.add(sidebar, 'left', { rank: 400 });
     restorer?.add(sidebar, 'jupyter-orch-sidebar');
 
@@ -244,40 +269,9 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
             return;
           }
         }
-        const existing = tracker.find(w => w.runId === id);
-        if (existing) {
-          shell.activateById(existing.id);
-          return existing;
-        }
-        const widget = new RunWidget({
-          model,
-          runId: id,
-          trans,
-          rendermime,
-          openRun: runId => void openRun(runId),
-          openOutput: async (runId, location) => {
-            if (!docManager) {
-              throw new Error(
-                trans.__('The document manager is not available.')
-              );
-            }
-            await openOutputNotebook(docManager, runId, location);
-          }
-        });
-        await tracker.add(widget);
-        shell.add(widget, 'main');
-        shell.activateById(widget.id);
-        return widget;
+        return commands.execute(CommandIDs.openPage, { kind: 'run', id });
       }
     });
-
-    if (restorer) {
-      void restorer.restore(tracker, {
-        command: CommandIDs.openRun,
-        args: widget => ({ id: widget.runId }),
-        name: widget => widget.runId
-      });
-    }
 
     const showDeployments = () => shell.activateById(sidebar.id);
 

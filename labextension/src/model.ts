@@ -5,9 +5,11 @@
  * Both poll with @lumino/polling so they back off on errors and slow down
  * while the browser tab is hidden ("when-hidden" standby).
  */
-import { Poll } from '@lumino/polling';
+import { IDisposable } from '@lumino/disposable';
+import { Debouncer, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { IEventStream } from './events';
 import { errorMessage, requestAPI, Requester } from './request';
 import {
   FINAL_STATES,
@@ -49,14 +51,20 @@ export namespace OrchModel {
     autoStart?: boolean;
     /** Clock, injectable for tests. */
     now?: () => Date;
+    /** The live event feed: run changes refresh the lists at once. */
+    events?: IEventStream | null;
   }
 }
+
+/** While the event feed is up, the sidebar polls this many times less often (deployments, pools). */
+const LIVE_SLOWDOWN = 3;
 
 export class OrchModel implements IOrchModel {
   constructor(options: OrchModel.IOptions = {}) {
     this._request = options.request ?? requestAPI;
     this._now = options.now ?? (() => new Date());
     this._interval = options.refreshInterval ?? DEFAULT_REFRESH_INTERVAL;
+    this._events = options.events ?? null;
     this._poll = new Poll({
       auto: options.autoStart ?? true,
       factory: () => this._fetchAll(),
@@ -64,7 +72,29 @@ export class OrchModel implements IOrchModel {
       name: 'jupyter-orch:model',
       standby: 'when-hidden'
     });
+    this._debouncer = new Debouncer(() => this.refresh(), 250);
+    if (this._events) {
+      this._subscription = this._events.subscribe(
+        { kind: ['flow_run'] },
+        () => {
+          void this._debouncer.invoke();
+        }
+      );
+      this._events.connectionChanged.connect(this._onConnection, this);
+      this._onConnection(this._events, this._events.connected);
+    }
   }
+
+  /** The live event feed, or null when the model only polls. */
+  get events(): IEventStream | null {
+    return this._events;
+  }
+
+  /** A request to `/orch/api/<path>` through the model's transport (pages load their own data). */
+  readonly request: Requester = <T>(
+    path: string,
+    init?: Parameters<Requester>[1]
+  ) => this._request<T>(path, init);
 
   get changed(): ISignal<IOrchModel, void> {
     return this._changed;
@@ -124,7 +154,20 @@ export class OrchModel implements IOrchModel {
       return;
     }
     this._interval = ms;
-    this._poll.frequency = frequency(ms);
+    this._poll.frequency = frequency(this._pollInterval());
+  }
+
+  private _pollInterval(): number {
+    return this._events?.connected
+      ? this._interval * LIVE_SLOWDOWN
+      : this._interval;
+  }
+
+  private _onConnection(_: IEventStream, connected: boolean): void {
+    this._poll.frequency = frequency(this._pollInterval());
+    if (connected) {
+      void this.refresh();
+    }
   }
 
   /** Fetch everything now; failures are recorded in `error`, not thrown. */
@@ -250,6 +293,8 @@ export class OrchModel implements IOrchModel {
   }
 
   dispose(): void {
+    this._subscription?.dispose();
+    this._debouncer.dispose();
     this._poll.dispose();
     Signal.clearData(this);
   }
@@ -360,6 +405,9 @@ export class OrchModel implements IOrchModel {
   private _request: Requester;
   private _now: () => Date;
   private _interval: number;
+  private _events: IEventStream | null;
+  private _subscription: IDisposable | null = null;
+  private _debouncer: Debouncer;
   private _poll: Poll;
   private _filter: IRunFilter = {};
   private _loaded = false;
@@ -398,125 +446,4 @@ export function unwrapItems<T>(page: IPage<T> | T[] | null | undefined): T[] {
 
 export function isFinal(run: Pick<IFlowRun, 'state_type'> | null): boolean {
   return !!run?.state_type && FINAL_STATES.includes(run.state_type);
-}
-
-export namespace RunModel {
-  export interface IOptions {
-    model: IOrchModel;
-    runId: string;
-    refreshInterval?: number;
-    autoStart?: boolean;
-  }
-}
-
-/**
- * Everything a run page shows, for one flow run. Logs are followed
- * incrementally with `after_id`; once the run is final the poll slows down.
- */
-export class RunModel {
-  constructor(options: RunModel.IOptions) {
-    this._model = options.model;
-    this.runId = options.runId;
-    this._interval =
-      options.refreshInterval ?? Math.min(options.model.refreshInterval, 2000);
-    this._poll = new Poll({
-      auto: options.autoStart ?? true,
-      factory: () => this._fetch(),
-      frequency: frequency(this._interval),
-      name: `jupyter-orch:run:${options.runId}`,
-      standby: 'when-hidden'
-    });
-  }
-
-  readonly runId: string;
-  run: IFlowRun | null = null;
-  states: IState[] = [];
-  graph: IFlowRunGraph = { task_runs: [], edges: [], subflow_runs: [] };
-  logs: ILogRecord[] = [];
-  artifacts: IArtifact[] = [];
-  error: string | null = null;
-
-  get changed(): ISignal<RunModel, void> {
-    return this._changed;
-  }
-  get isDisposed(): boolean {
-    return this._poll.isDisposed;
-  }
-
-  async refresh(): Promise<void> {
-    try {
-      await this._fetch();
-    } catch {
-      // Recorded in this.error.
-    }
-  }
-
-  async cancel(): Promise<void> {
-    await this._model.cancelRun(this.runId);
-    await this._restart();
-  }
-
-  async retry(): Promise<void> {
-    await this._model.retryRun(this.runId);
-    await this._restart();
-  }
-
-  dispose(): void {
-    this._poll.dispose();
-    Signal.clearData(this);
-  }
-
-  /** Poll fast again after an action brought the run back to life. */
-  private async _restart(): Promise<void> {
-    this._poll.frequency = frequency(this._interval);
-    await this.refresh();
-  }
-
-  private async _fetch(): Promise<void> {
-    const id = this.runId;
-    try {
-      const [run, states, graph, artifacts] = await Promise.all([
-        this._model.getRun(id),
-        this._model.getRunStates(id),
-        this._model.getGraph(id),
-        this._model.getArtifacts(id)
-      ]);
-      const logs = await this._model.getLogs(id, this._lastLogId());
-      const serialized = JSON.stringify([run, states, graph, artifacts]);
-      const changed =
-        serialized !== this._serialized || logs.length > 0 || this.error;
-      this._serialized = serialized;
-      this.run = run;
-      this.states = states;
-      this.graph = graph;
-      this.artifacts = artifacts;
-      this.logs = logs.length ? [...this.logs, ...logs] : this.logs;
-      this.error = null;
-      // A finished run only changes through Retry; check on it rarely.
-      const interval = isFinal(run) ? this._interval * 10 : this._interval;
-      if (this._poll.frequency.interval !== interval) {
-        this._poll.frequency = frequency(interval);
-      }
-      if (changed) {
-        this._changed.emit();
-      }
-    } catch (error) {
-      const message = errorMessage(error);
-      if (message !== this.error) {
-        this.error = message;
-        this._changed.emit();
-      }
-      throw error;
-    }
-  }
-
-  private _lastLogId(): number | string | null {
-    return this.logs.length ? this.logs[this.logs.length - 1].id : null;
-  }
-
-  private _model: IOrchModel;
-  private _interval: number;
-  private _poll: Poll;
-  private _serialized = '';
-  private _changed = new Signal<RunModel, void>(this);
 }

@@ -7,6 +7,8 @@
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
 import type { components } from './api';
+import type { IEventStream } from './events';
+import type { Requester } from './request';
 
 /** The server's published models (`openapi.json`), generated into `api.ts` at build time. */
 type Schemas = components['schemas'];
@@ -182,6 +184,10 @@ export interface IOrchModel {
   runFilter: IRunFilter;
   /** Refresh interval in milliseconds. */
   refreshInterval: number;
+  /** The live event feed shared by all pages, or null when only polling. */
+  readonly events: IEventStream | null;
+  /** Any call to `/orch/api/<path>` (pages load what they show through it). */
+  request: Requester;
 
   refresh(): Promise<void>;
   getRun(id: string): Promise<IFlowRun>;
@@ -225,4 +231,33 @@ export namespace CommandIDs {
   export const scheduleNotebook = 'orch:schedule-notebook';
   export const scheduleFile = 'orch:schedule-file';
   export const openDocs = 'orch:open-api-docs';
+  /** `{kind, id?}`: open (or bring forward) the main-area page of an object. */
+  export const openPage = 'orch:open-page';
+  export const openDashboard = 'orch:open-dashboard';
+  export const openRuns = 'orch:open-runs';
+  export const openTaskRun = 'orch:open-task-run';
+  export const openDeployment = 'orch:open-deployment';
+  export const openFlow = 'orch:open-flow';
+  export const openWorkPools = 'orch:open-work-pools';
+  export const openConcurrency = 'orch:open-concurrency-limits';
+  export const openNotifications = 'orch:open-notifications';
+  export const openArtifacts = 'orch:open-artifacts';
+}
+
+/** The kinds of main-area pages; a page is one per (kind, id). */
+export type PageKind =
+  | 'dashboard'
+  | 'runs'
+  | 'run'
+  | 'task-run'
+  | 'deployment'
+  | 'flow'
+  | 'work-pools'
+  | 'concurrency'
+  | 'notifications'
+  | 'artifacts';
+
+/** Opens pages; handed to every view so that any object links to its page. */
+export interface INavigator {
+  open(kind: PageKind, id?: string): void;
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { OrchModel, RunModel } from '../src/model';
+import { OrchModel } from '../src/model';
+import { RunModel } from '../src/runModel';
 import { OrchAPIError, Requester } from '../src/request';
 import { IFlowRun } from '../src/tokens';
 

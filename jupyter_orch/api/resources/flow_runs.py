@@ -70,6 +70,7 @@ class FlowRunOut(BaseModel):
 
 class FlowRunFilter(PageParams):
     name: Name | None = None
+    name_like: Name | None = Field(None, description="part of the run's name, any case")
     flow_name: Name | None = None
     flow_id: Id | None = None
     deployment_id: Id | None = None
@@ -80,9 +81,14 @@ class FlowRunFilter(PageParams):
     start_before: UTCDateTime | None = None
     work_pool_name: Name | None = None
     parent_task_run_id: Id | None = None
+    sort: Literal["created", "expected_start_time"] = Field(
+        "created",
+        description="created: newest first; expected_start_time: soonest first (upcoming runs; runs "
+        "without an expected start are left out)",
+    )
 
     def filters(self) -> dict[str, Any]:
-        return self.model_dump(exclude={"limit", "cursor"}, exclude_defaults=True)
+        return self.model_dump(exclude={"limit", "cursor", "sort"}, exclude_defaults=True)
 
 
 class FlowRunCreate(Strict):
@@ -192,7 +198,7 @@ class CountsOut(BaseModel):
 
 
 def list_flow_runs(session: Session, p: FlowRunFilter) -> dict[str, Any]:
-    rows, nxt = flow_runs.list_flow_runs(session, limit=p.limit, cursor=p.cursor, **p.filters())
+    rows, nxt = flow_runs.list_flow_runs(session, limit=p.limit, cursor=p.cursor, sort=p.sort, **p.filters())
     return {"items": [run_to_dict(r) for r in rows], "next": nxt}
 
 

@@ -196,6 +196,7 @@ def filter_flow_runs(
     stmt: Select,
     *,
     name: str | None = None,
+    name_like: str | None = None,
     flow_name: str | None = None,
     flow_id: str | None = None,
     deployment_id: str | None = None,
@@ -209,6 +210,9 @@ def filter_flow_runs(
 ) -> Select:
     if name:
         stmt = stmt.where(FlowRun.name == name)
+    if name_like:
+        pattern = "%" + name_like.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(FlowRun.name.ilike(pattern, escape="\\"))
     if flow_name:
         stmt = stmt.where(FlowRun.flow_name == flow_name)
     if flow_id:
@@ -247,9 +251,18 @@ def filter_flow_runs(
 
 
 def list_flow_runs(
-    session: Session, limit: int | None = None, cursor: str | None = None, **filters: Any
+    session: Session,
+    limit: int | None = None,
+    cursor: str | None = None,
+    sort: str = "created",
+    **filters: Any,
 ) -> tuple[list[FlowRun], str | None]:
+    """A page of runs: newest created first, or (`sort="expected_start_time"`) soonest expected
+    start first, as the upcoming runs are shown."""
     stmt = filter_flow_runs(session, select(FlowRun), **filters)
+    if sort == "expected_start_time":
+        stmt = stmt.where(FlowRun.expected_start_time.is_not(None))
+        return paginate(session, stmt, FlowRun, limit, cursor, order="asc", key="expected_start_time")
     return paginate(session, stmt, FlowRun, limit, cursor)
 
 

@@ -59,7 +59,7 @@ def paginate(
         if len(values) != 2:
             raise Invalid("cursor is not one this server issued", field="cursor")
         value, last_id = values
-        if key in ("created", "updated", "timestamp") and isinstance(value, str):
+        if key in ("created", "updated", "timestamp", "expected_start_time") and isinstance(value, str):
             value = parse_time(value, "cursor")
         if order == "desc":
             stmt = stmt.where(or_(col < value, and_(col == value, id_col < last_id)))

@@ -3,7 +3,9 @@
  * and dependency graph), live logs, artifacts, the output notebook, and
  * Cancel / Retry.
  */
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
+import { TranslationBundle } from '@jupyterlab/translation';
 import { Button } from '@jupyterlab/ui-components';
 import React, { useEffect, useMemo, useRef, useState } from 'react';
 
@@ -16,17 +18,43 @@ import {
   tableRows
 } from '../format';
 import { layoutGraph } from '../graphLayout';
-import { isFinal, RunModel } from '../model';
-import { IArtifact, IEdge, ILogRecord, IState, ITaskRun } from '../tokens';
+import { isFinal } from '../model';
+import { RunModel } from '../runModel';
+import {
+  IArtifact,
+  IEdge,
+  IFlowRun,
+  ILogRecord,
+  INavigator,
+  IState,
+  ITaskRun
+} from '../tokens';
 import {
   Empty,
   ErrorMessage,
   ITransProps,
+  PageLink,
   Section,
   StateBadge,
   useAction,
   useSignal
 } from './common';
+
+/**
+ * The line of a state message that says what happened: for a traceback its
+ * last line (`ValueError: boom`), else its first. The full text is shown
+ * once, under the run's header.
+ */
+export function summaryLine(message: string): string {
+  const lines = message
+    .split('\n')
+    .map(l => l.trim())
+    .filter(Boolean);
+  if (!lines.length) {
+    return '';
+  }
+  return lines[0].startsWith('Traceback') ? lines[lines.length - 1] : lines[0];
+}
 
 export function StateTimeline(
   props: { states: IState[] } & ITransProps
@@ -47,7 +75,9 @@ export function StateTimeline(
             {formatTime(s.timestamp)}
           </span>
           {s.message ? (
-            <div className="jp-Orch-stateMessage">{s.message}</div>
+            <div className="jp-Orch-muted jp-Orch-ellipsis" title={s.message}>
+              {summaryLine(s.message)}
+            </div>
           ) : null}
         </li>
       ))}
@@ -81,7 +111,7 @@ export function ParametersTable(
 }
 
 export function TaskTable(
-  props: { tasks: ITaskRun[] } & ITransProps
+  props: { tasks: ITaskRun[]; openTask?: (id: string) => void } & ITransProps
 ): JSX.Element {
   const { trans } = props;
   return (
@@ -97,8 +127,23 @@ export function TaskTable(
       </thead>
       <tbody>
         {props.tasks.map(t => (
-          <tr key={t.id} data-testid="orch-task-row">
-            <td>{t.name}</td>
+          <tr key={t.id} data-testid="orch-task-row" data-task-run-id={t.id}>
+            <td>
+              {props.openTask ? (
+                <a
+                  href="#"
+                  className="jp-Orch-link"
+                  onClick={e => {
+                    e.preventDefault();
+                    props.openTask!(t.id);
+                  }}
+                >
+                  {t.name}
+                </a>
+              ) : (
+                t.name
+              )}
+            </td>
             <td>
               <StateBadge type={t.state_type} name={t.state_name} />
             </td>
@@ -189,6 +234,7 @@ export function TaskGraph(
   props: {
     tasks: ITaskRun[];
     edges: IEdge[];
+    openTask?: (id: string) => void;
   } & ITransProps
 ): JSX.Element {
   const graph = useMemo(
@@ -239,7 +285,18 @@ export function TaskGraph(
               className="jp-Orch-graphNode"
               data-testid="orch-graph-node"
               data-state-type={task.state_type}
+              data-task-run-id={task.id}
               transform={`translate(${n.x - n.width / 2}, ${n.y - n.height / 2})`}
+              role="button"
+              tabIndex={0}
+              aria-label={props.trans.__('Open task run %1', task.name)}
+              onClick={() => props.openTask?.(task.id)}
+              onKeyDown={e => {
+                if (e.key === 'Enter' || e.key === ' ') {
+                  e.preventDefault();
+                  props.openTask?.(task.id);
+                }
+              }}
             >
               <title>{`${task.name}: ${task.state_name}`}</title>
               <rect width={n.width} height={n.height} rx={4} />
@@ -414,7 +471,67 @@ export interface IRunPageProps extends ITransProps {
   rendermime: IRenderMimeRegistry | null;
   /** Opens the output notebook of a run; rejects with the reason it cannot. */
   openOutput: (runId: string, location: string) => Promise<void>;
-  openRun: (id: string) => void;
+  nav: INavigator;
+}
+
+/** Ask before cancelling: a cancelled run stops its kernel or process and cannot resume. */
+export async function confirmCancel(
+  runs: Pick<IFlowRun, 'name' | 'flow_name'>[],
+  trans: TranslationBundle
+): Promise<boolean> {
+  const body =
+    runs.length === 1
+      ? trans.__(
+          'Cancel run %1? It stops where it is and cannot be resumed.',
+          `${runs[0].flow_name}/${runs[0].name}`
+        )
+      : trans.__(
+          'Cancel %1 runs? They stop where they are and cannot be resumed.',
+          runs.length
+        );
+  const answer = await showDialog({
+    title: runs.length === 1 ? trans.__('Cancel run') : trans.__('Cancel runs'),
+    body,
+    buttons: [
+      Dialog.cancelButton({ label: trans.__('Keep running') }),
+      Dialog.warnButton({
+        label: trans.__('Cancel run'),
+        ariaLabel: trans.__('Confirm cancel')
+      })
+    ]
+  });
+  return answer.button.accept;
+}
+
+/** The full message of a failed run, shown once: its summary line, the rest on demand. */
+function StateMessage(
+  props: { run: IFlowRun } & ITransProps
+): JSX.Element | null {
+  const { run } = props;
+  if (!run.state_message) {
+    return null;
+  }
+  const failed = run.state_type === 'FAILED' || run.state_type === 'CRASHED';
+  const summary = summaryLine(run.state_message);
+  if (summary === run.state_message.trim()) {
+    return (
+      <div
+        className={`jp-Orch-stateMessage ${failed ? 'jp-mod-failed' : ''}`}
+        data-testid="orch-state-message"
+      >
+        {run.state_message}
+      </div>
+    );
+  }
+  return (
+    <details
+      className={`jp-Orch-stateMessage ${failed ? 'jp-mod-failed' : ''}`}
+      data-testid="orch-state-message"
+    >
+      <summary>{summary}</summary>
+      <pre className="jp-Orch-pre">{run.state_message}</pre>
+    </details>
+  );
 }
 
 export function RunPage(props: IRunPageProps): JSX.Element {
@@ -432,23 +549,40 @@ export function RunPage(props: IRunPageProps): JSX.Element {
   }
   const tasks = model.graph.task_runs;
   const final = isFinal(run);
+  const openTask = (id: string) => props.nav.open('task-run', id);
   return (
     <div
       className="jp-Orch-runPage"
       data-testid="orch-run-page"
       data-run-id={run.id}
       data-state-type={run.state_type}
+      data-seen-states={model.seen.join(' ')}
     >
       <header className="jp-Orch-runHeader">
         <h1>
-          <span className="jp-Orch-muted">{run.flow_name} /</span> {run.name}
+          <span className="jp-Orch-muted">
+            <PageLink
+              nav={props.nav}
+              kind="flow"
+              id={run.flow_id}
+              testid="orch-run-flow-link"
+            >
+              {run.flow_name}
+            </PageLink>{' '}
+            /
+          </span>{' '}
+          {run.name}
         </h1>
         <StateBadge type={run.state_type} name={run.state_name} />
         <div className="jp-Orch-buttons">
           <Button
             small
             disabled={final || action.busy || run.state_type === 'CANCELLING'}
-            onClick={() => action.run(() => model.cancel())}
+            onClick={async () => {
+              if (await confirmCancel([run], trans)) {
+                await action.run(() => model.cancel());
+              }
+            }}
             data-testid="orch-run-cancel"
           >
             {trans.__('Cancel')}
@@ -476,16 +610,23 @@ export function RunPage(props: IRunPageProps): JSX.Element {
         </div>
       </header>
       <ErrorMessage error={action.error ?? model.error} />
-      {run.state_message ? (
-        <div
-          className={`jp-Orch-stateMessage ${run.state_type === 'FAILED' || run.state_type === 'CRASHED' ? 'jp-mod-failed' : ''}`}
-        >
-          {run.state_message}
-        </div>
-      ) : null}
+      <StateMessage run={run} trans={trans} />
       <dl className="jp-Orch-facts">
         <dt>{trans.__('Deployment')}</dt>
-        <dd>{run.deployment_name ?? '—'}</dd>
+        <dd>
+          {run.deployment_id ? (
+            <PageLink
+              nav={props.nav}
+              kind="deployment"
+              id={run.deployment_id}
+              testid="orch-run-deployment-link"
+            >
+              {run.deployment_name ?? run.deployment_id}
+            </PageLink>
+          ) : (
+            '—'
+          )}
+        </dd>
         <dt>{trans.__('Expected start')}</dt>
         <dd>{formatTime(run.expected_start_time)}</dd>
         <dt>{trans.__('Started')}</dt>
@@ -514,9 +655,14 @@ export function RunPage(props: IRunPageProps): JSX.Element {
       >
         {tasks.length ? (
           <>
-            <TaskGraph tasks={tasks} edges={model.graph.edges} trans={trans} />
+            <TaskGraph
+              tasks={tasks}
+              edges={model.graph.edges}
+              openTask={openTask}
+              trans={trans}
+            />
             <Gantt tasks={tasks} trans={trans} />
-            <TaskTable tasks={tasks} trans={trans} />
+            <TaskTable tasks={tasks} openTask={openTask} trans={trans} />
           </>
         ) : (
           <Empty>{trans.__('No task runs.')}</Empty>
@@ -531,7 +677,7 @@ export function RunPage(props: IRunPageProps): JSX.Element {
                   className="jp-Orch-link"
                   onClick={e => {
                     e.preventDefault();
-                    props.openRun(s.id);
+                    props.nav.open('run', s.id);
                   }}
                 >
                   {trans.__('subflow %1', `${s.flow_name}/${s.name}`)}

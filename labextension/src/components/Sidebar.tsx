@@ -2,10 +2,14 @@
  * The orchestration sidebar: four tabs (Dashboard, Runs, Deployments,
  * Work pools) over one shared, polled model.
  */
-import { refreshIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
+import {
+  launchIcon,
+  refreshIcon,
+  ToolbarButtonComponent
+} from '@jupyterlab/ui-components';
 import React, { useState } from 'react';
 
-import { IOrchModel, StateType } from '../tokens';
+import { INavigator, IOrchModel, PageKind, StateType } from '../tokens';
 import { ErrorMessage, ITransProps, useSignal } from './common';
 import { Dashboard } from './Dashboard';
 import { DeploymentsList } from './DeploymentsList';
@@ -14,14 +18,23 @@ import { WorkPoolsList } from './WorkPoolsList';
 
 export type SidebarTab = 'dashboard' | 'runs' | 'deployments' | 'pools';
 
+/** The main-area page that shows each tab in full. */
+const FULL_PAGES: Record<SidebarTab, PageKind> = {
+  dashboard: 'dashboard',
+  runs: 'runs',
+  deployments: 'runs',
+  pools: 'work-pools'
+};
+
 export function Sidebar(
   props: {
     model: IOrchModel;
-    openRun: (id: string) => void;
+    nav: INavigator;
     initialTab?: SidebarTab;
   } & ITransProps
 ): JSX.Element {
-  const { model, trans } = props;
+  const { model, trans, nav } = props;
+  const openRun = (id: string) => nav.open('run', id);
   useSignal(model.changed);
   useSignal(model.errorChanged);
   const [tab, setTab] = useState<SidebarTab>(props.initialTab ?? 'dashboard');
@@ -39,6 +52,15 @@ export function Sidebar(
     <div className="jp-Orch-sidebarBody">
       <div className="jp-Orch-header">
         <h2>{trans.__('Orchestration')}</h2>
+        <ToolbarButtonComponent
+          icon={launchIcon}
+          tooltip={trans.__(
+            'Open the %1 page',
+            tabs.find(t => t[0] === tab)?.[1] ?? ''
+          )}
+          onClick={() => nav.open(FULL_PAGES[tab])}
+          dataset={{ testid: 'orch-open-page' }}
+        />
         <ToolbarButtonComponent
           icon={refreshIcon}
           tooltip={trans.__('Refresh')}
@@ -65,18 +87,14 @@ export function Sidebar(
         {tab === 'dashboard' ? (
           <Dashboard
             model={model}
-            openRun={props.openRun}
+            openRun={openRun}
             showRuns={showRuns}
             trans={trans}
           />
         ) : tab === 'runs' ? (
-          <RunsList model={model} openRun={props.openRun} trans={trans} />
+          <RunsList model={model} openRun={openRun} trans={trans} />
         ) : tab === 'deployments' ? (
-          <DeploymentsList
-            model={model}
-            openRun={props.openRun}
-            trans={trans}
-          />
+          <DeploymentsList model={model} openRun={openRun} trans={trans} />
         ) : (
           <WorkPoolsList model={model} trans={trans} />
         )}

@@ -7,6 +7,7 @@ import React, { useEffect, useReducer, useState } from 'react';
 
 import { errorMessage } from '../request';
 import { stateClass } from '../format';
+import { INavigator, PageKind } from '../tokens';
 
 /** Re-render whenever `signal` fires. */
 export function useSignal(signal: ISignal<any, any>): void {
@@ -108,4 +109,32 @@ export function Section(props: {
 
 export interface ITransProps {
   trans: TranslationBundle;
+}
+
+/** A link to an object's page (keyboard reachable: a real link, Enter opens it). */
+export function PageLink(props: {
+  nav: INavigator;
+  kind: PageKind;
+  id?: string | null;
+  children: React.ReactNode;
+  testid?: string;
+  title?: string;
+}): JSX.Element {
+  if (props.id === null) {
+    return <>{props.children}</>;
+  }
+  return (
+    <a
+      href="#"
+      className="jp-Orch-link"
+      data-testid={props.testid}
+      title={props.title}
+      onClick={e => {
+        e.preventDefault();
+        props.nav.open(props.kind, props.id ?? undefined);
+      }}
+    >
+      {props.children}
+    </a>
+  );
 }

@@ -4,13 +4,13 @@ import React from 'react';
 
 import { Sidebar } from '../components/Sidebar';
 import { orchIcon } from '../icons';
-import { IOrchModel } from '../tokens';
+import { INavigator, IOrchModel } from '../tokens';
 
 /** The left-sidebar panel. */
 export class SidebarWidget extends ReactWidget {
   constructor(
     private readonly _model: IOrchModel,
-    private readonly _openRun: (id: string) => void,
+    private readonly _nav: INavigator,
     private readonly _trans: TranslationBundle
   ) {
     super();
@@ -22,12 +22,6 @@ export class SidebarWidget extends ReactWidget {
   }
 
   protected render(): JSX.Element {
-    return (
-      <Sidebar
-        model={this._model}
-        openRun={this._openRun}
-        trans={this._trans}
-      />
-    );
+    return <Sidebar model={this._model} nav={this._nav} trans={this._trans} />;
   }
 }
