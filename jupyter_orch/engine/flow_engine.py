@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 FLOW_RUN_ID_ENV = "JUPYTER_ORCH_FLOW_RUN_ID"
 #: set by a worker that started the adopted run itself (`workers.run_flow`): its RUNNING state's id
 STARTED_STATE_ENV = "JUPYTER_ORCH_FLOW_RUN_STARTED_STATE"
+#: set by a worker's run process: the run to adopt is that worker's claim (PENDING), not a run to
+#: claim itself (as a process started by hand on a SCHEDULED run does, waiting for its time)
+CLAIMED_ENV = "JUPYTER_ORCH_FLOW_RUN_CLAIMED"
 MAX_WAITS = 1000
 _adopted: set[str] = set()  # runs adopted from the environment (each only once per process)
 
@@ -120,6 +123,11 @@ class FlowRunEngine:
             run = self.client.read_flow_run(adopt)
             # its worker already moved it to RUNNING (that state's id): continue from there
             started_by_worker = os.environ.pop(STARTED_STATE_ENV, None)
+            claimed = os.environ.pop(CLAIMED_ENV, None)
+            state = run.get("state") or {}
+            if claimed and state.get("type") != "PENDING" and state.get("id") != started_by_worker:
+                # no longer its worker's claim (handed back by a pause, cancelled): never re-claim it
+                raise FlowRunAborted(f"flow run {run['name']!r} is {state.get('name')}: not started")
         else:
             run = self.client.create_flow_run(
                 flow_name=flow.name,

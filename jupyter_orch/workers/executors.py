@@ -44,6 +44,8 @@ class RunHandle:
         self.cancel_requested = False
         #: released by its worker after the worker moved the run to RUNNING (`Worker._release_due`)
         self.started_by_worker = False
+        #: a prepared run its worker told not to start (no longer its claim): nothing to report
+        self.handed_back = False
         #: set when each of its output pipes reached its end (`OutputPump`)
         self.output_done: list[threading.Event] = []
 

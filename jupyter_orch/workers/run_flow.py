@@ -212,6 +212,7 @@ def execute(spec: dict[str, Any], stdin: Any = None) -> int:
     """
     os.environ.update({k: str(v) for k, v in (spec.get("env") or {}).items()})
     os.environ["JUPYTER_ORCH_FLOW_RUN_ID"] = spec["flow_run_id"]
+    os.environ["JUPYTER_ORCH_FLOW_RUN_CLAIMED"] = "1"  # its worker's claim: the engine never re-claims it
     path = (spec.get("deployment") or {}).get("path")
     if path and os.path.isdir(path):
         os.chdir(path)

@@ -33,6 +33,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from jupyter_orch.db.models import utcnow
+from jupyter_orch.orchestration.errors import NotFound
 from jupyter_orch.states import TERMINAL_STATES, Cancelled, Completed, Crashed, Failed, Running, Scheduled
 from jupyter_orch.workers.executors import KindExecutor, ProcessExecutor, RunHandle
 from jupyter_orch.workers.run_flow import EXIT_COMPLETED, EXIT_FAILED
@@ -225,8 +226,8 @@ class Worker:
         while self._prepared and self._prepared[0][0] <= due_by:
             _, run_id = heapq.heappop(self._prepared)
             handle = self.running.get(run_id)
-            if handle is not None and not handle.cancel_requested:  # else killed (cancelled) meanwhile
-                due.append(handle)
+            if handle is not None and not handle.cancel_requested and not handle.handed_back:
+                due.append(handle)  # else killed (cancelled) or handed back meanwhile
         for i in range(0, len(due), self.start_batch):
             chunk = due[i : i + self.start_batch]
             now = utcnow()  # the start time of all of them: now, as the transition is proposed
@@ -246,7 +247,7 @@ class Worker:
                 if answer.get("status") == "ACCEPT" and state.get("type") == "RUNNING":
                     handle.started_by_worker = True
                     handle.release({"started": state})
-                else:
+                else:  # cancelled meanwhile (`_finish` reports it), handed back by a pause, deleted
                     handle.release({"abort": answer.get("reason") or "not started"})
         # every answer is written while the processes wait behind their start time's gate: now
         # they all go at once, instead of each write waking one that then delays the next write
@@ -258,7 +259,7 @@ class Worker:
         processes exit."""
         for start_at, run_id in self._prepared:
             handle = self.running.get(run_id)
-            if handle is None:
+            if handle is None or handle.handed_back:
                 continue
             when = datetime.fromtimestamp(start_at, timezone.utc)
             try:
@@ -292,18 +293,36 @@ class Worker:
     def _heartbeat(self) -> None:
         self._last_heartbeat = time.monotonic()
         states = self.transport.heartbeat(self.pool, self.name, [*self.running, *self.waiting])
+        self._drop_unclaimed(states)
         for run_id, state_type in states.items():
-            if run_id in self.waiting and (state_type == "CANCELLING" or state_type in FINAL):
-                del self.waiting[run_id]  # its heap entry is skipped when due
-                if state_type == "CANCELLING":
-                    self.transport.set_state(run_id, Cancelled(message="cancelled before it started"))
-                continue
             handle = self.running.get(run_id)
             if handle is None or handle.cancel_requested:
                 continue
             if state_type == "CANCELLING" or state_type in FINAL:
                 log.info("run %s is %s: killing its process group", run_id, state_type)
                 handle.kill()
+
+    def _drop_unclaimed(self, states: dict[str, str]) -> None:
+        """Runs claimed ahead and not started that are no longer this worker's claim (PENDING):
+        handed back (their pool or deployment was paused: SCHEDULED, or deleted), cancelled or
+        ended. Waiting ones are forgotten, prepared processes are told to exit."""
+        for run_id in list(self.waiting):
+            state_type = states.get(run_id)
+            if state_type == "PENDING":
+                continue
+            del self.waiting[run_id]  # its heap entry is skipped when due
+            if state_type == "CANCELLING":
+                self.transport.set_state(run_id, Cancelled(message="cancelled before it started"))
+            else:
+                log.info("run %s claimed ahead is %s: not starting it", run_id, state_type or "gone")
+        for _, run_id in self._prepared:
+            handle = self.running.get(run_id)
+            state_type = states.get(run_id)
+            if handle is None or handle.handed_back or state_type in ("PENDING", "CANCELLING", *FINAL):
+                continue  # still ours, or killed below as a cancelled run is
+            log.info("run %s claimed ahead is %s: not starting it", run_id, state_type or "gone")
+            handle.handed_back = True
+            handle.release({"abort": f"no longer claimed ({state_type or 'deleted'})"})
 
     def _reap(self) -> None:
         ended: list[tuple[str, Any]] = []  # plain runs this worker started, ended: states to report
@@ -314,6 +333,8 @@ class Worker:
             del self.running[run_id]
             handle.join_output()
             error = self._last_error.pop(run_id, None)
+            if getattr(handle, "handed_back", False):
+                continue  # never started: nothing to report
             if handle.started_by_worker and code == EXIT_COMPLETED:
                 ended.append((run_id, Completed()))
             elif handle.started_by_worker and code == EXIT_FAILED:
@@ -334,8 +355,11 @@ class Worker:
     def _finish(self, handle: RunHandle, code: int) -> None:
         try:
             run = self.transport.read_flow_run(handle.run_id)
+        except NotFound:  # deleted before it started: its deployment paused
+            log.info("run %s is gone: nothing to report", handle.run_id)
+            return
         except Exception:
-            log.exception("run %s vanished", handle.run_id)
+            log.exception("could not read run %s", handle.run_id)
             return
         if run["state_type"] in FINAL:
             return

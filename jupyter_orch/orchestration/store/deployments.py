@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import Deployment, DeploymentSchedule, FlowRun, new_id, utcnow
@@ -208,8 +208,12 @@ def set_paused(session: Session, deployment_id: str, paused: bool) -> Deployment
 def unschedule(session: Session, deployment_id: str, schedule_id: str | None = None) -> int:
     """Delete the auto-scheduled runs that have not started, and restart the schedules' windows.
 
-    On PostgreSQL the deployment row is locked first: a scheduler write in progress for it (which
-    holds it locked) commits before the delete runs, so the delete sees its runs.
+    Not started includes a run a worker claimed ahead (PENDING, never run: `run_count` 0): its
+    worker finds it gone at its next heartbeat, or at the latest when it proposes RUNNING (a
+    compare-and-set on the claim, which no longer exists), and drops it. On PostgreSQL the
+    deployment row is locked first: a scheduler write in progress for it (which holds it locked)
+    commits before the delete runs, so the delete sees its runs; a claim committing meanwhile
+    holds the run's row, and the DELETE, waiting for it, judges the claimed row afresh.
     """
     if session.get_bind().dialect.name == "postgresql":
         lock = select(Deployment.id).where(Deployment.id == deployment_id)
@@ -217,7 +221,10 @@ def unschedule(session: Session, deployment_id: str, schedule_id: str | None = N
     stmt = delete(FlowRun).where(
         FlowRun.deployment_id == deployment_id,
         FlowRun.auto_scheduled.is_(True),
-        FlowRun.state_type == "SCHEDULED",
+        or_(
+            FlowRun.state_type == "SCHEDULED",
+            and_(FlowRun.state_type == "PENDING", FlowRun.run_count == 0),
+        ),
     )
     schedule_store.reset_window(session, deployment_id, schedule_id)
     if schedule_id:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from jupyter_orch.db.models import WorkPool, WorkQueue, new_id, utcnow
+from jupyter_orch.db.models import FlowRun, WorkPool, WorkQueue, new_id, utcnow
 from jupyter_orch.orchestration.errors import Conflict, Invalid, NotFound
+from jupyter_orch.orchestration.serialize import state_of
+from jupyter_orch.orchestration.store.flow_runs import set_flow_run_states
 from jupyter_orch.orchestration.store.upsert import insert_ignore
+from jupyter_orch.states import Scheduled
 
 DEFAULT_POOL = "default"
 DEFAULT_QUEUE = "default"
@@ -132,17 +135,51 @@ def list_work_pools(session: Session) -> list[WorkPool]:
 
 def update_work_pool(session: Session, name: str, **fields: Any) -> WorkPool:
     pool = read_work_pool(session, name)
+    pausing = False
     for key, value in fields.items():
         if key == "concurrency_limit":
             pool.concurrency_limit = _check_limit(value)
         elif key == "is_paused":
+            pausing = bool(value) and not pool.is_paused
             pool.is_paused = bool(value)
         elif key == "description":
             pool.description = value
         else:
             raise Invalid(f"{key} cannot be changed", field=key)
     pool.updated = utcnow()
+    if pausing:
+        hand_back_claims(session, pool.name, reason=f"work pool {pool.name!r} paused")
     return pool
+
+
+def hand_back_claims(
+    session: Session, pool_name: str, queue_name: str | None = None, reason: str = ""
+) -> int:
+    """A pool (or queue) paused: its runs claimed and not started (PENDING) go back to SCHEDULED at
+    the time they were due, to be claimed again once it is resumed; the number handed back.
+
+    The change is flushed and the pool's row locked first (PostgreSQL) until commit, so a claim in
+    progress (which locks the row before it reads the pool's and queues' pause) either committed
+    before, and its runs are handed back here, or waits and then finds them paused. A worker holding a run
+    handed back learns it at its next heartbeat, or when it proposes RUNNING: the start is a
+    compare-and-set on the claim, and SCHEDULED → RUNNING is refused.
+    """
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(WorkPool.id).where(WorkPool.name == pool_name).with_for_update()).all()
+    stmt = select(FlowRun).where(FlowRun.work_pool_name == pool_name, FlowRun.state_type == "PENDING")
+    if queue_name == DEFAULT_QUEUE:
+        stmt = stmt.where(or_(FlowRun.work_queue_name == queue_name, FlowRun.work_queue_name.is_(None)))
+    elif queue_name is not None:
+        stmt = stmt.where(FlowRun.work_queue_name == queue_name)
+    now = utcnow()
+    proposals = []
+    for run in session.scalars(stmt):
+        claim = state_of(run)
+        when = (claim.scheduled_time if claim is not None else None) or now
+        proposals.append((run.id, Scheduled(scheduled_time=max(when, now), message=f"handed back: {reason}")))
+    answers = set_flow_run_states(session, proposals) if proposals else {}
+    return sum(1 for d in answers.values() if d.status == "ACCEPT")
 
 
 def delete_work_pool(session: Session, name: str) -> None:
@@ -202,6 +239,7 @@ def create_queue(
 
 def update_queue(session: Session, pool_name: str, queue_name: str, **fields: Any) -> WorkQueue:
     queue = read_queue(session, pool_name, queue_name)
+    pausing = bool(fields.get("is_paused")) and not queue.is_paused
     for key, value in fields.items():
         if key == "priority":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -214,6 +252,8 @@ def update_queue(session: Session, pool_name: str, queue_name: str, **fields: An
         else:
             raise Invalid(f"{key} cannot be changed", field=key)
     queue.updated = utcnow()
+    if pausing:
+        hand_back_claims(session, pool_name, queue_name, reason=f"work queue {queue_name!r} paused")
     return queue
 
 

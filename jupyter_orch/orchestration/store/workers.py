@@ -83,9 +83,14 @@ def list_workers(session: Session, work_pool_name: str | None = None) -> list[di
     return out
 
 
-def _lock_pool(session: Session, pool: WorkPool) -> None:
+def _lock_pool(session: Session, pool: WorkPool) -> bool:
+    """Lock the pool's row (PostgreSQL; SQLite has one writer anyway); whether it is paused, read
+    after the lock, so a pause committed while this claim waited for the lock is seen
+    (`work_pools.hand_back_claims`)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(WorkPool.id).where(WorkPool.id == pool.id).with_for_update())
+        stmt = select(WorkPool.is_paused).where(WorkPool.id == pool.id).with_for_update()
+        return bool(session.execute(stmt).scalar_one())
+    return bool(pool.is_paused)
 
 
 def get_scheduled_flow_runs(
@@ -104,9 +109,8 @@ def get_scheduled_flow_runs(
     that time. The rules bound how far ahead (`CLAIM_AHEAD_SECONDS`); later runs are skipped.
     """
     pool = read_work_pool(session, pool_name, field="work_pool_name")
-    if pool.is_paused:
+    if pool.is_paused or _lock_pool(session, pool):
         return []
-    _lock_pool(session, pool)
     queues = [q for q in list_queues(session, pool_name) if not q.is_paused]
     if work_queue_names:
         queues = [q for q in queues if q.name in set(work_queue_names)]
