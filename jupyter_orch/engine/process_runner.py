@@ -109,7 +109,7 @@ def _run_in_child(payload: bytes) -> bytes:
     """In a child process: drive the run to its final state, write its records, return it."""
     import cloudpickle
 
-    from jupyter_orch.engine.client import get_client
+    from jupyter_orch.client import get_client
 
     task, parameters, wait_for, run = cloudpickle.loads(payload)
     client = get_client()

@@ -75,7 +75,7 @@ class TaskRunner:
     def __exit__(self, *exc_info: Any) -> None:
         self.shutdown(wait=True)
         if flow_run_ctx.get() is None:  # runs of no flow: written before the block is left
-            from jupyter_orch.engine.client import get_client
+            from jupyter_orch.client import get_client
 
             get_client().flush()
 

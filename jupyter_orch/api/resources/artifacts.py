@@ -1,4 +1,5 @@
-"""Artifacts: markdown, tables, links and notebooks that runs publish."""
+"""Artifacts: markdown, tables, links, images, progress and notebooks that runs (or scripts
+outside any run) publish."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from jupyter_orch.api.models import Id, Name, Page, PageParams, Strict
+from jupyter_orch.api.models import ById, Id, Name, Page, PageParams, Params, Strict
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.serialize import row_to_dict
 from jupyter_orch.orchestration.store import logs
 
-ArtifactType = Literal["markdown", "table", "link", "notebook"]
+ArtifactType = Literal["markdown", "table", "link", "notebook", "progress", "image"]
 
 
 class ArtifactOut(BaseModel):
@@ -44,6 +45,15 @@ class ArtifactCreate(Strict):
     task_run_id: Id | None = None
 
 
+class ArtifactUpdate(Strict):
+    data: Any = None
+    description: str | None = None
+
+
+class ByKey(Params):
+    key: Name
+
+
 def list_artifacts(session: Session, p: ArtifactFilter) -> dict[str, Any]:
     rows, nxt = logs.list_artifacts(
         session,
@@ -59,6 +69,24 @@ def list_artifacts(session: Session, p: ArtifactFilter) -> dict[str, Any]:
 
 def create_artifact(session: Session, _: None, body: ArtifactCreate) -> dict[str, Any]:
     return row_to_dict(logs.create_artifact(session, **body.model_dump(exclude_none=True)))
+
+
+def read_artifact(session: Session, p: ById) -> dict[str, Any]:
+    return row_to_dict(logs.read_artifact(session, p.id))
+
+
+def update_artifact(session: Session, p: ById, body: ArtifactUpdate) -> dict[str, Any]:
+    fields = body.model_dump(exclude_unset=True)
+    return row_to_dict(logs.update_artifact(session, p.id, **fields))
+
+
+def latest_artifact(session: Session, p: ByKey) -> dict[str, Any]:
+    rows, _ = logs.list_artifacts(session, key=p.key, limit=1)
+    if not rows:
+        from jupyter_orch.orchestration.errors import NotFound
+
+        raise NotFound(f"no artifact with key {p.key!r}", field="key")
+    return row_to_dict(rows[0])
 
 
 TAG = "artifacts"
@@ -81,5 +109,27 @@ ROUTES = [
         body=ArtifactCreate,
         response=ArtifactOut,
         status=201,
+    ),
+    Route(
+        "GET",
+        "/artifacts/{key}/latest",
+        latest_artifact,
+        "Read the newest artifact with a key",
+        TAG,
+        params=ByKey,
+        response=ArtifactOut,
+    ),
+    Route(
+        "GET", "/artifacts/{id}", read_artifact, "Read an artifact", TAG, params=ById, response=ArtifactOut
+    ),
+    Route(
+        "PATCH",
+        "/artifacts/{id}",
+        update_artifact,
+        "Change an artifact's data or description (a progress artifact's progress)",
+        TAG,
+        params=ById,
+        body=ArtifactUpdate,
+        response=ArtifactOut,
     ),
 ]

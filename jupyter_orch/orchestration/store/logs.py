@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import Artifact, Log, new_id, utcnow
-from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.orchestration.errors import Invalid, NotFound
 from jupyter_orch.orchestration.store.query import check_limit, paginate
 from jupyter_orch.orchestration.store.task_runs import _times
 
@@ -49,12 +49,14 @@ def list_logs(
     return list(session.scalars(stmt.order_by(Log.id.asc()).limit(limit)))
 
 
-ARTIFACT_TYPES = ("markdown", "table", "link", "notebook")
+ARTIFACT_TYPES = ("markdown", "table", "link", "notebook", "progress", "image")
 
 
 def create_artifact(session: Session, **fields: Any) -> Artifact:
     if fields.get("type") not in ARTIFACT_TYPES:
         raise Invalid(f"type must be one of {', '.join(ARTIFACT_TYPES)}", field="type")
+    if fields["type"] == "progress":
+        fields["data"] = progress_value(fields.get("data"))
     artifact = Artifact(id=fields.pop("id", None) or new_id(), **fields)
     session.add(artifact)
     session.flush()
@@ -80,3 +82,31 @@ def list_artifacts(
     if type:
         stmt = stmt.where(Artifact.type == type)
     return paginate(session, stmt, Artifact, limit, cursor)
+
+
+def read_artifact(session: Session, artifact_id: str) -> Artifact:
+    artifact = session.get(Artifact, artifact_id)
+    if artifact is None:
+        raise NotFound(f"artifact {artifact_id} not found", field="id")
+    return artifact
+
+
+def update_artifact(session: Session, artifact_id: str, **fields: Any) -> Artifact:
+    """Change an artifact's `data` and/or `description` (a progress artifact's progress)."""
+    artifact = read_artifact(session, artifact_id)
+    unknown = set(fields) - {"data", "description"}
+    if unknown:
+        raise Invalid(f"only data and description can change, not {', '.join(sorted(unknown))}", field="body")
+    if artifact.type == "progress" and "data" in fields:
+        fields["data"] = progress_value(fields["data"])
+    for name, value in fields.items():
+        setattr(artifact, name, value)
+    session.flush()
+    return artifact
+
+
+def progress_value(value: Any) -> float:
+    """A progress artifact's data: a percentage from 0 to 100."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise Invalid(f"progress must be a number from 0 to 100, got {value!r}", field="data")
+    return float(value)

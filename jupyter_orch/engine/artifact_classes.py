@@ -1,0 +1,147 @@
+"""Prefect's artifact classes: `Artifact(type=..., key=..., data=...).create()`, `Artifact.get(key)`,
+`Artifact.get_or_create(...)` and the kinds (`MarkdownArtifact`, `LinkArtifact`, `TableArtifact`,
+`ProgressArtifact`, `ImageArtifact`), each formatting its fields into the stored `data`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from jupyter_orch.engine import artifacts as _functions
+
+
+class ArtifactRecord(BaseModel):
+    """An artifact as stored (what `create()` and `get()` answer)."""
+
+    id: uuid.UUID
+    key: str | None = None
+    type: str | None = None
+    description: str | None = None
+    data: Any = None
+    flow_run_id: uuid.UUID | None = None
+    task_run_id: uuid.UUID | None = None
+    created: datetime | None = None
+
+
+class Artifact(BaseModel):
+    """An artifact to create: its type, optional key and description, and data."""
+
+    type: str | None = None
+    key: str | None = None
+    description: str | None = None
+    data: Any = None
+
+    def format(self) -> Any:
+        """The data as stored (subclasses build it from their own fields)."""
+        return self.data
+
+    def create(self, client: Any = None) -> ArtifactRecord:
+        """Record it for the current run (or with no run outside one)."""
+        from jupyter_orch.engine.context import flow_run_ctx, task_run_ctx
+
+        data = self.format()
+        artifact_id = _functions.create_artifact(self.type or "markdown", data, self.key, self.description)
+        task_ctx, flow_ctx = task_run_ctx.get(), flow_run_ctx.get()
+        flow_run_id = task_ctx.flow_run_id if task_ctx else (flow_ctx.flow_run_id if flow_ctx else None)
+        return ArtifactRecord(
+            id=artifact_id,
+            key=self.key,
+            type=self.type or "markdown",
+            description=self.description,
+            data=data,
+            flow_run_id=flow_run_id,
+            task_run_id=task_ctx.task_run_id if task_ctx else None,
+            created=datetime.now().astimezone(),
+        )
+
+    async def acreate(self, client: Any = None) -> ArtifactRecord:
+        return await _functions._in_thread(self.create)
+
+    @classmethod
+    def get(cls, key: str | None = None, client: Any = None) -> ArtifactRecord | None:
+        """The newest artifact with `key`, or None."""
+        from jupyter_orch.client import ApiError
+
+        if not key:
+            return None
+        try:
+            return ArtifactRecord(**_functions.api_request("GET", f"artifacts/{key}/latest"))
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    @classmethod
+    async def aget(cls, key: str | None = None, client: Any = None) -> ArtifactRecord | None:
+        return await _functions._in_thread(cls.get, key)
+
+    @classmethod
+    def get_or_create(
+        cls,
+        key: str | None = None,
+        description: str | None = None,
+        data: Any = None,
+        client: Any = None,
+        **kwargs: Any,
+    ) -> tuple[ArtifactRecord, bool]:
+        """The newest artifact with `key` (and False), or a new one made from the arguments
+        (and True)."""
+        existing = cls.get(key)
+        if existing is not None:
+            return existing, False
+        return cls(key=key, description=description, data=data, **kwargs).create(), True
+
+
+class MarkdownArtifact(Artifact):
+    type: str | None = "markdown"
+    markdown: str = ""
+
+    def format(self) -> str:
+        return self.markdown
+
+
+class LinkArtifact(Artifact):
+    type: str | None = "markdown"
+    link: str = ""
+    link_text: str | None = None
+
+    def format(self) -> str:
+        return _functions.link_markdown(self.link, self.link_text)
+
+
+class TableArtifact(Artifact):
+    type: str | None = "table"
+    table: dict[str, list[Any]] | list[dict[str, Any]] | list[list[Any]] = []
+
+    def format(self) -> Any:
+        return _functions.table_data(self.table)
+
+
+class ProgressArtifact(Artifact):
+    type: str | None = "progress"
+    progress: float = 0.0
+
+    def format(self) -> float:
+        return _functions.progress_data(self.progress)
+
+
+class ImageArtifact(Artifact):
+    type: str | None = "image"
+    image_url: str = ""
+
+    def format(self) -> str:
+        return self.image_url
+
+
+__all__ = [
+    "Artifact",
+    "ArtifactRecord",
+    "ImageArtifact",
+    "LinkArtifact",
+    "MarkdownArtifact",
+    "ProgressArtifact",
+    "TableArtifact",
+]
