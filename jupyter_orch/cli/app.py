@@ -85,7 +85,10 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "pass_through", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra_argv = extra  # `server`: Jupyter's own options (--ServerApp.*, --certfile=...)
     ctx = ctx or Context()
     try:
         return int(args.func(args, ctx) or 0)

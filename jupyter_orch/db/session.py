@@ -2,7 +2,8 @@
 
 SQLite gets WAL (readers never block the writer), a busy timeout (writers wait instead of failing
 with "database is locked") and `BEGIN IMMEDIATE` for write transactions, so a read-then-write
-transaction never deadlocks on lock upgrade. The schema is upgraded on first use.
+transaction never deadlocks on lock upgrade. The schema is upgraded on first use (`db.migrate`,
+which this module calls and which never imports it).
 
 Writers of one SQLite file also queue on an OS file lock before BEGIN IMMEDIATE (`db/sqlite.py`,
 shared with the engine's SQLAlchemy-free path).
@@ -22,11 +23,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from jupyter_orch.db import migrate
 from jupyter_orch.db.sqlite import SQLITE_BUSY_TIMEOUT_MS, configure, writer_queue
 
 _engines: dict[str, Engine] = {}
 _makers: dict[str, sessionmaker[Session]] = {}
-_upgraded: set[str] = set()
 _lock = threading.RLock()
 
 
@@ -92,11 +93,8 @@ def get_engine(url: str | None = None, upgrade: bool = True) -> Engine:
             else:
                 engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
             _engines[url] = engine
-        if upgrade and url not in _upgraded:
-            from jupyter_orch.db.migrate import ensure_schema
-
-            ensure_schema(engine)
-            _upgraded.add(url)
+        if upgrade:
+            migrate.ensure_schema(engine)  # once per engine; under the database's schema lock
     return engine
 
 
@@ -148,11 +146,7 @@ def dispose_all() -> None:
             engine.dispose()
         _engines.clear()
         _makers.clear()
-        _upgraded.clear()
-
-
-def forget_upgrade(url: str) -> None:
-    _upgraded.discard(url)
+    migrate.forget()
 
 
 def ping(engine: Engine) -> None:

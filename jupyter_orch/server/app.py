@@ -190,21 +190,66 @@ class OrchApp(ExtensionApp):
             self._env_saved[name] = os.environ.get(name)
             os.environ[name] = value
 
+    def initialize(self) -> None:
+        """Load the extension, or end the server: a server whose orchestration failed to load
+        (database unreachable, a migration failing, a service module missing) would otherwise keep
+        running, answer 404 on every /orch/api route and leave the failure in a log line.
+
+        `SystemExit` passes through jupyter_server's extension loader (it catches `Exception`),
+        so `jupyter lab` and `jupyter orch server` exit non-zero, before binding their port, with
+        the reason on stderr."""
+        try:
+            super().initialize()
+        except Exception as exc:
+            self.log.critical("jupyter_orch failed to load; stopping the server", exc_info=True)
+            self._release()
+            raise SystemExit(f"jupyter_orch failed to load: {type(exc).__name__}: {exc}") from exc
+
     async def stop_extension(self) -> None:
-        await self.services.stop_all()
-        for name in self._env_set:
+        """Stop the services, then release everything; never raises.
+
+        jupyter_server stops its event loop only after every extension's `stop_extension` has
+        returned, so an exception here left a SIGTERMed server running. Each step runs whatever
+        the others did, also on an app whose `initialize_settings` never finished."""
+        services: ServiceRegistry | None = getattr(self, "services", None)
+        if services is not None:
+            try:
+                await services.stop_all()
+            except Exception:
+                self.log.exception("jupyter_orch: stopping the services failed")
+        self._release()
+
+    def _release(self) -> None:
+        """Give back what `initialize_settings` took, as far as it got; each step logs its error."""
+        for step in (self._restore_env, self._stop_threads):
+            try:
+                step()
+            except Exception:
+                self.log.exception("jupyter_orch: %s failed during shutdown", step.__name__)
+
+    def _restore_env(self) -> None:
+        for name in getattr(self, "_env_set", ()):
             os.environ.pop(name, None)
-        self._env_set.clear()
-        for name, previous in self._env_saved.items():
+        self._env_set = []
+        for name, previous in getattr(self, "_env_saved", {}).items():
             if previous is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = previous
-        self._env_saved.clear()
-        if self.writer is not None:
-            self.writer.stop()
-        self.executor.shutdown(wait=True, cancel_futures=True)
-        if self.checkpointer is not None:
-            self.checkpointer.stop()
-        if self.event_feed is not None:
-            self.event_feed.stop()
+        self._env_saved = {}
+
+    def _stop_threads(self) -> None:
+        for name, stop in (
+            ("writer", lambda obj: obj.stop()),
+            ("executor", lambda obj: obj.shutdown(wait=True, cancel_futures=True)),
+            ("checkpointer", lambda obj: obj.stop()),
+            ("event_feed", lambda obj: obj.stop()),
+        ):
+            obj = getattr(self, name, None)
+            if obj is None:
+                continue
+            setattr(self, name, None)  # stopped once, even when called again
+            try:
+                stop(obj)
+            except Exception:
+                self.log.exception("jupyter_orch: stopping the %s failed", name)

@@ -33,19 +33,30 @@ class ServerProcess:
         token: str | None = None,
         log_path: Path | None = None,
         env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+        base_url: str = "/",
+        https: bool = False,
+        verify: str | bool = True,
     ) -> None:
+        """`args` go to the server after `--port` (Jupyter's own options: `--ServerApp.*`,
+        `--certfile=...`); `base_url` and `https` say where it then answers, `verify` is the CA
+        file (or False) its TLS certificate is checked against."""
         self.database_url = database_url
         self.home = Path(home)
         self.port = port or free_port()
         self.token = token or secrets.token_hex(16)
         self.log_path = log_path or self.home / f"server-{self.port}.log"
         self.extra_env = env or {}
+        self.args = list(args or [])
+        self.base_url = "/" + base_url.strip("/") if base_url.strip("/") else ""
+        self.scheme = "https" if https else "http"
+        self.verify = verify
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{self.base_url}"
 
     @property
     def client_env(self) -> dict[str, str]:
@@ -64,7 +75,7 @@ class ServerProcess:
         env.pop(API_URL_ENV, None)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_orch.cli", "server", "--port", str(self.port)],
+            [sys.executable, "-m", "jupyter_orch.cli", "server", "--port", str(self.port), *self.args],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -75,7 +86,9 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log_text()[-2000:]}")
             try:
-                r = httpx.get(f"{self.url}/orch/api/health", headers=self.headers, timeout=2)
+                r = httpx.get(
+                    f"{self.url}/orch/api/health", headers=self.headers, timeout=2, verify=self.verify
+                )
                 if r.status_code == 200:
                     return self
             except httpx.TransportError:

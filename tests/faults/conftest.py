@@ -1,5 +1,7 @@
 """Fixtures of the fault suite: real worker processes (`jupyter orch worker start`), a flows
-directory, and waiting on conditions with a deadline (never a fixed sleep)."""
+directory, waiting on conditions with a deadline (never a fixed sleep), and PostgreSQL databases
+nobody has used yet (`fresh_pg_url`: the shared `db_url` database is already migrated, which is
+exactly what the first-use tests must not start from)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,15 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
+
+PG_ADMIN_URL = os.environ.get("ORCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 FLOWS = textwrap.dedent(
     """
@@ -126,3 +132,26 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     yield start
     for w in started:
         w.stop()
+
+
+def _pg_admin(sql: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(sql))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def fresh_pg_url() -> Iterator[str]:
+    """An empty PostgreSQL database (no tables, no alembic_version), dropped after the test."""
+    name = f"orch_fault_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        _pg_admin(f'CREATE DATABASE "{name}"')
+    except Exception as exc:
+        if os.environ.get("ORCH_REQUIRE_POSTGRES"):
+            raise
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

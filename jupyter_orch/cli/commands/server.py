@@ -1,4 +1,11 @@
-"""`jupyter orch server`: a headless Jupyter server running only the jupyter_orch extension."""
+"""`jupyter orch server`: a headless Jupyter server running only the jupyter_orch extension.
+
+It is a Jupyter server like any other: every option Jupyter's own apps take (`--ServerApp.*`,
+`--IdentityProvider.token=...`, `--certfile`/`--keyfile` for TLS, `--config=FILE`) and the
+`jupyter_server_config` files are read as `jupyter server` reads them, so it runs behind a proxy,
+under a base URL, with TLS. The options this command defines are defaults below those: a config
+file or `--ServerApp.port=...` wins over the default port; an option given here wins over a file.
+"""
 
 from __future__ import annotations
 
@@ -19,17 +26,20 @@ def register(subparsers: Any) -> None:
         help="Start a headless orchestration server.",
         description="Start a Jupyter server with only the jupyter_orch extension (REST API, API docs, "
         f"background services) and print the {API_URL_ENV}/{API_TOKEN_ENV} that clients need. "
-        f"The token is ${API_TOKEN_ENV} when set (so restarts keep it), else a new random one.",
+        f"The token is ${API_TOKEN_ENV} when set (so restarts keep it), else a new random one. "
+        "Any other option is Jupyter's own (--ServerApp.certfile=..., --IdentityProvider.token=..., "
+        "--config=FILE, ...; see `jupyter server --help-all`), as are the jupyter_server_config files.",
     )
-    p.add_argument("--ip", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    p.add_argument("--base-url", default="/", help="URL prefix of the server (default /)")
+    p.add_argument("--ip", default=None, help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=None, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--base-url", default=None, help="URL prefix of the server (default /)")
     p.add_argument(
         "--allow-root",
         action="store_true",
+        default=None,
         help="allow running as root (implied when the current user is root)",
     )
-    p.set_defaults(func=run_server)
+    p.set_defaults(func=run_server, pass_through=True)
 
 
 def _port(value: str) -> int:
@@ -42,27 +52,36 @@ def _port(value: str) -> int:
     return port
 
 
-def run_server(args: argparse.Namespace, ctx: Context) -> int:
-    from jupyter_server.serverapp import ServerApp
+def server_config(args: argparse.Namespace) -> tuple[Any, list[str]]:
+    """Our defaults as the lowest layer of config (under Jupyter's config files), and the argv for
+    Jupyter: the options given to this command, then Jupyter's own, which win over both."""
     from traitlets.config import Config
 
     config = Config()
+    config.ServerApp.ip = "127.0.0.1"
+    config.ServerApp.port = DEFAULT_PORT
+    config.ServerApp.port_retries = 0
+    config.ServerApp.open_browser = False
+    config.ServerApp.allow_root = hasattr(os, "geteuid") and os.geteuid() == 0
     token = os.environ.get(API_TOKEN_ENV)
     if token:
         config.IdentityProvider.token = token
+    argv = []
+    for trait in ("ip", "port", "base_url", "allow_root"):
+        value = getattr(args, trait, None)
+        if value is not None:
+            argv.append(f"--ServerApp.{trait}={value}")
+    return config, argv + list(getattr(args, "extra_argv", []))
+
+
+def run_server(args: argparse.Namespace, ctx: Context) -> int:
+    from jupyter_server.serverapp import ServerApp
+
+    config, argv = server_config(args)
     # the server's own process must not report to some other server through inherited settings
     os.environ.pop(API_URL_ENV, None)
-    app = ServerApp(
-        config=config,
-        jpserver_extensions={"jupyter_orch": True},
-        ip=args.ip,
-        port=args.port,
-        port_retries=0,
-        base_url=args.base_url,
-        open_browser=False,
-        allow_root=args.allow_root or (hasattr(os, "geteuid") and os.geteuid() == 0),
-    )
-    app.initialize(argv=[], find_extensions=False)
+    app = ServerApp(config=config, jpserver_extensions={"jupyter_orch": True})
+    app.initialize(argv=argv, find_extensions=False)
     skip_unprinted_records(app.log)
     url = app.connection_url.rstrip("/")
     token = app.identity_provider.token

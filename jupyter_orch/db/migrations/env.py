@@ -9,11 +9,7 @@ target_metadata = Base.metadata
 
 
 def run_migrations_online() -> None:
-    engine = config.attributes.get("engine")
-    if engine is None:
-        from jupyter_orch.db.session import get_engine
-
-        engine = get_engine(upgrade=False)
+    engine = config.attributes["engine"]  # db.migrate always hands one over (under its lock)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
