@@ -1,0 +1,68 @@
+"""`orch_test_harness()`: flows, tasks and everything else report to a private, temporary
+SQLite database (in a temporary home) until the block ends; the environment and the process's
+client are then restored, so a test suite never touches the user's real runs."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_orch.settings import API_TOKEN_ENV, API_URL_ENV, DATABASE_URL_ENV, HOME_ENV
+
+_NAMES = (HOME_ENV, DATABASE_URL_ENV, API_URL_ENV, API_TOKEN_ENV)
+
+
+@dataclass(frozen=True)
+class OrchTestHarness:
+    """Where the harness's runs go."""
+
+    home: Path
+    database_url: str
+
+
+@contextmanager
+def orch_test_harness(server_startup_timeout: float | None = None) -> Iterator[OrchTestHarness]:
+    """Run the block against a throwaway database; yields where it lives.
+
+    `server_startup_timeout` is accepted for Prefect's signature and unused: no server is
+    started, the engine writes the database in-process.
+    """
+    from jupyter_orch.client import reset_client
+
+    saved = {name: os.environ.get(name) for name in _NAMES}
+    reset_client()  # what the previous client buffered goes where it was meant to
+    with tempfile.TemporaryDirectory(prefix="jupyter-orch-test-") as tmp:
+        home = Path(tmp)
+        url = f"sqlite:///{home / 'orch.db'}"
+        os.environ[HOME_ENV] = str(home)
+        os.environ[DATABASE_URL_ENV] = url
+        os.environ.pop(API_URL_ENV, None)
+        os.environ.pop(API_TOKEN_ENV, None)
+        try:
+            yield OrchTestHarness(home, url)
+        finally:
+            try:
+                reset_client()
+                _close_databases()
+            finally:
+                _restore(saved)
+
+
+def _close_databases() -> None:
+    """Pooled connections to the temporary file are closed before it is deleted."""
+    session = sys.modules.get("jupyter_orch.db.session")  # only if SQLAlchemy was ever used
+    if session is not None:
+        session.dispose_all()
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -1,0 +1,119 @@
+"""`jupyter_orch.testing`: the harness for users' tests (a throwaway database for the duration,
+the environment restored after) and its pytest plugin, run as a user would in a real pytest."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from jupyter_orch import flow
+from jupyter_orch.testing import orch_test_harness
+from jupyter_orch.testing.utilities import prefect_test_harness
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@flow
+def harnessed(x: int) -> int:
+    return x + 1
+
+
+def test_runs_inside_go_to_a_throwaway_database(records):
+    outer_url = os.environ["JUPYTER_ORCH_DATABASE_URL"]
+    with orch_test_harness() as harness:
+        assert os.environ["JUPYTER_ORCH_DATABASE_URL"] == harness.database_url != outer_url
+        assert harnessed(1) == 2
+        from jupyter_orch.client import get_client
+
+        get_client().flush()
+        inner_file = Path(harness.database_url.removeprefix("sqlite:///"))
+        assert inner_file.exists()
+        runs = get_client().get("flow_runs", flow_name="harnessed")["items"]
+        assert [r["state_type"] for r in runs] == ["COMPLETED"]
+    assert not inner_file.exists()  # thrown away
+    assert os.environ["JUPYTER_ORCH_DATABASE_URL"] == outer_url
+    assert records.flow_runs(flow_name="harnessed") == []
+    assert harnessed(2) == 3  # and the outer database is used again
+    assert len(records.flow_runs(flow_name="harnessed")) == 1
+
+
+def test_prefects_name_and_nesting(orch_env, monkeypatch):
+    monkeypatch.setenv("JUPYTER_ORCH_API_URL", "http://127.0.0.1:9")  # a server the harness ignores
+    with prefect_test_harness(server_startup_timeout=5) as outer:
+        assert "JUPYTER_ORCH_API_URL" not in os.environ
+        with orch_test_harness() as inner:
+            assert inner.database_url != outer.database_url
+            assert harnessed(5) == 6
+        assert os.environ["JUPYTER_ORCH_DATABASE_URL"] == outer.database_url
+    assert os.environ["JUPYTER_ORCH_API_URL"] == "http://127.0.0.1:9"
+
+
+def test_pytest_plugin_in_a_users_test_suite(tmp_path: Path):
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "test_user_flows.py").write_text(
+        textwrap.dedent(
+            """
+            import os
+
+            import pytest
+
+            from jupyter_orch import flow, task
+            from jupyter_orch.client import get_client
+
+
+            @task
+            def double(x):
+                return 2 * x
+
+
+            @flow
+            def pipeline(n):
+                return sum(double.map(range(n)).result())
+
+
+            @pytest.fixture(autouse=True, scope="session")
+            def everything_harnessed(orch_test_harness_session):
+                yield
+
+
+            def test_session_database(orch_test_harness_session):
+                assert os.environ["JUPYTER_ORCH_DATABASE_URL"] == orch_test_harness_session.database_url
+                assert pipeline(4) == 12
+
+
+            def test_fresh_database_per_test(orch_test_harness):
+                assert pipeline(3) == 6
+                runs = get_client().get("flow_runs", flow_name="pipeline")["items"]
+                assert len(runs) == 1 and runs[0]["state_type"] == "COMPLETED"
+            """
+        )
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    home = tmp_path / "real-home"
+    env["JUPYTER_ORCH_HOME"] = str(home)  # where runs would go without the harness
+    env.pop("JUPYTER_ORCH_DATABASE_URL", None)
+    env.pop("JUPYTER_ORCH_API_URL", None)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "jupyter_orch.testing.pytest_plugin",
+        ],
+        cwd=suite,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 passed" in proc.stdout
+    assert not (home / "orch.db").exists()  # nothing reached the real home
