@@ -28,6 +28,8 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
+from jupyter_orch.parameters import ParameterError, find_parameters_cell
+
 __all__ = ["OrchMagics", "current_notebook", "load_ipython_extension", "unload_ipython_extension"]
 
 
@@ -149,7 +151,6 @@ def _history_notebook(shell: Any, current: str, params_cell: Any = None) -> tupl
 
 def current_notebook(shell: Any, current: str) -> tuple[Any, int, str | None, str]:
     """(notebook, index of the current cell, notebook file or None, which rule was used)."""
-    from jupyter_orch.notebooks.parameters import find_parameters_cell
     from jupyter_orch.notebooks.snapshot import read_notebook
 
     path = notebook_path(shell)
@@ -261,8 +262,6 @@ class OrchMagics(Magics):
         if args is None:
             return None
         if args.deploy:
-            from jupyter_orch.notebooks.parameters import ParameterError
-
             try:
                 deploy_cell_from_shell(self.shell, line, cell, args)
             except ParameterError as exc:
@@ -273,8 +272,6 @@ class OrchMagics(Magics):
     def orch(self, line: str) -> Any:
         """%orch deploy [NOTEBOOK] --name N [--cron EXPR | --interval S] [--live] |
         %orch runs [--limit N] | %orch run DEPLOYMENT [--param k=v ...] [--wait]"""
-        from jupyter_orch.notebooks.parameters import ParameterError
-
         args = _parse(_orch_parser(), line)
         if args is None:
             return None

@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from jupyter_orch.engine.context import flow_run_ctx, task_run_ctx
+from jupyter_orch.parameters import jsonable
 from jupyter_orch.states import utcnow
 
 
@@ -133,8 +134,6 @@ def progress_data(progress: Any) -> float:
 
 
 def table_data(table: Any) -> Any:
-    from jupyter_orch.engine.parameters import jsonable
-
     if isinstance(table, dict) and all(isinstance(v, (list, tuple)) for v in table.values()):
         return _no_nan(jsonable(table))
     if isinstance(table, (list, tuple)) and (

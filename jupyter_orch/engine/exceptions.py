@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
+# raised by the flow's parameter model; exported here, where Prefect users look for it
+from jupyter_orch.parameters.errors import ParameterValidationError
 
-class ParameterValidationError(ValueError):
-    """A flow was called with a value its signature does not accept; the message names it."""
-
-    def __init__(self, message: str, parameter: str | None = None) -> None:
-        super().__init__(message)
-        self.parameter = parameter
+__all__ = ["FlowRunAborted", "MissingContextError", "ParameterValidationError", "UpstreamFailed"]
 
 
 class FlowRunAborted(RuntimeError):

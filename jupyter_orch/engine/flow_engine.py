@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx
 from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError
-from jupyter_orch.engine.parameters import jsonable
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.tasks import Task
 from jupyter_orch.engine.timeouts import (
@@ -24,6 +23,7 @@ from jupyter_orch.engine.timeouts import (
     is_cancellation,
 )
 from jupyter_orch.orchestration import rules
+from jupyter_orch.parameters import jsonable
 from jupyter_orch.states import (
     Cancelled,
     Completed,

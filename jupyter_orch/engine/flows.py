@@ -9,10 +9,10 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
 from jupyter_orch.engine.flow_engine import FlowRunEngine
-from jupyter_orch.engine.parameters import ParameterModel
 from jupyter_orch.engine.task_runners import TaskRunner, ThreadPoolTaskRunner
 from jupyter_orch.engine.tasks import _delays
 from jupyter_orch.orchestration import rules
+from jupyter_orch.parameters import ParameterModel
 
 R = TypeVar("R")
 

@@ -1,5 +1,5 @@
-"""Notebook building blocks: parameter schemas, cell dependencies, papermill execution, warm kernels.
+"""Notebook building blocks: cell dependencies, papermill execution, warm kernels, snapshots.
 
-Submodules are imported lazily by callers; `parameters` stays free of Jupyter imports so the
-engine can validate flow parameters without loading papermill or IPython.
+Submodules are imported lazily by callers. Parameter schemas of a `parameters` cell live in
+`jupyter_orch.parameters`, below orchestration, so the store validates without this package.
 """

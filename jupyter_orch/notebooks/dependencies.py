@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat import NotebookNode
 
-from .parameters import find_parameters_cell
+from jupyter_orch.parameters import find_parameters_cell
 
 __all__ = ["CellNames", "analyze_cell", "build_cell_notebook", "cells_needed", "notebook_cells_needed"]
 
@@ -25,6 +25,21 @@ __all__ = ["CellNames", "analyze_cell", "build_cell_notebook", "cells_needed", "
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "flow"}
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# nodes whose `name` they bind (an `except ... as e`, a `case x`, a def or class)
+_NAMED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.MatchAs, ast.MatchStar, ast.ExceptHandler)
+
+
+# statement class name -> the _Walker method that follows it; others read all and bind stores
+_STATEMENTS = {
+    **dict.fromkeys(("FunctionDef", "AsyncFunctionDef", "ClassDef"), "_define"),
+    **dict.fromkeys(("Import", "ImportFrom"), "_import"),
+    **dict.fromkeys(("Assign", "AnnAssign", "AugAssign"), "_assign"),
+    **dict.fromkeys(("For", "AsyncFor"), "_for"),
+    **dict.fromkeys(("While", "If"), "_branch"),
+    **dict.fromkeys(("With", "AsyncWith"), "_with"),
+    **dict.fromkeys(("Try", "TryStar"), "_try"),
+    "Delete": "_delete",
+}
 
 
 @dataclass
@@ -89,51 +104,64 @@ class _Walker:
             self.stmt(stmt)
 
     def stmt(self, stmt: ast.stmt) -> None:
-        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            self.read(_free_names(stmt, frozenset()))
-            self.bind([stmt.name])
-        elif isinstance(stmt, ast.Import | ast.ImportFrom):
-            self.bind((a.asname or a.name).split(".")[0] for a in stmt.names if a.name != "*")
-        elif isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            if stmt.value is not None:
-                self.read(_free_names(stmt.value, frozenset()))
-            if isinstance(stmt, ast.AugAssign):
-                self.read(_bound(stmt.target))
-            for target in targets:
-                self.target(target)
-            self.bind(_walrus(stmt.value) if stmt.value is not None else ())
-        elif isinstance(stmt, ast.For | ast.AsyncFor):
-            self.expr(stmt.iter)
-            self.target(stmt.target)
-            self.block(stmt.body)
-            self.block(stmt.orelse)
-        elif isinstance(stmt, ast.While | ast.If):
-            self.expr(stmt.test)
-            self.block(stmt.body)
-            self.block(stmt.orelse)
-        elif isinstance(stmt, ast.With | ast.AsyncWith):
-            for item in stmt.items:
-                self.expr(item.context_expr)
-                if item.optional_vars is not None:
-                    self.target(item.optional_vars)
-            self.block(stmt.body)
-        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-            self.block(stmt.body)
-            for handler in stmt.handlers:
-                if handler.type is not None:
-                    self.expr(handler.type)
-                if handler.name:
-                    self.bind([handler.name])
-                self.block(handler.body)
-            self.block(stmt.orelse)
-            self.block(stmt.finalbody)
-        elif isinstance(stmt, ast.Delete):
-            for target in stmt.targets:
-                self.read(_free_names(target, frozenset()) | _bound(target))
-        else:  # expressions, match, return, raise, assert, global...: read everything, bind stores
-            self.read(_free_names(stmt, frozenset()))
-            self.bind(_bound(stmt) | _walrus(stmt))
+        # by class name, so that `try/except*` (ast.TryStar, Python 3.11+) needs no version check
+        visit = getattr(self, _STATEMENTS.get(type(stmt).__name__, "_other"))
+        visit(stmt)
+
+    def _define(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+        self.read(_free_names(stmt, frozenset()))
+        self.bind([stmt.name])
+
+    def _import(self, stmt: ast.Import | ast.ImportFrom) -> None:
+        self.bind(_imported(stmt))
+
+    def _assign(self, stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> None:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if stmt.value is not None:
+            self.read(_free_names(stmt.value, frozenset()))
+        if isinstance(stmt, ast.AugAssign):
+            self.read(_bound(stmt.target))
+        for target in targets:
+            self.target(target)
+        self.bind(_walrus(stmt.value) if stmt.value is not None else ())
+
+    def _for(self, stmt: ast.For | ast.AsyncFor) -> None:
+        self.expr(stmt.iter)
+        self.target(stmt.target)
+        self.block(stmt.body)
+        self.block(stmt.orelse)
+
+    def _branch(self, stmt: ast.While | ast.If) -> None:
+        self.expr(stmt.test)
+        self.block(stmt.body)
+        self.block(stmt.orelse)
+
+    def _with(self, stmt: ast.With | ast.AsyncWith) -> None:
+        for item in stmt.items:
+            self.expr(item.context_expr)
+            if item.optional_vars is not None:
+                self.target(item.optional_vars)
+        self.block(stmt.body)
+
+    def _try(self, stmt: ast.Try) -> None:
+        self.block(stmt.body)
+        for handler in stmt.handlers:
+            if handler.type is not None:
+                self.expr(handler.type)
+            if handler.name:
+                self.bind([handler.name])
+            self.block(handler.body)
+        self.block(stmt.orelse)
+        self.block(stmt.finalbody)
+
+    def _delete(self, stmt: ast.Delete) -> None:
+        for target in stmt.targets:
+            self.read(_free_names(target, frozenset()) | _bound(target))
+
+    def _other(self, stmt: ast.stmt) -> None:
+        """Expressions, match, return, raise, assert, global...: read everything, bind stores."""
+        self.read(_free_names(stmt, frozenset()))
+        self.bind(_bound(stmt) | _walrus(stmt))
 
     def expr(self, node: ast.expr) -> None:
         self.read(_free_names(node, frozenset()))
@@ -156,19 +184,26 @@ def _bound(node: ast.AST) -> set[str]:
     """Names stored by `node` in the current scope, not descending into nested scopes."""
     found: set[str] = set()
     for child in _walk_scope(node):
-        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store | ast.Del):
-            found.add(child.id)
-        elif isinstance(child, ast.MatchAs | ast.MatchStar) and child.name:
-            found.add(child.name)
-        elif isinstance(child, ast.MatchMapping) and child.rest:
-            found.add(child.rest)
-        elif isinstance(child, _SCOPES[:2] + (ast.ClassDef,)) and child is not node:
-            found.add(child.name)
-        elif isinstance(child, ast.Import | ast.ImportFrom):
-            found.update((a.asname or a.name).split(".")[0] for a in child.names if a.name != "*")
-        elif isinstance(child, ast.ExceptHandler) and child.name:
-            found.add(child.name)
+        if child is not node or not isinstance(child, _SCOPES):
+            found.update(_stored(child))
     return found
+
+
+def _stored(node: ast.AST) -> Iterable[str]:
+    """The names one node binds: a store, a match capture, a def or class, an import, `as e`."""
+    if isinstance(node, ast.Name):
+        return [node.id] if isinstance(node.ctx, ast.Store | ast.Del) else []
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return _imported(node)
+    if isinstance(node, ast.MatchMapping):
+        return [node.rest] if node.rest else []
+    if isinstance(node, _NAMED):
+        return [node.name] if node.name else []
+    return []
+
+
+def _imported(node: ast.Import | ast.ImportFrom) -> list[str]:
+    return [(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"]
 
 
 def _walrus(node: ast.AST) -> set[str]:
@@ -197,43 +232,51 @@ def _walk_scope(node: ast.AST):
 def _free_names(node: ast.AST, enclosing: frozenset[str]) -> set[str]:
     """Global names `node` loads, including those loaded inside nested functions and classes."""
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-        outer: set[str] = set()
-        args = node.args
-        for default in args.defaults + [d for d in args.kw_defaults if d is not None]:
-            outer |= _free_names(default, enclosing)
-        if not isinstance(node, ast.Lambda):
-            for deco in node.decorator_list:
-                outer |= _free_names(deco, enclosing)
-            for arg in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
-                if arg is not None and arg.annotation is not None:
-                    outer |= _free_names(arg.annotation, enclosing)
-            if node.returns is not None:
-                outer |= _free_names(node.returns, enclosing)
-        every = args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]
-        params = {a.arg for a in every if a is not None}
-        body = node.body if isinstance(node.body, list) else [node.body]
-        return outer | _scope_body(body, params, enclosing)
+        return _function_free_names(node, enclosing)
     if isinstance(node, ast.ClassDef):
-        outer = set()
-        for part in node.bases + [k.value for k in node.keywords] + node.decorator_list:
-            outer |= _free_names(part, enclosing)
-        # Class-level names are not visible inside methods, so methods see only `enclosing`.
-        local: set[str] = set()
-        for stmt in node.body:
-            local |= _bound(stmt)
-        inner: set[str] = set()
-        for stmt in node.body:
-            if isinstance(stmt, _SCOPES):
-                inner |= _free_names(stmt, enclosing)
-            else:
-                inner |= _loads(stmt, enclosing | local)
-        return outer | inner
+        return _class_free_names(node, enclosing)
     if isinstance(node, _COMPREHENSIONS):
         targets: set[str] = set()
         for gen in node.generators:
             targets |= {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
         return _loads(node, enclosing | targets)
     return _loads(node, enclosing)
+
+
+def _function_free_names(
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, enclosing: frozenset[str]
+) -> set[str]:
+    args = node.args
+    every = args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]
+    # evaluated where the function is defined: defaults, decorators, annotations
+    outside: list[ast.AST] = args.defaults + [d for d in args.kw_defaults if d is not None]
+    if not isinstance(node, ast.Lambda):
+        outside += node.decorator_list
+        outside += [a.annotation for a in every if a is not None and a.annotation is not None]
+        outside += [node.returns] if node.returns is not None else []
+    outer: set[str] = set()
+    for part in outside:
+        outer |= _free_names(part, enclosing)
+    params = {a.arg for a in every if a is not None}
+    body = node.body if isinstance(node.body, list) else [node.body]
+    return outer | _scope_body(body, params, enclosing)
+
+
+def _class_free_names(node: ast.ClassDef, enclosing: frozenset[str]) -> set[str]:
+    outer: set[str] = set()
+    for part in node.bases + [k.value for k in node.keywords] + node.decorator_list:
+        outer |= _free_names(part, enclosing)
+    # Class-level names are not visible inside methods, so methods see only `enclosing`.
+    local: set[str] = set()
+    for stmt in node.body:
+        local |= _bound(stmt)
+    inner: set[str] = set()
+    for stmt in node.body:
+        if isinstance(stmt, _SCOPES):
+            inner |= _free_names(stmt, enclosing)
+        else:
+            inner |= _loads(stmt, enclosing | local)
+    return outer | inner
 
 
 def _scope_body(body: Sequence[ast.AST], params: set[str], enclosing: frozenset[str]) -> set[str]:

@@ -36,7 +36,7 @@ from papermill.engines import NBClientEngine, NotebookExecutionManager
 from papermill.execute import prepare_notebook_metadata, remove_error_markers
 from papermill.parameterize import parameterize_notebook
 
-from .parameters import parameter_schema, validate_parameters
+from jupyter_orch.parameters import parameter_schema, validate_parameters
 
 __all__ = [
     "CellExecutionError",

@@ -24,7 +24,7 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from .parameters import ParameterError, parameter_schema, validate_parameters
+from jupyter_orch.parameters import ParameterError, parameter_schema, validate_parameters
 
 __all__ = [
     "flow_name_for",

@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from jupyter_orch.notebooks.kernel_pool import KernelPool, start_ready_kernel
-from jupyter_orch.notebooks.parameters import ParameterError, parameter_schema, validate_parameters
 from jupyter_orch.notebooks.snapshot import storage_notebook
+from jupyter_orch.parameters import ParameterError, parameter_schema, validate_parameters
 from jupyter_orch.states import Cancelled, Completed, Failed, Running, State, TimedOut
 
 log = logging.getLogger("jupyter_orch.notebooks")  # the logger users configure for notebook runs

@@ -5,6 +5,14 @@ from __future__ import annotations
 import pytest
 
 from jupyter_orch import ParameterValidationError, flow, task
+from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.runner import run_deployment, to_deployment
+
+
+@flow
+def sized(n: int, ids: list[int] | None = None) -> int:
+    """Deployed below: its signature's schema checks every run of the deployment."""
+    return n
 
 
 def test_bad_parameter_is_named_and_nothing_runs(records):
@@ -73,3 +81,16 @@ def test_validation_can_be_turned_off(records):
         return n
 
     assert lax("7") == "7"
+
+
+def test_deployment_runs_are_checked_against_the_flow_signature(records):
+    dep_id = to_deployment(sized, "checked").apply()
+    run = run_deployment("sized/checked", parameters={"n": "3", "ids": ["4"]}, timeout=0)
+    assert records.flow_run(run.id)["parameters"] == {"n": 3, "ids": [4]}
+    with pytest.raises(Invalid) as bad:  # refused before a run exists
+        run_deployment("sized/checked", parameters={"n": 1, "ids": [1, "x"]}, timeout=0)
+    assert bad.value.field == "parameters.ids[1]"
+    assert bad.value.message == "parameter 'ids[1]': expected integer, got 'x'"
+    with pytest.raises(Invalid, match="parameter 'n': missing required value"):
+        run_deployment("sized/checked", parameters={}, timeout=0)
+    assert len(records.flow_runs(deployment_id=dep_id)) == 1

@@ -166,7 +166,7 @@ def test_orch_run_shows_the_run_live_and_ends_with_its_final_text(
     final = [o for o in shown if o.output_type == "update_display_data"] or shown
     text = final[-1]["data"]["text/plain"]
     assert "target/" in text and "Completed" in text and "3/3 cells" in text
-    assert outputs(nb.cells[2]) == "UsageError: parameter 'n': expected integer, got string 'x'\n"
+    assert outputs(nb.cells[2]) == "UsageError: parameter 'n': expected integer, got 'x'\n"
 
 
 def test_run_view_text_and_widget_follow_the_run(nb_worker, orch_env: str, tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ import nbformat
 import pytest
 from nbhelpers import read_run, run_logs, wait_for, write_notebook
 
-from jupyter_orch.notebooks.parameters import ParameterError
 from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.parameters import ParameterError
 from jupyter_orch.runner import run_deployment
 from jupyter_orch.runner.notebooks import deploy_notebook
 

@@ -21,7 +21,7 @@ from jupyter_orch.notebooks.executor import (
     KernelDied,
     execute_notebook,
 )
-from jupyter_orch.notebooks.parameters import ParameterError
+from jupyter_orch.parameters import ParameterError
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -141,7 +141,7 @@ def test_bad_parameter_rejected_before_kernel_starts(tmp_path, monkeypatch):
     source = write(tmp_path / "in.ipynb", "print(i)")
     with pytest.raises(ParameterError) as info:
         execute_notebook(source, tmp_path / "out.ipynb", {"i": "forty"})
-    assert info.value.field == "i" and "expected integer, got string 'forty'" in str(info.value)
+    assert info.value.field == "i" and "expected integer, got 'forty'" in str(info.value)
     with pytest.raises(ParameterError, match="unknown parameter 'j'"):
         execute_notebook(source, tmp_path / "out.ipynb", {"j": 1})
     assert not (tmp_path / "out.ipynb").exists()

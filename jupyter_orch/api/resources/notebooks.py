@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from jupyter_orch.api.models import Id, Params
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.parameters import ParameterError, parameter_schema
 
 TAG = "notebooks"
 
@@ -55,8 +56,6 @@ def _read(target: Path, field: str) -> Any:
 
 
 def read_parameters(session: Session, p: NotebookPath) -> dict[str, Any]:
-    from jupyter_orch.notebooks.parameters import parameter_schema
-
     target = resolve_notebook(session, p.path)
     try:
         return parameter_schema(_read(target, "path"), title=target.stem)
@@ -68,7 +67,6 @@ def prepare_notebook_deployment(session: Session, data: dict[str, Any]) -> Any:
     """POST /deployments with kind "notebook" and a server-relative `path`: derive the schema
     from the notebook, create/update the deployment, then snapshot it (unless storage says
     `{"type": "live"}`). Returns the deployment row."""
-    from jupyter_orch.notebooks.parameters import ParameterError
     from jupyter_orch.notebooks.snapshot import notebook_deployment_fields, snapshot_notebook
     from jupyter_orch.orchestration.store import deployments as store
 

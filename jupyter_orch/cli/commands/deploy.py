@@ -14,6 +14,7 @@ from typing import Any
 from jupyter_orch.cli.app import Context, UsageError
 from jupyter_orch.cli.commands.deployment import _param
 from jupyter_orch.cli.output import print_json
+from jupyter_orch.parameters import ParameterError
 
 
 def register(subparsers: Any) -> None:
@@ -51,7 +52,6 @@ def _positive(value: str) -> float:
 
 
 def deploy(args: argparse.Namespace, ctx: Context) -> int:
-    from jupyter_orch.notebooks.parameters import ParameterError
     from jupyter_orch.orchestration.errors import OrchError
 
     path, _, flow_name = args.path.partition(":")

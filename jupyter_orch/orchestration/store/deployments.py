@@ -21,6 +21,8 @@ from jupyter_orch.orchestration.store.flow_runs import create_flow_run
 from jupyter_orch.orchestration.store.flows import get_or_create_flow
 from jupyter_orch.orchestration.store.query import paginate, tags_contain
 from jupyter_orch.orchestration.store.work_pools import DEFAULT_POOL, read_queue, read_work_pool
+from jupyter_orch.parameters import ParameterError
+from jupyter_orch.parameters import validate_parameters as check_against_schema
 from jupyter_orch.states import Scheduled
 
 KINDS = ("python", "notebook")
@@ -46,16 +48,14 @@ _FIELDS = (
 
 
 def validate_parameters(schema: dict[str, Any] | None, params: dict[str, Any] | None) -> dict[str, Any]:
-    """The engine's and notebooks' validator; its ParameterError becomes a 422 naming the field."""
-    from jupyter_orch.notebooks.parameters import ParameterError
-    from jupyter_orch.notebooks.parameters import validate_parameters as check
-
+    """Check run parameters against the deployment's schema; a ParameterError becomes a 422 naming
+    `parameters.<field>`."""
     if params is not None and not isinstance(params, dict):
         raise Invalid("parameters must be an object", field="parameters")
     if not schema:
         return dict(params or {})
     try:
-        return check(schema, params or {})
+        return check_against_schema(schema, params or {})
     except ParameterError as exc:
         raise Invalid(str(exc), field=f"parameters.{exc.field}") from exc
 

@@ -7,7 +7,7 @@ import datetime as dt
 import nbformat
 import pytest
 
-from jupyter_orch.notebooks.parameters import ParameterError, parameter_schema, validate_parameters
+from jupyter_orch.parameters import ParameterError, parameter_schema, validate_parameters
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -122,16 +122,16 @@ def test_validate_coerces_and_checks():
 @pytest.mark.parametrize(
     ("params", "field", "message"),
     [
-        ({"n": "abc"}, "n", "parameter 'n': expected integer, got string 'abc'"),
-        ({"n": True}, "n", "parameter 'n': expected integer, got boolean True"),
-        ({"rate": "fast"}, "rate", "parameter 'rate': expected number, got string 'fast'"),
-        ({"name": 3}, "name", "parameter 'name': expected string, got integer 3"),
-        ({"columns": "a,b"}, "columns", "parameter 'columns': expected array, got string 'a,b'"),
-        ({"ids": [1, "x"]}, "ids[1]", "parameter 'ids[1]': expected integer, got string 'x'"),
-        ({"options": [1]}, "options", "parameter 'options': expected object, got array [1]"),
-        ({"limit": "x"}, "limit", "parameter 'limit': expected integer or null, got string 'x'"),
-        ({"day": "2024-02-30"}, "day", "parameter 'day': expected string (date), got string '2024-02-30'"),
-        ({"mode": "medium"}, "mode", "parameter 'mode': expected one of 'fast', 'slow', got string 'medium'"),
+        ({"n": "abc"}, "n", "parameter 'n': expected integer, got 'abc'"),
+        ({"n": True}, "n", "parameter 'n': expected integer, got True"),
+        ({"rate": "fast"}, "rate", "parameter 'rate': expected number, got 'fast'"),
+        ({"name": 3}, "name", "parameter 'name': expected string, got 3"),
+        ({"columns": "a,b"}, "columns", "parameter 'columns': expected array, got 'a,b'"),
+        ({"ids": [1, "x"]}, "ids[1]", "parameter 'ids[1]': expected integer, got 'x'"),
+        ({"options": [1]}, "options", "parameter 'options': expected object, got [1]"),
+        ({"limit": "x"}, "limit", "parameter 'limit': expected integer or null, got 'x'"),
+        ({"day": "2024-02-30"}, "day", "parameter 'day': expected string (date), got '2024-02-30'"),
+        ({"mode": "medium"}, "mode", "parameter 'mode': expected one of 'fast', 'slow', got 'medium'"),
         ({"typo": 1}, "typo", "unknown parameter 'typo'"),
     ],
 )

@@ -1,17 +1,18 @@
-"""Flow parameters: their JSON schema (for the UI and deployments) and validation of a call.
+"""A Python flow's parameters: their JSON schema and the validation of a call, from the signature.
 
-Without type hints no pydantic is needed; with them pydantic builds the schema and coerces
-values ("3" → 3 for an `int`), imported only then.
+A flow called in-process gets Python values back (a `date`, a pydantic model), so calls are checked
+and coerced with pydantic, which also writes the schema a deployment stores; without type hints
+neither pydantic nor a check is needed.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Callable
 from typing import Any
 
-from jupyter_orch.engine.exceptions import ParameterValidationError
+from jupyter_orch.parameters.errors import ParameterValidationError
+from jupyter_orch.parameters.values import is_json
 
 _SKIP_KINDS = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
@@ -43,6 +44,7 @@ class ParameterModel:
 
     def _pydantic_model(self) -> Any:
         if self._model is None:
+            # pydantic costs ~100 ms to import; untyped flows never need it
             from pydantic import ConfigDict, create_model
 
             fields: dict[str, Any] = {}
@@ -57,37 +59,41 @@ class ParameterModel:
 
     def schema(self) -> dict[str, Any]:
         """`{"type": "object", "title": "Parameters", "properties": {...}, "required": [...]}`."""
-        if self._schema is not None:
-            return self._schema
-        schema: dict[str, Any] | None = None
-        if self.annotated:
-            try:
-                schema = self._pydantic_model().model_json_schema()
-            except Exception:  # a type pydantic cannot describe: fall back to the plain shape
-                schema = None
-        if schema is None:
-            props: dict[str, Any] = {}
-            required = []
-            for p in self.params:
-                prop: dict[str, Any] = {"title": p.name.replace("_", " ").title()}
-                if p.default is inspect.Parameter.empty:
-                    required.append(p.name)
-                elif _is_json(p.default):
-                    prop["default"] = p.default
-                props[p.name] = prop
-            schema = {"title": "Parameters", "type": "object", "properties": props}
-            if required:
-                schema["required"] = required
-        for i, p in enumerate(self.params):
-            schema.get("properties", {}).get(p.name, {})["position"] = i
-        self._schema = schema
+        if self._schema is None:
+            schema = self._typed_schema() if self.annotated else None
+            if schema is None:
+                schema = self._plain_schema()
+            for i, p in enumerate(self.params):
+                schema.get("properties", {}).get(p.name, {})["position"] = i
+            self._schema = schema
+        return self._schema
+
+    def _typed_schema(self) -> dict[str, Any] | None:
+        try:
+            return self._pydantic_model().model_json_schema()
+        except Exception:  # a type pydantic cannot describe: fall back to the plain shape
+            return None
+
+    def _plain_schema(self) -> dict[str, Any]:
+        props: dict[str, Any] = {}
+        required = []
+        for p in self.params:
+            prop: dict[str, Any] = {"title": p.name.replace("_", " ").title()}
+            if p.default is inspect.Parameter.empty:
+                required.append(p.name)
+            elif is_json(p.default):
+                prop["default"] = p.default
+            props[p.name] = prop
+        schema: dict[str, Any] = {"title": "Parameters", "type": "object", "properties": props}
+        if required:
+            schema["required"] = required
         return schema
 
     def validate(self, values: dict[str, Any]) -> dict[str, Any]:
         """The values coerced to their annotated types, or ParameterValidationError naming one."""
         if not self.annotated:
             return values
-        from pydantic import ValidationError
+        from pydantic import ValidationError  # loaded with the model above
 
         model = self._pydantic_model()
         named = {p.name for p in self.params}
@@ -109,35 +115,5 @@ class ParameterModel:
         if err.get("type") == "missing":
             return ParameterValidationError(f"parameter {name!r}: a value is required", name)
         where = "".join(f"[{x!r}]" for x in loc[1:])
-        if expected and not where:
-            what = f"expected {expected}"
-        else:
-            what = err.get("msg", "invalid value")
+        what = f"expected {expected}" if expected and not where else err.get("msg", "invalid value")
         return ParameterValidationError(f"parameter {name!r}{where}: {what}, got {got!r}", name)
-
-
-def _is_json(value: Any) -> bool:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def jsonable(value: Any) -> Any:
-    """A JSON-ready copy of a parameter value, for the database (repr for what is not)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in value]
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        try:
-            return dump(mode="json")
-        except Exception:
-            pass
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return repr(value)
