@@ -33,6 +33,9 @@ _EXPORTS = {
     "State": "jupyter_orch.states",
     "serve": "jupyter_orch.runner",
     "deploy": "jupyter_orch.runner",
+    "pause_flow_run": "jupyter_orch.flow_runs",
+    "suspend_flow_run": "jupyter_orch.flow_runs",
+    "resume_flow_run": "jupyter_orch.flow_runs",
     "run_deployment": "jupyter_orch.runner",
     "RunnerDeployment": "jupyter_orch.runner",
     "StateType": "jupyter_orch.states",
@@ -52,6 +55,7 @@ if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ i
     from jupyter_orch.engine.process_runner import ProcessPoolTaskRunner  # noqa: F401
     from jupyter_orch.engine.task_runners import DaskTaskRunner, ThreadPoolTaskRunner  # noqa: F401
     from jupyter_orch.engine.tasks import Task, exponential_backoff, task  # noqa: F401
+    from jupyter_orch.flow_runs import pause_flow_run, resume_flow_run, suspend_flow_run  # noqa: F401
     from jupyter_orch.runner import RunnerDeployment, deploy, deploy_notebook, run_deployment, serve  # noqa: F401
     from jupyter_orch.states import State, StateType  # noqa: F401
     from jupyter_orch.utilities.annotations import allow_failure, unmapped  # noqa: F401

@@ -272,3 +272,8 @@ def Cancelled(**kw: Any) -> State:
 
 def Paused(**kw: Any) -> State:
     return State(StateType.PAUSED, **kw)
+
+
+def Suspended(**kw: Any) -> State:
+    """A paused run whose process has ended; resuming schedules it again (Prefect's Suspended)."""
+    return State(StateType.PAUSED, name="Suspended", **kw)

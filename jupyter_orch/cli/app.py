@@ -66,6 +66,23 @@ class Context:
             self.transport.close()
 
 
+def json_object_arg(flag: str) -> Any:
+    """An argparse `type` reading a JSON object, its errors naming `flag`."""
+
+    def parse(value: str) -> dict[str, Any]:
+        import json  # argparse types run once per argument; json is already loaded anyway
+
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"invalid {flag} {value!r}: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise argparse.ArgumentTypeError(f"invalid {flag} {value!r}: expected a JSON object")
+        return parsed
+
+    return parse
+
+
 def add_group(subparsers: Any, name: str, help: str) -> Any:
     """A command with its own subcommands (`flow-run ls`): returns their subparsers action."""
     parser = subparsers.add_parser(name, help=help, description=help)

@@ -497,3 +497,19 @@ class StorageConfig(TimestampMixin, Base):
     url: Mapped[str] = mapped_column(Text, nullable=False)
     options: Mapped[Any] = mapped_column(JSONType, default=dict, nullable=False)
     credentials: Mapped[str | None] = mapped_column(Text, nullable=True)  # encrypted JSON object
+
+
+class FlowRunInput(Base):
+    """A value sent to a flow run by key: a pause's input schema (`<key>-schema`) and the input a
+    resume gave it (`<key>-response`), as Prefect's flow run inputs."""
+
+    __tablename__ = "flow_run_inputs"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    flow_run_id: Mapped[str] = mapped_column(ForeignKey("flow_runs.id", ondelete="CASCADE"), nullable=False)
+    key: Mapped[str] = mapped_column(String(255), nullable=False)
+    value: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    sender: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow, nullable=False)
+
+    __table_args__ = (UniqueConstraint("flow_run_id", "key", name="uq_flow_run_inputs_run_key"),)

@@ -18,3 +18,12 @@ class MissingContextError(RuntimeError):
 
 class UpstreamFailed(RuntimeError):
     """A task's input came from a task run that did not complete."""
+
+
+class Pause(BaseException):
+    """Raised by `suspend_flow_run` to end the flow's process while its run stays Suspended (a
+    BaseException, like a signal: user code's `except Exception` does not swallow it)."""
+
+
+class FlowPauseTimeout(RuntimeError):
+    """A paused flow run was not resumed within its timeout."""

@@ -13,7 +13,7 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx
-from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError
+from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError, Pause
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.tasks import Task
 from jupyter_orch.engine.timeouts import (
@@ -234,6 +234,9 @@ class FlowRunEngine:
         return None
 
     def crash(self, exc: BaseException) -> None:
+        if isinstance(exc, Pause):  # suspended: the run already shows it; only flush what is buffered
+            self.client.flush(timeout=10)
+            return
         if is_cancellation(exc):
             state = Cancelled(message="Flow run was cancelled")
         else:

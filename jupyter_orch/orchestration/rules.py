@@ -235,10 +235,36 @@ class CrashedRunsRetry(RetryFailedRuns):
     TO_STATES = frozenset({S.CRASHED})
 
 
+class HandlePausingFlows(Rule):
+    """Only a running flow run can pause (or suspend): it is the flow itself that asks."""
+
+    FROM_STATES = ALL_TYPES - {S.RUNNING, S.PAUSED}
+    TO_STATES = frozenset({S.PAUSED})
+
+    def decide(self, ctx: TransitionContext) -> Decision | None:
+        kind = ctx.initial_type.value if ctx.initial_type else "not started"
+        return self.abort(ctx, f"only a running flow run can pause; this one is {kind}")
+
+
+class HandleResumingPausedFlows(Rule):
+    """A suspended run's process has ended: it resumes by being scheduled again, not by RUNNING."""
+
+    FROM_STATES = frozenset({S.PAUSED})
+    TO_STATES = frozenset({S.RUNNING})
+
+    def decide(self, ctx: TransitionContext) -> Decision | None:
+        data = ctx.initial.data if ctx.initial is not None else None
+        if isinstance(data, dict) and data.get("pause_reschedule"):
+            return self.abort(ctx, "a suspended flow run resumes as SCHEDULED (its process has ended)")
+        return None
+
+
 FLOW_RUN_RULES: tuple[Rule, ...] = (
     PreventDuplicateTransition(),
     HandleTerminalStates(),
     HandleCancellation(),
+    HandlePausingFlows(),
+    HandleResumingPausedFlows(),
     PreventPendingTransitions(),
     WaitForScheduledTime(),
     PreventRunningWithoutPending(),

@@ -1,4 +1,5 @@
-"""Marks SCHEDULED runs still waiting `late_after` seconds past their time as "Late".
+"""Marks SCHEDULED runs still waiting `late_after` seconds past their time as "Late", and fails
+suspended runs whose pause expired.
 
 The change goes through the orchestration rules (SCHEDULED → SCHEDULED named Late) so it lands in
 the run's history and notification policies on "Late" fire.
@@ -12,9 +13,10 @@ from sqlalchemy import select
 
 from jupyter_orch.db.models import FlowRun, utcnow
 from jupyter_orch.db.session import session_scope
+from jupyter_orch.orchestration.store.flow_run_inputs import expired_suspensions
 from jupyter_orch.orchestration.store.flow_runs import set_flow_run_state
 from jupyter_orch.services.base import Service
-from jupyter_orch.states import Late
+from jupyter_orch.states import Failed, Late
 
 
 class LateRunsService(Service):
@@ -45,4 +47,15 @@ class LateRunsService(Service):
             with session_scope(self.db_url) as session:
                 decision = set_flow_run_state(session, run_id, Late(when))
                 marked += decision.status == "ACCEPT"
-        return marked
+        return marked + self.fail_expired_suspensions()
+
+    def fail_expired_suspensions(self) -> int:
+        """Suspended runs never resumed within their timeout end Failed (nothing else would)."""
+        with session_scope(self.db_url) as session:
+            expired = expired_suspensions(session, utcnow(), self.batch)
+        for run_id in expired:
+            with session_scope(self.db_url) as session:
+                set_flow_run_state(
+                    session, run_id, Failed(message="Flow run was suspended and never resumed.")
+                )
+        return len(expired)

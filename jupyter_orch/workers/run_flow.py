@@ -120,9 +120,13 @@ def run_python(spec: dict[str, Any]) -> int:
     params = spec.get("parameters") or {}
     if _is_engine_flow(fn):  # a run its worker started: the engine continues from that RUNNING
         from jupyter_orch.client import reset_client
+        from jupyter_orch.engine.exceptions import Pause
 
         try:
             fn(**params)
+        except Pause as exc:  # suspended: the run waits in PAUSED for its resume; this process ends
+            print(exc, file=sys.stderr)
+            return 0
         except BaseException:
             traceback.print_exc()
             return 1

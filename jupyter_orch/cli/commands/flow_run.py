@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from jupyter_orch.cli.app import Context, UsageError, add_group
+from jupyter_orch.cli.app import Context, UsageError, add_group, json_object_arg
 from jupyter_orch.cli.output import print_json, table
 from jupyter_orch.states import TERMINAL_STATES, StateType
 from jupyter_orch.timefmt import duration, parse_time, short_time
@@ -51,6 +51,17 @@ def register(subparsers: Any) -> None:
     cancel = sub.add_parser("cancel", help="Cancel a flow run.", description="Cancel a flow run.")
     cancel.add_argument("id", help="flow run id")
     cancel.set_defaults(func=cancel_run)
+
+    resume = sub.add_parser(
+        "resume",
+        help="Resume a paused or suspended flow run.",
+        description="Resume a paused or suspended flow run, with the input it waits for as JSON.",
+    )
+    resume.add_argument("id", help="flow run id")
+    resume.add_argument(
+        "--input", type=json_object_arg("--input"), help="the run input, e.g. '{\"approved\": true}'"
+    )
+    resume.set_defaults(func=resume_run)
 
 
 def _state_type(value: str) -> str:
@@ -175,3 +186,11 @@ def cancel_run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.print(f"Flow run {args.id} is now {state.get('name')}.")
         return 0
     raise UsageError(f"flow run {args.id} was not cancelled: {decision.get('reason')}")
+
+
+def resume_run(args: argparse.Namespace, ctx: Context) -> int:
+    decision = ctx.transport.post(f"flow_runs/{args.id}/resume", {"run_input": args.input})
+    if decision["status"] != "ACCEPT":
+        raise UsageError(f"flow run {args.id} was not resumed: {decision.get('reason')}")
+    ctx.print(f"Flow run {args.id} is now {(decision.get('state') or {}).get('name')}.")
+    return 0

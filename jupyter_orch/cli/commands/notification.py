@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from typing import Any
 
-from jupyter_orch.cli.app import Context, UsageError, add_group
+from jupyter_orch.cli.app import Context, UsageError, add_group, json_object_arg
 from jupyter_orch.cli.output import print_json, table
 from jupyter_orch.services.notifications import NotificationService
 from jupyter_orch.timefmt import short_time
 
 CHANNELS = ("webhook", "slack", "email", "ui")
-
-
-def _json_object(value: str) -> dict[str, Any]:
-    try:
-        parsed = json.loads(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"invalid --config {value!r}: {exc}") from None
-    if not isinstance(parsed, dict):
-        raise argparse.ArgumentTypeError(f"invalid --config {value!r}: expected a JSON object")
-    return parsed
 
 
 def _seconds(value: str) -> float:
@@ -58,7 +47,9 @@ def register(subparsers: Any) -> None:
         "--deployment", action="append", default=[], metavar="FLOW/DEPLOYMENT", help="only runs of these"
     )
     create.add_argument("--template", help="message template, e.g. '{flow_name} is {state_name}'")
-    create.add_argument("--config", type=_json_object, help="other channel settings as a JSON object")
+    create.add_argument(
+        "--config", type=json_object_arg("--config"), help="other channel settings as a JSON object"
+    )
     create.add_argument("--json", action="store_true", help="print JSON")
     create.set_defaults(func=create_rule)
 
