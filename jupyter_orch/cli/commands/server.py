@@ -52,36 +52,46 @@ def _port(value: str) -> int:
     return port
 
 
-def server_config(args: argparse.Namespace) -> tuple[Any, list[str]]:
-    """Our defaults as the lowest layer of config (under Jupyter's config files), and the argv for
-    Jupyter: the options given to this command, then Jupyter's own, which win over both."""
-    from traitlets.config import Config
+def server_app_class() -> type:
+    """`ServerApp` with this command's defaults as trait defaults: the lowest layer, under the
+    config files and the command line. (Defaults handed in as a `Config` would not be: linking an
+    extension merges the constructor's config back over what the files said.)"""
+    from jupyter_server.serverapp import ServerApp
+    from traitlets import default
 
-    config = Config()
-    config.ServerApp.ip = "127.0.0.1"
-    config.ServerApp.port = DEFAULT_PORT
-    config.ServerApp.port_retries = 0
-    config.ServerApp.open_browser = False
-    config.ServerApp.allow_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    token = os.environ.get(API_TOKEN_ENV)
-    if token:
-        config.IdentityProvider.token = token
+    class OrchServerApp(ServerApp):
+        port_default_value = DEFAULT_PORT  # $JUPYTER_PORT still wins, as for `jupyter server`
+        port_retries_default_value = 0  # a client is told one URL: never another port
+
+        @default("ip")
+        def _ip_default(self) -> str:
+            return "127.0.0.1"
+
+        @default("allow_root")
+        def _allow_root_default(self) -> bool:
+            return hasattr(os, "geteuid") and os.geteuid() == 0
+
+    return OrchServerApp
+
+
+def server_argv(args: argparse.Namespace) -> list[str]:
+    """The options given to this command as Jupyter's, then Jupyter's own (which win)."""
     argv = []
     for trait in ("ip", "port", "base_url", "allow_root"):
         value = getattr(args, trait, None)
         if value is not None:
             argv.append(f"--ServerApp.{trait}={value}")
-    return config, argv + list(getattr(args, "extra_argv", []))
+    return argv + list(getattr(args, "extra_argv", []))
 
 
 def run_server(args: argparse.Namespace, ctx: Context) -> int:
-    from jupyter_server.serverapp import ServerApp
-
-    config, argv = server_config(args)
+    token = os.environ.get(API_TOKEN_ENV)
+    if token:  # the IdentityProvider's default token; a config file or --IdentityProvider.token wins
+        os.environ["JUPYTER_TOKEN"] = token
     # the server's own process must not report to some other server through inherited settings
     os.environ.pop(API_URL_ENV, None)
-    app = ServerApp(config=config, jpserver_extensions={"jupyter_orch": True})
-    app.initialize(argv=argv, find_extensions=False)
+    app = server_app_class()(jpserver_extensions={"jupyter_orch": True})
+    app.initialize(argv=server_argv(args), find_extensions=False)
     skip_unprinted_records(app.log)
     url = app.connection_url.rstrip("/")
     token = app.identity_provider.token
