@@ -224,6 +224,9 @@ const plugin: JupyterFrontEndPlugin<IOrchModel> = {
       launcher,
       restorer,
       factories: createPageFactories({
+        openPath: path => {
+          docManager?.openOrReveal(path);
+        },
         model,
         trans,
         rendermime,

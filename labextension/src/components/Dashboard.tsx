@@ -19,9 +19,14 @@ const CHART_H = 80;
 
 /** Stacked bars, one per bucket; pure SVG so it follows the theme colours. */
 export function RunsChart(
-  props: { counts: IRunCounts } & ITransProps
+  props: {
+    counts: IRunCounts;
+    /** Where the time axis starts, in words (default "24 h ago"). */
+    startLabel?: string;
+  } & ITransProps
 ): JSX.Element {
   const { buckets } = props.counts;
+  const startLabel = props.startLabel ?? props.trans.__('24 h ago');
   const totals = buckets.map(b =>
     Object.values(b.counts).reduce((sum: number, n) => sum + (n ?? 0), 0)
   );
@@ -33,7 +38,7 @@ export function RunsChart(
       data-testid="orch-dashboard-chart"
       viewBox={`0 0 ${CHART_W} ${CHART_H + 12}`}
       role="img"
-      aria-label={props.trans.__('Runs by state over the last 24 hours')}
+      aria-label={props.trans.__('Runs by state since %1', startLabel)}
     >
       <line
         x1={0}
@@ -68,7 +73,7 @@ export function RunsChart(
         );
       })}
       <text x={0} y={CHART_H + 10} className="jp-Orch-chartLabel">
-        {props.trans.__('24 h ago')}
+        {startLabel}
       </text>
       <text
         x={CHART_W}

@@ -164,6 +164,11 @@ export function DashboardPage(
     '24h': trans.__('last 24 hours'),
     '7d': trans.__('last 7 days')
   };
+  const axisLabels: Record<string, string> = {
+    '1h': trans.__('1 h ago'),
+    '24h': trans.__('24 h ago'),
+    '7d': trans.__('7 days ago')
+  };
   return (
     <div className="jp-Orch-fullPage" data-testid="orch-dashboard-page">
       <header className="jp-Orch-pageHeader">
@@ -184,7 +189,11 @@ export function DashboardPage(
         {data ? (
           <>
             <div className="jp-Orch-chartWide">
-              <RunsChart counts={data.counts} trans={trans} />
+              <RunsChart
+                counts={data.counts}
+                startLabel={axisLabels[windowKey]}
+                trans={trans}
+              />
             </div>
             <div className="jp-Orch-legend">
               {STATE_TYPES.filter(t => byState[t]).map(t => (

@@ -4,20 +4,15 @@
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Button } from '@jupyterlab/ui-components';
-import React, { useMemo, useState } from 'react';
+import React, { useState } from 'react';
 
 import { formatTime, relativeTime, scheduleText, storageText } from '../format';
-import {
-  FormValues,
-  initialValues,
-  schemaToFields,
-  valuesToParameters
-} from '../paramForm';
 import { IDeployment, IOrchModel } from '../tokens';
 import { Empty, ErrorMessage, ITransProps, useAction } from './common';
-import { ParameterFields } from './ParameterForm';
+import { ParametersForm } from './ParameterForm';
 
-function RunForm(
+/** The ad hoc run form: the deployment's parameters, typed from its schema, then "Start run". */
+export function RunForm(
   props: {
     deployment: IDeployment;
     model: IOrchModel;
@@ -26,58 +21,21 @@ function RunForm(
   } & ITransProps
 ): JSX.Element {
   const { deployment, trans } = props;
-  const fields = useMemo(
-    () => schemaToFields(deployment.parameter_openapi_schema),
-    [deployment.parameter_openapi_schema]
-  );
-  const [values, setValues] = useState<FormValues>(() =>
-    initialValues(fields, deployment.parameters)
-  );
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const action = useAction();
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
-    const { parameters, errors } = valuesToParameters(fields, values);
-    setErrors(errors);
-    if (Object.keys(errors).length) {
-      return;
-    }
-    let runId = '';
-    const ok = await action.run(async () => {
-      runId = (await props.model.runDeployment(deployment.id, parameters)).id;
-    });
-    if (ok) {
-      props.onDone(runId);
-    }
-  };
   return (
-    <form
-      className="jp-Orch-runForm"
-      data-testid="orch-run-form"
-      onSubmit={submit}
-    >
-      <ParameterFields
-        fields={fields}
-        values={values}
-        errors={errors}
-        onChange={setValues}
-        idPrefix={`orch-run-${deployment.id}`}
-        trans={trans}
-      />
-      <ErrorMessage error={action.error} />
-      <div className="jp-Orch-buttons">
-        <Button
-          type="submit"
-          disabled={action.busy}
-          data-testid="orch-run-submit"
-        >
-          {trans.__('Start run')}
-        </Button>
-        <Button type="button" minimal onClick={props.onCancel}>
-          {trans.__('Cancel')}
-        </Button>
-      </div>
-    </form>
+    <ParametersForm
+      schema={deployment.parameter_openapi_schema}
+      values={deployment.parameters}
+      idPrefix={`orch-run-${deployment.id}`}
+      testid="orch-run-form"
+      submitLabel={trans.__('Start run')}
+      submitTestId="orch-run-submit"
+      onSubmit={async parameters => {
+        const run = await props.model.runDeployment(deployment.id, parameters);
+        props.onDone(run.id);
+      }}
+      onCancel={props.onCancel}
+      trans={trans}
+    />
   );
 }
 
@@ -86,6 +44,7 @@ function DeploymentCard(
     deployment: IDeployment;
     model: IOrchModel;
     openRun: (id: string) => void;
+    openDeployment?: (id: string) => void;
   } & ITransProps
 ): JSX.Element {
   const { deployment: d, model, trans } = props;
@@ -122,9 +81,18 @@ function DeploymentCard(
       data-paused={d.paused ? 'true' : 'false'}
     >
       <div className="jp-Orch-rowMain">
-        <span className="jp-Orch-runName">
+        <a
+          href="#"
+          className="jp-Orch-runName jp-Orch-link"
+          data-testid="orch-deployment-open"
+          title={trans.__('Open the deployment page')}
+          onClick={e => {
+            e.preventDefault();
+            props.openDeployment?.(d.id);
+          }}
+        >
           {d.full_name ?? `${d.flow_name}/${d.name}`}
-        </span>
+        </a>
         <span className="jp-Orch-kind">{d.kind}</span>
         {d.paused ? (
           <span
@@ -229,7 +197,11 @@ function DeploymentCard(
 }
 
 export function DeploymentsList(
-  props: { model: IOrchModel; openRun: (id: string) => void } & ITransProps
+  props: {
+    model: IOrchModel;
+    openRun: (id: string) => void;
+    openDeployment?: (id: string) => void;
+  } & ITransProps
 ): JSX.Element {
   const { model, trans } = props;
   if (model.deployments.length === 0) {
@@ -251,6 +223,7 @@ export function DeploymentsList(
           deployment={d}
           model={model}
           openRun={props.openRun}
+          openDeployment={props.openDeployment}
           trans={trans}
         />
       ))}

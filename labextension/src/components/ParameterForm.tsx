@@ -1,10 +1,18 @@
 /**
  * A form generated from a parameter JSON schema (see paramForm.ts).
  */
-import React from 'react';
+import { Button } from '@jupyterlab/ui-components';
+import React, { useMemo, useState } from 'react';
 
-import { FormValues, IField } from '../paramForm';
-import { ITransProps } from './common';
+import {
+  FormValues,
+  IField,
+  initialValues,
+  schemaToFields,
+  valuesToParameters
+} from '../paramForm';
+import { IJSONSchema } from '../tokens';
+import { ErrorMessage, ITransProps, useAction } from './common';
 
 export function FieldInput(props: {
   field: IField;
@@ -132,5 +140,68 @@ export function ParameterFields(
         />
       ))}
     </div>
+  );
+}
+
+/**
+ * A parameter form with its own values, validation and submit: the ad hoc
+ * run form and the default-parameters editor of a deployment.
+ */
+export function ParametersForm(
+  props: {
+    schema: IJSONSchema | null | undefined;
+    values: Record<string, unknown>;
+    idPrefix: string;
+    testid: string;
+    submitLabel: string;
+    submitTestId: string;
+    onSubmit: (parameters: Record<string, unknown>) => Promise<void>;
+    onCancel: () => void;
+  } & ITransProps
+): JSX.Element {
+  const { trans } = props;
+  const fields = useMemo(() => schemaToFields(props.schema), [props.schema]);
+  const [values, setValues] = useState<FormValues>(() =>
+    initialValues(fields, props.values)
+  );
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const action = useAction();
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    const { parameters, errors } = valuesToParameters(fields, values);
+    setErrors(errors);
+    if (Object.keys(errors).length) {
+      return;
+    }
+    await action.run(() => props.onSubmit(parameters));
+  };
+  return (
+    <form
+      className="jp-Orch-runForm"
+      data-testid={props.testid}
+      onSubmit={submit}
+    >
+      <ParameterFields
+        fields={fields}
+        values={values}
+        errors={errors}
+        onChange={setValues}
+        idPrefix={props.idPrefix}
+        trans={trans}
+      />
+      <ErrorMessage error={action.error} />
+      <div className="jp-Orch-buttons">
+        <Button
+          type="submit"
+          disabled={action.busy}
+          data-testid={props.submitTestId}
+        >
+          {props.submitLabel}
+        </Button>
+        <Button type="button" minimal onClick={props.onCancel}>
+          {trans.__('Cancel')}
+        </Button>
+      </div>
+    </form>
   );
 }

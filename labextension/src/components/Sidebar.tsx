@@ -94,7 +94,12 @@ export function Sidebar(
         ) : tab === 'runs' ? (
           <RunsList model={model} openRun={openRun} trans={trans} />
         ) : tab === 'deployments' ? (
-          <DeploymentsList model={model} openRun={openRun} trans={trans} />
+          <DeploymentsList
+            model={model}
+            openRun={openRun}
+            openDeployment={id => nav.open('deployment', id)}
+            trans={trans}
+          />
         ) : (
           <WorkPoolsList model={model} trans={trans} />
         )}

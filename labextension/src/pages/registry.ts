@@ -12,7 +12,8 @@ import { Widget } from '@lumino/widgets';
 
 import { orchIcon } from '../icons';
 import { CommandIDs, INavigator, PageKind } from '../tokens';
-import { PageWidget, parsePageKey } from './PageWidget';
+import { parsePageKey } from './keys';
+import { PageWidget } from './PageWidget';
 
 /** Makes the content of a page; `id` is the object's id for object pages. */
 export type PageFactory = (id: string | undefined) => Widget;
