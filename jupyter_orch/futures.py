@@ -2,6 +2,7 @@
 (what `Task.map` returns), `wait(futures, timeout)`, `as_completed(futures, timeout)` and the
 helpers that resolve futures inside values."""
 
+from jupyter_orch.engine.background import PrefectDistributedFuture
 from jupyter_orch.engine.futures import (
     DoneAndNotDoneFutures,
     PrefectConcurrentFuture,
@@ -17,6 +18,7 @@ from jupyter_orch.engine.futures import (
 __all__ = [
     "DoneAndNotDoneFutures",
     "PrefectConcurrentFuture",
+    "PrefectDistributedFuture",
     "PrefectFuture",
     "PrefectFutureList",
     "PrefectWrappedFuture",

@@ -22,6 +22,7 @@ RESOURCES = (
     "flow_runs",
     "flow_run_inputs",
     "task_runs",
+    "background",
     "logs",
     "artifacts",
     "deployments",

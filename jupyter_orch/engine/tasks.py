@@ -170,15 +170,23 @@ class Task(Generic[R]):
         return future.final_state() if return_state else future  # type: ignore[return-value]
 
     def map(
-        self, *args: Any, return_state: bool = False, wait_for: Iterable[Any] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        return_state: bool = False,
+        wait_for: Iterable[Any] | None = None,
+        deferred: bool = False,
+        **kwargs: Any,
     ) -> PrefectFutureList[R]:
-        """One submitted run per element of the iterable arguments (see `engine.mapping`)."""
-        flow_ctx = flow_run_ctx.get()
-        if flow_ctx is None:
-            raise RuntimeError(f"{self.name}.map() must be called inside a flow")
+        """One submitted run per element of the iterable arguments (see `engine.mapping`);
+        background runs for task workers (`.apply_async`) outside a flow or with `deferred=True`."""
         from jupyter_orch.engine.mapping import expand
 
+        flow_ctx = flow_run_ctx.get()
         futures: PrefectFutureList[R] = PrefectFutureList()
+        if flow_ctx is None or deferred:
+            for params in expand(self.name, self.signature, args, kwargs):
+                futures.append(self.apply_async(kwargs=params, wait_for=wait_for))
+            return futures
         submit = flow_ctx.task_runner.submit_engine
         for params in expand(self.name, self.signature, args, kwargs):
             engine = TaskRunEngine(self, flow_ctx, params, wait_for)
@@ -186,6 +194,23 @@ class Task(Generic[R]):
         if return_state:
             return [f.final_state() for f in futures]  # type: ignore[return-value]
         return futures
+
+    def apply_async(
+        self,
+        args: tuple | None = None,
+        kwargs: dict[str, Any] | None = None,
+        wait_for: Iterable[Any] | None = None,
+        dependencies: Any = None,
+    ) -> Any:
+        """Schedule a background run for a task worker (`jupyter_orch.task_worker.serve`); returns
+        a `PrefectDistributedFuture` at once."""
+        from jupyter_orch.engine.background import apply_async
+
+        return apply_async(self, args, kwargs, wait_for)
+
+    def delay(self, *args: Any, **kwargs: Any) -> Any:
+        """`apply_async(args, kwargs)`: a background run of this task for a task worker."""
+        return self.apply_async(args, kwargs)
 
     def __repr__(self) -> str:
         return f"Task(name={self.name!r})"

@@ -1,0 +1,155 @@
+"""Background task runs, as Prefect's: `task.delay(...)` / `task.apply_async(...)` record a
+SCHEDULED task run of no flow run, with its parameters (cloudpickled, in the state's data), and
+return a `PrefectDistributedFuture`; a task worker serving that task (`jupyter_orch.task_worker`)
+claims and runs it, in any process that reaches the same database or server.
+
+The future reads the run through the client until it is final. Background runs persist their
+results (in the results storage of the worker, `JUPYTER_ORCH_RESULTS_URL` when set), so the
+future's `.result()` loads them wherever that storage is reachable.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFuture, _visit
+from jupyter_orch.orchestration.serialize import state_data
+from jupyter_orch.states import Pending, Scheduled, State, new_uuid
+
+if TYPE_CHECKING:
+    from jupyter_orch.engine.tasks import Task
+
+#: the poll interval of a waiting future grows to this many seconds
+MAX_POLL = 0.5
+
+
+class PrefectDistributedFuture(PrefectFuture[Any]):
+    """A task run that a task worker executes: its state is read through the client."""
+
+    __slots__ = ()
+
+    @property
+    def state(self) -> State:
+        final = self._final_state
+        if final is not None:
+            return final
+        from jupyter_orch.client import get_client
+
+        run = get_client().read_task_run(self.task_run_id)
+        state = State.from_dict(run["state"]) if run.get("state") else Pending()
+        state.task_run_id = self.task_run_id
+        if state.is_final():
+            self._final_state = state
+        return state
+
+    def wait(self, timeout: float | None = None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.02
+        while not self.state.is_final():
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return
+            time.sleep(delay if remaining is None else min(delay, remaining))
+            delay = min(delay * 2, MAX_POLL)
+
+    def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> Any:
+        return self.final_state(timeout).result(raise_on_failure=raise_on_failure)
+
+    def add_done_callback(self, fn: Callable[[PrefectFuture[Any]], Any]) -> None:
+        if self._final_state is not None:
+            fn(self)
+            return
+
+        def watch() -> None:
+            self.wait()
+            fn(self)
+
+        threading.Thread(target=watch, name="jupyter-orch-future-watch", daemon=True).start()
+
+    def __reduce__(self) -> tuple[Any, ...]:  # a future passed to another background task
+        return (PrefectDistributedFuture, (self.task_run_id,))
+
+    def __repr__(self) -> str:
+        return f"PrefectDistributedFuture(task_run_id={self.task_run_id!r})"
+
+
+def encode(value: Any) -> str:
+    import cloudpickle
+
+    return base64.b64encode(cloudpickle.dumps(value)).decode("ascii")
+
+
+def decode(text: str) -> Any:
+    import cloudpickle
+
+    return cloudpickle.loads(base64.b64decode(text))
+
+
+def _portable(value: Any) -> Any:
+    """Local futures become their final states (they cannot leave this process); distributed
+    ones travel as they are and are awaited by the worker."""
+    return _visit(value, lambda f: f.final_state() if isinstance(f, PrefectConcurrentFuture) else f)
+
+
+def apply_async(
+    task: Task,
+    args: tuple | None = None,
+    kwargs: dict[str, Any] | None = None,
+    wait_for: Iterable[Any] | None = None,
+) -> PrefectDistributedFuture:
+    """Schedule a background run of `task` for a task worker; its future at once."""
+    from jupyter_orch.client import get_client
+
+    parameters = _portable(task.bind(tuple(args or ()), dict(kwargs or {})))
+    waits = _portable(list(wait_for)) if wait_for else None
+    run_id = new_uuid()
+    state = Scheduled(
+        data={"background": True, "parameters": encode(parameters), "wait_for": encode(waits)},
+        task_run_id=run_id,
+    )
+    data = state_data(state)
+    ts = state.timestamp
+    get_client().post(  # at once, not through the batch writer: a worker may claim it now
+        "task_runs/batch",
+        {
+            "task_runs": [
+                {
+                    "id": run_id,
+                    "name": f"{task.name}-{run_id[:8]}",
+                    "task_key": task.task_key,
+                    "dynamic_key": run_id[:8],
+                    "flow_run_id": None,
+                    "empirical_policy": task.policy_dict,
+                    "tags": task.tag_list,
+                    "task_inputs": {},
+                    "state_id": state.id,
+                    "state_type": state.type.value,
+                    "state_name": state.name,
+                    "state_message": state.message,
+                    "state_timestamp": ts,
+                    "state_data": data,
+                    "created": ts,
+                    "updated": ts,
+                }
+            ],
+            "task_run_states": [
+                {
+                    "id": state.id,
+                    "task_run_id": run_id,
+                    "type": state.type.value,
+                    "name": state.name,
+                    "message": state.message,
+                    "timestamp": ts,
+                    "data": data,
+                }
+            ],
+        },
+    )
+    return PrefectDistributedFuture(run_id)
+
+
+__all__ = ["PrefectDistributedFuture", "apply_async"]

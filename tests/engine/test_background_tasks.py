@@ -1,0 +1,107 @@
+"""Background tasks as Prefect has them: `task.delay(...)` / `.apply_async(...)` schedule a task run
+that a task worker (`jupyter_orch.task_worker`) claims and runs; the future waits for it. Workers
+run in a thread here and in real separate processes, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from bgworkers import run_with_two_worker_processes, worker_env
+
+from jupyter_orch import allow_failure, flow, task
+from jupyter_orch.futures import PrefectDistributedFuture, PrefectFutureList
+from jupyter_orch.task_worker import TaskWorker
+
+DEADLINE = 60
+
+
+@task
+def add(x: int, y: int = 0) -> int:
+    return x + y
+
+
+@task
+def boom() -> None:
+    raise ValueError("oops")
+
+
+def test_delay_runs_on_a_worker_and_is_recorded(records):
+    with TaskWorker(add, boom, limit=4):
+        future = add.delay(1, y=2)
+        assert isinstance(future, PrefectDistributedFuture)
+        assert future.result(timeout=DEADLINE) == 3
+        failing = boom.delay()
+        failing.wait(DEADLINE)
+        assert failing.state.is_failed()
+        with pytest.raises(Exception, match="oops"):
+            failing.result()
+        assert isinstance(failing.result(raise_on_failure=False), Exception)
+    run = records.task_run(future.task_run_id)
+    assert run["flow_run_id"] is None and run["state_type"] == "COMPLETED" and run["run_count"] == 1
+    history = [s["type"] for s in records.task_run_states(future.task_run_id)]
+    assert history == ["SCHEDULED", "PENDING", "RUNNING", "COMPLETED"]
+    assert records.task_run(failing.task_run_id)["state_type"] == "FAILED"
+
+
+def test_apply_async_map_wait_for_and_chaining(records):
+    with TaskWorker(add, boom):
+        mapped = add.map([1, 2, 3], 10)  # outside a flow: background runs
+        assert isinstance(mapped, PrefectFutureList)
+        assert mapped.result(timeout=DEADLINE) == [11, 12, 13]
+        chained = add.apply_async((add.delay(1, 1),), {"y": 5})
+        assert chained.result(timeout=DEADLINE) == 7
+        failed = boom.delay()
+        after = add.apply_async((1,), wait_for=[allow_failure(failed)])
+        assert after.result(timeout=DEADLINE) == 1
+        blocked = add.apply_async((1,), wait_for=[failed])
+        blocked.wait(DEADLINE)
+        assert blocked.state.is_failed()
+
+    @flow
+    def defers():
+        return add.map([5, 6], deferred=True)
+
+    with TaskWorker(add):
+        assert defers().result(timeout=DEADLINE) == [5, 6]
+
+
+def test_done_callback_and_unserved_runs_wait(records):
+    @task
+    def nobody_serves() -> int:
+        return 1
+
+    waiting = nobody_serves.delay()
+    waiting.wait(timeout=0.3)
+    assert waiting.state.is_scheduled()
+    with pytest.raises(TimeoutError):
+        waiting.result(timeout=0.2)
+    seen = []
+    with TaskWorker(add):
+        future = add.delay(2, 2)
+        future.add_done_callback(seen.append)
+        future.wait(DEADLINE)
+        deadline = time.monotonic() + DEADLINE
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert seen == [future]
+    assert records.task_run(waiting.task_run_id)["state_type"] == "SCHEDULED"  # never claimed
+
+
+def test_a_worker_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="at least one task"):
+        TaskWorker()
+    with pytest.raises(TypeError, match="@task"):
+        TaskWorker(print)
+    with pytest.raises(ValueError, match="limit"):
+        TaskWorker(add, limit=0)
+
+
+def test_worker_processes_share_the_work_each_run_once(records, orch_env, tmp_path):
+    env = worker_env(tmp_path, {"JUPYTER_ORCH_DATABASE_URL": orch_env})
+    results = run_with_two_worker_processes(tmp_path, env)
+    assert sorted(i for i, _ in results) == list(range(12))
+    assert os.getpid() not in {pid for _, pid in results}
+    runs = [r for r in records.task_runs() if r["name"].startswith("where-")]
+    assert len(runs) == 12 and all(r["state_type"] == "COMPLETED" and r["run_count"] == 1 for r in runs)
