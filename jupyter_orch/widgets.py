@@ -1,6 +1,7 @@
 """Live views of flow runs for notebooks: `%orch run` and `%orch runs` display these.
 
-A view polls the API in a background thread and updates ipywidgets (state, a progress bar of
+A view refreshes in a background thread when the live event stream reports a change to what it
+shows (polling at its interval only as a fallback) and updates ipywidgets (state, a progress bar of
 the notebook's cells) whose traits sync to the frontend from any thread. Every view also has a
 `text/plain` form, sent in the same display bundle: frontends without widget support (nbconvert,
 a terminal, GitHub's renderer) show that instead, and the display is updated with it once the
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from jupyter_orch.client.events import EventWatcher
 from jupyter_orch.timefmt import human_time
 
 __all__ = ["RunView", "RunsView", "progress_of", "run_line"]
@@ -72,12 +74,20 @@ def _widgets_available() -> bool:
 
 
 class _Poller:
-    """Calls `refresh()` every `interval` seconds in a daemon thread until it returns True."""
+    """Calls `refresh()` in a daemon thread until it returns True: at once when the live event
+    stream reports a change matching `watch` (a filter), else every `interval` seconds."""
 
-    def __init__(self, refresh: Callable[[], bool], interval: float, timeout: float | None) -> None:
+    def __init__(
+        self,
+        refresh: Callable[[], bool],
+        interval: float,
+        timeout: float | None,
+        watch: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         self._refresh = refresh
         self.interval = interval
         self.timeout = timeout
+        self._watch = watch
         self.done = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -88,6 +98,7 @@ class _Poller:
 
     def _loop(self) -> None:
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        watcher = EventWatcher(**self._watch()) if self._watch is not None else None
         try:
             while not self.done.is_set():
                 try:
@@ -97,9 +108,14 @@ class _Poller:
                     pass
                 if deadline is not None and time.monotonic() > deadline:
                     return
-                self.done.wait(self.interval)
+                if watcher is not None:
+                    watcher.wait(self.interval)
+                else:
+                    self.done.wait(self.interval)
         finally:
             self.done.set()
+            if watcher is not None:
+                watcher.close()
 
 
 class _View:
@@ -110,9 +126,13 @@ class _View:
         self._widget: Any = None
         self._handle: Any = None
         self._lock = threading.Lock()
-        self._poller = _Poller(self._tick, interval, timeout)
+        self._poller = _Poller(self._tick, interval, timeout, self.watch_filter)
 
     # subclasses: fetch() -> bool (finished), text() -> str, _build() -> widget, _sync()
+    def watch_filter(self) -> dict[str, Any]:
+        """The events that should refresh the view at once (keyword arguments of EventWatcher)."""
+        return {"kinds": ["flow_run"]}
+
     def fetch(self) -> bool:
         raise NotImplementedError
 
@@ -186,6 +206,9 @@ class RunView(_View):
     def state_type(self) -> str:
         return str(self.run.get("state_type"))
 
+    def watch_filter(self) -> dict[str, Any]:
+        return {"kinds": ["flow_run"], "flow_run_id": self.run["id"]}
+
     def fetch(self) -> bool:
         self.run = self.transport.get(f"flow_runs/{self.run['id']}")
         return self.state_type in FINAL
@@ -242,6 +265,9 @@ class RunsView(_View):
         self.limit = limit
         self.filters = {k: v for k, v in filters.items() if v is not None}
         self.runs: list[dict[str, Any]] = []
+
+    def watch_filter(self) -> dict[str, Any]:
+        return {"kinds": ["flow_run"], "deployment_id": self.filters.get("deployment_id")}
 
     def fetch(self) -> bool:
         self.runs = self.transport.get("flow_runs", limit=self.limit, **self.filters)["items"]

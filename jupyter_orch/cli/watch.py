@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from jupyter_orch.cli.app import Context
+from jupyter_orch.client.events import EventWatcher
 
 FINAL = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 
@@ -19,6 +20,7 @@ def watch_run(
 
     deadline = None if timeout is None else time.monotonic() + timeout
     bar = tqdm(total=None, file=ctx.stderr, unit="cell", dynamic_ncols=True, leave=True)
+    watcher = EventWatcher(kinds=["flow_run"], flow_run_id=run_id)  # wakes on each state change
     try:
         while True:
             run = ctx.transport.get(f"flow_runs/{run_id}")
@@ -36,6 +38,7 @@ def watch_run(
                 return run
             if deadline is not None and time.monotonic() >= deadline:
                 return run
-            time.sleep(interval)
+            watcher.wait(interval)
     finally:
+        watcher.close()
         bar.close()

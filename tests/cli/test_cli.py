@@ -96,6 +96,34 @@ def test_logs_follow_until_the_run_ends(cli):
     assert out.index("hello from the run") < out.index("the last line")
 
 
+def test_logs_follow_wakes_on_the_event_stream(cli):
+    """With a fallback interval of ten minutes, only the live event stream can end the follow."""
+    run_id = make_run(cli, flow=f"follow-live-{cli.mode}", state="RUNNING")
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter_orch.cli",
+        "flow-run",
+        "logs",
+        run_id,
+        "--follow",
+        "--interval",
+        "600",
+    ]
+    proc = subprocess.Popen(cmd, env=cli.env, text=True, stdout=subprocess.PIPE)
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(3)  # following, and connected to the stream by now
+        t = get_transport()
+        t.post("logs", [{"flow_run_id": run_id, "message": "pushed, not polled"}])
+        t.post(f"flow_runs/{run_id}/set_state", {"state": {"type": "COMPLETED"}})
+        t.close()
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "pushed, not polled" in out
+
+
 def test_unknown_run_is_one_line_exit_1(cli):
     out = cli("flow-run", "inspect", "00000000-0000-0000-0000-000000000000")
     assert out.returncode == 1

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import time
 from datetime import datetime, timezone
 from typing import Any
 
 from jupyter_orch.cli.app import Context, UsageError, add_group, json_object_arg
 from jupyter_orch.cli.output import print_json, table
+from jupyter_orch.client.events import EventWatcher
 from jupyter_orch.states import TERMINAL_STATES, StateType
 from jupyter_orch.timefmt import duration, parse_time, short_time
 
@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
     logs = sub.add_parser("logs", help="Print a flow run's logs.", description="Print a flow run's logs.")
     logs.add_argument("id", help="flow run id")
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing new logs until the run ends")
-    logs.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
+    logs.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
     logs.add_argument("--json", action="store_true", help="print JSON (one record per line)")
     logs.set_defaults(func=print_logs)
 
@@ -150,19 +150,25 @@ def inspect_run(args: argparse.Namespace, ctx: Context) -> int:
 
 def print_logs(args: argparse.Namespace, ctx: Context) -> int:
     ctx.transport.get(f"flow_runs/{args.id}")  # 404 for an unknown run, before any waiting
-    after: int | None = None
-    while True:
-        final = args.follow and _is_final(ctx, args.id)  # read before the logs: none written after is lost
+    # --follow wakes on the live event stream; the interval only bounds each wait (a fallback)
+    watcher = EventWatcher(kinds=["flow_run", "log"], flow_run_id=args.id) if args.follow else None
+    try:
+        after: int | None = None
         while True:
-            page = ctx.transport.get("logs", flow_run_id=args.id, after_id=after, limit=500)
-            for rec in page["items"]:
-                _print_log(ctx, rec, args.json)
-                after = rec["id"]
-            if page["next"] is None:
-                break
-        if not args.follow or final:
-            return 0
-        time.sleep(args.interval)
+            final = args.follow and _is_final(ctx, args.id)  # before the logs: none written after is lost
+            while True:
+                page = ctx.transport.get("logs", flow_run_id=args.id, after_id=after, limit=500)
+                for rec in page["items"]:
+                    _print_log(ctx, rec, args.json)
+                    after = rec["id"]
+                if page["next"] is None:
+                    break
+            if watcher is None or final:
+                return 0
+            watcher.wait(args.interval)
+    finally:
+        if watcher is not None:
+            watcher.close()
 
 
 def _is_final(ctx: Context, run_id: str) -> bool:
