@@ -37,7 +37,7 @@ def test_async_flow_with_async_and_sync_tasks(records):
 def test_async_tasks_run_concurrently(records):
     @task
     async def sleeper():
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(1.0)
 
     @flow
     async def gathered():
@@ -45,7 +45,7 @@ def test_async_tasks_run_concurrently(records):
         await asyncio.gather(*(sleeper() for _ in range(4)))
         return time.monotonic() - start
 
-    assert asyncio.run(gathered()) < 0.9
+    assert asyncio.run(gathered()) < 3.0  # one after another: 4 s; together: 1 s, plus a loaded machine
 
 
 def test_sync_flow_with_async_tasks_inside_a_running_loop(records):

@@ -12,7 +12,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -157,25 +156,26 @@ def test_bulk_transition_loses_no_race(db_url: str, flows_dir: Path) -> None:
     assert _rows(db_url, [ids[2]])[0].state_type == "CANCELLING"
 
 
-def test_bulk_route_over_http(db_url: str, flows_dir: Path) -> None:
-    """`HTTPTransport.set_states` → POST /flow_runs/set_states (dispatched through the route table)."""
-    from jupyter_orch.api.transport import LocalTransport
+def test_bulk_route_over_http(db_url: str, flows_dir: Path, tmp_path: Path) -> None:
+    """`HTTPTransport.set_states` → POST /flow_runs/set_states on a real `jupyter orch server`."""
+    from jupyter_orch.server.process import ServerProcess
 
     ids = _pending_runs(db_url, flows_dir, 3)
-    local = LocalTransport(db_url)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        path = request.url.path.removeprefix("/orch/api")
-        body = json.loads(request.content) if request.content else None
-        return httpx.Response(200, json=local.request(request.method, path, body=body))
-
-    transport = HTTPTransport("http://orch.test")
-    transport.client = httpx.Client(
-        base_url="http://orch.test/orch/api", transport=httpx.MockTransport(handler)
+    # no services: nothing but this request touches the runs
+    env = {"JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "jupyter_server_config.json").write_text(
+        json.dumps({"OrchApp": {"service_modules": []}})
     )
-    with session_scope(db_url) as s:
-        flow_runs.set_flow_run_state(s, ids[0], Cancelling())
-    answers = transport.set_states([(i, Running()) for i in ids])
+    server = ServerProcess(db_url, tmp_path / "server-home", env=env).start()
+    transport = HTTPTransport(server.url, server.token)
+    try:
+        with session_scope(db_url) as s:
+            flow_runs.set_flow_run_state(s, ids[0], Cancelling())
+        answers = transport.set_states([(i, Running()) for i in ids])
+    finally:
+        transport.client.close()
+        server.stop()
     assert answers[ids[0]]["status"] == "ABORT"
     assert [answers[i]["status"] for i in ids[1:]] == ["ACCEPT", "ACCEPT"]
     assert all(answers[i]["state"]["type"] == "RUNNING" for i in ids[1:])
