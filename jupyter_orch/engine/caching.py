@@ -36,3 +36,80 @@ def task_input_hash(context: Any, arguments: dict[str, Any]) -> str:
     h.update(context.task.source.encode())
     h.update(stable_bytes(arguments))
     return h.hexdigest()
+
+
+def cache_key_of(engine: Any) -> str | None:
+    """The cache key of a task run about to start: its `result_storage_key` rendered, else its
+    cache policy's key. A policy that cannot hash the inputs logs a warning and gives None (the
+    call runs uncached), as Prefect does."""
+    task = engine.task
+    if task.result_storage_key is not None:
+        return render_storage_key(engine)
+    flow_ctx = engine.flow_ctx
+    try:
+        key = task.cache_policy.compute_key(
+            engine.task_context(), engine.parameters, flow_ctx.parameters if flow_ctx else {}
+        )
+    except Exception as exc:
+        engine.logger().warning(
+            "Cache key computation failed (%s: %s); this task run will not be cached",
+            type(exc).__name__,
+            exc,
+        )
+        return None
+    return str(key)[:255] if key else None
+
+
+def render_storage_key(engine: Any) -> str:
+    """`result_storage_key` over `parameters`, `flow_run` and `task_run` (Prefect's template)."""
+    from types import SimpleNamespace
+
+    from jupyter_orch.engine.hooks import task_run_view
+
+    ctx = engine.flow_ctx
+    flow_run = SimpleNamespace(
+        id=ctx.flow_run_id if ctx else None,
+        name=ctx.flow_run_name if ctx else None,
+        flow_name=ctx.flow.name if ctx else None,
+        parameters=ctx.parameters if ctx else {},
+    )
+    key = engine.task.result_storage_key.format(
+        parameters=engine.parameters, flow_run=flow_run, task_run=task_run_view(engine)
+    )
+    return key[:255]
+
+
+def check_cache(engine: Any) -> Any:
+    """Consult the cache for a task run (PENDING, inputs resolved): the Cached state it entered,
+    or None if the body must run. `refresh_cache=True` computes the key (the run overwrites the
+    entry) but never reads it."""
+    from datetime import datetime
+
+    from jupyter_orch.states import Cached, State
+
+    key = cache_key_of(engine)
+    if not key:
+        return None
+    engine.cache_key = key
+    if engine.task.refresh_cache:
+        return None
+    hit = engine.client().lookup_cached(key)
+    if hit is None:
+        return None
+    cached = State.from_dict(hit["state"])
+    exp = hit.get("cache_expiration")
+    engine.cache_expiration = datetime.fromisoformat(exp) if isinstance(exp, str) else exp
+    engine.propose(Cached(data=cached.data, message=f"Cached result of task run {hit['id']}"))
+    return engine.state
+
+
+def source_file_hash(fn: Callable[..., Any]) -> str | None:
+    """A hash of the file `fn` is defined in (a flow's default version, as Prefect's), or None."""
+    try:
+        path = inspect.getsourcefile(fn)
+        if path is None:
+            return None
+        with open(path, "rb") as f:
+            return hashlib.md5(f.read(), usedforsecurity=False).hexdigest()
+    except (OSError, TypeError):
+        return None

@@ -28,6 +28,10 @@ class FlowRunContext:
     limited_tags: frozenset[str] = frozenset()
     #: async flows await their async tasks; sync ones block on them
     is_async: bool = False
+    #: the flow run's parameters (the FLOW_PARAMETERS cache policy, templates)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    #: the engine running this flow run (what `flow_run` describes)
+    engine: Any = None
     _counters: dict[str, itertools.count] = field(default_factory=dict)
     #: id(value) -> (value, task run id) for values task runs of this flow run returned, so a later
     #: task given that value records a data edge (the value is held so its id is not reused)
@@ -41,6 +45,13 @@ class FlowRunContext:
         if type(value) is int and -5 <= value <= 256:
             return
         self.results[id(value)] = (value, task_run_id)
+
+    @property
+    def flow_run(self) -> Any:
+        """The flow run as Prefect's context shows it (id, name, parameters, tags, ...)."""
+        from jupyter_orch.engine.hooks import flow_run_view
+
+        return flow_run_view(self.engine)
 
     def next_dynamic_key(self, task_key: str) -> int:
         """0, 1, 2... per task within this flow run (thread-safe: `next(count)` is atomic)."""
@@ -60,6 +71,15 @@ class TaskRunContext:
     flow_run_id: str | None
     parameters: dict[str, Any]
     log_prints: bool = False
+    #: the engine running this task run (what `task_run` describes)
+    engine: Any = None
+
+    @property
+    def task_run(self) -> Any:
+        """The task run as Prefect's context shows it (id, name, flow_run_id, run_count, ...)."""
+        from jupyter_orch.engine.hooks import task_run_view
+
+        return task_run_view(self.engine)
 
 
 flow_run_ctx: ContextVar[FlowRunContext | None] = ContextVar("jupyter_orch_flow_run", default=None)

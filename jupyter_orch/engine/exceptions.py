@@ -1,29 +1,37 @@
-"""Errors the engine raises to users."""
+"""Errors the engine raises to users; each is (a subclass of) the Prefect-named exception in
+`jupyter_orch.exceptions` that Prefect raises in its place."""
 
 from __future__ import annotations
 
-# raised by the flow's parameter model; exported here, where Prefect users look for it
-from jupyter_orch.parameters.errors import ParameterValidationError
+from jupyter_orch import exceptions as prefect_names
+from jupyter_orch.exceptions import MissingContextError
 
-__all__ = ["FlowRunAborted", "MissingContextError", "ParameterValidationError", "UpstreamFailed"]
+# raised by the flow's parameter model; exported here, where Prefect users look for it
+from jupyter_orch.parameters.errors import ParameterBindFailure, ParameterValidationError
+
+__all__ = [
+    "FlowPauseTimeout",
+    "FlowRunAborted",
+    "MissingContextError",
+    "ParameterBindFailure",
+    "ParameterValidationError",
+    "Pause",
+    "UpstreamFailed",
+]
 
 
 class FlowRunAborted(RuntimeError):
     """The orchestrator refused to let this run start or continue (e.g. it runs elsewhere)."""
 
 
-class MissingContextError(RuntimeError):
-    """A run-scoped helper (logger, artifact) was used outside a flow or task run."""
-
-
-class UpstreamFailed(RuntimeError):
+class UpstreamFailed(prefect_names.UpstreamTaskError, RuntimeError):
     """A task's input came from a task run that did not complete."""
 
 
-class Pause(BaseException):
+class Pause(prefect_names.Pause):
     """Raised by `suspend_flow_run` to end the flow's process while its run stays Suspended (a
     BaseException, like a signal: user code's `except Exception` does not swallow it)."""
 
 
-class FlowPauseTimeout(RuntimeError):
+class FlowPauseTimeout(prefect_names.FlowPauseTimeout, RuntimeError):
     """A paused flow run was not resumed within its timeout."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx
 from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError, Pause
+from jupyter_orch.engine.hooks import flow_run_view, render_run_name, run_hooks
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.tasks import Task
 from jupyter_orch.engine.timeouts import (
@@ -33,12 +34,21 @@ from jupyter_orch.states import (
     Retrying,
     Running,
     State,
+    StateType,
     TimedOut,
     utcnow,
 )
 
 if TYPE_CHECKING:
     from jupyter_orch.engine.flows import Flow
+
+#: the hooks a final state runs
+FINAL_HOOKS = {
+    StateType.COMPLETED: "on_completion",
+    StateType.FAILED: "on_failure",
+    StateType.CRASHED: "on_crashed",
+    StateType.CANCELLED: "on_cancellation",
+}
 
 FLOW_RUN_ID_ENV = "JUPYTER_ORCH_FLOW_RUN_ID"
 #: set by a worker that started the adopted run itself (`workers.run_flow`): its RUNNING state's id
@@ -68,6 +78,9 @@ class FlowRunEngine:
         self.ctx: FlowRunContext | None = None
         self.params: dict[str, Any] = {}
         self.logger: Any = None
+        self.run_count = 0
+        self.deployment_id: str | None = None
+        self.tags: tuple[str, ...] = ()
 
     # -- talking to the orchestrator -----------------------------------------------------------
     def propose(self, state: State) -> rules.Decision:
@@ -97,6 +110,12 @@ class FlowRunEngine:
         decision = self.propose(Retrying() if retrying else Running())
         if decision.status != rules.ACCEPT:
             raise FlowRunAborted(f"flow run {self.run_name!r} could not start: {decision.reason}")
+        self._running()
+
+    def _running(self) -> None:
+        self.run_count += 1
+        if self.flow.hooks["on_running"]:
+            self._run_hooks("on_running")
 
     # -- phases --------------------------------------------------------------------------------
     def begin(self) -> Exception | None:
@@ -111,6 +130,12 @@ class FlowRunEngine:
         except ParameterValidationError as exc:
             error = exc
             params = dict(self.kwargs)
+        name = None
+        if flow.flow_run_name is not None and error is None:
+            try:
+                name = render_run_name("flow_run_name", flow.flow_run_name, params)
+            except Exception as exc:  # the run is recorded, Failed with the template's error
+                error = exc
         if self.parent is not None:
             stand_in = Task(flow.fn, name=flow.name)
             stand_in.task_key = f"subflow:{flow.name}"[:255]
@@ -121,6 +146,9 @@ class FlowRunEngine:
         if adopt and self.parent is None and adopt not in _adopted:
             _adopted.add(adopt)
             run = self.client.read_flow_run(adopt)
+            if name is not None:
+                self.client.update_flow_run(adopt, name=name)
+                run["name"] = name
             # its worker already moved it to RUNNING (that state's id): continue from there
             started_by_worker = os.environ.pop(STARTED_STATE_ENV, None)
             claimed = os.environ.pop(CLAIMED_ENV, None)
@@ -131,6 +159,7 @@ class FlowRunEngine:
         else:
             run = self.client.create_flow_run(
                 flow_name=flow.name,
+                name=name,
                 parameters=jsonable(params),
                 state=Pending(),
                 empirical_policy=flow.policy.to_dict(),
@@ -140,6 +169,7 @@ class FlowRunEngine:
             )
         self.run_id = run["id"]
         self.run_name = run["name"]
+        self.deployment_id = run.get("deployment_id")
         self.state = State.from_dict(run["state"]) if run.get("state") else None
         from jupyter_orch.engine.logging import run_logger
 
@@ -154,6 +184,8 @@ class FlowRunEngine:
         self.logger.info("Beginning flow run %r for flow %r", self.run_name, flow.name)
         if not (started_by_worker and self.state is not None and self.state.id == started_by_worker):
             self._start()
+        else:
+            self._running()
         if self.parent_task is not None:
             self.parent_task.propose(Running())
         return None
@@ -170,6 +202,8 @@ class FlowRunEngine:
             persist_result=self.flow.persist_result,
             limited_tags=limited,
             is_async=self.flow.is_async,
+            parameters=self.params,
+            engine=self,
         )
 
     def _enter(self) -> tuple[Any, Any]:
@@ -203,16 +237,29 @@ class FlowRunEngine:
 
         if isinstance(value, TaskFuture):
             value = value.result()
+        flow = self.flow
         data = None
-        if self.flow.persist_result:
+        if flow.persist_result or not flow.cache_result_in_memory:
             from jupyter_orch.engine.results import persist_result
 
-            data = persist_result(value)
+            data = persist_result(value, None, flow.result_storage, flow.serializer)
         state = Completed(data=data)
-        state.set_result(value)
+        if data is None or flow.cache_result_in_memory:
+            state.set_result(value)
         self.propose(state)
         self.logger.info("Finished in state %r", self.state)
         self._mirror_parent()
+        self._final_hooks()
+
+    def _final_hooks(self) -> None:
+        """The hooks for the final state the run is in (none for a state without hooks)."""
+        kind = FINAL_HOOKS.get(self.state.type) if self.state is not None else None
+        if kind and self.flow.hooks[kind]:
+            self._run_hooks(kind)
+
+    def _run_hooks(self, kind: str) -> None:
+        run_hooks(self.flow.hooks[kind], self.flow, flow_run_view(self), self.state, self.logger)
+        self.client.flush()  # what the hooks logged is recorded before the call returns
 
     def fail(self, exc: Exception) -> float | None:
         """Propose the failure; seconds until the retry may start, or None if final."""
@@ -231,6 +278,7 @@ class FlowRunEngine:
             return delay
         self.logger.info("Finished in state %r", self.state)
         self._mirror_parent()
+        self._final_hooks()
         return None
 
     def crash(self, exc: BaseException) -> None:
@@ -248,6 +296,7 @@ class FlowRunEngine:
             pass
         self.propose(state)
         self._mirror_parent()
+        self._final_hooks()
         self.client.flush(timeout=10)
 
     def _mirror_parent(self) -> None:

@@ -8,70 +8,161 @@ import inspect
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
+from jupyter_orch.engine.caching import source_file_hash
 from jupyter_orch.engine.flow_engine import FlowRunEngine
+from jupyter_orch.engine.hooks import hook_list
+from jupyter_orch.engine.results import serializer_name
 from jupyter_orch.engine.task_runners import TaskRunner, ThreadPoolTaskRunner
 from jupyter_orch.engine.tasks import _delays
+from jupyter_orch.exceptions import check_name
 from jupyter_orch.orchestration import rules
 from jupyter_orch.parameters import ParameterModel
 
 R = TypeVar("R")
 
 
+_UNSET: Any = object()  # "not given" in with_options (None is a value some options take)
+
+
 class Flow(Generic[R]):
-    """A function whose calls are tracked as flow runs (see `flow`)."""
+    """A function whose calls are tracked as flow runs (see `flow`); options as Prefect's."""
 
     def __init__(
         self,
         fn: Callable[..., R],
         name: str | None = None,
-        retries: int = 0,
-        retry_delay_seconds: float | list[float] | Callable[[int], list[float]] = 0,
-        timeout_seconds: float | None = None,
-        log_prints: bool = False,
+        version: str | None = None,
+        flow_run_name: str | Callable[..., str] | None = None,
+        retries: int | None = None,
+        retry_delay_seconds: float | list[float] | Callable[[int], list[float]] | None = None,
         task_runner: TaskRunner | None = None,
-        persist_result: bool | None = None,
-        validate_parameters: bool = True,
         description: str | None = None,
+        timeout_seconds: float | None = None,
+        validate_parameters: bool = True,
+        persist_result: bool | None = None,
+        result_storage: Any = None,
+        result_serializer: Any = None,
+        cache_result_in_memory: bool = True,
+        log_prints: bool | None = None,
+        on_completion: list[Callable[..., Any]] | None = None,
+        on_failure: list[Callable[..., Any]] | None = None,
+        on_cancellation: list[Callable[..., Any]] | None = None,
+        on_crashed: list[Callable[..., Any]] | None = None,
+        on_running: list[Callable[..., Any]] | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError("@flow decorates a function")
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", "flow").replace("_", "-")
+        default = getattr(fn, "__name__", "flow").replace("_", "-").replace("<lambda>", "unknown-lambda")
+        self.name = check_name(name or default)
+        self._version = version
+        self.flow_run_name = flow_run_name
         self.retries = int(retries or 0)
-        self.retry_delay_seconds = retry_delay_seconds
+        self.retry_delay_seconds = retry_delay_seconds or 0
         self.timeout_seconds = timeout_seconds
         self.log_prints = bool(log_prints)
         self.task_runner = task_runner or ThreadPoolTaskRunner()
         self.persist_result = persist_result
+        self.result_storage = result_storage
+        self.result_serializer = result_serializer
+        self.serializer = serializer_name(result_serializer)
+        self.cache_result_in_memory = cache_result_in_memory
         self.validate_parameters = validate_parameters
         self.description = description or inspect.getdoc(fn)
+        self.hooks = {kind: hook_list(kind, value) for kind, value in (
+            ("on_completion", on_completion), ("on_failure", on_failure),
+            ("on_cancellation", on_cancellation), ("on_crashed", on_crashed), ("on_running", on_running),
+        )}  # fmt: skip
         self.is_async = inspect.iscoroutinefunction(fn)
-        self.policy = rules.RunPolicy(self.retries, _delays(retry_delay_seconds, self.retries))
+        self.policy = rules.RunPolicy(self.retries, _delays(self.retry_delay_seconds, self.retries))
         self.parameters = ParameterModel(fn)
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    @property
+    def version(self) -> str | None:
+        """The given version, else (as Prefect) a hash of the file the flow is defined in."""
+        if self._version is None:
+            self._version = source_file_hash(self.fn)
+        return self._version
+
+    @version.setter
+    def version(self, value: str | None) -> None:
+        self._version = value
 
     @property
     def parameter_schema(self) -> dict[str, Any]:
         """JSON schema of the parameters (usable as a deployment's `parameter_openapi_schema`)."""
         return self.parameters.schema()
 
-    def with_options(self, **changes: Any) -> Flow[R]:
-        options = {
+    # -- hooks as decorators: @my_flow.on_failure ------------------------------------------------
+    def on_completion(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        self.hooks["on_completion"].append(fn)
+        return fn
+
+    def on_failure(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        self.hooks["on_failure"].append(fn)
+        return fn
+
+    def on_cancellation(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        self.hooks["on_cancellation"].append(fn)
+        return fn
+
+    def on_crashed(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        self.hooks["on_crashed"].append(fn)
+        return fn
+
+    def on_running(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        self.hooks["on_running"].append(fn)
+        return fn
+
+    def options(self) -> dict[str, Any]:
+        """Every option this flow was made with (what `with_options` starts from)."""
+        return {
             "name": self.name,
+            "version": self._version,
+            "flow_run_name": self.flow_run_name,
             "retries": self.retries,
             "retry_delay_seconds": self.retry_delay_seconds,
-            "timeout_seconds": self.timeout_seconds,
-            "log_prints": self.log_prints,
             "task_runner": self.task_runner,
-            "persist_result": self.persist_result,
-            "validate_parameters": self.validate_parameters,
             "description": self.description,
+            "timeout_seconds": self.timeout_seconds,
+            "validate_parameters": self.validate_parameters,
+            "persist_result": self.persist_result,
+            "result_storage": self.result_storage,
+            "result_serializer": self.result_serializer,
+            "cache_result_in_memory": self.cache_result_in_memory,
+            "log_prints": self.log_prints,
+            **{kind: list(hooks) for kind, hooks in self.hooks.items()},
         }
-        unknown = set(changes) - set(options)
-        if unknown:
-            raise TypeError(f"unknown flow option(s): {', '.join(sorted(unknown))}")
+
+    def with_options(
+        self,
+        *,
+        name: str = _UNSET,
+        version: str | None = _UNSET,
+        flow_run_name: str | Callable[..., str] | None = _UNSET,
+        retries: int | None = _UNSET,
+        retry_delay_seconds: float | list[float] | Callable[[int], list[float]] | None = _UNSET,
+        task_runner: TaskRunner | None = _UNSET,
+        description: str | None = _UNSET,
+        timeout_seconds: float | None = _UNSET,
+        validate_parameters: bool = _UNSET,
+        persist_result: bool | None = _UNSET,
+        result_storage: Any = _UNSET,
+        result_serializer: Any = _UNSET,
+        cache_result_in_memory: bool = _UNSET,
+        log_prints: bool | None = _UNSET,
+        on_completion: list[Callable[..., Any]] | None = _UNSET,
+        on_failure: list[Callable[..., Any]] | None = _UNSET,
+        on_cancellation: list[Callable[..., Any]] | None = _UNSET,
+        on_crashed: list[Callable[..., Any]] | None = _UNSET,
+        on_running: list[Callable[..., Any]] | None = _UNSET,
+    ) -> Flow[R]:
+        """A copy of this flow with the given options changed (the rest kept)."""
+        changes = {k: v for k, v in locals().items() if k != "self" and v is not _UNSET}
+        options = self.options()
         options.update(changes)
-        return Flow(self.fn, **options)
+        return type(self)(self.fn, **options)
 
     def to_deployment(self, name: str, **options: Any) -> Any:
         """A deployment of this flow (see `jupyter_orch.runner.to_deployment`)."""

@@ -1,18 +1,31 @@
-"""Persisted results: values pickled with cloudpickle to `$JUPYTER_ORCH_HOME/results/<key>` or to
-any fsspec URL set in `JUPYTER_ORCH_RESULTS_URL` (s3://..., memory://...). A state keeps only the
-reference `{"storage_key": URL, "serializer": "cloudpickle"}`, so any process can load it."""
+"""Persisted results: values serialized to `$JUPYTER_ORCH_HOME/results/<key>`, to any fsspec URL set
+in `JUPYTER_ORCH_RESULTS_URL` (s3://..., memory://...), or to a task's or flow's own
+`result_storage` (a path or URL). A state keeps only the reference
+`{"storage_key": URL, "serializer": NAME}`, so any process can load it.
+
+Serializers by Prefect's names: "pickle" (cloudpickle, the default), "json", and
+"compressed/pickle" / "compressed/json" (zlib).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
+import zlib
+from pathlib import Path
 from typing import Any
 
 RESULTS_URL_ENV = "JUPYTER_ORCH_RESULTS_URL"
 SERIALIZER = "cloudpickle"
+SERIALIZERS = ("pickle", "cloudpickle", "json", "compressed/pickle", "compressed/json")
 
 
-def storage_base() -> str:
+def storage_base(storage: Any = None) -> str:
+    """The base URL results go under: `storage` (a path, URL, or an object with a `basepath`),
+    else `JUPYTER_ORCH_RESULTS_URL`, else the home's results directory."""
+    if storage is not None:
+        return resolve_storage(storage)
     url = os.environ.get(RESULTS_URL_ENV)
     if url:
         return url.rstrip("/")
@@ -21,13 +34,70 @@ def storage_base() -> str:
     return str(get_settings().results_dir)
 
 
-def persist_result(value: Any, key: str | None = None) -> dict[str, str]:
-    """Write `value` under `key` (a fresh one by default); returns the reference for a state."""
+def resolve_storage(storage: Any) -> str:
+    """A `result_storage` option as a base URL (a plain path is made absolute)."""
+    base = getattr(storage, "basepath", storage)
+    if isinstance(base, Path) or (isinstance(base, str) and "://" not in base):
+        return str(Path(os.path.expanduser(str(base))).absolute()).rstrip("/")
+    if isinstance(base, str):
+        return base.rstrip("/")
+    raise TypeError(f"result_storage must be a path or an fsspec URL, got {type(storage).__name__}")
+
+
+def serializer_name(serializer: Any) -> str:
+    """A `result_serializer` option (a name, or an object with Prefect's `type` attribute)."""
+    name = getattr(serializer, "type", serializer)
+    if name is None:
+        return SERIALIZER
+    if name not in SERIALIZERS:
+        raise ValueError(f"result_serializer must be one of {', '.join(SERIALIZERS)}; got {name!r}")
+    return "cloudpickle" if name == "pickle" else name
+
+
+def dumps(value: Any, serializer: str) -> bytes:
+    compressed = serializer.startswith("compressed/")
+    kind = serializer.rsplit("/", 1)[-1]
+    if kind == "json":
+        payload = json.dumps(value, default=_json_default).encode()
+    else:
+        import cloudpickle
+
+        payload = cloudpickle.dumps(value)
+    return zlib.compress(payload) if compressed else payload
+
+
+def loads(payload: bytes, serializer: str) -> Any:
+    if serializer not in SERIALIZERS:
+        raise ValueError(f"unknown result serializer {serializer!r}")
+    if serializer.startswith("compressed/"):
+        payload = zlib.decompress(payload)
+    if serializer.endswith("json"):
+        return json.loads(payload)
     import cloudpickle
+
+    return cloudpickle.loads(payload)
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "model_dump"):  # pydantic models
+        return obj.model_dump(mode="json")
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    if isinstance(obj, uuid.UUID):
+        return str(obj)
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def persist_result(
+    value: Any, key: str | None = None, storage: Any = None, serializer: str = SERIALIZER
+) -> dict[str, str]:
+    """Write `value` under `key` (a fresh one by default); returns the reference for a state."""
     from fsspec.core import url_to_fs
 
-    url = f"{storage_base()}/{key or uuid.uuid4().hex}"
-    payload = cloudpickle.dumps(value)
+    url = f"{storage_base(storage)}/{key or uuid.uuid4().hex}"
+    payload = dumps(value, serializer)
     fs, path = url_to_fs(url)
     parent = path.rsplit("/", 1)[0]
     if parent:
@@ -41,16 +111,12 @@ def persist_result(value: Any, key: str | None = None) -> dict[str, str]:
     else:
         with fs.open(path, "wb") as f:
             f.write(payload)
-    return {"storage_key": url, "serializer": SERIALIZER}
+    return {"storage_key": url, "serializer": serializer}
 
 
 def load_result(data: dict[str, Any]) -> Any:
     """The value a reference made by `persist_result` points to."""
-    serializer = data.get("serializer", SERIALIZER)
-    if serializer != SERIALIZER:
-        raise ValueError(f"unknown result serializer {serializer!r}")
-    import cloudpickle
     import fsspec
 
     with fsspec.open(data["storage_key"], "rb") as f:
-        return cloudpickle.loads(f.read())
+        return loads(f.read(), data.get("serializer", SERIALIZER))

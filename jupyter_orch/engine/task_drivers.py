@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from jupyter_orch.engine.context import task_run_ctx
 from jupyter_orch.engine.timeouts import await_with_timeout, call_with_timeout
 
 if TYPE_CHECKING:
@@ -23,8 +24,8 @@ def run_task_sync(self: TaskRunEngine, run_body: Callable[..., Any] | None = Non
     final = self.begin()
     if final is not None:
         return final
-    held = self._concurrency()
-    tokens = self._enter()
+    held = hold_slots(self)
+    tokens = enter_task(self)
     try:
         args, kwargs = task.call_body(self.parameters)
         while True:
@@ -52,8 +53,8 @@ def run_task_sync(self: TaskRunEngine, run_body: Callable[..., Any] | None = Non
                 raise
             return self.succeed(value)
     finally:
-        self._exit(tokens)
-        self._release(held)
+        exit_task(self, tokens)
+        release_slots(self, held)
 
 
 async def run_task_async(self: TaskRunEngine) -> State:
@@ -62,8 +63,8 @@ async def run_task_async(self: TaskRunEngine) -> State:
     final = self.begin()
     if final is not None:
         return final
-    held = self._concurrency()
-    tokens = self._enter()
+    held = hold_slots(self)
+    tokens = enter_task(self)
     try:
         args, kwargs = task.call_body(self.parameters)
         while True:
@@ -86,5 +87,44 @@ async def run_task_async(self: TaskRunEngine) -> State:
                 raise
             return self.succeed(value)
     finally:
-        self._exit(tokens)
-        self._release(held)
+        exit_task(self, tokens)
+        release_slots(self, held)
+
+
+def enter_task(self: TaskRunEngine) -> tuple[Any, Any]:
+    """Set the task-run context (and where its prints go); the tokens to leave it."""
+    token = task_run_ctx.set(self.task_context())
+    prints = None
+    if self._log_prints():
+        from jupyter_orch.engine.logging import install_print_hook, print_recorder, print_target
+
+        install_print_hook()
+        prints = print_target.set(print_recorder(self.flow_run_id, self.id))
+    elif self.task.log_prints is False:
+        from jupyter_orch.engine.logging import print_target
+
+        prints = print_target.set(None)
+    return token, prints
+
+def exit_task(self: TaskRunEngine, tokens: tuple[Any, Any]) -> None:
+    token, prints = tokens
+    if prints is not None:
+        from jupyter_orch.engine.logging import print_target
+
+        print_target.reset(prints)
+    task_run_ctx.reset(token)
+
+def hold_slots(self: TaskRunEngine) -> list[str]:
+    """Wait for a slot of each concurrency-limited tag of the task; the tags held."""
+    ctx = self.flow_ctx
+    if ctx is None or not ctx.limited_tags or not self.task.tags:
+        return []
+    limited = sorted(self.task.tags & ctx.limited_tags)
+    if limited:
+        while not ctx.client.increment_concurrency_slots(limited, self.id):
+            time.sleep(0.1)
+    return limited
+
+def release_slots(self: TaskRunEngine, held: list[str]) -> None:
+    if held and self.flow_ctx is not None:
+        self.flow_ctx.client.decrement_concurrency_slots(self.id)

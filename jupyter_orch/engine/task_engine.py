@@ -9,14 +9,15 @@ per-task overhead in microseconds.
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, task_run_ctx
+from jupyter_orch.engine.caching import check_cache
+from jupyter_orch.engine.context import FlowRunContext, TaskRunContext
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identity
+from jupyter_orch.engine.hooks import render_run_name
 from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
 from jupyter_orch.engine.timeouts import (
     TaskRunTimeout,
@@ -25,7 +26,6 @@ from jupyter_orch.engine.timeouts import (
 from jupyter_orch.orchestration import rules
 from jupyter_orch.orchestration.serialize import state_data
 from jupyter_orch.states import (
-    Cached,
     Cancelled,
     Completed,
     Crashed,
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from jupyter_orch.engine.tasks import Task
 
 _ACCEPTED = (rules.ACCEPT, rules.REJECT)
+_NO_RETRIES = rules.RunPolicy(0)  # a failure retry_condition_fn declined to retry
 _loose_counter = itertools.count()  # dynamic keys of task runs outside any flow run
 
 
@@ -109,10 +110,15 @@ class TaskRunEngine:
         return self._initial_state
 
     # -- transitions ---------------------------------------------------------------------------
-    def propose(self, proposed: State) -> rules.Decision:
+    def propose(self, proposed: State, policy: rules.RunPolicy | None = None) -> rules.Decision:
         """Judge `proposed` by the task-run rules; an accepted (or replacing) state is recorded."""
         ctx = rules.TransitionContext(
-            "task", self.state, proposed, self.times.run_count, self.task.policy, now=proposed.timestamp
+            "task",
+            self.state,
+            proposed,
+            self.times.run_count,
+            policy or self.task.policy,
+            now=proposed.timestamp,
         )
         decision = rules.evaluate(rules.TASK_RUN_RULES, ctx)
         new = decision.state
@@ -173,15 +179,29 @@ class TaskRunEngine:
 
     # -- phases shared by the sync and async drivers --------------------------------------------
     def begin(self) -> State | None:
-        """PENDING, inputs resolved, cache consulted; a final state if the body must not run."""
+        """PENDING, inputs resolved, named, cache consulted; a final state if the body must not run."""
         self.propose(Pending())
+        task = self.task
         try:
             self._resolve_inputs()
+            if task.task_run_name is not None:
+                self._rename()
         except UpstreamFailed as exc:
             return self._fail_final(Failed(message=str(exc)), exc)
-        if self.task.caching:
-            return self._check_cache()
+        except Exception as exc:  # a name template or callable that fails: the run fails with it
+            return self._fail_final(Failed(message=f"Task run encountered an exception {exc!r}"), exc)
+        if task.caching and self._persist():
+            hit = check_cache(self)
+            if hit is not None and task.on_completion_hooks:
+                self._run_hooks(task.on_completion_hooks, hit)
+            return hit
         return None
+
+    def _rename(self) -> None:
+        """`task_run_name` rendered over the resolved parameters (the next snapshot carries it)."""
+        self.name = render_run_name("task_run_name", self.task.task_run_name, self.parameters)
+        if self._base is not None:
+            self._base = {**self._base, "name": self.name}
 
     def _resolve_inputs(self) -> None:
         params = self.parameters
@@ -214,63 +234,56 @@ class TaskRunEngine:
                     },
                 )
 
-    def _task_context(self) -> TaskRunContext:
+    def task_context(self) -> TaskRunContext:
         return TaskRunContext(
-            self.task, self.id, self.name, self.flow_run_id, self.parameters, bool(self._log_prints())
+            self.task, self.id, self.name, self.flow_run_id, self.parameters, bool(self._log_prints()), self
         )
+
+    def client(self) -> Any:
+        return self.flow_ctx.client if self.flow_ctx else _client()
 
     def _log_prints(self) -> bool:
         if self.task.log_prints is not None:
             return self.task.log_prints
         return bool(self.flow_ctx and self.flow_ctx.log_prints)
 
-    def _check_cache(self) -> State | None:
-        task = self.task
-        if task.cache_key_fn is not None:
-            key = task.cache_key_fn(self._task_context(), self.parameters)
-        else:
-            from jupyter_orch.engine.caching import task_input_hash
-
-            key = task_input_hash(self._task_context(), self.parameters)
-        if not key:
-            return None
-        self.cache_key = str(key)[:255]
-        client = self.flow_ctx.client if self.flow_ctx else _client()
-        hit = client.lookup_cached(self.cache_key)
-        if hit is None:
-            return None
-        cached = State.from_dict(hit["state"])
-        exp = hit.get("cache_expiration")
-        self.cache_expiration = datetime.fromisoformat(exp) if isinstance(exp, str) else exp
-        self.propose(Cached(data=cached.data, message=f"Cached result of task run {hit['id']}"))
-        return self.state
-
     def start_attempt(self) -> None:
         first = self.times.run_count == 0
         self.propose(Running() if first else Retrying())
 
     def _persist(self) -> bool:
-        task = self.task
-        if task.persist_result is not None:
-            return task.persist_result
-        if task.caching:
-            return True
+        persist = self.task.persist_result
+        if persist is not None:
+            return persist
         return bool(self.flow_ctx and self.flow_ctx.persist_result)
 
     def succeed(self, value: Any) -> State:
+        task = self.task
         data = None
         if self._persist():
-            from jupyter_orch.engine.results import persist_result
-
-            data = persist_result(value, self.cache_key)
-        if self.task.cache_expiration is not None and self.cache_key:
-            self.cache_expiration = utcnow() + self.task.cache_expiration
+            data = self._store(value)
+        if task.cache_expiration is not None and self.cache_key:
+            self.cache_expiration = utcnow() + task.cache_expiration
         state = Completed(data=data)
-        state.set_result(value)
+        if data is None or task.cache_result_in_memory:
+            state.set_result(value)
         if self.flow_ctx is not None:
             self.flow_ctx.link_result(value, self.id)
         self.propose(state)
+        if task.on_completion_hooks:
+            self._run_hooks(task.on_completion_hooks, self.state)
         return self.state  # type: ignore[return-value]
+
+    def _store(self, value: Any) -> dict[str, str]:
+        from jupyter_orch.engine.results import persist_result
+
+        task = self.task
+        return persist_result(value, self.cache_key, task.result_storage, task.serializer)
+
+    def _run_hooks(self, hooks: list[Any], state: Any) -> None:
+        from jupyter_orch.engine.hooks import run_hooks, task_run_view
+
+        run_hooks(hooks, self.task, task_run_view(self), state, self.logger())
 
     def fail(self, exc: Exception) -> float | None:
         """Propose the failure; seconds to wait before the next attempt, or None if final."""
@@ -279,8 +292,13 @@ class TaskRunEngine:
         else:
             proposed = Failed(message=f"Task run encountered an exception {type(exc).__name__}: {exc}")
         proposed.set_result(exc)
-        decision = self.propose(proposed)
-        logger = self._logger()
+        task = self.task
+        policy = None
+        retryable = task.retry_condition_fn is not None and self.times.run_count <= task.retries
+        if retryable and not self._should_retry(proposed):
+            policy = _NO_RETRIES
+        decision = self.propose(proposed, policy)
+        logger = self.logger()
         if decision.status == rules.REJECT and self.state is not None and self.state.is_scheduled():
             when = self.state.scheduled_time
             delay = max(0.0, (when - utcnow()).total_seconds()) if when else 0.0
@@ -288,12 +306,27 @@ class TaskRunEngine:
                 "Task run failed with exception %r - Retry %d/%d will start %.3g second(s) from now",
                 exc,
                 self.times.run_count,
-                self.task.retries,
+                task.retries,
                 delay,
             )
             return delay
-        logger.error("Task run failed with exception: %r - Retries are exhausted", exc, exc_info=exc)
+        if policy is _NO_RETRIES:
+            logger.error("Task run failed with exception: %r - retry_condition_fn said not to retry", exc)
+        else:
+            logger.error("Task run failed with exception: %r - Retries are exhausted", exc, exc_info=exc)
+        if task.on_failure_hooks:
+            self._run_hooks(task.on_failure_hooks, self.state)
         return None
+
+    def _should_retry(self, proposed: State) -> bool:
+        """`retry_condition_fn(task, task_run, state)`; one that raises means no retry."""
+        from jupyter_orch.engine.hooks import task_run_view
+
+        try:
+            return bool(self.task.retry_condition_fn(self.task, task_run_view(self), proposed))
+        except Exception as exc:
+            self.logger().error("retry_condition_fn raised %r: not retrying", exc, exc_info=exc)
+            return False
 
     def crash(self, exc: BaseException) -> None:
         """A BaseException (KeyboardInterrupt, SystemExit, cancellation) ends the run; re-raised."""
@@ -307,49 +340,13 @@ class TaskRunEngine:
     def _fail_final(self, state: State, exc: BaseException) -> State:
         state.set_result(exc)
         self.propose(state)
-        self._logger().error("%s", state.message)
+        self.logger().error("%s", state.message)
         return self.state  # type: ignore[return-value]
 
-    def _logger(self) -> Any:
+    def logger(self) -> Any:
         from jupyter_orch.engine.logging import run_logger
 
         return run_logger(self.flow_run_id, self.id, f"Task run {self.name!r}", "task_runs")
-
-    def _enter(self) -> tuple[Any, Any]:
-        token = task_run_ctx.set(self._task_context())
-        prints = None
-        if self._log_prints():
-            from jupyter_orch.engine.logging import install_print_hook, print_recorder, print_target
-
-            install_print_hook()
-            prints = print_target.set(print_recorder(self.flow_run_id, self.id))
-        elif self.task.log_prints is False:
-            from jupyter_orch.engine.logging import print_target
-
-            prints = print_target.set(None)
-        return token, prints
-
-    def _exit(self, tokens: tuple[Any, Any]) -> None:
-        token, prints = tokens
-        if prints is not None:
-            from jupyter_orch.engine.logging import print_target
-
-            print_target.reset(prints)
-        task_run_ctx.reset(token)
-
-    def _concurrency(self) -> list[str]:
-        ctx = self.flow_ctx
-        if ctx is None or not ctx.limited_tags or not self.task.tags:
-            return []
-        limited = sorted(self.task.tags & ctx.limited_tags)
-        if limited:
-            while not ctx.client.increment_concurrency_slots(limited, self.id):
-                time.sleep(0.1)
-        return limited
-
-    def _release(self, held: list[str]) -> None:
-        if held and self.flow_ctx is not None:
-            self.flow_ctx.client.decrement_concurrency_slots(self.id)
 
     # -- drivers (task_drivers.py): run to a final state in this thread, or on the event loop ----
     run_sync = run_task_sync

@@ -9,8 +9,11 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, Generic, TypeVar, overload
 
+from jupyter_orch.cache_policies import DEFAULT, NO_CACHE, CacheKeyFnPolicy, CachePolicy
 from jupyter_orch.engine.context import TaskRunContext, flow_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
+from jupyter_orch.engine.hooks import hook_list
+from jupyter_orch.engine.results import serializer_name
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.orchestration import rules
 
@@ -34,46 +37,108 @@ def _delays(retry_delay_seconds: Any, retries: int) -> float | list[float]:
     return float(retry_delay_seconds or 0)
 
 
+_UNSET: Any = object()  # "not given" in with_options (None is a value some options take)
+
+
 class Task(Generic[R]):
-    """A function whose calls are tracked as task runs (see `task`)."""
+    """A function whose calls are tracked as task runs (see `task`); options as Prefect's."""
 
     def __init__(
         self,
         fn: Callable[..., R],
         name: str | None = None,
-        retries: int = 0,
-        retry_delay_seconds: float | list[float] | Callable[[int], list[float]] = 0,
-        retry_jitter_factor: float | None = None,
-        timeout_seconds: float | None = None,
+        description: str | None = None,
+        tags: Iterable[str] | None = None,
+        version: str | None = None,
+        cache_policy: CachePolicy | None = None,
         cache_key_fn: Callable[[TaskRunContext, dict[str, Any]], str | None] | None = None,
         cache_expiration: timedelta | None = None,
+        task_run_name: str | Callable[..., str] | None = None,
+        retries: int | None = 0,
+        retry_delay_seconds: float | list[float] | Callable[[int], list[float]] | None = 0,
+        retry_jitter_factor: float | None = None,
         persist_result: bool | None = None,
-        tags: Iterable[str] | None = None,
+        result_storage: Any = None,
+        result_serializer: Any = None,
+        result_storage_key: str | None = None,
+        cache_result_in_memory: bool = True,
+        timeout_seconds: float | None = None,
         log_prints: bool | None = None,
-        description: str | None = None,
+        refresh_cache: bool | None = None,
+        on_completion: list[Callable[..., Any]] | None = None,
+        on_failure: list[Callable[..., Any]] | None = None,
+        retry_condition_fn: Callable[..., bool] | None = None,
+        viz_return_value: Any = None,
     ) -> None:
         if not callable(fn):
             raise TypeError("@task decorates a function")
         self.fn = fn
         self.name = name or getattr(fn, "__name__", "task")
+        self.description = description or inspect.getdoc(fn)
+        self.version = version
         self.retries = int(retries or 0)
-        self.retry_delay_seconds = retry_delay_seconds
+        self.retry_delay_seconds = retry_delay_seconds or 0
         self.retry_jitter_factor = retry_jitter_factor
         self.timeout_seconds = timeout_seconds
-        self.cache_key_fn = cache_key_fn
-        self.cache_expiration = cache_expiration
-        self.persist_result = persist_result
         self.tags = frozenset(tags or ())
         self.tag_list = sorted(self.tags)  # shared by every row this task writes; never mutated
         self.log_prints = log_prints
-        self.description = description or inspect.getdoc(fn)
+        self.task_run_name = task_run_name
+        self.retry_condition_fn = retry_condition_fn
+        self.refresh_cache = refresh_cache
+        self.viz_return_value = viz_return_value
+        self.on_completion_hooks = hook_list("on_completion", on_completion)
+        self.on_failure_hooks = hook_list("on_failure", on_failure)
+        self._set_results(
+            cache_policy, cache_key_fn, cache_expiration, persist_result, result_storage,
+            result_serializer, result_storage_key, cache_result_in_memory,
+        )  # fmt: skip
         self.is_async = inspect.iscoroutinefunction(fn)
         self.task_key = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', self.name)}"[:255]
         self.policy = rules.RunPolicy(
-            self.retries, _delays(retry_delay_seconds, self.retries), retry_jitter_factor
+            self.retries, _delays(self.retry_delay_seconds, self.retries), retry_jitter_factor
         )
         self.policy_dict = self.policy.to_dict()
-        self.caching = cache_key_fn is not None or cache_expiration is not None
+        self._set_signature(fn)
+        self._source: str | None = None
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    def _set_results(
+        self,
+        cache_policy: CachePolicy | None,
+        cache_key_fn: Any,
+        cache_expiration: timedelta | None,
+        persist_result: bool | None,
+        result_storage: Any,
+        result_serializer: Any,
+        result_storage_key: str | None,
+        cache_result_in_memory: bool,
+    ) -> None:
+        """Caching and result options, resolved as Prefect does: asking for a cache, a storage or
+        a serializer persists results; a persisted task caches with DEFAULT unless told not to."""
+        self.cache_key_fn = cache_key_fn
+        self.cache_expiration = cache_expiration
+        self.result_storage = result_storage
+        self.result_serializer = result_serializer
+        self.serializer = serializer_name(result_serializer)
+        self.result_storage_key = result_storage_key
+        self.cache_result_in_memory = cache_result_in_memory
+        explicit = cache_key_fn is not None or (cache_policy is not None and cache_policy is not NO_CACHE)
+        asked = explicit or cache_expiration is not None or result_storage_key is not None
+        if persist_result is None and (asked or result_storage is not None or result_serializer is not None):
+            persist_result = True
+        if persist_result is None and not cache_result_in_memory:
+            persist_result = True  # the value lives nowhere else
+        self.persist_result = persist_result
+        if cache_key_fn is not None:
+            cache_policy = CacheKeyFnPolicy(cache_key_fn)
+        elif cache_policy is None:
+            cache_policy = NO_CACHE if persist_result is False else DEFAULT
+        self.cache_policy = cache_policy
+        #: whether calls consult the cache (when the task's results persist)
+        self.caching = cache_policy is not NO_CACHE or result_storage_key is not None
+
+    def _set_signature(self, fn: Callable[..., Any]) -> None:
         self.signature = inspect.signature(fn)
         kinds = {p.kind for p in self.signature.parameters.values()}
         # a body callable as fn(**parameters): the fast path
@@ -89,8 +154,6 @@ class Task(Generic[R]):
             if all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in params)
             else None
         )
-        self._source: str | None = None
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
     @property
     def source(self) -> str:
@@ -100,26 +163,77 @@ class Task(Generic[R]):
             self._source = source_of(self.fn)
         return self._source
 
-    def with_options(self, **changes: Any) -> Task[R]:
-        """A copy of this task with some options changed."""
-        options = {
+    # -- hooks as decorators: @my_task.on_completion -------------------------------------------
+    def on_completion(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        self.on_completion_hooks.append(fn)
+        return fn
+
+    def on_failure(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        self.on_failure_hooks.append(fn)
+        return fn
+
+    def options(self) -> dict[str, Any]:
+        """Every option this task was made with (what `with_options` starts from)."""
+        return {
             "name": self.name,
+            "description": self.description,
+            "tags": self.tags,
+            "version": self.version,
+            "cache_policy": None if self.cache_key_fn is not None else self.cache_policy,
+            "cache_key_fn": self.cache_key_fn,
+            "cache_expiration": self.cache_expiration,
+            "task_run_name": self.task_run_name,
             "retries": self.retries,
             "retry_delay_seconds": self.retry_delay_seconds,
             "retry_jitter_factor": self.retry_jitter_factor,
-            "timeout_seconds": self.timeout_seconds,
-            "cache_key_fn": self.cache_key_fn,
-            "cache_expiration": self.cache_expiration,
             "persist_result": self.persist_result,
-            "tags": self.tags,
+            "result_storage": self.result_storage,
+            "result_serializer": self.result_serializer,
+            "result_storage_key": self.result_storage_key,
+            "cache_result_in_memory": self.cache_result_in_memory,
+            "timeout_seconds": self.timeout_seconds,
             "log_prints": self.log_prints,
-            "description": self.description,
+            "refresh_cache": self.refresh_cache,
+            "on_completion": list(self.on_completion_hooks),
+            "on_failure": list(self.on_failure_hooks),
+            "retry_condition_fn": self.retry_condition_fn,
+            "viz_return_value": self.viz_return_value,
         }
-        unknown = set(changes) - set(options)
-        if unknown:
-            raise TypeError(f"unknown task option(s): {', '.join(sorted(unknown))}")
+
+    def with_options(
+        self,
+        *,
+        name: str = _UNSET,
+        description: str | None = _UNSET,
+        tags: Iterable[str] = _UNSET,
+        version: str | None = _UNSET,
+        cache_policy: CachePolicy | None = _UNSET,
+        cache_key_fn: Callable[..., str | None] | None = _UNSET,
+        cache_expiration: timedelta | None = _UNSET,
+        task_run_name: str | Callable[..., str] | None = _UNSET,
+        retries: int | None = _UNSET,
+        retry_delay_seconds: float | list[float] | Callable[[int], list[float]] | None = _UNSET,
+        retry_jitter_factor: float | None = _UNSET,
+        persist_result: bool | None = _UNSET,
+        result_storage: Any = _UNSET,
+        result_serializer: Any = _UNSET,
+        result_storage_key: str | None = _UNSET,
+        cache_result_in_memory: bool = _UNSET,
+        timeout_seconds: float | None = _UNSET,
+        log_prints: bool | None = _UNSET,
+        refresh_cache: bool | None = _UNSET,
+        on_completion: list[Callable[..., Any]] | None = _UNSET,
+        on_failure: list[Callable[..., Any]] | None = _UNSET,
+        retry_condition_fn: Callable[..., bool] | None = _UNSET,
+        viz_return_value: Any = _UNSET,
+    ) -> Task[R]:
+        """A copy of this task with the given options changed (the rest kept)."""
+        changes = {k: v for k, v in locals().items() if k != "self" and v is not _UNSET}
+        options = self.options()
+        if "cache_policy" in changes and "cache_key_fn" not in changes:
+            options["cache_key_fn"] = None  # a new policy replaces the old key function
         options.update(changes)
-        return Task(self.fn, **options)
+        return type(self)(self.fn, **options)
 
     # -- calling ------------------------------------------------------------------------------------
     def bind(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:

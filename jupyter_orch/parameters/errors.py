@@ -6,6 +6,8 @@ CLI message), so it carries the parameter's name apart from the sentence.
 
 from __future__ import annotations
 
+from jupyter_orch.exceptions import ParameterBindError, ParameterTypeError
+
 
 class ParameterError(ValueError):
     """A parameter value that does not match its schema; `field` names the parameter."""
@@ -21,8 +23,12 @@ class ParameterError(ValueError):
         return self.field or None
 
 
-class ParameterValidationError(ParameterError):
+class ParameterValidationError(ParameterError, ParameterTypeError):
     """A flow was called with a value its signature does not accept; the message names it."""
 
     def __init__(self, message: str, parameter: str | None = None) -> None:
         super().__init__(parameter or "", message)
+
+
+class ParameterBindFailure(ParameterBindError, ParameterValidationError):
+    """A flow called with arguments its signature cannot take (Prefect's ParameterBindError)."""

@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from jupyter_orch.parameters.errors import ParameterValidationError
+from jupyter_orch.parameters.errors import ParameterBindFailure, ParameterValidationError
 from jupyter_orch.parameters.values import is_json
 
 _SKIP_KINDS = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
@@ -21,19 +21,23 @@ class ParameterModel:
     """Schema and validator for one function's parameters (built once per flow)."""
 
     def __init__(self, fn: Callable[..., Any]) -> None:
-        self.signature = inspect.signature(fn)
+        try:  # string annotations (`from __future__ import annotations`) resolved to types
+            self.signature = inspect.signature(fn, eval_str=True)
+        except Exception:
+            self.signature = inspect.signature(fn)
         self.params = [p for p in self.signature.parameters.values() if p.kind not in _SKIP_KINDS]
         self.annotated = any(p.annotation is not inspect.Parameter.empty for p in self.params)
         self._model: Any = None
         self._schema: dict[str, Any] | None = None
         self._fn_name = getattr(fn, "__name__", "flow")
+        self.fn = fn
 
     def bind(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The call's arguments by name, defaults applied; a wrong call names what is wrong."""
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as exc:
-            raise ParameterValidationError(f"{self._fn_name}(): {exc}") from None
+            raise ParameterBindFailure.from_bind_failure(self.fn, exc, args, kwargs) from None
         bound.apply_defaults()
         return dict(bound.arguments)
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from jupyter_orch import flow, task, task_input_hash
+from jupyter_orch.cache_policies import INPUTS, TASK_SOURCE
 
 
 def test_cache_hit_does_not_run_body(records, tmp_path):
@@ -36,7 +37,7 @@ def test_cache_hit_does_not_run_body(records, tmp_path):
 def test_cache_expiration(records):
     calls = []
 
-    @task(cache_expiration=timedelta(seconds=0.4))
+    @task(cache_policy=INPUTS + TASK_SOURCE, cache_expiration=timedelta(seconds=0.4))
     def stamp(x: int) -> int:
         calls.append(x)
         return len(calls)

@@ -12,8 +12,10 @@ from jupyter_orch.orchestration.sqlwrite.rows import (
     insert_rows,
 )
 
-#: the columns a later snapshot of the same task run overwrites
+#: the columns a later snapshot of the same task run overwrites (the name too: `task_run_name`
+#: is rendered once the inputs are resolved, after the PENDING snapshot)
 TASK_RUN_UPDATE_COLUMNS = (
+    "name",
     *STATE_COLUMN_NAMES,
     "cache_key",
     "cache_expiration",

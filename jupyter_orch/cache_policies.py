@@ -1,0 +1,182 @@
+"""Cache policies: what a task's cache key is made of (Prefect's `prefect.cache_policies`).
+
+`@task(cache_policy=INPUTS + TASK_SOURCE)` composes policies with `+`; `INPUTS - "client"` leaves
+an argument out; `cache_key_fn=f` is the policy `CacheKeyFnPolicy(f)`. A key of None means "do
+not cache this call". The engine only computes a key for tasks whose results persist, so tasks
+without caching never pay for hashing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jupyter_orch.engine.caching import source_of, stable_bytes
+
+
+def hash_objects(*objects: Any) -> str:
+    """A stable hex digest of JSON-able (else cloudpickle-able) objects."""
+    h = hashlib.sha256()
+    for obj in objects:
+        h.update(stable_bytes(obj))
+    return h.hexdigest()
+
+
+class CachePolicy:
+    """Base: `compute_key(task_ctx, inputs, flow_parameters)` gives the key or None."""
+
+    def compute_key(
+        self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
+        raise NotImplementedError
+
+    @classmethod
+    def from_cache_key_fn(cls, cache_key_fn: Callable[..., str | None]) -> CacheKeyFnPolicy:
+        return CacheKeyFnPolicy(cache_key_fn)
+
+    def configure(
+        self, key_storage: Any = None, lock_manager: Any = None, isolation_level: Any = None
+    ) -> CachePolicy:
+        """Accepted for Prefect compatibility: keys live in the run database, which is shared by
+        every process of an installation, and a cache lookup is one indexed read."""
+        return self
+
+    def __add__(self, other: CachePolicy) -> CachePolicy:
+        if isinstance(other, _NoCache):
+            return other
+        mine = self.policies if isinstance(self, CompoundCachePolicy) else [self]
+        theirs = other.policies if isinstance(other, CompoundCachePolicy) else [other]
+        return CompoundCachePolicy([*mine, *(p for p in theirs if p not in mine)])
+
+    def __sub__(self, name: str) -> CachePolicy:
+        raise TypeError(f"only INPUTS takes `- {name!r}` (an argument left out of the key)")
+
+
+@dataclass(eq=False)
+class CacheKeyFnPolicy(CachePolicy):
+    """A user's `cache_key_fn(context, parameters)`."""
+
+    cache_key_fn: Callable[..., str | None]
+
+    def compute_key(
+        self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
+        return self.cache_key_fn(task_ctx, inputs)
+
+
+@dataclass(eq=False)
+class CompoundCachePolicy(CachePolicy):
+    """Several policies: the hash of their keys (None if any of them says None)."""
+
+    policies: list[CachePolicy] = field(default_factory=list)
+
+    def compute_key(
+        self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
+        keys = []
+        for policy in self.policies:
+            key = policy.compute_key(task_ctx, inputs, flow_parameters, **kwargs)
+            if key is None:
+                return None
+            keys.append(key)
+        return hash_objects(*keys) if keys else None
+
+    def __sub__(self, name: str) -> CachePolicy:
+        return CompoundCachePolicy([p - name if isinstance(p, Inputs) else p for p in self.policies])
+
+
+class _NoCache(CachePolicy):
+    """Never cache (and adding anything to it stays NO_CACHE)."""
+
+    def compute_key(self, *args: Any, **kwargs: Any) -> str | None:
+        return None
+
+    def __add__(self, other: CachePolicy) -> CachePolicy:
+        return self
+
+    def __repr__(self) -> str:
+        return "NO_CACHE"
+
+
+class _TaskSource(CachePolicy):
+    """The task function's source code."""
+
+    def compute_key(self, task_ctx: Any, *args: Any, **kwargs: Any) -> str | None:
+        task = task_ctx.task
+        source = getattr(task, "source", None)
+        return hash_objects(source if source is not None else source_of(task.fn))
+
+    def __repr__(self) -> str:
+        return "TASK_SOURCE"
+
+
+class _FlowParameters(CachePolicy):
+    """The parameters of the flow run the task runs in."""
+
+    def compute_key(
+        self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
+        return hash_objects(flow_parameters or {})
+
+    def __repr__(self) -> str:
+        return "FLOW_PARAMETERS"
+
+
+class _RunId(CachePolicy):
+    """The flow run's id (a task outside any flow: its own task run's id)."""
+
+    def compute_key(self, task_ctx: Any, *args: Any, **kwargs: Any) -> str | None:
+        return task_ctx.flow_run_id or task_ctx.task_run_id
+
+    def __repr__(self) -> str:
+        return "RUN_ID"
+
+
+class Inputs(CachePolicy):
+    """The task's arguments, except those named in `exclude`."""
+
+    def __init__(self, exclude: Iterable[str] = ()) -> None:
+        self.exclude = tuple(exclude)
+
+    def compute_key(
+        self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
+    ) -> str | None:
+        kept = {k: v for k, v in inputs.items() if k not in self.exclude} if self.exclude else inputs
+        return hash_objects(kept)
+
+    def __sub__(self, name: str) -> CachePolicy:
+        return Inputs([*self.exclude, name])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Inputs) and other.exclude == self.exclude
+
+    def __hash__(self) -> int:
+        return hash(("inputs", self.exclude))
+
+    def __repr__(self) -> str:
+        return f"INPUTS - {list(self.exclude)}" if self.exclude else "INPUTS"
+
+
+NO_CACHE = _NoCache()
+INPUTS = Inputs()
+TASK_SOURCE = _TaskSource()
+FLOW_PARAMETERS = _FlowParameters()
+RUN_ID = _RunId()
+#: Prefect's default: the same inputs to the same code within one flow run
+DEFAULT = INPUTS + TASK_SOURCE + RUN_ID
+
+__all__ = [
+    "DEFAULT",
+    "FLOW_PARAMETERS",
+    "INPUTS",
+    "NO_CACHE",
+    "RUN_ID",
+    "TASK_SOURCE",
+    "CacheKeyFnPolicy",
+    "CachePolicy",
+    "CompoundCachePolicy",
+    "Inputs",
+    "hash_objects",
+]

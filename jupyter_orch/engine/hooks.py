@@ -1,0 +1,138 @@
+"""State-change hooks (`on_completion`, `on_failure`, ...) and the run descriptions they receive.
+
+A hook is called as `hook(task, task_run, state)` or `hook(flow, flow_run, state)` after the run
+entered its final state (or RUNNING, for `on_running`), in the process that ran it. A hook that
+raises is logged and changes nothing: the run's state is already recorded. The `task_run` /
+`flow_run` objects are built only when a hook (or a `retry_condition_fn`, or a name template)
+asks, never on the plain task path.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from types import SimpleNamespace
+from typing import Any
+
+TASK_HOOKS = ("on_completion", "on_failure")
+FLOW_HOOKS = ("on_completion", "on_failure", "on_cancellation", "on_crashed", "on_running")
+
+
+def hook_list(kind: str, hooks: Iterable[Callable[..., Any]] | None) -> list[Callable[..., Any]]:
+    """A hook option as a list, with Prefect's TypeError for a bare function or a non-callable."""
+    if hooks is None:
+        return []
+    if callable(hooks) or not isinstance(hooks, Iterable):
+        raise TypeError(
+            f"Expected iterable for {kind!r}; got {type(hooks).__name__} instead. Please provide a "
+            f"list of hooks to {kind!r}:\n\n@flow({kind}=[hook1, hook2])\ndef my_flow():\n\tpass"
+        )
+    hooks = list(hooks)
+    for hook in hooks:
+        if not callable(hook):
+            raise TypeError(
+                f"Expected callables in {kind!r}; got {type(hook).__name__} instead. Please provide "
+                f"a list of hooks to {kind!r}:\n\n@flow({kind}=[hook1, hook2])\ndef my_flow():\n\tpass"
+            )
+    return hooks
+
+
+def hook_name(hook: Callable[..., Any]) -> str:
+    return getattr(hook, "__name__", None) or type(hook).__name__
+
+
+def run_hooks(hooks: list[Callable[..., Any]], owner: Any, run: Any, state: Any, logger: Any) -> None:
+    """Call each hook; log what it did; never raise (a hook cannot change the run's state)."""
+    for hook in hooks:
+        name = hook_name(hook)
+        logger.info("Running hook %r in response to entering state %r", name, state.name)
+        try:
+            result = hook(owner, run, state)
+            if inspect.isawaitable(result):
+                from jupyter_orch.engine.asyncutils import run_coro_sync
+
+                run_coro_sync(result)
+        except Exception as exc:
+            logger.error("An error was encountered while running hook %r", name, exc_info=exc)
+        else:
+            logger.info("Hook %r finished running successfully", name)
+
+
+def task_run_view(engine: Any) -> SimpleNamespace:
+    """What a task hook sees as `task_run` (Prefect's TaskRun fields that exist here)."""
+    state = engine.state
+    times = engine.times
+    task = engine.task
+    return SimpleNamespace(
+        id=engine.id,
+        name=engine.name,
+        flow_run_id=engine.flow_run_id,
+        task_key=task.task_key,
+        task_name=task.name,
+        dynamic_key=str(engine.dynamic_key),
+        cache_key=engine.cache_key,
+        cache_expiration=engine.cache_expiration,
+        task_version=task.version,
+        tags=list(engine.task.tag_list),
+        parameters=engine.parameters,
+        run_count=times.run_count,
+        start_time=times.start_time,
+        end_time=times.end_time,
+        total_run_time=times.total_run_time,
+        state=state,
+        state_type=state.type if state else None,
+        state_name=state.name if state else None,
+        state_id=state.id if state else None,
+    )
+
+
+def flow_run_view(engine: Any) -> SimpleNamespace:
+    """What a flow hook sees as `flow_run`."""
+    state = engine.state
+    flow = engine.flow
+    return SimpleNamespace(
+        id=engine.run_id,
+        name=engine.run_name,
+        flow_name=flow.name,
+        flow_version=flow.version,
+        parameters=engine.params,
+        tags=list(getattr(engine, "tags", ())),
+        run_count=engine.run_count,
+        deployment_id=engine.deployment_id,
+        parent_task_run_id=engine.parent_task.id if engine.parent_task else None,
+        state=state,
+        state_type=state.type if state else None,
+        state_name=state.name if state else None,
+        state_id=state.id if state else None,
+    )
+
+
+def render_run_name(kind: str, template: Any, parameters: dict[str, Any]) -> str:
+    """`flow_run_name` / `task_run_name`: a template over the parameters, or a callable (given
+    `parameters=` if it takes that argument)."""
+    if callable(template):
+        try:
+            wants = "parameters" in inspect.signature(template).parameters
+        except (TypeError, ValueError):
+            wants = False
+        name = template(parameters=parameters) if wants else template()
+        if not isinstance(name, str):
+            raise TypeError(
+                f"Callable {template} for '{kind}' returned type {type(name).__name__} but a string "
+                "is required."
+            )
+        return name
+    if isinstance(template, str):
+        return template.format(**parameters)
+    raise TypeError(f"Expected string or callable for '{kind}'; got {type(template).__name__} instead.")
+
+
+__all__ = [
+    "FLOW_HOOKS",
+    "TASK_HOOKS",
+    "flow_run_view",
+    "hook_list",
+    "render_run_name",
+    "run_hooks",
+    "task_run_view",
+]

@@ -1,0 +1,95 @@
+"""State-change hooks in the flow's own process: which run for which final state, the arguments
+they get, decorators, and a failing hook that is logged and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from jupyter_orch import flow, task
+
+
+def test_task_hooks(records):
+    seen = []
+
+    def done(task, task_run, state):
+        seen.append(("done", task.name, task_run.name, state.name, task_run.flow_run_id is not None))
+
+    @task(on_completion=[done], retries=1)
+    def ok(x: int) -> int:
+        return x
+
+    @task(retries=1)
+    def bad() -> None:
+        raise ValueError("no")
+
+    @bad.on_failure
+    def failed(task, task_run, state):
+        seen.append(("failed", task.name, task_run.run_count, state.type.value))
+
+    @flow
+    def hooked():
+        ok(1)
+        bad(return_state=True)
+
+    hooked()
+    assert seen == [("done", "ok", "ok-0", "Completed", True), ("failed", "bad", 2, "FAILED")]
+
+
+def test_flow_hooks_for_each_final_state(records):
+    seen = []
+
+    def record(label):
+        return lambda flow, flow_run, state: seen.append((label, flow.name, flow_run.name, state.name))
+
+    @flow(on_completion=[record("completion")], on_running=[record("running")])
+    def fine():
+        return 1
+
+    @flow(on_failure=[record("failure")], retries=1)
+    def failing():
+        raise RuntimeError("x")
+
+    @flow
+    def crashing():
+        raise KeyboardInterrupt
+
+    crashing.on_crashed(record("crashed"))
+
+    fine()
+    run = records.only_flow_run("fine")
+    assert seen == [
+        ("running", "fine", run["name"], "Running"),
+        ("completion", "fine", run["name"], "Completed"),
+    ]
+    seen.clear()
+    failing(return_state=True)
+    assert [s[0] for s in seen] == ["failure"]  # once: after the retry, not for the first failure
+    seen.clear()
+    with pytest.raises(KeyboardInterrupt):
+        crashing()
+    assert [s[0] for s in seen] == ["crashed"]
+
+
+def test_a_failing_hook_is_logged_and_changes_nothing(records):
+    def broken(flow, flow_run, state):
+        raise RuntimeError("hook broke")
+
+    after = []
+
+    @flow(on_completion=[broken, lambda f, r, s: after.append(s.name)])
+    def survives():
+        return 5
+
+    assert survives() == 5 and after == ["Completed"]
+    run = records.only_flow_run("survives")
+    assert run["state_type"] == "COMPLETED"
+    messages = [log["message"] for log in records.logs(flow_run_id=run["id"])]
+    assert any("An error was encountered while running hook 'broken'" in m for m in messages)
+    assert any("Hook '<lambda>' finished running successfully" in m for m in messages)
+
+
+def test_hooks_must_be_a_list_of_callables():
+    with pytest.raises(TypeError, match="Expected iterable for 'on_completion'"):
+        flow(on_completion=lambda *a: None)(lambda: None)
+    with pytest.raises(TypeError, match="Expected callables in 'on_failure'"):
+        task(on_failure=["nope"])(lambda: None)
