@@ -65,3 +65,84 @@ def get_settings() -> Settings:
         api_url=(os.environ.get(API_URL_ENV) or None),
         api_token=(os.environ.get(API_TOKEN_ENV) or None),
     )
+
+
+# -- input limits ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Limits:
+    """What the REST API and the store accept, so that no input can exhaust the server or the
+    database. Each is read from `JUPYTER_ORCH_<NAME>` (upper case), and the server's traitlets
+    `c.OrchApp.<name>` override them; input beyond a limit is a 4xx naming the field (413 for a
+    request body, 422 otherwise). `LIMIT_HELP` says what each one bounds."""
+
+    min_schedule_interval: float = 1.0
+    max_body_bytes: int = 1_000_000
+    max_batch_body_bytes: int = 16_000_000
+    max_parameters_bytes: int = 512_000
+    max_log_message_bytes: int = 1_000_000
+    max_json_depth: int = 64
+
+
+LIMIT_HELP: dict[str, str] = {
+    "min_schedule_interval": "Shortest interval schedule accepted, in seconds.",
+    "max_body_bytes": "Largest request body of the REST API in bytes (runs, deployments, ...); "
+    "larger is a 413.",
+    "max_batch_body_bytes": "Largest body of the batch routes in bytes (POST /logs, /task_runs/batch, "
+    "/flow_runs/set_states), which carry many records at once.",
+    "max_parameters_bytes": "Largest parameters of a flow run or deployment, as JSON, in bytes.",
+    "max_log_message_bytes": "Longest log message in bytes (UTF-8); clients cut longer lines to this.",
+    "max_json_depth": "Deepest nesting of free-form JSON values (parameters, job variables, state "
+    "data, artifacts, ...); a body nested deeper than Python can parse is refused too.",
+}
+
+
+def limit_env(name: str) -> str:
+    return f"JUPYTER_ORCH_{name.upper()}"
+
+
+def limits_from_env(env: dict[str, str] | None = None) -> Limits:
+    """The defaults, overridden by `JUPYTER_ORCH_<NAME>` variables; a bad value is a ValueError."""
+    env = dict(os.environ) if env is None else env
+    values: dict[str, float | int] = {}
+    for name, default in Limits().__dict__.items():
+        raw = env.get(limit_env(name))
+        if not raw:
+            continue
+        try:
+            value = type(default)(float(raw)) if isinstance(default, int) else float(raw)
+        except ValueError:
+            raise ValueError(f"{limit_env(name)}={raw!r}: expected a number") from None
+        if not value > 0:
+            raise ValueError(f"{limit_env(name)}={raw!r}: must be positive")
+        values[name] = value
+    return Limits(**values)  # type: ignore[arg-type]
+
+
+_limits: list[Limits] = []
+
+
+def limits() -> Limits:
+    """The limits in force: those a server set (`set_limits`), else the environment's (read once)."""
+    if not _limits:
+        _limits.append(limits_from_env())
+    return _limits[0]
+
+
+def set_limits(value: Limits | None) -> None:
+    """Put `value` in force for this process (None: read the environment again on next use)."""
+    _limits.clear()
+    if value is not None:
+        _limits.append(value)
+
+
+def clip_log_message(message: str) -> str:
+    """`message` cut to the `max_log_message_bytes` limit (UTF-8), marked where cut: a client
+    cuts a huge line rather than have the server refuse the whole batch it travels in."""
+    limit = limits().max_log_message_bytes
+    if len(message) * 4 <= limit:
+        return message
+    data = message.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return message
+    marker = f" … [cut: {len(data)} bytes, limit {limit}]"
+    return data[: max(0, limit - len(marker.encode()))].decode("utf-8", "ignore") + marker

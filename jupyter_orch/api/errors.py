@@ -17,6 +17,13 @@ class Malformed(OrchError):
     code = "malformed"
 
 
+class PayloadTooLarge(OrchError):
+    """A request body beyond the route's size limit (`jupyter_orch.settings.Limits`)."""
+
+    status = 413
+    code = "too_large"
+
+
 class MethodNotAllowed(OrchError):
     status = 405
     code = "method_not_allowed"

@@ -107,6 +107,9 @@ def openapi_document() -> dict[str, Any]:
             str(r.status): ok,
             **{code: {"description": d, **error} for code, d in ERRORS.items()},
         }
+        if r.body is not None:
+            limit = "max_batch_body_bytes" if r.batch else "max_body_bytes"
+            op["responses"]["413"] = {"description": f"Body larger than the `{limit}` limit", **error}
         paths.setdefault(PREFIX + r.path, {})[r.method.lower()] = op
     event_ref, error_ref = mapping[("event",)]["$ref"], mapping[("error",)]["$ref"]
     paths[PREFIX + EVENTS_PATH] = {"get": events_operation(event_ref, error_ref)}

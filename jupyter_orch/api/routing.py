@@ -19,8 +19,9 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from jupyter_orch.api.errors import Malformed, MethodNotAllowed, from_validation_error
+from jupyter_orch.api.errors import Malformed, MethodNotAllowed, PayloadTooLarge, from_validation_error
 from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.settings import limits
 
 #: jupyter_server's mapping of HTTP methods to authorization actions (auth.decorator).
 AUTH_ACTIONS = {
@@ -59,10 +60,19 @@ class Route:
     #: connection in a write transaction, for the writer's lone requests; it answers `PASS` when
     #: the request needs the store (an existence check, a state-change hook with work)
     plain: Callable[..., Any] | None = None
+    #: carries many records at once (logs, task-run batches): its body may be up to
+    #: `Limits.max_batch_body_bytes` instead of `max_body_bytes`
+    batch: bool = False
 
     @property
     def action(self) -> str:
         return AUTH_ACTIONS[self.method]
+
+    @property
+    def max_body(self) -> int:
+        """The largest body accepted, in bytes (a setting: `jupyter_orch.settings.Limits`)."""
+        current = limits()
+        return current.max_batch_body_bytes if self.batch else current.max_body_bytes
 
     @property
     def writes(self) -> bool:
@@ -175,11 +185,26 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_json(raw: bytes | str) -> Any:
-    """Strict JSON (no NaN/Infinity) or `Malformed`."""
+    """Strict JSON (no NaN/Infinity) or `Malformed`; nesting too deep to parse is a 422."""
     try:
         return json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        depth = limits().max_json_depth
+        raise Invalid(
+            f"body: JSON nested too deeply (free-form values may nest {depth} levels)", field="body"
+        ) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise Malformed(f"request body is not valid JSON: {exc}") from exc
+
+
+def check_body_size(route: Route, size: int) -> None:
+    """A body larger than the route takes is a 413 (`Limits.max_body_bytes`/`max_batch_body_bytes`)."""
+    limit = route.max_body
+    if size > limit:
+        setting = "max_batch_body_bytes" if route.batch else "max_body_bytes"
+        raise PayloadTooLarge(
+            f"body: {size} bytes, more than the {limit} accepted (the {setting} limit)", field="body"
+        )
 
 
 def parse_params(route: Route, path_args: Mapping[str, str], query: Mapping[str, list[str]]) -> Any:

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from jupyter_orch.engine.context import FlowRunContext, get_run_context
+from jupyter_orch.settings import clip_log_message
 
 RUN_LOGGER = "jupyter_orch.runs"
 _configured = False
@@ -43,7 +44,7 @@ class OrchLogHandler(logging.Handler):
                     "task_run_id": task_run_id,
                     "name": record.name,
                     "level": record.levelno,
-                    "message": message,
+                    "message": clip_log_message(message),
                     "timestamp": datetime.fromtimestamp(record.created, timezone.utc),
                 },
             )
@@ -157,7 +158,7 @@ def print_recorder(flow_run_id: str | None, task_run_id: str | None) -> Callable
                 "task_run_id": task_run_id,
                 "name": f"{RUN_LOGGER}.print",
                 "level": logging.INFO,
-                "message": message,
+                "message": clip_log_message(message),
                 "timestamp": datetime.now(timezone.utc),
             },
         )

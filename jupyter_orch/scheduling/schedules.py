@@ -8,19 +8,23 @@ that "every day" keeps its local hour across DST, shorter ones step in absolute 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 
 from jupyter_orch.orchestration.errors import Invalid
 from jupyter_orch.scheduling.describe import describe_cron, describe_interval
+from jupyter_orch.settings import limits
 
 UTC = timezone.utc
 DAY = 86400.0
+#: the longest interval accepted: about a century (longer ones overflow the calendar)
+MAX_INTERVAL = 36525 * DAY
 
 
 def _zone(name: str | None) -> ZoneInfo:
@@ -192,11 +196,45 @@ def parse_schedule(spec: Mapping[str, Any] | Schedule) -> Schedule:
     raise Invalid("schedule must have 'cron' or 'interval'", field="schedule")
 
 
+def check_input(schedule: Schedule) -> Schedule:
+    """A schedule given as input (a deployment's, a preview's) must be able to run: an interval
+    finite and no shorter than the `min_schedule_interval` limit, a cron that matches some date
+    ("0 0 31 2 *" never does). Schedules already stored are not judged again."""
+    if isinstance(schedule, IntervalSchedule):
+        interval = float(schedule.interval)
+        if not math.isfinite(interval) or interval > MAX_INTERVAL:
+            raise Invalid(
+                f"interval must be at most {MAX_INTERVAL:.0f} seconds (a century)", field="interval"
+            )
+        minimum = limits().min_schedule_interval
+        if interval < minimum:
+            raise Invalid(
+                f"interval {interval:g}s is shorter than the {minimum:g}s allowed (the min_schedule_interval "
+                "limit)",
+                field="interval",
+            )
+    elif isinstance(schedule, CronSchedule):
+        try:
+            next(schedule.times(datetime.now(UTC)))
+        except (CroniterError, OverflowError, ValueError):
+            raise Invalid(
+                f"cron {schedule.cron!r} never fires: {_never_why(schedule.cron)}", field="cron"
+            ) from None
+    return schedule
+
+
+def _never_why(cron: str) -> str:
+    fields = cron.split()
+    if fields[2] != "*" and fields[3] != "*":
+        return f"day {fields[2]} of month {fields[3]} is not a date"
+    return "no date matches it"
+
+
 def preview(spec: Mapping[str, Any], count: int = 5, start: datetime | None = None) -> dict[str, Any]:
     """What POST /schedules/preview answers: a description in words and the next `count` times."""
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
         raise Invalid("count must be an integer between 1 and 100", field="count")
-    schedule = parse_schedule(spec)
+    schedule = check_input(parse_schedule(spec))
     return {
         "description": schedule.describe(),
         "next_runs": [t.isoformat() for t in schedule.next_n(count, start)],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from importlib import import_module
 from pathlib import Path
 
@@ -19,9 +20,25 @@ from jupyter_orch.orchestration.events import EventHub, Feed, open_feed
 from jupyter_orch.server.events import EventsHandler
 from jupyter_orch.server.handlers import DocsHandler, api_handlers
 from jupyter_orch.server.services import ServiceRegistry
-from jupyter_orch.settings import API_TOKEN_ENV, API_URL_ENV, DATABASE_URL_ENV, HOME_ENV, get_settings
+from jupyter_orch.settings import (
+    API_TOKEN_ENV,
+    API_URL_ENV,
+    DATABASE_URL_ENV,
+    HOME_ENV,
+    LIMIT_HELP,
+    Limits,
+    get_settings,
+    limit_env,
+    limits_from_env,
+    set_limits,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _limit_help(name: str) -> str:
+    default = getattr(Limits(), name)
+    return f"{LIMIT_HELP[name]} Default: ${limit_env(name)}, else {default:,}."
 
 
 class OrchApp(ExtensionApp):
@@ -97,6 +114,21 @@ class OrchApp(ExtensionApp):
         "round trips) and lets batches that lock the same runs deadlock (the victim is run again, after "
         "PostgreSQL's deadlock_timeout); SQLite always uses one (it has one writer anyway).",
     ).tag(config=True)
+    # input limits (jupyter_orch.settings.Limits); unset: $JUPYTER_ORCH_<NAME>, else the built-in default
+    min_schedule_interval = Float(None, allow_none=True, help=_limit_help("min_schedule_interval")).tag(
+        config=True
+    )
+    max_body_bytes = Int(None, allow_none=True, help=_limit_help("max_body_bytes")).tag(config=True)
+    max_batch_body_bytes = Int(None, allow_none=True, help=_limit_help("max_batch_body_bytes")).tag(
+        config=True
+    )
+    max_parameters_bytes = Int(None, allow_none=True, help=_limit_help("max_parameters_bytes")).tag(
+        config=True
+    )
+    max_log_message_bytes = Int(None, allow_none=True, help=_limit_help("max_log_message_bytes")).tag(
+        config=True
+    )
+    max_json_depth = Int(None, allow_none=True, help=_limit_help("max_json_depth")).tag(config=True)
     set_client_env = Bool(
         True,
         help=f"Set {API_URL_ENV}/{API_TOKEN_ENV} in this process (unless already set) so kernels started "
@@ -117,6 +149,8 @@ class OrchApp(ExtensionApp):
     def initialize_settings(self) -> None:
         """Create the shared objects handlers and services get explicitly: database and executor."""
         self.services = ServiceRegistry(self.log)
+        self.limits = self._limits()
+        set_limits(self.limits)  # what the API and the store accept, for this server's process
         self.executor = ThreadPoolExecutor(self.executor_threads, thread_name_prefix="jupyter-orch-db")
         self.database = Database(
             self.database_url,
@@ -156,6 +190,15 @@ class OrchApp(ExtensionApp):
         self.log.info(
             "jupyter_orch: database %s", self.database.engine.url.render_as_string(hide_password=True)
         )
+
+    def _limits(self) -> Limits:
+        """The limits in force: each trait set in the configuration, else the environment's."""
+        env = limits_from_env()
+        chosen = {name: getattr(self, name) for name in LIMIT_HELP if getattr(self, name) is not None}
+        for name, value in chosen.items():
+            if not value > 0:
+                raise ValueError(f"OrchApp.{name} must be positive, got {value!r}")
+        return replace(env, **chosen)
 
     def initialize_handlers(self) -> None:
         static = self.static_url_prefix
@@ -228,6 +271,7 @@ class OrchApp(ExtensionApp):
                 self.log.exception("jupyter_orch: %s failed during shutdown", step.__name__)
 
     def _restore_env(self) -> None:
+        set_limits(None)
         for name in getattr(self, "_env_set", ()):
             os.environ.pop(name, None)
         self._env_set = []

@@ -20,7 +20,7 @@ from tornado import web
 
 from jupyter_orch.api.database import Database
 from jupyter_orch.api.errors import MethodNotAllowed, error_body, to_orch_error
-from jupyter_orch.api.routing import Route, bind_plain, call, parse_body, parse_params
+from jupyter_orch.api.routing import Route, bind_plain, call, check_body_size, parse_body, parse_params
 from jupyter_orch.api.table import PREFIX, route_table
 from jupyter_orch.api.writer import GroupCommitWriter
 from jupyter_orch.orchestration.errors import NotFound
@@ -33,6 +33,7 @@ HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "too_large",
     422: "invalid",
 }
 
@@ -83,6 +84,7 @@ class OrchHandler(APIHandler):
                 for k, vs in self.request.query_arguments.items()
             }
             params = parse_params(route, path_args, query)
+            check_body_size(route, len(self.request.body or b""))
             body = parse_body(route, self.request.body) if route.body is not None else None
             if route.writes and self.writer is not None:
                 operation = partial(call, route, params=params, body=body)

@@ -34,6 +34,7 @@ from typing import Any
 
 from jupyter_orch.db.models import utcnow
 from jupyter_orch.orchestration.errors import NotFound
+from jupyter_orch.settings import clip_log_message
 from jupyter_orch.states import TERMINAL_STATES, Cancelled, Completed, Crashed, Failed, Running, Scheduled
 from jupyter_orch.workers.executors import KindExecutor, ProcessExecutor, RunHandle
 from jupyter_orch.workers.run_flow import EXIT_COMPLETED, EXIT_FAILED
@@ -102,7 +103,7 @@ class Worker:
                 {
                     "flow_run_id": run_id,
                     "level": level,
-                    "message": line,
+                    "message": clip_log_message(line),
                     "name": "stdout" if level < 40 else "stderr",
                     "timestamp": utcnow(),
                 }

@@ -21,6 +21,11 @@ from sqlalchemy import create_engine, text
 
 PG_ADMIN_URL = os.environ.get("ORCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "orch_config(**traits): OrchApp traits of the server under test")
+
+
 FLOWS = textwrap.dedent(
     """
     import os, time

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from jupyter_orch.api.models import ById, Id, Name, Page, PageParams, Params, Strict
+from jupyter_orch.api.models import ById, Id, JSONValue, Name, Page, PageParams, Params, Strict
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.serialize import row_to_dict
 from jupyter_orch.orchestration.store import logs
@@ -21,7 +21,7 @@ class ArtifactOut(BaseModel):
     id: str
     key: str | None = None
     type: str
-    data: Any = None
+    data: JSONValue = None
     description: str | None = None
     flow_run_id: str | None = None
     task_run_id: str | None = None
@@ -39,14 +39,14 @@ class ArtifactCreate(Strict):
     id: Id | None = None
     key: Name | None = None
     type: ArtifactType
-    data: Any = None
+    data: JSONValue = None
     description: str | None = None
     flow_run_id: Id | None = None
     task_run_id: Id | None = None
 
 
 class ArtifactUpdate(Strict):
-    data: Any = None
+    data: JSONValue = None
     description: str | None = None
 
 

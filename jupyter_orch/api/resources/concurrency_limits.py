@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from jupyter_orch.api.models import Params, Strict, Tag
+from jupyter_orch.api.models import Int32, Params, Strict, Tag
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.store import concurrency
 
@@ -16,7 +16,7 @@ TAG = "concurrency_limits"
 
 class LimitIn(Strict):
     tag: Tag
-    concurrency_limit: int = Field(ge=0)
+    concurrency_limit: Int32
 
 
 class ByTag(Params):

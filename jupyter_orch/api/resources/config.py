@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from jupyter_orch.api.models import Params, Strict, Tag
+from jupyter_orch.api.models import JSONObject, JSONValue, Params, Strict, Tag
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.store import config as store
 
@@ -28,27 +28,27 @@ class ByPrefix(Params):
 
 class VariableIn(Strict):
     name: str = ConfigName
-    value: Any = Field(description="any JSON value")
+    value: JSONValue = Field(description="any JSON value")
     tags: list[Tag] = Field(default_factory=list)
     overwrite: bool = False
 
 
 class VariableUpdate(Strict):
-    value: Any = Field(description="any JSON value")
+    value: JSONValue = Field(description="any JSON value")
     tags: list[Tag] | None = None
 
 
 class SecretIn(Strict):
     name: str = ConfigName
-    value: Any = Field(description="a string or any JSON value; stored encrypted")
+    value: JSONValue = Field(description="a string or any JSON value; stored encrypted")
     overwrite: bool = False
 
 
 class StorageIn(Strict):
     name: str = ConfigName
     url: str = Field(min_length=1, max_length=4096, description="a local path or an fsspec URL")
-    options: dict[str, Any] = Field(default_factory=dict, description="filesystem options (not secret)")
-    credentials: dict[str, Any] = Field(default_factory=dict, description="secret options; stored encrypted")
+    options: JSONObject = Field(default_factory=dict, description="filesystem options (not secret)")
+    credentials: JSONObject = Field(default_factory=dict, description="secret options; stored encrypted")
     overwrite: bool = False
 
 

@@ -7,7 +7,18 @@ from typing import Any, Literal
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from jupyter_orch.api.models import ById, Name, PageParams, Params, Strict, Tag, UTCDateTime
+from jupyter_orch.api.models import (
+    ById,
+    Int32,
+    JSONObject,
+    Name,
+    PageParams,
+    Parameters,
+    Params,
+    Strict,
+    Tag,
+    UTCDateTime,
+)
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.serialize import run_to_dict
 from jupyter_orch.orchestration.store import deployments as store
@@ -28,19 +39,19 @@ class DeploymentFields(Strict):
     entrypoint: str | None = None
     path: str | None = None
     kind: Literal["python", "notebook"] | None = None
-    storage: dict[str, Any] | None = None
-    parameters: dict[str, Any] | None = None
-    parameter_openapi_schema: dict[str, Any] | None = None
+    storage: JSONObject | None = None
+    parameters: Parameters | None = None
+    parameter_openapi_schema: JSONObject | None = None
     tags: list[Tag] | None = None
     version: str | None = None
     description: str | None = None
     work_pool_name: str | None = None
     work_queue_name: str | None = None
     paused: bool | None = None
-    concurrency_limit: int | None = None
+    concurrency_limit: Int32 | None = None
     catchup: Literal["skip", "once", "all"] | None = None
-    job_variables: dict[str, Any] | None = None
-    empirical_policy: dict[str, Any] | None = None
+    job_variables: JSONObject | None = None
+    empirical_policy: JSONObject | None = None
     schedules: list[ScheduleIn] | None = None
 
 
@@ -63,7 +74,7 @@ class ByFullName(Params):
 
 
 class RunIn(Strict):
-    parameters: dict[str, Any] | None = None
+    parameters: Parameters | None = None
     tags: list[Tag] | None = None
     name: Name | None = None
     scheduled_time: UTCDateTime | None = None
@@ -103,13 +114,21 @@ def list_deployments(session: Session, p: DeploymentFilter) -> dict[str, Any]:
     return {"items": [_out(session, d) for d in rows], "next": nxt}
 
 
-def create_deployment(session: Session, _: None, body: DeploymentIn) -> dict[str, Any]:
-    data = _fields(body)
+def _apply(session: Session, data: dict[str, Any]) -> Any:
+    """Create or update from request fields: what POST and PATCH both do, so both validate alike.
+
+    A notebook deployment named by a path (no snapshot `source` given) takes that path relative
+    to the server root (a path leading out of it is a 422) and its schema from the notebook.
+    """
     if data.get("kind") == "notebook" and data.get("path") and "source" not in (data.get("storage") or {}):
         from jupyter_orch.api.resources.notebooks import prepare_notebook_deployment
 
-        return _out(session, prepare_notebook_deployment(session, data))  # a path under the server root
-    return _out(session, store.upsert_deployment(session, **data))
+        return prepare_notebook_deployment(session, data)  # a path under the server root
+    return store.upsert_deployment(session, **data)
+
+
+def create_deployment(session: Session, _: None, body: DeploymentIn) -> dict[str, Any]:
+    return _out(session, _apply(session, _fields(body)))
 
 
 def read_deployment(session: Session, p: ById) -> dict[str, Any]:
@@ -121,7 +140,11 @@ def read_by_name(session: Session, p: ByFullName) -> dict[str, Any]:
 
 
 def update_deployment(session: Session, p: ById, body: DeploymentFields) -> dict[str, Any]:
-    return _out(session, store.update_deployment(session, p.id, **_fields(body)))
+    dep = store.read_deployment(session, p.id)
+    data = _fields(body)
+    if "path" in data and "kind" not in data:
+        data["kind"] = dep.kind  # a new path is judged by the deployment's kind, as POST judges it
+    return _out(session, _apply(session, {"flow_name": dep.flow_name, "name": dep.name, **data}))
 
 
 def delete_deployment(session: Session, p: ById) -> None:

@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session
 from jupyter_orch.api.models import (
     ById,
     Id,
+    JSONObject,
+    JSONValue,
     Name,
     Page,
     PageParams,
+    Parameters,
     Params,
     StateIn,
     StateName,
@@ -62,7 +65,7 @@ class FlowRunOut(BaseModel):
     work_pool_name: str | None = None
     work_queue_name: str | None = None
     worker_name: str | None = None
-    progress: Any = None
+    progress: JSONValue = None
     output_location: str | None = None
     created: datetime
     updated: datetime
@@ -95,7 +98,7 @@ class FlowRunCreate(Strict):
     flow_name: Name | None = None
     flow_id: Id | None = None
     name: Name | None = None
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: Parameters = Field(default_factory=dict)
     tags: list[Tag] = Field(default_factory=list)
     state: StateIn | None = Field(None, description="initial state (default PENDING)")
     id: Id | None = None
@@ -104,11 +107,11 @@ class FlowRunCreate(Strict):
     parent_task_run_id: Id | None = None
     parent_flow_run_id: Id | None = None
     idempotency_key: Name | None = None
-    empirical_policy: dict[str, Any] | None = Field(None, description="retries and retry delays")
+    empirical_policy: JSONObject | None = Field(None, description="retries and retry delays")
     work_pool_name: Name | None = None
     work_queue_name: Name | None = None
-    job_variables: dict[str, Any] | None = None
-    parameter_schema: dict[str, Any] | None = Field(None, description="the flow's parameter JSON schema")
+    job_variables: JSONObject | None = None
+    parameter_schema: JSONObject | None = Field(None, description="the flow's parameter JSON schema")
 
     @model_validator(mode="after")
     def _one_flow(self) -> FlowRunCreate:
@@ -120,11 +123,11 @@ class FlowRunCreate(Strict):
 class FlowRunUpdate(Strict):
     name: Name | None = None
     tags: list[Tag] | None = None
-    progress: Any = None
+    progress: JSONValue = None
     output_location: str | None = None
     infrastructure_pid: Name | None = None
     worker_name: Name | None = None
-    parameters: dict[str, Any] | None = None
+    parameters: Parameters | None = None
     last_heartbeat: UTCDateTime | None = None
 
 
@@ -418,6 +421,7 @@ ROUTES = [
         TAG,
         body=SetStatesIn,
         response=SetStatesOut,
+        batch=True,
     ),
     Route(
         "GET",

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from jupyter_orch.api.models import ById, Name, Page, PageParams, Tag
+from jupyter_orch.api.models import ById, JSONObject, Name, Page, PageParams, Tag
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.serialize import row_to_dict
 from jupyter_orch.orchestration.store import flows
@@ -18,7 +18,7 @@ class FlowOut(BaseModel):
     id: str
     name: str
     tags: list[str]
-    parameter_schema: dict[str, Any] | None = None
+    parameter_schema: JSONObject | None = None
     description: str | None = None
     created: datetime
     updated: datetime

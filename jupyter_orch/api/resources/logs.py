@@ -66,6 +66,14 @@ TAG = "logs"
 ROUTES = [
     Route("GET", "/logs", list_logs, "Logs, oldest first", TAG, params=LogFilter, response=Page[LogOut]),
     Route(
-        "POST", "/logs", create_logs, "Write log records", TAG, body=list[LogRow], response=Count, status=201
+        "POST",
+        "/logs",
+        create_logs,
+        "Write log records",
+        TAG,
+        body=list[LogRow],
+        response=Count,
+        status=201,
+        batch=True,
     ),
 ]

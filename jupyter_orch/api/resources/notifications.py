@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from jupyter_orch.api.models import ById, Id, Name, PageParams, Params, Strict, UTCDateTime
+from jupyter_orch.api.models import ById, Id, JSONObject, Name, PageParams, Params, Strict, UTCDateTime
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.serialize import row_to_dict
 from jupyter_orch.orchestration.store import notifications as store
@@ -18,7 +18,7 @@ TAG = "notifications"
 class PolicyIn(Strict):
     name: Name
     channel: Literal["webhook", "slack", "email", "ui"]
-    config: dict[str, Any] = Field(default_factory=dict)
+    config: JSONObject = Field(default_factory=dict)
     state_names: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     deployment_ids: list[Id] = Field(default_factory=list)

@@ -12,6 +12,9 @@ from jupyter_orch.api.models import (
     ById,
     Id,
     Int64,
+    JSONObject,
+    JSONValue,
+    LogMessage,
     Name,
     Page,
     PageParams,
@@ -84,7 +87,7 @@ class TaskRunRow(Strict):
     state_name: StateName | None = None
     state_message: str | None = None
     state_timestamp: UTCDateTime | None = None
-    state_data: Any = None
+    state_data: JSONValue = None
     start_time: UTCDateTime | None = None
     end_time: UTCDateTime | None = None
     total_run_time: float = 0.0
@@ -92,8 +95,8 @@ class TaskRunRow(Strict):
     tags: list[Tag] = Field(default_factory=list)
     cache_key: Name | None = None
     cache_expiration: UTCDateTime | None = None
-    task_inputs: dict[str, Any] = Field(default_factory=dict)
-    empirical_policy: dict[str, Any] = Field(default_factory=dict)
+    task_inputs: JSONObject = Field(default_factory=dict)
+    empirical_policy: JSONObject = Field(default_factory=dict)
     created: UTCDateTime | None = None
     updated: UTCDateTime | None = None
 
@@ -105,7 +108,7 @@ class TaskRunStateRow(Strict):
     name: StateName
     message: str | None = None
     timestamp: UTCDateTime
-    data: Any = None
+    data: JSONValue = None
 
 
 class EdgeRow(Strict):
@@ -120,7 +123,7 @@ class LogRow(Strict):
     task_run_id: Id | None = None
     name: Name = "jupyter_orch"
     level: Int64 = 20
-    message: str
+    message: LogMessage
     timestamp: UTCDateTime | None = None
 
 
@@ -128,7 +131,7 @@ class ArtifactRow(Strict):
     id: Id | None = None
     key: Name | None = None
     type: str = Field(max_length=32)
-    data: Any = None
+    data: JSONValue = None
     description: str | None = None
     flow_run_id: Id | None = None
     task_run_id: Id | None = None
@@ -254,6 +257,7 @@ ROUTES = [
         TAG,
         body=BatchIn,
         response=BatchOut,
+        batch=True,
     ),
     Route("GET", "/task_runs/{id}", read_task_run, "Read a task run", TAG, params=ById, response=TaskRunOut),
     Route(

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from jupyter_orch.api.models import Id, Name, Params, Strict, UTCDateTime
+from jupyter_orch.api.models import Id, Int32, Name, Params, Strict, UTCDateTime
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.serialize import row_to_dict, run_to_dict
 from jupyter_orch.orchestration.store import concurrency, notifications, workers  # noqa: F401  (state hooks)
@@ -30,26 +30,26 @@ class PoolIn(Strict):
     name: Name
     type: str = "process"
     description: str | None = None
-    concurrency_limit: int | None = Field(None, ge=0)
+    concurrency_limit: Int32 | None = None
     is_paused: bool = False
 
 
 class PoolPatch(Strict):
     description: str | None = None
-    concurrency_limit: int | None = Field(None, ge=0)
+    concurrency_limit: Int32 | None = None
     is_paused: bool | None = None
 
 
 class QueueIn(Strict):
     name: Name
-    priority: int = Field(1, ge=1)
-    concurrency_limit: int | None = Field(None, ge=0)
+    priority: Int32 = Field(1, ge=1)
+    concurrency_limit: Int32 | None = None
     is_paused: bool = False
 
 
 class QueuePatch(Strict):
-    priority: int | None = Field(None, ge=1)
-    concurrency_limit: int | None = Field(None, ge=0)
+    priority: Int32 | None = Field(None, ge=1)
+    concurrency_limit: Int32 | None = None
     is_paused: bool | None = None
 
 
@@ -65,7 +65,7 @@ class HeartbeatIn(Strict):
     name: Name
     running_flow_run_ids: list[Id] = Field(default_factory=list)
     hostname: Name | None = Field(None, description="the machine the worker runs on")
-    pid: int | None = Field(None, ge=0, description="the worker's process id")
+    pid: Int32 | None = Field(None, description="the worker's process id")
 
 
 class WorkerFilter(Params):

@@ -8,6 +8,7 @@ deployment get its parameters merged with the caller's, validated against the pa
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select
@@ -71,6 +72,11 @@ def _check(fields: dict[str, Any], session: Session) -> None:
     tags = fields.get("tags")
     if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
         raise Invalid("tags must be a list of strings", field="tags")
+    path = fields.get("path")
+    if path is not None and (not isinstance(path, str) or ".." in Path(path).parts):
+        raise Invalid(
+            "path must be a directory path without '..' (it may not lead out of its root)", field="path"
+        )
     entry = fields.get("entrypoint")
     if fields.get("kind", "python") == "python" and entry is not None and ":" not in str(entry):
         raise Invalid("entrypoint must look like 'path/to/file.py:flow_function'", field="entrypoint")

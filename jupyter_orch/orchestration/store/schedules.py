@@ -31,6 +31,7 @@ from jupyter_orch.orchestration.store.scheduled_runs import (
     RunWriter,
 )
 from jupyter_orch.scheduling import Schedule, parse_schedule
+from jupyter_orch.scheduling.schedules import check_input
 
 MAX_CATCHUP_RUNS = 1000
 CHUNK = 5000
@@ -54,7 +55,7 @@ def parse_all(specs: Iterable[dict[str, Any]]) -> list[tuple[Schedule, bool]]:
             raise Invalid(f"schedules[{i}] must be an object", field=f"schedules[{i}]")
         inner = spec.get("schedule", spec)
         try:
-            out.append((parse_schedule(inner), bool(spec.get("active", True))))
+            out.append((check_input(parse_schedule(inner)), bool(spec.get("active", True))))
         except Invalid as exc:
             raise Invalid(f"schedules[{i}]: {exc.message}", field=f"schedules[{i}].{exc.field}") from exc
     return out
