@@ -6,6 +6,7 @@ exactly one (`POST /task_runs/background/claim`)."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import logging
 import os
@@ -122,9 +123,19 @@ class TaskWorker:
 
 
 def serve(
-    *tasks: Task, limit: int | None = 10, status_server: bool = False, timeout: float | None = None
-) -> None:
-    """Run a task worker for `tasks` in this process until interrupted (or `timeout` seconds)."""
+    *tasks: Task, limit: int | None = 10, status_server_port: int | None = None, timeout: float | None = None
+) -> Any:
+    """Run a task worker for `tasks` in this process until interrupted (or `timeout` seconds).
+    In async code (a running event loop) it returns an awaitable, as Prefect's `serve` does;
+    `status_server_port` is accepted for Prefect's signature (no status server is started)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _serve(tasks, limit, timeout)
+    return asyncio.to_thread(_serve, tasks, limit, timeout)
+
+
+def _serve(tasks: tuple[Task, ...], limit: int | None, timeout: float | None) -> None:
     worker = TaskWorker(*tasks, limit=limit)
     timer = None
     if timeout is not None:

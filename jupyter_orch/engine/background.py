@@ -11,12 +11,15 @@ future's `.result()` loads them wherever that storage is reachable.
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFuture, _visit
+from jupyter_orch.engine.task_engine import TaskRunEngine
+from jupyter_orch.engine.task_runners import DEFAULT_MAX_WORKERS, TaskRunner
 from jupyter_orch.orchestration.serialize import state_data
 from jupyter_orch.states import Pending, Scheduled, State, new_uuid
 
@@ -100,13 +103,14 @@ def apply_async(
     args: tuple | None = None,
     kwargs: dict[str, Any] | None = None,
     wait_for: Iterable[Any] | None = None,
+    run_id: str | None = None,
 ) -> PrefectDistributedFuture:
     """Schedule a background run of `task` for a task worker; its future at once."""
     from jupyter_orch.client import get_client
 
     parameters = _portable(task.bind(tuple(args or ()), dict(kwargs or {})))
     waits = _portable(list(wait_for)) if wait_for else None
-    run_id = new_uuid()
+    run_id = run_id or new_uuid()
     state = Scheduled(
         data={"background": True, "parameters": encode(parameters), "wait_for": encode(waits)},
         task_run_id=run_id,
@@ -152,4 +156,45 @@ def apply_async(
     return PrefectDistributedFuture(run_id)
 
 
-__all__ = ["PrefectDistributedFuture", "apply_async"]
+class PrefectTaskRunner(TaskRunner):
+    """Prefect's runner for background execution: every submitted run is scheduled for a task
+    worker (`jupyter_orch.task_worker.serve`) instead of running in this process."""
+
+    def __init__(self) -> None:
+        self._watchers: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def duplicate(self) -> PrefectTaskRunner:
+        return PrefectTaskRunner()
+
+    def submit(
+        self,
+        task: Any,
+        parameters: dict[str, Any] | None = None,
+        wait_for: Iterable[Any] | None = None,
+        dependencies: Any = None,
+    ) -> Any:
+        if isinstance(task, TaskRunEngine):
+            return self.submit_engine(task)
+        return apply_async(task, kwargs=parameters, wait_for=wait_for)
+
+    def submit_engine(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
+        """The flow's call: the background run takes the engine's id, a thread waits for it."""
+        future = apply_async(
+            engine.task, kwargs=engine.parameters, wait_for=engine.wait_for, run_id=engine.id
+        )
+        if self._watchers is None:
+            self._watchers = concurrent.futures.ThreadPoolExecutor(
+                DEFAULT_MAX_WORKERS, thread_name_prefix="jupyter-orch-background-watch"
+            )
+        return self._watchers.submit(future.final_state)
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self._watchers is not None:
+            self._watchers.shutdown(wait=wait)
+            self._watchers = None
+
+    def __repr__(self) -> str:
+        return "PrefectTaskRunner()"
+
+
+__all__ = ["PrefectDistributedFuture", "PrefectTaskRunner", "apply_async"]

@@ -105,3 +105,33 @@ def test_worker_processes_share_the_work_each_run_once(records, orch_env, tmp_pa
     assert os.getpid() not in {pid for _, pid in results}
     runs = [r for r in records.task_runs() if r["name"].startswith("where-")]
     assert len(runs) == 12 and all(r["state_type"] == "COMPLETED" and r["run_count"] == 1 for r in runs)
+
+
+def test_prefect_task_runner_hands_a_flows_runs_to_workers(records):
+    from jupyter_orch.task_runners import PrefectTaskRunner
+
+    @flow(task_runner=PrefectTaskRunner())
+    def handed_off():
+        futures = add.map([1, 2], 1)
+        return futures.result(timeout=DEADLINE), [f.task_run_id for f in futures]
+
+    with TaskWorker(add):
+        results, ids = handed_off()
+        with PrefectTaskRunner() as runner:
+            direct = runner.submit(add, {"x": 4})
+            assert isinstance(direct, PrefectDistributedFuture) and direct.result(timeout=DEADLINE) == 4
+    assert results == [2, 3]
+    assert [records.task_run(i)["state_type"] for i in ids] == ["COMPLETED", "COMPLETED"]
+
+
+def test_serve_is_awaitable_in_async_code(records):
+    import asyncio
+
+    from jupyter_orch.task_worker import serve
+
+    async def main():
+        future = add.delay(20, 22)
+        await serve(add, timeout=3)
+        return future.result(timeout=DEADLINE)
+
+    assert asyncio.run(main()) == 42
