@@ -48,8 +48,9 @@ export type IRunCounts = Schemas['CountsOut'];
 export type IDeploymentCreate = Schemas['DeploymentIn'];
 
 /*
- * The types below are hand-written: the routes that return them do not publish a response model in
- * the OpenAPI document yet (deployments, work pools, workers, notifications, schedule previews).
+ * Hand-written below: shapes the server keeps as free-form JSON (a schedule, storage, a parameter
+ * schema), and answers of routes that publish no response model yet (work pools, workers,
+ * notifications, schedule previews).
  */
 
 export interface ISchedule {
@@ -59,13 +60,10 @@ export interface ISchedule {
   anchor_date?: string | null;
 }
 
-export interface IDeploymentSchedule {
-  id?: string;
+/** Free-form JSON on the server (`schedule`), narrowed to what the UI reads. */
+export type IDeploymentSchedule = Omit<Schemas['ScheduleOut'], 'schedule'> & {
   schedule: ISchedule;
-  active: boolean;
-  description?: string | null;
-  next_runs?: string[];
-}
+};
 
 export interface IJSONSchema {
   type?: string | string[];
@@ -81,28 +79,15 @@ export interface IJSONSchema {
   position?: number;
 }
 
-export interface IDeployment {
-  id: string;
-  name: string;
-  flow_id?: string;
-  flow_name: string;
-  full_name?: string;
-  kind: 'python' | 'notebook';
-  entrypoint?: string | null;
-  path?: string | null;
+/** Free-form JSON on the server (`storage`, the schema), narrowed to what the UI reads. */
+export type IDeployment = Omit<
+  Schemas['DeploymentOut'],
+  'storage' | 'parameter_openapi_schema' | 'schedules'
+> & {
   storage?: IDeploymentStorage | null;
-  parameters: Record<string, unknown>;
   parameter_openapi_schema?: IJSONSchema | null;
-  tags: string[];
-  description?: string | null;
   schedules: IDeploymentSchedule[];
-  paused: boolean;
-  work_pool_name?: string | null;
-  work_queue_name?: string | null;
-  concurrency_limit?: number | null;
-  created?: string;
-  updated?: string;
-}
+};
 
 /** Where a deployment's code comes from: a copy taken at deploy time, or the file read at run time. */
 export interface IDeploymentStorage {

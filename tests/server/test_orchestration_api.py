@@ -217,3 +217,28 @@ async def test_notifications_crud_and_ui_messages(api):
     assert [p["name"] for p in page["items"]] == ["fails"]
     assert (await api("DELETE", f"notifications/{policy['id']}"))[0] == 204
     assert (await api("GET", "notifications"))[1]["items"] == []
+
+
+async def test_deployment_answers_match_their_documented_models(api):
+    """The UI's types are generated from these models, so the answers must keep to them."""
+    from jsonschema import Draft202012Validator
+
+    status, doc = await api("GET", "openapi.json")
+    assert status == 200
+
+    def check(model: str, value) -> None:
+        schema = {**doc, "$ref": f"#/components/schemas/{model}"}
+        errors = [e.message for e in Draft202012Validator(schema).iter_errors(value)]
+        assert not errors, (model, errors)
+
+    bad = Draft202012Validator({**doc, "$ref": "#/components/schemas/DeploymentOut"})
+    assert not bad.is_valid({"id": 1})  # the check sees the model, not an empty schema
+    dep = await deploy(api, parameter_openapi_schema=SCHEMA, schedules=[{"cron": "0 9 * * *"}])
+    check("DeploymentOut", dep)
+    assert dep["schedules"][0]["next_runs"] and dep["schedules"][0]["description"]
+    check("DeploymentOut", (await api("POST", f"deployments/{dep['id']}/pause"))[1])
+    check("DeploymentOut", (await api("GET", "deployments/name/etl/daily"))[1])
+    check("Page_DeploymentOut_", (await api("GET", "deployments"))[1])
+    status, run = await api("POST", f"deployments/{dep['id']}/create_flow_run", body={})
+    assert status == 201
+    check("FlowRunOut", run)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from jupyter_orch.api.models import (
@@ -12,6 +13,7 @@ from jupyter_orch.api.models import (
     Int32,
     JSONObject,
     Name,
+    Page,
     PageParams,
     Parameters,
     Params,
@@ -19,6 +21,7 @@ from jupyter_orch.api.models import (
     Tag,
     UTCDateTime,
 )
+from jupyter_orch.api.resources.flow_runs import FlowRunOut
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.serialize import run_to_dict
 from jupyter_orch.orchestration.store import deployments as store
@@ -58,6 +61,48 @@ class DeploymentFields(Strict):
 class DeploymentIn(DeploymentFields):
     flow_name: Name
     name: Name
+
+
+class ScheduleOut(BaseModel):
+    """One of a deployment's schedules, described, with its next times."""
+
+    id: str
+    deployment_id: str
+    schedule: dict[str, Any] = Field(description="`{cron | interval, timezone, anchor_date}`")
+    active: bool
+    scheduled_until: datetime | None = None
+    description: str
+    next_runs: list[str]
+    created: datetime
+    updated: datetime
+
+
+class DeploymentOut(BaseModel):
+    id: str
+    name: str
+    flow_id: str
+    flow_name: str
+    full_name: str
+    kind: Literal["python", "notebook"]
+    entrypoint: str | None = None
+    path: str | None = None
+    storage: dict[str, Any] = Field(description="`{type: snapshot | live, source, notebook, ...}`")
+    parameters: dict[str, Any]
+    parameter_openapi_schema: dict[str, Any] | None = None
+    tags: list[str]
+    version: str | None = None
+    description: str | None = None
+    work_pool_name: str | None = None
+    work_queue_name: str | None = None
+    paused: bool
+    concurrency_limit: int | None = None
+    catchup: str
+    job_variables: dict[str, Any]
+    empirical_policy: dict[str, Any]
+    last_scheduled_time: datetime | None = None
+    schedules: list[ScheduleOut]
+    created: datetime
+    updated: datetime
 
 
 class DeploymentFilter(PageParams):
@@ -172,9 +217,33 @@ def preview_schedule(session: Session, _: None, body: PreviewIn) -> dict[str, An
 
 
 ROUTES = [
-    Route("GET", "/deployments", list_deployments, "List deployments", TAG, params=DeploymentFilter),
-    Route("POST", "/deployments", create_deployment, "Create or update a deployment", TAG, body=DeploymentIn),
-    Route("GET", "/deployments/{id}", read_deployment, "Read a deployment", TAG, params=ById),
+    Route(
+        "GET",
+        "/deployments",
+        list_deployments,
+        "List deployments",
+        TAG,
+        params=DeploymentFilter,
+        response=Page[DeploymentOut],
+    ),
+    Route(
+        "POST",
+        "/deployments",
+        create_deployment,
+        "Create or update a deployment",
+        TAG,
+        body=DeploymentIn,
+        response=DeploymentOut,
+    ),
+    Route(
+        "GET",
+        "/deployments/{id}",
+        read_deployment,
+        "Read a deployment",
+        TAG,
+        params=ById,
+        response=DeploymentOut,
+    ),
     Route(
         "PATCH",
         "/deployments/{id}",
@@ -183,6 +252,7 @@ ROUTES = [
         TAG,
         params=ById,
         body=DeploymentFields,
+        response=DeploymentOut,
     ),
     Route(
         "DELETE", "/deployments/{id}", delete_deployment, "Delete a deployment", TAG, params=ById, status=204
@@ -194,6 +264,7 @@ ROUTES = [
         "Read a deployment by name",
         TAG,
         params=ByFullName,
+        response=DeploymentOut,
     ),
     Route(
         "POST",
@@ -203,10 +274,27 @@ ROUTES = [
         TAG,
         params=ById,
         body=RunIn,
+        response=FlowRunOut,
         status=201,
     ),
-    Route("POST", "/deployments/{id}/pause", pause, "Pause a deployment's schedules", TAG, params=ById),
-    Route("POST", "/deployments/{id}/resume", resume, "Resume a deployment's schedules", TAG, params=ById),
+    Route(
+        "POST",
+        "/deployments/{id}/pause",
+        pause,
+        "Pause a deployment's schedules",
+        TAG,
+        params=ById,
+        response=DeploymentOut,
+    ),
+    Route(
+        "POST",
+        "/deployments/{id}/resume",
+        resume,
+        "Resume a deployment's schedules",
+        TAG,
+        params=ById,
+        response=DeploymentOut,
+    ),
     Route(
         "POST",
         "/schedules/preview",
