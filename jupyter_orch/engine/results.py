@@ -1,6 +1,7 @@
 """Persisted results: values serialized to `$JUPYTER_ORCH_HOME/results/<key>`, to any fsspec URL set
 in `JUPYTER_ORCH_RESULTS_URL` (s3://..., memory://...), or to a task's or flow's own
-`result_storage` (a path or URL). A state keeps only the reference
+`result_storage` (a path, a URL, or the name of a saved storage configuration, opened with its
+options and credentials). A state keeps only the reference
 `{"storage_key": URL, "serializer": NAME}`, so any process can load it.
 
 Serializers by Prefect's names: "pickle" (cloudpickle, the default), "json", and
@@ -19,6 +20,7 @@ from typing import Any
 RESULTS_URL_ENV = "JUPYTER_ORCH_RESULTS_URL"
 SERIALIZER = "cloudpickle"
 SERIALIZERS = ("pickle", "cloudpickle", "json", "compressed/pickle", "compressed/json")
+_SAVED: dict[tuple[str, str], Any] = {}
 
 
 def storage_base(storage: Any = None) -> str:
@@ -34,8 +36,35 @@ def storage_base(storage: Any = None) -> str:
     return str(get_settings().results_dir)
 
 
+def saved_storage(storage: Any) -> Any:
+    """The saved storage configuration a `result_storage` names (a bare word such as "lake" for
+    which `jupyter orch storage create lake ...` or `RemoteFileSystem(...).save("lake")` exists),
+    else None. Looked up once per process and name."""
+    if not isinstance(storage, str) or any(c in storage for c in "/.:\\"):
+        return None  # a path or URL: no lookup on the common path
+    from jupyter_orch.settings import get_settings
+
+    settings = get_settings()
+    where = (settings.api_url or settings.database_url, storage)  # per server or database
+    if where not in _SAVED:
+        # the configuration client: only when a result_storage is a bare name
+        from jupyter_orch.storage import is_name, load_storage
+
+        if not is_name(storage):
+            return None
+        try:
+            _SAVED[where] = load_storage(storage)
+        except ValueError:  # no configuration by that name: a relative path
+            _SAVED[where] = None
+    return _SAVED[where]
+
+
 def resolve_storage(storage: Any) -> str:
-    """A `result_storage` option as a base URL (a plain path is made absolute)."""
+    """A `result_storage` option as a base URL (a plain path is made absolute; a saved storage
+    configuration's name gives its URL)."""
+    saved = saved_storage(storage)
+    if saved is not None:
+        return saved.url.rstrip("/")
     base = getattr(storage, "basepath", storage)
     if isinstance(base, Path) or (isinstance(base, str) and "://" not in base):
         return str(Path(os.path.expanduser(str(base))).absolute()).rstrip("/")
@@ -98,7 +127,8 @@ def persist_result(
 
     url = f"{storage_base(storage)}/{key or uuid.uuid4().hex}"
     payload = dumps(value, serializer)
-    fs, path = url_to_fs(url)
+    saved = saved_storage(storage)
+    fs, path = url_to_fs(url, **(saved.options if saved is not None else {}))
     parent = path.rsplit("/", 1)[0]
     if parent:
         fs.makedirs(parent, exist_ok=True)
@@ -111,12 +141,17 @@ def persist_result(
     else:
         with fs.open(path, "wb") as f:
             f.write(payload)
-    return {"storage_key": url, "serializer": serializer}
+    ref = {"storage_key": url, "serializer": serializer}
+    if saved is not None:
+        ref["storage"] = storage  # the loader opens it with the configuration's credentials
+    return ref
 
 
 def load_result(data: dict[str, Any]) -> Any:
     """The value a reference made by `persist_result` points to."""
     import fsspec
 
-    with fsspec.open(data["storage_key"], "rb") as f:
+    saved = saved_storage(data.get("storage"))
+    options = saved.options if saved is not None else {}
+    with fsspec.open(data["storage_key"], "rb", **options) as f:
         return loads(f.read(), data.get("serializer", SERIALIZER))

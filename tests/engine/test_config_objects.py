@@ -97,3 +97,27 @@ def test_filesystems_save_load_and_resolve(orch_env: str, tmp_path: Path) -> Non
     assert resolve_storage("s3://bucket/x").url == "s3://bucket/x"  # a URL is taken as it is
     with pytest.raises(ValueError, match="no storage configuration named 'nope'"):
         resolve_storage("nope")
+
+
+def test_result_storage_by_saved_name(orch_env: str) -> None:
+    """`result_storage="lake"` writes to the saved configuration's URL, opened with its options,
+    and any process loads the result back through the same name."""
+    from jupyter_orch import flow, task
+    from jupyter_orch.engine.results import load_result
+
+    RemoteFileSystem(basepath="memory://saved-lake/results", settings={"skip_instance_cache": True}).save(
+        "saved-lake"
+    )
+
+    @task(result_storage="saved-lake", persist_result=True)
+    def make() -> dict:
+        return {"rows": 3}
+
+    @flow
+    def uses_lake() -> object:
+        return make(return_state=True)
+
+    state = uses_lake()
+    ref = state.data
+    assert ref["storage_key"].startswith("memory://saved-lake/results/") and ref["storage"] == "saved-lake"
+    assert load_result(ref) == {"rows": 3}
