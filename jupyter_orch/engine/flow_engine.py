@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx
 from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError, Pause
+from jupyter_orch.engine.flow_drivers import run_flow_async, run_flow_sync
 from jupyter_orch.engine.hooks import flow_run_view, render_run_name, run_hooks
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.tasks import Task
 from jupyter_orch.engine.timeouts import (
     TaskRunTimeout,
-    await_with_timeout,
-    call_with_timeout,
     is_cancellation,
 )
+from jupyter_orch.exceptions import TerminationSignal
 from jupyter_orch.orchestration import rules
 from jupyter_orch.parameters import jsonable
 from jupyter_orch.states import (
@@ -285,7 +285,7 @@ class FlowRunEngine:
         if isinstance(exc, Pause):  # suspended: the run already shows it; only flush what is buffered
             self.client.flush(timeout=10)
             return
-        if is_cancellation(exc):
+        if is_cancellation(exc) or (isinstance(exc, TerminationSignal) and self._cancelling()):
             state = Cancelled(message="Flow run was cancelled")
         else:
             state = Crashed(message=f"Flow run crashed: {type(exc).__name__}: {exc}")
@@ -298,6 +298,13 @@ class FlowRunEngine:
         self._mirror_parent()
         self._final_hooks()
         self.client.flush(timeout=10)
+
+    def _cancelling(self) -> bool:
+        """Whether the orchestrator is cancelling this run (what a SIGTERM then means)."""
+        try:
+            return self.client.read_flow_run(self.run_id)["state_type"] == "CANCELLING"
+        except Exception:
+            return False
 
     def _mirror_parent(self) -> None:
         """The subflow's stand-in task run ends in the subflow's final state."""
@@ -315,69 +322,6 @@ class FlowRunEngine:
             return state
         return state.result()
 
-    # -- drivers ---------------------------------------------------------------------------------
-    def run_sync(self, return_state: bool) -> Any:
-        error = self.begin()
-        if error is not None:
-            if return_state:
-                return self.state
-            raise error
-        retrying = False
-        while True:
-            if retrying:
-                self._start(retrying=True)
-            tokens = self._enter()
-            try:
-                args, kwargs = self.flow.parameters.call_args(self.params)
-                value = call_with_timeout(self.flow.fn, args, kwargs, self.flow.timeout_seconds, kind="Flow")
-            except Exception as exc:
-                self._exit(tokens, wait=not isinstance(exc, TaskRunTimeout))
-                delay = self.fail(exc)
-                if delay is None:
-                    break
-                time.sleep(delay)
-                retrying = True
-                continue
-            except BaseException as exc:
-                self._exit(tokens, wait=False)
-                self.crash(exc)
-                raise
-            self._exit(tokens)
-            self.succeed(value)
-            break
-        return self.outcome(return_state)
-
-    async def run_async(self, return_state: bool) -> Any:
-        error = self.begin()
-        if error is not None:
-            if return_state:
-                return self.state
-            raise error
-        retrying = False
-        while True:
-            if retrying:
-                self._start(retrying=True)
-            tokens = self._enter()
-            try:
-                args, kwargs = self.flow.parameters.call_args(self.params)
-                value = await await_with_timeout(
-                    self.flow.fn(*args, **kwargs), self.flow.timeout_seconds, kind="Flow"
-                )
-            except Exception as exc:
-                self._exit(tokens, wait=not isinstance(exc, TaskRunTimeout))
-                delay = self.fail(exc)
-                if delay is None:
-                    break
-                import asyncio
-
-                await asyncio.sleep(delay)
-                retrying = True
-                continue
-            except BaseException as exc:
-                self._exit(tokens, wait=False)
-                self.crash(exc)
-                raise
-            self._exit(tokens)
-            self.succeed(value)
-            break
-        return self.outcome(return_state)
+    # -- drivers (flow_drivers.py): the attempts loop, in this thread or on the event loop ----
+    run_sync = run_flow_sync
+    run_async = run_flow_async

@@ -1,0 +1,123 @@
+"""The loops that drive a flow run through its attempts (retries included), in this thread
+(`run_flow_sync`) or on the running event loop (`run_flow_async`); the `run_sync` / `run_async`
+methods of `FlowRunEngine`. A top-level run in the main thread turns SIGTERM into
+`TerminationSignal` meanwhile (as Prefect's engine does), so a run its worker kills ends Crashed,
+or Cancelled if it was being cancelled, with its hooks run."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from jupyter_orch.engine.timeouts import TaskRunTimeout, await_with_timeout, call_with_timeout
+from jupyter_orch.exceptions import TerminationSignal
+
+if TYPE_CHECKING:
+    from jupyter_orch.engine.flow_engine import FlowRunEngine
+
+
+def _raise_termination(signum: int, frame: Any) -> None:
+    raise TerminationSignal(signum)
+
+
+def capture_sigterm(engine: FlowRunEngine) -> Any:
+    """Install the SIGTERM handler for a top-level run in the main thread; what to restore."""
+    if engine.parent is not None or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        return (signal.signal(signal.SIGTERM, _raise_termination),)
+    except (ValueError, OSError):  # not allowed here (an embedded interpreter)
+        return None
+
+
+def restore_sigterm(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous[0] if previous[0] is not None else signal.SIG_DFL)
+
+
+def run_flow_sync(self: FlowRunEngine, return_state: bool) -> Any:
+    """Run the flow to its final state in this thread; its result or state."""
+    error = self.begin()
+    if error is not None:
+        if return_state:
+            return self.state
+        raise error
+    previous = capture_sigterm(self)
+    try:
+        _attempts_sync(self)
+    finally:
+        restore_sigterm(previous)
+    return self.outcome(return_state)
+
+
+def _attempts_sync(self: FlowRunEngine) -> None:
+    retrying = False
+    while True:
+        if retrying:
+            self._start(retrying=True)
+        tokens = self._enter()
+        try:
+            args, kwargs = self.flow.parameters.call_args(self.params)
+            value = call_with_timeout(self.flow.fn, args, kwargs, self.flow.timeout_seconds, kind="Flow")
+        except Exception as exc:
+            self._exit(tokens, wait=not isinstance(exc, TaskRunTimeout))
+            delay = self.fail(exc)
+            if delay is None:
+                return
+            time.sleep(delay)
+            retrying = True
+            continue
+        except BaseException as exc:
+            self._exit(tokens, wait=False)
+            self.crash(exc)
+            raise
+        self._exit(tokens)
+        self.succeed(value)
+        return
+
+
+async def run_flow_async(self: FlowRunEngine, return_state: bool) -> Any:
+    """Run an async flow to its final state on the running event loop."""
+    error = self.begin()
+    if error is not None:
+        if return_state:
+            return self.state
+        raise error
+    previous = capture_sigterm(self)
+    try:
+        await _attempts_async(self)
+    finally:
+        restore_sigterm(previous)
+    return self.outcome(return_state)
+
+
+async def _attempts_async(self: FlowRunEngine) -> None:
+    retrying = False
+    while True:
+        if retrying:
+            self._start(retrying=True)
+        tokens = self._enter()
+        try:
+            args, kwargs = self.flow.parameters.call_args(self.params)
+            value = await await_with_timeout(
+                self.flow.fn(*args, **kwargs), self.flow.timeout_seconds, kind="Flow"
+            )
+        except Exception as exc:
+            self._exit(tokens, wait=not isinstance(exc, TaskRunTimeout))
+            delay = self.fail(exc)
+            if delay is None:
+                return
+            import asyncio  # only async flows get here, and their loop has loaded it
+
+            await asyncio.sleep(delay)
+            retrying = True
+            continue
+        except BaseException as exc:
+            self._exit(tokens, wait=False)
+            self.crash(exc)
+            raise
+        self._exit(tokens)
+        self.succeed(value)
+        return
