@@ -42,9 +42,9 @@ class PrefectDistributedFuture(PrefectFuture[Any]):
             return final
         from jupyter_orch.client import get_client
 
-        run = get_client().read_task_run(self.task_run_id)
+        run = get_client().read_task_run(self._task_run_id)
         state = State.from_dict(run["state"]) if run.get("state") else Pending()
-        state.task_run_id = self.task_run_id
+        state.task_run_id = self._task_run_id
         if state.is_final():
             self._final_state = state
         return state
@@ -74,10 +74,10 @@ class PrefectDistributedFuture(PrefectFuture[Any]):
         threading.Thread(target=watch, name="jupyter-orch-future-watch", daemon=True).start()
 
     def __reduce__(self) -> tuple[Any, ...]:  # a future passed to another background task
-        return (PrefectDistributedFuture, (self.task_run_id,))
+        return (PrefectDistributedFuture, (self._task_run_id,))
 
     def __repr__(self) -> str:
-        return f"PrefectDistributedFuture(task_run_id={self.task_run_id!r})"
+        return f"PrefectDistributedFuture(task_run_id={self._task_run_id!r})"
 
 
 def encode(value: Any) -> str:
@@ -175,6 +175,7 @@ class PrefectTaskRunner(TaskRunner):
     ) -> Any:
         if isinstance(task, TaskRunEngine):
             return self.submit_engine(task)
+        self._check_started()
         return apply_async(task, kwargs=parameters, wait_for=wait_for)
 
     def submit_engine(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:

@@ -12,6 +12,7 @@ import concurrent.futures
 import dataclasses
 import queue
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from jupyter_orch.engine.task_engine import TaskRunEngine
 
 R = TypeVar("R")
+F = TypeVar("F")
 
 
 class PrefectFuture(Generic[R]):
@@ -30,13 +32,13 @@ class PrefectFuture(Generic[R]):
 
     __slots__ = ("_task_run_id", "_final_state", "__weakref__")
 
-    def __init__(self, task_run_id: str) -> None:
-        self._task_run_id = task_run_id
+    def __init__(self, task_run_id: str | uuid.UUID) -> None:
+        self._task_run_id = str(task_run_id)  # the engine's own id type; a UUID for users
         self._final_state: State | None = None
 
     @property
-    def task_run_id(self) -> str:
-        return self._task_run_id
+    def task_run_id(self) -> uuid.UUID:
+        return uuid.UUID(self._task_run_id)
 
     @property
     def state(self) -> State:
@@ -61,27 +63,27 @@ class PrefectFuture(Generic[R]):
         self.wait(timeout)
         state = self.state
         if not state.is_final():
-            raise TimeoutError(f"task run {self.task_run_id} did not finish within {timeout} s")
+            raise TimeoutError(f"task run {self._task_run_id} did not finish within {timeout} s")
         return state
 
     def done(self) -> bool:
         return self._final_state is not None or self.state.is_final()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(task_run_id={self.task_run_id!r})"
+        return f"{type(self).__name__}(task_run_id={self._task_run_id!r})"
 
 
-class PrefectWrappedFuture(PrefectFuture[R]):
-    """A future whose work is tracked by another future object (`wrapped_future`)."""
+class PrefectWrappedFuture(PrefectFuture[R], Generic[R, F]):
+    """A future whose work is tracked by another future object (`wrapped_future`, of type F)."""
 
     __slots__ = ("_wrapped_future",)
 
-    def __init__(self, task_run_id: str, wrapped_future: Any) -> None:
+    def __init__(self, task_run_id: str | uuid.UUID, wrapped_future: F) -> None:
         super().__init__(task_run_id)
         self._wrapped_future = wrapped_future
 
     @property
-    def wrapped_future(self) -> Any:
+    def wrapped_future(self) -> F:
         return self._wrapped_future
 
     def add_done_callback(self, fn: Callable[[PrefectFuture[R]], Any]) -> None:
@@ -91,7 +93,7 @@ class PrefectWrappedFuture(PrefectFuture[R]):
         self._wrapped_future.add_done_callback(lambda _f: fn(self))
 
 
-class PrefectConcurrentFuture(PrefectWrappedFuture[R]):
+class PrefectConcurrentFuture(PrefectWrappedFuture[R, concurrent.futures.Future]):
     """A task run submitted to a local task runner (threads, processes, dask through threads):
     wraps the `concurrent.futures.Future` that resolves to its final state."""
 
@@ -99,7 +101,7 @@ class PrefectConcurrentFuture(PrefectWrappedFuture[R]):
 
     def __init__(
         self,
-        task_run_id: str,
+        task_run_id: str | uuid.UUID,
         wrapped_future: concurrent.futures.Future,
         engine: TaskRunEngine | None = None,
     ) -> None:
@@ -114,14 +116,14 @@ class PrefectConcurrentFuture(PrefectWrappedFuture[R]):
         try:
             outcome = self._wrapped_future.result(timeout)
         except concurrent.futures.TimeoutError:
-            raise TimeoutError(f"task run {self.task_run_id} did not finish within {timeout} s") from None
+            raise TimeoutError(f"task run {self._task_run_id} did not finish within {timeout} s") from None
         except BaseException as exc:
             outcome = Crashed(
-                message=f"Task run crashed: {type(exc).__name__}: {exc}", task_run_id=self.task_run_id
+                message=f"Task run crashed: {type(exc).__name__}: {exc}", task_run_id=self._task_run_id
             )
             outcome.set_result(exc)
         if not isinstance(outcome, State):  # a runner that hands back the bare value
-            value, outcome = outcome, State("COMPLETED", task_run_id=self.task_run_id)
+            value, outcome = outcome, State("COMPLETED", task_run_id=self._task_run_id)
             outcome.set_result(value)
         self._final_state = outcome
         return outcome
@@ -142,11 +144,11 @@ class PrefectConcurrentFuture(PrefectWrappedFuture[R]):
             return self.final_state()
         engine = self._engine
         if engine is None:
-            return Pending(task_run_id=self.task_run_id)
+            return Pending(task_run_id=self._task_run_id)
         return engine.state or engine.initial_state
 
     def __repr__(self) -> str:
-        name = self._engine.name if self._engine is not None else self.task_run_id
+        name = self._engine.name if self._engine is not None else self._task_run_id
         return f"PrefectConcurrentFuture({name!r}, state={self.state!r})"
 
 
@@ -246,12 +248,12 @@ _SPECIAL = (PrefectFuture, BaseAnnotation, State)
 
 def _upstream_value(value: PrefectFuture | State, upstream: list[str], allowed: bool) -> Any:
     if isinstance(value, PrefectFuture):
-        upstream.append(value.task_run_id)
+        upstream.append(value._task_run_id)
         state = value.final_state()
         label = (
-            repr(getattr(value._engine, "name", value.task_run_id))
+            repr(getattr(value._engine, "name", value._task_run_id))
             if isinstance(value, PrefectConcurrentFuture)
-            else value.task_run_id
+            else value._task_run_id
         )
     else:
         state = value

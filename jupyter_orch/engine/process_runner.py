@@ -37,24 +37,31 @@ class ProcessPoolTaskRunner(TaskRunner):
         if max_workers is not None and max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
         self.max_workers = max_workers or os.cpu_count() or 1
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self._dispatch: concurrent.futures.ThreadPoolExecutor | None = None
+
+    @property
+    def _max_workers(self) -> int:  # Prefect's attribute name
+        return self.max_workers
 
     def duplicate(self) -> ProcessPoolTaskRunner:
         return ProcessPoolTaskRunner(self.max_workers)
 
+    def start(self) -> None:
+        self._executors()
+
     def _executors(
         self,
     ) -> tuple[concurrent.futures.ProcessPoolExecutor, concurrent.futures.ThreadPoolExecutor]:
-        if self._pool is None or self._dispatch is None:
+        if self._executor is None or self._dispatch is None:
             # spawn, not fork: the flow's process has threads (the batch writer) and open databases
-            self._pool = concurrent.futures.ProcessPoolExecutor(
+            self._executor = concurrent.futures.ProcessPoolExecutor(
                 self.max_workers, mp_context=multiprocessing.get_context("spawn")
             )
             self._dispatch = concurrent.futures.ThreadPoolExecutor(
                 DEFAULT_MAX_WORKERS, thread_name_prefix="jupyter-orch-process-dispatch"
             )
-        return self._pool, self._dispatch
+        return self._executor, self._dispatch
 
     def submit_engine(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
         pool, dispatch = self._executors()
@@ -64,9 +71,9 @@ class ProcessPoolTaskRunner(TaskRunner):
         if self._dispatch is not None:
             self._dispatch.shutdown(wait=wait)
             self._dispatch = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=not wait)
-            self._pool = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait, cancel_futures=not wait)
+            self._executor = None
 
     def __repr__(self) -> str:
         return f"ProcessPoolTaskRunner(max_workers={self.max_workers})"

@@ -106,6 +106,7 @@ def enter_task(self: TaskRunEngine) -> tuple[Any, Any]:
         prints = print_target.set(None)
     return token, prints
 
+
 def exit_task(self: TaskRunEngine, tokens: tuple[Any, Any]) -> None:
     token, prints = tokens
     if prints is not None:
@@ -113,6 +114,7 @@ def exit_task(self: TaskRunEngine, tokens: tuple[Any, Any]) -> None:
 
         print_target.reset(prints)
     task_run_ctx.reset(token)
+
 
 def hold_slots(self: TaskRunEngine) -> list[str]:
     """Wait for a slot of each concurrency-limited tag of the task; the tags held."""
@@ -124,6 +126,7 @@ def hold_slots(self: TaskRunEngine) -> list[str]:
         while not ctx.client.increment_concurrency_slots(limited, self.id):
             time.sleep(0.1)
     return limited
+
 
 def release_slots(self: TaskRunEngine, held: list[str]) -> None:
     if held and self.flow_ctx is not None:

@@ -33,9 +33,23 @@ class TaskRunner:
     """Base: each flow run uses its own copy (`duplicate`) and shuts it down when it ends; also
     a context manager (shut down, waiting for its runs, on exit)."""
 
+    #: set by `with runner:`; Prefect's `submit(task, parameters)` needs it outside a flow
+    _started = False
+
     @property
     def name(self) -> str:
         return type(self).__name__.removesuffix("TaskRunner").lower()
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and vars(self).get("max_workers") == vars(other).get("max_workers")
+
+    def __hash__(self) -> int:
+        return hash((type(self), vars(self).get("max_workers")))
+
+    def _check_started(self) -> None:
+        ctx = flow_run_ctx.get()
+        if not self._started and (ctx is None or ctx.task_runner is not self):
+            raise RuntimeError("Task runner is not started: use it as a context manager (`with runner:`)")
 
     def duplicate(self) -> TaskRunner:
         return copy.copy(self)
@@ -55,6 +69,7 @@ class TaskRunner:
         the current flow run, or on its own outside one)."""
         if isinstance(task, TaskRunEngine):  # the engine's own call (older spelling)
             return self.submit_engine(task)
+        self._check_started()
         engine = TaskRunEngine(task, flow_run_ctx.get(), task.bind((), dict(parameters or {})), wait_for)
         return PrefectConcurrentFuture(engine.id, self.submit_engine(engine), engine)
 
@@ -64,15 +79,24 @@ class TaskRunner:
         """Prefect's interface: one task run per element of the iterable parameters."""
         from jupyter_orch.engine.mapping import expand
 
+        self._check_started()
         futures: PrefectFutureList = PrefectFutureList()
         for params in expand(task.name, task.signature, (), dict(parameters)):
             futures.append(self.submit(task, params, wait_for))
         return futures
 
     def __enter__(self) -> TaskRunner:
+        self._started = True
+        self.start()
         return self
 
+    def start(self) -> None:
+        """Make the executors now rather than at the first submission (the flow engine's copies
+        start lazily)."""
+        return None
+
     def __exit__(self, *exc_info: Any) -> None:
+        self._started = False
         self.shutdown(wait=True)
         if flow_run_ctx.get() is None:  # runs of no flow: written before the block is left
             from jupyter_orch.client import get_client
@@ -98,6 +122,12 @@ class ThreadPoolTaskRunner(TaskRunner):
 
     def duplicate(self) -> ThreadPoolTaskRunner:
         return ThreadPoolTaskRunner(self.max_workers)
+
+    def start(self) -> None:
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                self.max_workers, thread_name_prefix="jupyter-orch-task"
+            )
 
     def submit_engine(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
         if engine.task.is_async:

@@ -44,13 +44,14 @@ class Records:
             rows, _ = task_runs.list_task_runs(s, flow_run_id=flow_run_id, name=name, limit=500, order="asc")
             return [run_to_dict(r) for r in rows]
 
-    def task_run(self, task_run_id: str) -> dict[str, Any]:
+    def task_run(self, task_run_id: Any) -> dict[str, Any]:
+        """By id: a string, or a future's `task_run_id` (a UUID, as Prefect's)."""
         with session_scope(self.url) as s:
-            return run_to_dict(task_runs.read_task_run(s, task_run_id))
+            return run_to_dict(task_runs.read_task_run(s, str(task_run_id)))
 
-    def task_run_states(self, task_run_id: str) -> list[dict[str, Any]]:
+    def task_run_states(self, task_run_id: Any) -> list[dict[str, Any]]:
         with session_scope(self.url) as s:
-            return [row_to_dict(r) for r in task_runs.task_run_states(s, task_run_id)]
+            return [row_to_dict(r) for r in task_runs.task_run_states(s, str(task_run_id))]
 
     def edges(self, flow_run_id: str) -> list[dict[str, Any]]:
         with session_scope(self.url) as s:

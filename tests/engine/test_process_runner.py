@@ -114,3 +114,27 @@ def test_runners_are_context_managers_with_prefects_submit_and_map(records, runn
 def test_process_pool_rejects_a_bad_size():
     with pytest.raises(ValueError, match="max_workers"):
         ProcessPoolTaskRunner(max_workers=0)
+
+
+@pytest.mark.parametrize("runner_class", [ThreadPoolTaskRunner, ProcessPoolTaskRunner])
+def test_runner_contract_as_prefects(orch_env, runner_class):
+    import uuid
+    from concurrent.futures import Future
+
+    from jupyter_orch.futures import PrefectWrappedFuture
+
+    @task
+    def pair(a: int, b: int) -> tuple[int, int]:
+        return a, b
+
+    runner = runner_class(max_workers=2)
+    assert runner.duplicate() == runner and runner.duplicate() is not runner
+    assert runner != runner_class(max_workers=3)
+    with pytest.raises(RuntimeError, match="Task runner is not started"):
+        runner.submit(pair, {"a": 1, "b": 2})
+    with runner:
+        assert runner._executor._max_workers == 2
+        future = runner.submit(pair, {"a": 1, "b": 2})
+        assert isinstance(future.task_run_id, uuid.UUID) and isinstance(future.wrapped_future, Future)
+        assert future.result() == (1, 2)
+    assert PrefectWrappedFuture[int, Future] is not None  # generic over result and wrapped types
