@@ -367,12 +367,14 @@ const notifications: JupyterFrontEndPlugin<void> = {
     'Shows messages of the "ui" notification channel as JupyterLab notifications.',
   autoStart: true,
   requires: [IOrchModel],
-  optional: [ISettingRegistry],
+  optional: [ISettingRegistry, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     model: IOrchModel,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null
   ) => {
+    const trans = (translator ?? nullTranslator).load('jupyter_orch');
     let enabled = true;
     settingRegistry
       ?.load(PLUGIN_ID)
@@ -419,7 +421,7 @@ const notifications: JupyterFrontEndPlugin<void> = {
               actions: runId
                 ? [
                     {
-                      label: 'Open run',
+                      label: trans.__('Open run'),
                       callback: () =>
                         void app.commands.execute(CommandIDs.openRun, {
                           id: runId

@@ -1,0 +1,173 @@
+/**
+ * Browser half of benchmarks/ui_latency.py: drives Debian's Chromium with
+ * Playwright against a running JupyterLab and prints one JSON object.
+ *
+ *   node ui_latency.mjs BASE_URL DEPLOYMENT_ID N [GRAPH_RUN_ID]
+ *
+ * 1. "Start run" → Completed: on the deployment page, click Start run and
+ *    wait until the run page that opens shows Completed (N times).
+ * 2. State change → page: open a run page, propose a state over REST and
+ *    time until the page shows it (N transitions); both ends are read on this
+ *    machine's clock (Date.now()), so the two times compare.
+ * 3. Runs page first render (whatever the database holds) and the layout of
+ *    GRAPH_RUN_ID's task graph, when given.
+ */
+import { chromium } from '@playwright/test';
+
+const [base, deploymentId, nArg, graphRunId] = process.argv.slice(2);
+const n = Number(nArg || 5);
+const executablePath = process.env.ORCH_UI_CHROMIUM || '/usr/bin/chromium';
+
+async function api(method, path, body) {
+  const response = await fetch(`${base}/orch/api/${path}`, {
+    method,
+    headers: body ? { 'Content-Type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined
+  });
+  if (!response.ok) {
+    throw new Error(
+      `${method} ${path}: ${response.status} ${await response.text()}`
+    );
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+const exec = (page, command, args) =>
+  page.evaluate(
+    async ([c, a]) => {
+      await window.jupyterapp.commands.execute(c, a);
+    },
+    [command, args]
+  );
+
+const browser = await chromium.launch({
+  executablePath,
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run']
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+await page.goto(`${base}/lab`);
+await page.waitForFunction(
+  () => window.jupyterapp?.commands?.hasCommand('orch:open-deployment'),
+  null,
+  {
+    timeout: 120000
+  }
+);
+
+const result = {
+  start_to_completed: [],
+  run_durations: [],
+  state_to_page: [],
+  state_to_page_sent: []
+};
+
+// 1. Start run → Completed.
+await exec(page, 'orch:open-deployment', { id: deploymentId });
+const depPage = page.locator(
+  `.jp-Orch-page[data-orch-page="deployment:${deploymentId}"]`
+);
+for (let i = 0; i < n + 1; i++) {
+  await exec(page, 'orch:open-deployment', { id: deploymentId });
+  await depPage.getByTestId('orch-deployment-run').click();
+  const submit = depPage.getByTestId('orch-run-submit');
+  await submit.waitFor();
+  const t0 = Date.now();
+  await submit.click();
+  const runPage = page.locator(
+    '.jp-Orch-runPanel:visible [data-testid="orch-run-page"]'
+  );
+  await runPage
+    .and(page.locator('[data-state-type="COMPLETED"]'))
+    .waitFor({ timeout: 120000 });
+  const t1 = Date.now();
+  const runId = await runPage.getAttribute('data-run-id');
+  const run = await api('GET', `flow_runs/${runId}`);
+  console.error(`run ${i}: ${(t1 - t0) / 1000} s`);
+  if (i === 0) {
+    continue; // the first run warms the kernel pool and the page's code
+  }
+  result.start_to_completed.push((t1 - t0) / 1000);
+  result.run_durations.push(
+    (Date.parse(run.end_time) - Date.parse(run.start_time)) / 1000
+  );
+}
+
+// 2. State change committed → shown on an open run page (through the event stream).
+console.error('state changes → page');
+for (let i = 0; i < n; i++) {
+  const run = await api('POST', 'flow_runs', {
+    flow_name: 'ui-latency-probe',
+    name: `probe-${i}`
+  });
+  await exec(page, 'orch:open-run', { id: run.id });
+  const probe = page.locator(
+    `[data-testid="orch-run-page"][data-run-id="${run.id}"]`
+  );
+  await probe.and(page.locator('[data-state-type="PENDING"]')).waitFor();
+  for (const type of ['RUNNING', 'COMPLETED']) {
+    // The page records when it shows the state, on the same clock as ours: the observer is in
+    // place before the state is proposed.
+    await page.evaluate(
+      ([id, t]) => {
+        const el = document.querySelector(
+          `[data-testid="orch-run-page"][data-run-id="${id}"]`
+        );
+        window.__orchShown = new Promise(resolve => {
+          const observer = new MutationObserver(() => {
+            if (el.getAttribute('data-state-type') === t) {
+              observer.disconnect();
+              resolve(Date.now());
+            }
+          });
+          observer.observe(el, {
+            attributes: true,
+            attributeFilter: ['data-state-type']
+          });
+        });
+      },
+      [run.id, type]
+    );
+    const sent = Date.now();
+    await api('POST', `flow_runs/${run.id}/set_state`, { state: { type } });
+    const answered = Date.now();
+    const at = await page.evaluate(() =>
+      Promise.race([
+        window.__orchShown,
+        new Promise(r => setTimeout(() => r(null), 15000))
+      ])
+    );
+    if (at === null) {
+      result.state_timeouts = (result.state_timeouts ?? 0) + 1;
+      continue;
+    }
+    result.state_to_page.push((at - answered) / 1000);
+    result.state_to_page_sent.push((at - sent) / 1000);
+  }
+}
+
+// 3. Runs page first render; a large task graph's layout.
+console.error('runs page and graph');
+{
+  const t0 = Date.now();
+  await exec(page, 'orch:open-runs');
+  await page
+    .locator('[data-testid="orch-runs-page"] [data-testid="orch-run-row"]')
+    .first()
+    .waitFor({ timeout: 60000 });
+  result.runs_page_first_render = (Date.now() - t0) / 1000;
+}
+if (graphRunId) {
+  const t0 = Date.now();
+  await exec(page, 'orch:open-run', { id: graphRunId });
+  const graph = page.locator(
+    `[data-testid="orch-run-page"][data-run-id="${graphRunId}"] [data-testid="orch-task-graph"]`
+  );
+  await graph.waitFor({ timeout: 120000 });
+  result.graph_render = (Date.now() - t0) / 1000;
+  result.graph_nodes = await graph
+    .locator('[data-testid="orch-graph-node"]')
+    .count();
+}
+
+await browser.close();
+console.log(JSON.stringify(result));
