@@ -46,11 +46,14 @@ export type IArtifact = Schemas['ArtifactOut'];
 export type ICountsBucket = Schemas['BucketOut'];
 export type IRunCounts = Schemas['CountsOut'];
 export type IDeploymentCreate = Schemas['DeploymentIn'];
+export type ISchedulePreview = Schemas['PreviewOut'];
+export type IWorkPool = Schemas['WorkPoolOut'];
+export type IWorkQueue = Schemas['QueueOut'];
+export type IWorker = Schemas['WorkerOut'];
 
 /*
  * Hand-written below: shapes the server keeps as free-form JSON (a schedule, storage, a parameter
- * schema), and answers of routes that publish no response model yet (work pools, workers,
- * notifications, schedule previews).
+ * schema), and answers of routes that publish no response model yet (notifications).
  */
 
 export interface ISchedule {
@@ -98,26 +101,6 @@ export interface IDeploymentStorage {
   snapshot_time?: string;
 }
 
-export interface IWorkPool {
-  id?: string;
-  name: string;
-  type?: string;
-  description?: string | null;
-  is_paused: boolean;
-  status?: string | null;
-  concurrency_limit?: number | null;
-  created?: string;
-}
-
-export interface IWorker {
-  id?: string;
-  name: string;
-  work_pool_name?: string;
-  work_pool_id?: string;
-  last_heartbeat_time: string | null;
-  status?: string | null;
-}
-
 export interface INotificationMessage {
   id?: string;
   created: string;
@@ -138,11 +121,6 @@ export interface IRunFilter {
 export interface IPage<T> {
   items: T[];
   next: string | null;
-}
-
-export interface ISchedulePreview {
-  description: string;
-  next_runs: string[];
 }
 
 /**

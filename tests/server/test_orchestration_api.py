@@ -219,7 +219,7 @@ async def test_notifications_crud_and_ui_messages(api):
     assert (await api("GET", "notifications"))[1]["items"] == []
 
 
-async def test_deployment_answers_match_their_documented_models(api):
+async def test_answers_match_their_documented_models(api):
     """The UI's types are generated from these models, so the answers must keep to them."""
     from jsonschema import Draft202012Validator
 
@@ -242,3 +242,18 @@ async def test_deployment_answers_match_their_documented_models(api):
     status, run = await api("POST", f"deployments/{dep['id']}/create_flow_run", body={})
     assert status == 201
     check("FlowRunOut", run)
+    check("PreviewOut", (await api("POST", "schedules/preview", body={"cron": "0 9 * * *", "count": 2}))[1])
+    status, pool = await api("POST", "work_pools", body={"name": "documented", "concurrency_limit": 2})
+    assert status == 201 and pool["queues"]
+    check("WorkPoolOut", pool)
+    check("WorkPoolOut", (await api("POST", "work_pools/documented/pause"))[1])
+    check("Page_WorkPoolOut_", (await api("GET", "work_pools"))[1])
+    check("QueueOut", (await api("POST", "work_pools/documented/queues", body={"name": "q2"}))[1])
+    check("Page_QueueOut_", (await api("GET", "work_pools/documented/queues"))[1])
+    status, _ = await api(
+        "POST", "work_pools/documented/workers/heartbeat", body={"name": "w1", "hostname": "h", "pid": 7}
+    )
+    assert status == 200
+    status, workers = await api("GET", "workers", params={"work_pool_name": "documented"})
+    assert status == 200 and [w["name"] for w in workers["items"]] == ["w1"]
+    check("Page_WorkerOut_", workers)

@@ -135,6 +135,11 @@ class PreviewIn(Strict):
     count: int = 5
 
 
+class PreviewOut(BaseModel):
+    description: str = Field(description="the schedule in words")
+    next_runs: list[str] = Field(description="the next times, ISO 8601 with their offset")
+
+
 def _fields(body: DeploymentFields) -> dict[str, Any]:
     data = body.model_dump(exclude_unset=True)
     if data.get("schedules") is not None:
@@ -302,5 +307,6 @@ ROUTES = [
         "Describe a schedule and its next times",
         TAG,
         body=PreviewIn,
+        response=PreviewOut,
     ),
 ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from jupyter_orch.api.models import Id, Int32, Name, Params, Strict, UTCDateTime
+from jupyter_orch.api.models import Id, Int32, Name, Page, Params, Strict, UTCDateTime
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.serialize import row_to_dict, run_to_dict
 from jupyter_orch.orchestration.store import concurrency, notifications, workers  # noqa: F401  (state hooks)
@@ -70,6 +71,44 @@ class HeartbeatIn(Strict):
 
 class WorkerFilter(Params):
     work_pool_name: Name | None = None
+
+
+class QueueOut(BaseModel):
+    id: str
+    work_pool_id: str
+    name: str
+    priority: int
+    concurrency_limit: int | None = None
+    is_paused: bool
+    created: datetime
+    updated: datetime
+
+
+class WorkPoolOut(BaseModel):
+    id: str
+    name: str
+    type: str
+    description: str | None = None
+    is_paused: bool
+    concurrency_limit: int | None = None
+    base_job_template: dict[str, Any]
+    status: Literal["READY", "PAUSED"]
+    queues: list[QueueOut]
+    created: datetime
+    updated: datetime
+
+
+class WorkerOut(BaseModel):
+    id: str
+    name: str
+    work_pool_id: str
+    work_pool_name: str
+    hostname: str | None = None
+    pid: int | None = None
+    status: Literal["ONLINE", "OFFLINE"] = Field(description="OFFLINE when no heartbeat came lately")
+    last_heartbeat_time: datetime
+    created: datetime
+    updated: datetime
 
 
 def list_pools(session: Session, _: None = None) -> dict[str, Any]:
@@ -156,16 +195,58 @@ def list_workers(session: Session, p: WorkerFilter) -> dict[str, Any]:
 
 
 ROUTES = [
-    Route("GET", "/work_pools", list_pools, "List work pools", TAG),
-    Route("POST", "/work_pools", create_pool, "Create a work pool", TAG, body=PoolIn, status=201),
-    Route("GET", "/work_pools/{name}", read_pool, "Read a work pool", TAG, params=ByPool),
+    Route("GET", "/work_pools", list_pools, "List work pools", TAG, response=Page[WorkPoolOut]),
     Route(
-        "PATCH", "/work_pools/{name}", update_pool, "Update a work pool", TAG, params=ByPool, body=PoolPatch
+        "POST",
+        "/work_pools",
+        create_pool,
+        "Create a work pool",
+        TAG,
+        body=PoolIn,
+        response=WorkPoolOut,
+        status=201,
+    ),
+    Route(
+        "GET", "/work_pools/{name}", read_pool, "Read a work pool", TAG, params=ByPool, response=WorkPoolOut
+    ),
+    Route(
+        "PATCH",
+        "/work_pools/{name}",
+        update_pool,
+        "Update a work pool",
+        TAG,
+        params=ByPool,
+        body=PoolPatch,
+        response=WorkPoolOut,
     ),
     Route("DELETE", "/work_pools/{name}", delete_pool, "Delete a work pool", TAG, params=ByPool, status=204),
-    Route("POST", "/work_pools/{name}/pause", pause_pool, "Pause a work pool", TAG, params=ByPool),
-    Route("POST", "/work_pools/{name}/resume", resume_pool, "Resume a work pool", TAG, params=ByPool),
-    Route("GET", "/work_pools/{name}/queues", list_queues, "List a pool's queues", TAG, params=ByPool),
+    Route(
+        "POST",
+        "/work_pools/{name}/pause",
+        pause_pool,
+        "Pause a work pool",
+        TAG,
+        params=ByPool,
+        response=WorkPoolOut,
+    ),
+    Route(
+        "POST",
+        "/work_pools/{name}/resume",
+        resume_pool,
+        "Resume a work pool",
+        TAG,
+        params=ByPool,
+        response=WorkPoolOut,
+    ),
+    Route(
+        "GET",
+        "/work_pools/{name}/queues",
+        list_queues,
+        "List a pool's queues",
+        TAG,
+        params=ByPool,
+        response=Page[QueueOut],
+    ),
     Route(
         "POST",
         "/work_pools/{name}/queues",
@@ -174,6 +255,7 @@ ROUTES = [
         TAG,
         params=ByPool,
         body=QueueIn,
+        response=QueueOut,
         status=201,
     ),
     Route(
@@ -184,6 +266,7 @@ ROUTES = [
         TAG,
         params=ByQueue,
         body=QueuePatch,
+        response=QueueOut,
     ),
     Route(
         "DELETE",
@@ -212,5 +295,13 @@ ROUTES = [
         params=ByPool,
         body=HeartbeatIn,
     ),
-    Route("GET", "/workers", list_workers, "List workers", "workers", params=WorkerFilter),
+    Route(
+        "GET",
+        "/workers",
+        list_workers,
+        "List workers",
+        "workers",
+        params=WorkerFilter,
+        response=Page[WorkerOut],
+    ),
 ]
