@@ -26,7 +26,9 @@ from jupyter_orch.server.process import ServerProcess, free_port
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-EXAMPLES_PER_OPERATION = 6
+#: generated requests per operation: 6 in the suite (~600 in all); ORCH_SCHEMATHESIS_EXAMPLES=25
+#: gives the 2,000+ case run issue #15 asks for (its figures are in the issue's note)
+EXAMPLES_PER_OPERATION = int(os.environ.get("ORCH_SCHEMATHESIS_EXAMPLES", "6"))
 
 
 @pytest.mark.schemathesis
@@ -40,6 +42,7 @@ def test_api_conforms_to_its_openapi(live_sqlite_server: ServerProcess):
     schema = schemathesis.openapi.from_dict(openapi_document())
     failures: list[str] = []
     operations = 0
+    cases = [0]
     for result in schema.get_all_operations():
         operation = result.ok()
         if operation.definition.raw.get("x-websocket"):
@@ -56,6 +59,7 @@ def test_api_conforms_to_its_openapi(live_sqlite_server: ServerProcess):
             derandomize=True,
         )
         def check(case: schemathesis.Case) -> None:
+            cases[0] += 1
             case.call_and_validate(
                 base_url=live_sqlite_server.url, headers=live_sqlite_server.headers, checks=CHECKS, timeout=30
             )
@@ -67,6 +71,7 @@ def test_api_conforms_to_its_openapi(live_sqlite_server: ServerProcess):
         except BaseException as exc:  # (hypothesis raises exception groups) one report for all operations
             failures.append(f"{operation.label}: {str(exc)[:1500]}")
     assert operations >= 20
+    print(f"schemathesis: {cases[0]} cases over {operations} operations, {len(failures)} failing")
     assert not failures, "\n\n".join(failures)
 
 

@@ -140,8 +140,16 @@ class PreviewOut(BaseModel):
     next_runs: list[str] = Field(description="the next times, ISO 8601 with their offset")
 
 
+#: JSON columns that are never null: a null in a body means "empty" (as on creation without them)
+_EMPTY: dict[str, Any] = {"tags": list, "parameters": dict, "storage": dict, "job_variables": dict,
+                          "empirical_policy": dict}  # fmt: skip
+
+
 def _fields(body: DeploymentFields) -> dict[str, Any]:
     data = body.model_dump(exclude_unset=True)
+    for key, empty in _EMPTY.items():
+        if key in data and data[key] is None:
+            data[key] = empty()
     if data.get("schedules") is not None:
         data["schedules"] = [
             {
