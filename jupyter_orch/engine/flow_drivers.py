@@ -6,6 +6,7 @@ or Cancelled if it was being cancelled, with its hooks run."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import threading
 import time
@@ -74,8 +75,11 @@ def _attempts_sync(self: FlowRunEngine) -> None:
             self.crash(exc)
             raise
         self._exit(tokens)
-        self.succeed(value)
-        return
+        delay = self.succeed(value)
+        if delay is None:
+            return
+        time.sleep(delay)
+        retrying = True
 
 
 async def run_flow_async(self: FlowRunEngine, return_state: bool) -> Any:
@@ -109,8 +113,6 @@ async def _attempts_async(self: FlowRunEngine) -> None:
             delay = self.fail(exc)
             if delay is None:
                 return
-            import asyncio  # only async flows get here, and their loop has loaded it
-
             await asyncio.sleep(delay)
             retrying = True
             continue
@@ -119,5 +121,8 @@ async def _attempts_async(self: FlowRunEngine) -> None:
             self.crash(exc)
             raise
         self._exit(tokens)
-        self.succeed(value)
-        return
+        delay = self.succeed(value)
+        if delay is None:
+            return
+        await asyncio.sleep(delay)
+        retrying = True

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx
 from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError, Pause
 from jupyter_orch.engine.flow_drivers import run_flow_async, run_flow_sync
+from jupyter_orch.engine.futures import has_futures, resolve_futures_to_states
 from jupyter_orch.engine.hooks import flow_run_view, render_run_name, run_hooks
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.tasks import Task
@@ -27,7 +28,6 @@ from jupyter_orch.orchestration import rules
 from jupyter_orch.parameters import jsonable
 from jupyter_orch.states import (
     Cancelled,
-    Completed,
     Crashed,
     Failed,
     Pending,
@@ -36,6 +36,7 @@ from jupyter_orch.states import (
     State,
     StateType,
     TimedOut,
+    return_value_to_state,
     utcnow,
 )
 
@@ -232,24 +233,35 @@ class FlowRunEngine:
             flow_run_ctx.reset(token)
             self.client.flush()
 
-    def succeed(self, value: Any) -> None:
-        from jupyter_orch.engine.futures import TaskFuture
-
-        if isinstance(value, TaskFuture):
-            value = value.result()
+    def succeed(self, value: Any) -> float | None:
+        """Propose the state the body's return value gives (Prefect's rule: a state it returned,
+        or the aggregate of the runs whose futures or states it returned); seconds until the
+        retry may start if that state failed and retries are left, else None."""
+        if has_futures(value):
+            value = resolve_futures_to_states(value)
+        state = return_value_to_state(value)
         flow = self.flow
-        data = None
-        if flow.persist_result or not flow.cache_result_in_memory:
+        if state.is_completed() and (flow.persist_result or not flow.cache_result_in_memory):
             from jupyter_orch.engine.results import persist_result
 
-            data = persist_result(value, None, flow.result_storage, flow.serializer)
-        state = Completed(data=data)
-        if data is None or flow.cache_result_in_memory:
-            state.set_result(value)
-        self.propose(state)
+            result = state.result()
+            state.data = persist_result(result, None, flow.result_storage, flow.serializer)
+            if not flow.cache_result_in_memory:
+                state._has_result = False
+        return self._settle(self.propose(state))
+
+    def _settle(self, decision: rules.Decision) -> float | None:
+        """After proposing an end: the delay before a retry the rules scheduled, or None once
+        the run is final (then the subflow's stand-in and the hooks follow)."""
+        if decision.status == rules.REJECT and self.state is not None and self.state.is_scheduled():
+            when = self.state.scheduled_time
+            delay = max(0.0, (when - utcnow()).total_seconds()) if when else 0.0
+            self.logger.info("Received non-final state %r: the flow run will be retried", self.state.name)
+            return delay
         self.logger.info("Finished in state %r", self.state)
         self._mirror_parent()
         self._final_hooks()
+        return None
 
     def _final_hooks(self) -> None:
         """The hooks for the final state the run is in (none for a state without hooks)."""
@@ -270,16 +282,7 @@ class FlowRunEngine:
         proposed.set_result(exc)
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self.logger.error("Encountered exception during execution:\n%s", tb.rstrip())
-        decision = self.propose(proposed)
-        if decision.status == rules.REJECT and self.state is not None and self.state.is_scheduled():
-            when = self.state.scheduled_time
-            delay = max(0.0, (when - utcnow()).total_seconds()) if when else 0.0
-            self.logger.info("Received non-final state %r: the flow run will be retried", self.state.name)
-            return delay
-        self.logger.info("Finished in state %r", self.state)
-        self._mirror_parent()
-        self._final_hooks()
-        return None
+        return self._settle(self.propose(proposed))
 
     def crash(self, exc: BaseException) -> None:
         if isinstance(exc, Pause):  # suspended: the run already shows it; only flush what is buffered

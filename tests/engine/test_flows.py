@@ -181,7 +181,7 @@ def test_failed_upstream_fails_downstream_without_running_it(records):
         downstream.wait()
         return downstream.state
 
-    state = chain()
+    state = chain(return_state=True).result(raise_on_failure=False)
     assert state.is_failed() and "did not reach a 'COMPLETED' state" in state.message
     assert ran == []
 

@@ -101,7 +101,7 @@ def test_retry_condition_fn_decides_whether_to_retry(records):
     def conditional():
         return flaky("value", return_state=True), flaky("key", return_state=True)
 
-    value, key = conditional()
+    value, key = conditional(return_state=True).result(raise_on_failure=False)
     assert attempts.count("value") == 4 and attempts.count("key") == 1
     assert value.is_failed() and key.is_failed()
     assert records.task_run(key.task_run_id)["run_count"] == 1

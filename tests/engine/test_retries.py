@@ -47,7 +47,8 @@ def _run(records, flaky):
     def retry_flow():
         return flaky(return_state=True)
 
-    state = retry_flow()
+    # a returned failed task state fails the flow (Prefect's rule); it is the flow state's result
+    state = retry_flow(return_state=True).result(raise_on_failure=False)
     return state, records.task_run(state.task_run_id)
 
 

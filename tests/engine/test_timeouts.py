@@ -34,7 +34,7 @@ def test_sync_task_timeout(records):
         return slow(return_state=True)
 
     start = time.monotonic()
-    state = timing_out()
+    state = timing_out(return_state=True).result(raise_on_failure=False)
     elapsed = time.monotonic() - start
     assert state.name == "TimedOut" and state.is_failed()
     assert LIMIT <= elapsed < LIMIT + SLACK
@@ -58,7 +58,7 @@ def test_async_task_timeout(records):
         return await slow(return_state=True)
 
     start = time.monotonic()
-    state = asyncio.run(timing_out_async())
+    state = asyncio.run(timing_out_async(return_state=True)).result(raise_on_failure=False)
     assert time.monotonic() - start < LIMIT + SLACK
     assert state.name == "TimedOut"
     assert records.task_run(state.task_run_id)["state_name"] == "TimedOut"

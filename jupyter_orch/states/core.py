@@ -1,4 +1,4 @@
-"""Run states: the nine state types and the named states that map onto them.
+"""Run states: the nine state types, the `State` object, and the exception a failed one raises.
 
 `State` is a small slotted object rather than a pydantic model because the engine creates three of
 them per task run on its hot path.
@@ -11,6 +11,8 @@ import os
 import random
 from datetime import datetime, timezone
 from typing import Any
+
+from jupyter_orch.exceptions import CancelledRun, CrashedRun, FailedRun, PausedRun, UnfinishedRun
 
 
 class StateType(str, enum.Enum):
@@ -141,21 +143,34 @@ class State:
         self._result = value
         self._has_result = True
 
-    def result(self, raise_on_failure: bool = True) -> Any:
-        """The run's return value; for a failed state, raise its exception (or return it)."""
+    def result(
+        self, raise_on_failure: bool = True, fetch: bool | None = None, retry_result_failure: bool = True
+    ) -> Any:
+        """The run's return value; for a failed state, raise its exception (or return it).
+
+        `fetch=True` from a coroutine returns an awaitable, as Prefect's `await state.result(fetch=True)`.
+        """
+        if fetch and _in_running_loop():
+            return self.aresult(raise_on_failure=raise_on_failure)
         if not self._has_result and self.data and "storage_key" in self.data:
             from jupyter_orch.engine.results import load_result
 
             self.set_result(load_result(self.data))
         value = self._result
-        if self.type in (StateType.FAILED, StateType.CRASHED, StateType.CANCELLED):
-            exc = value if isinstance(value, BaseException) else _state_error(self)
+        if self.type in _UNSUCCESSFUL:
             if raise_on_failure:
-                raise exc
-            return exc
+                raise get_state_exception(self)
+            # as Prefect: what the state holds (its exception, or the states a flow returned)
+            return value if value is not None else get_state_exception(self)
+        if self.type is StateType.PAUSED:
+            raise _PausedRun(f"Run is paused: {self.name}", state=self)
         if not self._has_result and self.type is not StateType.COMPLETED:
-            raise RuntimeError(f"State {self.name!r} has no result yet")
+            raise _UnfinishedRun(f"Run is in {self.name} state, its result is not available.")
         return value
+
+    async def aresult(self, raise_on_failure: bool = True) -> Any:
+        """`result()` for async code (Prefect's name)."""
+        return self.result(raise_on_failure=raise_on_failure)
 
     # -- serialization --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -202,12 +217,67 @@ class State:
         return f"{self.name}(type={self.type.value}{msg})"
 
 
-class RunFailed(Exception):
-    """Raised by `State.result()` for a failed run whose exception is not available in-process."""
+_UNSUCCESSFUL = (StateType.FAILED, StateType.CRASHED, StateType.CANCELLED)
 
 
-def _state_error(state: State) -> Exception:
-    return RunFailed(state.message or f"Run ended in state {state.name}")
+class RunFailed(FailedRun):
+    """Raised by `State.result()` for a failed run whose exception is not available in-process
+    (Prefect's `FailedRun`; crashed and cancelled runs raise subclasses of Prefect's names too)."""
+
+
+class _RunCrashed(RunFailed, CrashedRun):
+    pass
+
+
+class _RunCancelled(RunFailed, CancelledRun):
+    pass
+
+
+class _UnfinishedRun(UnfinishedRun, RuntimeError):
+    pass
+
+
+class _PausedRun(PausedRun, RuntimeError):
+    pass
+
+
+_ERRORS = {StateType.FAILED: RunFailed, StateType.CRASHED: _RunCrashed, StateType.CANCELLED: _RunCancelled}
+
+
+def get_state_exception(state: State) -> BaseException:
+    """The exception a failed, crashed or cancelled state stands for: its own, that of the first
+    unsuccessful state it holds (a flow that returned states), else one named after its type."""
+    value = state._result if state._has_result else None
+    if isinstance(value, BaseException):
+        return value
+    held = [value] if isinstance(value, State) else list(value) if is_state_iterable(value) else []
+    for inner in held:
+        if inner.type in _UNSUCCESSFUL:
+            return get_state_exception(inner)
+    error = _ERRORS.get(state.type, RunFailed)
+    return error(state.message or f"Run ended in state {state.name}")
+
+
+def is_state_iterable(obj: Any) -> bool:
+    """A non-empty list, tuple or set of states only."""
+    return (
+        isinstance(obj, (list, tuple, set, frozenset))
+        and bool(obj)
+        and all(isinstance(o, State) for o in obj)
+    )
+
+
+def _in_running_loop() -> bool:
+    import sys
+
+    aio = sys.modules.get("asyncio")  # not loaded: no loop can be running
+    if aio is None:
+        return False
+    try:
+        aio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _parse_dt(value: Any) -> datetime | None:
@@ -215,65 +285,3 @@ def _parse_dt(value: Any) -> datetime | None:
         return value
     dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
-# -- named-state constructors (Prefect's names) --------------------------------------------------
-def Scheduled(scheduled_time: datetime | None = None, name: str = "Scheduled", **kw: Any) -> State:
-    return State(StateType.SCHEDULED, name=name, scheduled_time=scheduled_time or utcnow(), **kw)
-
-
-def Late(scheduled_time: datetime | None = None, **kw: Any) -> State:
-    return Scheduled(scheduled_time, name="Late", **kw)
-
-
-def AwaitingRetry(scheduled_time: datetime | None = None, **kw: Any) -> State:
-    return Scheduled(scheduled_time, name="AwaitingRetry", **kw)
-
-
-def Pending(**kw: Any) -> State:
-    return State(StateType.PENDING, **kw)
-
-
-def Running(**kw: Any) -> State:
-    return State(StateType.RUNNING, **kw)
-
-
-def Retrying(**kw: Any) -> State:
-    return State(StateType.RUNNING, name="Retrying", **kw)
-
-
-def Completed(**kw: Any) -> State:
-    return State(StateType.COMPLETED, **kw)
-
-
-def Cached(**kw: Any) -> State:
-    return State(StateType.COMPLETED, name="Cached", **kw)
-
-
-def Failed(**kw: Any) -> State:
-    return State(StateType.FAILED, **kw)
-
-
-def TimedOut(**kw: Any) -> State:
-    return State(StateType.FAILED, name="TimedOut", **kw)
-
-
-def Crashed(**kw: Any) -> State:
-    return State(StateType.CRASHED, **kw)
-
-
-def Cancelling(**kw: Any) -> State:
-    return State(StateType.CANCELLING, **kw)
-
-
-def Cancelled(**kw: Any) -> State:
-    return State(StateType.CANCELLED, **kw)
-
-
-def Paused(**kw: Any) -> State:
-    return State(StateType.PAUSED, **kw)
-
-
-def Suspended(**kw: Any) -> State:
-    """A paused run whose process has ended; resuming schedules it again (Prefect's Suspended)."""
-    return State(StateType.PAUSED, name="Suspended", **kw)
