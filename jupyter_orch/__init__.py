@@ -39,6 +39,8 @@ _EXPORTS = {
     "run_deployment": "jupyter_orch.runner",
     "RunnerDeployment": "jupyter_orch.runner",
     "StateType": "jupyter_orch.states",
+    "tags": "jupyter_orch.engine.context",
+    "get_run_context": "jupyter_orch.engine.context",
     "deploy_notebook": "jupyter_orch.runner",
 }
 
@@ -48,6 +50,7 @@ if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ i
     from jupyter_orch.client import get_client  # noqa: F401
     from jupyter_orch.engine.artifacts import create_markdown_artifact, create_table_artifact  # noqa: F401
     from jupyter_orch.engine.caching import task_input_hash  # noqa: F401
+    from jupyter_orch.engine.context import get_run_context, tags  # noqa: F401
     from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError  # noqa: F401
     from jupyter_orch.engine.flows import Flow, flow  # noqa: F401
     from jupyter_orch.engine.futures import TaskFuture  # noqa: F401

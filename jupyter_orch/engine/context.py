@@ -4,9 +4,13 @@ threads started with a copied context (submitted tasks, timeouts) and asyncio ta
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from jupyter_orch.exceptions import MissingContextError
 
 if TYPE_CHECKING:
     from jupyter_orch.client import OrchClient
@@ -46,6 +50,11 @@ class FlowRunContext:
             return
         self.results[id(value)] = (value, task_run_id)
 
+    @classmethod
+    def get(cls) -> FlowRunContext | None:
+        """The flow run in progress here, or None (Prefect's `FlowRunContext.get()`)."""
+        return flow_run_ctx.get()
+
     @property
     def flow_run(self) -> Any:
         """The flow run as Prefect's context shows it (id, name, parameters, tags, ...)."""
@@ -74,6 +83,11 @@ class TaskRunContext:
     #: the engine running this task run (what `task_run` describes)
     engine: Any = None
 
+    @classmethod
+    def get(cls) -> TaskRunContext | None:
+        """The task run in progress here, or None (Prefect's `TaskRunContext.get()`)."""
+        return task_run_ctx.get()
+
     @property
     def task_run(self) -> Any:
         """The task run as Prefect's context shows it (id, name, flow_run_id, run_count, ...)."""
@@ -84,13 +98,36 @@ class TaskRunContext:
 
 flow_run_ctx: ContextVar[FlowRunContext | None] = ContextVar("jupyter_orch_flow_run", default=None)
 task_run_ctx: ContextVar[TaskRunContext | None] = ContextVar("jupyter_orch_task_run", default=None)
+#: the tags of `with tags(...)` blocks around this point (merged into runs created here)
+tags_ctx: ContextVar[frozenset[str]] = ContextVar("jupyter_orch_tags", default=frozenset())
+
+
+@contextmanager
+def tags(*new_tags: str) -> Iterator[set[str]]:
+    """`with tags("a", "b"):` — flow and task runs created inside carry these tags too (blocks
+    nest, their tags add up); yields the tags now in effect."""
+    current = tags_ctx.get() | frozenset(new_tags)
+    token = tags_ctx.set(current)
+    try:
+        yield set(current)
+    finally:
+        tags_ctx.reset(token)
+
+
+class TagsContext:
+    """Prefect's `TagsContext`: `TagsContext.get().current_tags`."""
+
+    def __init__(self, current_tags: set[str]) -> None:
+        self.current_tags = current_tags
+
+    @classmethod
+    def get(cls) -> TagsContext:
+        return cls(set(tags_ctx.get()))
 
 
 def get_run_context() -> TaskRunContext | FlowRunContext:
     """The innermost run: the task run if one is executing, else the flow run."""
-    from jupyter_orch.engine.exceptions import MissingContextError
-
     ctx = task_run_ctx.get() or flow_run_ctx.get()
     if ctx is None:
-        raise MissingContextError("there is no active flow or task run in this context")
+        raise MissingContextError("No run context available. You are not in a flow or task run context.")
     return ctx

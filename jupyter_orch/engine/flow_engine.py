@@ -12,13 +12,13 @@ import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx
+from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, tags_ctx
 from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError, Pause
 from jupyter_orch.engine.flow_drivers import run_flow_async, run_flow_sync
 from jupyter_orch.engine.futures import has_futures, resolve_futures_to_states
 from jupyter_orch.engine.hooks import flow_run_view, render_run_name, run_hooks
 from jupyter_orch.engine.task_engine import TaskRunEngine
-from jupyter_orch.engine.tasks import Task
+from jupyter_orch.engine.tasks import NOT_BOUND, Task
 from jupyter_orch.engine.timeouts import (
     TaskRunTimeout,
     is_cancellation,
@@ -161,7 +161,8 @@ class FlowRunEngine:
             run = self.client.create_flow_run(
                 flow_name=flow.name,
                 name=name,
-                parameters=jsonable(params),
+                tags=sorted(tags_ctx.get()) or None,
+                parameters=jsonable(self._recorded(params)),
                 state=Pending(),
                 empirical_policy=flow.policy.to_dict(),
                 parameter_schema=flow.parameter_schema,
@@ -171,6 +172,7 @@ class FlowRunEngine:
         self.run_id = run["id"]
         self.run_name = run["name"]
         self.deployment_id = run.get("deployment_id")
+        self.tags = tuple(sorted(set(run.get("tags") or ()) | tags_ctx.get()))
         self.state = State.from_dict(run["state"]) if run.get("state") else None
         from jupyter_orch.engine.logging import run_logger
 
@@ -191,6 +193,13 @@ class FlowRunEngine:
             self.parent_task.propose(Running())
         return None
 
+    def _recorded(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The parameters a run records: a method's `self` / `cls` left out."""
+        if getattr(self.flow, "_bound_to", None) is None or self.flow._bound_to is NOT_BOUND or not params:
+            return params
+        first = next(iter(params))
+        return {k: v for k, v in params.items() if k != first}
+
     def _context(self) -> FlowRunContext:
         limited = self.client.limited_tags()  # once per flow run: tasks never ask the database
         return FlowRunContext(
@@ -207,7 +216,7 @@ class FlowRunEngine:
             engine=self,
         )
 
-    def _enter(self) -> tuple[Any, Any]:
+    def _enter(self) -> tuple[Any, Any, Any]:
         self.ctx = self._context()
         token = flow_run_ctx.set(self.ctx)
         prints = None
@@ -218,11 +227,15 @@ class FlowRunEngine:
             prints = print_target.set(print_recorder(self.run_id, None))
         else:
             prints = print_target.set(None)
-        return token, prints
+        # the run's tags (a deployment's too) are on every task run created in its body
+        tagged = tags_ctx.set(frozenset(self.tags)) if self.tags else None
+        return token, prints, tagged
 
-    def _exit(self, tokens: tuple[Any, Any], wait: bool = True) -> None:
+    def _exit(self, tokens: tuple[Any, Any, Any], wait: bool = True) -> None:
         """Leave the run context: wait for submitted tasks, then write everything buffered."""
-        token, prints = tokens
+        token, prints, tagged = tokens
+        if tagged is not None:
+            tags_ctx.reset(tagged)
         from jupyter_orch.engine.logging import print_target
 
         try:

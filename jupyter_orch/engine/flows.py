@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from jupyter_orch.engine.flow_engine import FlowRunEngine
 from jupyter_orch.engine.hooks import hook_list
 from jupyter_orch.engine.results import serializer_name
 from jupyter_orch.engine.task_runners import TaskRunner, ThreadPoolTaskRunner
-from jupyter_orch.engine.tasks import _delays
+from jupyter_orch.engine.tasks import NOT_BOUND, _delays
 from jupyter_orch.exceptions import check_name
 from jupyter_orch.orchestration import rules
 from jupyter_orch.parameters import ParameterModel
@@ -205,9 +206,23 @@ class Flow(Generic[R]):
 
         return load_from_source(source, entrypoint)
 
+    # -- methods: a flow on an instance, class or static method ------------------------------------
+    _bound_to: Any = NOT_BOUND
+
+    def __get__(self, instance: Any, owner: Any = None) -> Flow[R]:
+        """`obj.my_flow` (and `Cls.my_flow` under `@classmethod`): a copy that passes `obj` (or
+        `Cls`) as the first argument; the run's recorded parameters leave it out."""
+        if instance is None:
+            return self
+        bound = copy.copy(self)
+        bound._bound_to = instance
+        return bound
+
     def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
         """Run the flow: its result, or its final State with `return_state=True`. An async flow
         returns a coroutine to await."""
+        if self._bound_to is not NOT_BOUND:
+            args = (self._bound_to, *args)
         engine = FlowRunEngine(self, args, kwargs)
         if self.is_async:
             return engine.run_async(return_state)

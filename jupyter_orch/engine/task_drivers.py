@@ -119,9 +119,9 @@ def exit_task(self: TaskRunEngine, tokens: tuple[Any, Any]) -> None:
 def hold_slots(self: TaskRunEngine) -> list[str]:
     """Wait for a slot of each concurrency-limited tag of the task; the tags held."""
     ctx = self.flow_ctx
-    if ctx is None or not ctx.limited_tags or not self.task.tags:
+    if ctx is None or not ctx.limited_tags or not self.tags:
         return []
-    limited = sorted(self.task.tags & ctx.limited_tags)
+    limited = sorted(set(self.tags) & ctx.limited_tags)
     if limited:
         while not ctx.client.increment_concurrency_slots(limited, self.id):
             time.sleep(0.1)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.engine.caching import check_cache
-from jupyter_orch.engine.context import FlowRunContext, TaskRunContext
+from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, tags_ctx
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identity
 from jupyter_orch.engine.hooks import render_run_name
@@ -68,6 +68,7 @@ class TaskRunEngine:
         "created",
         "_initial_state",
         "_base",
+        "tags",
     )
 
     def __init__(
@@ -93,6 +94,8 @@ class TaskRunEngine:
             self.flow_run_id = None
             self.writer = get_client().writer
         self.name = f"{task.name}-{self.dynamic_key}"
+        extra = tags_ctx.get()  # `with tags(...)` around the call
+        self.tags: list[str] = task.tag_list if not extra else sorted(task.tags | extra)
         self.state: State | None = None
         self.times = rules.RunTimes()
         self.cache_key: str | None = None
@@ -142,7 +145,7 @@ class TaskRunEngine:
                 "dynamic_key": str(self.dynamic_key),
                 "flow_run_id": self.flow_run_id,
                 "empirical_policy": task.policy_dict,
-                "tags": task.tag_list,
+                "tags": self.tags,
                 "created": self.created,
             }
         times = self.times

@@ -3,6 +3,7 @@ itself is driven by `task_engine.TaskRunEngine`)."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 from collections.abc import Callable, Iterable
@@ -16,6 +17,7 @@ from jupyter_orch.engine.hooks import hook_list
 from jupyter_orch.engine.results import serializer_name
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.orchestration import rules
+from jupyter_orch.utilities.annotations import unmapped
 
 R = TypeVar("R")
 
@@ -37,6 +39,8 @@ def _delays(retry_delay_seconds: Any, retries: int) -> float | list[float]:
     return float(retry_delay_seconds or 0)
 
 
+#: a task or flow not accessed through an instance or class (not a method call)
+NOT_BOUND: Any = object()
 _UNSET: Any = object()  # "not given" in with_options (None is a value some options take)
 
 
@@ -235,8 +239,22 @@ class Task(Generic[R]):
         options.update(changes)
         return type(self)(self.fn, **options)
 
+    # -- methods: a task on an instance, class or static method ------------------------------------
+    _bound_to: Any = NOT_BOUND
+
+    def __get__(self, instance: Any, owner: Any = None) -> Task[R]:
+        """`obj.my_task` (and `Cls.my_task` under `@classmethod`): a copy that passes `obj` (or
+        `Cls`) as the first argument, as Prefect's tasks on methods do."""
+        if instance is None:
+            return self
+        bound = copy.copy(self)
+        bound._bound_to = instance
+        return bound
+
     # -- calling ------------------------------------------------------------------------------------
     def bind(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self._bound_to is not NOT_BOUND:
+            args = (self._bound_to, *args)
         names = self._positional_names
         if not kwargs and names is not None and len(args) == len(names):
             return dict(zip(names, args, strict=True))
@@ -295,6 +313,8 @@ class Task(Generic[R]):
         background runs for task workers (`.apply_async`) outside a flow or with `deferred=True`."""
         from jupyter_orch.engine.mapping import expand
 
+        if self._bound_to is not NOT_BOUND:
+            args = (unmapped(self._bound_to), *args)
         flow_ctx = flow_run_ctx.get()
         futures: PrefectFutureList[R] = PrefectFutureList()
         if flow_ctx is None or deferred:

@@ -1,0 +1,110 @@
+"""`tags(...)` (nested, merged into the runs created inside), `jupyter_orch.context` by Prefect's
+names, and flows and tasks on instance, class and static methods."""
+
+from __future__ import annotations
+
+import pytest
+
+from jupyter_orch import flow, get_run_context, tags, task
+from jupyter_orch.context import FlowRunContext, TagsContext, TaskRunContext
+from jupyter_orch.exceptions import MissingContextError
+
+
+@task(tags=["own"])
+def tagged() -> list[str]:
+    return sorted(TaskRunContext.get().task_run.tags)
+
+
+def test_tags_nest_and_reach_flow_and_task_runs(records):
+    @flow
+    def in_tags() -> list[str]:
+        with tags("inner"):
+            inner = tagged()
+        return [inner, sorted(FlowRunContext.get().flow_run.tags), tagged()]
+
+    with tags("a", "b") as current:
+        assert current == {"a", "b"}
+        with tags("c"):
+            assert TagsContext.get().current_tags == {"a", "b", "c"}
+            inner, flow_tags, plain = in_tags()
+        assert TagsContext.get().current_tags == {"a", "b"}
+    assert TagsContext.get().current_tags == set()
+    assert flow_tags == ["a", "b", "c"]
+    assert inner == ["a", "b", "c", "inner", "own"] and plain == ["a", "b", "c", "own"]
+    run = records.only_flow_run("in-tags")
+    assert sorted(run["tags"]) == ["a", "b", "c"]
+    stored = sorted(sorted(r["tags"]) for r in records.task_runs(run["id"]))
+    assert stored == [["a", "b", "c", "inner", "own"], ["a", "b", "c", "own"]]
+    in_tags()  # outside the blocks: no tags of theirs
+    assert records.flow_runs(flow_name="in-tags")[0]["tags"] == []
+
+
+def test_run_context_by_prefects_names(records):
+    seen = {}
+
+    @task
+    def inside() -> None:
+        ctx = get_run_context()
+        seen["task"] = (type(ctx).__name__, ctx.task.name, ctx.task_run.name, ctx.task_run.flow_run_id)
+
+    @flow
+    def outer(n: int = 3) -> None:
+        ctx = get_run_context()
+        seen["flow"] = (type(ctx).__name__, ctx.flow.name, ctx.flow_run.parameters, ctx.flow_run.id)
+        inside()
+
+    outer()
+    run = records.only_flow_run("outer")
+    assert seen["flow"] == ("FlowRunContext", "outer", {"n": 3}, run["id"])
+    assert seen["task"] == ("TaskRunContext", "inside", "inside-0", run["id"])
+    assert FlowRunContext.get() is None and TaskRunContext.get() is None
+    with pytest.raises(MissingContextError, match="No run context available"):
+        get_run_context()
+
+
+class Counter:
+    base = 100
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+
+    @task
+    def add(self, x: int) -> int:
+        return self.start + x
+
+    @classmethod
+    @task
+    def from_base(cls, x: int) -> int:
+        return cls.base + x
+
+    @staticmethod
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+    @flow
+    def run(self, x: int) -> list[int]:
+        return [self.add(x), self.add.submit(x + 1).result(), *self.add.map([1, 2]).result()]
+
+    @classmethod
+    @flow
+    def class_flow(cls, x: int) -> int:
+        return cls.from_base(x) + Counter.double(x)
+
+    @staticmethod
+    @flow
+    def static_flow(x: int) -> int:
+        return Counter.double(x)
+
+
+def test_flows_and_tasks_on_methods(records):
+    counter = Counter(10)
+    assert counter.run(5) == [15, 16, 11, 12]
+    assert Counter.class_flow(1) == 103
+    assert Counter.static_flow(4) == 8
+    assert counter.add.fn(counter, 1) == 11  # the plain function stays reachable
+    run = records.only_flow_run("run")
+    assert run["parameters"] == {"x": 5}  # `self` is not recorded
+    assert records.only_flow_run("class-flow")["parameters"] == {"x": 1}
+    names = sorted(r["name"] for r in records.task_runs(run["id"]))
+    assert names == ["add-0", "add-1", "add-2", "add-3"]
