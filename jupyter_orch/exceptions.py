@@ -163,6 +163,17 @@ class TerminationSignal(ExternalSignal):
         self.signal = signal
 
 
+def check_reserved(fn: Any, reserved: tuple[str, ...]) -> None:
+    """ReservedArgumentError if `fn` takes an argument the engine's call takes itself."""
+    try:
+        names = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return
+    for name in reserved:
+        if name in names:
+            raise ReservedArgumentError(f"{name!r} is a reserved argument name and cannot be used.")
+
+
 def check_name(name: str, kind: str = "flow") -> str:
     """`name` if it contains no character Prefect bans in names, else InvalidNameError."""
     if any(c in name for c in BANNED_NAME_CHARACTERS):
@@ -206,4 +217,5 @@ __all__ = [
     "UnfinishedRun",
     "UpstreamTaskError",
     "check_name",
+    "check_reserved",
 ]

@@ -15,7 +15,7 @@ from jupyter_orch.engine.hooks import hook_list
 from jupyter_orch.engine.results import serializer_name
 from jupyter_orch.engine.task_runners import TaskRunner, ThreadPoolTaskRunner
 from jupyter_orch.engine.tasks import NOT_BOUND, _delays
-from jupyter_orch.exceptions import check_name
+from jupyter_orch.exceptions import check_name, check_reserved
 from jupyter_orch.orchestration import rules
 from jupyter_orch.parameters import ParameterModel
 
@@ -76,6 +76,7 @@ class Flow(Generic[R]):
         )}  # fmt: skip
         self.is_async = inspect.iscoroutinefunction(fn)
         self.policy = rules.RunPolicy(self.retries, _delays(self.retry_delay_seconds, self.retries))
+        check_reserved(fn, ("return_state", "wait_for"))
         self.parameters = ParameterModel(fn)
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 

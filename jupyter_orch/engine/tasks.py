@@ -16,6 +16,7 @@ from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureLi
 from jupyter_orch.engine.hooks import hook_list
 from jupyter_orch.engine.results import serializer_name
 from jupyter_orch.engine.task_engine import TaskRunEngine
+from jupyter_orch.exceptions import check_reserved
 from jupyter_orch.orchestration import rules
 from jupyter_orch.utilities.annotations import unmapped
 
@@ -103,6 +104,7 @@ class Task(Generic[R]):
             self.retries, _delays(self.retry_delay_seconds, self.retries), retry_jitter_factor
         )
         self.policy_dict = self.policy.to_dict()
+        check_reserved(fn, ("return_state", "wait_for"))
         self._set_signature(fn)
         self._source: str | None = None
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]

@@ -257,3 +257,21 @@ def test_results_path_is_absolute(records, tmp_path, monkeypatch):
 
     state = rel()
     assert Path(state.data["storage_key"]) == tmp_path / "rel" / "k.pickle"
+
+
+def test_reserved_argument_names_and_bind_errors(records):
+    from jupyter_orch.exceptions import ParameterBindError, ReservedArgumentError
+
+    with pytest.raises(ReservedArgumentError, match="'return_state' is a reserved argument name"):
+        task(lambda return_state: None)
+    with pytest.raises(ReservedArgumentError, match="'wait_for' is a reserved argument name"):
+        flow(lambda wait_for: None)
+
+    @flow
+    def one_arg(x: int) -> int:
+        return x
+
+    with pytest.raises(ParameterBindError, match="Error binding parameters for function 'one_arg'"):
+        one_arg(1, 2)
+    with pytest.raises(TypeError):  # still a TypeError, as Prefect's
+        one_arg(y=1)
