@@ -10,6 +10,7 @@ asks, never on the plain task path.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable, Iterable
 from types import SimpleNamespace
 from typing import Any
@@ -41,11 +42,14 @@ def hook_name(hook: Callable[..., Any]) -> str:
     return getattr(hook, "__name__", None) or type(hook).__name__
 
 
-def run_hooks(hooks: list[Callable[..., Any]], owner: Any, run: Any, state: Any, logger: Any) -> None:
-    """Call each hook; log what it did; never raise (a hook cannot change the run's state)."""
+def run_hooks(
+    hooks: list[Callable[..., Any]], owner: Any, run: Any, state: Any, logger: Any, level: int = logging.INFO
+) -> None:
+    """Call each hook; log what it did (at `level`; a failure at ERROR); never raise (a hook
+    cannot change the run's state)."""
     for hook in hooks:
         name = hook_name(hook)
-        logger.info("Running hook %r in response to entering state %r", name, state.name)
+        logger.log(level, "Running hook %r in response to entering state %r", name, state.name)
         try:
             result = hook(owner, run, state)
             if inspect.isawaitable(result):
@@ -55,7 +59,7 @@ def run_hooks(hooks: list[Callable[..., Any]], owner: Any, run: Any, state: Any,
         except Exception as exc:
             logger.error("An error was encountered while running hook %r", name, exc_info=exc)
         else:
-            logger.info("Hook %r finished running successfully", name)
+            logger.log(level, "Hook %r finished running successfully", name)
 
 
 def task_run_view(engine: Any) -> SimpleNamespace:

@@ -9,6 +9,7 @@ per-task overhead in microseconds.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -286,7 +287,8 @@ class TaskRunEngine:
     def _run_hooks(self, hooks: list[Any], state: Any) -> None:
         from jupyter_orch.engine.hooks import run_hooks, task_run_view
 
-        run_hooks(hooks, self.task, task_run_view(self), state, self.logger())
+        # task hooks say they ran at DEBUG (a task's cost stays in microseconds); failures at ERROR
+        run_hooks(hooks, self.task, task_run_view(self), state, self.logger(), logging.DEBUG)
 
     def fail(self, exc: Exception) -> float | None:
         """Propose the failure; seconds to wait before the next attempt, or None if final."""
