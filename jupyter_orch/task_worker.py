@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from jupyter_orch.engine.background import decode
+from jupyter_orch.engine.context import tags_ctx
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.tasks import Task
 
@@ -109,9 +110,13 @@ class TaskWorker:
             scheduled = (run.get("scheduled") or {}).get("result") or {}
             parameters = decode(scheduled["parameters"])
             wait_for = decode(scheduled["wait_for"]) if scheduled.get("wait_for") else None
-            engine = TaskRunEngine(task, None, parameters, wait_for)
-            engine.id, engine.name, engine.dynamic_key = run["id"], run["name"], run["dynamic_key"]
-            engine.run_sync()
+            tagged = tags_ctx.set(frozenset(run.get("tags") or ()))  # the tags it was scheduled with
+            try:
+                engine = TaskRunEngine(task, None, parameters, wait_for)
+                engine.id, engine.name, engine.dynamic_key = run["id"], run["name"], run["dynamic_key"]
+                engine.run_sync()
+            finally:
+                tags_ctx.reset(tagged)
         except BaseException:  # never let one run stop the worker; the engine recorded it
             logger.exception("Task run %s could not be run", run.get("name"))
         finally:

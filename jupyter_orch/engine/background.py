@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from jupyter_orch.engine.context import tags_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFuture, _visit
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.task_runners import DEFAULT_MAX_WORKERS, TaskRunner
@@ -128,7 +129,7 @@ def apply_async(
                     "dynamic_key": run_id[:8],
                     "flow_run_id": None,
                     "empirical_policy": task.policy_dict,
-                    "tags": task.tag_list,
+                    "tags": sorted(task.tags | tags_ctx.get()),  # `with tags(...)` too
                     "task_inputs": {},
                     "state_id": state.id,
                     "state_type": state.type.value,

@@ -17,7 +17,7 @@ import multiprocessing
 import os
 from typing import TYPE_CHECKING, Any
 
-from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx
+from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, tags_ctx
 from jupyter_orch.engine.futures import resolve_futures_to_states
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.task_runners import DEFAULT_MAX_WORKERS, TaskRunner, ThreadPoolTaskRunner
@@ -92,6 +92,7 @@ def _dispatch(pool: concurrent.futures.ProcessPoolExecutor, engine: TaskRunEngin
         "log_prints": ctx.log_prints if ctx else False,
         "persist_result": ctx.persist_result if ctx else None,
         "limited_tags": ctx.limited_tags if ctx else frozenset(),
+        "tags": tags_ctx.get(),  # `with tags(...)` around the submission
     }
     try:
         payload = cloudpickle.dumps(
@@ -133,6 +134,7 @@ def _run_in_child(payload: bytes) -> bytes:
             limited_tags=run["limited_tags"],
         )
     token = flow_run_ctx.set(ctx)
+    tagged = tags_ctx.set(run.get("tags") or frozenset())
     try:
         engine = _adopt(task, ctx, parameters, wait_for, run)
         try:
@@ -142,6 +144,7 @@ def _run_in_child(payload: bytes) -> bytes:
         if ctx is not None:
             ctx.task_runner.shutdown()
     finally:
+        tags_ctx.reset(tagged)
         flow_run_ctx.reset(token)
         client.flush()
     return _pickle_state(state)

@@ -136,3 +136,13 @@ def test_serve_is_awaitable_in_async_code(records):
         return future.result(timeout=DEADLINE)
 
     assert asyncio.run(main()) == 42
+
+
+def test_delay_keeps_the_tags_in_effect(records):
+    from jupyter_orch import tags
+
+    with tags("nightly"):
+        future = add.delay(1, 1)
+    with TaskWorker(add):
+        assert future.result(timeout=DEADLINE) == 2
+    assert records.task_run(future.task_run_id)["tags"] == ["nightly"]

@@ -138,3 +138,22 @@ def test_runner_contract_as_prefects(orch_env, runner_class):
         assert isinstance(future.task_run_id, uuid.UUID) and isinstance(future.wrapped_future, Future)
         assert future.result() == (1, 2)
     assert PrefectWrappedFuture[int, Future] is not None  # generic over result and wrapped types
+
+
+def test_tags_travel_to_the_child_process(records):
+    from jupyter_orch import tags
+    from jupyter_orch.engine.context import TagsContext
+
+    @task(tags=["own"])
+    def current_tags() -> list[str]:
+        return sorted(TagsContext.get().current_tags)
+
+    @flow(task_runner=ProcessPoolTaskRunner(max_workers=1))
+    def tagged():
+        with tags("outer"):
+            return current_tags.submit().result()
+
+    assert tagged() == ["outer"]
+    run = records.only_flow_run("tagged")
+    (tr,) = records.task_runs(run["id"])
+    assert sorted(tr["tags"]) == ["outer", "own"]
