@@ -35,12 +35,12 @@ def _notebook(path: Path) -> None:
 
 
 def _ours(url: str, pool_size: int, runs: int) -> list[float]:
+    from jupyter_orch.client import local_client
     from jupyter_orch.runner import run_deployment
-    from jupyter_orch.workers.db_transport import DBTransport
     from jupyter_orch.workers.worker import Worker
 
     worker = Worker(
-        transport=DBTransport(url), poll_interval=0.05, heartbeat_interval=1.0, kernel_pool_size=pool_size
+        client=local_client(url), poll_interval=0.05, heartbeat_interval=1.0, kernel_pool_size=pool_size
     )
     notebooks = worker.executor.by_kind["notebook"]
     notebooks.prewarm()

@@ -90,10 +90,10 @@ def seed(url: str, n: int, cron: str, path: Path) -> None:
 
 
 def _worker(url: str, **kw: Any) -> tuple[Any, threading.Event, threading.Thread]:
-    from jupyter_orch.workers.db_transport import DBTransport
+    from jupyter_orch.client import local_client
     from jupyter_orch.workers.worker import Worker
 
-    worker = Worker(transport=DBTransport(url), heartbeat_interval=2.0, shutdown_grace=5, **kw)
+    worker = Worker(client=local_client(url), heartbeat_interval=2.0, shutdown_grace=5, **kw)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()

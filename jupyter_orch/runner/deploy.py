@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jupyter_orch.client import new_client
 from jupyter_orch.runner.deployment import RunnerDeployment
 from jupyter_orch.workers.run_flow import load_entrypoint
-from jupyter_orch.workers.transport import get_transport
 
 _REMOTE = ("://", "git@")
 
@@ -45,15 +45,15 @@ def deploy(
     _refuse_image(image)
     if not deployments:
         raise ValueError("deploy() needs at least one deployment (flow.to_deployment(...))")
-    transport = get_transport()
+    client = new_client()
     try:
         ids = []
         for dep in deployments:
             if work_pool_name:
                 dep.work_pool_name = work_pool_name
-            ids.append(dep.apply(transport))
+            ids.append(dep.apply(client))
     finally:
-        transport.close()
+        client.close()
     if print_next_steps_message:
         pools = sorted({d.work_pool_name or "default" for d in deployments})
         names = ", ".join(d.full_name for d in deployments)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jupyter_orch.workers.transport import Transport, get_transport
+from jupyter_orch.client import OrchClient, new_client
 
 
 @dataclass
@@ -44,10 +44,10 @@ class RunnerDeployment:
         out.setdefault("work_pool_name", "default")
         return out
 
-    def apply(self, transport: Transport | None = None) -> str:
+    def apply(self, client: OrchClient | None = None) -> str:
         """Create or update the deployment; its id."""
-        transport = transport or get_transport()
-        return transport.apply_deployment(self.payload())["id"]
+        client = client or new_client()
+        return client.create_deployment(self.payload())["id"]
 
 
 def _schedules(cron: Any, interval: Any, timezone: str | None, anchor_date: datetime | None) -> list[dict]:

@@ -14,36 +14,37 @@ from typing import Any
 
 from nbformat import NotebookNode
 
+from jupyter_orch.client import ApiError, new_client
 from jupyter_orch.notebooks.snapshot import (
     flow_name_for,
     notebook_deployment_fields,
     read_notebook,
     snapshot_notebook,
 )
-from jupyter_orch.orchestration.errors import NotFound
-from jupyter_orch.workers.transport import get_transport
 
 
-def _apply(fields: dict[str, Any], nb: NotebookNode, live: bool, transport: Any = None) -> dict[str, Any]:
+def _apply(fields: dict[str, Any], nb: NotebookNode, live: bool, client: Any = None) -> dict[str, Any]:
     """Create/update the deployment, then snapshot under its id (known only once it exists)."""
-    transport = transport or get_transport()
+    client = client or new_client()
     source = fields.get("path")
     filename = fields["entrypoint"]
-    existing_id = _existing_id(transport, f"{fields['flow_name']}/{fields['name']}")
+    existing_id = _existing_id(client, f"{fields['flow_name']}/{fields['name']}")
     if live:
         fields["storage"] = {"type": "live", "source": source, "notebook": source}
-        return transport.apply_deployment(fields)
+        return client.create_deployment(fields)
     if existing_id is None:  # a run claimed in between falls back to the live source
         fields["storage"] = {"type": "snapshot", "source": source}
-        existing_id = transport.apply_deployment(dict(fields))["id"]
+        existing_id = client.create_deployment(dict(fields))["id"]
     fields["storage"] = snapshot_notebook(nb, existing_id, filename, source)
-    return transport.apply_deployment(fields)
+    return client.create_deployment(fields)
 
 
-def _existing_id(transport: Any, full_name: str) -> str | None:
+def _existing_id(client: Any, full_name: str) -> str | None:
     try:
-        return transport.read_deployment(full_name)["id"]
-    except NotFound:
+        return client.read_deployment(full_name)["id"]
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
         return None
 
 
@@ -61,7 +62,7 @@ def deploy_notebook(
     description: str | None = None,
     timeout_seconds: float | None = None,
     retries: int = 0,
-    transport: Any = None,
+    client: Any = None,
 ) -> dict[str, Any]:
     """Deploy the notebook at `path` (flow named after its stem); returns the deployment.
 
@@ -88,7 +89,7 @@ def deploy_notebook(
         timeout_seconds=timeout_seconds,
         retries=retries,
     )
-    return _apply(fields, nb, live, transport)
+    return _apply(fields, nb, live, client)
 
 
 def deploy_cell(
@@ -96,7 +97,7 @@ def deploy_cell(
     flow_name: str,
     name: str | None = None,
     source: str | None = None,
-    transport: Any = None,
+    client: Any = None,
     **options: Any,
 ) -> dict[str, Any]:
     """Deploy a notebook built by `dependencies.build_cell_notebook`; it is the snapshot.
@@ -107,4 +108,4 @@ def deploy_cell(
         cell_nb, source, name=name or "default", flow_name=flow_name, **options
     )
     fields["entrypoint"] = f"{flow_name}.ipynb"
-    return _apply(fields, cell_nb, False, transport)
+    return _apply(fields, cell_nb, False, client)

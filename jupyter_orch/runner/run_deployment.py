@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from jupyter_orch.client import OrchClient, new_client
 from jupyter_orch.states import State
-from jupyter_orch.workers.transport import Transport, get_transport
 
 
 @dataclass
@@ -51,16 +51,16 @@ def run_deployment(
     tags: list[str] | None = None,
     scheduled_time: datetime | None = None,
     poll_interval: float = 0.2,
-    transport: Transport | None = None,
+    client: OrchClient | None = None,
 ) -> FlowRunResult:
     """Create a run of deployment "flow-name/deployment-name" (or id) and wait for it to end.
 
     `timeout=None` waits for as long as it takes, `timeout=0` returns at once; on timeout the run
     is returned in whatever state it has reached (it keeps going).
     """
-    transport = transport or get_transport()
-    dep = transport.read_deployment(name)
-    run = transport.create_flow_run_from_deployment(
+    client = client or new_client()
+    dep = client.read_deployment(name)
+    run = client.create_flow_run_from_deployment(
         dep["id"], parameters=parameters, tags=tags, scheduled_time=scheduled_time
     )
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -70,5 +70,5 @@ def run_deployment(
         time.sleep(
             poll_interval if deadline is None else max(0.0, min(poll_interval, deadline - time.monotonic()))
         )
-        run = transport.read_flow_run(run["id"])
+        run = client.read_flow_run(run["id"])
     return FlowRunResult.from_dict(run)

@@ -10,30 +10,26 @@ import threading
 import time
 from typing import Any
 
+from jupyter_orch.client import new_client
 from jupyter_orch.runner.deployment import RunnerDeployment
 from jupyter_orch.services import CrashDetectionService, LateRunsService, SchedulerService
-from jupyter_orch.workers.db_transport import DBTransport
-from jupyter_orch.workers.transport import get_transport
 from jupyter_orch.workers.worker import Worker
 
 
 def serve(*deployments: RunnerDeployment, poll_interval: float = 0.5, limit: int | None = None) -> None:
     """Apply the deployments and run their runs here until interrupted (Ctrl-C)."""
-    transport = get_transport()
-    ids = [d.apply(transport) for d in deployments]
+    client = new_client()
+    ids = [d.apply(client) for d in deployments]
     pools = {d.work_pool_name or "default" for d in deployments}
     services: list[Any] = []
-    if isinstance(transport, DBTransport):
-        services = [
-            SchedulerService(transport.db_url),
-            LateRunsService(transport.db_url),
-            CrashDetectionService(transport.db_url),
-        ]
+    if client.mode == "local":
+        url = client.transport.database_url  # type: ignore[attr-defined]
+        services = [SchedulerService(url), LateRunsService(url), CrashDetectionService(url)]
     for service in services:
         service.launch()
     stop = threading.Event()
     workers = [
-        Worker(pool=p, transport=transport, poll_interval=poll_interval, limit=limit, deployment_ids=ids)
+        Worker(pool=p, client=client, poll_interval=poll_interval, limit=limit, deployment_ids=ids)
         for p in sorted(pools)
     ]
     threads = [threading.Thread(target=w.run, args=(stop,), daemon=True) for w in workers]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
+from jupyter_orch.client import local_client
 from jupyter_orch.services.base import Service
-from jupyter_orch.workers.db_transport import DBTransport
 from jupyter_orch.workers.worker import Worker
 
 
@@ -27,7 +27,7 @@ class LocalWorkerService(Service):
         self.worker = Worker(
             pool=pool,
             name=f"local-{pool}",
-            transport=DBTransport(db_url),
+            client=local_client(db_url),
             poll_interval=poll_interval,
             heartbeat_interval=heartbeat_interval,
             limit=limit,

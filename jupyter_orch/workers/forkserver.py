@@ -27,8 +27,8 @@ PRELOAD = (
     "jupyter_orch.db.session",
     "jupyter_orch.orchestration.store.flow_runs",
     "jupyter_orch.workers.run_flow",
-    "jupyter_orch.workers.db_transport",
-    "jupyter_orch.workers.http_transport",
+    "jupyter_orch.client.local",
+    "jupyter_orch.client.http",
     "jupyter_orch.engine.flows",
     "jupyter_orch.db.models",
 )

@@ -106,8 +106,8 @@ class KernelPools:
 class _Reporter:
     """Logs and progress of one run, buffered so a chatty cell costs few writes."""
 
-    def __init__(self, transport: Any, run_id: str) -> None:
-        self.transport = transport
+    def __init__(self, client: Any, run_id: str) -> None:
+        self.client = client
         self.run_id = run_id
         self._logs: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -136,13 +136,13 @@ class _Reporter:
             self._last_flush = time.monotonic()
         if batch:
             try:
-                self.transport.write_logs(batch)
+                self.client.create_logs(batch)
             except Exception:
                 log.exception("could not write %d log records of run %s", len(batch), self.run_id)
 
     def update(self, **fields: Any) -> None:
         try:
-            self.transport.update_flow_run(self.run_id, **fields)
+            self.client.update_flow_run(self.run_id, **fields)
         except Exception:
             log.exception("could not update run %s", self.run_id)
 
@@ -178,14 +178,14 @@ class _Reporter:
 class NotebookRun:
     """One claimed notebook run: propose Running, execute, report, propose the final state."""
 
-    def __init__(self, run: dict[str, Any], transport: Any, pools: KernelPools | None = None) -> None:
+    def __init__(self, run: dict[str, Any], client: Any, pools: KernelPools | None = None) -> None:
         self.run = run
         self.run_id: str = run["id"]
         self.deployment: dict[str, Any] = run.get("deployment") or {}
         self.job: dict[str, Any] = self.deployment.get("job_variables") or {}
-        self.transport = transport
+        self.client = client
         self.pools = pools or KernelPools(0)
-        self.reporter = _Reporter(transport, self.run_id)
+        self.reporter = _Reporter(client, self.run_id)
         self.kernel: Any = None
         self.cancelled = threading.Event()
 
@@ -200,7 +200,7 @@ class NotebookRun:
 
     def execute(self) -> int:
         """Run to a final state; the exit code the worker sees (0 also when the run failed)."""
-        decision = self.transport.set_state(self.run_id, Running())
+        decision = self.client.set_flow_run_state(self.run_id, Running())
         if decision["status"] != "ACCEPT":
             log.info("run %s not started: %s", self.run_id, decision.get("reason"))
             return 0
@@ -291,7 +291,7 @@ class NotebookRun:
     def _finish(self, state: State) -> None:
         self.reporter.flush()
         try:
-            self.transport.set_state(self.run_id, state)
+            self.client.set_flow_run_state(self.run_id, state)
         except Exception:
             log.exception("could not record the final state of run %s", self.run_id)
 
@@ -338,8 +338,8 @@ class NotebookRunHandle:
 class NotebookExecutor:
     """Starts notebook runs for a worker, on kernels from its warm pools."""
 
-    def __init__(self, transport: Any, kernel_pool_size: int = 1) -> None:
-        self.transport = transport
+    def __init__(self, client: Any, kernel_pool_size: int = 1) -> None:
+        self.client = client
         self.pools = KernelPools(kernel_pool_size)
 
     def prewarm(self, kernel_name: str = "python3") -> None:
@@ -349,7 +349,7 @@ class NotebookExecutor:
             threading.Thread(target=_preload, name="notebook-preload", daemon=True).start()
 
     def start(self, run: dict[str, Any]) -> NotebookRunHandle:
-        return NotebookRunHandle(NotebookRun(run, self.transport, self.pools))
+        return NotebookRunHandle(NotebookRun(run, self.client, self.pools))
 
     def close(self) -> None:
         self.pools.shutdown()
@@ -361,7 +361,7 @@ def _preload() -> None:
 
 def run_notebook_spec(spec: dict[str, Any]) -> int:
     """`run_flow.RUNNERS["notebook"]`: one notebook run in this (fresh) process, no pool."""
-    from jupyter_orch.workers.transport import get_transport
+    from jupyter_orch.client import new_client
 
     os.environ.pop("JUPYTER_ORCH_FLOW_RUN_ID", None)  # the kernel must not adopt the notebook's run
     run = {
@@ -369,4 +369,4 @@ def run_notebook_spec(spec: dict[str, Any]) -> int:
         "parameters": spec.get("parameters"),
         "deployment": spec.get("deployment"),
     }
-    return NotebookRun(run, get_transport()).execute()
+    return NotebookRun(run, new_client()).execute()

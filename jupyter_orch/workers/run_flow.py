@@ -3,7 +3,7 @@
 It reads its run spec (one JSON line) on stdin, then keeps reading stdin: when the worker dies the
 pipe closes and this process kills its own process group, so no run outlives its worker unseen.
 Entrypoints that are engine flows are called with JUPYTER_ORCH_FLOW_RUN_ID set (the engine adopts
-the run); a plain function is run here with its states reported through the worker transport.
+the run); a plain function is run here with its states reported through the worker client.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from jupyter_orch.client import get_client, reset_client
 from jupyter_orch.states import Completed, Failed, Running
 
 #: kind → "module:function" running a spec; notebook deployments plug in here
@@ -66,7 +67,6 @@ def _read_until_closed(stream: Any) -> None:
 
 
 _LOADED: dict[tuple[str, str | None], Any] = {}
-_TRANSPORT: list[Any] = []
 
 
 def load_entrypoint(entrypoint: str, path: str | None) -> Any:
@@ -75,15 +75,6 @@ def load_entrypoint(entrypoint: str, path: str | None) -> Any:
     if key not in _LOADED:
         _LOADED[key] = _load_entrypoint(entrypoint, path)
     return _LOADED[key]
-
-
-def _transport() -> Any:
-    """This process's worker transport (one: a prepared run has it connected before its time)."""
-    if not _TRANSPORT:
-        from jupyter_orch.workers.transport import get_transport
-
-        _TRANSPORT.append(get_transport())
-    return _TRANSPORT[0]
 
 
 def _load_entrypoint(entrypoint: str, path: str | None) -> Any:
@@ -119,7 +110,6 @@ def run_python(spec: dict[str, Any]) -> int:
     fn = load_entrypoint(deployment["entrypoint"], deployment.get("path"))
     params = spec.get("parameters") or {}
     if _is_engine_flow(fn):  # a run its worker started: the engine continues from that RUNNING
-        from jupyter_orch.client import reset_client
         from jupyter_orch.engine.exceptions import Pause
 
         try:
@@ -157,8 +147,8 @@ def _run_plain_started(fn: Any, params: dict[str, Any]) -> int:
 
 
 def _run_plain(run_id: str, fn: Any, params: dict[str, Any]) -> int:
-    transport = _transport()
-    decision = transport.set_state(run_id, Running())
+    client = get_client()
+    decision = client.set_flow_run_state(run_id, Running())
     if decision["status"] != "ACCEPT":
         print(f"run {run_id} not started: {decision.get('reason')}", file=sys.stderr)
         return 0
@@ -167,10 +157,10 @@ def _run_plain(run_id: str, fn: Any, params: dict[str, Any]) -> int:
     except BaseException as exc:
         traceback.print_exc()
         sys.stderr.flush()
-        transport.set_state(run_id, Failed(message=f"{type(exc).__name__}: {exc}"))
+        client.set_flow_run_state(run_id, Failed(message=f"{type(exc).__name__}: {exc}"))
         return 1
     sys.stdout.flush()
-    transport.set_state(run_id, Completed())
+    client.set_flow_run_state(run_id, Completed())
     return 0
 
 
@@ -260,7 +250,7 @@ def prepare_python(spec: dict[str, Any]) -> None:
     try:
         fn = load_entrypoint(deployment["entrypoint"], deployment.get("path"))
         if not _is_engine_flow(fn) and not spec.get("release"):  # released: its worker reports
-            _transport()
+            get_client()  # made now: a prepared run reports on it when its time comes
             url = os.environ.get("JUPYTER_ORCH_DATABASE_URL")
             if url and not os.environ.get("JUPYTER_ORCH_API_URL"):  # connect now, read-only
                 from sqlalchemy import text

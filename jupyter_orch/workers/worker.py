@@ -32,13 +32,13 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from jupyter_orch.client import OrchClient, new_client
 from jupyter_orch.db.models import utcnow
 from jupyter_orch.orchestration.errors import NotFound
 from jupyter_orch.settings import clip_log_message
 from jupyter_orch.states import TERMINAL_STATES, Cancelled, Completed, Crashed, Failed, Running, Scheduled
 from jupyter_orch.workers.executors import KindExecutor, ProcessExecutor, RunHandle
 from jupyter_orch.workers.run_flow import EXIT_COMPLETED, EXIT_FAILED
-from jupyter_orch.workers.transport import Transport, get_transport
 
 log = logging.getLogger("jupyter_orch.worker")
 FINAL = {t.value for t in TERMINAL_STATES}
@@ -49,7 +49,7 @@ class Worker:
         self,
         pool: str = "default",
         name: str | None = None,
-        transport: Transport | None = None,
+        client: OrchClient | None = None,
         poll_interval: float = 0.5,
         heartbeat_interval: float = 2.0,
         limit: int | None = None,
@@ -65,7 +65,7 @@ class Worker:
     ) -> None:
         self.pool = pool
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
-        self.transport = transport or get_transport()
+        self.client = client or new_client()
         self.poll_interval = poll_interval
         self.heartbeat_interval = heartbeat_interval
         self.limit = limit
@@ -80,7 +80,7 @@ class Worker:
 
         self.executor = KindExecutor(
             ProcessExecutor(self._on_line, env=env, warm=warm),
-            {"notebook": NotebookExecutor(self.transport, kernel_pool_size)},
+            {"notebook": NotebookExecutor(self.client, kernel_pool_size)},
         )
         self.running: dict[str, RunHandle] = {}
         #: runs claimed ahead that wait in the worker: a heap of (start at, epoch s; run id), and runs
@@ -114,7 +114,7 @@ class Worker:
             batch, self._logs = self._logs, []
         if batch:
             try:
-                self.transport.write_logs(batch)
+                self.client.create_logs(batch)
             except Exception:
                 log.exception("could not write %d log lines", len(batch))
 
@@ -130,7 +130,7 @@ class Worker:
         capacity = self.claim_batch if self.limit is None else self.limit - held
         if capacity > 0:
             horizon = utcnow() + timedelta(seconds=self.claim_ahead) if self.claim_ahead else None
-            for run in self.transport.claim(
+            for run in self.client.get_scheduled_flow_runs(
                 self.pool,
                 self.name,
                 min(capacity, self.claim_batch),
@@ -233,7 +233,7 @@ class Worker:
             chunk = due[i : i + self.start_batch]
             now = utcnow()  # the start time of all of them: now, as the transition is proposed
             try:
-                answers: dict[str, dict[str, Any]] | None = self.transport.set_states(
+                answers: dict[str, dict[str, Any]] | None = self.client.set_flow_run_states(
                     [(handle.run_id, Running(timestamp=now)) for handle in chunk]
                 )
             except Exception:
@@ -264,7 +264,7 @@ class Worker:
                 continue
             when = datetime.fromtimestamp(start_at, timezone.utc)
             try:
-                self.transport.set_state(run_id, Scheduled(scheduled_time=when))
+                self.client.set_flow_run_state(run_id, Scheduled(scheduled_time=when))
             except Exception:
                 log.exception("could not hand back run %s", run_id)
             handle.release({"abort": "worker shutting down: handed back"})
@@ -276,7 +276,7 @@ class Worker:
         for run_id, run in list(self.waiting.items()):
             when = datetime.fromtimestamp(_start_at(run) or time.time(), timezone.utc)
             try:
-                self.transport.set_state(run_id, Scheduled(scheduled_time=when))
+                self.client.set_flow_run_state(run_id, Scheduled(scheduled_time=when))
             except Exception:
                 log.exception("could not hand back run %s", run_id)
         self.waiting.clear()
@@ -287,13 +287,13 @@ class Worker:
             self.running[run["id"]] = self.executor.start(run, start_at=start_at, release=release)
         except Exception as exc:
             log.exception("could not start run %s", run["id"])
-            self.transport.set_state(run["id"], Crashed(message=f"worker could not start it: {exc}"))
+            self.client.set_flow_run_state(run["id"], Crashed(message=f"worker could not start it: {exc}"))
             return False
         return True
 
     def _heartbeat(self) -> None:
         self._last_heartbeat = time.monotonic()
-        states = self.transport.heartbeat(self.pool, self.name, [*self.running, *self.waiting])
+        states = self.client.worker_heartbeat(self.pool, self.name, [*self.running, *self.waiting])
         self._drop_unclaimed(states)
         for run_id, state_type in states.items():
             handle = self.running.get(run_id)
@@ -313,7 +313,7 @@ class Worker:
                 continue
             del self.waiting[run_id]  # its heap entry is skipped when due
             if state_type == "CANCELLING":
-                self.transport.set_state(run_id, Cancelled(message="cancelled before it started"))
+                self.client.set_flow_run_state(run_id, Cancelled(message="cancelled before it started"))
             else:
                 log.info("run %s claimed ahead is %s: not starting it", run_id, state_type or "gone")
         for _, run_id in self._prepared:
@@ -344,18 +344,18 @@ class Worker:
                 self._finish(handle, code)
         if ended:  # one transaction for all (the rules still judge each: retries, cancellation)
             try:
-                self.transport.set_states(ended)
+                self.client.set_flow_run_states(ended)
             except Exception:
                 log.exception("could not report %d ended runs at once: one by one", len(ended))
                 for run_id, state in ended:
                     try:
-                        self.transport.set_state(run_id, state)
+                        self.client.set_flow_run_state(run_id, state)
                     except Exception:
                         log.exception("could not report run %s as %s", run_id, state.type.value)
 
     def _finish(self, handle: RunHandle, code: int) -> None:
         try:
-            run = self.transport.read_flow_run(handle.run_id)
+            run = self.client.read_flow_run(handle.run_id)
         except NotFound:  # deleted before it started: its deployment paused
             log.info("run %s is gone: nothing to report", handle.run_id)
             return
@@ -365,14 +365,16 @@ class Worker:
         if run["state_type"] in FINAL:
             return
         if handle.cancel_requested or run["state_type"] == "CANCELLING":
-            self.transport.set_state(handle.run_id, Cancelled(message="cancelled: process killed by worker"))
+            self.client.set_flow_run_state(
+                handle.run_id, Cancelled(message="cancelled: process killed by worker")
+            )
         elif run["state_type"] in ("PENDING", "RUNNING"):
             why = (
                 f"process exited with code {code}"
                 if code
                 else "process exited without reporting a final state"
             )
-            self.transport.set_state(handle.run_id, Crashed(message=why))
+            self.client.set_flow_run_state(handle.run_id, Crashed(message=why))
 
 
 def _start_at(run: dict[str, Any]) -> float | None:

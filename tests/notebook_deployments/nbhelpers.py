@@ -18,9 +18,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from jupyter_orch.client import local_client
 from jupyter_orch.db.session import session_scope
 from jupyter_orch.orchestration.store import flow_runs, logs
-from jupyter_orch.workers.db_transport import DBTransport
 from jupyter_orch.workers.notebook_runs import KernelPools
 from jupyter_orch.workers.worker import Worker
 
@@ -60,7 +60,7 @@ def start_worker(url: str, pools: KernelPools | None) -> tuple[Worker, threading
     # warm=False: no fork server. Notebook runs go to kernels and never use it; starting one (its
     # imports and schema check) per test only costs CPU, and closing it waited 5 s per test.
     worker = Worker(
-        transport=DBTransport(url), poll_interval=0.05, heartbeat_interval=0.5, shutdown_grace=2, warm=False
+        client=local_client(url), poll_interval=0.05, heartbeat_interval=0.5, shutdown_grace=2, warm=False
     )
     if pools is not None:
         worker.executor.by_kind["notebook"].pools = pools

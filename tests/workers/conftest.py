@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from jupyter_orch.workers.db_transport import DBTransport
+from jupyter_orch.client import local_client
 from jupyter_orch.workers.worker import Worker
 
 
@@ -15,7 +15,7 @@ from jupyter_orch.workers.worker import Worker
 def worker(orch_env: str) -> Iterator[Worker]:
     w = Worker(
         pool="default",
-        transport=DBTransport(orch_env),
+        client=local_client(orch_env),
         poll_interval=0.1,
         heartbeat_interval=0.3,
         shutdown_grace=1,

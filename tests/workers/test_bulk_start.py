@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from jupyter_orch.client import OrchClient, http_client, local_client
+from jupyter_orch.client.local import LocalTransport
 from jupyter_orch.db.models import FlowRun, FlowRunState, utcnow
 from jupyter_orch.db.session import session_scope
 from jupyter_orch.engine import flow_engine
@@ -25,8 +27,6 @@ from jupyter_orch.orchestration.store import deployments as deps
 from jupyter_orch.orchestration.store import flow_runs
 from jupyter_orch.states import Cancelling, Pending, Running
 from jupyter_orch.workers import run_flow
-from jupyter_orch.workers.db_transport import DBTransport
-from jupyter_orch.workers.http_transport import HTTPTransport
 from jupyter_orch.workers.worker import Worker
 
 FLOWS = textwrap.dedent(
@@ -157,7 +157,7 @@ def test_bulk_transition_loses_no_race(db_url: str, flows_dir: Path) -> None:
 
 
 def test_bulk_route_over_http(db_url: str, flows_dir: Path, tmp_path: Path) -> None:
-    """`HTTPTransport.set_states` → POST /flow_runs/set_states on a real `jupyter orch server`."""
+    """`set_flow_run_states` over HTTP → POST /flow_runs/set_states on a real `jupyter orch server`."""
     from jupyter_orch.server.process import ServerProcess
 
     ids = _pending_runs(db_url, flows_dir, 3)
@@ -168,13 +168,13 @@ def test_bulk_route_over_http(db_url: str, flows_dir: Path, tmp_path: Path) -> N
         json.dumps({"OrchApp": {"service_modules": []}})
     )
     server = ServerProcess(db_url, tmp_path / "server-home", env=env).start()
-    transport = HTTPTransport(server.url, server.token)
+    client = http_client(server.url, server.token)
     try:
         with session_scope(db_url) as s:
             flow_runs.set_flow_run_state(s, ids[0], Cancelling())
-        answers = transport.set_states([(i, Running()) for i in ids])
+        answers = client.set_flow_run_states([(i, Running()) for i in ids])
     finally:
-        transport.client.close()
+        client.close()
         server.stop()
     assert answers[ids[0]]["status"] == "ABORT"
     assert [answers[i]["status"] for i in ids[1:]] == ["ACCEPT", "ACCEPT"]
@@ -187,19 +187,19 @@ def test_bulk_route_over_http(db_url: str, flows_dir: Path, tmp_path: Path) -> N
 
 
 # -- the worker ----------------------------------------------------------------------------------
-class _CountingTransport(DBTransport):
+class _CountingClient(OrchClient):
     def __init__(self, url: str) -> None:
-        super().__init__(url)
+        super().__init__(LocalTransport(url))
         self.bulk_calls: list[list[tuple[str, str]]] = []
 
-    def set_states(self, proposals):
+    def set_flow_run_states(self, proposals, force=False):
         self.bulk_calls.append([(run_id, st.type.value) for run_id, st in proposals])
-        return super().set_states(proposals)
+        return super().set_flow_run_states(proposals, force)
 
 
 def _start_worker(url: str, **kw) -> tuple[Worker, threading.Event, threading.Thread]:
-    transport = kw.pop("transport", None) or DBTransport(url)
-    w = Worker(transport=transport, poll_interval=0.1, heartbeat_interval=0.3, shutdown_grace=5, **kw)
+    client = kw.pop("client", None) or local_client(url)
+    w = Worker(client=client, poll_interval=0.1, heartbeat_interval=0.3, shutdown_grace=5, **kw)
     stop = threading.Event()
     t = threading.Thread(target=w.run, args=(stop,), daemon=True)
     t.start()
@@ -213,8 +213,8 @@ def test_fifty_simultaneous_runs_start_in_one_bulk_transition(
     marks = tmp_path / "marks"
     marks.mkdir()
     dep_id = _deployment(orch_env, flows_dir, "plain")
-    transport = _CountingTransport(orch_env)
-    w, stop, t = _start_worker(orch_env, transport=transport, claim_ahead=20.0, claim_batch=100)
+    client = _CountingClient(orch_env)
+    w, stop, t = _start_worker(orch_env, client=client, claim_ahead=20.0, claim_batch=100)
     try:
         ids = _runs_at(orch_env, dep_id, 50, 8.0, parameters={"marker": str(marks)})
         _wait(lambda: all(r.state_type == "COMPLETED" for r in _rows(orch_env, ids)), timeout=60)
@@ -226,10 +226,10 @@ def test_fifty_simultaneous_runs_start_in_one_bulk_transition(
     assert sorted(p.name for p in marks.iterdir()) == sorted(ids)
     assert len({p.read_text() for p in marks.iterdir()}) == 50
     # started by the worker: RUNNING for all 50 proposed in one call (none of them by its process)
-    starts = [call for call in transport.bulk_calls if call and call[0][1] == "RUNNING"]
+    starts = [call for call in client.bulk_calls if call and call[0][1] == "RUNNING"]
     assert len(starts) == 1 and sorted(run_id for run_id, _ in starts[0]) == sorted(ids)
     # ended through the worker too: COMPLETED reported in bulk, not by 50 processes
-    ends = [run_id for call in transport.bulk_calls for run_id, st in call if st == "COMPLETED"]
+    ends = [run_id for call in client.bulk_calls for run_id, st in call if st == "COMPLETED"]
     assert sorted(ends) == sorted(ids)
     for r in rows:
         assert r.run_count == 1 and r.start_time >= r.expected_start_time  # never early
@@ -333,7 +333,7 @@ def test_failing_plain_run_started_by_its_worker_is_failed_with_its_error(
 def test_shutdown_hands_back_prepared_runs(db_url: str, flows_dir: Path) -> None:
     dep_id = _deployment(db_url, flows_dir, "plain")
     (run_id,) = _runs_at(db_url, dep_id, 1, 20.0)
-    w = Worker(transport=DBTransport(db_url), claim_ahead=30.0, shutdown_grace=5)
+    w = Worker(client=local_client(db_url), claim_ahead=30.0, shutdown_grace=5)
     try:
         w.run_once()
         assert list(w.running) == [run_id] and w._prepared  # its process prepared, waiting

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from jupyter_orch.client import local_client
 from jupyter_orch.db.models import FlowRun, FlowRunState, utcnow
 from jupyter_orch.db.session import session_scope
 from jupyter_orch.orchestration import rules
@@ -18,7 +19,6 @@ from jupyter_orch.orchestration.store import deployments as deps
 from jupyter_orch.orchestration.store import flow_runs, workers
 from jupyter_orch.services.crash_detection import CrashDetectionService
 from jupyter_orch.states import Pending, Scheduled
-from jupyter_orch.workers.db_transport import DBTransport
 from jupyter_orch.workers.worker import Worker
 
 
@@ -97,7 +97,7 @@ def test_two_workers_claim_ahead_each_run_starts_once_on_time(orch_env: str, flo
     for name in ("w1", "w2"):
         w = Worker(
             name=name,
-            transport=DBTransport(orch_env),
+            client=local_client(orch_env),
             poll_interval=0.1,
             heartbeat_interval=0.5,
             shutdown_grace=5,
@@ -135,9 +135,10 @@ def test_two_workers_claim_ahead_each_run_starts_once_on_time(orch_env: str, flo
 def test_run_claimed_ahead_by_a_dead_worker_is_crashed(db_url: str, tmp_path: Path) -> None:
     dep_id = _deployment(db_url, tmp_path)
     (run_id,) = _runs_at(db_url, dep_id, 1, 2.0)
-    transport = DBTransport(db_url)
+    client = local_client(db_url)
     horizon = utcnow() + timedelta(seconds=5)
-    assert [r["id"] for r in transport.claim("default", "doomed", 5, scheduled_before=horizon)] == [run_id]
+    claimed = client.get_scheduled_flow_runs("default", "doomed", 5, scheduled_before=horizon)
+    assert [r["id"] for r in claimed] == [run_id]
     # the worker dies here: no heartbeat, no start
     crash = CrashDetectionService(db_url, heartbeat_timeout=1.0)
     _wait(lambda: crash.run_once() > 0, timeout=10)
@@ -152,7 +153,7 @@ def test_run_claimed_ahead_by_a_dead_worker_is_crashed(db_url: str, tmp_path: Pa
 def test_worker_shutting_down_hands_back_runs_waiting_in_it(db_url: str, tmp_path: Path) -> None:
     dep_id = _deployment(db_url, tmp_path)
     (run_id,) = _runs_at(db_url, dep_id, 1, 3.0)
-    w = Worker(transport=DBTransport(db_url), claim_ahead=5.0, shutdown_grace=1, warm=False)
+    w = Worker(client=local_client(db_url), claim_ahead=5.0, shutdown_grace=1, warm=False)
     w.executor.can_prestart = lambda run: False  # as for a notebook run: it waits in the worker
     try:
         w.run_once()

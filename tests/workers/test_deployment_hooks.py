@@ -11,11 +11,12 @@ import time
 import uuid
 from pathlib import Path
 
+from jupyter_orch.workers.db_transport import DBTransport
+
 from jupyter_orch.db.session import session_scope
 from jupyter_orch.orchestration.store import flow_runs, logs
 from jupyter_orch.runner import run_deployment, to_deployment
 from jupyter_orch.states import Cancelling
-from jupyter_orch.workers.db_transport import DBTransport
 from jupyter_orch.workers.worker import Worker
 
 FLOW = textwrap.dedent(

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_orch.client import local_client
 from jupyter_orch.db.session import session_scope
 from jupyter_orch.orchestration.store import deployments as deps
 from jupyter_orch.orchestration.store import flow_runs, logs
 from jupyter_orch.runner import run_deployment, to_deployment
 from jupyter_orch.services.crash_detection import CrashDetectionService
 from jupyter_orch.states import Cancelling
-from jupyter_orch.workers.db_transport import DBTransport
 from jupyter_orch.workers.worker import Worker
 
 FLOWS = textwrap.dedent(
@@ -149,7 +149,7 @@ def test_kill_9_worker_crashes_run_then_retries(orch_env: str, flows_dir: Path) 
     finally:
         if proc.poll() is None:
             proc.kill()
-    w = Worker(transport=DBTransport(orch_env), poll_interval=0.1, heartbeat_interval=0.3, shutdown_grace=1)
+    w = Worker(client=local_client(orch_env), poll_interval=0.1, heartbeat_interval=0.3, shutdown_grace=1)
     stop = threading.Event()
     t = threading.Thread(target=w.run, args=(stop,), daemon=True)
     t.start()

@@ -102,9 +102,9 @@ def _deploy_notebook(path: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _deploy_python(path: str, flow_name: str, args: argparse.Namespace) -> dict[str, Any]:
+    from jupyter_orch.client import new_client
     from jupyter_orch.engine.flows import Flow
     from jupyter_orch.runner import to_deployment
-    from jupyter_orch.workers.transport import get_transport
 
     module = _load_module(path)
     if flow_name:
@@ -125,7 +125,7 @@ def _deploy_python(path: str, flow_name: str, args: argparse.Namespace) -> dict[
         parameters=dict(args.param),
         work_pool_name=args.pool,
     )
-    return get_transport().apply_deployment(dep.payload())
+    return new_client().create_deployment(dep.payload())
 
 
 def _load_module(path: str) -> Any:
