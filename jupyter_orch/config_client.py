@@ -5,22 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from jupyter_orch.api.transport import ApiError, get_transport
+from jupyter_orch.client import ApiError, new_client
 
 
 def call(method: str, path: str, body: Any = None, **query: Any) -> Any:
     """One API call; an unknown name is None (404), any other error raises ApiError."""
-    transport = get_transport()
+    # a client of the environment as it is now (a test, or a notebook, may have changed it)
+    client = new_client()
     try:
-        if method == "GET":
-            return transport.get(path, **query)
-        if method == "DELETE":
-            return transport.delete(path)
-        if method == "PATCH":
-            return transport.patch(path, body)
-        return transport.post(path, body, **query)
+        return client.request(method, path, query, {} if body is None and method == "POST" else body)
     finally:
-        transport.close()
+        client.close()
 
 
 def read_or_none(method: str, path: str) -> Any:

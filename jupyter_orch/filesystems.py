@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from jupyter_orch.api.transport import ApiError
+from jupyter_orch.client import ApiError
 from jupyter_orch.config_client import call
 from jupyter_orch.storage import StorageLocation, load_storage
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, create_model
 
-from jupyter_orch.api.transport import ApiError
+from jupyter_orch.client import ApiError
 from jupyter_orch.config_client import call
 from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, task_run_ctx
 from jupyter_orch.engine.exceptions import FlowPauseTimeout, Pause

@@ -28,6 +28,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
+from jupyter_orch.client import ApiError, new_client
 from jupyter_orch.parameters import ParameterError, find_parameters_cell
 
 __all__ = ["OrchMagics", "current_notebook", "load_ipython_extension", "unload_ipython_extension"]
@@ -326,15 +327,13 @@ class OrchMagics(Magics):
 
 
 def _api_call(method: str, path: str, *body: Any) -> Any:
-    from jupyter_orch.api.transport import ApiError, get_transport
-
-    transport = get_transport()
+    client = new_client()  # the environment as it is now: the notebook may have changed it
     try:
-        return getattr(transport, method)(path, *body)
+        return getattr(client, method)(path, *body)
     except ApiError as exc:
         raise UsageError(exc.message) from exc
     finally:
-        transport.close()
+        client.close()
 
 
 def _deployment(name: str) -> dict[str, Any]:

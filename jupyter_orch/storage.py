@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from jupyter_orch.api.transport import ApiError
+from jupyter_orch.client import ApiError
 from jupyter_orch.config_client import call
 
 NAME = re.compile(r"^[a-z0-9_-]{1,255}$")

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from jupyter_orch.api.transport import ApiError
+from jupyter_orch.client import ApiError
 from jupyter_orch.config_client import call, deleted, read_or_none
 
 __all__ = ["Variable"]

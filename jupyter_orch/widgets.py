@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from jupyter_orch.client import get_client
 from jupyter_orch.client.events import EventWatcher
 from jupyter_orch.timefmt import human_time
 
@@ -25,9 +26,7 @@ _BAR_STYLE = {"COMPLETED": "success", "FAILED": "danger", "CRASHED": "danger", "
 
 
 def _api() -> Any:
-    from jupyter_orch.api.transport import get_transport
-
-    return get_transport()
+    return get_client()
 
 
 def progress_of(run: dict[str, Any]) -> tuple[int, int]:
@@ -121,8 +120,8 @@ class _Poller:
 class _View:
     """Shared display plumbing: widget built lazily, text/plain always, display handle updates."""
 
-    def __init__(self, interval: float, timeout: float | None, transport: Any) -> None:
-        self.transport = transport or _api()
+    def __init__(self, interval: float, timeout: float | None, client: Any) -> None:
+        self.client = client or _api()
         self._widget: Any = None
         self._handle: Any = None
         self._lock = threading.Lock()
@@ -197,9 +196,9 @@ class RunView(_View):
         run: dict[str, Any],
         interval: float = 0.5,
         timeout: float | None = 24 * 3600,
-        transport: Any = None,
+        client: Any = None,
     ) -> None:
-        super().__init__(interval, timeout, transport)
+        super().__init__(interval, timeout, client)
         self.run = run
 
     @property
@@ -210,7 +209,7 @@ class RunView(_View):
         return {"kinds": ["flow_run"], "flow_run_id": self.run["id"]}
 
     def fetch(self) -> bool:
-        self.run = self.transport.get(f"flow_runs/{self.run['id']}")
+        self.run = self.client.get(f"flow_runs/{self.run['id']}")
         return self.state_type in FINAL
 
     def text(self) -> str:
@@ -258,10 +257,10 @@ class RunsView(_View):
         limit: int = 10,
         interval: float = 1.0,
         timeout: float | None = 3600,
-        transport: Any = None,
+        client: Any = None,
         **filters: Any,
     ) -> None:
-        super().__init__(interval, timeout, transport)
+        super().__init__(interval, timeout, client)
         self.limit = limit
         self.filters = {k: v for k, v in filters.items() if v is not None}
         self.runs: list[dict[str, Any]] = []
@@ -270,7 +269,7 @@ class RunsView(_View):
         return {"kinds": ["flow_run"], "deployment_id": self.filters.get("deployment_id")}
 
     def fetch(self) -> bool:
-        self.runs = self.transport.get("flow_runs", limit=self.limit, **self.filters)["items"]
+        self.runs = self.client.get("flow_runs", limit=self.limit, **self.filters)["items"]
         return all(r.get("state_type") in FINAL | {"SCHEDULED"} for r in self.runs)
 
     def text(self) -> str:

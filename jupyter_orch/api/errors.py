@@ -1,4 +1,4 @@
-"""The single mapping from exceptions to API error responses (HTTP handlers and LocalTransport)."""
+"""The single mapping from exceptions to API error responses (HTTP handlers and the in-process client)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """THE route table: every resource module listed here contributes its `ROUTES`.
 
 To add a resource, write `jupyter_orch/api/resources/<name>.py` with models, operations and a
-`ROUTES` list, and add its name to `RESOURCES`. The handlers, LocalTransport (CLI), OpenAPI
+`ROUTES` list, and add its name to `RESOURCES`. The handlers, the in-process client, OpenAPI
 document and the route tests pick it up from here.
 """
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr, field_serializer
 
-from jupyter_orch.api.transport import ApiError
+from jupyter_orch.client import ApiError
 from jupyter_orch.config_client import call, deleted
 
 __all__ = ["Secret"]

@@ -3,7 +3,7 @@
 Each module in `COMMAND_MODULES` (under `jupyter_orch.cli.commands`) has
 `register(subparsers: argparse._SubParsersAction) -> None` adding its command(s); a command sets
 `func=handler` with `handler(args, ctx: Context) -> int | None`. Handlers reach the API through
-`ctx.transport` (HTTP when JUPYTER_ORCH_API_URL is set, the database otherwise), so every command
+`ctx.client` (HTTP when JUPYTER_ORCH_API_URL is set, the database otherwise), so every command
 works both ways with the same code.
 """
 
@@ -16,7 +16,7 @@ from functools import cached_property
 from importlib import import_module
 from typing import Any, NoReturn
 
-from jupyter_orch.api.transport import ApiError, Transport, get_transport
+from jupyter_orch.client import ApiError, OrchClient, new_client
 
 #: Command modules under jupyter_orch.cli.commands, in the order `--help` lists them.
 COMMAND_MODULES = (
@@ -48,22 +48,22 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 class Context:
-    """What a command handler needs: the transport (created on first use) and output streams."""
+    """What a command handler needs: the client (created on first use) and output streams."""
 
     def __init__(self, stdout: Any = None, stderr: Any = None) -> None:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
 
     @cached_property
-    def transport(self) -> Transport:
-        return get_transport()
+    def client(self) -> OrchClient:
+        return new_client()
 
     def print(self, *values: Any) -> None:
         print(*values, file=self.stdout, flush=True)
 
     def close(self) -> None:
-        if "transport" in self.__dict__:
-            self.transport.close()
+        if "client" in self.__dict__:
+            self.client.close()
 
 
 def json_object_arg(flag: str) -> Any:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from jupyter_orch.api.transport import json_default
+from jupyter_orch.client import json_default
 
 
 def print_json(ctx: Any, value: Any) -> None:

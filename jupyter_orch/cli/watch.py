@@ -23,7 +23,7 @@ def watch_run(
     watcher = EventWatcher(kinds=["flow_run"], flow_run_id=run_id)  # wakes on each state change
     try:
         while True:
-            run = ctx.transport.get(f"flow_runs/{run_id}")
+            run = ctx.client.get(f"flow_runs/{run_id}")
             progress = run.get("progress") or {}
             cells = progress.get("cells") if isinstance(progress, dict) else None
             if cells:

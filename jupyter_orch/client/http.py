@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from jupyter_orch.api import PREFIX
-from jupyter_orch.client.transport import ApiError, Query, Transport, json_default, query_lists
+from jupyter_orch.client.transport import ApiError, Query, Transport, api_error, json_default, query_lists
 
 #: HTTP statuses worth retrying: the server is restarting or a proxy lost it.
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -61,13 +61,13 @@ class HTTPTransport(Transport):
             payload = None
         if resp.status_code >= 400:
             if isinstance(payload, dict):
-                raise ApiError(
+                raise api_error(
                     resp.status_code,
                     str(payload.get("error", "error")),
                     str(payload.get("message", resp.reason_phrase)),
                     payload.get("field"),
                 )
-            raise ApiError(resp.status_code, "error", f"{resp.status_code} {resp.reason_phrase}")
+            raise api_error(resp.status_code, "error", f"{resp.status_code} {resp.reason_phrase}")
         return payload
 
     def _send(
@@ -81,7 +81,7 @@ class HTTPTransport(Transport):
                 resp = self.client.request(method, path, params=params, content=content, headers=headers)
                 if resp.status_code not in RETRY_STATUSES:
                     return resp
-                failure: Exception = ApiError(
+                failure: Exception = api_error(
                     resp.status_code, "unavailable", f"server answered {resp.status_code}"
                 )
             except httpx.TransportError as exc:
@@ -89,7 +89,7 @@ class HTTPTransport(Transport):
             if time.monotonic() + delay > deadline:
                 if isinstance(failure, ApiError):
                     raise failure
-                raise ApiError(503, "unreachable", f"cannot reach {self.api_url}: {failure}") from failure
+                raise api_error(503, "unreachable", f"cannot reach {self.api_url}: {failure}") from failure
             time.sleep(delay)
             delay = min(delay * 2, self.max_backoff)
 

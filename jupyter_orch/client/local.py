@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from jupyter_orch.client import plain_ops
-from jupyter_orch.client.transport import ApiError, Query, Transport, json_default, query_lists
+from jupyter_orch.client.transport import Query, Transport, api_error, json_default, query_lists
 from jupyter_orch.db.sqlite import file_of
 from jupyter_orch.orchestration import sqlwrite
 from jupyter_orch.orchestration.errors import OrchError
@@ -78,7 +78,7 @@ class LocalTransport(Transport):
                 raw = conn.connection.driver_connection
                 return op(raw, sqlwrite.dialect(conn.dialect.name), path_id, body)
         except OrchError as exc:
-            raise ApiError(exc.status, exc.code, exc.message, exc.field) from exc
+            raise api_error(exc.status, exc.code, exc.message, exc.field) from exc
         except sqlwrite.NotEngineRows:
             return plain_ops.PASS
         except Exception:  # the connection may be unusable: a new one next time; the route runs it
@@ -106,7 +106,7 @@ class LocalTransport(Transport):
             err = to_orch_error(exc)
             if err is None:
                 raise
-            raise ApiError(err.status, err.code, err.message, err.field) from exc
+            raise api_error(err.status, err.code, err.message, err.field) from exc
 
     def close(self) -> None:
         if self._plain is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jupyter_orch.orchestration.errors import OrchError
+from jupyter_orch.orchestration.errors import Conflict, Invalid, NotFound, OrchError
 
 Query = Mapping[str, Any]
 
@@ -25,6 +25,27 @@ class ApiError(OrchError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ApiNotFound(ApiError, NotFound):
+    """404: also a `NotFound`, as the store raises it in-process."""
+
+
+class ApiConflict(ApiError, Conflict):
+    """409: also a `Conflict`."""
+
+
+class ApiInvalid(ApiError, Invalid):
+    """422: also an `Invalid` (its `field` names the value)."""
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {404: ApiNotFound, 409: ApiConflict, 422: ApiInvalid}
+
+
+def api_error(status: int, code: str, message: str, field: str | None = None) -> ApiError:
+    """The error for an answer: an `ApiError` that is also the store's error of that status, so
+    callers catch `NotFound`/`Invalid` the same whichever transport ran the request."""
+    return _BY_STATUS.get(status, ApiError)(status, code, message, field)
 
 
 def json_default(value: Any) -> Any:

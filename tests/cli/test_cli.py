@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_orch.api.transport import get_transport
 from jupyter_orch.cli.app import main
+from jupyter_orch.client import new_client
 from jupyter_orch.db.migrate import HEAD_REVISION
 from jupyter_orch.server.process import ServerProcess
 
@@ -20,8 +20,8 @@ from jupyter_orch.server.process import ServerProcess
 def make_run(
     cli, flow: str = "cli-flow", state: str = "COMPLETED", tags: tuple[str, ...] = ("nightly",)
 ) -> str:
-    """A finished run with a log line, written through the same transport the CLI uses."""
-    t = get_transport()
+    """A finished run with a log line, written through the same client the CLI uses."""
+    t = new_client()
     try:
         run = t.post("flow_runs", {"flow_name": flow, "tags": list(tags)})
         t.post(f"flow_runs/{run['id']}/set_state", {"state": {"type": "RUNNING"}})
@@ -85,7 +85,7 @@ def test_logs_follow_until_the_run_ends(cli):
     try:
         with pytest.raises(subprocess.TimeoutExpired):
             proc.wait(2)  # still following a running run
-        t = get_transport()
+        t = new_client()
         t.post("logs", [{"flow_run_id": run_id, "message": "the last line"}])
         t.post(f"flow_runs/{run_id}/set_state", {"state": {"type": "COMPLETED"}})
         t.close()
@@ -114,7 +114,7 @@ def test_logs_follow_wakes_on_the_event_stream(cli):
     try:
         with pytest.raises(subprocess.TimeoutExpired):
             proc.wait(3)  # following, and connected to the stream by now
-        t = get_transport()
+        t = new_client()
         t.post("logs", [{"flow_run_id": run_id, "message": "pushed, not polled"}])
         t.post(f"flow_runs/{run_id}/set_state", {"state": {"type": "COMPLETED"}})
         t.close()

@@ -14,7 +14,7 @@ import pytest
 from jupyter_orch import client as client_mod
 from jupyter_orch import flow, task
 from jupyter_orch.client import ApiError, OrchClient, http_client, local_client
-from jupyter_orch.orchestration.errors import OrchError
+from jupyter_orch.orchestration.errors import Invalid, NotFound, OrchError
 from jupyter_orch.server.process import ServerProcess
 from jupyter_orch.states import Pending, Running, Scheduled, State, utcnow
 
@@ -65,10 +65,11 @@ def test_flow_runs_and_their_states(client: OrchClient) -> None:
 def test_errors_name_status_and_field(client: OrchClient) -> None:
     with pytest.raises(ApiError) as missing:
         client.read_flow_run("00000000-0000-4000-8000-000000000000")
-    assert missing.value.status == 404 and isinstance(missing.value, OrchError)
+    assert missing.value.status == 404 and isinstance(missing.value, NotFound)
     with pytest.raises(ApiError) as bad:
         client.create_flow_run(flow_name="bad", parameters=["not", "an", "object"])
     assert bad.value.status == 422 and bad.value.field == "parameters"
+    assert isinstance(bad.value, Invalid) and isinstance(bad.value, OrchError)
     with pytest.raises(ApiError) as unknown:
         client.set_flow_run_state("00000000-0000-4000-8000-000000000000", Running())
     assert unknown.value.status == 404

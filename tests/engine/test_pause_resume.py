@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from jupyter_orch import flow, pause_flow_run, resume_flow_run, suspend_flow_run, task
-from jupyter_orch.api.transport import ApiError
+from jupyter_orch.client import ApiError
 from jupyter_orch.engine.exceptions import FlowPauseTimeout
 from jupyter_orch.input import RunInput
 from jupyter_orch.orchestration import rules

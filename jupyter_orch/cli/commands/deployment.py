@@ -76,11 +76,11 @@ def _read(ctx: Context, name: str) -> dict[str, Any]:
     if "/" not in name:
         raise UsageError(f"invalid deployment {name!r}; name it flow-name/deployment-name")
     flow, dep = name.split("/", 1)
-    return ctx.transport.get(f"deployments/name/{flow}/{dep}")
+    return ctx.client.get(f"deployments/name/{flow}/{dep}")
 
 
 def list_deployments(args: argparse.Namespace, ctx: Context) -> int:
-    items = ctx.transport.get("deployments", limit=500)["items"]
+    items = ctx.client.get("deployments", limit=500)["items"]
     if args.json:
         print_json(ctx, items)
         return 0
@@ -122,7 +122,7 @@ def inspect_deployment(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_deployment(args: argparse.Namespace, ctx: Context) -> int:
     dep = _read(ctx, args.name)
-    run = ctx.transport.post(f"deployments/{dep['id']}/create_flow_run", {"parameters": dict(args.param)})
+    run = ctx.client.post(f"deployments/{dep['id']}/create_flow_run", {"parameters": dict(args.param)})
     if not args.json:
         ctx.print(f"Created flow run {run['name']!r} ({run['id']}) of {dep['full_name']}.")
     if args.watch:
@@ -139,31 +139,31 @@ def run_deployment(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def pause(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.transport.post(f"deployments/{_read(ctx, args.name)['id']}/pause")
+    ctx.client.post(f"deployments/{_read(ctx, args.name)['id']}/pause")
     ctx.print(f"Paused {args.name}.")
     return 0
 
 
 def resume(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.transport.post(f"deployments/{_read(ctx, args.name)['id']}/resume")
+    ctx.client.post(f"deployments/{_read(ctx, args.name)['id']}/resume")
     ctx.print(f"Resumed {args.name}.")
     return 0
 
 
 def delete(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.transport.delete(f"deployments/{_read(ctx, args.name)['id']}")
+    ctx.client.delete(f"deployments/{_read(ctx, args.name)['id']}")
     ctx.print(f"Deleted {args.name}.")
     return 0
 
 
 def create_limit(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.transport.post("concurrency_limits", {"tag": args.tag, "concurrency_limit": args.limit})
+    ctx.client.post("concurrency_limits", {"tag": args.tag, "concurrency_limit": args.limit})
     ctx.print(f"At most {args.limit} task runs tagged {args.tag!r} will run at once.")
     return 0
 
 
 def list_limits(args: argparse.Namespace, ctx: Context) -> int:
-    items = ctx.transport.get("concurrency_limits")["items"]
+    items = ctx.client.get("concurrency_limits")["items"]
     if args.json:
         print_json(ctx, items)
         return 0
@@ -176,6 +176,6 @@ def list_limits(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def delete_limit(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.transport.delete(f"concurrency_limits/{args.tag}")
+    ctx.client.delete(f"concurrency_limits/{args.tag}")
     ctx.print(f"Deleted the limit on {args.tag!r}.")
     return 0

@@ -95,7 +95,7 @@ def run_duration(run: dict[str, Any]) -> float | None:
 
 
 def list_runs(args: argparse.Namespace, ctx: Context) -> int:
-    page = ctx.transport.get(
+    page = ctx.client.get(
         "flow_runs", flow_name=args.flow, state_type=args.state, tags=args.tag, limit=args.limit
     )
     runs = page["items"]
@@ -121,7 +121,7 @@ def list_runs(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def inspect_run(args: argparse.Namespace, ctx: Context) -> int:
-    run = ctx.transport.get(f"flow_runs/{args.id}")
+    run = ctx.client.get(f"flow_runs/{args.id}")
     if args.json:
         print_json(ctx, run)
         return 0
@@ -149,7 +149,7 @@ def inspect_run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def print_logs(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.transport.get(f"flow_runs/{args.id}")  # 404 for an unknown run, before any waiting
+    ctx.client.get(f"flow_runs/{args.id}")  # 404 for an unknown run, before any waiting
     # --follow wakes on the live event stream; the interval only bounds each wait (a fallback)
     watcher = EventWatcher(kinds=["flow_run", "log"], flow_run_id=args.id) if args.follow else None
     try:
@@ -157,7 +157,7 @@ def print_logs(args: argparse.Namespace, ctx: Context) -> int:
         while True:
             final = args.follow and _is_final(ctx, args.id)  # before the logs: none written after is lost
             while True:
-                page = ctx.transport.get("logs", flow_run_id=args.id, after_id=after, limit=500)
+                page = ctx.client.get("logs", flow_run_id=args.id, after_id=after, limit=500)
                 for rec in page["items"]:
                     _print_log(ctx, rec, args.json)
                     after = rec["id"]
@@ -172,7 +172,7 @@ def print_logs(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _is_final(ctx: Context, run_id: str) -> bool:
-    return ctx.transport.get(f"flow_runs/{run_id}")["state_type"] in FINAL
+    return ctx.client.get(f"flow_runs/{run_id}")["state_type"] in FINAL
 
 
 def _print_log(ctx: Context, rec: dict[str, Any], as_json: bool) -> None:
@@ -186,7 +186,7 @@ def _print_log(ctx: Context, rec: dict[str, Any], as_json: bool) -> None:
 
 
 def cancel_run(args: argparse.Namespace, ctx: Context) -> int:
-    decision = ctx.transport.post(f"flow_runs/{args.id}/cancel")
+    decision = ctx.client.post(f"flow_runs/{args.id}/cancel")
     state = decision.get("state") or {}
     if decision["status"] in ("ACCEPT", "REJECT"):
         ctx.print(f"Flow run {args.id} is now {state.get('name')}.")
@@ -195,7 +195,7 @@ def cancel_run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def resume_run(args: argparse.Namespace, ctx: Context) -> int:
-    decision = ctx.transport.post(f"flow_runs/{args.id}/resume", {"run_input": args.input})
+    decision = ctx.client.post(f"flow_runs/{args.id}/resume", {"run_input": args.input})
     if decision["status"] != "ACCEPT":
         raise UsageError(f"flow run {args.id} was not resumed: {decision.get('reason')}")
     ctx.print(f"Flow run {args.id} is now {(decision.get('state') or {}).get('name')}.")

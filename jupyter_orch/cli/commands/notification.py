@@ -93,7 +93,7 @@ def _deployment_ids(ctx: Context, names: list[str]) -> list[str]:
         if "/" not in name:
             raise UsageError(f"invalid deployment {name!r}; name it flow-name/deployment-name")
         flow, dep = name.split("/", 1)
-        ids.append(ctx.transport.get(f"deployments/name/{flow}/{dep}")["id"])
+        ids.append(ctx.client.get(f"deployments/name/{flow}/{dep}")["id"])
     return ids
 
 
@@ -107,7 +107,7 @@ def create_rule(args: argparse.Namespace, ctx: Context) -> int:
         "deployment_ids": _deployment_ids(ctx, args.deployment),
         "message_template": args.template,
     }
-    rule = ctx.transport.post("notifications", body)
+    rule = ctx.client.post("notifications", body)
     if args.json:
         print_json(ctx, rule)
     else:
@@ -122,7 +122,7 @@ def _target(rule: dict[str, Any]) -> str:
 
 
 def list_rules(args: argparse.Namespace, ctx: Context) -> int:
-    items = ctx.transport.get("notifications")["items"]
+    items = ctx.client.get("notifications")["items"]
     if args.json:
         print_json(ctx, items)
         return 0
@@ -143,20 +143,20 @@ def list_rules(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def delete_rule(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.transport.delete(f"notifications/{args.id}")
+    ctx.client.delete(f"notifications/{args.id}")
     ctx.print(f"Deleted notification rule {args.id}.")
     return 0
 
 
 def send_test(args: argparse.Namespace, ctx: Context) -> int:
-    delivery = ctx.transport.post(f"notifications/{args.id}/test")
-    if ctx.transport.mode != "http":
+    delivery = ctx.client.post(f"notifications/{args.id}/test")
+    if ctx.client.mode != "http":
         # no server sends it in this mode: this process does, now (it sends whatever else is due too)
-        NotificationService(ctx.transport.database_url).run_once()
+        NotificationService(ctx.client.transport.database_url).run_once()
     deadline = time.monotonic() + args.wait
     while delivery["status"] == "PENDING" and not delivery.get("attempts") and time.monotonic() < deadline:
         time.sleep(0.2)  # the server's notification service sends it within about a second
-        delivery = ctx.transport.get(f"notifications/deliveries/{delivery['id']}")
+        delivery = ctx.client.get(f"notifications/deliveries/{delivery['id']}")
     if args.json:
         print_json(ctx, delivery)
     elif delivery["status"] == "SENT":

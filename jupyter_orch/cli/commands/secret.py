@@ -49,7 +49,7 @@ def _read_value(name: str) -> str:
 
 
 def set_secret(args: argparse.Namespace, ctx: Context) -> int:
-    row = ctx.transport.post(
+    row = ctx.client.post(
         "secrets", {"name": args.name, "value": _read_value(args.name), "overwrite": args.overwrite}
     )
     if args.json:
@@ -60,7 +60,7 @@ def set_secret(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def list_secrets(args: argparse.Namespace, ctx: Context) -> int:
-    items = ctx.transport.get("secrets", prefix=args.prefix)["items"]
+    items = ctx.client.get("secrets", prefix=args.prefix)["items"]
     if args.json:
         print_json(ctx, items)
     else:
@@ -69,6 +69,6 @@ def list_secrets(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def delete_secret(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.transport.delete(f"secrets/name/{args.name}")
+    ctx.client.delete(f"secrets/name/{args.name}")
     ctx.print(f"Deleted secret {args.name!r}.")
     return 0

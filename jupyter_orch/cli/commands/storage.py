@@ -73,7 +73,7 @@ def create_storage(args: argparse.Namespace, ctx: Context) -> int:
         "credentials": _credentials(args.credential_from_env),
         "overwrite": args.overwrite,
     }
-    row = ctx.transport.post("storage", body)
+    row = ctx.client.post("storage", body)
     if args.json:
         print_json(ctx, row)
     else:
@@ -82,7 +82,7 @@ def create_storage(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def list_storage(args: argparse.Namespace, ctx: Context) -> int:
-    items = ctx.transport.get("storage")["items"]
+    items = ctx.client.get("storage")["items"]
     if args.json:
         print_json(ctx, items)
         return 0
@@ -92,7 +92,7 @@ def list_storage(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def show_storage(args: argparse.Namespace, ctx: Context) -> int:
-    row = ctx.transport.get(f"storage/name/{args.name}")
+    row = ctx.client.get(f"storage/name/{args.name}")
     if args.json:
         print_json(ctx, row)
         return 0
@@ -102,6 +102,6 @@ def show_storage(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def delete_storage(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.transport.delete(f"storage/name/{args.name}")
+    ctx.client.delete(f"storage/name/{args.name}")
     ctx.print(f"Deleted storage {args.name!r}.")
     return 0

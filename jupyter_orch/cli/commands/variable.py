@@ -43,7 +43,7 @@ def register(subparsers: Any) -> None:
 
 def set_variable(args: argparse.Namespace, ctx: Context) -> int:
     body = {"name": args.name, "value": args.value, "tags": args.tag, "overwrite": args.overwrite}
-    row = ctx.transport.post("variables", body)
+    row = ctx.client.post("variables", body)
     if args.json:
         print_json(ctx, row)
     else:
@@ -52,7 +52,7 @@ def set_variable(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def get_variable(args: argparse.Namespace, ctx: Context) -> int:
-    row = ctx.transport.get(f"variables/name/{args.name}")
+    row = ctx.client.get(f"variables/name/{args.name}")
     if args.json:
         print_json(ctx, row)
     else:
@@ -61,7 +61,7 @@ def get_variable(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def list_variables(args: argparse.Namespace, ctx: Context) -> int:
-    items = ctx.transport.get("variables", prefix=args.prefix)["items"]
+    items = ctx.client.get("variables", prefix=args.prefix)["items"]
     if args.json:
         print_json(ctx, items)
         return 0
@@ -78,6 +78,6 @@ def _short(text: str, width: int = 60) -> str:
 
 
 def unset_variable(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.transport.delete(f"variables/name/{args.name}")
+    ctx.client.delete(f"variables/name/{args.name}")
     ctx.print(f"Deleted variable {args.name!r}.")
     return 0

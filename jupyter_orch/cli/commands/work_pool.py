@@ -75,13 +75,13 @@ def create_pool(args: argparse.Namespace, ctx: Context) -> int:
         "description": args.description,
         "is_paused": args.paused,
     }
-    pool = ctx.transport.post("work_pools", body)
+    pool = ctx.client.post("work_pools", body)
     ctx.print(f"Created work pool {pool['name']!r}.")
     return 0
 
 
 def list_pools(args: argparse.Namespace, ctx: Context) -> int:
-    items = ctx.transport.get("work_pools")["items"]
+    items = ctx.client.get("work_pools")["items"]
     if args.json:
         print_json(ctx, items)
         return 0
@@ -91,7 +91,7 @@ def list_pools(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def inspect_pool(args: argparse.Namespace, ctx: Context) -> int:
-    pool = ctx.transport.get(f"work_pools/{args.name}")
+    pool = ctx.client.get(f"work_pools/{args.name}")
     if args.json:
         print_json(ctx, pool)
         return 0
@@ -103,19 +103,19 @@ def inspect_pool(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def pause_pool(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.transport.post(f"work_pools/{args.name}/pause")
+    ctx.client.post(f"work_pools/{args.name}/pause")
     ctx.print(f"Paused work pool {args.name!r}.")
     return 0
 
 
 def resume_pool(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.transport.post(f"work_pools/{args.name}/resume")
+    ctx.client.post(f"work_pools/{args.name}/resume")
     ctx.print(f"Resumed work pool {args.name!r}.")
     return 0
 
 
 def delete_pool(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.transport.delete(f"work_pools/{args.name}")
+    ctx.client.delete(f"work_pools/{args.name}")
     ctx.print(f"Deleted work pool {args.name!r}.")
     return 0
 
@@ -126,7 +126,7 @@ def start_worker(args: argparse.Namespace, ctx: Context) -> int:
 
     from jupyter_orch.workers.worker import Worker
 
-    ctx.transport.get(f"work_pools/{args.pool}")  # an unknown pool is one clear line, not a traceback
+    ctx.client.get(f"work_pools/{args.pool}")  # an unknown pool is one clear line, not a traceback
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     worker = Worker(
