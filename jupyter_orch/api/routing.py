@@ -2,7 +2,8 @@
 
 A `Route` names everything about an operation once: method, path pattern, the function, the
 pydantic models of its parameters (path + query) and body, its response type and status. The
-tornado handlers, `LocalTransport` and the OpenAPI generator all read the same `Route` objects.
+tornado handlers, the client's in-process transport and the OpenAPI generator all read the same
+`Route` objects.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from jupyter_orch.api.errors import Malformed, MethodNotAllowed, PayloadTooLarge, from_validation_error
+from jupyter_orch.orchestration import run_writer
 from jupyter_orch.orchestration.errors import Invalid, NotFound
 from jupyter_orch.settings import limits
 
@@ -241,7 +243,7 @@ def parse_body(route: Route, body: Any) -> Any:
 
 
 #: what a `Route.plain` operation answers when the request must go through the store
-PASS = object()
+PASS = run_writer.PASS
 
 
 def call(route: Route, session: Session, params: Any, body: Any) -> Any:

@@ -14,10 +14,11 @@ another transaction caused (a deadlock victim, a serialization failure, a lock t
 alone after the batch, as it would have been retried on its own.
 
 A lone request on a SQLite file whose route has a plain-SQL form (`Route.plain`: a flow-run create
-or state change, the same `sqlwrite` code the store runs) runs it on the thread's own `sqlite3`
-connection, skipping SQLAlchemy's session and transaction machinery: the commonest writes of one
-client cost markedly less. It answers `PASS` (or fails, rolled back) when the request needs the
-store, which then runs it as any other operation.
+or state change through `orchestration.run_writer.RunWriter`, which the store writes through
+too) runs it on the thread's own `sqlite3` connection (`db.plain.PlainSQLite`, as the client's
+in-process transport does), skipping SQLAlchemy's session and transaction machinery: the
+commonest writes of one client cost markedly less. It answers `PASS` (or fails, rolled back)
+when the request needs the store, which then runs it as any other operation.
 
 One writer thread by default: batches of one thread never wait on each other's row locks. More
 threads (PostgreSQL) overlap round trips, but two batches holding locks on several runs each can
@@ -39,7 +40,8 @@ from sqlalchemy.orm import Session
 
 from jupyter_orch.api.database import Database
 from jupyter_orch.api.routing import PASS
-from jupyter_orch.db.sqlite import connect, file_of, write_transaction, writer_queue
+from jupyter_orch.db.plain import PlainSQLite
+from jupyter_orch.db.sqlite import file_of
 from jupyter_orch.orchestration import sqlwrite
 from jupyter_orch.orchestration.errors import OrchError
 
@@ -70,6 +72,7 @@ class GroupCommitWriter:
         # one writer thread on a SQLite file (as the server runs it) also keeps a plain connection
         db_file = file_of(str(database.engine.url)) if database.dialect == "sqlite" else None
         self._plain = PlainSQLite(db_file) if db_file and len(self._threads) == 1 else None
+        self._dialect = sqlwrite.dialect("sqlite")
         #: batches committed, operations run, and of those the lone ones run as plain SQL
         self.batches = 0
         self.operations = 0
@@ -149,7 +152,7 @@ class GroupCommitWriter:
         """A lone operation in its plain-SQL form; False when it must run as `fn` instead."""
         if plain is None or self._plain is None:
             return False
-        result = self._plain.run(plain)
+        result = self._plain.run(lambda conn: plain(conn, self._dialect), PASS, (OrchError,))
         if result is PASS:
             return False
         with self._lock:
@@ -205,36 +208,6 @@ class GroupCommitWriter:
             self.batches += 1
             self.operations += 1
         _resolve(fut, True, result)
-
-
-class PlainSQLite:
-    """The writer thread's own `sqlite3` connection (`db/sqlite.py`: our settings, BEGIN IMMEDIATE
-    behind the same writer queue) for plain-SQL operations."""
-
-    def __init__(self, db_file: str) -> None:
-        self.db_file = db_file
-        self.queue = writer_queue(db_file)
-        self.dialect = sqlwrite.dialect("sqlite")
-        self.conn: Any = None
-
-    def run(self, plain: PlainOperation) -> Any:
-        """`plain(conn, dialect)` in a write transaction, committed; `PASS` if it passed or
-        failed (rolled back: the store runs the request again and answers its error as always)."""
-        if self.conn is None:
-            self.conn = connect(self.db_file)
-        try:
-            with write_transaction(self.conn, self.queue):
-                return plain(self.conn, self.dialect)
-        except Exception as exc:
-            if not isinstance(exc, OrchError):  # the connection may be unusable: a new one next time
-                log.debug("jupyter_orch: plain write failed; the store runs it", exc_info=True)
-                self.close()
-            return PASS
-
-    def close(self) -> None:
-        conn, self.conn = self.conn, None
-        if conn is not None:
-            conn.close()
 
 
 #: SQLSTATEs of errors that say "try again" (serialization failure, deadlock, lock not available)

@@ -4,9 +4,9 @@ Creating a flow run, proposing its states and writing the batches of task runs a
 flow call does; in-process they run as `orchestration.sqlwrite` code on a DB-API connection (the
 process's own `sqlite3` connection on SQLite, the session's driver connection on PostgreSQL)
 instead of through the route table's validation and the SQLAlchemy store, which write through
-the same `sqlwrite` code. Each answers exactly what the route's operation answers, or `PASS`
-when the request needs the operation itself (a field the store checks first, a state-change
-hook with work, a row the store must fill in).
+the same `RunWriter` (state hooks included). Each answers exactly what the route's operation
+answers, or `PASS` when the request needs the operation itself (a field the store checks first,
+a state given as JSON, a row the store must fill in).
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ from typing import Any
 
 from jupyter_orch.client.batch import BATCH_KINDS
 from jupyter_orch.orchestration import sqlwrite
+from jupyter_orch.orchestration.run_writer import PASS, RunWriter
 from jupyter_orch.orchestration.serialize import run_values_to_dict
-from jupyter_orch.orchestration.sqlwrite.hooks import hooks_have_work
 from jupyter_orch.states import State
-
-#: what a plain operation answers when the request must go through the route's operation
-PASS = object()
 
 #: the create fields written here; the others need the store's checks first (the flow, the
 #: deployment, a run with that id, a run with that idempotency key)
@@ -35,32 +32,28 @@ _EMPTY_COLUMNS = ("worker_name", "infrastructure_pid", "last_heartbeat", "progre
 PlainOp = Callable[[Any, sqlwrite.Dialect, "str | None", Any], Any]
 
 
-def _state(value: Any) -> State | None:
-    return State.from_dict(value) if isinstance(value, dict) else value
-
-
 def create_flow_run(conn: Any, d: sqlwrite.Dialect, _: str | None, body: dict[str, Any]) -> Any:
-    """`POST /flow_runs` for a run of a flow named in the request, with no hook to run."""
+    """`POST /flow_runs` for a run of a flow named in the request."""
     if not body.get("flow_name") or set(body) - _CREATE_FIELDS:
         return PASS
+    if not isinstance(body.get("state"), (State, type(None))):
+        return PASS  # a state as JSON: the route validates it
     parameters = body.get("parameters")
     if parameters is not None and not isinstance(parameters, dict):
         return PASS  # the route answers 422 naming the field
-    if hooks_have_work(conn):
-        return PASS
     fields = dict(body)
-    fields["state"] = _state(fields.get("state"))
     fields.setdefault("parameters", {})
-    values = sqlwrite.create_flow_run(conn, d, **fields)
+    values = RunWriter(conn, d).create_flow_run(**fields)
+    assert values is not None  # None only for an idempotency key, which goes to the route
     return run_values_to_dict({**values, **dict.fromkeys(_EMPTY_COLUMNS)})
 
 
 def set_flow_run_state(conn: Any, d: sqlwrite.Dialect, run_id: str | None, body: dict[str, Any]) -> Any:
-    """`POST /flow_runs/{id}/set_state` with no hook to run."""
-    state = _state(body.get("state"))
-    if not isinstance(state, State) or hooks_have_work(conn):
+    """`POST /flow_runs/{id}/set_state` of a `State`."""
+    state = body.get("state")
+    if not isinstance(state, State) or run_id is None:  # a state as JSON: the route validates it
         return PASS
-    return sqlwrite.set_flow_run_state(conn, d, run_id, state, force=bool(body.get("force"))).to_dict()
+    return RunWriter(conn, d).set_flow_run_state(run_id, state, force=bool(body.get("force"))).to_dict()
 
 
 def apply_task_run_batch(conn: Any, d: sqlwrite.Dialect, _: str | None, body: dict[str, Any]) -> Any:

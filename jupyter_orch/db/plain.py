@@ -10,14 +10,17 @@ through Alembic (and SQLAlchemy).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from jupyter_orch.db import migrate
 from jupyter_orch.db import sqlite as sqlite_db
+
+log = logging.getLogger(__name__)
 
 
 class PlainSQLite:
@@ -59,6 +62,22 @@ class PlainSQLite:
         """BEGIN IMMEDIATE behind the writer queue; COMMIT on success, ROLLBACK on error."""
         with sqlite_db.write_transaction(self.connection(), self.queue) as conn:
             yield conn
+
+    def run(
+        self, op: Callable[[Any], Any], on_failure: Any, answers: tuple[type[BaseException], ...] = ()
+    ) -> Any:
+        """`op(conn)` in a write transaction, committed. Any error rolls it back and answers
+        `on_failure` (the caller then runs the request its general way, which answers the
+        error as always); an error that is not one of `answers` (errors the request itself
+        causes) may have left the connection unusable, so a new one is opened next time."""
+        try:
+            with self.transaction() as conn:
+                return op(conn)
+        except Exception as exc:
+            if not isinstance(exc, answers):
+                log.debug("jupyter_orch: plain write failed; the general path runs it", exc_info=True)
+                self.close()
+            return on_failure
 
     def close(self) -> None:
         with self._lock:

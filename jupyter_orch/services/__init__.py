@@ -32,8 +32,6 @@ def default_services(
     worker_poll_interval: float = 0.5,
 ) -> list[Service]:
     """The services a server runs: scheduler, late runs, crash detection, notifications, worker."""
-    from jupyter_orch.orchestration.store import concurrency, notifications  # noqa: F401  (state hooks)
-
     services: list[Service] = [
         SchedulerService(db_url, interval=scheduler_interval),
         LateRunsService(db_url, late_after=late_after),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from jupyter_orch.orchestration.store import concurrency, notifications  # noqa: F401  (state hooks)
 from jupyter_orch.server.services import register_service
 from jupyter_orch.services.crash_detection import CrashDetectionService
 from jupyter_orch.services.late_runs import LateRunsService

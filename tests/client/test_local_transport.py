@@ -23,8 +23,8 @@ from jupyter_orch.client.local import LocalTransport
 from jupyter_orch.db import migrate
 from jupyter_orch.db.models import Base, Timestamp
 from jupyter_orch.db.session import get_engine, session_scope
-from jupyter_orch.orchestration import sqlwrite
-from jupyter_orch.orchestration.sqlwrite.hooks import HOOK_GUARDS, hook_name
+from jupyter_orch.orchestration import sqlwrite, state_hooks
+from jupyter_orch.orchestration.state_hooks import StateHook
 from jupyter_orch.orchestration.store import flow_runs, notifications
 from jupyter_orch.states import State
 
@@ -167,15 +167,17 @@ def test_sqlwrite_tables_match_the_models() -> None:
             assert {c for c, _ in columns} == set(kinds) - {"id"}, name  # id assigned by the database
 
 
-def test_every_state_change_hook_has_a_guard() -> None:
-    """A hook the SQLite path does not know would be skipped: each one needs a guard query."""
-    assert flow_runs.STATE_CHANGE_HOOKS
-    assert {hook_name(h) for h in flow_runs.STATE_CHANGE_HOOKS} <= set(HOOK_GUARDS)
+def test_state_hooks_are_registered_in_one_place() -> None:
+    """Importing the store or the services registers nothing: the hooks are `STATE_HOOKS`."""
+    import jupyter_orch.orchestration.store  # noqa: F401
+    import jupyter_orch.services  # noqa: F401
+
+    kinds = [type(h) for h in state_hooks.STATE_HOOKS]
+    assert kinds == [state_hooks.ReleaseConcurrencySlots, state_hooks.QueueNotifications]
+    assert not hasattr(flow_runs, "STATE_CHANGE_HOOKS")
 
 
-def test_state_changes_with_hook_work_go_through_the_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_hooks_with_work_run_on_the_plain_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db_file = tmp_path / "orch.db"
     url = f"sqlite:///{db_file}"
     monkeypatch.setenv("JUPYTER_ORCH_HOME", str(tmp_path / "home"))
@@ -185,8 +187,10 @@ def test_state_changes_with_hook_work_go_through_the_store(
         notifications.create_policy(s, "all", "ui", state_names=["Completed"])
     client_mod.reset_client()
     try:
-        assert client_mod.get_client().transport.db_file == str(db_file)
+        transport = client_mod.get_client().transport
+        assert transport.db_file == str(db_file)
         assert child(1) == 2
+        assert transport._database is None  # the plain path queued it: the route table never ran
     finally:
         client_mod.reset_client()
     conn = sqlite3.connect(db_file)
@@ -195,21 +199,30 @@ def test_state_changes_with_hook_work_go_through_the_store(
     assert rows == [(run_id, "ui")]
 
 
-def test_unknown_hook_sends_state_changes_through_the_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+class _Spy(StateHook):
+    def __init__(self, work: bool) -> None:
+        self.work = work
+        self.seen: list[str] = []
+
+    def has_work(self, conn: Any, d: Any, new: State) -> bool:
+        return self.work
+
+    def run(self, conn: Any, d: Any, run: Any, initial: State | None, new: State) -> None:
+        self.seen.append(new.type.value)
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_every_writer_runs_the_hooks_that_have_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plain: bool
 ) -> None:
-    db_file = tmp_path / "orch.db"
-    url = f"sqlite:///{db_file}"
-    seen: list[str] = []
-
-    def spy(session: Any, run: Any, initial: State | None, new: State) -> None:
-        seen.append(new.type.value)
-
-    monkeypatch.setattr(flow_runs, "STATE_CHANGE_HOOKS", [*flow_runs.STATE_CHANGE_HOOKS, spy])
+    url = f"sqlite:///{tmp_path / 'orch.db'}"
+    busy, idle = _Spy(True), _Spy(False)
+    monkeypatch.setattr(state_hooks, "STATE_HOOKS", (*state_hooks.STATE_HOOKS, busy, idle))
     get_engine(url)
-    _run_with(local_client(url))
+    _run_with(OrchClient(LocalTransport(url, plain=plain)))
     # the child flow's and the parent's: created PENDING, RUNNING, COMPLETED each
-    assert seen.count("COMPLETED") == 2 and seen.count("RUNNING") == 2
+    assert busy.seen.count("PENDING") == 2 and busy.seen.count("RUNNING") == 2
+    assert busy.seen.count("COMPLETED") == 2 and idle.seen == []
 
 
 def _fresh_process(home: Path, code: str) -> dict[str, Any]:

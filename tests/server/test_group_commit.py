@@ -200,9 +200,9 @@ async def test_concurrent_http_writes_all_answered_and_durable(api):
 
 
 async def test_hot_writes_run_the_plain_sql_path_and_the_hooks(api, jp_serverapp, monkeypatch):
-    """Creates and transitions run through `sqlwrite` (the store's one write path), with or without
-    a state-change hook having work: as the writer's plain-SQL operations while no hook has work;
-    with a notification policy present through the store, whose hook queues the delivery."""
+    """Creates and transitions run through `RunWriter` (the one write path) as the writer's
+    plain-SQL operations, with or without a state hook having work: with a notification policy
+    present, the hook queues the delivery on the plain connection too."""
     from jupyter_orch.orchestration import sqlwrite
 
     (app,) = jp_serverapp.extension_manager.extension_apps["jupyter_orch"]
@@ -246,7 +246,7 @@ async def test_hot_writes_run_the_plain_sql_path_and_the_hooks(api, jp_serverapp
         )
         assert status == 200 and decision["status"] == "ACCEPT"
     assert calls == {"create_flow_run": 2, "set_flow_run_state": 3}
-    assert writer.plain_operations == 2  # the hook had work: each went through the store
+    assert writer.plain_operations == 5  # the hook had work and ran on the plain connection
     status, page = await api("GET", "notifications/deliveries", params={"flow_run_id": run2["id"]})
     assert status == 200 and [d["channel"] for d in page["items"]] == ["ui"]
     status, messages = await api("GET", "notifications/messages")

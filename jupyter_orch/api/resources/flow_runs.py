@@ -22,7 +22,6 @@ from jupyter_orch.api.models import (
     StateIn,
     StateName,
     StateOut,
-    StateRowOut,
     StateTypeIn,
     Strict,
     Tag,
@@ -33,10 +32,10 @@ from jupyter_orch.api.routing import PASS, Route
 from jupyter_orch.db.models import Deployment, Flow, FlowRun
 from jupyter_orch.orchestration import sqlwrite
 from jupyter_orch.orchestration.errors import Conflict, Invalid
-from jupyter_orch.orchestration.serialize import row_to_dict, run_to_dict, run_values_to_dict, state_of
-from jupyter_orch.orchestration.sqlwrite.hooks import hooks_have_work
+from jupyter_orch.orchestration.run_writer import RunWriter
+from jupyter_orch.orchestration.serialize import run_to_dict, run_values_to_dict
 from jupyter_orch.orchestration.store import flow_runs, task_runs
-from jupyter_orch.states import TERMINAL_STATES, State, StateType, utcnow
+from jupyter_orch.states import StateType, utcnow
 
 # -- models ---------------------------------------------------------------------------------------
 
@@ -131,37 +130,6 @@ class FlowRunUpdate(Strict):
     last_heartbeat: UTCDateTime | None = None
 
 
-class SetStateIn(Strict):
-    state: StateIn
-    force: bool = False
-
-
-class DecisionOut(BaseModel):
-    status: Literal["ACCEPT", "REJECT", "WAIT", "ABORT"]
-    state: StateOut | None
-    reason: str
-    delay_seconds: float | None = None
-
-
-# bulk state proposals (a worker starting its due runs in one transaction)
-class SetStatesItem(Strict):
-    flow_run_id: Id
-    state: StateIn
-
-
-class SetStatesIn(Strict):
-    items: list[SetStatesItem] = Field(max_length=5000)
-    force: bool = False
-
-
-class SetStatesItemOut(DecisionOut):
-    flow_run_id: str
-
-
-class SetStatesOut(BaseModel):
-    items: list[SetStatesItemOut]
-
-
 class EdgeOut(BaseModel):
     upstream_id: str
     downstream_id: str
@@ -238,22 +206,15 @@ _PLAIN_CREATE_FIELDS = frozenset(FlowRunCreate.model_fields) - {
 
 
 def create_flow_run_plain(conn: Any, d: sqlwrite.Dialect, _: None, body: FlowRunCreate) -> Any:
-    """`create_flow_run` as plain SQL (`Route.plain`): the store writes through the same
-    `sqlwrite.create_flow_run`, then runs the state-change hooks, which here have no work."""
-    if not body.model_fields_set <= _PLAIN_CREATE_FIELDS or hooks_have_work(conn):
+    """`create_flow_run` on a plain DB-API connection (`Route.plain`): the store writes through
+    the same `RunWriter`; only the store's existence checks need the session (PASS)."""
+    if not body.model_fields_set <= _PLAIN_CREATE_FIELDS:
         return PASS
     fields = {k: getattr(body, k) for k in body.model_fields_set if k != "state"}
     fields.setdefault("parameters", {})
     state = body.state.to_state() if body.state else None
-    values = sqlwrite.create_flow_run(conn, d, state=state, **fields)
+    values = RunWriter(conn, d).create_flow_run(state=state, **fields)
     return run_values_to_dict({**flow_runs.EMPTY_ROW, **values})
-
-
-def set_flow_run_state_plain(conn: Any, d: sqlwrite.Dialect, p: ById, body: SetStateIn) -> Any:
-    """`set_flow_run_state` as plain SQL (`Route.plain`), the store's write without its hooks."""
-    if hooks_have_work(conn):
-        return PASS
-    return sqlwrite.set_flow_run_state(conn, d, p.id, body.state.to_state(), force=body.force).to_dict()
 
 
 def read_flow_run(session: Session, p: ById) -> dict[str, Any]:
@@ -270,21 +231,6 @@ def update_flow_run(session: Session, p: ById, body: FlowRunUpdate) -> dict[str,
 
 def delete_flow_run(session: Session, p: ById) -> None:
     flow_runs.delete_flow_run(session, p.id)
-
-
-def set_flow_run_state(session: Session, p: ById, body: SetStateIn) -> dict[str, Any]:
-    proposed = body.state.to_state()
-    return flow_runs.set_flow_run_state(session, p.id, proposed, force=body.force).to_dict()
-
-
-def set_flow_run_states(session: Session, _: None, body: SetStatesIn) -> dict[str, Any]:
-    proposals = [(item.flow_run_id, item.state.to_state()) for item in body.items]
-    answers = flow_runs.set_flow_run_states(session, proposals, force=body.force)
-    return {"items": [{"flow_run_id": run_id, **answers[run_id].to_dict()} for run_id, _ in proposals]}
-
-
-def read_flow_run_states(session: Session, p: ById) -> list[dict[str, Any]]:
-    return [row_to_dict(s) for s in flow_runs.flow_run_states(session, p.id)]
 
 
 def read_flow_run_graph(session: Session, p: ById) -> dict[str, Any]:
@@ -309,30 +255,6 @@ def read_flow_run_graph(session: Session, p: ById) -> dict[str, Any]:
         ],
         "subflow_runs": [run_to_dict(r) for r in subflows],
     }
-
-
-def cancel_flow_run(session: Session, p: ById) -> dict[str, Any]:
-    """A run that has not started is cancelled at once; a live one is asked to stop (CANCELLING)."""
-    run = flow_runs.read_flow_run(session, p.id)
-    not_started = run.state_type in (StateType.SCHEDULED.value, StateType.PAUSED.value, None)
-    proposed = State(
-        StateType.CANCELLED if not_started else StateType.CANCELLING, message="cancelled by a user"
-    )
-    return flow_runs.set_flow_run_state(session, p.id, proposed).to_dict()
-
-
-def retry_flow_run(session: Session, p: ById) -> dict[str, Any]:
-    """A finished run is scheduled again now (forced: COMPLETED runs may be re-run too)."""
-    run = flow_runs.read_flow_run(session, p.id)
-    current = state_of(run)
-    if current is None or current.type not in TERMINAL_STATES:
-        raise Conflict(
-            f"flow run {p.id} is {run.state_type}, not finished; only finished runs are retried", field="id"
-        )
-    proposed = State(
-        StateType.SCHEDULED, name="AwaitingRetry", message="retried by a user", scheduled_time=utcnow()
-    )
-    return flow_runs.set_flow_run_state(session, p.id, proposed, force=True).to_dict()
 
 
 def count_flow_runs(session: Session, p: CountsParams) -> dict[str, Any]:
@@ -403,36 +325,6 @@ ROUTES = [
     ),
     Route("DELETE", "/flow_runs/{id}", delete_flow_run, "Delete a flow run", TAG, params=ById, status=204),
     Route(
-        "POST",
-        "/flow_runs/{id}/set_state",
-        set_flow_run_state,
-        "Propose a state; the orchestration rules answer ACCEPT, REJECT, WAIT or ABORT",
-        TAG,
-        params=ById,
-        body=SetStateIn,
-        response=DecisionOut,
-        plain=set_flow_run_state_plain,
-    ),
-    Route(
-        "POST",
-        "/flow_runs/set_states",
-        set_flow_run_states,
-        "Propose a state for each of many runs in one transaction; one answer per run, in order",
-        TAG,
-        body=SetStatesIn,
-        response=SetStatesOut,
-        batch=True,
-    ),
-    Route(
-        "GET",
-        "/flow_runs/{id}/states",
-        read_flow_run_states,
-        "State history, oldest first",
-        TAG,
-        params=ById,
-        response=list[StateRowOut],
-    ),
-    Route(
         "GET",
         "/flow_runs/{id}/graph",
         read_flow_run_graph,
@@ -440,23 +332,5 @@ ROUTES = [
         TAG,
         params=ById,
         response=GraphOut,
-    ),
-    Route(
-        "POST",
-        "/flow_runs/{id}/cancel",
-        cancel_flow_run,
-        "Cancel a flow run",
-        TAG,
-        params=ById,
-        response=DecisionOut,
-    ),
-    Route(
-        "POST",
-        "/flow_runs/{id}/retry",
-        retry_flow_run,
-        "Schedule a finished flow run again now",
-        TAG,
-        params=ById,
-        response=DecisionOut,
     ),
 ]

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from jupyter_orch.api.models import Id, Int32, Name, Page, Params, Strict, UTCDateTime
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.serialize import row_to_dict, run_to_dict
-from jupyter_orch.orchestration.store import concurrency, notifications, workers  # noqa: F401  (state hooks)
 from jupyter_orch.orchestration.store import deployments as dep_store
 from jupyter_orch.orchestration.store import work_pools as store
+from jupyter_orch.orchestration.store import workers
 
 TAG = "work_pools"
 

@@ -1,11 +1,11 @@
 """The run write path as plain SQL over a DB-API connection, without SQLAlchemy.
 
-One implementation, two callers: the SQLAlchemy store passes the raw DB-API connection of its
-session (`bulk.py`, `task_runs.apply_batch`, and every flow-run create and state change in
-`store/flow_runs.py`, which then runs the state-change hooks), and the embedded client on SQLite
-passes a plain `sqlite3` connection so that a first flow call never imports SQLAlchemy
-(the client's in-process transport, `client/plain_ops.py`, which sends a change to the
-route's operation whenever a hook has work).
+Flow-run creates and state changes are written through `orchestration.run_writer.RunWriter`
+(this code, then the state hooks), on whichever DB-API connection the caller holds: the
+SQLAlchemy store its session's raw connection (`bulk.py`, `task_runs.apply_batch` and every
+flow-run create and state change in `store/flow_runs.py`), the client's in-process transport and
+the server's writer thread their own `sqlite3` connection (`db/plain.py`), so a first flow call
+never imports SQLAlchemy.
 
 Rows are converted by one generated function per table and dialect (no per-row loop over
 columns); values are stored exactly as SQLAlchemy stores them — SQLite DATETIME text with

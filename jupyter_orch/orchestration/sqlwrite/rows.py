@@ -85,6 +85,20 @@ TABLES: dict[str, tuple[tuple[str, str | None], ...]] = {
         ("created", TS),
         ("updated", TS),
     ),
+    # a state hook's queued notification (all columns but `last_error`, NULL until a failure)
+    "notification_deliveries": (
+        ("id", None),
+        ("policy_id", None),
+        ("flow_run_id", None),
+        ("state_id", None),
+        ("channel", None),
+        ("subject", None),
+        ("body", JSON),
+        ("status", None),
+        ("attempts", None),
+        ("next_attempt_at", TS),
+        ("created", TS),
+    ),
     # the columns `create_flow_run` writes (the others stay SQL NULL, as the store leaves them)
     "flow_runs": (
         ("id", None),

@@ -3,22 +3,21 @@
 A slot is one row (scope, key, holder). Taking slots is all-or-nothing and serialized per limit:
 PostgreSQL locks the limit rows FOR UPDATE, SQLite's BEGIN IMMEDIATE already serializes writers;
 so N holders never exceed a limit of N whatever the number of processes. Slots are released when
-their holder ends (a state-change hook for flow runs, the engine for task runs) and swept when a
-holder's flow run ended without releasing them (a crash).
+their holder ends (for flow runs the state hook `state_hooks.ReleaseConcurrencySlots`, the engine
+for task runs) and swept when a holder's flow run ended without releasing them (a crash).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import ConcurrencyLimit, ConcurrencySlot, FlowRun, TaskRun, new_id, utcnow
 from jupyter_orch.orchestration.errors import Invalid, NotFound
-from jupyter_orch.orchestration.store import flow_runs
 from jupyter_orch.orchestration.store.upsert import insert_ignore
-from jupyter_orch.states import TERMINAL_STATES, State
+from jupyter_orch.states import TERMINAL_STATES
 
 TAG = "tag"
 FINAL = [t.value for t in TERMINAL_STATES]
@@ -140,34 +139,3 @@ def sweep_slots(session: Session) -> int:
         )
     )
     return session.execute(stmt).rowcount or 0
-
-
-def _release_on_end(session: Session, run: FlowRun, initial: State | None, new: State) -> None:
-    """When a flow run ends, free its slots and those of its task runs (crashed engines never will)."""
-    if new.type not in TERMINAL_STATES:
-        return
-    conn = session.connection()
-    # almost always no slot is held at all: one indexed probe instead of the delete with a subquery
-    if conn.execute(_ANY_SLOT).first() is None:
-        return
-    conn.execute(_RELEASE_RUN_SLOTS, {"run_id": run.id})
-
-
-_SLOTS = ConcurrencySlot.__table__
-_ANY_SLOT = select(_SLOTS.c.id).limit(1)
-_RELEASE_RUN_SLOTS = delete(_SLOTS).where(
-    or_(
-        _SLOTS.c.holder_id == bindparam("run_id"),
-        _SLOTS.c.holder_id.in_(
-            select(TaskRun.__table__.c.id).where(TaskRun.__table__.c.flow_run_id == bindparam("run_id"))
-        ),
-    )
-)
-
-
-def install_hooks() -> None:
-    if _release_on_end not in flow_runs.STATE_CHANGE_HOOKS:
-        flow_runs.STATE_CHANGE_HOOKS.append(_release_on_end)
-
-
-install_hooks()

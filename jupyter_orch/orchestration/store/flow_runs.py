@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, update
@@ -14,15 +12,10 @@ from sqlalchemy.orm.util import identity_key
 from jupyter_orch.db.models import Flow, FlowRun, FlowRunState, utcnow
 from jupyter_orch.orchestration import rules, sqlwrite
 from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.orchestration.run_writer import RunWriter
 from jupyter_orch.orchestration.store.flows import flow_by_id
 from jupyter_orch.orchestration.store.query import as_list, paginate, parse_time, tags_contain
 from jupyter_orch.states import State, StateType
-
-#: Called inside the transaction after every accepted flow-run transition:
-#: hook(session, run, initial_state, new_state). Services (notifications, concurrency slots)
-#: register here so no caller can change a state without them hearing of it. After a state
-#: change `run` carries the columns `sqlwrite.flow_runs._RUN_COLUMNS` reads, updated by those written.
-STATE_CHANGE_HOOKS: list[Callable[[Session, FlowRun, State | None, State], None]] = []
 
 
 def create_flow_run(session: Session, **fields: Any) -> FlowRun:
@@ -59,8 +52,8 @@ def insert_flow_run(
     """A new flow run in `state` (default PENDING); returns every column of the row as written.
 
     With an idempotency key, a run already created with the same (deployment, key) is returned
-    instead of a second one. The row is written by `sqlwrite.create_flow_run` (no ORM object is
-    built, no row re-read), then the state-change hooks run.
+    instead of a second one. The row is written by `RunWriter.create_flow_run` (no ORM object is
+    built, no row re-read), which runs the state hooks.
     """
     if flow_id:
         flow_id, flow_name = flow_by_id(session, flow_id)
@@ -74,8 +67,7 @@ def insert_flow_run(
         if existing is not None:
             return existing
     state = state or State(StateType.PENDING)
-    values = sqlwrite.create_flow_run(
-        *_raw(session),
+    values = RunWriter(*_raw(session)).create_flow_run(
         flow_name=flow_name,
         flow_id=flow_id,
         parameter_schema=parameter_schema,
@@ -105,12 +97,7 @@ def insert_flow_run(
         cached = session.identity_map.get(identity_key(Flow, values["flow_id"]))
         if cached is not None:
             session.expire(cached)
-    row = {**EMPTY_ROW, **values}
-    if STATE_CHANGE_HOOKS:
-        run = SimpleNamespace(**row)
-        for hook in STATE_CHANGE_HOOKS:
-            hook(session, run, None, state)
-    return row
+    return {**EMPTY_ROW, **values}
 
 
 _TABLE = FlowRun.__table__
@@ -138,20 +125,16 @@ def _by_idempotency_key(session: Session, deployment_id: str | None, key: str) -
     return dict(row._mapping) if row is not None else None
 
 
-def _after_write(session: Session) -> sqlwrite.Written:
-    """What follows every accepted write: the session's ORM copy of the run expired, then the
-    state-change hooks, given the run with the columns just written."""
+def _writer(session: Session) -> RunWriter:
+    """The run writer on the session's connection; after every accepted write the session's ORM
+    copy of the run is expired (the writer wrote around it)."""
 
-    def written(run: Any, initial: State | None, new: State, values: dict[str, Any]) -> None:
-        cached = session.identity_map.get(identity_key(FlowRun, run.id))
+    def expire(run_id: str) -> None:
+        cached = session.identity_map.get(identity_key(FlowRun, run_id))
         if cached is not None:
             session.expire(cached)
-        if STATE_CHANGE_HOOKS:
-            after = SimpleNamespace(**{**vars(run), **values})
-            for hook in STATE_CHANGE_HOOKS:
-                hook(session, after, initial, new)
 
-    return written
+    return RunWriter(*_raw(session), on_write=expire)
 
 
 def read_flow_run(session: Session, run_id: str) -> FlowRun:
@@ -165,24 +148,17 @@ def set_flow_run_state(
     session: Session, run_id: str, proposed: State, force: bool = False, max_attempts: int = 8
 ) -> rules.Decision:
     """Propose a new state for a run; the rules decide, and an accepted one is written atomically
-    (`sqlwrite.set_flow_run_state`: a compare-and-set on the run's current state id, on the
-    session's connection), then the state-change hooks run."""
-    return sqlwrite.set_flow_run_state(
-        *_raw(session),
-        run_id,
-        proposed,
-        force=force,
-        max_attempts=max_attempts,
-        written=_after_write(session),
-    )
+    (`RunWriter.set_flow_run_state`: a compare-and-set on the run's current state id, on the
+    session's connection), then the state hooks run."""
+    return _writer(session).set_flow_run_state(run_id, proposed, force=force, max_attempts=max_attempts)
 
 
 def set_flow_run_states(
     session: Session, proposals: list[tuple[str, State]], force: bool = False
 ) -> dict[str, rules.Decision]:
-    """`set_flow_run_state` for many runs in one transaction (`sqlwrite.set_flow_run_states`: a
+    """`set_flow_run_state` for many runs in one transaction (`RunWriter.set_flow_run_states`: a
     worker starting its due runs at once); an unknown run is answered ABORT."""
-    return sqlwrite.set_flow_run_states(*_raw(session), proposals, force=force, written=_after_write(session))
+    return _writer(session).set_flow_run_states(proposals, force=force)
 
 
 def flow_run_states(session: Session, run_id: str) -> list[FlowRunState]:

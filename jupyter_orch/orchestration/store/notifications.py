@@ -1,30 +1,24 @@
 """Notification policies and their deliveries.
 
-A state-change hook queues one delivery per matching policy in the same transaction as the
-transition (so none is lost and none is sent for a transition that rolled back); the
-notifications service sends them later, so a slow or failing webhook never delays or fails a run.
+A state hook (`orchestration.state_hooks.QueueNotifications`) queues one delivery per matching
+policy in the same transaction as the transition (so none is lost and none is sent for a
+transition that rolled back); the notifications service sends them later, so a slow or failing
+webhook never delays or fails a run.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from jupyter_orch.db.models import FlowRun, NotificationDelivery, NotificationPolicy, new_id, utcnow
+from jupyter_orch.db.models import NotificationDelivery, NotificationPolicy, new_id, utcnow
 from jupyter_orch.orchestration.errors import Invalid, NotFound
-from jupyter_orch.orchestration.store import flow_runs
 from jupyter_orch.orchestration.store.query import check_limit, paginate, parse_time
-from jupyter_orch.orchestration.store.upsert import insert_ignore
-from jupyter_orch.states import State
 
 CHANNELS = ("webhook", "slack", "email", "ui")
-DEFAULT_TEMPLATE = "Flow run {flow_name}/{flow_run_name} entered state {state_name}"
 MAX_ATTEMPTS = 5
 TEMPLATE_FIELDS = (
     "flow_run_name",
@@ -100,7 +94,6 @@ def create_policy(
     )
     session.add(policy)
     session.flush()
-    _policies_changed(session)
     return policy
 
 
@@ -114,124 +107,6 @@ def delete_policy(session: Session, policy_id: str) -> None:
         raise NotFound(f"no notification policy with id {policy_id}", field="id")
     session.delete(policy)
     session.flush()
-    _policies_changed(session)
-
-
-# -- the active policies, cached per database --------------------------------------------------
-# Every flow-run transition consults the active policies; almost always there are none or a few,
-# and they change rarely. The hook reads them from a per-engine cache instead of querying each
-# time. Changes made in this process invalidate it at once (a version counter bumped on flush and
-# again on commit, so a reader racing the commit cannot keep a stale copy); changes made by other
-# processes (another server on the same PostgreSQL, the CLI without a server) are picked up after
-# at most POLICY_CACHE_SECONDS.
-POLICY_CACHE_SECONDS = 1.0
-_policy_version = 0
-_policy_cache: dict[int, tuple[int, float, tuple[Any, ...]]] = {}
-_policy_guard = threading.Lock()
-_POLICY_COLUMNS = (
-    "id",
-    "channel",
-    "state_names",
-    "tags",
-    "deployment_ids",
-    "message_template",
-)
-_ACTIVE_POLICIES = select(*(NotificationPolicy.__table__.c[c] for c in _POLICY_COLUMNS)).where(
-    NotificationPolicy.__table__.c.is_active.is_(True)
-)
-
-
-def _bump_policy_version(*_: Any) -> None:
-    global _policy_version
-    with _policy_guard:
-        _policy_version += 1
-        _policy_cache.clear()
-
-
-def _policies_changed(session: Session) -> None:
-    _bump_policy_version()
-    event.listen(session, "after_commit", _bump_policy_version, once=True)
-
-
-for _evt in ("after_insert", "after_update", "after_delete"):  # ORM changes made anywhere else
-    event.listen(NotificationPolicy, _evt, _bump_policy_version)
-
-
-def active_policies(session: Session) -> tuple[Any, ...]:
-    """The active policies (id, channel, state_names, tags, deployment_ids, message_template)."""
-    key = id(session.get_bind())
-    now = time.monotonic()
-    hit = _policy_cache.get(key)
-    version = _policy_version
-    if hit is not None and hit[0] == version and now - hit[1] < POLICY_CACHE_SECONDS:
-        return hit[2]
-    rows = session.connection().execute(_ACTIVE_POLICIES).all()
-    policies = tuple(SimpleNamespace(**row._mapping) for row in rows)
-    with _policy_guard:
-        if _policy_version == version:  # not invalidated while we read
-            _policy_cache[key] = (version, now, policies)
-    return policies
-
-
-def _matches(policy: NotificationPolicy, run: FlowRun, state: State) -> bool:
-    if (
-        policy.state_names
-        and state.name not in policy.state_names
-        and state.type.value not in policy.state_names
-    ):
-        return False
-    if policy.tags and not set(policy.tags) & set(run.tags or []):
-        return False
-    return not (policy.deployment_ids and run.deployment_id not in policy.deployment_ids)
-
-
-def render(policy: NotificationPolicy, run: FlowRun, state: State) -> tuple[str, dict[str, Any]]:
-    values = {
-        "flow_run_name": run.name,
-        "flow_run_id": run.id,
-        "flow_name": run.flow_name,
-        "deployment_name": run.deployment_name or "",
-        "deployment_id": run.deployment_id or "",
-        "state_name": state.name,
-        "state_type": state.type.value,
-        "state_message": state.message or "",
-        "tags": ", ".join(run.tags or []),
-    }
-    text = (policy.message_template or DEFAULT_TEMPLATE).format(**values)
-    if state.message and not policy.message_template:
-        text += f": {state.message}"
-    return text, {"text": text, **values, "timestamp": state.timestamp.isoformat()}
-
-
-def queue_deliveries(session: Session, run: FlowRun, initial: State | None, new: State) -> None:
-    """STATE_CHANGE_HOOK: one delivery per active policy that matches this transition."""
-    policies = active_policies(session)
-    if not policies:
-        return
-    rows = []
-    now = utcnow()
-    for policy in policies:
-        if not _matches(policy, run, new):
-            continue
-        subject, body = render(policy, run, new)
-        sent = policy.channel == "ui"  # the UI reads it from the table: nothing to send
-        rows.append(
-            {
-                "id": new_id(),
-                "policy_id": policy.id,
-                "flow_run_id": run.id,
-                "state_id": new.id,
-                "channel": policy.channel,
-                "subject": subject,
-                "body": body,
-                "status": "SENT" if sent else "PENDING",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created": now,
-            }
-        )
-    if rows:
-        session.execute(insert_ignore(session, NotificationDelivery, ["policy_id", "state_id"]), rows)
 
 
 def queue_test(session: Session, policy_id: str) -> NotificationDelivery:
@@ -337,11 +212,3 @@ def ui_messages(session: Session, after: Any = None, limit: int | None = 100) ->
 
 def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def install_hooks() -> None:
-    if queue_deliveries not in flow_runs.STATE_CHANGE_HOOKS:
-        flow_runs.STATE_CHANGE_HOOKS.append(queue_deliveries)
-
-
-install_hooks()
