@@ -11,8 +11,7 @@ import time
 import uuid
 from pathlib import Path
 
-from jupyter_orch.workers.db_transport import DBTransport
-
+from jupyter_orch.client import local_client
 from jupyter_orch.db.session import session_scope
 from jupyter_orch.orchestration.store import flow_runs, logs
 from jupyter_orch.runner import run_deployment, to_deployment
@@ -96,7 +95,7 @@ def test_cancelling_a_deployment_run_runs_on_cancellation(orch_env: str, tmp_pat
 
 def test_worker_shutdown_kills_the_run_and_on_crashed_runs(orch_env: str, tmp_path: Path) -> None:
     out = _deploy(tmp_path, "hooks-crash")
-    w = Worker(pool="default", transport=DBTransport(orch_env), poll_interval=0.1, heartbeat_interval=0.3)
+    w = Worker(pool="default", client=local_client(orch_env), poll_interval=0.1, heartbeat_interval=0.3)
     stop = threading.Event()
     t = threading.Thread(target=w.run, args=(stop,), daemon=True)
     t.start()
