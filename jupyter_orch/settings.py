@@ -10,6 +10,9 @@ HOME_ENV = "JUPYTER_ORCH_HOME"
 DATABASE_URL_ENV = "JUPYTER_ORCH_DATABASE_URL"
 API_URL_ENV = "JUPYTER_ORCH_API_URL"
 API_TOKEN_ENV = "JUPYTER_ORCH_API_TOKEN"
+HEARTBEAT_TIMEOUT_ENV = "JUPYTER_ORCH_HEARTBEAT_TIMEOUT"
+#: seconds without a heartbeat after which a run a worker holds is marked Crashed
+DEFAULT_HEARTBEAT_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -146,3 +149,18 @@ def clip_log_message(message: str) -> str:
         return message
     marker = f" … [cut: {len(data)} bytes, limit {limit}]"
     return data[: max(0, limit - len(marker.encode()))].decode("utf-8", "ignore") + marker
+
+
+def heartbeat_timeout() -> float:
+    """Crash detection's timeout: $JUPYTER_ORCH_HEARTBEAT_TIMEOUT, else 30 s (the server's
+    `c.OrchApp.heartbeat_timeout` overrides it)."""
+    raw = os.environ.get(HEARTBEAT_TIMEOUT_ENV)
+    if not raw:
+        return DEFAULT_HEARTBEAT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{HEARTBEAT_TIMEOUT_ENV}={raw!r}: expected a number of seconds") from None
+    if not value > 0:
+        raise ValueError(f"{HEARTBEAT_TIMEOUT_ENV}={raw!r}: must be positive")
+    return value

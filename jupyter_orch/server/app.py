@@ -24,10 +24,12 @@ from jupyter_orch.settings import (
     API_TOKEN_ENV,
     API_URL_ENV,
     DATABASE_URL_ENV,
+    HEARTBEAT_TIMEOUT_ENV,
     HOME_ENV,
     LIMIT_HELP,
     Limits,
     get_settings,
+    heartbeat_timeout,
     limit_env,
     limits_from_env,
     set_limits,
@@ -66,8 +68,15 @@ class OrchApp(ExtensionApp):
         config=True
     )
     heartbeat_timeout = Float(
-        120.0, help="A run whose heartbeat is older than this many seconds is marked Crashed."
+        help="A run held by a worker whose heartbeat is older than this many seconds is marked Crashed "
+        "(then retried if its flow has retries left). Workers heartbeat every 2 s. Default: "
+        f"${HEARTBEAT_TIMEOUT_ENV}, else 30."
     ).tag(config=True)
+
+    @default("heartbeat_timeout")
+    def _heartbeat_timeout_default(self) -> float:
+        return heartbeat_timeout()
+
     local_worker = Bool(True, help="Run the built-in local worker that executes deployment runs.").tag(
         config=True
     )

@@ -29,6 +29,11 @@ class Service:
     def run_once(self) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def wait_after(self, elapsed: float) -> float:
+        """Seconds to wait after a pass that took `elapsed`: the rest of `interval`; a service
+        that knows when its next work is due may wake sooner."""
+        return self.interval - elapsed
+
     def on_stop(self) -> None:
         """Called on the service thread after the last pass (release leases, child processes)."""
 
@@ -61,7 +66,7 @@ class Service:
                     self.last_error = f"{type(exc).__name__}: {exc}"
                     log.exception("%s pass failed", self.name)
                 self.passes += 1
-                self._stop.wait(max(0.0, self.interval - (time.monotonic() - began)))
+                self._stop.wait(max(0.0, self.wait_after(time.monotonic() - began)))
         finally:
             try:
                 self.on_stop()

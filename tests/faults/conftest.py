@@ -33,6 +33,14 @@ FLOWS = textwrap.dedent(
     def quick():
         return 1
 
+    def once_slow(marker):
+        # the first attempt records its pid and hangs; a retry finds the marker and returns
+        if os.path.exists(marker):
+            return 2
+        with open(marker, "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(3600)
+
     def sleepy(seconds=1.0, marker=None):
         if marker:
             with open(marker, "a") as f:

@@ -29,6 +29,7 @@ def _deploy(url: str, name: str = "d", catchup: str = "skip", **sched) -> str:
             entrypoint="x.py:f",
             catchup=catchup,
             schedules=[sched or {"interval": 1}],
+            schedule_now=False,  # these tests run the scheduler's pass themselves
         )
         return dep.id
 
@@ -156,7 +157,7 @@ def test_pausing_deletes_future_auto_runs_and_resume_restarts(db_url: str) -> No
         assert left == [adhoc.id]  # ad hoc runs stay
         assert schedule_runs(s) == 0  # paused: nothing scheduled
     with session_scope(db_url) as s:
-        deps.set_paused(s, dep_id, False)
+        deps.set_paused(s, dep_id, False, schedule_now=False)
     with session_scope(db_url) as s:
         assert schedule_runs(s) == 3
 

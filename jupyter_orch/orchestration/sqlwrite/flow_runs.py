@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from jupyter_orch.orchestration.sqlwrite.rows import (
@@ -145,6 +146,17 @@ def _state_row(run_id: str, state: Any) -> dict[str, Any]:
     }
 
 
+def _history(run_id: str, proposed: Any, decision: Any) -> list[dict[str, Any]]:
+    """The state rows an applied decision adds to the run's history: its state; for a crash the
+    rules turned into a retry (`rules.CrashedRunsRetry`), the Crashed first, so the history says
+    why the run is retried (its message: e.g. how long the heartbeat had been missing)."""
+    new = decision.state
+    if proposed.type.value != "CRASHED" or new.type.value != "SCHEDULED":
+        return [_state_row(run_id, new)]
+    crashed = proposed.copy(timestamp=min(proposed.timestamp, new.timestamp - timedelta(microseconds=1)))
+    return [_state_row(run_id, crashed), _state_row(run_id, new)]
+
+
 #: the run's columns the judgement reads, and those the state-change hooks read
 _RUN_COLUMNS = (
     "id",
@@ -231,8 +243,8 @@ def _state_values(run: Any, initial: Any, new: Any) -> dict[str, Any]:
         values["expected_start_time"] = run.expected_start_time or values["next_scheduled_start_time"]
     else:
         values["next_scheduled_start_time"] = None
-    if new.type is StateType.RUNNING:
-        values["last_heartbeat"] = new.timestamp
+    if new.type in (StateType.PENDING, StateType.RUNNING):  # a claim or a start is a sign of life: a
+        values["last_heartbeat"] = new.timestamp  # retry's claim is not judged by the last attempt's beat
     return values
 
 
@@ -280,7 +292,7 @@ def set_flow_run_state(
             return decision
         if conn.execute(*_cas(d, run, initial, values)).rowcount != 1:
             continue  # the state moved since we read it: judge again against the new one
-        insert_rows(executemany_on(conn), d, "flow_run_states", [_state_row(run_id, decision.state)])
+        insert_rows(executemany_on(conn), d, "flow_run_states", _history(run_id, proposed, decision))
         if written is not None:
             written(run, initial, decision.state, values)
         return decision
@@ -354,11 +366,15 @@ def set_flow_run_states(
             if now_in.get(run.id) != decision.state.id:  # the state moved meanwhile: judged again alone
                 later.append((run.id, proposed))
             else:
-                applied.append((run, initial, decision, values))
+                applied.append((run, initial, decision, values, proposed))
         if applied:
-            states = [_state_row(run.id, decision.state) for run, _, decision, _ in applied]
+            states = [
+                row
+                for run, _, decision, _, proposed in applied
+                for row in _history(run.id, proposed, decision)
+            ]
             insert_rows(executemany_on(conn), d, "flow_run_states", states)
-        for run, initial, decision, values in applied:
+        for run, initial, decision, values, _ in applied:
             if written is not None:
                 written(run, initial, decision.state, values)
             out[run.id] = decision

@@ -105,9 +105,14 @@ def upsert_deployment(
     flow_name: str,
     name: str,
     schedules: list[dict[str, Any]] | None = None,
+    schedule_now: bool = True,
     **fields: Any,
 ) -> Deployment:
-    """Create the deployment (flow_name, name) or update it with the fields given."""
+    """Create the deployment (flow_name, name) or update it with the fields given.
+
+    A new or changed schedule, or a resumed deployment, has its runs created in the same
+    transaction (`schedules.schedule_deployment`), unless `schedule_now` is False (tests of the
+    scheduler's own pass)."""
     if not isinstance(name, str) or not name.strip() or "/" in name:
         raise Invalid("name must be a non-empty string without '/'", field="name")
     if not isinstance(flow_name, str) or not flow_name.strip():
@@ -136,6 +141,8 @@ def upsert_deployment(
         schedule_store.replace_schedules(session, dep, parsed)
     if dep.paused and not was_paused:
         unschedule(session, dep.id)
+    elif schedule_now and not dep.paused and (parsed or was_paused):
+        schedule_store.schedule_deployment(session, dep.id)  # its first runs now, not a pass later
     return dep
 
 
@@ -199,8 +206,9 @@ def delete_deployment(session: Session, deployment_id: str) -> None:
     session.delete(dep)
 
 
-def set_paused(session: Session, deployment_id: str, paused: bool) -> Deployment:
-    """Pause (its not-yet-started scheduled runs are deleted) or resume (scheduled from now on)."""
+def set_paused(session: Session, deployment_id: str, paused: bool, schedule_now: bool = True) -> Deployment:
+    """Pause (its not-yet-started scheduled runs are deleted) or resume (scheduled from now on, at
+    once unless `schedule_now` is False)."""
     dep = read_deployment(session, deployment_id)
     pausing = paused and not dep.paused
     dep.paused = paused
@@ -208,6 +216,8 @@ def set_paused(session: Session, deployment_id: str, paused: bool) -> Deployment
     session.flush()
     if pausing:
         unschedule(session, dep.id)
+    elif schedule_now and not paused:
+        schedule_store.schedule_deployment(session, dep.id)  # resumed: scheduled from now, at once
     return dep
 
 

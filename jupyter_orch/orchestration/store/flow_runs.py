@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, update
@@ -323,10 +323,14 @@ def heartbeat(session: Session, run_ids: list[str]) -> int:
     return result.rowcount or 0
 
 
+#: the states of a run a worker holds, which it heartbeats
+HEARTBEATED = ("PENDING", "RUNNING", "CANCELLING")
+
+
 def stale_runs(session: Session, older_than: datetime) -> list[FlowRun]:
     """Runs that claim to be PENDING or RUNNING but whose heartbeat stopped before `older_than`."""
     stmt = select(FlowRun).where(
-        FlowRun.state_type.in_(["PENDING", "RUNNING", "CANCELLING"]),
+        FlowRun.state_type.in_(HEARTBEATED),
         FlowRun.work_pool_name.is_not(None),
         or_(
             FlowRun.last_heartbeat < older_than,
@@ -334,3 +338,16 @@ def stale_runs(session: Session, older_than: datetime) -> list[FlowRun]:
         ),
     )
     return list(session.scalars(stmt))
+
+
+def oldest_heartbeat(session: Session) -> datetime | None:
+    """The oldest last sign of life among runs workers hold: when the next one may go stale."""
+    beat = func.coalesce(FlowRun.last_heartbeat, FlowRun.state_timestamp)
+    stmt = select(func.min(beat)).where(
+        FlowRun.state_type.in_(HEARTBEATED), FlowRun.work_pool_name.is_not(None)
+    )
+    value = session.execute(stmt).scalar()
+    if value is None:
+        return None
+    value = parse_time(value, "last_heartbeat")
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

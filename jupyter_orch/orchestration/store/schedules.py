@@ -101,10 +101,14 @@ def set_schedule_active(session: Session, schedule_id: str, active: bool) -> Dep
     row = session.get(DeploymentSchedule, schedule_id)
     if row is None:
         raise NotFound(f"no schedule with id {schedule_id}", field="id")
+    resuming = active and not row.active
     if row.active and not active:
         unschedule(session, row.deployment_id, row.id)
     row.active = active
     row.updated = utcnow()
+    if resuming:
+        session.flush()
+        schedule_deployment(session, row.deployment_id)
     return row
 
 
@@ -147,8 +151,11 @@ def _missed(schedule: Schedule, since: datetime, now: datetime, policy: str) -> 
     return missed
 
 
-def _due(session: Session, now: datetime, window: Window) -> list[tuple[str, str, list[datetime]]]:
-    """(deployment id, schedule id, times to create) for every schedule whose window needs runs.
+def _due(
+    session: Session, now: datetime, window: Window, deployment_id: str | None = None
+) -> list[tuple[str, str, list[datetime]]]:
+    """(deployment id, schedule id, times to create) for every schedule whose window needs runs
+    (of one deployment, with `deployment_id`).
 
     Reads four narrow columns per schedule; the maths runs once per distinct schedule spec.
     """
@@ -164,6 +171,8 @@ def _due(session: Session, now: datetime, window: Window) -> list[tuple[str, str
         .where(DeploymentSchedule.active.is_(True), Deployment.paused.is_(False))
         .order_by(DeploymentSchedule.id)  # one insert order for every scheduler: no deadlocks
     )
+    if deployment_id is not None:
+        stmt = stmt.where(Deployment.id == deployment_id)
     cache: dict[str, tuple[Schedule, list[datetime]]] = {}
     due = []
     for sid, spec_text, until, dep_id, catchup in session.execute(stmt):
@@ -198,9 +207,12 @@ def _deployments(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
 Due = list[tuple[dict[str, Any], str, list[datetime]]]  # (deployment fields, schedule id, times)
 
 
-def plan_pass(session: Session, now: datetime, window: Window | None = None) -> Due:
-    """What a pass at `now` must create: the runs of every schedule whose window is not full."""
-    due = _due(session, now, window or Window())
+def plan_pass(
+    session: Session, now: datetime, window: Window | None = None, deployment_id: str | None = None
+) -> Due:
+    """What a pass at `now` must create: the runs of every schedule whose window is not full (of
+    one deployment, with `deployment_id`)."""
+    due = _due(session, now, window or Window(), deployment_id)
     deployments = _deployments(session, sorted({dep_id for dep_id, _, _ in due}))
     return [(deployments[d], sid, times) for d, sid, times in due if d in deployments]
 
@@ -278,3 +290,12 @@ def schedule_runs(session: Session, now: datetime | None = None, window: Window 
     """
     now = now or utcnow()
     return write_runs(session, now, plan_pass(session, now, window))
+
+
+def schedule_deployment(session: Session, deployment_id: str) -> int:
+    """Fill the windows of one deployment's schedules now, in `session`: a new, changed or resumed
+    schedule has its runs at once instead of at the scheduler's next pass (up to
+    `scheduler_interval` later), so its first slot is never missed. The runs' ids derive from
+    their times, so the scheduler's own pass creates none twice."""
+    now = utcnow()
+    return write_runs(session, now, plan_pass(session, now, deployment_id=deployment_id))
