@@ -6,7 +6,6 @@ or Cancelled if it was being cancelled, with its hooks run."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import threading
 import time
@@ -98,6 +97,8 @@ async def run_flow_async(self: FlowRunEngine, return_state: bool) -> Any:
 
 
 async def _attempts_async(self: FlowRunEngine) -> None:
+    import asyncio  # here, not at the top: a sync flow's first call never loads asyncio
+
     retrying = False
     while True:
         if retrying:

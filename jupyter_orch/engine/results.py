@@ -14,7 +14,6 @@ import json
 import os
 import uuid
 import zlib
-from pathlib import Path
 from typing import Any
 
 RESULTS_URL_ENV = "JUPYTER_ORCH_RESULTS_URL"
@@ -66,8 +65,8 @@ def resolve_storage(storage: Any) -> str:
     if saved is not None:
         return saved.url.rstrip("/")
     base = getattr(storage, "basepath", storage)
-    if isinstance(base, Path) or (isinstance(base, str) and "://" not in base):
-        return str(Path(os.path.expanduser(str(base))).absolute()).rstrip("/")
+    if isinstance(base, os.PathLike) or (isinstance(base, str) and "://" not in base):
+        return os.path.abspath(os.path.expanduser(os.fspath(base))).rstrip("/")
     if isinstance(base, str):
         return base.rstrip("/")
     raise TypeError(f"result_storage must be a path or an fsspec URL, got {type(storage).__name__}")
