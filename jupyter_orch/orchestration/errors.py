@@ -1,30 +1,7 @@
-"""Errors raised by the store; the API maps each to an HTTP status, the CLI to a clear line."""
+"""The store's errors; they live in the core (`jupyter_orch.errors`), named here as before."""
 
 from __future__ import annotations
 
+from jupyter_orch.errors import Conflict, Invalid, NotFound, OrchError
 
-class OrchError(Exception):
-    status = 400
-    code = "bad_request"
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class NotFound(OrchError):
-    status = 404
-    code = "not_found"
-
-
-class Conflict(OrchError):
-    status = 409
-    code = "conflict"
-
-
-class Invalid(OrchError):
-    """A value that is well-formed but not acceptable; the message names the field."""
-
-    status = 422
-    code = "invalid"
+__all__ = ["Conflict", "Invalid", "NotFound", "OrchError"]

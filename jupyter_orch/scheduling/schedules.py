@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterError, croniter
 
-from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.errors import Invalid
 from jupyter_orch.scheduling.describe import describe_cron, describe_interval
 from jupyter_orch.settings import limits
 

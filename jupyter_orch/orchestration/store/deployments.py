@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import Deployment, DeploymentSchedule, FlowRun, new_id, utcnow
@@ -21,6 +21,7 @@ from jupyter_orch.orchestration.store import schedules as schedule_store
 from jupyter_orch.orchestration.store.flow_runs import create_flow_run
 from jupyter_orch.orchestration.store.flows import get_or_create_flow
 from jupyter_orch.orchestration.store.query import paginate, tags_contain
+from jupyter_orch.orchestration.store.schedules import unschedule
 from jupyter_orch.orchestration.store.work_pools import DEFAULT_POOL, read_queue, read_work_pool
 from jupyter_orch.parameters import ParameterError
 from jupyter_orch.parameters import validate_parameters as check_against_schema
@@ -219,33 +220,6 @@ def set_paused(session: Session, deployment_id: str, paused: bool, schedule_now:
     elif schedule_now and not paused:
         schedule_store.schedule_deployment(session, dep.id)  # resumed: scheduled from now, at once
     return dep
-
-
-def unschedule(session: Session, deployment_id: str, schedule_id: str | None = None) -> int:
-    """Delete the auto-scheduled runs that have not started, and restart the schedules' windows.
-
-    Not started includes a run a worker claimed ahead (PENDING, never run: `run_count` 0): its
-    worker finds it gone at its next heartbeat, or at the latest when it proposes RUNNING (a
-    compare-and-set on the claim, which no longer exists), and drops it. On PostgreSQL the
-    deployment row is locked first: a scheduler write in progress for it (which holds it locked)
-    commits before the delete runs, so the delete sees its runs; a claim committing meanwhile
-    holds the run's row, and the DELETE, waiting for it, judges the claimed row afresh.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        lock = select(Deployment.id).where(Deployment.id == deployment_id)
-        session.execute(lock.with_for_update(key_share=True)).all()
-    stmt = delete(FlowRun).where(
-        FlowRun.deployment_id == deployment_id,
-        FlowRun.auto_scheduled.is_(True),
-        or_(
-            FlowRun.state_type == "SCHEDULED",
-            and_(FlowRun.state_type == "PENDING", FlowRun.run_count == 0),
-        ),
-    )
-    schedule_store.reset_window(session, deployment_id, schedule_id)
-    if schedule_id:
-        stmt = stmt.where(FlowRun.schedule_id == schedule_id)
-    return session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0
 
 
 def create_flow_run_from_deployment(

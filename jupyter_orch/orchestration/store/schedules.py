@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, select, update
+from sqlalchemy import Text, and_, cast, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from jupyter_orch.db.models import Deployment, DeploymentSchedule, new_id, utcnow
+from jupyter_orch.db.models import Deployment, DeploymentSchedule, FlowRun, new_id, utcnow
 from jupyter_orch.orchestration.errors import Invalid, NotFound
 from jupyter_orch.orchestration.serialize import row_to_dict
 from jupyter_orch.orchestration.store.scheduled_runs import (
@@ -61,6 +61,33 @@ def parse_all(specs: Iterable[dict[str, Any]]) -> list[tuple[Schedule, bool]]:
     return out
 
 
+def unschedule(session: Session, deployment_id: str, schedule_id: str | None = None) -> int:
+    """Delete the auto-scheduled runs that have not started, and restart the schedules' windows.
+
+    Not started includes a run a worker claimed ahead (PENDING, never run: `run_count` 0): its
+    worker finds it gone at its next heartbeat, or at the latest when it proposes RUNNING (a
+    compare-and-set on the claim, which no longer exists), and drops it. On PostgreSQL the
+    deployment row is locked first: a scheduler write in progress for it (which holds it locked)
+    commits before the delete runs, so the delete sees its runs; a claim committing meanwhile
+    holds the run's row, and the DELETE, waiting for it, judges the claimed row afresh.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        lock = select(Deployment.id).where(Deployment.id == deployment_id)
+        session.execute(lock.with_for_update(key_share=True)).all()
+    stmt = delete(FlowRun).where(
+        FlowRun.deployment_id == deployment_id,
+        FlowRun.auto_scheduled.is_(True),
+        or_(
+            FlowRun.state_type == "SCHEDULED",
+            and_(FlowRun.state_type == "PENDING", FlowRun.run_count == 0),
+        ),
+    )
+    reset_window(session, deployment_id, schedule_id)
+    if schedule_id:
+        stmt = stmt.where(FlowRun.schedule_id == schedule_id)
+    return session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0
+
+
 def list_schedules(session: Session, deployment_id: str) -> list[DeploymentSchedule]:
     stmt = select(DeploymentSchedule).where(DeploymentSchedule.deployment_id == deployment_id)
     return list(session.scalars(stmt.order_by(DeploymentSchedule.created, DeploymentSchedule.id)))
@@ -68,8 +95,6 @@ def list_schedules(session: Session, deployment_id: str) -> list[DeploymentSched
 
 def replace_schedules(session: Session, dep: Deployment, parsed: list[tuple[Schedule, bool]]) -> None:
     """Make the deployment's schedules exactly `parsed`; unchanged ones keep their id and window."""
-    from jupyter_orch.orchestration.store.deployments import unschedule
-
     existing = list_schedules(session, dep.id)
     by_spec = {_key(s.schedule): s for s in existing}
     keep: set[str] = set()
@@ -96,8 +121,6 @@ def _key(spec: dict[str, Any]) -> tuple:
 
 def set_schedule_active(session: Session, schedule_id: str, active: bool) -> DeploymentSchedule:
     """Pausing a schedule deletes its not-yet-started runs; resuming schedules from now on."""
-    from jupyter_orch.orchestration.store.deployments import unschedule
-
     row = session.get(DeploymentSchedule, schedule_id)
     if row is None:
         raise NotFound(f"no schedule with id {schedule_id}", field="id")
@@ -224,7 +247,7 @@ def write_runs(session: Session, now: datetime, due: Due) -> int:
     deactivated or deleted) since: the write first keeps only the schedules that are still active
     on unpaused deployments, inside its own transaction. On PostgreSQL the deployment rows stay
     locked until the runs are committed, and pausing or deactivating locks the deployment row
-    before deleting its runs (`deployments.unschedule`), so either the pause waits and then deletes
+    before deleting its runs (`unschedule`), so either the pause waits and then deletes
     these runs, or this write waits and then sees the pause. On SQLite writes are serial.
     """
     due = _still_scheduled(session, due)
