@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import FlowRun, WorkPool, WorkQueue, new_id, utcnow
+from jupyter_orch.orchestration.claim_plan import DEFAULT_QUEUE
 from jupyter_orch.orchestration.errors import Conflict, Invalid, NotFound
 from jupyter_orch.orchestration.serialize import state_of
 from jupyter_orch.orchestration.store.flow_runs import set_flow_run_states
@@ -19,7 +20,6 @@ from jupyter_orch.orchestration.store.upsert import insert_ignore
 from jupyter_orch.states import Scheduled
 
 DEFAULT_POOL = "default"
-DEFAULT_QUEUE = "default"
 POOL_TYPES = ("process",)
 
 

@@ -10,14 +10,14 @@ overshoot a limit together.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import Deployment, FlowRun, Worker, WorkPool, new_id, utcnow
-from jupyter_orch.orchestration import rules
+from jupyter_orch.orchestration import claim_plan, rules
 from jupyter_orch.orchestration.serialize import row_to_dict
 from jupyter_orch.orchestration.store.flow_runs import set_flow_run_states
 from jupyter_orch.orchestration.store.upsert import upsert
@@ -107,66 +107,52 @@ def get_scheduled_flow_runs(
     With `scheduled_before` in the future, runs due by then are claimed ahead: their PENDING
     carries their scheduled time (see `rules.WaitForScheduledTime`), and the worker starts each at
     that time. The rules bound how far ahead (`CLAIM_AHEAD_SECONDS`); later runs are skipped.
+    What to take is `claim_plan`'s decision; this function reads and writes.
     """
     pool = read_work_pool(session, pool_name, field="work_pool_name")
     if pool.is_paused or _lock_pool(session, pool):
         return []
-    queues = [q for q in list_queues(session, pool_name) if not q.is_paused]
-    if work_queue_names:
-        queues = [q for q in queues if q.name in set(work_queue_names)]
+    queues = claim_plan.open_queues(list_queues(session, pool_name), work_queue_names)
     if not queues:
         return []
-    limit = 10 if limit is None else max(0, int(limit))
-    priority = {q.name: q.priority for q in queues}
-    queue_limits = {q.name: q.concurrency_limit for q in queues if q.concurrency_limit is not None}
     active = _active_counts(session, pool_name)
-    pool_free = None if pool.concurrency_limit is None else pool.concurrency_limit - active["pool"]
-    if pool_free is not None:
-        limit = min(limit, max(0, pool_free))
+    limit = claim_plan.claim_limit(limit, pool.concurrency_limit, active["pool"])
     if limit == 0:
         return []
     now = utcnow()
+    priority = {q.name: q.priority for q in queues}
     candidates = _candidates(session, pool_name, priority, scheduled_before or now, limit, deployment_ids)
     dep_limits = _deployment_limits(session, {c.deployment_id for c in candidates if c.deployment_id})
-    claimed: list[str] = []  # ids (the bulk transition expires the ORM objects)
-    left = list(candidates)
-    while left and len(claimed) < limit:
-        # pick within the limits, then propose PENDING for all picked in one bulk transition (each
-        # judged by the rules: one claimant wins, never too early); a refused pick frees its slot
-        picked: list[tuple[str, str, str | None, Any]] = []  # (id, queue, deployment id, PENDING)
-        rest: list[FlowRun] = []
-        for run in left:
-            if len(claimed) + len(picked) >= limit:
-                rest.append(run)
-                continue
-            queue = run.work_queue_name or DEFAULT_QUEUE
-            if queue in queue_limits and active["queue", queue] >= queue_limits[queue]:
-                continue
-            dep_limit = dep_limits.get(run.deployment_id)
-            if dep_limit is not None and active["deployment", run.deployment_id] >= dep_limit:
-                continue
-            when = run.next_scheduled_start_time
-            if when is not None and when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            # a run due later is claimed ahead: its PENDING carries the time it is to start at
-            ahead = when is not None and when > now
-            state = Pending(scheduled_time=when) if ahead else Pending()
-            picked.append((run.id, queue, run.deployment_id, state))
-            active["queue", queue] += 1
-            active["deployment", run.deployment_id] += 1
+    plan = claim_plan.ClaimPlan(limit, claim_plan.queue_limits(queues), dep_limits, active, now)
+    claimed = _claim(session, plan, [claim_plan.Candidate.of(run) for run in candidates])
+    return _assign(session, claimed, worker_name) if claimed else []
+
+
+def _claim(session: Session, plan: claim_plan.ClaimPlan, left: list[claim_plan.Candidate]) -> list[str]:
+    """Propose PENDING for the plan's picks in one bulk transition per round (each judged by the
+    rules: one claimant wins, never too early); a refused pick frees its slot for the next round.
+    The ids claimed (the bulk transition expires the ORM objects)."""
+    claimed: list[str] = []
+    while left and len(claimed) < plan.limit:
+        picked, left = plan.pick(left, len(claimed))
         if not picked:
             break
-        answers = set_flow_run_states(session, [(run_id, state) for run_id, _, _, state in picked])
-        for run_id, queue, deployment_id, _ in picked:
-            if answers[run_id].status == rules.ACCEPT:
-                claimed.append(run_id)
+        answers = set_flow_run_states(session, [(p.run_id, _pending(p)) for p in picked])
+        for p in picked:
+            if answers[p.run_id].status == rules.ACCEPT:
+                claimed.append(p.run_id)
             else:
-                active["queue", queue] -= 1
-                active["deployment", deployment_id] -= 1
-        left = rest
-    if not claimed:
-        return []
-    ids = claimed
+                plan.refused(p)
+    return claimed
+
+
+def _pending(pick: claim_plan.Pick) -> Pending:
+    """A pick's PENDING: a run claimed ahead carries the time it is to start at."""
+    return Pending(scheduled_time=pick.start_at) if pick.start_at else Pending()
+
+
+def _assign(session: Session, ids: list[str], worker_name: str | None) -> list[FlowRun]:
+    """The claimed runs, fresh, marked with the worker that holds them."""
     if worker_name:
         session.execute(
             update(FlowRun)
@@ -226,9 +212,6 @@ def _candidates(
     )
     if deployment_ids:
         stmt = stmt.where(FlowRun.deployment_id.in_(deployment_ids))
-    # over-fetch so runs held back by a queue or deployment limit leave room for others
-    rows = list(session.scalars(stmt.order_by(FlowRun.next_scheduled_start_time).limit(limit * 4 + 10)))
-    rows.sort(
-        key=lambda r: (priority.get(r.work_queue_name or DEFAULT_QUEUE, 1), r.next_scheduled_start_time)
-    )
-    return rows
+    stmt = stmt.order_by(FlowRun.next_scheduled_start_time).limit(claim_plan.fetch_size(limit))
+    rows = session.scalars(stmt)
+    return claim_plan.by_priority(list(rows), priority)
