@@ -1,0 +1,244 @@
+"""The package's shape, checked on every test run: layers that import only downward, no import
+circles, small modules and simple functions.
+
+The layer list below is the architecture as the README's "How it fits together" draws it; a change
+that needs an upward import or a circle is a change of design, made here first, on purpose.
+
+`PENDING` lists, by rule, what is still known to break it while issue #13 lands in pieces, each
+with the engineer whose piece removes it. Only these may fail; anything new fails the test, and an
+entry whose breach is gone is reported (a warning) so that it is deleted.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from collections.abc import Iterator
+from fnmatch import fnmatch
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "jupyter_orch"
+
+#: top to bottom; a module may import its own layer or any layer below it, never one above.
+LAYERS: list[tuple[str, ...]] = [
+    ("cli", "magics", "widgets", "server", "testing"),
+    # the engine and Prefect's public modules around it (they report through the client)
+    ("engine", "flows", "tasks", "futures", "task_runners", "artifacts", "task_worker", "flow_runs",
+     "variables", "blocks", "cache_policies", "deployments", "storage", "filesystems", "config_client",
+     "utilities", "input", "context"),
+    ("runner",),  # below the engine (Flow.serve/deploy call it), above the services serve() runs
+    ("services",),
+    ("workers",),
+    ("client",),
+    ("api",),
+    ("orchestration",),
+    ("db",),
+    ("states", "settings", "scheduling", "parameters", "results", "run_spec", "entrypoints", "errors",
+     "notebooks", "timefmt", "exceptions", "secrets", "serializers", "limits", "_core"),
+]
+
+#: rule -> {pattern (fnmatch) of breaches as the tests below name them: who removes them, why}
+L = "layers (#13)"
+PENDING: dict[str, dict[str, str]] = {
+    "upward": {
+        "jupyter_orch.services.server -> jupyter_orch.server.services":
+            f"{L}: services.build(settings) and server/service_registry.py not landed yet",
+        "jupyter_orch.states.core -> jupyter_orch.engine.results":
+            f"{L}: result loading to a core results module (engine registers its storage lookup)",
+        "jupyter_orch.workers.run_flow -> jupyter_orch.engine.*":
+            f"{L}: the run process moves to engine/run_process.py, started by module name (RunSpec)",
+    },
+    "circles": {
+        "*jupyter_orch.states.core*": f"{L}: the states -> engine.results arrow above",
+        "*jupyter_orch.workers.run_flow*": f"{L}: the run process arrow above",
+    },
+    "lines": {
+        "jupyter_orch/db/models.py": f"{L}: declarative tables, to split by table group",
+        "jupyter_orch/notebooks/executor.py": f"{L}: papermill execution, to split",
+    },
+    "complexity": {
+        name: f"{L}: not split yet"
+        for name in (
+            "jupyter_orch/api/resources/task_runs.py: apply_task_run_batch",
+            "jupyter_orch/engine/flow_engine.py: FlowRunEngine.begin",
+            "jupyter_orch/engine/mapping.py: expand",
+            "jupyter_orch/orchestration/sqlwrite/flow_runs.py: set_flow_run_states",
+            "jupyter_orch/orchestration/store/deployments.py: *",
+            "jupyter_orch/orchestration/store/flow_runs.py: filter_flow_runs",
+            "jupyter_orch/orchestration/store/task_runs.py: apply_batch",
+            "jupyter_orch/scheduling/describe.py: describe_cron",
+            "jupyter_orch/states/aggregate.py: return_value_to_state",
+            "jupyter_orch/workers/run_flow.py: execute",
+            "jupyter_orch/workers/worker.py: Worker._release_due",
+        )
+    },
+}
+
+MAX_LINES = 400
+MAX_COMPLEXITY = 15
+EXEMPT = ("jupyter_orch/db/migrations/",)
+
+
+def _modules() -> Iterator[tuple[str, Path]]:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent).as_posix()
+        if rel.startswith(EXEMPT) or "/labextension/" in rel:
+            continue
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        yield ".".join(parts), path
+
+
+def _check(rule: str, found: list[str], title: str) -> None:
+    """Fail on breaches no PENDING[rule] pattern (fnmatch) covers; warn about patterns that cover
+    nothing any more."""
+    pending = PENDING[rule]
+    new = sorted(f for f in found if not any(fnmatch(f, p) for p in pending))
+    gone = sorted(p for p in pending if not any(fnmatch(f, p) for f in found))
+    if gone:
+        warnings.warn(f"{rule}: no longer found, delete from PENDING: {gone}", stacklevel=2)
+    assert not new, f"{title}:\n" + "\n".join(new)
+
+
+def _layer(module: str) -> int | None:
+    parts = module.split(".")
+    if len(parts) < 2:
+        return None  # the package root re-exports lazily from every layer
+    for rank, names in enumerate(LAYERS):
+        if parts[1] in names:
+            return rank
+    return None
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(module: str, path: Path) -> Iterator[str]:
+    """Project modules `module` imports anywhere (functions too), except under TYPE_CHECKING."""
+    tree = ast.parse(path.read_text(), str(path))
+    is_pkg = path.name == "__init__.py"
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            stack.extend(node.orelse)
+            continue
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names if a.name.startswith("jupyter_orch"))
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                pkg = module.split(".") if is_pkg else module.split(".")[:-1]
+                pkg = pkg[: len(pkg) - node.level + 1]
+                base = ".".join(pkg + ([base] if base else []))
+            if base.startswith("jupyter_orch"):
+                yield base
+                yield from (f"{base}.{a.name}" for a in node.names)
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _graph() -> dict[str, set[str]]:
+    mods = dict(_modules())
+    graph: dict[str, set[str]] = {}
+    for module, path in mods.items():
+        targets = {t for t in _imports(module, path) if t in mods and t != module}
+        # importing a.b.c runs a.b's __init__ too, but that is not this module's dependency choice
+        graph[module] = targets
+    return graph
+
+
+def test_imports_point_down() -> None:
+    upward = []
+    for module, targets in _graph().items():
+        here = _layer(module)
+        for target in targets:
+            there = _layer(target)
+            if here is not None and there is not None and there < here:
+                upward.append(f"{module} -> {target}")
+    _check("upward", upward, "imports that run back up the layers")
+
+
+def test_every_subpackage_has_a_layer() -> None:
+    unplaced = sorted({m.split(".")[1] for m, _ in _modules() if "." in m and _layer(m) is None})
+    assert not unplaced, f"modules with no layer in LAYERS: {unplaced}"
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    out: list[list[str]] = []
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    comp = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        comp.append(member)
+                        if member == node:
+                            break
+                    if len(comp) > 1:
+                        out.append(sorted(comp))
+    return out
+
+
+def test_no_import_circles() -> None:
+    graph = _graph()
+    # a package's __init__ re-exporting its own modules is not a circle of design
+    for module in graph:
+        graph[module] = {t for t in graph[module] if not module.startswith(t + ".")}
+    cycles = _cycles(graph)
+    _check("circles", [" <-> ".join(c) for c in cycles], "import circles")
+
+
+def test_modules_are_small() -> None:
+    big = [
+        path.relative_to(PACKAGE.parent).as_posix()
+        for _, path in _modules()
+        if len(path.read_text().splitlines()) > MAX_LINES
+    ]
+    _check("lines", big, f"modules over {MAX_LINES} lines")
+
+
+def test_functions_are_simple() -> None:
+    radon = pytest.importorskip("radon.complexity")  # in the test extras
+    complex_ = []
+    for _, path in _modules():
+        for block in radon.cc_visit(path.read_text()):
+            if block.complexity > MAX_COMPLEXITY:
+                name = f"{block.classname}.{block.name}" if getattr(block, "classname", None) else block.name
+                complex_.append(f"{path.relative_to(PACKAGE.parent).as_posix()}: {name}")
+    _check("complexity", complex_, f"functions over cyclomatic complexity {MAX_COMPLEXITY}")
