@@ -14,6 +14,8 @@ def _make(type_: StateType, name: str | None, kw: dict[str, Any]) -> State:
     """A state as Prefect's constructors make it: `data=` is the run's result (an exception for
     a failure) unless it is a dict, which is the state's own data as the engine keeps it (a
     storage reference, pause keys); `cls=` is accepted."""
+    if not kw:  # the engine's Pending() / Running(): three of these per task run
+        return State(type_, name)
     kw.pop("cls", None)
     if name is not None:
         kw.setdefault("name", name)
