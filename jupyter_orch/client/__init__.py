@@ -14,6 +14,7 @@ import threading
 from jupyter_orch.client.batch import BatchWriter
 from jupyter_orch.client.orch import OrchClient
 from jupyter_orch.client.transport import ApiError, Transport, json_default
+from jupyter_orch.settings import get_settings
 
 __all__ = [
     "ApiError",
@@ -51,8 +52,6 @@ def http_client(api_url: str, token: str | None = None, **options: float) -> Orc
 def new_client(database_url: str | None = None) -> OrchClient:
     """A new client from the environment: HTTP when `JUPYTER_ORCH_API_URL` is set (and no
     database URL is forced), else in-process on `database_url` or the configured database."""
-    from jupyter_orch.settings import get_settings
-
     settings = get_settings()
     if settings.api_url and database_url is None:
         return http_client(settings.api_url, settings.api_token)

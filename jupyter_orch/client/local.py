@@ -18,6 +18,7 @@ from jupyter_orch.client.transport import Query, Transport, api_error, json_defa
 from jupyter_orch.db.sqlite import file_of
 from jupyter_orch.orchestration import sqlwrite
 from jupyter_orch.orchestration.errors import OrchError
+from jupyter_orch.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,6 @@ class LocalTransport(Transport):
     def __init__(self, database_url: str | None = None, plain: bool = True) -> None:
         """`plain=False` runs every request through the route table (tests compare the two)."""
         if database_url is None:
-            from jupyter_orch.settings import get_settings
-
             database_url = get_settings().database_url
         self.database_url = database_url
         self.db_file = file_of(database_url)
