@@ -466,6 +466,9 @@ export function ArtifactView(props: {
   );
 }
 
+/** Task runs in the Gantt chart and the table before "Show all". */
+const TASKS_LISTED = 200;
+
 export interface IRunPageProps extends ITransProps {
   model: RunModel;
   rendermime: IRenderMimeRegistry | null;
@@ -538,6 +541,7 @@ export function RunPage(props: IRunPageProps): JSX.Element {
   const { model, trans } = props;
   useSignal(model.changed);
   const action = useAction();
+  const [allTasks, setAllTasks] = useState(false);
   const run = model.run;
   if (!run) {
     return (
@@ -550,6 +554,9 @@ export function RunPage(props: IRunPageProps): JSX.Element {
   const tasks = model.graph.task_runs;
   const final = isFinal(run);
   const openTask = (id: string) => props.nav.open('task-run', id);
+  // The graph shows every task run; the timeline and table the first ones
+  // until asked, so a run of thousands of tasks opens quickly.
+  const listed = allTasks ? tasks : tasks.slice(0, TASKS_LISTED);
   return (
     <div
       className="jp-Orch-runPage"
@@ -661,8 +668,18 @@ export function RunPage(props: IRunPageProps): JSX.Element {
               openTask={openTask}
               trans={trans}
             />
-            <Gantt tasks={tasks} trans={trans} />
-            <TaskTable tasks={tasks} openTask={openTask} trans={trans} />
+            <Gantt tasks={listed} trans={trans} />
+            <TaskTable tasks={listed} openTask={openTask} trans={trans} />
+            {listed.length < tasks.length ? (
+              <Button
+                small
+                minimal
+                onClick={() => setAllTasks(true)}
+                data-testid="orch-tasks-show-all"
+              >
+                {trans.__('Show all %1 task runs', tasks.length)}
+              </Button>
+            ) : null}
           </>
         ) : (
           <Empty>{trans.__('No task runs.')}</Empty>
