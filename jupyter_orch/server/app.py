@@ -61,6 +61,20 @@ class OrchApp(ExtensionApp):
     scheduler_interval = Float(
         10.0, help="Seconds between scheduler passes creating runs of deployments."
     ).tag(config=True)
+    scheduler_lease_ttl = Float(
+        0.0,
+        help="Seconds the scheduling leader's database lease lasts unrenewed: with several servers on "
+        "one database one schedules, and when it dies another takes over within this plus one "
+        "scheduler_interval. Keep the scheduling window (scheduler_min_time, scheduler_max_runs) "
+        "longer than that, or slots fall due during a takeover. 0: 3 x scheduler_interval, at least 2.",
+    ).tag(config=True)
+    scheduler_min_runs = Int(3, help="The scheduler keeps at least this many future runs per schedule.").tag(
+        config=True
+    )
+    scheduler_max_runs = Int(100, help="...and at most this many (Prefect's MAX_RUNS).").tag(config=True)
+    scheduler_min_time = Float(
+        3600.0, help="...and runs at least this many seconds ahead (Prefect's MIN_SCHEDULED_TIME)."
+    ).tag(config=True)
     late_runs_interval = Float(5.0, help="Seconds between passes marking overdue scheduled runs Late.").tag(
         config=True
     )
