@@ -6,7 +6,12 @@ import hashlib
 import inspect
 import json
 from collections.abc import Callable
+from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
+
+from jupyter_orch.engine.hooks import task_run_view
+from jupyter_orch.states import Cached, State
 
 
 def stable_bytes(obj: Any) -> bytes:
@@ -62,10 +67,6 @@ def cache_key_of(engine: Any) -> str | None:
 
 def render_storage_key(engine: Any) -> str:
     """`result_storage_key` over `parameters`, `flow_run` and `task_run` (Prefect's template)."""
-    from types import SimpleNamespace
-
-    from jupyter_orch.engine.hooks import task_run_view
-
     ctx = engine.flow_ctx
     flow_run = SimpleNamespace(
         id=ctx.flow_run_id if ctx else None,
@@ -83,10 +84,6 @@ def check_cache(engine: Any) -> Any:
     """Consult the cache for a task run (PENDING, inputs resolved): the Cached state it entered,
     or None if the body must run. `refresh_cache=True` computes the key (the run overwrites the
     entry) but never reads it."""
-    from datetime import datetime
-
-    from jupyter_orch.states import Cached, State
-
     key = cache_key_of(engine)
     if not key:
         return None

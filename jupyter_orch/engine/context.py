@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from jupyter_orch.engine.hooks import flow_run_view, task_run_view
 from jupyter_orch.exceptions import MissingContextError
 
 if TYPE_CHECKING:
@@ -58,8 +59,6 @@ class FlowRunContext:
     @property
     def flow_run(self) -> Any:
         """The flow run as Prefect's context shows it (id, name, parameters, tags, ...)."""
-        from jupyter_orch.engine.hooks import flow_run_view
-
         return flow_run_view(self.engine)
 
     def next_dynamic_key(self, task_key: str) -> int:
@@ -91,8 +90,6 @@ class TaskRunContext:
     @property
     def task_run(self) -> Any:
         """The task run as Prefect's context shows it (id, name, flow_run_id, run_count, ...)."""
-        from jupyter_orch.engine.hooks import task_run_view
-
         return task_run_view(self.engine)
 
 

@@ -18,7 +18,7 @@ from jupyter_orch.engine.caching import check_cache
 from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, tags_ctx
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identity
-from jupyter_orch.engine.hooks import render_run_name
+from jupyter_orch.engine.hooks import render_run_name, run_hooks, task_run_view
 from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
 from jupyter_orch.engine.timeouts import (
     TaskRunTimeout,
@@ -285,8 +285,6 @@ class TaskRunEngine:
         return persist_result(value, self.cache_key, task.result_storage, task.serializer)
 
     def _run_hooks(self, hooks: list[Any], state: Any) -> None:
-        from jupyter_orch.engine.hooks import run_hooks, task_run_view
-
         # task hooks say they ran at DEBUG (a task's cost stays in microseconds); failures at ERROR
         run_hooks(hooks, self.task, task_run_view(self), state, self.logger(), logging.DEBUG)
 
@@ -325,8 +323,6 @@ class TaskRunEngine:
 
     def _should_retry(self, proposed: State) -> bool:
         """`retry_condition_fn(task, task_run, state)`; one that raises means no retry."""
-        from jupyter_orch.engine.hooks import task_run_view
-
         try:
             return bool(self.task.retry_condition_fn(self.task, task_run_view(self), proposed))
         except Exception as exc:

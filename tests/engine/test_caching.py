@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from jupyter_orch import flow, task, task_input_hash
@@ -37,7 +37,8 @@ def test_cache_hit_does_not_run_body(records, tmp_path):
 def test_cache_expiration(records):
     calls = []
 
-    @task(cache_policy=INPUTS + TASK_SOURCE, cache_expiration=timedelta(seconds=0.4))
+    # long enough for the hit on a loaded machine; the test then waits for the stored expiry
+    @task(cache_policy=INPUTS + TASK_SOURCE, cache_expiration=timedelta(seconds=2))
     def stamp(x: int) -> int:
         calls.append(x)
         return len(calls)
@@ -46,10 +47,15 @@ def test_cache_expiration(records):
     def expiring():
         return stamp(1, return_state=True)
 
-    assert expiring().result() == 1
+    first = expiring()
+    assert first.result() == 1
     hit = expiring()
     assert hit.name == "Cached" and hit.result() == 1
-    time.sleep(0.5)
+    expires = datetime.fromisoformat(records.task_run(first.task_run_id)["cache_expiration"])
+    deadline = time.monotonic() + 10
+    while datetime.now(timezone.utc) <= expires:  # wait for the entry to expire
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     again = expiring()
     assert again.name == "Completed" and again.result() == 2 and len(calls) == 2
     assert records.task_run(again.task_run_id)["cache_expiration"] is not None
