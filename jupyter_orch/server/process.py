@@ -37,10 +37,12 @@ class ServerProcess:
         base_url: str = "/",
         https: bool = False,
         verify: str | bool = True,
+        ip: str = "127.0.0.1",
     ) -> None:
         """`args` go to the server after `--port` (Jupyter's own options: `--ServerApp.*`,
         `--certfile=...`); `base_url` and `https` say where it then answers, `verify` is the CA
-        file (or False) its TLS certificate is checked against."""
+        file (or False) its TLS certificate is checked against; `ip` the address it listens on."""
+        self.ip = ip
         self.database_url = database_url
         self.home = Path(home)
         self.port = port or free_port()
@@ -56,7 +58,7 @@ class ServerProcess:
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}{self.base_url}"
+        return f"{self.scheme}://{self.ip}:{self.port}{self.base_url}"
 
     @property
     def client_env(self) -> dict[str, str]:
@@ -75,7 +77,17 @@ class ServerProcess:
         env.pop(API_URL_ENV, None)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_orch.cli", "server", "--port", str(self.port), *self.args],
+            [
+                sys.executable,
+                "-m",
+                "jupyter_orch.cli",
+                "server",
+                "--ip",
+                self.ip,
+                "--port",
+                str(self.port),
+                *self.args,
+            ],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

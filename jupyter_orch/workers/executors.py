@@ -44,7 +44,8 @@ class RunHandle:
         self.cancel_requested = False
         #: released by its worker after the worker moved the run to RUNNING (`Worker._release_due`)
         self.started_by_worker = False
-        #: a prepared run its worker told not to start (no longer its claim): nothing to report
+        #: no longer its worker's to report: a prepared run told not to start, or a run killed
+        #: because it ended meanwhile or another worker holds it now
         self.handed_back = False
         #: set when each of its output pipes reached its end (`OutputPump`)
         self.output_done: list[threading.Event] = []

@@ -301,6 +301,8 @@ class Worker:
                 continue
             if state_type == "CANCELLING" or state_type in FINAL:
                 log.info("run %s is %s: killing its process group", run_id, state_type)
+                # ended (or lost to another worker): nothing to report, the run is not ours now
+                handle.handed_back = state_type in FINAL
                 handle.kill()
 
     def _drop_unclaimed(self, states: dict[str, str]) -> None:

@@ -39,7 +39,8 @@ def worker_heartbeat(
 ) -> dict[str, str]:
     """Record that a worker is alive and so are its runs; answer each run's current state type.
 
-    The worker kills a run it is told is CANCELLING (or already final: e.g. marked Crashed).
+    The worker kills a run it is told is CANCELLING (or already final: e.g. marked Crashed). Only
+    the runs it still holds are kept alive: one claimed since by another worker is not (see below).
     """
     pool = read_work_pool(session, pool_name)
     now = utcnow()
@@ -64,9 +65,14 @@ def worker_heartbeat(
     ids = list(running_flow_run_ids or [])
     if not ids:
         return {}
-    session.execute(update(FlowRun).where(FlowRun.id.in_(ids)).values(last_heartbeat=now))
-    rows = session.execute(select(FlowRun.id, FlowRun.state_type).where(FlowRun.id.in_(ids)))
-    return {run_id: state_type for run_id, state_type in rows}
+    mine = or_(FlowRun.worker_name == name, FlowRun.worker_name.is_(None))
+    session.execute(update(FlowRun).where(FlowRun.id.in_(ids), mine).values(last_heartbeat=now))
+    rows = session.execute(
+        select(FlowRun.id, FlowRun.state_type, FlowRun.worker_name).where(FlowRun.id.in_(ids))
+    )
+    # a run another worker holds now (this one was cut off, its run marked Crashed and retried
+    # there) is answered CRASHED: this worker's attempt is over and its process is killed
+    return {run_id: state if owner in (None, name) else "CRASHED" for run_id, state, owner in rows}
 
 
 def list_workers(session: Session, work_pool_name: str | None = None) -> list[dict[str, Any]]:
