@@ -43,8 +43,6 @@ LAYERS: list[tuple[str, ...]] = [
 L = "layers (#13)"
 PENDING: dict[str, dict[str, str]] = {
     "upward": {
-        "jupyter_orch.services.server -> jupyter_orch.server.services":
-            f"{L}: services.build(settings) and server/service_registry.py not landed yet",
         "jupyter_orch.states.core -> jupyter_orch.engine.results":
             f"{L}: result loading to a core results module (engine registers its storage lookup)",
         "jupyter_orch.workers.run_flow -> jupyter_orch.engine.*":

@@ -12,8 +12,27 @@ from typing import Any
 
 from jupyter_orch.client import new_client
 from jupyter_orch.runner.deployment import RunnerDeployment
-from jupyter_orch.services import CrashDetectionService, LateRunsService, SchedulerService
+from jupyter_orch.services import ServiceSettings, build
 from jupyter_orch.workers.worker import Worker
+
+
+def _serve_services(url: str) -> ServiceSettings:
+    """`serve()`'s services on the database: scheduling, late runs and crash detection; its own
+    workers run the runs, a server (if any) sends the notifications."""
+    return ServiceSettings(
+        url, scheduler_interval=5.0, heartbeat_timeout=30.0, local_worker=False, notifications=False
+    )
+
+
+def _launch_services(client: Any) -> list[Any]:
+    """Start `serve()`'s services when it talks to the database (over HTTP the server runs them)."""
+    if client.mode != "local":
+        return []
+    url = client.transport.database_url
+    services = [s for s in build(_serve_services(url)).values() if s is not None]
+    for service in services:
+        service.launch()
+    return services
 
 
 def serve(*deployments: RunnerDeployment, poll_interval: float = 0.5, limit: int | None = None) -> None:
@@ -21,12 +40,7 @@ def serve(*deployments: RunnerDeployment, poll_interval: float = 0.5, limit: int
     client = new_client()
     ids = [d.apply(client) for d in deployments]
     pools = {d.work_pool_name or "default" for d in deployments}
-    services: list[Any] = []
-    if client.mode == "local":
-        url = client.transport.database_url  # type: ignore[attr-defined]
-        services = [SchedulerService(url), LateRunsService(url), CrashDetectionService(url)]
-    for service in services:
-        service.launch()
+    services = _launch_services(client)
     stop = threading.Event()
     workers = [
         Worker(pool=p, client=client, poll_interval=poll_interval, limit=limit, deployment_ids=ids)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
@@ -19,7 +19,8 @@ from jupyter_orch.db.sqlite import WalCheckpointer, file_of
 from jupyter_orch.orchestration.events import EventHub, Feed, open_feed
 from jupyter_orch.server.events import EventsHandler
 from jupyter_orch.server.handlers import DocsHandler, api_handlers
-from jupyter_orch.server.services import ServiceRegistry
+from jupyter_orch.server.service_registry import ServiceRegistry
+from jupyter_orch.services import ServiceSettings, build, check_extra
 from jupyter_orch.settings import (
     API_TOKEN_ENV,
     API_URL_ENV,
@@ -99,13 +100,21 @@ class OrchApp(ExtensionApp):
         help="Warm kernels the local worker keeps ready per kernelspec, so a notebook run does not wait "
         "for a kernel to boot; each is used by one run only. 0 turns the pool off.",
     ).tag(config=True)
-    service_modules = List(
-        Unicode(),
-        ["jupyter_orch.services.server"],
-        help="Modules imported at start so that the services they register "
-        "(jupyter_orch.server.services.register_service) run.",
+    background_services = Bool(
+        True,
+        help="Run the background services (scheduler, late runs, crash detection, notifications, local "
+        "worker). False: the REST API alone.",
     ).tag(config=True)
-    disabled_services = List(Unicode(), help="Names of registered services not to start.").tag(config=True)
+    disabled_services = List(
+        Unicode(),
+        help="Names of services not to start: scheduler, late_runs, crash_detection, notifications, "
+        "local_worker (or an extra service's).",
+    ).tag(config=True)
+    extra_services = List(
+        Unicode(),
+        help="More background services, each 'module:factory': factory(ServiceSettings) returns a "
+        "jupyter_orch.services.Service, shown in /health under the factory's name.",
+    ).tag(config=True)
     sqlite_checkpoint_interval = Float(
         0.25,
         help="Seconds between checkpoints of a SQLite database's write-ahead log by a thread of the "
@@ -207,8 +216,7 @@ class OrchApp(ExtensionApp):
         # must agree with this server's configured home and database, whichever way they were set
         self._export_env(HOME_ENV, str(Path(self.home).expanduser()))
         self._export_env(DATABASE_URL_ENV, self.database_url)
-        for module in self.service_modules:
-            import_module(module)
+        check_extra(self.extra_services)  # a misnamed extra service fails the start, not later
         IOLoop.current().add_callback(self._on_started)
         self.log.info(
             "jupyter_orch: database %s", self.database.engine.url.render_as_string(hide_password=True)
@@ -249,7 +257,32 @@ class OrchApp(ExtensionApp):
             if token and not os.environ.get(API_TOKEN_ENV):
                 os.environ[API_TOKEN_ENV] = token
                 self._env_set.append(API_TOKEN_ENV)
-        await self.services.start_all(self, set(self.disabled_services))
+        await self.services.start_all(self._build_services())
+
+    def _build_services(self) -> dict[str, Any]:
+        """The services this server runs, from its traits (`services.build`)."""
+        if not self.background_services:
+            return {}
+        try:
+            return build(
+                ServiceSettings(
+                    database_url=self.database_url,
+                    scheduler_interval=self.scheduler_interval,
+                    scheduler_lease_ttl=self.scheduler_lease_ttl,
+                    scheduler_min_runs=self.scheduler_min_runs,
+                    scheduler_max_runs=self.scheduler_max_runs,
+                    scheduler_min_time=self.scheduler_min_time,
+                    late_runs_interval=self.late_runs_interval,
+                    heartbeat_timeout=self.heartbeat_timeout,
+                    local_worker=self.local_worker,
+                    kernel_pool_size=self.kernel_pool_size,
+                    disabled=frozenset(self.disabled_services),
+                    extra=tuple(self.extra_services),
+                )
+            )
+        except Exception:
+            self.log.exception("jupyter_orch: the background services could not be built")
+            return {}
 
     def _export_env(self, name: str, value: str) -> None:
         if os.environ.get(name) != value:

@@ -1,12 +1,14 @@
-"""Background services of the orchestration server; `default_services()` builds the standard set.
+"""Background services of the orchestration server: scheduler, late runs, crash detection,
+notifications and the built-in local worker; `build(settings)` assembles them (`services.build`).
 
-Each service has `async start()`/`async stop()` (for the server's registry), `launch()`/`halt()`
-(for scripts and tests), `run_once()` and `status()`.
+Each is a `Service` (`services.base`): `async start()`/`async stop()` for the server,
+`launch()`/`halt()` for scripts, tests and `serve()`, `run_once()` and `status()`.
 """
 
 from __future__ import annotations
 
 from jupyter_orch.services.base import Service
+from jupyter_orch.services.build import ServiceSettings, build, check_extra
 from jupyter_orch.services.crash_detection import CrashDetectionService
 from jupyter_orch.services.late_runs import LateRunsService
 from jupyter_orch.services.notifications import NotificationService
@@ -18,28 +20,7 @@ __all__ = [
     "NotificationService",
     "SchedulerService",
     "Service",
-    "default_services",
+    "ServiceSettings",
+    "build",
+    "check_extra",
 ]
-
-
-def default_services(
-    db_url: str | None = None,
-    local_worker: bool = True,
-    scheduler_interval: float = 5.0,
-    late_after: float = 15.0,
-    heartbeat_timeout: float = 30.0,
-    worker_pool: str = "default",
-    worker_poll_interval: float = 0.5,
-) -> list[Service]:
-    """The services a server runs: scheduler, late runs, crash detection, notifications, worker."""
-    services: list[Service] = [
-        SchedulerService(db_url, interval=scheduler_interval),
-        LateRunsService(db_url, late_after=late_after),
-        CrashDetectionService(db_url, heartbeat_timeout=heartbeat_timeout),
-        NotificationService(db_url),
-    ]
-    if local_worker:
-        from jupyter_orch.services.local_worker import LocalWorkerService
-
-        services.append(LocalWorkerService(db_url, pool=worker_pool, poll_interval=worker_poll_interval))
-    return services

@@ -124,7 +124,7 @@ def test_jupyter_server_whose_extension_fails_late_in_loading_exits(tmp_path: Pa
     env = _env(f"sqlite:///{home / 'orch.db'}", home)
     log = tmp_path / "server.log"
     proc = _jupyter_server(
-        free_port(), "t", env, log, "--OrchApp.service_modules=jupyter_orch_no_such_module"
+        free_port(), "t", env, log, "--OrchApp.extra_services=jupyter_orch_no_such_module:factory"
     )
     try:
         code = _wait_exit(proc, 120)
@@ -151,17 +151,12 @@ def test_sigterm_ends_a_server_whose_service_failed_to_start(tmp_path: Path) -> 
     config = home / "no-config"
     config.mkdir()
     (home / "broken_service.py").write_text(
-        "from jupyter_orch.server.services import register_service\n"
-        "def broken(app):\n    raise RuntimeError('this service cannot start')\n"
-        "register_service('broken', broken)\n"
+        "def broken(settings):\n    raise RuntimeError('this service cannot start')\n"
     )
     env["PYTHONPATH"] = f"{home}{os.pathsep}{env.get('PYTHONPATH', '')}"
     log = tmp_path / "server.log"
-    modules = [
-        "--OrchApp.service_modules=jupyter_orch.services.server",
-        "--OrchApp.service_modules=broken_service",
-    ]
-    proc = _jupyter_server(port, "t", env, log, *modules, "--OrchApp.local_worker=False")
+    extra = "--OrchApp.extra_services=broken_service:broken"
+    proc = _jupyter_server(port, "t", env, log, extra, "--OrchApp.local_worker=False")
     try:
         deadline = time.monotonic() + 120
         services: dict[str, str] = {}

@@ -20,7 +20,7 @@ def jp_server_config(db_url: str, tmp_path: Path) -> dict[str, Any]:
             "database_url": db_url,
             "home": str(tmp_path / "orch-home"),
             "set_client_env": False,
-            "service_modules": [],
+            "background_services": False,
         },
     }
 

@@ -36,7 +36,7 @@ def jp_server_config(server_db_url: str, tmp_path: Path) -> dict[str, Any]:
             "database_url": server_db_url,
             "home": str(tmp_path / "orch-home"),
             "set_client_env": False,
-            "service_modules": [],  # API tests: no scheduler/worker acting on their rows
+            "background_services": False,  # API tests: no scheduler/worker acting on their rows
         },
     }
 

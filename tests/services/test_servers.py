@@ -91,7 +91,7 @@ def test_fresh_server_runs_a_scheduled_deployment_with_its_local_worker(tmp_path
             path=str(tmp_path),
             schedules=[{"interval": 2}],
         ).id
-    # defaults only: no config dir, so the services come from OrchApp.service_modules' default
+    # defaults only: no config dir, so the services come from OrchApp's defaults
     with ServerProcess(url, tmp_path / "home", env={"JUPYTER_CONFIG_DIR": str(tmp_path / "none")}) as srv:
         services = httpx.get(f"{srv.url}/orch/api/health", headers=srv.headers).json()["services"]
         for name in ("scheduler", "late_runs", "crash_detection", "notifications", "local_worker"):

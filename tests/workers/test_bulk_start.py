@@ -165,7 +165,7 @@ def test_bulk_route_over_http(db_url: str, flows_dir: Path, tmp_path: Path) -> N
     env = {"JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
     (tmp_path / "cfg").mkdir()
     (tmp_path / "cfg" / "jupyter_server_config.json").write_text(
-        json.dumps({"OrchApp": {"service_modules": []}})
+        json.dumps({"OrchApp": {"background_services": False}})
     )
     server = ServerProcess(db_url, tmp_path / "server-home", env=env).start()
     client = http_client(server.url, server.token)
