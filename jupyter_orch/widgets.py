@@ -98,6 +98,8 @@ class _Poller:
     def _loop(self) -> None:
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         watcher = EventWatcher(**self._watch()) if self._watch is not None else None
+        if watcher is not None:
+            watcher.ready()
         try:
             while not self.done.is_set():
                 try:

@@ -21,6 +21,7 @@ def watch_run(
     deadline = None if timeout is None else time.monotonic() + timeout
     bar = tqdm(total=None, file=ctx.stderr, unit="cell", dynamic_ncols=True, leave=True)
     watcher = EventWatcher(kinds=["flow_run"], flow_run_id=run_id)  # wakes on each state change
+    watcher.ready()
     try:
         while True:
             run = ctx.client.get(f"flow_runs/{run_id}")

@@ -32,6 +32,11 @@ class EventWatcher:
         self._thread = threading.Thread(target=self._main, name="jupyter-orch-events", daemon=True)
         self._thread.start()
 
+    def ready(self, timeout: float = 10.0) -> bool:
+        """Wait until the stream is live (every commit from now on is seen); read the current
+        state after this, so no change between that read and the first `wait` is missed."""
+        return self.connected.wait(timeout)
+
     def wait(self, timeout: float) -> bool:
         """Block until an event arrives or `timeout` passes; True if there was one."""
         hit = self.changed.wait(timeout)
@@ -39,9 +44,7 @@ class EventWatcher:
         return hit
 
     def close(self) -> None:
-        self._stop.set()
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(lambda: None)
+        self._stop.set()  # the thread looks at it at least every half second
         self._thread.join(5)
 
     def __enter__(self) -> EventWatcher:

@@ -152,6 +152,8 @@ def print_logs(args: argparse.Namespace, ctx: Context) -> int:
     ctx.client.get(f"flow_runs/{args.id}")  # 404 for an unknown run, before any waiting
     # --follow wakes on the live event stream; the interval only bounds each wait (a fallback)
     watcher = EventWatcher(kinds=["flow_run", "log"], flow_run_id=args.id) if args.follow else None
+    if watcher is not None:
+        watcher.ready()  # live before the first read: nothing written after it is missed
     try:
         after: int | None = None
         while True:
