@@ -1,10 +1,10 @@
 """Typed input a paused flow run waits for (Prefect's `prefect.input`).
 
-    class Approval(RunInput):
-        approved: bool
-        note: str = ""
+class Approval(RunInput):
+    approved: bool
+    note: str = ""
 
-    answer = pause_flow_run(wait_for_input=Approval, timeout=600)
+answer = pause_flow_run(wait_for_input=Approval, timeout=600)
 """
 
 from __future__ import annotations
