@@ -53,7 +53,6 @@ PENDING: dict[str, dict[str, str]] = {
         "*jupyter_orch.workers.run_flow*": f"{L}: the run process arrow above",
     },
     "lines": {
-        "jupyter_orch/notebooks/executor.py": f"{L}: papermill execution, to split",
     },
     "complexity": {
         name: f"{L}: not split yet"

@@ -137,7 +137,7 @@ def test_bad_parameter_rejected_before_kernel_starts(tmp_path, monkeypatch):
     def no_kernel(*args, **kwargs):
         raise AssertionError("a kernel was started")
 
-    monkeypatch.setattr(executor_module._OrchEngine, "execute_notebook", no_kernel)
+    monkeypatch.setattr(executor_module.OrchEngine, "execute_notebook", no_kernel)
     source = write(tmp_path / "in.ipynb", "print(i)")
     with pytest.raises(ParameterError) as info:
         execute_notebook(source, tmp_path / "out.ipynb", {"i": "forty"})
