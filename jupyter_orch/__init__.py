@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from jupyter_orch import results as _results
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it
@@ -73,6 +75,18 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def _saved_storage(name: str) -> Any:
+    """A saved storage configuration by name, read through this process's API client."""
+    # the client loads when a result first names a saved storage, not with the package
+    from jupyter_orch.storage import saved_or_none
+
+    return saved_or_none(name)
+
+
+# the composition point: results below the states read saved storage through the API above them
+_results.use_saved_storage(_saved_storage)
 
 
 def __dir__() -> list[str]:

@@ -14,8 +14,10 @@ from typing import Any
 
 from jupyter_orch.client import ApiError
 from jupyter_orch.config_client import call
+from jupyter_orch.settings import get_settings
 
 NAME = re.compile(r"^[a-z0-9_-]{1,255}$")
+_SAVED: dict[tuple[str, str], StorageLocation | None] = {}
 
 
 @dataclass
@@ -50,6 +52,22 @@ def load_storage(name: str) -> StorageLocation:
             ) from None
         raise
     return StorageLocation(found["url"], {**(found.get("options") or {}), **(found.get("credentials") or {})})
+
+
+def saved_or_none(name: str) -> StorageLocation | None:
+    """The configuration saved as `name`, or None when `name` is no saved configuration's (then a
+    `result_storage` of that name is a relative path): the lookup `jupyter_orch.results` uses,
+    once per process, server (or database) and name."""
+    if not is_name(name):
+        return None
+    settings = get_settings()
+    where = (settings.api_url or settings.database_url, name)
+    if where not in _SAVED:
+        try:
+            _SAVED[where] = load_storage(name)
+        except ValueError:  # no configuration by that name: a relative path
+            _SAVED[where] = None
+    return _SAVED[where]
 
 
 def resolve_storage(value: str | StorageLocation) -> StorageLocation:

@@ -43,13 +43,10 @@ LAYERS: list[tuple[str, ...]] = [
 L = "layers (#13)"
 PENDING: dict[str, dict[str, str]] = {
     "upward": {
-        "jupyter_orch.states.core -> jupyter_orch.engine.results":
-            f"{L}: result loading to a core results module (engine registers its storage lookup)",
         "jupyter_orch.workers.run_flow -> jupyter_orch.engine.*":
             f"{L}: the run process moves to engine/run_process.py, started by module name (RunSpec)",
     },
     "circles": {
-        "*jupyter_orch.states.core*": f"{L}: the states -> engine.results arrow above",
         "*jupyter_orch.workers.run_flow*": f"{L}: the run process arrow above",
     },
     "lines": {

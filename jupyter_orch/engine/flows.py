@@ -12,12 +12,12 @@ from typing import Any, Generic, TypeVar, overload
 from jupyter_orch.engine.caching import source_file_hash
 from jupyter_orch.engine.flow_engine import FlowRunEngine
 from jupyter_orch.engine.hooks import hook_list
-from jupyter_orch.engine.results import serializer_name
 from jupyter_orch.engine.task_runners import TaskRunner, ThreadPoolTaskRunner
 from jupyter_orch.engine.tasks import NOT_BOUND, _delays
 from jupyter_orch.exceptions import check_name, check_reserved
 from jupyter_orch.orchestration import rules
 from jupyter_orch.parameters import ParameterModel
+from jupyter_orch.results import serializer_name
 
 R = TypeVar("R")
 

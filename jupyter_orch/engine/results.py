@@ -1,25 +1,22 @@
-"""Persisted results: values serialized to `$JUPYTER_ORCH_HOME/results/<key>`, to any fsspec URL set
-in `JUPYTER_ORCH_RESULTS_URL` (s3://..., memory://...), or to a task's or flow's own
+"""Persisting results: values serialized to `$JUPYTER_ORCH_HOME/results/<key>`, to any fsspec URL
+set in `JUPYTER_ORCH_RESULTS_URL` (s3://..., memory://...), or to a task's or flow's own
 `result_storage` (a path, a URL, or the name of a saved storage configuration, opened with its
-options and credentials). A state keeps only the reference
-`{"storage_key": URL, "serializer": NAME}`, so any process can load it.
+options and credentials).
 
-Serializers by Prefect's names: "pickle" (cloudpickle, the default), "json", and
-"compressed/pickle" / "compressed/json" (zlib).
+A state keeps only the reference this returns; the reference format, the serializers and loading
+it back live below the states, in `jupyter_orch.results`, so any process can load it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
-import zlib
 from typing import Any
 
+from jupyter_orch.results import SERIALIZER, dumps, saved_storage
+from jupyter_orch.settings import get_settings
+
 RESULTS_URL_ENV = "JUPYTER_ORCH_RESULTS_URL"
-SERIALIZER = "cloudpickle"
-SERIALIZERS = ("pickle", "cloudpickle", "json", "compressed/pickle", "compressed/json")
-_SAVED: dict[tuple[str, str], Any] = {}
 
 
 def storage_base(storage: Any = None) -> str:
@@ -30,32 +27,7 @@ def storage_base(storage: Any = None) -> str:
     url = os.environ.get(RESULTS_URL_ENV)
     if url:
         return url.rstrip("/")
-    from jupyter_orch.settings import get_settings
-
     return str(get_settings().results_dir)
-
-
-def saved_storage(storage: Any) -> Any:
-    """The saved storage configuration a `result_storage` names (a bare word such as "lake" for
-    which `jupyter orch storage create lake ...` or `RemoteFileSystem(...).save("lake")` exists),
-    else None. Looked up once per process and name."""
-    if not isinstance(storage, str) or any(c in storage for c in "/.:\\"):
-        return None  # a path or URL: no lookup on the common path
-    from jupyter_orch.settings import get_settings
-
-    settings = get_settings()
-    where = (settings.api_url or settings.database_url, storage)  # per server or database
-    if where not in _SAVED:
-        # the configuration client: only when a result_storage is a bare name
-        from jupyter_orch.storage import is_name, load_storage
-
-        if not is_name(storage):
-            return None
-        try:
-            _SAVED[where] = load_storage(storage)
-        except ValueError:  # no configuration by that name: a relative path
-            _SAVED[where] = None
-    return _SAVED[where]
 
 
 def resolve_storage(storage: Any) -> str:
@@ -72,57 +44,11 @@ def resolve_storage(storage: Any) -> str:
     raise TypeError(f"result_storage must be a path or an fsspec URL, got {type(storage).__name__}")
 
 
-def serializer_name(serializer: Any) -> str:
-    """A `result_serializer` option (a name, or an object with Prefect's `type` attribute)."""
-    name = getattr(serializer, "type", serializer)
-    if name is None:
-        return SERIALIZER
-    if name not in SERIALIZERS:
-        raise ValueError(f"result_serializer must be one of {', '.join(SERIALIZERS)}; got {name!r}")
-    return "cloudpickle" if name == "pickle" else name
-
-
-def dumps(value: Any, serializer: str) -> bytes:
-    compressed = serializer.startswith("compressed/")
-    kind = serializer.rsplit("/", 1)[-1]
-    if kind == "json":
-        payload = json.dumps(value, default=_json_default).encode()
-    else:
-        import cloudpickle
-
-        payload = cloudpickle.dumps(value)
-    return zlib.compress(payload) if compressed else payload
-
-
-def loads(payload: bytes, serializer: str) -> Any:
-    if serializer not in SERIALIZERS:
-        raise ValueError(f"unknown result serializer {serializer!r}")
-    if serializer.startswith("compressed/"):
-        payload = zlib.decompress(payload)
-    if serializer.endswith("json"):
-        return json.loads(payload)
-    import cloudpickle
-
-    return cloudpickle.loads(payload)
-
-
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "model_dump"):  # pydantic models
-        return obj.model_dump(mode="json")
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    if isinstance(obj, uuid.UUID):
-        return str(obj)
-    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
-
-
 def persist_result(
     value: Any, key: str | None = None, storage: Any = None, serializer: str = SERIALIZER
 ) -> dict[str, str]:
     """Write `value` under `key` (a fresh one by default); returns the reference for a state."""
-    from fsspec.core import url_to_fs
+    from fsspec.core import url_to_fs  # heavy: loaded by the first persisted result only
 
     url = f"{storage_base(storage)}/{key or uuid.uuid4().hex}"
     payload = dumps(value, serializer)
@@ -144,13 +70,3 @@ def persist_result(
     if saved is not None:
         ref["storage"] = storage  # the loader opens it with the configuration's credentials
     return ref
-
-
-def load_result(data: dict[str, Any]) -> Any:
-    """The value a reference made by `persist_result` points to."""
-    import fsspec
-
-    saved = saved_storage(data.get("storage"))
-    options = saved.options if saved is not None else {}
-    with fsspec.open(data["storage_key"], "rb", **options) as f:
-        return loads(f.read(), data.get("serializer", SERIALIZER))

@@ -14,10 +14,10 @@ from jupyter_orch.cache_policies import DEFAULT, NO_CACHE, CacheKeyFnPolicy, Cac
 from jupyter_orch.engine.context import TaskRunContext, flow_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
 from jupyter_orch.engine.hooks import hook_list
-from jupyter_orch.engine.results import serializer_name
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.exceptions import check_reserved
 from jupyter_orch.orchestration import rules
+from jupyter_orch.results import serializer_name
 from jupyter_orch.utilities.annotations import unmapped
 
 R = TypeVar("R")

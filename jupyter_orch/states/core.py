@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from jupyter_orch.exceptions import CancelledRun, CrashedRun, FailedRun, PausedRun, UnfinishedRun
+from jupyter_orch.results import load_result
 
 
 class StateType(str, enum.Enum):
@@ -153,8 +154,6 @@ class State:
         if fetch and _in_running_loop():
             return self.aresult(raise_on_failure=raise_on_failure)
         if not self._has_result and self.data and "storage_key" in self.data:
-            from jupyter_orch.engine.results import load_result
-
             self.set_result(load_result(self.data))
         value = self._result
         if self.type in _UNSUCCESSFUL:

@@ -78,7 +78,7 @@ def test_custom_cache_key_and_persisted_result_loads_from_storage(records):
     assert calls == ["ada"]
     run = records.flow_runs(flow_name="greeter")[0]
     (tr,) = records.task_runs(run["id"])
-    from jupyter_orch.engine.results import load_result
+    from jupyter_orch.results import load_result
 
     assert tr["cache_key"] == "by-name-ada"
     assert load_result(tr["state"]["data"]) == "hi ada!"

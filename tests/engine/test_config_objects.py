@@ -103,7 +103,7 @@ def test_result_storage_by_saved_name(orch_env: str) -> None:
     """`result_storage="lake"` writes to the saved configuration's URL, opened with its options,
     and any process loads the result back through the same name."""
     from jupyter_orch import flow, task
-    from jupyter_orch.engine.results import load_result
+    from jupyter_orch.results import load_result
 
     RemoteFileSystem(basepath="memory://saved-lake/results", settings={"skip_instance_cache": True}).save(
         "saved-lake"

@@ -1,0 +1,107 @@
+"""Result references and their serializers: what a state keeps of a persisted value, and how any
+process loads it back (`State.result()`).
+
+A persisted value is a reference `{"storage_key": URL, "serializer": NAME}` (plus `"storage": NAME`
+when it was written to a saved storage configuration); the engine writes it
+(`engine/results.py`). Serializers by Prefect's names: "pickle" (cloudpickle, the default),
+"json", and "compressed/pickle" / "compressed/json" (zlib).
+
+A saved storage configuration is read through the API, which this module sits below: the
+package's composition root (`jupyter_orch/__init__.py`) gives it the lookup with
+`use_saved_storage`, once per process.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zlib
+from collections.abc import Callable
+from typing import Any, Protocol
+
+SERIALIZER = "cloudpickle"
+SERIALIZERS = ("pickle", "cloudpickle", "json", "compressed/pickle", "compressed/json")
+
+
+class SavedStorage(Protocol):
+    """A saved storage configuration as the lookup answers it (`jupyter_orch.storage.StorageLocation`)."""
+
+    url: str
+    options: dict[str, Any]
+
+
+#: name -> its configuration, or None when the name is no saved configuration's (a relative path)
+StorageLookup = Callable[[str], "SavedStorage | None"]
+
+_lookup: StorageLookup | None = None
+
+
+def use_saved_storage(lookup: StorageLookup) -> None:
+    """Resolve bare `result_storage` names with `lookup` from now on."""
+    global _lookup
+    _lookup = lookup
+
+
+def saved_storage(storage: Any) -> SavedStorage | None:
+    """The saved storage configuration a `result_storage` names (a bare word such as "lake" for
+    which `jupyter orch storage create lake ...` or `RemoteFileSystem(...).save("lake")` exists),
+    else None."""
+    if not isinstance(storage, str) or any(c in storage for c in "/.:\\") or _lookup is None:
+        return None  # a path or URL: no lookup on the common path
+    return _lookup(storage)
+
+
+def serializer_name(serializer: Any) -> str:
+    """A `result_serializer` option (a name, or an object with Prefect's `type` attribute)."""
+    name = getattr(serializer, "type", serializer)
+    if name is None:
+        return SERIALIZER
+    if name not in SERIALIZERS:
+        raise ValueError(f"result_serializer must be one of {', '.join(SERIALIZERS)}; got {name!r}")
+    return "cloudpickle" if name == "pickle" else name
+
+
+def dumps(value: Any, serializer: str) -> bytes:
+    compressed = serializer.startswith("compressed/")
+    kind = serializer.rsplit("/", 1)[-1]
+    if kind == "json":
+        payload = json.dumps(value, default=_json_default).encode()
+    else:
+        import cloudpickle  # heavy: loaded by the first pickled result only
+
+        payload = cloudpickle.dumps(value)
+    return zlib.compress(payload) if compressed else payload
+
+
+def loads(payload: bytes, serializer: str) -> Any:
+    if serializer not in SERIALIZERS:
+        raise ValueError(f"unknown result serializer {serializer!r}")
+    if serializer.startswith("compressed/"):
+        payload = zlib.decompress(payload)
+    if serializer.endswith("json"):
+        return json.loads(payload)
+    import cloudpickle  # heavy: loaded by the first pickled result only
+
+    return cloudpickle.loads(payload)
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "model_dump"):  # pydantic models
+        return obj.model_dump(mode="json")
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    if isinstance(obj, uuid.UUID):
+        return str(obj)
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def load_result(data: dict[str, Any]) -> Any:
+    """The value a reference made by `engine.results.persist_result` points to."""
+    import fsspec  # heavy: loaded by the first persisted result only
+
+    saved = saved_storage(data.get("storage"))
+    options = saved.options if saved is not None else {}
+    with fsspec.open(data["storage_key"], "rb", **options) as f:
+        return loads(f.read(), data.get("serializer", SERIALIZER))
