@@ -12,11 +12,12 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { IEventStream, IOrchEvent } from './events';
 import { isFinal } from './model';
-import { errorMessage } from './request';
+import { errorMessage, OrchAPIError } from './request';
 import {
   IArtifact,
   IFlowRun,
   IFlowRunGraph,
+  IJSONSchema,
   ILogRecord,
   IOrchModel,
   IState,
@@ -101,6 +102,40 @@ export class RunModel implements IDisposable {
 
   async retry(): Promise<void> {
     await this._model.retryRun(this.runId);
+    await this._restart();
+  }
+
+  /**
+   * The JSON schema of the input a pause waits for (stored by the flow under
+   * `<pause key>-schema`); null when the pause waits for no input.
+   */
+  async pauseInputSchema(pauseKey: string): Promise<IJSONSchema | null> {
+    const key = encodeURIComponent(`${pauseKey}-schema`);
+    try {
+      const input = await this._model.request<{ value: IJSONSchema | null }>(
+        `flow_runs/${this.runId}/input/${key}`
+      );
+      return input.value ?? null;
+    } catch (error) {
+      if (error instanceof OrchAPIError && error.status === 404) {
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  /** Resume a paused run with the input it waits for; a refusal is an error. */
+  async resume(runInput: Record<string, unknown> | null): Promise<void> {
+    const answer = await this._model.request<{
+      status: string;
+      reason?: string;
+    }>(`flow_runs/${this.runId}/resume`, {
+      method: 'POST',
+      body: { run_input: runInput }
+    });
+    if (answer.status !== 'ACCEPT') {
+      throw new Error(answer.reason || answer.status);
+    }
     await this._restart();
   }
 

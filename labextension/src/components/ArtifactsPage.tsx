@@ -17,7 +17,7 @@ import {
   Section,
   useSignal
 } from './common';
-import { ArtifactView } from './RunPage';
+import { ArtifactView } from './run/ArtifactView';
 
 /** The newest artifact of each key, in the order given (newest first). */
 export function latestByKey(artifacts: IArtifact[]): IArtifact[] {

@@ -31,7 +31,7 @@ import {
 import { RunsChart } from './Dashboard';
 import { RunForm } from './DeploymentsList';
 import { ParametersForm } from './ParameterForm';
-import { ParametersTable } from './RunPage';
+import { ParametersTable } from './run/RunStates';
 import { RunsTable } from './RunsPage';
 import { ScheduleEditor } from './ScheduleEditor';
 

@@ -28,7 +28,9 @@ import {
   StateBadge,
   useSignal
 } from './common';
-import { ArtifactView, LogView, StateTimeline, summaryLine } from './RunPage';
+import { ArtifactView } from './run/ArtifactView';
+import { LogView } from './run/LogView';
+import { StateTimeline, summaryLine } from './run/RunStates';
 
 /** A task run as `GET /task_runs/{id}` answers it. */
 export type ITaskRunDetail = ITaskRun;
