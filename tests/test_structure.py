@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     # the engine and Prefect's public modules around it (they report through the client)
     ("engine", "flows", "tasks", "futures", "task_runners", "artifacts", "task_worker", "flow_runs",
      "variables", "blocks", "cache_policies", "deployments", "storage", "filesystems", "config_client",
-     "utilities", "input", "context"),
+     "utilities", "input", "context", "runtime", "logging"),
     ("runner",),  # below the engine (Flow.serve/deploy call it), above the services serve() runs
     ("services",),
     ("workers",),

@@ -111,9 +111,23 @@ def run_logger(flow_run_id: str | None, task_run_id: str | None, label: str, kin
     return RunLogger(base, {"flow_run_id": flow_run_id, "task_run_id": task_run_id, "run_label": label})
 
 
-def get_run_logger() -> RunLogger:
-    """A logger for the current task run (or flow run) whose records are stored with the run."""
-    ctx = get_run_context()
+#: set by `jupyter_orch.logging.disable_run_logger()`: get_run_logger() returns a silent logger
+run_logger_disabled: ContextVar[bool] = ContextVar("jupyter_orch_run_logger_disabled", default=False)
+
+
+def get_run_logger(context: Any = None, **kwargs: Any) -> RunLogger | logging.LoggerAdapter:
+    """A logger for the current task run (or flow run) whose records are stored with the run
+    (`context`: a run context to log for instead; `kwargs`: extra fields on every record).
+    Outside a run: MissingContextError, or a disabled logger inside `disable_run_logger()`."""
+    if run_logger_disabled.get():
+        silent = logging.getLogger(f"{RUN_LOGGER}.disabled")
+        silent.disabled = True
+        return logging.LoggerAdapter(silent, kwargs)
+    ctx = context if context is not None else get_run_context()
+    if kwargs:
+        logger = get_run_logger(ctx)
+        logger.extra = {**logger.extra, **kwargs}  # type: ignore[dict-item]
+        return logger
     if isinstance(ctx, FlowRunContext):
         return run_logger(ctx.flow_run_id, None, f"Flow run {ctx.flow_run_name!r}", "flow_runs")
     return run_logger(ctx.flow_run_id, ctx.task_run_id, f"Task run {ctx.task_run_name!r}", "task_runs")

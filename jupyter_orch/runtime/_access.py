@@ -1,0 +1,92 @@
+"""The machinery the runtime modules share: attribute lookup with environment overrides, and
+reading a run record once per run when the current process has no engine for it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from jupyter_orch.timefmt import parse_time
+
+ENV_PREFIX = "JUPYTER_ORCH__RUNTIME__"
+
+
+_CASTS: dict[type, Callable[[str], Any]] = {
+    bool: lambda text: text.lower() == "true",
+    int: int,
+    float: float,
+    str: str,
+    type(None): str,
+}
+
+
+def lookup(module: str, fields: dict[str, Callable[[], Any]], name: str) -> Any:
+    """The value of attribute `name` of runtime module `module` (`flow_run`, ...), an environment
+    override cast to the type the real value has."""
+    env_key = f"{ENV_PREFIX}{module.upper()}__{name.upper()}"
+    getter = fields.get(name)
+    if getter is None:
+        if env_key in os.environ:
+            return os.environ[env_key]
+        raise AttributeError(f"jupyter_orch.runtime.{module} has no attribute {name!r}")
+    value = getter()
+    if env_key not in os.environ:
+        return value
+    override = os.environ[env_key]
+    if isinstance(value, datetime):
+        return parse_time(override)
+    cast = _CASTS.get(type(value))
+    if cast is None:
+        raise ValueError(
+            "This runtime context attribute cannot be overridden by an environment variable; "
+            "use monkeypatch instead."
+        )
+    return cast(override)
+
+
+def api_url(resource: str, run_id: str | None) -> str | None:
+    """The run's REST resource when flows report to a server (`JUPYTER_ORCH_API_URL`), else None."""
+    base = os.environ.get("JUPYTER_ORCH_API_URL")
+    if not base or not run_id:
+        return None
+    return f"{base.rstrip('/')}/{resource}/{run_id}"
+
+
+_records: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _read(kind: str, run_id: str) -> dict[str, Any]:
+    key = (kind, run_id)
+    record = _records.get(key)
+    if record is not None:
+        return record
+    from jupyter_orch.client import get_client  # local: the client loads only when a record is read
+
+    try:
+        record = getattr(get_client(), f"read_{kind}")(run_id) or {}
+    except Exception:  # a record that cannot be read (gone, no server) leaves the values empty
+        return {}
+    if len(_records) > 256:
+        _records.clear()
+    _records[key] = record
+    return record
+
+
+def read_flow_run(run_id: str | None) -> dict[str, Any]:
+    """The flow run's record (cached: what runtime reads of a run does not change meanwhile)."""
+    return _read("flow_run", run_id) if run_id else {}
+
+
+def read_task_run(run_id: str | None) -> dict[str, Any]:
+    return _read("task_run", run_id) if run_id else {}
+
+
+def read_deployment(deployment_id: str | None) -> dict[str, Any]:
+    return _read("deployment", deployment_id) if deployment_id else {}
+
+
+def forget() -> None:
+    """Drop the cached records (tests that reuse run ids across databases)."""
+    _records.clear()
