@@ -7,7 +7,7 @@
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
 import type { components } from './api';
-import type { IEventStream } from './events';
+import type { IEventStream } from './eventTypes';
 import type { Requester } from './request';
 
 /** The server's published models (`openapi.json`), generated into `api.ts` at build time. */
