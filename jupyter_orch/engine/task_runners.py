@@ -151,20 +151,13 @@ class ThreadPoolTaskRunner(TaskRunner):
         return f"ThreadPoolTaskRunner(max_workers={self.max_workers})"
 
 
-def _call_remote(fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> Any:
-    """What dask runs on a worker: the plain task body (async bodies get their own loop)."""
-    import inspect
-
-    if inspect.iscoroutinefunction(fn):
-        import asyncio
-
-        return asyncio.run(fn(*args, **kwargs))
-    return fn(*args, **kwargs)
-
-
 class DaskTaskRunner(TaskRunner):
     """Runs submitted task bodies on dask.distributed: at `address`, or on a LocalCluster it starts
-    (threads in this process unless `cluster_kwargs` says otherwise) and closes at flow end."""
+    (threads in this process unless `cluster_kwargs` says otherwise) and closes at flow end.
+
+    Each run's engine (states, retries, records) runs in a thread here; its body goes through a
+    `DaskBridge` (`dask_bridge.py`), which sends bodies to the cluster in batches and resolves
+    their results in batches."""
 
     def __init__(
         self,
@@ -177,6 +170,7 @@ class DaskTaskRunner(TaskRunner):
         self.client_kwargs = dict(client_kwargs or {})
         self._client: Any = None
         self._cluster: Any = None
+        self._bridge: Any = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     def duplicate(self) -> DaskTaskRunner:
@@ -202,8 +196,17 @@ class DaskTaskRunner(TaskRunner):
                 self._client = Client(self._cluster, **self.client_kwargs)
         return self._client
 
+    @property
+    def bridge(self) -> Any:
+        """The `DaskBridge` over `client` (made with it)."""
+        if self._bridge is None:
+            from jupyter_orch.engine.dask_bridge import DaskBridge  # imports distributed: optional
+
+            self._bridge = DaskBridge(self.client)
+        return self._bridge
+
     def submit_engine(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
-        self.client  # noqa: B018 - connect before the first task, not inside it
+        self.bridge  # noqa: B018 - connect before the first task, not inside it
         if self._executor is None:
             self._executor = concurrent.futures.ThreadPoolExecutor(
                 DEFAULT_MAX_WORKERS, thread_name_prefix="jupyter-orch-dask"
@@ -213,13 +216,14 @@ class DaskTaskRunner(TaskRunner):
     def run_body(
         self, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any], timeout: float | None
     ) -> Any:
-        future = self.client.submit(_call_remote, fn, args, kwargs, pure=False)
+        bridge = self.bridge
+        future = bridge.submit(fn, args, kwargs)
         try:
             return future.result(timeout=timeout)
         except TimeoutError:
-            if future.done():
+            if future.done():  # the body's own TimeoutError
                 raise
-            future.cancel()
+            bridge.cancel(future)
             from jupyter_orch.engine.timeouts import TaskRunTimeout, timeout_message
 
             raise TaskRunTimeout(timeout_message("Task", timeout or 0)) from None
@@ -228,6 +232,9 @@ class DaskTaskRunner(TaskRunner):
         if self._executor is not None:
             self._executor.shutdown(wait=wait)
             self._executor = None
+        if self._bridge is not None:
+            self._bridge.close(wait)
+            self._bridge = None
         if self._client is not None:
             self._client.close()
             self._client = None
