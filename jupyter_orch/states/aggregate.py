@@ -3,15 +3,78 @@ and the small predicates Prefect's `prefect.states` offers beside it."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from jupyter_orch.states.core import _UNSUCCESSFUL, State, StateType, get_state_exception, is_state_iterable
+from jupyter_orch.states.core import (
+    _UNSUCCESSFUL,
+    State,
+    StateType,
+    _in_running_loop,
+    get_state_exception,
+    is_state_iterable,
+)
 
 
-def raise_state_exception(state: State) -> None:
-    """Raise the state's exception if it is failed, crashed or cancelled."""
+def _raise_for(state: State) -> None:
     if state.type in _UNSUCCESSFUL:
         raise get_state_exception(state)
+
+
+async def _araise_for(state: State) -> None:
+    _raise_for(state)
+
+
+def raise_state_exception(state: State) -> Any:
+    """Raise the state's exception if it is failed, crashed or cancelled. Called from a coroutine
+    (a running event loop) it returns an awaitable that does so, as Prefect's does."""
+    if _in_running_loop():
+        return _araise_for(state)
+    _raise_for(state)
+    return None
+
+
+class StateGroup:
+    """Counts over a collection of states (Prefect's `StateGroup`): how many failed, are final, ..."""
+
+    def __init__(self, states: list[State]) -> None:
+        self.states = states
+        self.type_counts: Counter[StateType] = Counter(state.type for state in states)
+        self.total_count = len(states)
+        self.cancelled_count = self.type_counts[StateType.CANCELLED]
+        self.final_count = sum(state.is_final() for state in states)
+        self.not_final_count = self.total_count - self.final_count
+        self.paused_count = self.type_counts[StateType.PAUSED]
+
+    @property
+    def fail_count(self) -> int:
+        return self.type_counts[StateType.FAILED] + self.type_counts[StateType.CRASHED]
+
+    def all_completed(self) -> bool:
+        return self.type_counts[StateType.COMPLETED] == self.total_count
+
+    def any_cancelled(self) -> bool:
+        return self.cancelled_count > 0
+
+    def any_failed(self) -> bool:
+        return self.fail_count > 0
+
+    def any_paused(self) -> bool:
+        return self.paused_count > 0
+
+    def all_final(self) -> bool:
+        return self.final_count == self.total_count
+
+    def counts_message(self) -> str:
+        """`total=4, not_final=2, 'FAILED'=1, 'RUNNING'=2` (types in first-seen order)."""
+        parts = [f"total={self.total_count}"]
+        if self.not_final_count:
+            parts.append(f"not_final={self.not_final_count}")
+        parts += [f"{state_type.value!r}={count}" for state_type, count in self.type_counts.items() if count]
+        return ", ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"StateGroup<{self.counts_message()}>"
 
 
 def is_state(obj: Any) -> bool:

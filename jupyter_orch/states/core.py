@@ -244,17 +244,32 @@ _ERRORS = {StateType.FAILED: RunFailed, StateType.CRASHED: _RunCrashed, StateTyp
 
 
 def get_state_exception(state: State) -> BaseException:
-    """The exception a failed, crashed or cancelled state stands for: its own, that of the first
-    unsuccessful state it holds (a flow that returned states), else one named after its type."""
+    """The exception a failed, crashed or cancelled state stands for (Prefect's rules): its own;
+    that of the state it holds, or of the first unsuccessful one of the states it holds (a flow
+    that returned states); for a message or nothing, one named after its type (`FailedRun`,
+    `CrashedRun`, `CancelledRun`). A ValueError for a state that is none of those, or that holds
+    states none of which failed; a TypeError for a value that is no exception."""
+    if state.type not in _UNSUCCESSFUL:
+        raise ValueError(f"Expected failed or crashed state got {state!r}.")
     value = state._result if state._has_result else None
     if isinstance(value, BaseException):
         return value
-    held = [value] if isinstance(value, State) else list(value) if is_state_iterable(value) else []
-    for inner in held:
-        if inner.type in _UNSUCCESSFUL:
-            return get_state_exception(inner)
+    if isinstance(value, State):
+        return get_state_exception(value)
+    if is_state_iterable(value):
+        for inner in value:
+            if inner.type in _UNSUCCESSFUL:
+                return get_state_exception(inner)
+        raise ValueError("Failed state result was an iterable of states but none were failed.")
     error = _ERRORS.get(state.type, RunFailed)
-    return error(state.message or f"Run ended in state {state.name}")
+    if value is None:
+        return error(state.message or f"Run ended in state {state.name}")
+    if isinstance(value, str):
+        return error(value)
+    raise TypeError(
+        f"Unexpected result for failed state: {value!r} —— {type(value).__name__} cannot be resolved "
+        "into an exception"
+    )
 
 
 def is_state_iterable(obj: Any) -> bool:
