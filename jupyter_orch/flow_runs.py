@@ -28,12 +28,19 @@ __all__ = ["pause_flow_run", "resume_flow_run", "suspend_flow_run"]
 
 
 def _awaitable_in_async(fn: Any, *args: Any) -> Any:
-    """Run `fn(*args)`; inside a running event loop (an async flow) return an awaitable instead."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return fn(*args)
-    return asyncio.to_thread(fn, *args)
+    """Run `fn(*args)`; in an async flow (or, outside flows, a running event loop) return an
+    awaitable instead. A sync flow waits as usual even where a loop runs: a notebook cell runs
+    in ipykernel's event loop, and an un-awaited coroutine there would never pause."""
+    ctx = flow_run_ctx.get()
+    if ctx is not None:
+        in_async = ctx.is_async
+    else:
+        try:
+            asyncio.get_running_loop()
+            in_async = True
+        except RuntimeError:
+            in_async = False
+    return asyncio.to_thread(fn, *args) if in_async else fn(*args)
 
 
 def _input_model(wait_for_input: Any) -> tuple[type[BaseModel] | None, bool]:

@@ -4,6 +4,7 @@ field), the flow goes on with it; a pause never resumed fails the flow; what can
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
@@ -80,6 +81,28 @@ def test_pause_waits_for_typed_input_and_goes_on_with_it(records) -> None:
     with pytest.raises(ApiError) as again:
         resume_flow_run(run["id"])
     assert again.value.status == 409 and "not paused" in again.value.message
+
+
+def test_a_sync_flow_pauses_where_an_event_loop_runs(records) -> None:
+    """A notebook cell runs in ipykernel's event loop: a sync flow called there still waits
+    (it once got an un-awaited coroutine and never paused)."""
+
+    @flow
+    def cell_flow() -> int:
+        return pause_flow_run(wait_for_input=int, timeout=60, poll_interval=0.05) + 1
+
+    async def cell() -> int:
+        return cell_flow()
+
+    thread, out = _in_thread(lambda: asyncio.run(cell()))
+    run = _wait(
+        lambda: next(
+            (r for r in records.flow_runs(flow_name="cell-flow") if r["state_type"] == "PAUSED"), None
+        )
+    )
+    resume_flow_run(run["id"], {"value": 1})
+    thread.join(30)
+    assert out == {"value": 2}
 
 
 def test_a_plain_type_as_input_returns_the_value(records) -> None:
