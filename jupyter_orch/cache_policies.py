@@ -9,11 +9,32 @@ without caching never pay for hashing.
 from __future__ import annotations
 
 import hashlib
+import inspect
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from jupyter_orch.engine.caching import source_of, stable_bytes
+
+def stable_bytes(obj: Any) -> bytes:
+    """Bytes that are equal for equal inputs across processes: JSON when possible, else cloudpickle."""
+    try:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+    except (TypeError, ValueError):
+        import cloudpickle  # heavy: only for inputs JSON cannot encode
+
+        return cloudpickle.dumps(obj)
+
+
+def source_of(fn: Callable[..., Any]) -> str:
+    """The function's source, or its compiled code when the source is unavailable (e.g. exec)."""
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return repr(fn)
+        return code.co_code.hex() + repr(code.co_consts)
 
 
 def hash_objects(*objects: Any) -> str:

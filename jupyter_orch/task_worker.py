@@ -16,6 +16,7 @@ from typing import Any
 
 from jupyter_orch.engine.background import decode
 from jupyter_orch.engine.context import tags_ctx
+from jupyter_orch.engine.task_drivers import run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.tasks import Task
 
@@ -114,7 +115,7 @@ class TaskWorker:
             try:
                 engine = TaskRunEngine(task, None, parameters, wait_for)
                 engine.id, engine.name, engine.dynamic_key = run["id"], run["name"], run["dynamic_key"]
-                engine.run_sync()
+                run_task_sync(engine)
             finally:
                 tags_ctx.reset(tagged)
         except BaseException:  # never let one run stop the worker; the engine recorded it

@@ -15,7 +15,7 @@ import concurrent.futures
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jupyter_orch.engine.context import tags_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFuture, _visit
@@ -23,9 +23,6 @@ from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.task_runners import DEFAULT_MAX_WORKERS, TaskRunner
 from jupyter_orch.orchestration.serialize import state_data
 from jupyter_orch.states import Pending, Scheduled, State, new_uuid
-
-if TYPE_CHECKING:
-    from jupyter_orch.engine.tasks import Task
 
 #: the poll interval of a waiting future grows to this many seconds
 MAX_POLL = 0.5
@@ -100,7 +97,7 @@ def _portable(value: Any) -> Any:
 
 
 def apply_async(
-    task: Task,
+    task: Any,  # a `tasks.Task`: tasks.py stands above this module (`Task.apply_async` calls this)
     args: tuple | None = None,
     kwargs: dict[str, Any] | None = None,
     wait_for: Iterable[Any] | None = None,

@@ -4,35 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import json
 from collections.abc import Callable
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
+from jupyter_orch.cache_policies import stable_bytes
 from jupyter_orch.engine.hooks import task_run_view
 from jupyter_orch.states import Cached, State
-
-
-def stable_bytes(obj: Any) -> bytes:
-    """Bytes that are equal for equal inputs across processes: JSON when possible, else cloudpickle."""
-    try:
-        return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
-    except (TypeError, ValueError):
-        import cloudpickle
-
-        return cloudpickle.dumps(obj)
-
-
-def source_of(fn: Callable[..., Any]) -> str:
-    """The function's source, or its compiled code when the source is unavailable (e.g. exec)."""
-    try:
-        return inspect.getsource(fn)
-    except (OSError, TypeError):
-        code = getattr(fn, "__code__", None)
-        if code is None:
-            return repr(fn)
-        return code.co_code.hex() + repr(code.co_consts)
 
 
 def task_input_hash(context: Any, arguments: dict[str, Any]) -> str:

@@ -8,14 +8,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jupyter_orch.engine.hooks import flow_run_view, task_run_view
 from jupyter_orch.exceptions import MissingContextError
 
 if TYPE_CHECKING:
     from jupyter_orch.client import OrchClient
-    from jupyter_orch.engine.task_runners import TaskRunner
+
+
+class RunsTasks(Protocol):
+    """What the engine asks of a flow run's task runner (`task_runners.TaskRunner`, which stands
+    above: a runner reads the context it submits in)."""
+
+    def submit_engine(self, engine: Any) -> Any: ...
+
+    def shutdown(self, wait: bool = True) -> None: ...
 
 
 @dataclass
@@ -26,7 +34,7 @@ class FlowRunContext:
     flow_run_id: str
     flow_run_name: str
     client: OrchClient
-    task_runner: TaskRunner
+    task_runner: RunsTasks
     log_prints: bool = False
     persist_result: bool | None = None
     #: tags that carry a concurrency limit, read once per flow run (not per task)

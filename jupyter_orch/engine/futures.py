@@ -14,17 +14,25 @@ import queue
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.states import Crashed, Pending, State
 from jupyter_orch.utilities.annotations import BaseAnnotation, allow_failure, quote, unmapped
 
-if TYPE_CHECKING:
-    from jupyter_orch.engine.task_engine import TaskRunEngine
-
 R = TypeVar("R")
 F = TypeVar("F")
+
+
+class RunInFlight(Protocol):
+    """What a future reads of the engine running its task run while it is in flight
+    (`task_engine.TaskRunEngine`, which stands above: it resolves futures given as arguments)."""
+
+    name: str
+    state: State | None
+
+    @property
+    def initial_state(self) -> State: ...
 
 
 class PrefectFuture(Generic[R]):
@@ -103,7 +111,7 @@ class PrefectConcurrentFuture(PrefectWrappedFuture[R, concurrent.futures.Future]
         self,
         task_run_id: str | uuid.UUID,
         wrapped_future: concurrent.futures.Future,
-        engine: TaskRunEngine | None = None,
+        engine: RunInFlight | None = None,
     ) -> None:
         super().__init__(task_run_id, wrapped_future)
         self._engine = engine

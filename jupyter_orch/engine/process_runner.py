@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, tags_ctx
 from jupyter_orch.engine.futures import resolve_futures_to_states
+from jupyter_orch.engine.task_drivers import run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.task_runners import DEFAULT_MAX_WORKERS, TaskRunner, ThreadPoolTaskRunner
 from jupyter_orch.states import Crashed, State
@@ -138,7 +139,7 @@ def _run_in_child(payload: bytes) -> bytes:
     try:
         engine = _adopt(task, ctx, parameters, wait_for, run)
         try:
-            state = engine.run_sync()
+            state = run_task_sync(engine)
         except BaseException:  # recorded as Crashed/Cancelled by the engine
             state = engine.state  # type: ignore[assignment]
         if ctx is not None:

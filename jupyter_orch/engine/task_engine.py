@@ -12,14 +12,14 @@ import itertools
 import logging
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jupyter_orch.engine.caching import check_cache
 from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, tags_ctx
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identity
 from jupyter_orch.engine.hooks import render_run_name, run_hooks, task_run_view
-from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
+from jupyter_orch.engine.logging import run_logger
 from jupyter_orch.engine.timeouts import (
     TaskRunTimeout,
     is_cancellation,
@@ -39,9 +39,6 @@ from jupyter_orch.states import (
     new_uuid,
     utcnow,
 )
-
-if TYPE_CHECKING:
-    from jupyter_orch.engine.tasks import Task
 
 _ACCEPTED = (rules.ACCEPT, rules.REJECT)
 _NO_RETRIES = rules.RunPolicy(0)  # a failure retry_condition_fn declined to retry
@@ -74,7 +71,7 @@ class TaskRunEngine:
 
     def __init__(
         self,
-        task: Task,
+        task: Any,  # a `tasks.Task`: that module stands above this one (a Task's calls make engines)
         flow_ctx: FlowRunContext | None,
         parameters: dict[str, Any],
         wait_for: Iterable[Any] | None,
@@ -345,13 +342,7 @@ class TaskRunEngine:
         return self.state  # type: ignore[return-value]
 
     def logger(self) -> Any:
-        from jupyter_orch.engine.logging import run_logger
-
         return run_logger(self.flow_run_id, self.id, f"Task run {self.name!r}", "task_runs")
-
-    # -- drivers (task_drivers.py): run to a final state in this thread, or on the event loop ----
-    run_sync = run_task_sync
-    run_async = run_task_async
 
 
 def _client() -> Any:

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.engine.context import flow_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
+from jupyter_orch.engine.mapping import expand
+from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.timeouts import call_with_timeout
 
 if TYPE_CHECKING:
-    from jupyter_orch.engine.tasks import Task
     from jupyter_orch.states import State
 
 DEFAULT_MAX_WORKERS = 64
@@ -60,7 +61,7 @@ class TaskRunner:
 
     def submit(
         self,
-        task: Task | TaskRunEngine,
+        task: Any,  # a `tasks.Task` (tasks.py stands above the runners), or an engine
         parameters: dict[str, Any] | None = None,
         wait_for: Iterable[Any] | None = None,
         dependencies: Any = None,
@@ -74,11 +75,9 @@ class TaskRunner:
         return PrefectConcurrentFuture(engine.id, self.submit_engine(engine), engine)
 
     def map(
-        self, task: Task, parameters: dict[str, Any], wait_for: Iterable[Any] | None = None
+        self, task: Any, parameters: dict[str, Any], wait_for: Iterable[Any] | None = None
     ) -> PrefectFutureList:
         """Prefect's interface: one task run per element of the iterable parameters."""
-        from jupyter_orch.engine.mapping import expand
-
         self._check_started()
         futures: PrefectFutureList = PrefectFutureList()
         for params in expand(task.name, task.signature, (), dict(parameters)):
@@ -135,12 +134,12 @@ class ThreadPoolTaskRunner(TaskRunner):
 
             from jupyter_orch.engine.asyncutils import background_loop
 
-            return asyncio.run_coroutine_threadsafe(engine.run_async(), background_loop())
+            return asyncio.run_coroutine_threadsafe(run_task_async(engine), background_loop())
         if self._executor is None:
             self._executor = concurrent.futures.ThreadPoolExecutor(
                 self.max_workers, thread_name_prefix="jupyter-orch-task"
             )
-        return self._executor.submit(contextvars.copy_context().run, engine.run_sync, self.run_body)
+        return self._executor.submit(contextvars.copy_context().run, run_task_sync, engine, self.run_body)
 
     def shutdown(self, wait: bool = True) -> None:
         if self._executor is not None:
@@ -211,7 +210,7 @@ class DaskTaskRunner(TaskRunner):
             self._executor = concurrent.futures.ThreadPoolExecutor(
                 DEFAULT_MAX_WORKERS, thread_name_prefix="jupyter-orch-dask"
             )
-        return self._executor.submit(contextvars.copy_context().run, engine.run_sync, self.run_body)
+        return self._executor.submit(contextvars.copy_context().run, run_task_sync, engine, self.run_body)
 
     def run_body(
         self, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any], timeout: float | None

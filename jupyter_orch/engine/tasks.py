@@ -10,10 +10,13 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, Generic, TypeVar, overload
 
-from jupyter_orch.cache_policies import DEFAULT, NO_CACHE, CacheKeyFnPolicy, CachePolicy
+from jupyter_orch.cache_policies import DEFAULT, NO_CACHE, CacheKeyFnPolicy, CachePolicy, source_of
+from jupyter_orch.engine.background import apply_async
 from jupyter_orch.engine.context import TaskRunContext, flow_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
 from jupyter_orch.engine.hooks import hook_list
+from jupyter_orch.engine.mapping import expand
+from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.exceptions import check_reserved
 from jupyter_orch.orchestration import rules
@@ -164,8 +167,6 @@ class Task(Generic[R]):
     @property
     def source(self) -> str:
         if self._source is None:
-            from jupyter_orch.engine.caching import source_of
-
             self._source = source_of(self.fn)
         return self._source
 
@@ -286,7 +287,7 @@ class Task(Generic[R]):
             from jupyter_orch.engine.asyncutils import run_coro_sync
 
             return run_coro_sync(coro)
-        state = engine.run_sync()
+        state = run_task_sync(engine)
         return state if return_state else state.result()
 
     def submit(
@@ -313,8 +314,6 @@ class Task(Generic[R]):
     ) -> PrefectFutureList[R]:
         """One submitted run per element of the iterable arguments (see `engine.mapping`);
         background runs for task workers (`.apply_async`) outside a flow or with `deferred=True`."""
-        from jupyter_orch.engine.mapping import expand
-
         if self._bound_to is not NOT_BOUND:
             args = (unmapped(self._bound_to), *args)
         flow_ctx = flow_run_ctx.get()
@@ -340,8 +339,6 @@ class Task(Generic[R]):
     ) -> Any:
         """Schedule a background run for a task worker (`jupyter_orch.task_worker.serve`); returns
         a `PrefectDistributedFuture` at once."""
-        from jupyter_orch.engine.background import apply_async
-
         return apply_async(self, args, kwargs, wait_for)
 
     def delay(self, *args: Any, **kwargs: Any) -> Any:
@@ -353,7 +350,7 @@ class Task(Generic[R]):
 
 
 async def _finish_async(engine: TaskRunEngine, return_state: bool) -> Any:
-    state = await engine.run_async()
+    state = await run_task_async(engine)
     return state if return_state else state.result()
 
 
