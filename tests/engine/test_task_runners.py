@@ -9,23 +9,22 @@ import cloudpickle
 from jupyter_orch import DaskTaskRunner, ThreadPoolTaskRunner, flow, task, unmapped
 
 
-@task
-def nap(seconds: float) -> float:
-    time.sleep(seconds)
-    return seconds
-
-
 def test_thread_pool_runs_submitted_tasks_concurrently(records):
+    import threading
+
+    together = threading.Barrier(4, timeout=60)  # passed only when all four run at once
+
+    @task
+    def meet(i: int) -> int:
+        together.wait()  # one at a time, the first would wait out the timeout and raise
+        return i
+
     @flow(task_runner=ThreadPoolTaskRunner(max_workers=8))
     def parallel():
-        start = time.monotonic()
-        futures = [nap.submit(1.0) for _ in range(4)]
-        results = [f.result() for f in futures]
-        return results, time.monotonic() - start
+        futures = [meet.submit(i) for i in range(4)]
+        return [f.result() for f in futures]
 
-    results, elapsed = parallel()
-    assert results == [1.0] * 4
-    assert elapsed < 3.0  # sequential would be 4 s; concurrent 1 s, plus room for a loaded machine
+    assert parallel() == [0, 1, 2, 3]
     run = records.only_flow_run("parallel")
     trs = records.task_runs(run["id"])
     assert len(trs) == 4 and all(t["state_type"] == "COMPLETED" for t in trs)
