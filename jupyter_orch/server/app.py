@@ -21,6 +21,7 @@ from jupyter_orch.server.events import EventsHandler
 from jupyter_orch.server.handlers import DocsHandler, api_handlers
 from jupyter_orch.server.service_registry import ServiceRegistry
 from jupyter_orch.services import ServiceSettings, build, check_extra
+from jupyter_orch.services.local_worker import LocalWorkerService
 from jupyter_orch.settings import (
     API_TOKEN_ENV,
     API_URL_ENV,
@@ -257,7 +258,11 @@ class OrchApp(ExtensionApp):
             if token and not os.environ.get(API_TOKEN_ENV):
                 os.environ[API_TOKEN_ENV] = token
                 self._env_set.append(API_TOKEN_ENV)
-        await self.services.start_all(self._build_services())
+        services = self._build_services()
+        local = services.get("local_worker")
+        if self.events is not None and isinstance(local, LocalWorkerService):
+            local.follow(self.events)  # an ad hoc run starts on its event, not at the next poll
+        await self.services.start_all(services)
 
     def _build_services(self) -> dict[str, Any]:
         """The services this server runs, from its traits (`services.build`)."""

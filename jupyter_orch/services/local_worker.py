@@ -3,10 +3,34 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from jupyter_orch.client import local_client
+from jupyter_orch.orchestration.events.hub import Event, EventHub
 from jupyter_orch.services.base import Service
 from jupyter_orch.workers.worker import Worker
+
+
+class WakeableStop(threading.Event):
+    """The worker loop's stop event, whose `wait` (the loop's sleep between polls) also ends on
+    `wake()`: the worker claims at once instead of at its next poll."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._woken = threading.Event()
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    def set(self) -> None:
+        super().set()
+        self._woken.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if not self.is_set():
+            self._woken.wait(timeout)
+            self._woken.clear()  # a wake after this is for the iteration about to run: it claims anyway
+        return self.is_set()
 
 
 class LocalWorkerService(Service):
@@ -34,8 +58,21 @@ class LocalWorkerService(Service):
             shutdown_grace=5.0,
             kernel_pool_size=kernel_pool_size,
         )
-        self._worker_stop = threading.Event()
+        self._worker_stop = WakeableStop()
         self._thread_w: threading.Thread | None = None
+        self._unlisten: Callable[[], None] | None = None
+
+    def follow(self, hub: EventHub) -> None:
+        """Wake the worker when a run is scheduled (its event, from the server's live feed), so an
+        ad hoc run is claimed within the feed's interval instead of at the next poll; polling stays
+        for due scheduled runs and as the fallback."""
+        if self._unlisten is not None:
+            self._unlisten()
+        self._unlisten = hub.listen(self._on_events)
+
+    def _on_events(self, events: list[Event]) -> None:
+        if any(e.get("kind") == "flow_run" and e.get("state_type") == "SCHEDULED" for e in events):
+            self._worker_stop.wake()
 
     def launch(self) -> None:
         if self._thread_w is not None and self._thread_w.is_alive():

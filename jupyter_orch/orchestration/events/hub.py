@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 Event = dict[str, Any]
+log = logging.getLogger("jupyter_orch.events")
 
 #: what the feed reports; a filter names a subset
 KINDS = ("flow_run", "task_run", "log", "artifact")
@@ -120,6 +122,7 @@ class EventHub:
         self._lock = threading.Lock()
         self._subs: tuple[Subscription, ...] = ()
         self._unarmed: list[Subscription] = []
+        self._listeners: tuple[Callable[[list[Event]], None], ...] = ()
 
     def subscribe(self, flt: EventFilter, loop: asyncio.AbstractEventLoop | None = None) -> Subscription:
         """A new subscriber; `await sub.armed(...)` before relying on seeing every later commit."""
@@ -144,15 +147,33 @@ class EventHub:
             self._subs = tuple(s for s in self._subs if s is not sub)
             self._unarmed = [s for s in self._unarmed if s is not sub]
 
+    def listen(self, callback: Callable[[list[Event]], None]) -> Callable[[], None]:
+        """Call `callback(events)` on the feed's thread with every batch (it must be quick: e.g.
+        set a `threading.Event`), for in-process services such as the local worker that wake on
+        a change instead of polling; returns the function that stops it."""
+        with self._lock:
+            self._listeners = (*self._listeners, callback)
+
+        def stop() -> None:
+            with self._lock:
+                self._listeners = tuple(c for c in self._listeners if c is not callback)
+
+        return stop
+
     @property
     def active(self) -> bool:
-        return bool(self._subs)
+        return bool(self._subs) or bool(self._listeners)
 
     def publish(self, events: Iterable[Event]) -> None:
-        subs = self._subs
-        if not subs:
+        subs, listeners = self._subs, self._listeners
+        if not subs and not listeners:
             return
         events = list(events)
+        for callback in listeners:
+            try:
+                callback(events)
+            except Exception:  # a listener's failure never stops the feed
+                log.exception("an event listener failed")
         for sub in subs:
             mine = [e for e in events if sub.filter.matches(e)]
             if mine:

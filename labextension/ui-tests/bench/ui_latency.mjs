@@ -58,7 +58,9 @@ const result = {
   start_to_completed: [],
   run_durations: [],
   state_to_page: [],
-  state_to_page_sent: []
+  state_to_page_sent: [],
+  // per run: click -> Scheduled, -> Pending (picked up), -> Running, -> Completed, -> page
+  hops: []
 };
 
 // 1. Start run → Completed.
@@ -71,6 +73,31 @@ for (let i = 0; i < n + 1; i++) {
   await depPage.getByTestId('orch-deployment-run').click();
   const submit = depPage.getByTestId('orch-run-submit');
   await submit.waitFor();
+  // The page notes when a new run page shows Completed (every frame, on the same clock as ours),
+  // so Playwright's own polling of the locator below adds nothing to the time.
+  await page.evaluate(() => {
+    const page = '[data-testid="orch-run-page"]';
+    const old = new Set(
+      Array.from(document.querySelectorAll(page)).map(e =>
+        e.getAttribute('data-run-id')
+      )
+    );
+    window.__orchCompleted = new Promise(resolve => {
+      const tick = () => {
+        const done = Array.from(
+          document.querySelectorAll(`${page}[data-state-type="COMPLETED"]`)
+        ).find(
+          e => !old.has(e.getAttribute('data-run-id')) && e.checkVisibility()
+        );
+        if (done) {
+          resolve(Date.now());
+        } else {
+          requestAnimationFrame(tick);
+        }
+      };
+      tick();
+    });
+  });
   const t0 = Date.now();
   await submit.click();
   const runPage = page.locator(
@@ -79,7 +106,7 @@ for (let i = 0; i < n + 1; i++) {
   await runPage
     .and(page.locator('[data-state-type="COMPLETED"]'))
     .waitFor({ timeout: 120000 });
-  const t1 = Date.now();
+  const t1 = await page.evaluate(() => window.__orchCompleted);
   const runId = await runPage.getAttribute('data-run-id');
   const run = await api('GET', `flow_runs/${runId}`);
   console.error(`run ${i}: ${(t1 - t0) / 1000} s`);
@@ -90,6 +117,22 @@ for (let i = 0; i < n + 1; i++) {
   result.run_durations.push(
     (Date.parse(run.end_time) - Date.parse(run.start_time)) / 1000
   );
+  // The hops, from the run's state history (committed times, this machine's clock).
+  const history = await api('GET', `flow_runs/${runId}/states`);
+  const states = Array.isArray(history) ? history : history.items;
+  const at = type => {
+    const s = states.find(x => x.type === type);
+    return s ? Date.parse(s.timestamp) : NaN;
+  };
+  const marks = [
+    t0,
+    at('SCHEDULED'),
+    at('PENDING'),
+    at('RUNNING'),
+    at('COMPLETED'),
+    t1
+  ];
+  result.hops.push(marks.slice(1).map((m, k) => (m - marks[k]) / 1000));
 }
 
 // 2. State change committed → shown on an open run page (through the event stream).
