@@ -93,8 +93,11 @@ class DaskBridge:
                 pure=False,
             )
         except BaseException as exc:  # the client is closed, a body does not pickle, ...
-            for body in batch:
-                body[0].set_exception(exc)
+            if len(batch) > 1:  # each on its own: only the body at fault fails with it
+                for body in batch:
+                    self._send([body])
+                return
+            batch[0][0].set_exception(exc)
             return
         with self._cond:
             for body, remote in zip(batch, remotes, strict=True):

@@ -125,3 +125,29 @@ def test_async_bodies_run_on_the_workers(records, address: str) -> None:
         return set(pid.map(range(4)).result())
 
     assert os.getpid() not in where()
+
+
+def test_a_body_that_does_not_pickle_fails_alone(records, address: str) -> None:
+    import threading
+
+    lock = threading.Lock()  # a closure over a lock cannot be sent to another process
+
+    @task
+    def fine(i: int) -> int:
+        return i
+
+    @task
+    def unsendable(i: int) -> int:
+        with lock:
+            return i
+
+    @flow(task_runner=DaskTaskRunner(address=address))
+    def mixed() -> tuple[list[str], str]:
+        first = [fine.submit(i) for i in range(20)]
+        bad = unsendable.submit(0)  # in the same batch as some of the others
+        rest = [fine.submit(i) for i in range(20, 40)]
+        states = [f.wait() or f.state.name for f in [*first, *rest]]
+        return states, bad.wait() or bad.state.name
+
+    fine_states, bad_state = mixed()
+    assert fine_states == ["Completed"] * 40 and bad_state == "Failed"
