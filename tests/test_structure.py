@@ -55,15 +55,8 @@ PENDING: dict[str, dict[str, str]] = {
     "complexity": {
         name: f"{L}: not split yet"
         for name in (
-            "jupyter_orch/api/resources/task_runs.py: apply_task_run_batch",
             "jupyter_orch/engine/flow_engine.py: FlowRunEngine.begin",
             "jupyter_orch/engine/mapping.py: expand",
-            "jupyter_orch/orchestration/sqlwrite/flow_runs.py: set_flow_run_states",
-            "jupyter_orch/orchestration/store/deployments.py: *",
-            "jupyter_orch/orchestration/store/flow_runs.py: filter_flow_runs",
-            "jupyter_orch/orchestration/store/task_runs.py: apply_batch",
-            "jupyter_orch/scheduling/describe.py: describe_cron",
-            "jupyter_orch/states/aggregate.py: return_value_to_state",
             "jupyter_orch/workers/run_flow.py: execute",
             "jupyter_orch/workers/worker.py: Worker._release_due",
         )

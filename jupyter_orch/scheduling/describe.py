@@ -5,6 +5,8 @@ Covers the shapes people write; anything else is described as the expression its
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 _DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 _DAY_ALIASES = {d[:3].lower(): i for i, d in enumerate(_DAYS)}
 _MONTHS = [
@@ -71,24 +73,33 @@ def _day_month(dom: str, month: str) -> list[str]:
     return parts
 
 
+#: (minute, hour) shapes in words: the first whose test passes describes the time of day
+_TIMES_OF_DAY: tuple[tuple[Callable[[str, str], bool], Callable[[str, str], str]], ...] = (
+    (lambda m, h: m == "*" and h == "*", lambda m, h: "every minute"),
+    (lambda m, h: m.startswith("*/") and h == "*", lambda m, h: _unit(int(m[2:]), "minute")),
+    (
+        lambda m, h: m.isdigit() and h == "*",
+        lambda m, h: "every hour" if m == "0" else f"every hour at minute {int(m)}",
+    ),
+    (
+        lambda m, h: m.isdigit() and h.startswith("*/"),
+        lambda m, h: _unit(int(h[2:]), "hour") + (f" at minute {int(m)}" if m != "0" else ""),
+    ),
+    (lambda m, h: m.isdigit() and h.isdigit(), lambda m, h: f"at {int(h):02d}:{int(m):02d}"),
+    (
+        lambda m, h: m.isdigit() and all(x.isdigit() for x in h.split(",")),
+        lambda m, h: "at " + ", ".join(f"{int(x):02d}:{int(m):02d}" for x in h.split(",")),
+    ),
+)
+
+
 def describe_cron(expr: str, timezone: str | None = None) -> str:
     fields = expr.split()
     if len(fields) != 5:
         return f"cron '{expr}'" + _zone_suffix(timezone)
     minute, hour, dom, month, dow = fields
-    if minute == "*" and hour == "*":
-        base = "every minute"
-    elif minute.startswith("*/") and hour == "*":
-        base = _unit(int(minute[2:]), "minute")
-    elif minute.isdigit() and hour == "*":
-        base = "every hour" if minute == "0" else f"every hour at minute {int(minute)}"
-    elif minute.isdigit() and hour.startswith("*/"):
-        base = _unit(int(hour[2:]), "hour") + (f" at minute {int(minute)}" if minute != "0" else "")
-    elif minute.isdigit() and hour.isdigit():
-        base = f"at {int(hour):02d}:{int(minute):02d}"
-    elif minute.isdigit() and all(h.isdigit() for h in hour.split(",")):
-        base = "at " + ", ".join(f"{int(h):02d}:{int(minute):02d}" for h in hour.split(","))
-    else:
+    base = next((say(minute, hour) for test, say in _TIMES_OF_DAY if test(minute, hour)), None)
+    if base is None:
         return f"cron '{expr}'" + _zone_suffix(timezone)
     extra = _day_month(dom, month)
     days = _days_of_week(dow)

@@ -95,22 +95,23 @@ def return_value_to_state(value: Any) -> State:
     states = [value] if isinstance(value, State) else list(value)
     if isinstance(value, list) and type(value) is not list:  # a future list, now of states
         value = states
-    total = len(states)
-    count = {t: sum(1 for st in states if st.type is t) for t in StateType}
-    if count[StateType.COMPLETED] == total:
-        type_, message = StateType.COMPLETED, "All states completed."
-    elif count[StateType.CANCELLED]:
-        type_, message = StateType.CANCELLED, f"{count[StateType.CANCELLED]}/{total} states cancelled."
-    elif count[StateType.PAUSED]:
-        type_, message = StateType.PAUSED, f"{count[StateType.PAUSED]}/{total} states paused."
-    else:
-        failed = count[StateType.FAILED] + count[StateType.CRASHED]
-        type_ = StateType.FAILED
-        message = (
-            f"{failed}/{total} states failed."
-            if failed
-            else f"{total - count[StateType.COMPLETED]}/{total} states are not final."
-        )
+    type_, message = _aggregate(states)
     state = State(type_, message=message)
     state.set_result(value)
     return state
+
+
+def _aggregate(states: list[State]) -> tuple[StateType, str]:
+    """The type and message of the state standing for `states` (Prefect's rule, see above)."""
+    total = len(states)
+    count = {t: sum(1 for st in states if st.type is t) for t in StateType}
+    if count[StateType.COMPLETED] == total:
+        return StateType.COMPLETED, "All states completed."
+    if count[StateType.CANCELLED]:
+        return StateType.CANCELLED, f"{count[StateType.CANCELLED]}/{total} states cancelled."
+    if count[StateType.PAUSED]:
+        return StateType.PAUSED, f"{count[StateType.PAUSED]}/{total} states paused."
+    failed = count[StateType.FAILED] + count[StateType.CRASHED]
+    if failed:
+        return StateType.FAILED, f"{failed}/{total} states failed."
+    return StateType.FAILED, f"{total - count[StateType.COMPLETED]}/{total} states are not final."

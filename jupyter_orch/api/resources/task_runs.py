@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -193,39 +194,57 @@ def find_cached_task_run(session: Session, p: CachedParams) -> dict[str, Any]:
 BATCH_KINDS = ("task_runs", "task_run_states", "edges", "logs", "artifacts")
 
 
+def _task_run_row(row: dict[str, Any], now: datetime) -> None:
+    row["state_type"] = row["state_type"].value
+    row["state_name"] = row["state_name"] or row["state_type"].title()
+    row["created"] = row["created"] or now
+    row["updated"] = row["updated"] or now
+
+
+def _state_row(row: dict[str, Any], now: datetime) -> None:
+    row["type"] = row["type"].value
+
+
+def _log_row(row: dict[str, Any], now: datetime) -> None:
+    row["timestamp"] = row["timestamp"] or now
+
+
+def _artifact_row(row: dict[str, Any], now: datetime) -> None:
+    row["id"] = row["id"] or new_id()
+    row["created"] = row["created"] or now
+
+
+#: batch kind -> what fills in a dumped row of it (defaults the engine left to the server)
+_FILL: dict[str, Callable[[dict[str, Any], datetime], None] | None] = {
+    "task_runs": _task_run_row,
+    "task_run_states": _state_row,
+    "edges": None,
+    "logs": _log_row,
+    "artifacts": _artifact_row,
+}
+
+
+def _check_flow_runs(session: Session, body: BatchIn) -> None:
+    run_ids = {r.flow_run_id for r in body.task_runs if r.flow_run_id} | {e.flow_run_id for e in body.edges}
+    for run_id in run_ids:
+        if session.get(FlowRun, run_id) is None:
+            raise Invalid(f"no flow run with id {run_id}", field="flow_run_id")
+
+
 def apply_task_run_batch(session: Session, _: None, body: BatchIn) -> dict[str, int]:
     """What the engine buffered, written in one transaction; replaying a batch changes nothing."""
     if body.batch_id is not None and not task_runs.claim_batch_id(session, body.batch_id):
         # already applied (the client lost our answer and sent it again): nothing to write
         return {"replayed": True, **dict.fromkeys(BATCH_KINDS, 0)}
-    run_ids = {r.flow_run_id for r in body.task_runs if r.flow_run_id} | {e.flow_run_id for e in body.edges}
-    for run_id in run_ids:
-        if session.get(FlowRun, run_id) is None:
-            raise Invalid(f"no flow run with id {run_id}", field="flow_run_id")
+    _check_flow_runs(session, body)
     now = utcnow()
-    trs = [r.model_dump() for r in body.task_runs]
-    for row in trs:
-        row["state_type"] = row["state_type"].value
-        row["state_name"] = row["state_name"] or row["state_type"].title()
-        row["created"] = row["created"] or now
-        row["updated"] = row["updated"] or now
-    states = [r.model_dump() for r in body.task_run_states]
-    for row in states:
-        row["type"] = row["type"].value
-    logs = [r.model_dump() for r in body.logs]
-    for row in logs:
-        row["timestamp"] = row["timestamp"] or now
-    artifacts = [r.model_dump() for r in body.artifacts]
-    for row in artifacts:
-        row["id"] = row["id"] or new_id()
-        row["created"] = row["created"] or now
-    batch = {
-        "task_runs": trs,
-        "task_run_states": states,
-        "edges": [r.model_dump() for r in body.edges],
-        "logs": logs,
-        "artifacts": artifacts,
-    }
+    batch: dict[str, list[dict[str, Any]]] = {}
+    for kind, fill in _FILL.items():
+        rows = [r.model_dump() for r in getattr(body, kind)]
+        if fill is not None:
+            for row in rows:
+                fill(row, now)
+        batch[kind] = rows
     return task_runs.apply_batch(session, batch)
 
 

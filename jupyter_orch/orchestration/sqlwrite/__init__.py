@@ -16,12 +16,11 @@ read back the same. A test keeps the column lists here equal to the models'.
 from jupyter_orch.orchestration.sqlwrite.flow_runs import (
     Written,
     create_flow_run,
-    flow_id_by_name,
-    generate_run_name,
     judge,
     set_flow_run_state,
     set_flow_run_states,
 )
+from jupyter_orch.orchestration.sqlwrite.flows import flow_id_by_name, generate_run_name
 from jupyter_orch.orchestration.sqlwrite.rows import (
     JSON,
     MULTIROW_MAX_ROWS,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from jupyter_orch.orchestration.sqlwrite.flows import flow_id_by_name, generate_run_name
 from jupyter_orch.orchestration.sqlwrite.rows import (
     STATE_COLUMN_NAMES,
     TABLES,
@@ -18,48 +19,6 @@ from jupyter_orch.orchestration.sqlwrite.rows import (
     read_json,
     read_ts,
 )
-
-_ADJECTIVES = (
-    "amber", "brisk", "calm", "daring", "eager", "fuzzy", "gentle", "hidden", "icy", "jolly",
-    "keen", "lucky", "misty", "nimble", "olive", "proud", "quiet", "rapid", "silver", "tidy",
-)  # fmt: skip
-_NOUNS = (
-    "otter", "falcon", "maple", "comet", "heron", "lynx", "orchid", "pebble", "quokka", "raven",
-    "salmon", "tiger", "walrus", "yak", "zebra", "badger", "cobra", "dingo", "egret", "ferret",
-)  # fmt: skip
-
-
-def generate_run_name(run_id: str) -> str:
-    """A readable name derived from the id ("brisk-otter-123"), like Prefect's."""
-    n = int(run_id.replace("-", "")[:8], 16)
-    return f"{_ADJECTIVES[n % len(_ADJECTIVES)]}-{_NOUNS[(n // 20) % len(_NOUNS)]}-{n % 1000:03d}"
-
-
-def flow_id_by_name(conn: Any, d: Dialect, name: str, parameter_schema: dict[str, Any] | None) -> str:
-    """The id of the flow named `name`, created if new (two processes racing both get the one
-    row); its parameter schema updated if given and changed. As `store.flows.flow_by_name`."""
-    from jupyter_orch.states import new_uuid, utcnow
-
-    select = d.sql("flow_by_name", lambda: "SELECT id, parameter_schema FROM flows WHERE name = ?")
-    row = conn.execute(select, (name,)).fetchone()
-    if row is None:
-        now = utcnow()
-        values = {
-            "id": new_uuid(),
-            "name": name,
-            "tags": [],
-            "parameter_schema": parameter_schema,
-            "created": now,
-            "updated": now,
-        }
-        insert_rows(executemany_on(conn), d, "flows", [values], "name")
-        row = conn.execute(select, (name,)).fetchone()
-    elif parameter_schema is not None and read_json(d, row[1]) != parameter_schema:
-        update = d.sql(
-            "flow_schema", lambda: "UPDATE flows SET parameter_schema = ?, updated = ? WHERE id = ?"
-        )
-        conn.execute(update, (d.json(parameter_schema), d.ts(utcnow()), row[0]))
-    return row[0]
 
 
 def create_flow_run(conn: Any, d: Dialect, **fields: Any) -> dict[str, Any] | None:
@@ -337,50 +296,83 @@ def set_flow_run_states(
         batch = proposals[i : i + chunk]
         found = conn.execute(select_runs, ids_param([r for r, _ in batch])).fetchall()
         rows = {run.id: run for run in (_run_of(d, f) for f in found)}
-        judged: list[tuple[Any, Any, Any, Any, dict[str, Any]]] = []
-        groups: dict[str, list[tuple]] = {}
-        for run_id, proposed in batch:
-            if run_id in seen:
-                later.append((run_id, proposed))
-                continue
-            seen.add(run_id)
-            run = rows.get(run_id)
-            if run is None:
-                out[run_id] = rules.Decision(rules.ABORT, None, f"no flow run with id {run_id}")
-                continue
-            decision, initial, values = judge(run, proposed, force)
-            if values is None:
-                out[run_id] = decision
-                continue
-            sql, params = _cas(d, run, initial, values)
-            groups.setdefault(sql, []).append(params)
-            judged.append((run, initial, proposed, decision, values))
-        if not judged:
-            continue
-        cursor = conn.cursor()
-        for sql, params in groups.items():
-            cursor.executemany(sql, params)
-        now_in = dict(conn.execute(select_states, ids_param([run.id for run, *_ in judged])).fetchall())
-        applied = []
-        for run, initial, proposed, decision, values in judged:
-            if now_in.get(run.id) != decision.state.id:  # the state moved meanwhile: judged again alone
-                later.append((run.id, proposed))
-            else:
-                applied.append((run, initial, decision, values, proposed))
-        if applied:
-            states = [
-                row
-                for run, _, decision, _, proposed in applied
-                for row in _history(run.id, proposed, decision)
-            ]
-            insert_rows(executemany_on(conn), d, "flow_run_states", states)
-        for run, initial, decision, values, _ in applied:
-            if written is not None:
-                written(run, initial, decision.state, values)
-            out[run.id] = decision
+        judged, groups = _judge_chunk(d, batch, rows, force, seen, out, later)
+        if judged:
+            cursor = conn.cursor()
+            for sql, params in groups.items():
+                cursor.executemany(sql, params)
+            now_in = dict(conn.execute(select_states, ids_param([run.id for run, *_ in judged])).fetchall())
+            _record_applied(conn, d, judged, now_in, written, out, later)
     for run_id, proposed in later:
         try:
             out[run_id] = set_flow_run_state(conn, d, run_id, proposed, force=force, written=written)
         except NotFound as exc:
             out[run_id] = rules.Decision(rules.ABORT, None, str(exc))
     return out
+
+
+#: a judged run waiting for its compare-and-set: (run, initial state, proposed, decision, values)
+_Judged = tuple[Any, Any, Any, Any, dict[str, Any]]
+
+
+def _judge_chunk(
+    d: Dialect,
+    batch: Sequence[tuple[str, Any]],
+    rows: dict[str, Any],
+    force: bool,
+    seen: set[str],
+    out: dict[str, Any],
+    later: list[tuple[str, Any]],
+) -> tuple[list[_Judged], dict[str, list[tuple]]]:
+    """Judge each proposal of `batch` against its run's row: answers that write nothing go to
+    `out`, runs named again to `later`; the rest come back with their compare-and-sets grouped
+    by statement."""
+    from jupyter_orch.orchestration import rules
+
+    judged: list[_Judged] = []
+    groups: dict[str, list[tuple]] = {}
+    for run_id, proposed in batch:
+        if run_id in seen:
+            later.append((run_id, proposed))
+            continue
+        seen.add(run_id)
+        run = rows.get(run_id)
+        if run is None:
+            out[run_id] = rules.Decision(rules.ABORT, None, f"no flow run with id {run_id}")
+            continue
+        decision, initial, values = judge(run, proposed, force)
+        if values is None:
+            out[run_id] = decision
+            continue
+        sql, params = _cas(d, run, initial, values)
+        groups.setdefault(sql, []).append(params)
+        judged.append((run, initial, proposed, decision, values))
+    return judged, groups
+
+
+def _record_applied(
+    conn: Any,
+    d: Dialect,
+    judged: list[_Judged],
+    now_in: dict[str, Any],
+    written: Written | None,
+    out: dict[str, Any],
+    later: list[tuple[str, Any]],
+) -> None:
+    """After the compare-and-sets: a run now holding its new state's id applied (history rows
+    inserted together, `written` told, answer in `out`); the others moved meanwhile (`later`)."""
+    applied = []
+    for run, initial, proposed, decision, values in judged:
+        if now_in.get(run.id) != decision.state.id:  # the state moved meanwhile: judged again alone
+            later.append((run.id, proposed))
+        else:
+            applied.append((run, initial, decision, values, proposed))
+    if applied:
+        states = [
+            row for run, _, decision, _, proposed in applied for row in _history(run.id, proposed, decision)
+        ]
+        insert_rows(executemany_on(conn), d, "flow_run_states", states)
+    for run, initial, decision, values, _ in applied:
+        if written is not None:
+            written(run, initial, decision.state, values)
+        out[run.id] = decision

@@ -7,6 +7,7 @@ deployment get its parameters merged with the caller's, validated against the pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -62,22 +63,32 @@ def validate_parameters(schema: dict[str, Any] | None, params: dict[str, Any] | 
         raise Invalid(str(exc), field=f"parameters.{exc.field}") from exc
 
 
+def _bad_tags(tags: Any) -> bool:
+    return not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)
+
+
+#: field -> (a test of a given, non-null value saying it is bad, the message then)
+_FIELD_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "concurrency_limit": (
+        lambda v: isinstance(v, bool) or not isinstance(v, int) or v < 1,
+        "concurrency_limit must be a positive integer or null",
+    ),
+    "tags": (_bad_tags, "tags must be a list of strings"),
+    "path": (
+        lambda v: not isinstance(v, str) or ".." in Path(v).parts,
+        "path must be a directory path without '..' (it may not lead out of its root)",
+    ),
+}
+
+
 def _check(fields: dict[str, Any], session: Session) -> None:
-    if "kind" in fields and fields["kind"] not in KINDS:
-        raise Invalid(f"kind must be one of {', '.join(KINDS)}", field="kind")
-    if "catchup" in fields and fields["catchup"] not in CATCHUP:
-        raise Invalid(f"catchup must be one of {', '.join(CATCHUP)}", field="catchup")
-    limit = fields.get("concurrency_limit")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise Invalid("concurrency_limit must be a positive integer or null", field="concurrency_limit")
-    tags = fields.get("tags")
-    if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
-        raise Invalid("tags must be a list of strings", field="tags")
-    path = fields.get("path")
-    if path is not None and (not isinstance(path, str) or ".." in Path(path).parts):
-        raise Invalid(
-            "path must be a directory path without '..' (it may not lead out of its root)", field="path"
-        )
+    for key, choices in (("kind", KINDS), ("catchup", CATCHUP)):
+        if key in fields and fields[key] not in choices:
+            raise Invalid(f"{key} must be one of {', '.join(choices)}", field=key)
+    for key, (bad, message) in _FIELD_CHECKS.items():
+        value = fields.get(key)
+        if value is not None and bad(value):
+            raise Invalid(message, field=key)
     entry = fields.get("entrypoint")
     if fields.get("kind", "python") == "python" and entry is not None and ":" not in str(entry):
         raise Invalid("entrypoint must look like 'path/to/file.py:flow_function'", field="entrypoint")
@@ -114,13 +125,7 @@ def upsert_deployment(
     A new or changed schedule, or a resumed deployment, has its runs created in the same
     transaction (`schedules.schedule_deployment`), unless `schedule_now` is False (tests of the
     scheduler's own pass)."""
-    if not isinstance(name, str) or not name.strip() or "/" in name:
-        raise Invalid("name must be a non-empty string without '/'", field="name")
-    if not isinstance(flow_name, str) or not flow_name.strip():
-        raise Invalid("flow_name must be a non-empty string", field="flow_name")
-    unknown = set(fields) - set(_FIELDS)
-    if unknown:
-        raise Invalid(f"unknown deployment field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    _check_names(flow_name, name, fields)
     fields.setdefault("work_pool_name", DEFAULT_POOL)
     _check(fields, session)
     parsed = schedule_store.parse_all(schedules) if schedules is not None else None
@@ -129,10 +134,7 @@ def upsert_deployment(
         select(Deployment).where(Deployment.flow_id == flow.id, Deployment.name == name)
     ).first()
     if dep is None:
-        dep = Deployment(id=new_id(), name=name, flow_id=flow.id, flow_name=flow.name)
-        for key in ("storage", "parameters", "tags", "job_variables", "empirical_policy"):
-            setattr(dep, key, {} if key != "tags" else [])
-        session.add(dep)
+        dep = _new_deployment(session, name, flow)
     was_paused = bool(dep.paused)
     for key, value in fields.items():
         setattr(dep, key, value)
@@ -140,11 +142,35 @@ def upsert_deployment(
     session.flush()
     if parsed is not None:
         schedule_store.replace_schedules(session, dep, parsed)
+    _reschedule(session, dep, was_paused, schedule_now and bool(parsed or was_paused))
+    return dep
+
+
+def _check_names(flow_name: Any, name: Any, fields: dict[str, Any]) -> None:
+    if not isinstance(name, str) or not name.strip() or "/" in name:
+        raise Invalid("name must be a non-empty string without '/'", field="name")
+    if not isinstance(flow_name, str) or not flow_name.strip():
+        raise Invalid("flow_name must be a non-empty string", field="flow_name")
+    unknown = set(fields) - set(_FIELDS)
+    if unknown:
+        raise Invalid(f"unknown deployment field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+
+
+def _new_deployment(session: Session, name: str, flow: Any) -> Deployment:
+    dep = Deployment(id=new_id(), name=name, flow_id=flow.id, flow_name=flow.name)
+    for key in ("storage", "parameters", "tags", "job_variables", "empirical_policy"):
+        setattr(dep, key, {} if key != "tags" else [])
+    session.add(dep)
+    return dep
+
+
+def _reschedule(session: Session, dep: Deployment, was_paused: bool, schedule: bool) -> None:
+    """Paused now: its future runs go; else `schedule` (a new schedule or a resume): its first
+    runs now, not a scheduler pass later."""
     if dep.paused and not was_paused:
         unschedule(session, dep.id)
-    elif schedule_now and not dep.paused and (parsed or was_paused):
-        schedule_store.schedule_deployment(session, dep.id)  # its first runs now, not a pass later
-    return dep
+    elif schedule and not dep.paused:
+        schedule_store.schedule_deployment(session, dep.id)
 
 
 def read_deployment(session: Session, deployment_id: str) -> Deployment:
@@ -234,11 +260,8 @@ def create_flow_run_from_deployment(
 ) -> FlowRun:
     """An ad hoc run (SCHEDULED at `scheduled_time`, default now) for a worker to pick up."""
     dep = read_deployment(session, deployment_id)
-    if parameters is not None and not isinstance(parameters, dict):
-        raise Invalid("parameters must be an object", field="parameters")
-    merged = {**(dep.parameters or {}), **(parameters or {})}
-    merged = validate_parameters(dep.parameter_openapi_schema, merged)
-    if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
+    merged = _run_parameters(dep, parameters)
+    if tags is not None and _bad_tags(tags):
         raise Invalid("tags must be a list of strings", field="tags")
     queue = work_queue_name or dep.work_queue_name
     if queue and dep.work_pool_name:
@@ -258,6 +281,14 @@ def create_flow_run_from_deployment(
         work_queue_name=queue,
         job_variables=dep.job_variables or {},
     )
+
+
+def _run_parameters(dep: Deployment, parameters: dict[str, Any] | None) -> dict[str, Any]:
+    """The deployment's default parameters overridden by the run's, checked by its schema."""
+    if parameters is not None and not isinstance(parameters, dict):
+        raise Invalid("parameters must be an object", field="parameters")
+    merged = {**(dep.parameters or {}), **(parameters or {})}
+    return validate_parameters(dep.parameter_openapi_schema, merged)
 
 
 def deployment_to_dict(session: Session, dep: Deployment, preview: int = 3) -> dict[str, Any]:

@@ -184,23 +184,20 @@ def filter_flow_runs(
     work_pool_name: str | None = None,
     parent_task_run_id: str | None = None,
 ) -> Select:
-    if name:
-        stmt = stmt.where(FlowRun.name == name)
+    for value, column in (
+        (name, FlowRun.name),
+        (flow_name, FlowRun.flow_name),
+        (flow_id, FlowRun.flow_id),
+        (deployment_id, FlowRun.deployment_id),
+        (work_pool_name, FlowRun.work_pool_name),
+        (parent_task_run_id, FlowRun.parent_task_run_id),
+    ):
+        if value:
+            stmt = stmt.where(column == value)
     if name_like:
         pattern = "%" + name_like.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(FlowRun.name.ilike(pattern, escape="\\"))
-    if flow_name:
-        stmt = stmt.where(FlowRun.flow_name == flow_name)
-    if flow_id:
-        stmt = stmt.where(FlowRun.flow_id == flow_id)
-    if deployment_id:
-        stmt = stmt.where(FlowRun.deployment_id == deployment_id)
-    types = [str(t).upper() for t in as_list(state_type)]
-    for t in types:
-        if t not in StateType.__members__:
-            raise Invalid(
-                f"state_type must be one of {', '.join(StateType.__members__)}; got {t!r}", field="state_type"
-            )
+    types = _state_types(state_type)
     if types:
         stmt = stmt.where(FlowRun.state_type.in_(types))
     names = as_list(state_name)
@@ -210,20 +207,26 @@ def filter_flow_runs(
     if tag_list:
         stmt = stmt.where(tags_contain(session, FlowRun.tags, tag_list))
     if start_after or start_before:
-        stmt = stmt.where(
-            started_between(
-                parse_time(start_after, "start_after") if start_after else None,
-                # inclusive upper bound, as the filter is documented
-                parse_time(start_before, "start_before") + timedelta(microseconds=1)
-                if start_before
-                else None,
-            )
-        )
-    if work_pool_name:
-        stmt = stmt.where(FlowRun.work_pool_name == work_pool_name)
-    if parent_task_run_id:
-        stmt = stmt.where(FlowRun.parent_task_run_id == parent_task_run_id)
+        stmt = stmt.where(_started_between(start_after, start_before))
     return stmt
+
+
+def _state_types(state_type: Any) -> list[str]:
+    types = [str(t).upper() for t in as_list(state_type)]
+    for t in types:
+        if t not in StateType.__members__:
+            raise Invalid(
+                f"state_type must be one of {', '.join(StateType.__members__)}; got {t!r}", field="state_type"
+            )
+    return types
+
+
+def _started_between(start_after: Any, start_before: Any) -> Any:
+    return started_between(
+        parse_time(start_after, "start_after") if start_after else None,
+        # inclusive upper bound, as the filter is documented
+        parse_time(start_before, "start_before") + timedelta(microseconds=1) if start_before else None,
+    )
 
 
 def list_flow_runs(

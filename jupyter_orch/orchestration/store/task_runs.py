@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,38 +39,39 @@ def _times(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+#: batch kind -> (the general path's statement for its rows, whether its rows carry ISO times);
+#: in the order they are written (states and edges after the runs they name)
+_GENERAL_PATH: dict[str, tuple[Callable[[Session], Any], bool]] = {
+    "task_runs": (lambda s: upsert(s, TaskRun, ["id"], TASK_RUN_UPDATE_COLUMNS), True),
+    "task_run_states": (lambda s: insert_ignore(s, TaskRunState, ["id"]), True),
+    "edges": (lambda s: TaskRunEdge.__table__.insert(), False),
+    "logs": (lambda s: Log.__table__.insert(), True),
+    "artifacts": (lambda s: insert_ignore(s, Artifact, ["id"]), True),
+}
+_REQUIRED_TASK_RUN_KEYS = ("id", "name", "task_key", "state_type", "state_id")
+
+
+def _check_task_runs(task_runs: list[dict[str, Any]]) -> None:
+    for row in task_runs:
+        for key in _REQUIRED_TASK_RUN_KEYS:
+            if not row.get(key):
+                raise Invalid(f"task_runs[].{key} is required", field=f"task_runs.{key}")
+
+
 def apply_batch(session: Session, batch: dict[str, Any]) -> dict[str, int]:
     """Write what the engine buffered: task-run snapshots (upserted: the newest wins), their
     state history, dependency edges, logs and artifacts. Replaying a batch changes nothing."""
-    counts = {}
-    task_runs = batch.get("task_runs") or []
-    for row in task_runs:
-        for key in ("id", "name", "task_key", "state_type", "state_id"):
-            if not row.get(key):
-                raise Invalid(f"task_runs[].{key} is required", field=f"task_runs.{key}")
-    states = batch.get("task_run_states") or []
+    _check_task_runs(batch.get("task_runs") or [])
     # the engine's full rows take the fast path; partial ones (defaults to fill) the general one
     target = executemany_of(session)
     done = sqlwrite.write_engine_rows(*target, batch) if target is not None else {}
-    if task_runs and not done.get("task_runs"):
-        rows = _times([dict(r) for r in task_runs])
-        session.execute(upsert(session, TaskRun, ["id"], TASK_RUN_UPDATE_COLUMNS), rows)
-    counts["task_runs"] = len(task_runs)
-    if states and not done.get("task_run_states"):
-        session.execute(insert_ignore(session, TaskRunState, ["id"]), _times([dict(r) for r in states]))
-    counts["task_run_states"] = len(states)
-    edges = [dict(r) for r in batch.get("edges") or []]
-    if edges:
-        session.execute(TaskRunEdge.__table__.insert(), edges)
-    counts["edges"] = len(edges)
-    logs = _times([dict(r) for r in batch.get("logs") or []])
-    if logs:
-        session.execute(Log.__table__.insert(), logs)
-    counts["logs"] = len(logs)
-    artifacts = _times([dict(r) for r in batch.get("artifacts") or []])
-    if artifacts:
-        session.execute(insert_ignore(session, Artifact, ["id"]), artifacts)
-    counts["artifacts"] = len(artifacts)
+    counts = {}
+    for kind, (statement, timed) in _GENERAL_PATH.items():
+        rows = batch.get(kind) or []
+        counts[kind] = len(rows)
+        if rows and not done.get(kind):
+            copies = [dict(r) for r in rows]
+            session.execute(statement(session), _times(copies) if timed else copies)
     return counts
 
 
