@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from jupyter_orch.testing import async_tests as _async_tests
 from jupyter_orch.testing import harness as _harness
 
 
@@ -27,3 +28,18 @@ def orch_test_harness() -> Iterator[_harness.OrchTestHarness]:
 def orch_test_harness_session() -> Iterator[_harness.OrchTestHarness]:
     with _harness.orch_test_harness() as info:
         yield info
+
+
+# -- coroutine tests without an asyncio plugin (see async_tests) ---------------------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    return True if _async_tests.run_test(pyfuncitem) else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureRequest) -> None:
+    _async_tests.adapt_fixture(fixturedef, request.config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _async_tests.close_loop()

@@ -92,12 +92,83 @@ def test_pytest_plugin_in_a_users_test_suite(tmp_path: Path):
             """
         )
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     home = tmp_path / "real-home"
+    proc = run_suite(suite, home)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 passed" in proc.stdout
+    assert not (home / "orch.db").exists()  # nothing reached the real home
+
+
+def test_async_tests_and_fixtures_run_without_an_asyncio_plugin(tmp_path: Path):
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "test_async_flows.py").write_text(
+        textwrap.dedent(
+            """
+            import asyncio
+
+            import pytest
+
+            from jupyter_orch import flow, task
+
+            order = []
+
+
+            @task
+            async def double(x):
+                await asyncio.sleep(0)
+                return 2 * x
+
+
+            @flow
+            async def pipeline(n):
+                return sum(await asyncio.gather(*[double(i) for i in range(n)]))
+
+
+            @pytest.fixture(scope="session")
+            async def session_loop_id():
+                return id(asyncio.get_running_loop())
+
+
+            @pytest.fixture
+            async def resource():
+                order.append("setup")
+                yield "thing"
+                order.append("teardown")
+
+
+            async def test_async_flow(orch_test_harness, resource, session_loop_id):
+                assert resource == "thing"
+                assert id(asyncio.get_running_loop()) == session_loop_id
+                assert await pipeline(4) == 12
+
+
+            class TestInAClass:
+                async def test_method(self, resource):
+                    assert order[-1] == "setup"
+
+
+            def test_teardown_ran():
+                assert order == ["setup", "teardown", "setup", "teardown"]
+
+
+            async def test_failure_is_reported():
+                raise AssertionError("async failure seen")
+            """
+        )
+    )
+    proc = run_suite(suite, tmp_path / "home", "-p", "no:asyncio")
+    assert "1 failed, 3 passed" in proc.stdout, proc.stdout + proc.stderr
+    assert "async failure seen" in proc.stdout
+
+
+def run_suite(suite: Path, home: Path, *options: str) -> subprocess.CompletedProcess:
+    """pytest on a user's suite in a fresh process, with the plugin and `home` as the real home."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     env["JUPYTER_ORCH_HOME"] = str(home)  # where runs would go without the harness
     env.pop("JUPYTER_ORCH_DATABASE_URL", None)
     env.pop("JUPYTER_ORCH_API_URL", None)
-    proc = subprocess.run(
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -105,6 +176,7 @@ def test_pytest_plugin_in_a_users_test_suite(tmp_path: Path):
             "-q",
             "-p",
             "no:cacheprovider",
+            *options,
             "-p",
             "jupyter_orch.testing.pytest_plugin",
         ],
@@ -114,6 +186,3 @@ def test_pytest_plugin_in_a_users_test_suite(tmp_path: Path):
         text=True,
         timeout=300,
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "2 passed" in proc.stdout
-    assert not (home / "orch.db").exists()  # nothing reached the real home
