@@ -29,8 +29,14 @@ LAYERS: list[tuple[str, ...]] = [
     ("engine", "flows", "tasks", "futures", "task_runners", "artifacts", "task_worker", "flow_runs",
      "variables", "blocks", "cache_policies", "deployments", "storage", "filesystems", "config_client",
      "utilities", "input", "context", "runtime", "logging"),
-    ("runner",),  # below the engine (Flow.serve/deploy call it), above the services serve() runs
+    # below the engine (Flow.serve/deploy/to_deployment call it); above the services, because
+    # serve() is one of the two places that start them (the server is the other): services are
+    # background loops over the store and a worker, composed once by services.build(), and the
+    # runner is an entry point that composes them, never the other way round
+    ("runner",),
     ("services",),
+    # the worker starts a run's process by module name (run_spec.RUN_PROCESS_MODULE, the engine's
+    # run_process) and hands it a core RunSpec: it never imports the engine or the flows it runs
     ("workers",),
     ("client",),
     ("api",),
@@ -43,21 +49,14 @@ LAYERS: list[tuple[str, ...]] = [
 #: rule -> {pattern (fnmatch) of breaches as the tests below name them: who removes them, why}
 L = "layers (#13)"
 PENDING: dict[str, dict[str, str]] = {
-    "upward": {
-        "jupyter_orch.workers.run_flow -> jupyter_orch.engine.*":
-            f"{L}: the run process moves to engine/run_process.py, started by module name (RunSpec)",
-    },
-    "circles": {
-        "*jupyter_orch.workers.run_flow*": f"{L}: the run process arrow above",
-    },
-    "lines": {
-    },
+    "upward": {},
+    "circles": {},
+    "lines": {},
     "complexity": {
         name: f"{L}: not split yet"
         for name in (
             "jupyter_orch/engine/flow_engine.py: FlowRunEngine.begin",
             "jupyter_orch/engine/mapping.py: expand",
-            "jupyter_orch/workers/run_flow.py: execute",
             "jupyter_orch/workers/worker.py: Worker._release_due",
         )
     },

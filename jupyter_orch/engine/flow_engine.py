@@ -52,7 +52,7 @@ FINAL_HOOKS = {
 }
 
 FLOW_RUN_ID_ENV = "JUPYTER_ORCH_FLOW_RUN_ID"
-#: set by a worker that started the adopted run itself (`workers.run_flow`): its RUNNING state's id
+#: set by a worker that started the adopted run itself (`engine.run_process`): its RUNNING state's id
 STARTED_STATE_ENV = "JUPYTER_ORCH_FLOW_RUN_STARTED_STATE"
 #: set by a worker's run process: the run to adopt is that worker's claim (PENDING), not a run to
 #: claim itself (as a process started by hand on a SCHEDULED run does, waiting for its time)

@@ -168,12 +168,14 @@ class Flow(Generic[R]):
 
     def to_deployment(self, name: str, **options: Any) -> Any:
         """A deployment of this flow (see `jupyter_orch.runner.to_deployment`)."""
+        # the runner brings the services and SQLAlchemy: imported only when deploying
         from jupyter_orch.runner import to_deployment
 
         return to_deployment(self, name, **options)
 
     def serve(self, name: str, **options: Any) -> None:
         """Deploy this flow and run its runs in this process until interrupted."""
+        # the runner brings the services and SQLAlchemy: imported only when deploying
         from jupyter_orch.runner import serve
 
         serve(self.to_deployment(name, **options))
@@ -192,6 +194,7 @@ class Flow(Generic[R]):
         """Create or update a deployment of this flow for a work pool's workers; its id. Takes
         `to_deployment`'s options (cron, interval, parameters, tags, ...); `image=` is an error:
         our pools run processes, nothing is built (see `jupyter_orch.runner.deploy`)."""
+        # the runner brings the services and SQLAlchemy: imported only when deploying
         from jupyter_orch.runner import deploy
 
         dep = self.to_deployment(name, **options)
@@ -203,6 +206,7 @@ class Flow(Generic[R]):
     def from_source(cls, source: Any, entrypoint: str) -> Flow[Any]:
         """The flow at `entrypoint` ("file.py:flow_function") in the local directory `source`;
         its deployments run it from that directory. A remote (git) source is a clear error."""
+        # the runner brings the services and SQLAlchemy: imported only when deploying
         from jupyter_orch.runner import load_from_source
 
         return load_from_source(source, entrypoint)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_orch.client import new_client
+from jupyter_orch.entrypoints import load_entrypoint
 from jupyter_orch.runner.deployment import RunnerDeployment
-from jupyter_orch.workers.run_flow import load_entrypoint
 
 _REMOTE = ("://", "git@")
 

@@ -1,11 +1,12 @@
 """Executors start a claimed run in a fresh process and give the worker a handle on it.
 
-`ProcessExecutor` serves every deployment kind: the child (`run_flow.execute`) picks the runner by
-the deployment's `kind` (`run_flow.RUNNERS`). `KindExecutor` puts a different executor in front
-for some kinds: notebook runs go to `notebook_runs.NotebookExecutor`, which runs them on warm
-kernels (the notebook's code runs in the kernel process, so no extra process is needed). Processes come from a
-warm fork server when possible (milliseconds instead of an interpreter start-up) or from a plain
-`python -m jupyter_orch.workers.run_flow` subprocess.
+Each run travels as a `RunSpec`. `ProcessExecutor` serves every deployment kind: the child runs
+the engine's run process (`run_spec.RUN_PROCESS_MODULE`, started by module name, never imported
+here), which picks the runner by the deployment's `kind`. `KindExecutor` puts a different executor
+in front for some kinds: notebook runs go to `notebook_runs.NotebookExecutor`, which runs them on
+warm kernels (the notebook's code runs in the kernel process, so no extra process is needed).
+Processes come from a warm fork server when possible (milliseconds instead of an interpreter
+start-up) or from a plain `python -m jupyter_orch.engine.run_process` subprocess.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from jupyter_orch.run_spec import RUN_PROCESS_MODULE, RunSpec
 from jupyter_orch.workers.forkserver import ForkServer
 
 LineSink = Callable[[str, int, str], None]  # (flow_run_id, level, line)
@@ -58,7 +60,7 @@ class RunHandle:
         return code
 
     def release(self, message: dict[str, Any]) -> bool:
-        """Tell a prepared process (`spec["release"]`) to go on (`run_flow.wait_for_release`)."""
+        """Tell a prepared process (`RunSpec.release`) to go on (`process_pipe.wait_for_release`)."""
         if self._stdin_fd < 0:
             return False
         try:
@@ -222,24 +224,16 @@ class ProcessExecutor:
             except OSError:
                 self.warm = False
 
-    def can_prestart(self, run: dict[str, Any]) -> bool:
+    def can_prestart(self, spec: RunSpec) -> bool:
         """Its process can be started ahead and wait for the run's time itself (`start_at`)."""
         return True
 
-    def start(self, run: dict[str, Any], start_at: float | None = None, release: bool = False) -> RunHandle:
-        """Start the run's process; with `start_at` (epoch s) it prepares, then waits until then,
-        or, with `release`, until the worker releases it (`RunHandle.release`)."""
-        spec = {
-            "flow_run_id": run["id"],
-            "parameters": run.get("parameters") or {},
-            "deployment": run.get("deployment") or {},
-            "env": {**(run.get("job_variables") or {}).get("env", {}), **self._client_env()},
-        }
-        if start_at is not None:
-            spec["start_at"] = start_at
-            spec["release"] = release
-            if release:
-                spec["gate"] = self._gates.gate(start_at)
+    def start(self, spec: RunSpec, release: bool = False) -> RunHandle:
+        """Start the run's process; with `spec.start_at` (epoch s) it prepares, then waits until
+        then, or, with `release`, until the worker releases it (`RunHandle.release`)."""
+        spec = spec.with_(env={**spec.env, **self._client_env()}, release=False, gate=None)
+        if spec.start_at is not None and release:
+            spec = spec.with_(release=True, gate=self._gates.gate(spec.start_at))
         if self.warm:
             try:
                 return self._start_forked(spec)
@@ -256,20 +250,20 @@ class ProcessExecutor:
         )
         return {k: self.env[k] for k in keys if self.env.get(k)}
 
-    def _start_forked(self, spec: dict[str, Any]) -> RunHandle:
+    def _start_forked(self, spec: RunSpec) -> RunHandle:
         server = self._forkserver()
         pid, in_w, out_r, err_r = server.spawn(spec)
-        handle = RunHandle(spec["flow_run_id"], pid, in_w, lambda: server.exit_codes.get(pid))
+        handle = RunHandle(spec.flow_run_id, pid, in_w, lambda: server.exit_codes.get(pid))
         handle.output_done = [
             self._pump.add(out_r, handle.run_id, 20),
             self._pump.add(err_r, handle.run_id, 40),
         ]
         return handle
 
-    def _start_subprocess(self, spec: dict[str, Any]) -> RunHandle:
-        env = {**self.env, **spec["env"]}
+    def _start_subprocess(self, spec: RunSpec) -> RunHandle:
+        env = {**self.env, **spec.env}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_orch.workers.run_flow"],
+            [sys.executable, "-m", RUN_PROCESS_MODULE],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -277,11 +271,11 @@ class ProcessExecutor:
             start_new_session=True,
         )
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        proc.stdin.write((json.dumps(spec) + "\n").encode())
+        proc.stdin.write((spec.to_json() + "\n").encode())
         proc.stdin.flush()
         in_fd = os.dup(proc.stdin.fileno())
         proc.stdin.close()
-        handle = RunHandle(spec["flow_run_id"], proc.pid, in_fd, proc.poll)
+        handle = RunHandle(spec.flow_run_id, proc.pid, in_fd, proc.poll)
         handle.output_done = [
             self._pump.add(os.dup(proc.stdout.fileno()), handle.run_id, 20),
             self._pump.add(os.dup(proc.stderr.fileno()), handle.run_id, 40),
@@ -305,7 +299,7 @@ class ProcessExecutor:
 
 
 class Gates:
-    """One closed gate per start time that prepared processes wait behind (`run_flow.pass_gate`).
+    """One closed gate per start time that prepared processes wait behind (`process_pipe.pass_gate`).
 
     Releasing a thousand processes one pipe write at a time is slow: each write wakes a process
     that takes the CPU from the worker before its next write. So the worker writes every answer
@@ -355,18 +349,18 @@ class KindExecutor:
     def warm_up(self, timeout: float = 30.0) -> None:
         self.default.warm_up(timeout)
 
-    def _for(self, run: dict[str, Any]) -> Any:
-        return self.by_kind.get((run.get("deployment") or {}).get("kind") or "python", self.default)
+    def _for(self, spec: RunSpec) -> Any:
+        return self.by_kind.get(spec.kind, self.default)
 
-    def can_prestart(self, run: dict[str, Any]) -> bool:
-        executor = self._for(run)
-        return executor is self.default and executor.can_prestart(run)
+    def can_prestart(self, spec: RunSpec) -> bool:
+        executor = self._for(spec)
+        return executor is self.default and executor.can_prestart(spec)
 
-    def start(self, run: dict[str, Any], start_at: float | None = None, release: bool = False) -> Any:
-        executor = self._for(run)
+    def start(self, spec: RunSpec, release: bool = False) -> Any:
+        executor = self._for(spec)
         if executor is self.default:
-            return executor.start(run, start_at=start_at, release=release)
-        return executor.start(run)
+            return executor.start(spec, release=release)
+        return executor.start(spec)
 
     def open_gates(self, until: float | None = None) -> None:
         self.default.open_gates(until)

@@ -1,15 +1,17 @@
 """A warm "zygote" process that forks one fresh child per run, skipping interpreter start-up.
 
 The zygote imports everything a run needs once (no threads, no database connections, so forking
-is safe), then waits for requests on a SOCK_SEQPACKET Unix socket. Each request carries the run
-spec and, as passed file descriptors, the child's stdin/stdout/stderr pipes. The child starts a
-new session (its own process group, killable as a whole), runs the spec and exits: a process is
+is safe), then waits for requests on a SOCK_SEQPACKET Unix socket. Each request carries the
+`RunSpec` (as JSON) and, as passed file descriptors, the child's stdin/stdout/stderr pipes. The child starts a
+new session (its own process group, killable as a whole), runs the spec in the run process's
+module (`run_spec.RUN_PROCESS_MODULE`, the engine's, imported by name) and exits: a process is
 never reused across runs. The zygote reports each child's pid and, when reaped, its exit code.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import select
@@ -17,7 +19,8 @@ import socket
 import subprocess
 import sys
 import threading
-from typing import Any
+
+from jupyter_orch.run_spec import RUN_PROCESS_MODULE, RunSpec
 
 PRELOAD = (
     "sqlalchemy",
@@ -26,7 +29,7 @@ PRELOAD = (
     "httpx",
     "jupyter_orch.db.session",
     "jupyter_orch.orchestration.store.flow_runs",
-    "jupyter_orch.workers.run_flow",
+    RUN_PROCESS_MODULE,  # the engine and what a flow run imports, ready before the fork
     "jupyter_orch.client.local",
     "jupyter_orch.client.http",
     "jupyter_orch.engine.flows",
@@ -36,8 +39,6 @@ MAX_MSG = 1 << 20
 
 
 def _preload() -> None:
-    import importlib
-
     for name in PRELOAD:
         try:
             importlib.import_module(name)
@@ -71,7 +72,7 @@ def _warm_database() -> None:
         pass
 
 
-def _child(spec: dict[str, Any], fds: list[int], sock: socket.socket) -> None:
+def _child(spec: RunSpec, fds: list[int], sock: socket.socket) -> None:
     os.setsid()
     sock.close()
     for target, fd in zip((0, 1, 2), fds, strict=True):
@@ -83,9 +84,9 @@ def _child(spec: dict[str, Any], fds: list[int], sock: socket.socket) -> None:
     sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
     code = 1
     try:
-        from jupyter_orch.workers.run_flow import execute
-
-        code = execute(spec, stdin=sys.stdin)
+        # by name: the run process is the engine's, which the workers layer never imports
+        run_process = importlib.import_module(RUN_PROCESS_MODULE)
+        code = run_process.execute(spec, stdin=sys.stdin)
     except BaseException:
         import traceback
 
@@ -116,7 +117,7 @@ def serve(fd: int) -> None:
             request = json.loads(msg)
             pid = os.fork()
             if pid == 0:
-                _child(request["spec"], fds, sock)
+                _child(RunSpec.from_dict(request["spec"]), fds, sock)
             for f in fds:
                 os.close(f)
             children.add(pid)
@@ -185,7 +186,7 @@ class ForkServer:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def spawn(self, spec: dict[str, Any], timeout: float = 10.0) -> tuple[int, int, int, int]:
+    def spawn(self, spec: RunSpec, timeout: float = 10.0) -> tuple[int, int, int, int]:
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -193,7 +194,7 @@ class ForkServer:
             self._req += 1
             req = self._req
             socket.send_fds(
-                self.sock, [json.dumps({"req": req, "spec": spec}).encode()], [in_r, out_w, err_w]
+                self.sock, [json.dumps({"req": req, "spec": spec.to_dict()}).encode()], [in_r, out_w, err_w]
             )
         for fd in (in_r, out_w, err_w):
             os.close(fd)

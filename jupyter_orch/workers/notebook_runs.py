@@ -4,8 +4,8 @@ The worker hands notebook runs to `NotebookExecutor`, which runs each in a threa
 process on a kernel from a warm `KernelPool` (the user's code runs in the kernel process, so the
 worker stays isolated from it; a thread avoids a process start that would cost more than the
 notebook). `NotebookRunHandle` speaks the worker's `RunHandle` protocol: `poll`, `kill` (which
-kills the kernel) and `join_output`. `run_notebook_spec` is the same run in a fresh process, for
-`run_flow.RUNNERS` (process executors without a pool).
+kills the kernel) and `join_output`. `run_notebook_spec` is the same run in a fresh process (the
+engine's run process calls it for a notebook `RunSpec` a process executor started, without a pool).
 
 Outcomes: Completed; Failed naming the cell and the error (traceback in the logs and the state
 message); Failed when the kernel dies (the cell and the reason); TimedOut past the deployment's
@@ -23,9 +23,11 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from jupyter_orch.client import new_client
 from jupyter_orch.notebooks.kernel_pool import KernelPool, start_ready_kernel
 from jupyter_orch.notebooks.snapshot import storage_notebook
 from jupyter_orch.parameters import ParameterError, parameter_schema, validate_parameters
+from jupyter_orch.run_spec import RunSpec
 from jupyter_orch.states import Cancelled, Completed, Failed, Running, State, TimedOut
 
 log = logging.getLogger("jupyter_orch.notebooks")  # the logger users configure for notebook runs
@@ -178,10 +180,10 @@ class _Reporter:
 class NotebookRun:
     """One claimed notebook run: propose Running, execute, report, propose the final state."""
 
-    def __init__(self, run: dict[str, Any], client: Any, pools: KernelPools | None = None) -> None:
-        self.run = run
-        self.run_id: str = run["id"]
-        self.deployment: dict[str, Any] = run.get("deployment") or {}
+    def __init__(self, spec: RunSpec, client: Any, pools: KernelPools | None = None) -> None:
+        self.spec = spec
+        self.run_id: str = spec.flow_run_id
+        self.deployment: dict[str, Any] = spec.deployment.to_dict()
         self.job: dict[str, Any] = self.deployment.get("job_variables") or {}
         self.client = client
         self.pools = pools or KernelPools(0)
@@ -228,7 +230,7 @@ class NotebookRun:
 
         nb = _load(notebook)
         nb.cells = [c for c in nb.cells if SKIP_TAG not in c.get("metadata", {}).get("tags", [])]
-        params = self.run.get("parameters") or {}
+        params = self.spec.parameters
         schema = parameter_schema(nb)
         if schema["properties"]:  # before any kernel starts
             params = validate_parameters(schema, params)
@@ -348,8 +350,8 @@ class NotebookExecutor:
             self.pools.prewarm(kernel_name)
             threading.Thread(target=_preload, name="notebook-preload", daemon=True).start()
 
-    def start(self, run: dict[str, Any]) -> NotebookRunHandle:
-        return NotebookRunHandle(NotebookRun(run, self.client, self.pools))
+    def start(self, spec: RunSpec) -> NotebookRunHandle:
+        return NotebookRunHandle(NotebookRun(spec, self.client, self.pools))
 
     def close(self) -> None:
         self.pools.shutdown()
@@ -359,14 +361,7 @@ def _preload() -> None:
     from jupyter_orch.notebooks import executor  # noqa: F401  (papermill: heavy, imported off the clock)
 
 
-def run_notebook_spec(spec: dict[str, Any]) -> int:
-    """`run_flow.RUNNERS["notebook"]`: one notebook run in this (fresh) process, no pool."""
-    from jupyter_orch.client import new_client
-
+def run_notebook_spec(spec: RunSpec) -> int:
+    """One notebook run in this (fresh) process, no pool (the run process's notebook runner)."""
     os.environ.pop("JUPYTER_ORCH_FLOW_RUN_ID", None)  # the kernel must not adopt the notebook's run
-    run = {
-        "id": spec["flow_run_id"],
-        "parameters": spec.get("parameters"),
-        "deployment": spec.get("deployment"),
-    }
-    return NotebookRun(run, new_client()).execute()
+    return NotebookRun(spec, new_client()).execute()

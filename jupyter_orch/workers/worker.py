@@ -35,10 +35,10 @@ from typing import Any
 from jupyter_orch.client import OrchClient, new_client
 from jupyter_orch.db.models import utcnow
 from jupyter_orch.orchestration.errors import NotFound
+from jupyter_orch.run_spec import EXIT_COMPLETED, EXIT_FAILED, RunSpec
 from jupyter_orch.settings import clip_log_message
 from jupyter_orch.states import TERMINAL_STATES, Cancelled, Completed, Crashed, Failed, Running, Scheduled
 from jupyter_orch.workers.executors import KindExecutor, ProcessExecutor, RunHandle
-from jupyter_orch.workers.run_flow import EXIT_COMPLETED, EXIT_FAILED
 
 log = logging.getLogger("jupyter_orch.worker")
 FINAL = {t.value for t in TERMINAL_STATES}
@@ -85,7 +85,7 @@ class Worker:
         self.running: dict[str, RunHandle] = {}
         #: runs claimed ahead that wait in the worker: a heap of (start at, epoch s; run id), and runs
         self._waiting: list[tuple[float, str]] = []
-        self.waiting: dict[str, dict[str, Any]] = {}
+        self.waiting: dict[str, RunSpec] = {}
         #: prepared processes (in `running`) waiting to be released: a heap of (start at, run id)
         self._prepared: list[tuple[float, str]] = []
         self._logs: list[dict[str, Any]] = []
@@ -138,7 +138,7 @@ class Worker:
                 self.queues,
                 scheduled_before=horizon,
             ):
-                self._accept(run)
+                self._accept(RunSpec.from_claim(run))
                 started += 1
                 if self._prepared and self._prepared[0][0] <= time.time():
                     started += self._start_due()  # a long claim does not delay runs now due
@@ -197,25 +197,25 @@ class Worker:
         self.executor.close()
 
     # -- steps ---------------------------------------------------------------------------------
-    def _accept(self, run: dict[str, Any]) -> None:
+    def _accept(self, spec: RunSpec) -> None:
         """A claimed run: start it now, prestart it (its process waits), or hold it until due."""
-        start_at = _start_at(run)
+        start_at = spec.start_at
         if start_at is None or start_at <= time.time():
-            self._start(run, start_at)
-        elif self.executor.can_prestart(run):
-            if self._start(run, start_at, release=True):
-                heapq.heappush(self._prepared, (start_at, run["id"]))
+            self._start(spec)
+        elif self.executor.can_prestart(spec):
+            if self._start(spec, release=True):
+                heapq.heappush(self._prepared, (start_at, spec.flow_run_id))
         else:
-            self.waiting[run["id"]] = run
-            heapq.heappush(self._waiting, (start_at, run["id"]))
+            self.waiting[spec.flow_run_id] = spec
+            heapq.heappush(self._waiting, (start_at, spec.flow_run_id))
 
     def _start_due(self) -> int:
         started = self._release_due()
         while self._waiting and self._waiting[0][0] <= time.time():
             _, run_id = heapq.heappop(self._waiting)
-            run = self.waiting.pop(run_id, None)
-            if run is not None:  # else cancelled while waiting
-                self._start(run)
+            spec = self.waiting.pop(run_id, None)
+            if spec is not None:  # else cancelled while waiting
+                self._start(spec.with_(start_at=None))
                 started += 1
         return started
 
@@ -273,8 +273,8 @@ class Worker:
 
     def _release_waiting(self) -> None:
         """Shutting down: hand runs claimed ahead and not started back to their schedule."""
-        for run_id, run in list(self.waiting.items()):
-            when = datetime.fromtimestamp(_start_at(run) or time.time(), timezone.utc)
+        for run_id, spec in list(self.waiting.items()):
+            when = datetime.fromtimestamp(spec.start_at or time.time(), timezone.utc)
             try:
                 self.client.set_flow_run_state(run_id, Scheduled(scheduled_time=when))
             except Exception:
@@ -282,12 +282,13 @@ class Worker:
         self.waiting.clear()
         self._waiting.clear()
 
-    def _start(self, run: dict[str, Any], start_at: float | None = None, release: bool = False) -> bool:
+    def _start(self, spec: RunSpec, release: bool = False) -> bool:
+        run_id = spec.flow_run_id
         try:
-            self.running[run["id"]] = self.executor.start(run, start_at=start_at, release=release)
+            self.running[run_id] = self.executor.start(spec, release=release)
         except Exception as exc:
-            log.exception("could not start run %s", run["id"])
-            self.client.set_flow_run_state(run["id"], Crashed(message=f"worker could not start it: {exc}"))
+            log.exception("could not start run %s", run_id)
+            self.client.set_flow_run_state(run_id, Crashed(message=f"worker could not start it: {exc}"))
             return False
         return True
 
@@ -377,15 +378,3 @@ class Worker:
                 else "process exited without reporting a final state"
             )
             self.client.set_flow_run_state(handle.run_id, Crashed(message=why))
-
-
-def _start_at(run: dict[str, Any]) -> float | None:
-    """When a run claimed ahead is to start (epoch seconds): its PENDING state's scheduled time."""
-    state = run.get("state") or {}
-    when = state.get("scheduled_time") if state.get("type") == "PENDING" else None
-    if not when:
-        return None
-    dt = datetime.fromisoformat(when) if isinstance(when, str) else when
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()

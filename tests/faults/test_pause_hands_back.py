@@ -201,7 +201,7 @@ def test_a_run_process_never_reclaims_a_run_handed_back(db_url: str, flows_dir: 
     err = flows_dir / "stderr.txt"
     with open(err, "w") as stderr:  # stdin stays open: its closing would tell the run its worker died
         proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_orch.workers.run_flow"],
+            [sys.executable, "-m", "jupyter_orch.engine.run_process"],
             stdin=subprocess.PIPE,
             stderr=stderr,
             env=env,

@@ -26,7 +26,6 @@ from jupyter_orch.orchestration.sqlwrite import flow_runs as sql_flow_runs
 from jupyter_orch.orchestration.store import deployments as deps
 from jupyter_orch.orchestration.store import flow_runs
 from jupyter_orch.states import Cancelling, Pending, Running
-from jupyter_orch.workers import run_flow
 from jupyter_orch.workers.worker import Worker
 
 FLOWS = textwrap.dedent(
@@ -272,7 +271,6 @@ def test_engine_adopting_a_run_not_started_by_its_worker_starts_it_as_before(
     assert adopted() == 7
     assert _history(orch_env, run_id) == ["PENDING", "RUNNING", "COMPLETED"]
     assert flow_engine.STARTED_STATE_ENV not in os.environ  # used once, by the adopted run only
-    assert flow_engine.STARTED_STATE_ENV == run_flow.STARTED_STATE_ENV
 
 
 def test_run_cancelled_while_its_process_waits_is_not_started(orch_env: str, flows_dir: Path) -> None:

@@ -9,7 +9,7 @@ import time
 from jupyter_orch.workers.executors import Gates
 
 WAITER = (
-    "import sys; from jupyter_orch.workers.run_flow import pass_gate; "
+    "import sys; from jupyter_orch.workers.process_pipe import pass_gate; "
     "pass_gate(sys.argv[1]); print('through')"
 )
 

@@ -9,7 +9,7 @@ import time
 
 CHILD = """
 import subprocess, sys, time
-from jupyter_orch.workers.run_flow import watch_parent
+from jupyter_orch.workers.process_pipe import watch_parent
 sys.stdin.readline()
 time.sleep(float(sys.argv[1]))
 watch_parent(sys.stdin)
@@ -67,7 +67,7 @@ def test_a_pipe_closed_before_watching_ends_the_run_at_once() -> None:
 
 def test_the_watch_costs_no_thread() -> None:
     code = (
-        "import sys, threading; from jupyter_orch.workers.run_flow import watch_parent; "
+        "import sys, threading; from jupyter_orch.workers.process_pipe import watch_parent; "
         "watch_parent(sys.stdin); print(threading.active_count())"
     )
     proc = subprocess.Popen(
