@@ -38,6 +38,10 @@ _EXPORTS = {
     "pause_flow_run": "jupyter_orch.flow_runs",
     "suspend_flow_run": "jupyter_orch.flow_runs",
     "resume_flow_run": "jupyter_orch.flow_runs",
+    "apause_flow_run": "jupyter_orch.flow_runs",
+    "asuspend_flow_run": "jupyter_orch.flow_runs",
+    "aresume_flow_run": "jupyter_orch.flow_runs",
+    "aserve": "jupyter_orch.runner",
     "run_deployment": "jupyter_orch.runner",
     "RunnerDeployment": "jupyter_orch.runner",
     "StateType": "jupyter_orch.states",
@@ -60,8 +64,22 @@ if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ i
     from jupyter_orch.engine.process_runner import ProcessPoolTaskRunner  # noqa: F401
     from jupyter_orch.engine.task_runners import DaskTaskRunner, ThreadPoolTaskRunner  # noqa: F401
     from jupyter_orch.engine.tasks import Task, exponential_backoff, task  # noqa: F401
-    from jupyter_orch.flow_runs import pause_flow_run, resume_flow_run, suspend_flow_run  # noqa: F401
-    from jupyter_orch.runner import RunnerDeployment, deploy, deploy_notebook, run_deployment, serve  # noqa: F401
+    from jupyter_orch.flow_runs import (  # noqa: F401
+        apause_flow_run,
+        aresume_flow_run,
+        asuspend_flow_run,
+        pause_flow_run,
+        resume_flow_run,
+        suspend_flow_run,
+    )
+    from jupyter_orch.runner import (  # noqa: F401
+        RunnerDeployment,
+        aserve,
+        deploy,
+        deploy_notebook,
+        run_deployment,
+        serve,
+    )
     from jupyter_orch.states import State, StateType  # noqa: F401
     from jupyter_orch.utilities.annotations import allow_failure, unmapped  # noqa: F401
 

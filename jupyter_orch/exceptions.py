@@ -89,12 +89,12 @@ class InvalidNameError(PrefectException, ValueError):
     """A flow, task or deployment name contains a character that cannot be used in names."""
 
 
-class MappingLengthMismatch(PrefectException):
-    """`.map()` was given iterables of different lengths."""
+class MappingLengthMismatch(PrefectException, ValueError):
+    """`.map()` was given iterables of different lengths (also a ValueError, as it was here)."""
 
 
-class MappingMissingIterable(PrefectException):
-    """`.map()` was given no iterable to map over."""
+class MappingMissingIterable(PrefectException, ValueError):
+    """`.map()` was given no iterable to map over (also a ValueError, as it was here)."""
 
 
 class MissingContextError(PrefectException, RuntimeError):

@@ -24,7 +24,14 @@ from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, task_run_c
 from jupyter_orch.engine.exceptions import FlowPauseTimeout, Pause
 from jupyter_orch.states import Paused, Suspended
 
-__all__ = ["pause_flow_run", "resume_flow_run", "suspend_flow_run"]
+__all__ = [
+    "apause_flow_run",
+    "aresume_flow_run",
+    "asuspend_flow_run",
+    "pause_flow_run",
+    "resume_flow_run",
+    "suspend_flow_run",
+]
 
 
 def _awaitable_in_async(fn: Any, *args: Any) -> Any:
@@ -164,3 +171,24 @@ def resume_flow_run(flow_run_id: Any, run_input: dict[str, Any] | None = None) -
     """Resume a paused or suspended flow run, sending it `run_input` (validated against what it
     waits for: a ValueError-like ApiError 422 names the field)."""
     return _awaitable_in_async(_resume, str(flow_run_id), run_input)
+
+
+# -- the explicitly async forms (Prefect's `apause_flow_run`, ...): awaitable from any coroutine,
+# the waiting done in a thread that keeps the caller's run context
+async def apause_flow_run(
+    wait_for_input: Any = None, timeout: int = 3600, poll_interval: float = 10, key: str | None = None
+) -> Any:
+    """`await apause_flow_run(...)`: `pause_flow_run` from async code."""
+    return await asyncio.to_thread(_pause, wait_for_input, timeout, poll_interval, key)
+
+
+async def asuspend_flow_run(
+    wait_for_input: Any = None, flow_run_id: str | None = None, timeout: int = 3600, key: str | None = None
+) -> Any:
+    """`await asuspend_flow_run(...)`: `suspend_flow_run` from async code."""
+    return await asyncio.to_thread(_suspend, wait_for_input, flow_run_id, timeout, key)
+
+
+async def aresume_flow_run(flow_run_id: Any, run_input: dict[str, Any] | None = None) -> None:
+    """`await aresume_flow_run(id, run_input=...)`: `resume_flow_run` from async code."""
+    await asyncio.to_thread(_resume, str(flow_run_id), run_input)

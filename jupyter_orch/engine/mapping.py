@@ -13,6 +13,7 @@ import io
 from typing import Any
 
 from jupyter_orch.engine.futures import PrefectFuture
+from jupyter_orch.exceptions import MappingLengthMismatch, MappingMissingIterable
 from jupyter_orch.states import State
 from jupyter_orch.utilities.annotations import BaseAnnotation, allow_failure, quote, unmapped
 
@@ -52,13 +53,13 @@ def expand(
         else:
             static[key] = value
     if not iterables:
-        raise ValueError(
+        raise MappingMissingIterable(
             f"{name}.map() received no iterable parameters: parameters for map must include at "
             f"least one iterable (got {sorted(arguments)})"
         )
     lengths = {key: len(values) for key, values in iterables.items()}
     if len(set(lengths.values())) > 1:
-        raise ValueError(
+        raise MappingLengthMismatch(
             f"{name}.map() received iterable parameters with different lengths: parameters for "
             f"map must all be the same length (got lengths {lengths})"
         )

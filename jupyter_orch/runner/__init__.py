@@ -10,9 +10,10 @@ from jupyter_orch.runner.deploy import deploy, load_from_source
 from jupyter_orch.runner.deployment import RunnerDeployment, to_deployment
 from jupyter_orch.runner.notebooks import deploy_cell, deploy_notebook
 from jupyter_orch.runner.run_deployment import FlowRunResult, run_deployment
-from jupyter_orch.runner.serve import serve
+from jupyter_orch.runner.serve import aserve, serve
 
 __all__ = [
+    "aserve",
     "FlowRunResult",
     "RunnerDeployment",
     "deploy",

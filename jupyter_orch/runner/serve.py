@@ -6,6 +6,7 @@ It registers the deployments and runs a worker for exactly them in this process,
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
@@ -62,3 +63,11 @@ def serve(*deployments: RunnerDeployment, poll_interval: float = 0.5, limit: int
             t.join(60)
         for service in services:
             service.halt()
+
+
+async def aserve(
+    *deployments: RunnerDeployment, poll_interval: float = 0.5, limit: int | None = None
+) -> None:
+    """`await aserve(...)`: `serve` from async code (Prefect's `aserve`); it runs until cancelled
+    or interrupted, in a thread so the caller's event loop keeps running."""
+    await asyncio.to_thread(serve, *deployments, poll_interval=poll_interval, limit=limit)

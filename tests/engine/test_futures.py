@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from jupyter_orch import allow_failure, flow, task, unmapped
+from jupyter_orch.exceptions import MappingLengthMismatch, MappingMissingIterable
 from jupyter_orch.futures import (
     PrefectConcurrentFuture,
     PrefectFuture,
@@ -305,9 +306,11 @@ def test_map_rejects_no_iterables_and_mismatched_lengths(records):
 
     @flow
     def bad_maps():
-        with pytest.raises(ValueError, match="no iterable parameters"):
+        with pytest.raises(MappingMissingIterable, match="no iterable parameters"):
             add.map(1, 2)
-        with pytest.raises(ValueError, match="different lengths"):
+        with pytest.raises(MappingLengthMismatch, match="different lengths"):
+            add.map([1, 2], [1])
+        with pytest.raises(ValueError):  # both are ValueErrors too
             add.map([1, 2], [1])
         return add.map([1, 2], allow_failure([10, 20])).result()
 

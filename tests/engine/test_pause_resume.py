@@ -174,6 +174,28 @@ def test_async_flow_awaits_the_pause(records) -> None:
     assert out == {"value": True}
 
 
+def test_explicitly_async_pause_and_resume(records) -> None:
+    """`apause_flow_run` / `aresume_flow_run` (Prefect's top-level async names)."""
+    from jupyter_orch import apause_flow_run, aresume_flow_run, aserve, asuspend_flow_run
+
+    assert asyncio.iscoroutinefunction(asuspend_flow_run) and asyncio.iscoroutinefunction(aserve)
+
+    @flow
+    async def async_gate() -> bool:
+        answer = await apause_flow_run(wait_for_input=Approval, timeout=60, poll_interval=0.05)
+        return answer.approved
+
+    thread, out = _in_thread(lambda: asyncio.run(async_gate()))
+    run = _wait(
+        lambda: next(
+            (r for r in records.flow_runs(flow_name="async-gate") if r["state_type"] == "PAUSED"), None
+        )
+    )
+    asyncio.run(aresume_flow_run(run["id"], run_input={"approved": True}))
+    thread.join(30)
+    assert out == {"value": True}
+
+
 def _ctx(initial: Any, proposed: Any) -> rules.TransitionContext:
     return rules.TransitionContext(
         kind="flow", initial=initial, proposed=proposed, run_count=1, policy=rules.RunPolicy()
