@@ -7,7 +7,9 @@ Each measurement runs in a fresh subprocess with a private home (SQLite). The cl
 before the flow (`LocalCluster(n_workers=4, processes=True, threads_per_worker=1)`) and the flow's
 runner connects to it by address, so start-up is reported apart from the run: "run" is the time
 from the flow call to its return (every result gathered), every task run checked in the database
-afterwards (runs and states). The thread-pool runner's row is the same flow without Dask.
+afterwards (runs and states). The thread-pool runner's row is the same flow without Dask; the
+"dask alone" row is the floor: the same cluster running the same function with one `client.map`
+and `gather`, no orchestration at all.
 
 `--baseline DIR` measures another checkout (e.g. `git worktree add /tmp/base REV`) in the same run.
 Prefect with prefect-dask is measured beside when its venv exists (`PREFECT_DASK_VENV`, default
@@ -56,6 +58,27 @@ if __name__ == "__main__":
     print(json.dumps({{"startup": startup, "seconds": elapsed}}))
 """
 
+# the floor: the same cluster and trivial function with no orchestration, one client.map + gather
+FLOOR = """
+import json, time
+if __name__ == "__main__":
+    from distributed import Client, LocalCluster
+
+    def noop(i):
+        return i
+
+    t0 = time.perf_counter()
+    cluster = LocalCluster(n_workers={workers}, processes=True, threads_per_worker=1, dashboard_address=None)
+    client = Client(cluster)
+    startup = time.perf_counter() - t0
+    client.gather(client.map(noop, range(4), pure=False))
+    t0 = time.perf_counter()
+    total = sum(client.gather(client.map(noop, range({n}), pure=False)))
+    elapsed = time.perf_counter() - t0
+    assert total == {n} * ({n} - 1) // 2, total
+    print(json.dumps({{"startup": startup, "seconds": elapsed}}))
+"""
+
 LOCAL_CLUSTER = (
     "from distributed import LocalCluster; "
     "cluster = LocalCluster(n_workers={workers}, processes=True, threads_per_worker=1, "
@@ -99,12 +122,16 @@ def count_ours(home: Path) -> tuple[int, int]:
 
 def measure(python: str, pkg: str, variant: dict, env_for, args: argparse.Namespace) -> dict:
     """The variant `repeat` times, each in a fresh process and home: median and range."""
-    code = SCRIPT.format(
-        pkg=pkg,
-        n=args.tasks,
-        runner_import=variant["runner_import"].format(pkg=pkg),
-        cluster=variant["cluster"].format(workers=args.workers),
-        runner=variant["runner"].format(workers=args.workers),
+    code = (
+        FLOOR.format(n=args.tasks, workers=args.workers)
+        if variant.get("floor")
+        else SCRIPT.format(
+            pkg=pkg,
+            n=args.tasks,
+            runner_import=variant["runner_import"].format(pkg=pkg),
+            cluster=variant["cluster"].format(workers=args.workers),
+            runner=variant["runner"].format(workers=args.workers),
+        )
     )
     runs, startups, recorded = [], [], None
     with tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp:
@@ -116,7 +143,7 @@ def measure(python: str, pkg: str, variant: dict, env_for, args: argparse.Namesp
                 return {"error": str(exc).strip().splitlines()[-1][:70]}
             runs.append(res["seconds"])
             startups.append(res["startup"])
-            if pkg == "jupyter_orch":
+            if pkg == "jupyter_orch" and not variant.get("floor"):
                 recorded = count_ours(home)
     return {
         "seconds": statistics.median(runs),
@@ -158,6 +185,10 @@ def main() -> None:
             print(f"{side} / {name} ...", flush=True)
             env_for = lambda home, repo=repo: ours_env(home, repo)  # noqa: E731
             rows.append((side, name, measure(sys.executable, "jupyter_orch", variant, env_for, args)))
+    print("dask alone (the floor) ...", flush=True)
+    rows.append(
+        ("dask alone", "client.map", measure(sys.executable, "", {"floor": True}, lambda h: None, args))
+    )
     prefect = PREFECT_VENV / "bin" / "python"
     if not args.no_prefect and prefect.exists():
         for name, variant in PREFECT_VARIANTS.items():
