@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from types import SimpleNamespace
 from typing import Any
 
-TASK_HOOKS = ("on_completion", "on_failure")
+TASK_HOOKS = ("on_completion", "on_failure", "on_running")
 FLOW_HOOKS = ("on_completion", "on_failure", "on_cancellation", "on_crashed", "on_running")
 
 

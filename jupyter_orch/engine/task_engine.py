@@ -251,6 +251,8 @@ class TaskRunEngine:
     def start_attempt(self) -> None:
         first = self.times.run_count == 0
         self.propose(Running() if first else Retrying())
+        if self.task.on_running_hooks:  # before the body, on every attempt (as Prefect's)
+            self._run_hooks(self.task.on_running_hooks, self.state)
 
     def _persist(self) -> bool:
         persist = self.task.persist_result

@@ -75,6 +75,7 @@ class Task(Generic[R]):
         refresh_cache: bool | None = None,
         on_completion: list[Callable[..., Any]] | None = None,
         on_failure: list[Callable[..., Any]] | None = None,
+        on_running: list[Callable[..., Any]] | None = None,
         retry_condition_fn: Callable[..., bool] | None = None,
         viz_return_value: Any = None,
     ) -> None:
@@ -97,6 +98,7 @@ class Task(Generic[R]):
         self.viz_return_value = viz_return_value
         self.on_completion_hooks = hook_list("on_completion", on_completion)
         self.on_failure_hooks = hook_list("on_failure", on_failure)
+        self.on_running_hooks = hook_list("on_running", on_running)
         self._set_results(
             cache_policy, cache_key_fn, cache_expiration, persist_result, result_storage,
             result_serializer, result_storage_key, cache_result_in_memory,
@@ -179,6 +181,10 @@ class Task(Generic[R]):
         self.on_failure_hooks.append(fn)
         return fn
 
+    def on_running(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        self.on_running_hooks.append(fn)
+        return fn
+
     def options(self) -> dict[str, Any]:
         """Every option this task was made with (what `with_options` starts from)."""
         return {
@@ -203,6 +209,7 @@ class Task(Generic[R]):
             "refresh_cache": self.refresh_cache,
             "on_completion": list(self.on_completion_hooks),
             "on_failure": list(self.on_failure_hooks),
+            "on_running": list(self.on_running_hooks),
             "retry_condition_fn": self.retry_condition_fn,
             "viz_return_value": self.viz_return_value,
         }
@@ -231,6 +238,7 @@ class Task(Generic[R]):
         refresh_cache: bool | None = _UNSET,
         on_completion: list[Callable[..., Any]] | None = _UNSET,
         on_failure: list[Callable[..., Any]] | None = _UNSET,
+        on_running: list[Callable[..., Any]] | None = _UNSET,
         retry_condition_fn: Callable[..., bool] | None = _UNSET,
         viz_return_value: Any = _UNSET,
     ) -> Task[R]:

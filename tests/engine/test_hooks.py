@@ -93,3 +93,41 @@ def test_hooks_must_be_a_list_of_callables():
         flow(on_completion=lambda *a: None)(lambda: None)
     with pytest.raises(TypeError, match="Expected callables in 'on_failure'"):
         task(on_failure=["nope"])(lambda: None)
+
+
+def test_task_on_running_fires_before_the_body_on_every_attempt(records):
+    seen = []
+
+    def started(task, task_run, state):
+        seen.append(("hook", task.name, task_run.run_count, state.name))
+
+    @task(on_running=[started], retries=2)
+    def flaky() -> int:
+        seen.append("body")
+        if len([s for s in seen if s == "body"]) < 2:
+            raise ValueError("once")
+        return 1
+
+    @task
+    def plain() -> None:
+        pass
+
+    @plain.on_running
+    def also(task, task_run, state):
+        seen.append(("decorated", state.type.value))
+
+    @flow
+    def starts():
+        flaky()
+        plain()
+        plain.with_options(name="copy")()
+
+    starts()
+    assert seen == [
+        ("hook", "flaky", 1, "Running"),
+        "body",
+        ("hook", "flaky", 2, "Retrying"),
+        "body",
+        ("decorated", "RUNNING"),
+        ("decorated", "RUNNING"),
+    ]
