@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from jupyter_orch import results as _results
-
-__version__ = "0.1.0"
+from jupyter_orch.version import __version__
 
 # public name -> module that defines it
 _EXPORTS = {

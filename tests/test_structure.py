@@ -43,7 +43,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("orchestration",),
     ("db",),
     ("states", "settings", "scheduling", "parameters", "results", "run_spec", "entrypoints", "errors",
-     "notebooks", "timefmt", "exceptions", "secrets", "limits", "_core"),
+     "notebooks", "timefmt", "exceptions", "secrets", "limits", "_core", "version"),
 ]
 
 #: rule -> {pattern (fnmatch) of breaches as the tests below name them: who removes them, why}

@@ -8,11 +8,11 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from jupyter_orch import __version__
 from jupyter_orch.api.event_schema import EVENTS_PATH, EventOut, events_operation
 from jupyter_orch.api.models import ErrorOut
 from jupyter_orch.api.routing import Route
 from jupyter_orch.api.table import PREFIX, route_table
+from jupyter_orch.version import __version__
 
 REF = "#/components/schemas/{model}"
 ERRORS = {

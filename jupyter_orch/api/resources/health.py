@@ -8,8 +8,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from jupyter_orch import __version__
 from jupyter_orch.api.routing import Route
+from jupyter_orch.version import __version__
 
 
 class HealthOut(BaseModel):
