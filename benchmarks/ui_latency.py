@@ -218,6 +218,7 @@ def main() -> None:
                 "< 1 s",
             )
         )
+        rows.append(("  of which the graph request (task runs + edges)", stats([result["graph_fetch"]]), ""))
     width = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(width)}  {'median':>7}{'':28}  target")
     for name, value, target in rows:

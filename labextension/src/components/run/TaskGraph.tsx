@@ -1,5 +1,5 @@
 /**
- * The task dependency graph of a run, laid out by dagre and drawn as SVG;
+ * The task dependency graph of a run, laid out by graphLayout and drawn as SVG;
  * every node opens its task-run page (click, Enter or Space).
  */
 import React, { useMemo } from 'react';
@@ -9,7 +9,7 @@ import { layoutGraph } from '../../graphLayout';
 import { IEdge, ITaskRun } from '../../tokens';
 import { ITransProps } from '../common';
 
-/** The task dependency graph, laid out by dagre and drawn as SVG. */
+/** The task dependency graph, laid out by graphLayout (layered) and drawn as SVG. */
 export function TaskGraph(
   props: {
     tasks: ITaskRun[];
