@@ -1,6 +1,6 @@
 """The loops that drive a flow run through its attempts (retries included), in this thread
-(`run_flow_sync`) or on the running event loop (`run_flow_async`); the `run_sync` / `run_async`
-methods of `FlowRunEngine`. A top-level run in the main thread turns SIGTERM into
+(`run_flow_sync`) or on the running event loop (`run_flow_async`), over a `FlowRunEngine` (a
+`Flow`'s call makes one and drives it with these). A top-level run in the main thread turns SIGTERM into
 `TerminationSignal` meanwhile (as Prefect's engine does), so a run its worker kills ends Crashed,
 or Cancelled if it was being cancelled, with its hooks run."""
 
@@ -9,13 +9,11 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from jupyter_orch.engine.flow_engine import FlowRunEngine
 from jupyter_orch.engine.timeouts import TaskRunTimeout, await_with_timeout, call_with_timeout
 from jupyter_orch.exceptions import TerminationSignal
-
-if TYPE_CHECKING:
-    from jupyter_orch.engine.flow_engine import FlowRunEngine
 
 
 def _raise_termination(signum: int, frame: Any) -> None:

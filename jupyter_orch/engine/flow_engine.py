@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, tags_ctx
 from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError, Pause
-from jupyter_orch.engine.flow_drivers import run_flow_async, run_flow_sync
 from jupyter_orch.engine.futures import has_futures, resolve_futures_to_states
 from jupyter_orch.engine.hooks import flow_run_view, render_run_name, run_hooks
 from jupyter_orch.engine.task_engine import TaskRunEngine
@@ -40,9 +39,6 @@ from jupyter_orch.states import (
     utcnow,
 )
 
-if TYPE_CHECKING:
-    from jupyter_orch.engine.flows import Flow
-
 #: the hooks a final state runs
 FINAL_HOOKS = {
     StateType.COMPLETED: "on_completion",
@@ -64,7 +60,12 @@ _adopted: set[str] = set()  # runs adopted from the environment (each only once 
 class FlowRunEngine:
     """Runs one flow run (a top-level run or a subflow) through its states."""
 
-    def __init__(self, flow: Flow, args: tuple, kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        flow: Any,  # a `flows.Flow`: that module stands above this one (a Flow's calls make engines)
+        args: tuple,
+        kwargs: dict[str, Any],
+    ) -> None:
         self.flow = flow
         self.args = args
         self.kwargs = kwargs
@@ -337,7 +338,3 @@ class FlowRunEngine:
         if return_state:
             return state
         return state.result()
-
-    # -- drivers (flow_drivers.py): the attempts loop, in this thread or on the event loop ----
-    run_sync = run_flow_sync
-    run_async = run_flow_async

@@ -1,5 +1,5 @@
-"""Flows: the `@flow` decorator and a flow's options (its runs are driven by
-`flow_engine.FlowRunEngine`)."""
+"""Flows: the `@flow` decorator and a flow's options (a call makes a `flow_engine.FlowRunEngine`
+and drives it with `flow_drivers`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
 from jupyter_orch.engine.caching import source_file_hash
+from jupyter_orch.engine.flow_drivers import run_flow_async, run_flow_sync
 from jupyter_orch.engine.flow_engine import FlowRunEngine
 from jupyter_orch.engine.hooks import hook_list
 from jupyter_orch.engine.task_runners import TaskRunner, ThreadPoolTaskRunner
@@ -230,8 +231,8 @@ class Flow(Generic[R]):
             args = (self._bound_to, *args)
         engine = FlowRunEngine(self, args, kwargs)
         if self.is_async:
-            return engine.run_async(return_state)
-        return engine.run_sync(return_state)
+            return run_flow_async(engine, return_state)
+        return run_flow_sync(engine, return_state)
 
     def __repr__(self) -> str:
         return f"Flow(name={self.name!r})"
