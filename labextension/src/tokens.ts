@@ -205,6 +205,7 @@ export namespace CommandIDs {
   export const openConcurrency = 'orch:open-concurrency-limits';
   export const openNotifications = 'orch:open-notifications';
   export const openArtifacts = 'orch:open-artifacts';
+  export const openConfiguration = 'orch:open-configuration';
 }
 
 /** The kinds of main-area pages; a page is one per (kind, id). */
@@ -218,7 +219,8 @@ export type PageKind =
   | 'work-pools'
   | 'concurrency'
   | 'notifications'
-  | 'artifacts';
+  | 'artifacts'
+  | 'configuration';
 
 /** Opens pages; handed to every view so that any object links to its page. */
 export interface INavigator {

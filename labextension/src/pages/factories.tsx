@@ -8,6 +8,7 @@ import { Widget } from '@lumino/widgets';
 import React from 'react';
 
 import { ArtifactsPage } from '../components/ArtifactsPage';
+import { ConfigurationPage } from '../components/ConfigurationPage';
 import { ConcurrencyPage } from '../components/ConcurrencyPage';
 import { DashboardPage } from '../components/DashboardPage';
 import { DeploymentPage } from '../components/DeploymentPage';
@@ -87,6 +88,8 @@ export function createPageFactories(
           setTitle={(label, caption) => page.setTitle(label, caption)}
         />
       )),
+    configuration: () =>
+      new ReactPage(() => <ConfigurationPage model={model} trans={trans} />),
     concurrency: () =>
       new ReactPage(() => <ConcurrencyPage model={model} trans={trans} />),
     notifications: () =>

@@ -66,6 +66,8 @@ function defaultLabel(
       return trans.__('Notifications');
     case 'artifacts':
       return trans.__('Artifacts');
+    case 'configuration':
+      return trans.__('Configuration');
   }
 }
 
@@ -155,6 +157,13 @@ export function registerPages(options: IPageRegistryOptions): INavigator {
       command: CommandIDs.openArtifacts,
       kind: 'artifacts',
       label: trans.__('Artifacts'),
+      needsId: false,
+      listed: true
+    },
+    {
+      command: CommandIDs.openConfiguration,
+      kind: 'configuration',
+      label: trans.__('Variables, Secrets and Storage'),
       needsId: false,
       listed: true
     },
