@@ -13,8 +13,9 @@ from jupyter_orch.engine.caching import source_file_hash
 from jupyter_orch.engine.flow_drivers import run_flow_async, run_flow_sync
 from jupyter_orch.engine.flow_engine import FlowRunEngine
 from jupyter_orch.engine.hooks import hook_list
+from jupyter_orch.engine.methods import NOT_BOUND, bind_target, unwrap_method
 from jupyter_orch.engine.task_runners import TaskRunner, ThreadPoolTaskRunner
-from jupyter_orch.engine.tasks import NOT_BOUND, _delays
+from jupyter_orch.engine.tasks import _delays
 from jupyter_orch.exceptions import check_name, check_reserved
 from jupyter_orch.orchestration import rules
 from jupyter_orch.parameters import ParameterModel
@@ -52,6 +53,7 @@ class Flow(Generic[R]):
         on_crashed: list[Callable[..., Any]] | None = None,
         on_running: list[Callable[..., Any]] | None = None,
     ) -> None:
+        fn, self._method_kind = unwrap_method(fn)
         if not callable(fn):
             raise TypeError("@flow decorates a function")
         self.fn = fn
@@ -165,7 +167,9 @@ class Flow(Generic[R]):
         changes = {k: v for k, v in locals().items() if k != "self" and v is not _UNSET}
         options = self.options()
         options.update(changes)
-        return type(self)(self.fn, **options)
+        copied = type(self)(self.fn, **options)
+        copied._method_kind, copied._bound_to = self._method_kind, self._bound_to
+        return copied
 
     def to_deployment(self, name: str, **options: Any) -> Any:
         """A deployment of this flow (see `jupyter_orch.runner.to_deployment`)."""
@@ -218,10 +222,11 @@ class Flow(Generic[R]):
     def __get__(self, instance: Any, owner: Any = None) -> Flow[R]:
         """`obj.my_flow` (and `Cls.my_flow` under `@classmethod`): a copy that passes `obj` (or
         `Cls`) as the first argument; the run's recorded parameters leave it out."""
-        if instance is None:
+        target = bind_target(self._method_kind, instance, owner)
+        if target is NOT_BOUND:
             return self
         bound = copy.copy(self)
-        bound._bound_to = instance
+        bound._bound_to = target
         return bound
 
     def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:

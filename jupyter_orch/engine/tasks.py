@@ -16,6 +16,7 @@ from jupyter_orch.engine.context import TaskRunContext, flow_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
 from jupyter_orch.engine.hooks import hook_list
 from jupyter_orch.engine.mapping import expand
+from jupyter_orch.engine.methods import NOT_BOUND, bind_target, unwrap_method
 from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.exceptions import check_reserved
@@ -43,8 +44,6 @@ def _delays(retry_delay_seconds: Any, retries: int) -> float | list[float]:
     return float(retry_delay_seconds or 0)
 
 
-#: a task or flow not accessed through an instance or class (not a method call)
-NOT_BOUND: Any = object()
 _UNSET: Any = object()  # "not given" in with_options (None is a value some options take)
 
 
@@ -79,6 +78,7 @@ class Task(Generic[R]):
         retry_condition_fn: Callable[..., bool] | None = None,
         viz_return_value: Any = None,
     ) -> None:
+        fn, self._method_kind = unwrap_method(fn)
         if not callable(fn):
             raise TypeError("@task decorates a function")
         self.fn = fn
@@ -248,7 +248,9 @@ class Task(Generic[R]):
         if "cache_policy" in changes and "cache_key_fn" not in changes:
             options["cache_key_fn"] = None  # a new policy replaces the old key function
         options.update(changes)
-        return type(self)(self.fn, **options)
+        copied = type(self)(self.fn, **options)
+        copied._method_kind, copied._bound_to = self._method_kind, self._bound_to
+        return copied
 
     # -- methods: a task on an instance, class or static method ------------------------------------
     _bound_to: Any = NOT_BOUND
@@ -256,10 +258,11 @@ class Task(Generic[R]):
     def __get__(self, instance: Any, owner: Any = None) -> Task[R]:
         """`obj.my_task` (and `Cls.my_task` under `@classmethod`): a copy that passes `obj` (or
         `Cls`) as the first argument, as Prefect's tasks on methods do."""
-        if instance is None:
+        target = bind_target(self._method_kind, instance, owner)
+        if target is NOT_BOUND:
             return self
         bound = copy.copy(self)
-        bound._bound_to = instance
+        bound._bound_to = target
         return bound
 
     # -- calling ------------------------------------------------------------------------------------

@@ -108,3 +108,44 @@ def test_flows_and_tasks_on_methods(records):
     assert records.only_flow_run("class-flow")["parameters"] == {"x": 1}
     names = sorted(r["name"] for r in records.task_runs(run["id"]))
     assert names == ["add-0", "add-1", "add-2", "add-3"]
+
+
+class PrefectOrder:
+    """`@flow` / `@task` outermost, over `classmethod` / `staticmethod`, as Prefect's docs write it."""
+
+    base = 100
+
+    @task
+    @classmethod
+    def from_base(cls, x: int) -> int:
+        return cls.base + x
+
+    @task
+    @staticmethod
+    def triple(x: int) -> int:
+        return 3 * x
+
+    @flow
+    @classmethod
+    def class_flow(cls, x: int) -> int:
+        return cls.from_base(x) + cls.triple(x)
+
+    @flow
+    @staticmethod
+    def static_flow(x: int) -> int:
+        return PrefectOrder.triple(x)
+
+    @flow
+    def instance_flow(self, x: int) -> int:
+        return self.from_base(x)
+
+
+def test_flow_and_task_over_classmethod_and_staticmethod(records):
+    assert PrefectOrder.class_flow(2) == 108
+    assert PrefectOrder().class_flow(1) == 104
+    assert PrefectOrder.static_flow(2) == 6 and PrefectOrder().static_flow(3) == 9
+    assert PrefectOrder().instance_flow(5) == 105
+    assert PrefectOrder.class_flow.with_options(name="renamed")(1) == 104
+    runs = {r["flow_name"]: r for r in records.flow_runs()}
+    assert runs["class-flow"]["parameters"] == {"x": 1} or runs["class-flow"]["parameters"] == {"x": 2}
+    assert runs["static-flow"]["state_type"] == "COMPLETED" and "renamed" in runs
