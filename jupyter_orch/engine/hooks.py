@@ -12,8 +12,9 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Iterable
-from types import SimpleNamespace
 from typing import Any
+
+from jupyter_orch.states.runs import FlowRun, TaskRun
 
 TASK_HOOKS = ("on_completion", "on_failure", "on_running")
 FLOW_HOOKS = ("on_completion", "on_failure", "on_cancellation", "on_crashed", "on_running")
@@ -62,12 +63,12 @@ def run_hooks(
             logger.log(level, "Hook %r finished running successfully", name)
 
 
-def task_run_view(engine: Any) -> SimpleNamespace:
+def task_run_view(engine: Any) -> TaskRun:
     """What a task hook sees as `task_run` (Prefect's TaskRun fields that exist here)."""
     state = engine.state
     times = engine.times
     task = engine.task
-    return SimpleNamespace(
+    return TaskRun(
         id=engine.id,
         name=engine.name,
         flow_run_id=engine.flow_run_id,
@@ -90,11 +91,11 @@ def task_run_view(engine: Any) -> SimpleNamespace:
     )
 
 
-def flow_run_view(engine: Any) -> SimpleNamespace:
+def flow_run_view(engine: Any) -> FlowRun:
     """What a flow hook sees as `flow_run`."""
     state = engine.state
     flow = engine.flow
-    return SimpleNamespace(
+    return FlowRun(
         id=engine.run_id,
         name=engine.run_name,
         flow_name=flow.name,

@@ -131,3 +131,29 @@ def test_task_on_running_fires_before_the_body_on_every_attempt(records):
         ("decorated", "RUNNING"),
         ("decorated", "RUNNING"),
     ]
+
+
+def test_hooks_receive_prefects_run_types(records):
+    """`FlowRun` / `TaskRun` from `jupyter_orch.client.schemas.objects`, as Prefect users type hooks."""
+    from jupyter_orch.client.schemas.objects import FlowRun, State, TaskRun
+
+    got = []
+
+    def on_task(task, task_run: TaskRun, state: State) -> None:
+        got.append(isinstance(task_run, TaskRun) and task_run.name == "typed-0")
+
+    def on_flow(flow, flow_run: FlowRun, state: State) -> None:
+        got.append(
+            isinstance(flow_run, FlowRun) and isinstance(state, State) and flow_run.flow_name == "typed-flow"
+        )
+
+    @task(name="typed", on_completion=[on_task])
+    def typed() -> None:
+        pass
+
+    @flow(on_completion=[on_flow])
+    def typed_flow() -> None:
+        typed()
+
+    typed_flow()
+    assert got == [True, True]
