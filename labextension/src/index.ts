@@ -17,7 +17,7 @@ import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
-import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import {
@@ -25,25 +25,17 @@ import {
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
-import { ReactWidget } from '@jupyterlab/ui-components';
 import { Poll } from '@lumino/polling';
 import { Widget } from '@lumino/widgets';
-import React from 'react';
 
-import { ScheduleForm } from './components/ScheduleForm';
-import {
-  buildDeployment,
-  createFormState,
-  IScheduleFormState
-} from './schedule';
-import { toServerPath } from './format';
 import { orchIcon } from './icons';
-import { OutputDrive, outputPath } from './outputDrive';
+import { OutputDrive } from './outputDrive';
 import { DEFAULT_REFRESH_INTERVAL, OrchModel } from './model';
 import { notificationText, notificationType } from './notifications';
 import { errorMessage } from './request';
 import { CommandIDs, INotificationMessage, IOrchModel } from './tokens';
 import { EventStream } from './events';
+import { openOutputNotebook, scheduleNotebook } from './notebookActions';
 import { createPageFactories } from './pages/factories';
 import { registerPages } from './pages/registry';
 import { SidebarWidget } from './widgets/SidebarWidget';
@@ -51,108 +43,6 @@ import { SidebarWidget } from './widgets/SidebarWidget';
 export * from './tokens';
 
 const PLUGIN_ID = 'jupyter-orch:plugin';
-
-/**
- * Open the output notebook of run `runId` read-only, without starting a
- * kernel: straight from the server root when it lies there (and is not
- * hidden), otherwise through the read-only OrchOutputs drive.
- */
-async function openOutputNotebook(
-  docManager: IDocumentManager,
-  runId: string,
-  location: string
-): Promise<void> {
-  const local = toServerPath(location, PageConfig.getOption('serverRoot'));
-  let path = outputPath(runId);
-  if (local !== null && !local.split('/').some(part => part.startsWith('.'))) {
-    try {
-      await docManager.services.contents.get(local, { content: false });
-      path = local;
-    } catch {
-      // Not visible through the Contents API: use the drive.
-    }
-  }
-  if (path !== local) {
-    // Fail here with the server's message rather than with an empty tab.
-    await docManager.services.contents.get(path, { content: false });
-  }
-  const widget = docManager.openOrReveal(path, undefined, undefined, {
-    mode: 'split-right'
-  });
-  if (!widget) {
-    throw new Error(`JupyterLab has no viewer for ${path}.`);
-  }
-  const session = (widget as any).sessionContext;
-  if (session && 'kernelPreference' in session) {
-    session.kernelPreference = {
-      ...session.kernelPreference,
-      shouldStart: false,
-      autoStartDefault: false
-    };
-  }
-  await widget.context.ready;
-  widget.context.model.readOnly = true;
-  widget.addClass('jp-Orch-readOnly');
-  widget.title.caption = `${location} (read-only output of run ${runId})`;
-  if (widget instanceof NotebookPanel) {
-    for (const cell of widget.content.widgets) {
-      cell.readOnly = true;
-    }
-  }
-}
-
-/**
- * Show the schedule dialog until the deployment is created or the user
- * cancels; validation and server errors keep the dialog open with the
- * message next to the form.
- */
-async function scheduleNotebook(
-  path: string,
-  model: IOrchModel,
-  trans: TranslationBundle,
-  onCreated: () => void
-): Promise<void> {
-  const state: IScheduleFormState = createFormState(path);
-  for (;;) {
-    const body = ReactWidget.create(
-      React.createElement(ScheduleForm, { state, model, trans })
-    );
-    body.addClass('jp-Orch-scheduleDialogBody');
-    const result = await showDialog({
-      title: trans.__('Schedule this notebook'),
-      body,
-      buttons: [
-        Dialog.cancelButton(),
-        Dialog.okButton({ label: trans.__('Create deployment') })
-      ]
-    });
-    if (!result.button.accept) {
-      return;
-    }
-    state.submitError = null;
-    const request = buildDeployment(state);
-    if (!request) {
-      state.submitError = trans.__('Please correct the highlighted fields.');
-      continue;
-    }
-    try {
-      const deployment = await model.createDeployment(request);
-      Notification.success(
-        trans.__(
-          'Deployment %1 created',
-          deployment.full_name ?? `${deployment.flow_name}/${deployment.name}`
-        ),
-        {
-          autoClose: 5000,
-          actions: [{ label: trans.__('Show'), callback: onCreated }]
-        }
-      );
-      return;
-    } catch (error) {
-      state.submitError = errorMessage(error);
-    }
-  }
-}
 
 const plugin: JupyterFrontEndPlugin<IOrchModel> = {
   id: PLUGIN_ID,

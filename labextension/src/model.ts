@@ -12,7 +12,14 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { IEventStream } from './events';
 import { errorMessage, requestAPI, Requester } from './request';
 import {
-  FINAL_STATES,
+  emptySidebar,
+  fetchSidebar,
+  isFinal,
+  ISidebarData,
+  runQuery,
+  unwrapItems
+} from './sidebarData';
+import {
   IArtifact,
   IDeployment,
   IDeploymentCreate,
@@ -33,9 +40,6 @@ import {
 } from './tokens';
 
 export const DEFAULT_REFRESH_INTERVAL = 5000;
-/** Number of runs shown in the sidebar list. */
-const RUNS_LIMIT = 100;
-const DAY_MS = 24 * 3600 * 1000;
 
 /** Frequency settings for a Poll refreshing every `interval` ms. */
 function frequency(interval: number) {
@@ -181,23 +185,7 @@ export class OrchModel implements IOrchModel {
 
   /** Query string for the run list, named after the API's filter fields. */
   runQuery(): Record<string, string | number | string[]> {
-    const f = this._filter;
-    const query: Record<string, string | number | string[]> = {
-      limit: RUNS_LIMIT
-    };
-    if (f.flow_name) {
-      query.flow_name = f.flow_name;
-    }
-    if (f.deployment_id) {
-      query.deployment_id = f.deployment_id;
-    }
-    if (f.tags?.length) {
-      query.tags = f.tags;
-    }
-    if (f.state_type?.length) {
-      query.state_type = f.state_type;
-    }
-    return query;
+    return runQuery(this._filter);
   }
 
   getRun(id: string): Promise<IFlowRun> {
@@ -314,73 +302,12 @@ export class OrchModel implements IOrchModel {
    * rethrown so the Poll backs off.
    */
   private async _fetchAll(): Promise<void> {
-    const now = this._now();
-    const since = new Date(now.getTime() - DAY_MS);
-    const results = await Promise.allSettled([
-      this._request<IPage<IFlowRun>>('flow_runs', { query: this.runQuery() }),
-      this._request<IPage<IDeployment>>('deployments', {
-        query: { limit: 200 }
-      }),
-      this._request<IPage<IWorkPool>>('work_pools', { query: { limit: 200 } }),
-      this._request<IPage<IWorker>>('workers', { query: { limit: 200 } }),
-      this._request<IRunCounts>('flow_runs/counts', {
-        query: {
-          since: since.toISOString(),
-          until: now.toISOString(),
-          buckets: 24
-        }
-      }),
-      this._request<IPage<IFlow>>('flows', { query: { limit: 200 } }),
-      this._request<IPage<IFlowRun>>('flow_runs', {
-        query: {
-          state_type: ['FAILED', 'CRASHED'],
-          start_after: since.toISOString(),
-          limit: 10
-        }
-      }),
-      this._request<IPage<IFlowRun>>('flow_runs', {
-        query: { state_name: 'Late', limit: 10 }
-      })
-    ]);
-    const next = { ...this._data };
-    const value = <T>(i: number): T | undefined =>
-      results[i].status === 'fulfilled'
-        ? ((results[i] as PromiseFulfilledResult<unknown>).value as T)
-        : undefined;
-    const runs = value<IPage<IFlowRun>>(0);
-    const deployments = value<IPage<IDeployment>>(1);
-    const pools = value<IPage<IWorkPool>>(2);
-    const workers = value<IPage<IWorker>>(3);
-    const counts = value<IRunCounts>(4);
-    const flows = value<IPage<IFlow>>(5);
-    const failedRuns = value<IPage<IFlowRun>>(6);
-    const lateRuns = value<IPage<IFlowRun>>(7);
-    if (failedRuns) {
-      next.failedRuns = unwrapItems(failedRuns);
-    }
-    if (lateRuns) {
-      next.lateRuns = unwrapItems(lateRuns);
-    }
-    if (runs) {
-      next.runs = unwrapItems(runs);
-    }
-    if (deployments) {
-      next.deployments = unwrapItems(deployments);
-    }
-    if (pools) {
-      next.workPools = unwrapItems(pools);
-    }
-    if (workers) {
-      next.workers = unwrapItems(workers);
-    }
-    if (counts) {
-      next.counts = counts;
-    }
-    if (flows) {
-      next.flows = unwrapItems(flows);
-    }
-    const failure = results.find(r => r.status === 'rejected') as
-      PromiseRejectedResult | undefined;
+    const { data: next, failure } = await fetchSidebar(
+      this._request,
+      this.runQuery(),
+      this._now(),
+      this._data
+    );
     const wasLoaded = this._loaded;
     this._loaded = true;
     const serialized = JSON.stringify(next);
@@ -413,37 +340,9 @@ export class OrchModel implements IOrchModel {
   private _loaded = false;
   private _error: string | null = null;
   private _serialized = '';
-  private _data: {
-    runs: IFlowRun[];
-    deployments: IDeployment[];
-    workPools: IWorkPool[];
-    workers: IWorker[];
-    flows: IFlow[];
-    counts: IRunCounts | null;
-    failedRuns: IFlowRun[];
-    lateRuns: IFlowRun[];
-  } = {
-    runs: [],
-    deployments: [],
-    workPools: [],
-    workers: [],
-    flows: [],
-    counts: null,
-    failedRuns: [],
-    lateRuns: []
-  };
+  private _data: ISidebarData = emptySidebar();
   private _changed = new Signal<IOrchModel, void>(this);
   private _errorChanged = new Signal<IOrchModel, string | null>(this);
 }
 
-/** Accept both `{items: [...]}` pages and bare arrays. */
-export function unwrapItems<T>(page: IPage<T> | T[] | null | undefined): T[] {
-  if (!page) {
-    return [];
-  }
-  return Array.isArray(page) ? page : (page.items ?? []);
-}
-
-export function isFinal(run: Pick<IFlowRun, 'state_type'> | null): boolean {
-  return !!run?.state_type && FINAL_STATES.includes(run.state_type);
-}
+export { isFinal, unwrapItems };
