@@ -57,7 +57,6 @@ PENDING: dict[str, dict[str, str]] = {
         for name in (
             "jupyter_orch/engine/flow_engine.py: FlowRunEngine.begin",
             "jupyter_orch/engine/mapping.py: expand",
-            "jupyter_orch/workers/worker.py: Worker._release_due",
         )
     },
 }

@@ -223,37 +223,44 @@ class Worker:
         """Start the prepared runs now due: RUNNING for all in one bulk transition (per
         `start_batch`), then release each process with its own answer."""
         due_by = time.time()
+        due = self._pop_due(due_by)
+        for i in range(0, len(due), self.start_batch):
+            self._start_chunk(due[i : i + self.start_batch])
+        # every answer is written while the processes wait behind their start time's gate: now
+        # they all go at once, instead of each write waking one that then delays the next write
+        self.executor.open_gates(until=due_by)
+        return len(due)
+
+    def _pop_due(self, due_by: float) -> list[RunHandle]:
+        """The prepared processes due by `due_by` that are still to start."""
         due: list[RunHandle] = []
         while self._prepared and self._prepared[0][0] <= due_by:
             _, run_id = heapq.heappop(self._prepared)
             handle = self.running.get(run_id)
             if handle is not None and not handle.cancel_requested and not handle.handed_back:
                 due.append(handle)  # else killed (cancelled) or handed back meanwhile
-        for i in range(0, len(due), self.start_batch):
-            chunk = due[i : i + self.start_batch]
-            now = utcnow()  # the start time of all of them: now, as the transition is proposed
-            try:
-                answers: dict[str, dict[str, Any]] | None = self.client.set_flow_run_states(
-                    [(handle.run_id, Running(timestamp=now)) for handle in chunk]
-                )
-            except Exception:
-                log.exception("could not start %d runs at once: each proposes RUNNING itself", len(chunk))
-                answers = None
+        return due
+
+    def _start_chunk(self, chunk: list[RunHandle]) -> None:
+        """RUNNING for every run of `chunk` in one transition, then each process's answer."""
+        now = utcnow()  # the start time of all of them: now, as the transition is proposed
+        try:
+            answers: dict[str, dict[str, Any]] = self.client.set_flow_run_states(
+                [(handle.run_id, Running(timestamp=now)) for handle in chunk]
+            )
+        except Exception:
+            log.exception("could not start %d runs at once: each proposes RUNNING itself", len(chunk))
             for handle in chunk:
-                if answers is None:
-                    handle.release({"run": True})
-                    continue
-                answer = answers.get(handle.run_id) or {}
-                state = answer.get("state") or {}
-                if answer.get("status") == "ACCEPT" and state.get("type") == "RUNNING":
-                    handle.started_by_worker = True
-                    handle.release({"started": state})
-                else:  # cancelled meanwhile (`_finish` reports it), handed back by a pause, deleted
-                    handle.release({"abort": answer.get("reason") or "not started"})
-        # every answer is written while the processes wait behind their start time's gate: now
-        # they all go at once, instead of each write waking one that then delays the next write
-        self.executor.open_gates(until=due_by)
-        return len(due)
+                handle.release({"run": True})
+            return
+        for handle in chunk:
+            answer = answers.get(handle.run_id) or {}
+            state = answer.get("state") or {}
+            if answer.get("status") == "ACCEPT" and state.get("type") == "RUNNING":
+                handle.started_by_worker = True
+                handle.release({"started": state})
+            else:  # cancelled meanwhile (`_finish` reports it), handed back by a pause, deleted
+                handle.release({"abort": answer.get("reason") or "not started"})
 
     def _release_prepared(self) -> None:
         """Shutting down: hand prepared runs not started yet back to their schedule; their
