@@ -8,9 +8,11 @@ without caching never pay for hashing.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +50,10 @@ def hash_objects(*objects: Any) -> str:
 class CachePolicy:
     """Base: `compute_key(task_ctx, inputs, flow_parameters)` gives the key or None."""
 
+    #: where the values of cached runs are stored (`configure(key_storage=...)`): a path, an
+    #: fsspec URL or a saved storage's name; None: the task's result storage
+    key_storage: Any = None
+
     def compute_key(
         self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
     ) -> str | None:
@@ -60,9 +66,15 @@ class CachePolicy:
     def configure(
         self, key_storage: Any = None, lock_manager: Any = None, isolation_level: Any = None
     ) -> CachePolicy:
-        """Accepted for Prefect compatibility: keys live in the run database, which is shared by
-        every process of an installation, and a cache lookup is one indexed read."""
-        return self
+        """A copy of this policy whose cached values are stored in `key_storage` (a path, an fsspec
+        URL or a saved storage's name), used when the task names no `result_storage`. The keys
+        themselves live in the run database, shared by every process of an installation (a lookup
+        is one indexed read), so `lock_manager` and `isolation_level` are accepted and unused."""
+        if key_storage is None:
+            return self
+        configured = copy.copy(self)
+        configured.key_storage = str(key_storage) if isinstance(key_storage, os.PathLike) else key_storage
+        return configured
 
     def __add__(self, other: CachePolicy) -> CachePolicy:
         if isinstance(other, _NoCache):

@@ -129,6 +129,8 @@ class Task(Generic[R]):
         a serializer persists results; a persisted task caches with DEFAULT unless told not to."""
         self.cache_key_fn = cache_key_fn
         self.cache_expiration = cache_expiration
+        if result_storage is None and cache_policy is not None:
+            result_storage = cache_policy.key_storage  # configure(key_storage=...): cached values there
         self.result_storage = result_storage
         self.result_serializer = result_serializer
         self.serializer = serializer_name(result_serializer)
