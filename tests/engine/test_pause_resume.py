@@ -155,12 +155,18 @@ def test_what_cannot_pause_says_so(orch_env: str) -> None:
         pauses_in_task()
 
 
-def test_async_flow_awaits_the_pause(records) -> None:
-    import asyncio
+@pytest.mark.parametrize("explicit", [False, True], ids=["pause_flow_run", "apause_flow_run"])
+def test_async_flow_awaits_the_pause(records, explicit: bool) -> None:
+    """`await pause_flow_run(...)` in an async flow, and Prefect's explicitly async names
+    `apause_flow_run` / `aresume_flow_run`."""
+    from jupyter_orch import apause_flow_run, aresume_flow_run, aserve, asuspend_flow_run
+
+    assert asyncio.iscoroutinefunction(asuspend_flow_run) and asyncio.iscoroutinefunction(aserve)
+    pause = apause_flow_run if explicit else pause_flow_run
 
     @flow
     async def async_approval() -> bool:
-        answer = await pause_flow_run(wait_for_input=Approval, timeout=60, poll_interval=0.05)
+        answer = await pause(wait_for_input=Approval, timeout=60, poll_interval=0.05)
         return answer.approved
 
     thread, out = _in_thread(lambda: asyncio.run(async_approval()))
@@ -169,29 +175,10 @@ def test_async_flow_awaits_the_pause(records) -> None:
             (r for r in records.flow_runs(flow_name="async-approval") if r["state_type"] == "PAUSED"), None
         )
     )
-    resume_flow_run(run["id"], {"approved": True})
-    thread.join(30)
-    assert out == {"value": True}
-
-
-def test_explicitly_async_pause_and_resume(records) -> None:
-    """`apause_flow_run` / `aresume_flow_run` (Prefect's top-level async names)."""
-    from jupyter_orch import apause_flow_run, aresume_flow_run, aserve, asuspend_flow_run
-
-    assert asyncio.iscoroutinefunction(asuspend_flow_run) and asyncio.iscoroutinefunction(aserve)
-
-    @flow
-    async def async_gate() -> bool:
-        answer = await apause_flow_run(wait_for_input=Approval, timeout=60, poll_interval=0.05)
-        return answer.approved
-
-    thread, out = _in_thread(lambda: asyncio.run(async_gate()))
-    run = _wait(
-        lambda: next(
-            (r for r in records.flow_runs(flow_name="async-gate") if r["state_type"] == "PAUSED"), None
-        )
-    )
-    asyncio.run(aresume_flow_run(run["id"], run_input={"approved": True}))
+    if explicit:
+        asyncio.run(aresume_flow_run(run["id"], run_input={"approved": True}))
+    else:
+        resume_flow_run(run["id"], {"approved": True})
     thread.join(30)
     assert out == {"value": True}
 
