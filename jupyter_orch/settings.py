@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 HOME_ENV = "JUPYTER_ORCH_HOME"
 DATABASE_URL_ENV = "JUPYTER_ORCH_DATABASE_URL"
@@ -67,6 +68,17 @@ def get_settings() -> Settings:
         database_url=url,
         api_url=(os.environ.get(API_URL_ENV) or None),
         api_token=(os.environ.get(API_TOKEN_ENV) or None),
+    )
+
+
+def get_current_settings() -> SimpleNamespace:
+    """Prefect's accessor, shaped as code written for Prefect reads it: `.api.url` (the server
+    flows report to, or None), `.api.key` (the token), `.home`, `.database_url`."""
+    current = get_settings()
+    return SimpleNamespace(
+        home=current.home,
+        database_url=current.database_url,
+        api=SimpleNamespace(url=current.api_url, key=current.api_token),
     )
 
 

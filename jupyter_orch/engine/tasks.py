@@ -47,6 +47,13 @@ def _delays(retry_delay_seconds: Any, retries: int) -> float | list[float]:
 _UNSET: Any = object()  # "not given" in with_options (None is a value some options take)
 
 
+def _storage_for(result_storage: Any, cache_policy: CachePolicy | None) -> Any:
+    """The task's result storage, else its cache policy's `configure(key_storage=...)`."""
+    if result_storage is None and cache_policy is not None:
+        return cache_policy.key_storage
+    return result_storage
+
+
 class Task(Generic[R]):
     """A function whose calls are tracked as task runs (see `task`); options as Prefect's."""
 
@@ -129,8 +136,7 @@ class Task(Generic[R]):
         a serializer persists results; a persisted task caches with DEFAULT unless told not to."""
         self.cache_key_fn = cache_key_fn
         self.cache_expiration = cache_expiration
-        if result_storage is None and cache_policy is not None:
-            result_storage = cache_policy.key_storage  # configure(key_storage=...): cached values there
+        result_storage = _storage_for(result_storage, cache_policy)
         self.result_storage = result_storage
         self.result_serializer = result_serializer
         self.serializer = serializer_name(result_serializer)
