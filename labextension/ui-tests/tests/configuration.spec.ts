@@ -31,6 +31,18 @@ async function confirmDelete(page: IJupyterLabPageFixture, row: Locator) {
 }
 
 test('variables: create, edit and delete', async ({ page, request }, info) => {
+  // The page has its launcher card, opened from the keyboard.
+  await exec(page, 'launcher:create');
+  const card = page
+    .locator('.jp-Launcher:visible .jp-Launcher-section', {
+      hasText: 'Orchestration'
+    })
+    .locator('.jp-LauncherCard', { hasText: 'Variables, Secrets and Storage' });
+  await card.focus();
+  await page.keyboard.press('Enter');
+  await expect(
+    pageOf(page, 'configuration').getByTestId('orch-configuration-page')
+  ).toBeVisible();
   const config = await openConfiguration(page);
   const section = config.getByTestId('orch-config-variables');
   await section.getByTestId('orch-variable-name').fill('batch_size');
