@@ -29,6 +29,16 @@ class MethodNotAllowed(OrchError):
     code = "method_not_allowed"
 
 
+class Unavailable(OrchError):
+    """The server is stopping (or its database writer already stopped): nothing was applied, so
+    the request is worth sending again, to this server once restarted or another behind a proxy.
+    A 500 would say "a fault"; clients retry a 503 (with `Retry-After` seconds) and never a 500."""
+
+    status = 503
+    code = "unavailable"
+    retry_after = 1
+
+
 def field_of(loc: tuple[Any, ...]) -> str | None:
     """A dotted field name from a pydantic error location (list indexes included)."""
     parts = [str(p) for p in loc]

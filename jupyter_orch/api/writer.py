@@ -39,6 +39,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from jupyter_orch.api.database import Database
+from jupyter_orch.api.errors import Unavailable
 from jupyter_orch.api.routing import PASS
 from jupyter_orch.db.plain import PlainSQLite
 from jupyter_orch.db.sqlite import file_of
@@ -97,7 +98,7 @@ class GroupCommitWriter:
     def _put(self, fn: Operation, fut: Any, plain: PlainOperation | None) -> None:
         with self._lock:
             if self._stopped:
-                raise RuntimeError("the database writer is stopped")
+                raise Unavailable("the database writer is stopped: the server is stopping")
             self._queue.put((fn, fut, plain))
 
     def stop(self, timeout: float | None = 30.0) -> None:

@@ -2,7 +2,9 @@
 token (`Authorization: token ...`), sync httpx.
 
 Connection errors and 502/503/504 are retried with exponential backoff for up to
-`retry_seconds` (default 60): a server restarted mid-flow costs a pause, never a record.
+`retry_seconds` (default 60): a server restarted mid-flow costs a pause, never a record. A
+stopping server answers 503 with `Retry-After`; the wait honours it (capped at `max_backoff`).
+A 500 is a fault, never retried: the request may have been applied.
 """
 
 from __future__ import annotations
@@ -84,14 +86,24 @@ class HTTPTransport(Transport):
                 failure: Exception = api_error(
                     resp.status_code, "unavailable", f"server answered {resp.status_code}"
                 )
+                wait = min(max(delay, retry_after(resp)), self.max_backoff)
             except httpx.TransportError as exc:
                 failure = exc
-            if time.monotonic() + delay > deadline:
+                wait = delay
+            if time.monotonic() + wait > deadline:
                 if isinstance(failure, ApiError):
                     raise failure
                 raise api_error(503, "unreachable", f"cannot reach {self.api_url}: {failure}") from failure
-            time.sleep(delay)
+            time.sleep(wait)
             delay = min(delay * 2, self.max_backoff)
 
     def close(self) -> None:
         self.client.close()
+
+
+def retry_after(resp: httpx.Response) -> float:
+    """The seconds a `Retry-After` header asks for (the delta form; an HTTP date counts as 0)."""
+    try:
+        return max(0.0, float(resp.headers.get("Retry-After", "0")))
+    except ValueError:
+        return 0.0

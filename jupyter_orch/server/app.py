@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -182,6 +183,7 @@ class OrchApp(ExtensionApp):
     def initialize_settings(self) -> None:
         """Create the shared objects handlers and services get explicitly: database and executor."""
         self.services = ServiceRegistry(self.log)
+        self.stopping = threading.Event()  # set by stop_extension: requests are answered 503 from then
         self.limits = self._limits()
         set_limits(self.limits)  # what the API and the store accept, for this server's process
         self.executor = ThreadPoolExecutor(self.executor_threads, thread_name_prefix="jupyter-orch-db")
@@ -236,7 +238,7 @@ class OrchApp(ExtensionApp):
         static = self.static_url_prefix
         # before the API's catch-all 404 route
         self.handlers.append((PREFIX + "/events", EventsHandler, {"hub": self.events}))
-        self.handlers.extend(api_handlers(self.database, self.executor, self.writer))
+        self.handlers.extend(api_handlers(self.database, self.executor, self.writer, self.stopping))
         self.handlers.extend(
             [
                 ("/orch/docs", DocsHandler, {"page": "swagger", "static_url": static}),
@@ -314,7 +316,12 @@ class OrchApp(ExtensionApp):
 
         jupyter_server stops its event loop only after every extension's `stop_extension` has
         returned, so an exception here left a SIGTERMed server running. Each step runs whatever
-        the others did, also on an app whose `initialize_settings` never finished."""
+        the others did, also on an app whose `initialize_settings` never finished. From its
+        start, requests still arriving (on kept-alive connections, the listener is closed
+        already) are answered 503, not failed as 500 by the writer and pool going away."""
+        stopping: threading.Event | None = getattr(self, "stopping", None)
+        if stopping is not None:
+            stopping.set()
         services: ServiceRegistry | None = getattr(self, "services", None)
         if services is not None:
             try:

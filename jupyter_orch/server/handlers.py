@@ -4,12 +4,17 @@ Every handler is authenticated (`@web.authenticated`) and authorized (`@authoriz
 `orch`, action from the HTTP method). Database work never runs on the event loop: reads in a thread
 pool, writes on the group-commit writer thread (`jupyter_orch.api.writer`), which answers a request
 only once the transaction holding its write has committed.
+
+While the extension stops (`stopping` is set), its writer, thread pool and database go away under
+requests still arriving on kept-alive connections; those are answered 503 with `Retry-After`
+(`Unavailable`), never 500, so that clients send them again to a server that is up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from concurrent.futures import Executor
 from functools import partial
 from typing import Any
@@ -19,7 +24,7 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
 from jupyter_orch.api.database import Database
-from jupyter_orch.api.errors import MethodNotAllowed, error_body, to_orch_error
+from jupyter_orch.api.errors import MethodNotAllowed, Unavailable, error_body, to_orch_error
 from jupyter_orch.api.routing import Route, bind_plain, call, check_body_size, parse_body, parse_params
 from jupyter_orch.api.table import PREFIX, route_table
 from jupyter_orch.api.writer import GroupCommitWriter
@@ -35,6 +40,7 @@ HTTP_CODES = {
     409: "conflict",
     413: "too_large",
     422: "invalid",
+    503: "unavailable",
 }
 
 
@@ -49,11 +55,13 @@ class OrchHandler(APIHandler):
         database: Database,
         executor: Executor,
         writer: GroupCommitWriter | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.routes = routes
         self.database = database
         self.executor = executor
         self.writer = writer
+        self.stopping = stopping or threading.Event()
 
     def get_login_url(self) -> str:
         # @web.authenticated calls this for an anonymous request: an API answers 401, not a redirect
@@ -76,6 +84,8 @@ class OrchHandler(APIHandler):
 
     async def dispatch(self, method: str, **path_args: str) -> None:
         try:
+            if self.stopping.is_set():
+                raise Unavailable("the server is stopping; send the request again")
             route = self.routes.get(method)
             if route is None:
                 raise MethodNotAllowed(f"{method} is not allowed on {self.request.path}")
@@ -93,16 +103,25 @@ class OrchHandler(APIHandler):
                 loop = asyncio.get_running_loop()
                 result = await loop.run_in_executor(self.executor, self._run, route, params, body)
         except Exception as exc:
-            err = to_orch_error(exc)
-            if err is None:
-                self.log.exception("jupyter_orch: %s %s failed", method, self.request.path)
-                self.send_json(
-                    500, {"error": "internal", "message": "internal server error; see the server log"}
-                )
-                return
-            self.send_json(err.status, error_body(err))
+            self.send_error_of(method, exc)
             return
         self.send_json(route.status, result)
+
+    def send_error_of(self, method: str, exc: Exception) -> None:
+        """The one mapping of a failed request to its answer. A failure that is not an `OrchError`
+        is a 500, except while the extension stops: then its cause is the stop (a stopped writer
+        or thread pool, a disposed connection pool), and the answer is 503."""
+        err = to_orch_error(exc)
+        if err is None and self.stopping.is_set():
+            self.log.info("jupyter_orch: %s %s failed while stopping: %r", method, self.request.path, exc)
+            err = Unavailable("the server is stopping; send the request again")
+        if err is None:
+            self.log.exception("jupyter_orch: %s %s failed", method, self.request.path, exc_info=exc)
+            self.send_json(500, {"error": "internal", "message": "internal server error; see the server log"})
+            return
+        if isinstance(err, Unavailable):
+            self.set_header("Retry-After", str(err.retry_after))
+        self.send_json(err.status, error_body(err))
 
     def _run(self, route: Route, params: Any, body: Any) -> Any:
         with self.database.session(write=route.writes) as session:
@@ -173,15 +192,19 @@ class DocsHandler(JupyterHandler):
 
 
 def api_handlers(
-    database: Database, executor: Executor, writer: GroupCommitWriter | None = None
+    database: Database,
+    executor: Executor,
+    writer: GroupCommitWriter | None = None,
+    stopping: threading.Event | None = None,
 ) -> list[tuple[str, type, dict[str, Any]]]:
     """The (pattern, handler, kwargs) list for every path of the route table, in matching order.
 
     `writer` runs write operations, batching concurrent ones into one transaction (group commit);
-    without it they run in `executor` like reads, each in its own transaction.
+    without it they run in `executor` like reads, each in its own transaction. Once `stopping` is
+    set every request is answered 503 (see the module docstring).
     """
     handlers: list[tuple[str, type, dict[str, Any]]] = []
-    kwargs = {"database": database, "executor": executor, "writer": writer}
+    kwargs = {"database": database, "executor": executor, "writer": writer, "stopping": stopping}
     for routes in route_table().by_path().values():
         pattern = next(iter(routes.values())).tornado_pattern
         handlers.append((PREFIX + pattern, OrchHandler, {"routes": routes, **kwargs}))

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from jupyter_orch.api.database import Database
+from jupyter_orch.api.errors import Unavailable
 from jupyter_orch.api.routing import PASS
 from jupyter_orch.api.writer import GroupCommitWriter
 from jupyter_orch.db.models import FlowRun
@@ -176,7 +177,7 @@ def test_stop_runs_what_is_queued(db_url: str):
     futures = [writer.submit(_create(f"s{i}")) for i in range(10)]
     writer.stop()
     assert all(f.done() and not f.exception() for f in futures)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(Unavailable):
         writer.submit(_create("late"))
 
 
