@@ -28,6 +28,11 @@ def where(i: int) -> tuple[int, int]:
 def start_worker(module_dir: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     code = textwrap.dedent(
         """
+        import signal
+
+        # a shell's background job (CI, nohup, `&`) starts with SIGINT ignored, and Python then
+        # installs no KeyboardInterrupt handler: restore it so Ctrl-C stops the worker here too
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         import bgtasks
         from jupyter_orch.task_worker import serve
         print("SERVING", flush=True)
