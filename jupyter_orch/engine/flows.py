@@ -3,7 +3,6 @@ and drives it with `flow_drivers`)."""
 
 from __future__ import annotations
 
-import copy
 import functools
 import inspect
 from collections.abc import Callable
@@ -12,8 +11,7 @@ from typing import Any, Generic, TypeVar, overload
 from jupyter_orch.engine.caching import source_file_hash
 from jupyter_orch.engine.flow_drivers import run_flow_async, run_flow_sync
 from jupyter_orch.engine.flow_engine import FlowRunEngine
-from jupyter_orch.engine.hooks import hook_list
-from jupyter_orch.engine.methods import NOT_BOUND, bind_target, unwrap_method
+from jupyter_orch.engine.methods import NOT_BOUND, UNSET, Decorated, decorator, given
 from jupyter_orch.engine.task_runners import TaskRunner, ThreadPoolTaskRunner
 from jupyter_orch.engine.tasks import _delays
 from jupyter_orch.exceptions import check_name, check_reserved
@@ -24,10 +22,7 @@ from jupyter_orch.results import serializer_name
 R = TypeVar("R")
 
 
-_UNSET: Any = object()  # "not given" in with_options (None is a value some options take)
-
-
-class Flow(Generic[R]):
+class Flow(Decorated, Generic[R]):
     """A function whose calls are tracked as flow runs (see `flow`); options as Prefect's."""
 
     def __init__(
@@ -53,10 +48,7 @@ class Flow(Generic[R]):
         on_crashed: list[Callable[..., Any]] | None = None,
         on_running: list[Callable[..., Any]] | None = None,
     ) -> None:
-        fn, self._method_kind = unwrap_method(fn)
-        if not callable(fn):
-            raise TypeError("@flow decorates a function")
-        self.fn = fn
+        fn = self._unwrap(fn, "flow")
         default = getattr(fn, "__name__", "flow").replace("_", "-").replace("<lambda>", "unknown-lambda")
         self.name = check_name(name or default)
         self._version = version
@@ -73,10 +65,10 @@ class Flow(Generic[R]):
         self.cache_result_in_memory = cache_result_in_memory
         self.validate_parameters = validate_parameters
         self.description = description or inspect.getdoc(fn)
-        self.hooks = {kind: hook_list(kind, value) for kind, value in (
-            ("on_completion", on_completion), ("on_failure", on_failure),
-            ("on_cancellation", on_cancellation), ("on_crashed", on_crashed), ("on_running", on_running),
-        )}  # fmt: skip
+        self._set_hooks(
+            on_completion=on_completion, on_failure=on_failure, on_cancellation=on_cancellation,
+            on_crashed=on_crashed, on_running=on_running,
+        )  # fmt: skip
         self.is_async = inspect.iscoroutinefunction(fn)
         self.policy = rules.RunPolicy(self.retries, _delays(self.retry_delay_seconds, self.retries))
         check_reserved(fn, ("return_state", "wait_for"))
@@ -99,77 +91,40 @@ class Flow(Generic[R]):
         """JSON schema of the parameters (usable as a deployment's `parameter_openapi_schema`)."""
         return self.parameters.schema()
 
-    # -- hooks as decorators: @my_flow.on_failure ------------------------------------------------
-    def on_completion(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        self.hooks["on_completion"].append(fn)
-        return fn
-
-    def on_failure(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        self.hooks["on_failure"].append(fn)
-        return fn
-
+    # -- the flow-only hooks as decorators (the others are `Decorated`'s) --------------------------
     def on_cancellation(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        self.hooks["on_cancellation"].append(fn)
-        return fn
+        return self._add_hook("on_cancellation", fn)
 
     def on_crashed(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        self.hooks["on_crashed"].append(fn)
-        return fn
+        return self._add_hook("on_crashed", fn)
 
-    def on_running(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        self.hooks["on_running"].append(fn)
-        return fn
-
-    def options(self) -> dict[str, Any]:
-        """Every option this flow was made with (what `with_options` starts from)."""
-        return {
-            "name": self.name,
-            "version": self._version,
-            "flow_run_name": self.flow_run_name,
-            "retries": self.retries,
-            "retry_delay_seconds": self.retry_delay_seconds,
-            "task_runner": self.task_runner,
-            "description": self.description,
-            "timeout_seconds": self.timeout_seconds,
-            "validate_parameters": self.validate_parameters,
-            "persist_result": self.persist_result,
-            "result_storage": self.result_storage,
-            "result_serializer": self.result_serializer,
-            "cache_result_in_memory": self.cache_result_in_memory,
-            "log_prints": self.log_prints,
-            **{kind: list(hooks) for kind, hooks in self.hooks.items()},
-        }
+    _option_attributes = {"version": "_version"}  # the property would hash the source file
 
     def with_options(
         self,
         *,
-        name: str = _UNSET,
-        version: str | None = _UNSET,
-        flow_run_name: str | Callable[..., str] | None = _UNSET,
-        retries: int | None = _UNSET,
-        retry_delay_seconds: float | list[float] | Callable[[int], list[float]] | None = _UNSET,
-        task_runner: TaskRunner | None = _UNSET,
-        description: str | None = _UNSET,
-        timeout_seconds: float | None = _UNSET,
-        validate_parameters: bool = _UNSET,
-        persist_result: bool | None = _UNSET,
-        result_storage: Any = _UNSET,
-        result_serializer: Any = _UNSET,
-        cache_result_in_memory: bool = _UNSET,
-        log_prints: bool | None = _UNSET,
-        on_completion: list[Callable[..., Any]] | None = _UNSET,
-        on_failure: list[Callable[..., Any]] | None = _UNSET,
-        on_cancellation: list[Callable[..., Any]] | None = _UNSET,
-        on_crashed: list[Callable[..., Any]] | None = _UNSET,
-        on_running: list[Callable[..., Any]] | None = _UNSET,
+        name: str = UNSET,
+        version: str | None = UNSET,
+        flow_run_name: str | Callable[..., str] | None = UNSET,
+        retries: int | None = UNSET,
+        retry_delay_seconds: float | list[float] | Callable[[int], list[float]] | None = UNSET,
+        task_runner: TaskRunner | None = UNSET,
+        description: str | None = UNSET,
+        timeout_seconds: float | None = UNSET,
+        validate_parameters: bool = UNSET,
+        persist_result: bool | None = UNSET,
+        result_storage: Any = UNSET,
+        result_serializer: Any = UNSET,
+        cache_result_in_memory: bool = UNSET,
+        log_prints: bool | None = UNSET,
+        on_completion: list[Callable[..., Any]] | None = UNSET,
+        on_failure: list[Callable[..., Any]] | None = UNSET,
+        on_cancellation: list[Callable[..., Any]] | None = UNSET,
+        on_crashed: list[Callable[..., Any]] | None = UNSET,
+        on_running: list[Callable[..., Any]] | None = UNSET,
     ) -> Flow[R]:
         """A copy of this flow with the given options changed (the rest kept)."""
-        changes = {k: v for k, v in locals().items() if k != "self" and v is not _UNSET}
-        options = self.options()
-        options.update(changes)
-        copied = type(self)(self.fn, **options)
-        copied._method_kind, copied._bound_to = self._method_kind, self._bound_to
-        return copied
+        return self._copy_with(given(locals()))
 
     def to_deployment(self, name: str, **options: Any) -> Any:
         """A deployment of this flow (see `jupyter_orch.runner.to_deployment`)."""
@@ -216,19 +171,6 @@ class Flow(Generic[R]):
 
         return load_from_source(source, entrypoint)
 
-    # -- methods: a flow on an instance, class or static method ------------------------------------
-    _bound_to: Any = NOT_BOUND
-
-    def __get__(self, instance: Any, owner: Any = None) -> Flow[R]:
-        """`obj.my_flow` (and `Cls.my_flow` under `@classmethod`): a copy that passes `obj` (or
-        `Cls`) as the first argument; the run's recorded parameters leave it out."""
-        target = bind_target(self._method_kind, instance, owner)
-        if target is NOT_BOUND:
-            return self
-        bound = copy.copy(self)
-        bound._bound_to = target
-        return bound
-
     def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
         """Run the flow: its result, or its final State with `return_state=True`. An async flow
         returns a coroutine to await."""
@@ -253,6 +195,4 @@ def flow(**options: Any) -> Callable[[Callable[..., R]], Flow[R]]: ...
 
 def flow(__fn: Any = None, **options: Any) -> Any:
     """Decorate a function as a flow: `@flow` or `@flow(retries=1, ...)`; see `Flow`."""
-    if __fn is not None:
-        return Flow(__fn, **options)
-    return lambda fn: Flow(fn, **options)
+    return decorator(Flow, __fn, options)

@@ -3,7 +3,6 @@ itself is driven by `task_engine.TaskRunEngine`)."""
 
 from __future__ import annotations
 
-import copy
 import functools
 import inspect
 from collections.abc import Callable, Iterable
@@ -14,9 +13,8 @@ from jupyter_orch.cache_policies import DEFAULT, NO_CACHE, CacheKeyFnPolicy, Cac
 from jupyter_orch.engine.background import apply_async
 from jupyter_orch.engine.context import TaskRunContext, flow_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
-from jupyter_orch.engine.hooks import hook_list
 from jupyter_orch.engine.mapping import expand
-from jupyter_orch.engine.methods import NOT_BOUND, bind_target, unwrap_method
+from jupyter_orch.engine.methods import NOT_BOUND, UNSET, Decorated, decorator, given
 from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.exceptions import check_reserved
@@ -44,9 +42,6 @@ def _delays(retry_delay_seconds: Any, retries: int) -> float | list[float]:
     return float(retry_delay_seconds or 0)
 
 
-_UNSET: Any = object()  # "not given" in with_options (None is a value some options take)
-
-
 def _storage_for(result_storage: Any, cache_policy: CachePolicy | None) -> Any:
     """The task's result storage, else its cache policy's `configure(key_storage=...)`."""
     if result_storage is None and cache_policy is not None:
@@ -54,7 +49,7 @@ def _storage_for(result_storage: Any, cache_policy: CachePolicy | None) -> Any:
     return result_storage
 
 
-class Task(Generic[R]):
+class Task(Decorated, Generic[R]):
     """A function whose calls are tracked as task runs (see `task`); options as Prefect's."""
 
     def __init__(
@@ -85,10 +80,7 @@ class Task(Generic[R]):
         retry_condition_fn: Callable[..., bool] | None = None,
         viz_return_value: Any = None,
     ) -> None:
-        fn, self._method_kind = unwrap_method(fn)
-        if not callable(fn):
-            raise TypeError("@task decorates a function")
-        self.fn = fn
+        fn = self._unwrap(fn, "task")
         self.name = name or getattr(fn, "__name__", "task")
         self.description = description or inspect.getdoc(fn)
         self.version = version
@@ -103,9 +95,11 @@ class Task(Generic[R]):
         self.retry_condition_fn = retry_condition_fn
         self.refresh_cache = refresh_cache
         self.viz_return_value = viz_return_value
-        self.on_completion_hooks = hook_list("on_completion", on_completion)
-        self.on_failure_hooks = hook_list("on_failure", on_failure)
-        self.on_running_hooks = hook_list("on_running", on_running)
+        self._set_hooks(on_completion=on_completion, on_failure=on_failure, on_running=on_running)
+        # the same lists as attributes: the task engine's checks, on every run
+        self.on_completion_hooks = self.hooks["on_completion"]
+        self.on_failure_hooks = self.hooks["on_failure"]
+        self.on_running_hooks = self.hooks["on_running"]
         self._set_results(
             cache_policy, cache_key_fn, cache_expiration, persist_result, result_storage,
             result_serializer, result_storage_key, cache_result_in_memory,
@@ -180,98 +174,45 @@ class Task(Generic[R]):
             self._source = source_of(self.fn)
         return self._source
 
-    # -- hooks as decorators: @my_task.on_completion -------------------------------------------
-    def on_completion(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        self.on_completion_hooks.append(fn)
-        return fn
-
-    def on_failure(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        self.on_failure_hooks.append(fn)
-        return fn
-
-    def on_running(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        self.on_running_hooks.append(fn)
-        return fn
-
     def options(self) -> dict[str, Any]:
-        """Every option this task was made with (what `with_options` starts from)."""
-        return {
-            "name": self.name,
-            "description": self.description,
-            "tags": self.tags,
-            "version": self.version,
-            "cache_policy": None if self.cache_key_fn is not None else self.cache_policy,
-            "cache_key_fn": self.cache_key_fn,
-            "cache_expiration": self.cache_expiration,
-            "task_run_name": self.task_run_name,
-            "retries": self.retries,
-            "retry_delay_seconds": self.retry_delay_seconds,
-            "retry_jitter_factor": self.retry_jitter_factor,
-            "persist_result": self.persist_result,
-            "result_storage": self.result_storage,
-            "result_serializer": self.result_serializer,
-            "result_storage_key": self.result_storage_key,
-            "cache_result_in_memory": self.cache_result_in_memory,
-            "timeout_seconds": self.timeout_seconds,
-            "log_prints": self.log_prints,
-            "refresh_cache": self.refresh_cache,
-            "on_completion": list(self.on_completion_hooks),
-            "on_failure": list(self.on_failure_hooks),
-            "on_running": list(self.on_running_hooks),
-            "retry_condition_fn": self.retry_condition_fn,
-            "viz_return_value": self.viz_return_value,
-        }
+        options = super().options()
+        if self.cache_key_fn is not None:
+            options["cache_policy"] = None  # made from the key function, not given
+        return options
 
     def with_options(
         self,
         *,
-        name: str = _UNSET,
-        description: str | None = _UNSET,
-        tags: Iterable[str] = _UNSET,
-        version: str | None = _UNSET,
-        cache_policy: CachePolicy | None = _UNSET,
-        cache_key_fn: Callable[..., str | None] | None = _UNSET,
-        cache_expiration: timedelta | None = _UNSET,
-        task_run_name: str | Callable[..., str] | None = _UNSET,
-        retries: int | None = _UNSET,
-        retry_delay_seconds: float | list[float] | Callable[[int], list[float]] | None = _UNSET,
-        retry_jitter_factor: float | None = _UNSET,
-        persist_result: bool | None = _UNSET,
-        result_storage: Any = _UNSET,
-        result_serializer: Any = _UNSET,
-        result_storage_key: str | None = _UNSET,
-        cache_result_in_memory: bool = _UNSET,
-        timeout_seconds: float | None = _UNSET,
-        log_prints: bool | None = _UNSET,
-        refresh_cache: bool | None = _UNSET,
-        on_completion: list[Callable[..., Any]] | None = _UNSET,
-        on_failure: list[Callable[..., Any]] | None = _UNSET,
-        on_running: list[Callable[..., Any]] | None = _UNSET,
-        retry_condition_fn: Callable[..., bool] | None = _UNSET,
-        viz_return_value: Any = _UNSET,
+        name: str = UNSET,
+        description: str | None = UNSET,
+        tags: Iterable[str] = UNSET,
+        version: str | None = UNSET,
+        cache_policy: CachePolicy | None = UNSET,
+        cache_key_fn: Callable[..., str | None] | None = UNSET,
+        cache_expiration: timedelta | None = UNSET,
+        task_run_name: str | Callable[..., str] | None = UNSET,
+        retries: int | None = UNSET,
+        retry_delay_seconds: float | list[float] | Callable[[int], list[float]] | None = UNSET,
+        retry_jitter_factor: float | None = UNSET,
+        persist_result: bool | None = UNSET,
+        result_storage: Any = UNSET,
+        result_serializer: Any = UNSET,
+        result_storage_key: str | None = UNSET,
+        cache_result_in_memory: bool = UNSET,
+        timeout_seconds: float | None = UNSET,
+        log_prints: bool | None = UNSET,
+        refresh_cache: bool | None = UNSET,
+        on_completion: list[Callable[..., Any]] | None = UNSET,
+        on_failure: list[Callable[..., Any]] | None = UNSET,
+        on_running: list[Callable[..., Any]] | None = UNSET,
+        retry_condition_fn: Callable[..., bool] | None = UNSET,
+        viz_return_value: Any = UNSET,
     ) -> Task[R]:
         """A copy of this task with the given options changed (the rest kept)."""
-        changes = {k: v for k, v in locals().items() if k != "self" and v is not _UNSET}
-        options = self.options()
-        if "cache_policy" in changes and "cache_key_fn" not in changes:
-            options["cache_key_fn"] = None  # a new policy replaces the old key function
-        options.update(changes)
-        copied = type(self)(self.fn, **options)
-        copied._method_kind, copied._bound_to = self._method_kind, self._bound_to
-        return copied
-
-    # -- methods: a task on an instance, class or static method ------------------------------------
-    _bound_to: Any = NOT_BOUND
-
-    def __get__(self, instance: Any, owner: Any = None) -> Task[R]:
-        """`obj.my_task` (and `Cls.my_task` under `@classmethod`): a copy that passes `obj` (or
-        `Cls`) as the first argument, as Prefect's tasks on methods do."""
-        target = bind_target(self._method_kind, instance, owner)
-        if target is NOT_BOUND:
-            return self
-        bound = copy.copy(self)
-        bound._bound_to = target
-        return bound
+        changes = given(locals())
+        if "cache_policy" in changes:
+            changes.setdefault("cache_key_fn", None)  # a new policy replaces the old key function
+        return self._copy_with(changes)
 
     # -- calling ------------------------------------------------------------------------------------
     def bind(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -383,9 +324,7 @@ def task(**options: Any) -> Callable[[Callable[..., R]], Task[R]]: ...
 
 def task(__fn: Any = None, **options: Any) -> Any:
     """Decorate a function as a task: `@task` or `@task(retries=2, ...)`; see `Task`."""
-    if __fn is not None:
-        return Task(__fn, **options)
-    return lambda fn: Task(fn, **options)
+    return decorator(Task, __fn, options)
 
 
 __all__ = ["Task", "exponential_backoff", "task"]
