@@ -7,19 +7,8 @@ from typing import Any
 
 from jupyter_orch.cli.app import Context, add_group
 from jupyter_orch.cli.output import print_json
+from jupyter_orch.cli.spec import JSON, add_commands, arg, print_fields
 from jupyter_orch.settings import get_settings
-
-
-def register(subparsers: Any) -> None:
-    sub = add_group(subparsers, "config", "Show the configuration.")
-    show = sub.add_parser(
-        "show",
-        help="Print the settings in effect.",
-        description="Print the settings in effect and where flows report (a server or the database).",
-    )
-    show.add_argument("--json", action="store_true", help="print JSON")
-    show.add_argument("--show-secrets", action="store_true", help="print the token and database password")
-    show.set_defaults(func=show_config)
 
 
 def show_config(args: argparse.Namespace, ctx: Context) -> int:
@@ -28,8 +17,17 @@ def show_config(args: argparse.Namespace, ctx: Context) -> int:
     values["mode"] = "server" if settings.api_url else "database"
     if args.json:
         print_json(ctx, values)
-        return 0
-    width = max(len(k) for k in values)
-    for key, value in values.items():
-        ctx.print(f"{key.ljust(width)}  {'' if value is None else value}")
+    else:
+        print_fields(ctx, [(key, "" if value is None else value) for key, value in values.items()])
     return 0
+
+
+SHOW = "Print the settings in effect and where flows report (a server or the database)."
+COMMANDS = (
+    ("show", "Print the settings in effect.", SHOW, show_config,
+     JSON, arg("--show-secrets", action="store_true", help="print the token and database password")),
+)  # fmt: skip
+
+
+def register(subparsers: Any) -> None:
+    add_commands(add_group(subparsers, "config", "Show the configuration."), COMMANDS)

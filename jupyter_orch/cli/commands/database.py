@@ -10,24 +10,8 @@ import argparse
 from typing import Any
 
 from jupyter_orch.cli.app import Context, add_group
+from jupyter_orch.cli.spec import add_commands, arg
 from jupyter_orch.settings import get_settings, redact_url
-
-
-def register(subparsers: Any) -> None:
-    sub = add_group(subparsers, "database", "Manage the orchestration database schema.")
-    up = sub.add_parser(
-        "upgrade",
-        help="Upgrade the schema to the newest version.",
-        description="Upgrade the schema of the configured database to the newest version.",
-    )
-    up.set_defaults(func=upgrade)
-    reset = sub.add_parser(
-        "reset",
-        help="Drop all data and recreate the schema.",
-        description="Drop every table of the configured database and recreate the schema.",
-    )
-    reset.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    reset.set_defaults(func=reset_db)
 
 
 def upgrade(args: argparse.Namespace, ctx: Context) -> int:
@@ -56,3 +40,18 @@ def reset_db(args: argparse.Namespace, ctx: Context) -> int:
     migrate.reset(get_engine(url, upgrade=False))
     ctx.print(f"{redact_url(url)}: reset to {migrate.HEAD_REVISION}")
     return 0
+
+
+# fmt: off
+COMMANDS = (
+    ("upgrade", "Upgrade the schema to the newest version.",
+     "Upgrade the schema of the configured database to the newest version.", upgrade),
+    ("reset", "Drop all data and recreate the schema.",
+     "Drop every table of the configured database and recreate the schema.", reset_db,
+     arg("--yes", "-y", action="store_true", help="do not ask for confirmation")),
+)
+# fmt: on
+
+
+def register(subparsers: Any) -> None:
+    add_commands(add_group(subparsers, "database", "Manage the orchestration database schema."), COMMANDS)

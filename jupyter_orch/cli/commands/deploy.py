@@ -12,33 +12,9 @@ import os
 from typing import Any
 
 from jupyter_orch.cli.app import Context, UsageError
-from jupyter_orch.cli.commands.deployment import _param
 from jupyter_orch.cli.output import print_json
+from jupyter_orch.cli.spec import SAME, add_commands, arg, one_of, param, schedule
 from jupyter_orch.parameters import ParameterError
-
-
-def register(subparsers: Any) -> None:
-    text = "Deploy a flow from a .py file, or a notebook."
-    p = subparsers.add_parser("deploy", help=text, description=text)
-    p.add_argument("path", metavar="PATH[:FLOW]", help="flows.py:my_flow, or notebook.ipynb")
-    p.add_argument("--name", required=True, help="deployment name")
-    when = p.add_mutually_exclusive_group()
-    when.add_argument("--cron", help="cron expression, e.g. '0 6 * * *'")
-    when.add_argument("--interval", type=_positive, help="seconds between runs")
-    p.add_argument("--timezone", help="IANA time zone of the schedule (default UTC)")
-    p.add_argument(
-        "--param",
-        action="append",
-        type=_param,
-        default=[],
-        metavar="KEY=VALUE",
-        help="default parameter (VALUE is JSON, else a string); repeatable",
-    )
-    p.add_argument("--pool", help="work pool (default: 'default')")
-    p.add_argument("--live", action="store_true", help="notebooks: read the file at run time (no snapshot)")
-    p.add_argument("--timeout", type=_positive, help="notebooks: fail a run after this many seconds")
-    p.add_argument("--json", action="store_true", help="print the deployment as JSON")
-    p.set_defaults(func=deploy)
 
 
 def _positive(value: str) -> float:
@@ -89,15 +65,7 @@ def _deploy_notebook(path: str, args: argparse.Namespace) -> dict[str, Any]:
     from jupyter_orch.runner.notebooks import deploy_notebook
 
     return deploy_notebook(
-        path,
-        name=args.name,
-        cron=args.cron,
-        interval=args.interval,
-        timezone=args.timezone,
-        parameters=dict(args.param),
-        work_pool_name=args.pool,
-        live=args.live,
-        timeout_seconds=args.timeout,
+        path, name=args.name, live=args.live, timeout_seconds=args.timeout, **schedule(args)
     )
 
 
@@ -116,15 +84,7 @@ def _deploy_python(path: str, flow_name: str, args: argparse.Namespace) -> dict[
         if len(flows) != 1:
             raise ValueError(f"{path} defines {len(flows)} flows; name one: {path}:FLOW")
         fn = flows[0]
-    dep = to_deployment(
-        fn,
-        args.name,
-        cron=args.cron,
-        interval=args.interval,
-        timezone=args.timezone,
-        parameters=dict(args.param),
-        work_pool_name=args.pool,
-    )
+    dep = to_deployment(fn, args.name, **schedule(args))
     return new_client().create_deployment(dep.payload())
 
 
@@ -145,3 +105,26 @@ def _load_module(path: str) -> Any:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+TEXT = "Deploy a flow from a .py file, or a notebook."
+# fmt: off
+COMMANDS = (
+    ("deploy", TEXT, SAME, deploy,
+     arg("path", metavar="PATH[:FLOW]", help="flows.py:my_flow, or notebook.ipynb"),
+     arg("--name", required=True, help="deployment name"),
+     one_of(arg("--cron", help="cron expression, e.g. '0 6 * * *'"),
+            arg("--interval", type=_positive, help="seconds between runs")),
+     arg("--timezone", help="IANA time zone of the schedule (default UTC)"),
+     arg("--param", action="append", type=param, default=[], metavar="KEY=VALUE",
+         help="default parameter (VALUE is JSON, else a string); repeatable"),
+     arg("--pool", help="work pool (default: 'default')"),
+     arg("--live", action="store_true", help="notebooks: read the file at run time (no snapshot)"),
+     arg("--timeout", type=_positive, help="notebooks: fail a run after this many seconds"),
+     arg("--json", action="store_true", help="print the deployment as JSON")),
+)
+# fmt: on
+
+
+def register(subparsers: Any) -> None:
+    add_commands(subparsers, COMMANDS)

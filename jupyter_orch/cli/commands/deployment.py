@@ -3,125 +3,55 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from jupyter_orch.cli.app import Context, UsageError, add_group
-from jupyter_orch.cli.output import print_json, table
+from jupyter_orch.cli.output import print_json
+from jupyter_orch.cli.spec import JSON, SAME, add_commands, arg, listing, param, print_fields, request, show
+
+NAME = arg("name", help="flow-name/deployment-name")
+#: what `deployment inspect` prints, in order (then one line a schedule)
+INSPECTED = (
+    "id",
+    "full_name",
+    "kind",
+    "entrypoint",
+    "path",
+    "work_pool_name",
+    "paused",
+    "catchup",
+    "parameters",
+    "tags",
+)
 
 
-def _param(value: str) -> tuple[str, Any]:
-    key, sep, raw = value.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"invalid --param {value!r}; expected KEY=VALUE")
-    try:
-        return key, json.loads(raw)
-    except ValueError:
-        return key, raw
-
-
-def register(subparsers: Any) -> None:
-    sub = add_group(subparsers, "deployment", "Manage deployments.")
-    ls = sub.add_parser("ls", help="List deployments.", description="List deployments.")
-    ls.add_argument("--json", action="store_true", help="print JSON")
-    ls.set_defaults(func=list_deployments)
-    for verb, func, text in (
-        ("inspect", inspect_deployment, "Show a deployment."),
-        ("pause", pause, "Pause a deployment's schedules (its scheduled runs are removed)."),
-        ("resume", resume, "Resume a deployment's schedules."),
-        ("delete", delete, "Delete a deployment."),
-    ):
-        p = sub.add_parser(verb, help=text, description=text)
-        p.add_argument("name", help="flow-name/deployment-name")
-        if verb == "inspect":
-            p.add_argument("--json", action="store_true", help="print JSON")
-        p.set_defaults(func=func)
-    run = sub.add_parser(
-        "run", help="Run a deployment now.", description="Create an ad hoc run of a deployment."
-    )
-    run.add_argument("name", help="flow-name/deployment-name")
-    run.add_argument(
-        "--param",
-        action="append",
-        type=_param,
-        default=[],
-        metavar="KEY=VALUE",
-        help="parameter override (VALUE is JSON, else a string); repeatable",
-    )
-    run.add_argument("--watch", action="store_true", help="follow the run with a progress bar until it ends")
-    run.add_argument(
-        "--timeout", type=float, default=None, help="with --watch: stop following after S seconds"
-    )
-    run.add_argument("--json", action="store_true", help="print JSON")
-    run.set_defaults(func=run_deployment)
-
-    limits = add_group(subparsers, "concurrency-limit", "Manage tag concurrency limits of task runs.")
-    create = limits.add_parser(
-        "create",
-        help="Limit concurrent task runs with a tag.",
-        description="Limit concurrent task runs with a tag.",
-    )
-    create.add_argument("tag")
-    create.add_argument("limit", type=int)
-    create.set_defaults(func=create_limit)
-    lls = limits.add_parser("ls", help="List limits.", description="List concurrency limits.")
-    lls.add_argument("--json", action="store_true", help="print JSON")
-    lls.set_defaults(func=list_limits)
-    delete_ = limits.add_parser("delete", help="Delete a limit.", description="Delete a tag's limit.")
-    delete_.add_argument("tag")
-    delete_.set_defaults(func=delete_limit)
-
-
-def _read(ctx: Context, name: str) -> dict[str, Any]:
+def read_deployment(ctx: Context, name: str) -> dict[str, Any]:
     if "/" not in name:
         raise UsageError(f"invalid deployment {name!r}; name it flow-name/deployment-name")
     flow, dep = name.split("/", 1)
     return ctx.client.get(f"deployments/name/{flow}/{dep}")
 
 
-def list_deployments(args: argparse.Namespace, ctx: Context) -> int:
-    items = ctx.client.get("deployments", limit=500)["items"]
-    if args.json:
-        print_json(ctx, items)
-        return 0
-    rows = [
-        (
-            d["full_name"],
-            d["work_pool_name"],
-            "paused" if d["paused"] else "active",
-            "; ".join(s["description"] for s in d["schedules"]),
-        )
-        for d in items
+def _by_name(suffix: str = "") -> Any:
+    """The path of the deployment the argument `name` names (looked up), then `suffix`."""
+    return lambda args, ctx: f"deployments/{read_deployment(ctx, args.name)['id']}{suffix}"
+
+
+def _print_deployment(ctx: Context, dep: dict[str, Any]) -> None:
+    fields = [(key, dep.get(key)) for key in INSPECTED]
+    fields += [
+        ("schedule", f"{s['description']}{'' if s['active'] else ' (paused)'}") for s in dep["schedules"]
     ]
-    ctx.print(table(("name", "pool", "status", "schedules"), rows))
-    return 0
+    print_fields(ctx, fields, width=15)
 
 
-def inspect_deployment(args: argparse.Namespace, ctx: Context) -> int:
-    dep = _read(ctx, args.name)
-    if args.json:
-        print_json(ctx, dep)
-        return 0
-    for key in (
-        "id",
-        "full_name",
-        "kind",
-        "entrypoint",
-        "path",
-        "work_pool_name",
-        "paused",
-        "catchup",
-        "parameters",
-        "tags",
-    ):
-        ctx.print(f"{key.ljust(15)}  {dep.get(key)}")
-    for s in dep["schedules"]:
-        ctx.print(f"{'schedule'.ljust(15)}  {s['description']}{'' if s['active'] else ' (paused)'}")
-    return 0
+def _deployment_row(d: dict[str, Any]) -> tuple[Any, ...]:
+    schedules = "; ".join(s["description"] for s in d["schedules"])
+    return d["full_name"], d["work_pool_name"], "paused" if d["paused"] else "active", schedules
 
 
 def run_deployment(args: argparse.Namespace, ctx: Context) -> int:
-    dep = _read(ctx, args.name)
+    dep = read_deployment(ctx, args.name)
     run = ctx.client.post(f"deployments/{dep['id']}/create_flow_run", {"parameters": dict(args.param)})
     if not args.json:
         ctx.print(f"Created flow run {run['name']!r} ({run['id']}) of {dep['full_name']}.")
@@ -138,44 +68,45 @@ def run_deployment(args: argparse.Namespace, ctx: Context) -> int:
     return 0 if not args.watch or run.get("state_type") == "COMPLETED" else 1
 
 
-def pause(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.client.post(f"deployments/{_read(ctx, args.name)['id']}/pause")
-    ctx.print(f"Paused {args.name}.")
-    return 0
-
-
-def resume(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.client.post(f"deployments/{_read(ctx, args.name)['id']}/resume")
-    ctx.print(f"Resumed {args.name}.")
-    return 0
-
-
-def delete(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.client.delete(f"deployments/{_read(ctx, args.name)['id']}")
-    ctx.print(f"Deleted {args.name}.")
-    return 0
-
-
 def create_limit(args: argparse.Namespace, ctx: Context) -> int:
     ctx.client.post("concurrency_limits", {"tag": args.tag, "concurrency_limit": args.limit})
     ctx.print(f"At most {args.limit} task runs tagged {args.tag!r} will run at once.")
     return 0
 
 
-def list_limits(args: argparse.Namespace, ctx: Context) -> int:
-    items = ctx.client.get("concurrency_limits")["items"]
-    if args.json:
-        print_json(ctx, items)
-        return 0
-    ctx.print(
-        table(
-            ("tag", "limit", "active"), [(x["tag"], x["concurrency_limit"], x["active_slots"]) for x in items]
-        )
-    )
-    return 0
+PAUSE = "Pause a deployment's schedules (its scheduled runs are removed)."
+PARAM_HELP = "parameter override (VALUE is JSON, else a string); repeatable"
+# fmt: off
+DEPLOYMENT_COMMANDS = (
+    ("ls", "List deployments.", SAME,
+     listing("deployments", ("name", "pool", "status", "schedules"), _deployment_row,
+             lambda _: {"limit": 500}),
+     JSON),
+    ("inspect", "Show a deployment.", SAME, show(_by_name(), _print_deployment), NAME, JSON),
+    ("pause", PAUSE, SAME, request("post", _by_name("/pause"), "Paused {name}."), NAME),
+    ("resume", "Resume a deployment's schedules.", SAME,
+     request("post", _by_name("/resume"), "Resumed {name}."), NAME),
+    ("delete", "Delete a deployment.", SAME, request("delete", _by_name(), "Deleted {name}."), NAME),
+    ("run", "Run a deployment now.", "Create an ad hoc run of a deployment.", run_deployment, NAME,
+     arg("--param", action="append", type=param, default=[], metavar="KEY=VALUE", help=PARAM_HELP),
+     arg("--watch", action="store_true", help="follow the run with a progress bar until it ends"),
+     arg("--timeout", type=float, default=None, help="with --watch: stop following after S seconds"),
+     JSON),
+)
+LIMIT_COMMANDS = (
+    ("create", "Limit concurrent task runs with a tag.", SAME, create_limit,
+     arg("tag"), arg("limit", type=int)),
+    ("ls", "List limits.", "List concurrency limits.",
+     listing("concurrency_limits", ("tag", "limit", "active"),
+             lambda x: (x["tag"], x["concurrency_limit"], x["active_slots"])),
+     JSON),
+    ("delete", "Delete a limit.", "Delete a tag's limit.",
+     request("delete", "concurrency_limits/{tag}", "Deleted the limit on {tag!r}."), arg("tag")),
+)
+# fmt: on
 
 
-def delete_limit(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.client.delete(f"concurrency_limits/{args.tag}")
-    ctx.print(f"Deleted the limit on {args.tag!r}.")
-    return 0
+def register(subparsers: Any) -> None:
+    add_commands(add_group(subparsers, "deployment", "Manage deployments."), DEPLOYMENT_COMMANDS)
+    limits = add_group(subparsers, "concurrency-limit", "Manage tag concurrency limits of task runs.")
+    add_commands(limits, LIMIT_COMMANDS)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from jupyter_orch.cli.app import Context, UsageError, add_group, json_object_arg
-from jupyter_orch.cli.output import print_json, table
+from jupyter_orch.cli.spec import JSON, SAME, add_commands, arg, bounded, listing, print_fields, show
 from jupyter_orch.client.events import EventWatcher
 from jupyter_orch.states import TERMINAL_STATES, StateType
 from jupyter_orch.timefmt import duration, parse_time, short_time
@@ -17,67 +17,14 @@ STATE_TYPES = [t.value for t in StateType]
 FINAL = {t.value for t in TERMINAL_STATES}
 
 
-def register(subparsers: Any) -> None:
-    sub = add_group(subparsers, "flow-run", "Inspect and control flow runs.")
-
-    ls = sub.add_parser(
-        "ls", help="List flow runs, newest first.", description="List flow runs, newest first."
-    )
-    ls.add_argument("--flow", help="only runs of this flow (name)")
-    ls.add_argument(
-        "--state",
-        action="append",
-        type=_state_type,
-        metavar="TYPE",
-        help=f"only runs in this state type (repeatable): {', '.join(STATE_TYPES)}",
-    )
-    ls.add_argument("--tag", action="append", metavar="TAG", help="only runs carrying this tag (repeatable)")
-    ls.add_argument("--limit", type=_limit, default=20, help="how many runs (1-500, default 20)")
-    ls.add_argument("--json", action="store_true", help="print JSON")
-    ls.set_defaults(func=list_runs)
-
-    inspect = sub.add_parser("inspect", help="Show one flow run.", description="Show one flow run.")
-    inspect.add_argument("id", help="flow run id")
-    inspect.add_argument("--json", action="store_true", help="print JSON")
-    inspect.set_defaults(func=inspect_run)
-
-    logs = sub.add_parser("logs", help="Print a flow run's logs.", description="Print a flow run's logs.")
-    logs.add_argument("id", help="flow run id")
-    logs.add_argument("--follow", "-f", action="store_true", help="keep printing new logs until the run ends")
-    logs.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
-    logs.add_argument("--json", action="store_true", help="print JSON (one record per line)")
-    logs.set_defaults(func=print_logs)
-
-    cancel = sub.add_parser("cancel", help="Cancel a flow run.", description="Cancel a flow run.")
-    cancel.add_argument("id", help="flow run id")
-    cancel.set_defaults(func=cancel_run)
-
-    resume = sub.add_parser(
-        "resume",
-        help="Resume a paused or suspended flow run.",
-        description="Resume a paused or suspended flow run, with the input it waits for as JSON.",
-    )
-    resume.add_argument("id", help="flow run id")
-    resume.add_argument(
-        "--input", type=json_object_arg("--input"), help="the run input, e.g. '{\"approved\": true}'"
-    )
-    resume.set_defaults(func=resume_run)
-
-
 def _state_type(value: str) -> str:
     if value.upper() not in STATE_TYPES:
         raise argparse.ArgumentTypeError(f"invalid state {value!r}; choose from {', '.join(STATE_TYPES)}")
     return value.upper()
 
 
-def _limit(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid limit {value!r}; expected a whole number") from None
-    if not 1 <= n <= 500:
-        raise argparse.ArgumentTypeError(f"invalid limit {n}; expected 1-500")
-    return n
+def _run_filter(args: argparse.Namespace) -> dict[str, Any]:
+    return {"flow_name": args.flow, "state_type": args.state, "tags": args.tag, "limit": args.limit}
 
 
 def run_duration(run: dict[str, Any]) -> float | None:
@@ -94,37 +41,12 @@ def run_duration(run: dict[str, Any]) -> float | None:
     return (end - start).total_seconds()
 
 
-def list_runs(args: argparse.Namespace, ctx: Context) -> int:
-    page = ctx.client.get(
-        "flow_runs", flow_name=args.flow, state_type=args.state, tags=args.tag, limit=args.limit
-    )
-    runs = page["items"]
-    if args.json:
-        print_json(ctx, runs)
-        return 0
-    if not runs:
-        ctx.print("No flow runs.")
-        return 0
-    rows = [
-        (
-            r["id"][:8],
-            r["name"],
-            r["flow_name"],
-            r["state_name"],
-            short_time(r.get("start_time") or r.get("expected_start_time")),
-            duration(run_duration(r)),
-        )
-        for r in runs
-    ]
-    ctx.print(table(("id", "name", "flow", "state", "start", "duration"), rows))
-    return 0
+def _run_row(r: dict[str, Any]) -> tuple[Any, ...]:
+    start = short_time(r.get("start_time") or r.get("expected_start_time"))
+    return r["id"][:8], r["name"], r["flow_name"], r["state_name"], start, duration(run_duration(r))
 
 
-def inspect_run(args: argparse.Namespace, ctx: Context) -> int:
-    run = ctx.client.get(f"flow_runs/{args.id}")
-    if args.json:
-        print_json(ctx, run)
-        return 0
+def _print_run(ctx: Context, run: dict[str, Any]) -> None:
     fields = [
         ("id", run["id"]),
         ("name", run["name"]),
@@ -142,10 +64,7 @@ def inspect_run(args: argparse.Namespace, ctx: Context) -> int:
         ("work pool", run.get("work_pool_name") or ""),
         ("output", run.get("output_location") or ""),
     ]
-    width = max(len(k) for k, _ in fields)
-    for key, value in fields:
-        ctx.print(f"{key.ljust(width)}  {value}")
-    return 0
+    print_fields(ctx, fields)
 
 
 def print_logs(args: argparse.Namespace, ctx: Context) -> int:
@@ -202,3 +121,32 @@ def resume_run(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError(f"flow run {args.id} was not resumed: {decision.get('reason')}")
     ctx.print(f"Flow run {args.id} is now {(decision.get('state') or {}).get('name')}.")
     return 0
+
+
+RUN_ID = arg("id", help="flow run id")
+RESUME = "Resume a paused or suspended flow run, with the input it waits for as JSON."
+STATES = f"only runs in this state type (repeatable): {', '.join(STATE_TYPES)}"
+# fmt: off
+COMMANDS = (
+    ("ls", "List flow runs, newest first.", SAME,
+     listing("flow_runs", ("id", "name", "flow", "state", "start", "duration"), _run_row, _run_filter,
+             empty="No flow runs."),
+     arg("--flow", help="only runs of this flow (name)"),
+     arg("--state", action="append", type=_state_type, metavar="TYPE", help=STATES),
+     arg("--tag", action="append", metavar="TAG", help="only runs carrying this tag (repeatable)"),
+     arg("--limit", type=bounded(int, "limit", 1, 500), default=20, help="how many runs (1-500, default 20)"),
+     JSON),
+    ("inspect", "Show one flow run.", SAME, show("flow_runs/{id}", _print_run), RUN_ID, JSON),
+    ("logs", "Print a flow run's logs.", SAME, print_logs, RUN_ID,
+     arg("--follow", "-f", action="store_true", help="keep printing new logs until the run ends"),
+     arg("--interval", type=float, default=2.0, help=argparse.SUPPRESS),
+     arg("--json", action="store_true", help="print JSON (one record per line)")),
+    ("cancel", "Cancel a flow run.", SAME, cancel_run, RUN_ID),
+    ("resume", "Resume a paused or suspended flow run.", RESUME, resume_run, RUN_ID,
+     arg("--input", type=json_object_arg("--input"), help="the run input, e.g. '{\"approved\": true}'")),
+)
+# fmt: on
+
+
+def register(subparsers: Any) -> None:
+    add_commands(add_group(subparsers, "flow-run", "Inspect and control flow runs."), COMMANDS)

@@ -12,28 +12,8 @@ import sys
 from typing import Any
 
 from jupyter_orch.cli.app import Context, UsageError, add_group
-from jupyter_orch.cli.output import print_json, table
+from jupyter_orch.cli.spec import JSON, PREFIX, add_commands, arg, listing, reply, request
 from jupyter_orch.timefmt import short_time
-
-
-def register(subparsers: Any) -> None:
-    sub = add_group(subparsers, "secret", "Manage secrets (stored encrypted, never shown).")
-    set_ = sub.add_parser(
-        "set",
-        help="Store a secret read from standard input (or a prompt).",
-        description="Store a secret. The value is read from standard input, or asked for without echo.",
-    )
-    set_.add_argument("name")
-    set_.add_argument("--overwrite", action="store_true", help="replace an existing secret")
-    set_.add_argument("--json", action="store_true", help="print JSON (never the value)")
-    set_.set_defaults(func=set_secret)
-    ls = sub.add_parser("ls", help="List secret names.")
-    ls.add_argument("--prefix", help="only names starting with this")
-    ls.add_argument("--json", action="store_true", help="print JSON")
-    ls.set_defaults(func=list_secrets)
-    delete = sub.add_parser("delete", help="Delete a secret.")
-    delete.add_argument("name")
-    delete.set_defaults(func=delete_secret)
 
 
 def _read_value(name: str) -> str:
@@ -49,26 +29,27 @@ def _read_value(name: str) -> str:
 
 
 def set_secret(args: argparse.Namespace, ctx: Context) -> int:
-    row = ctx.client.post(
-        "secrets", {"name": args.name, "value": _read_value(args.name), "overwrite": args.overwrite}
-    )
-    if args.json:
-        print_json(ctx, row)
-    else:
-        ctx.print(f"Stored secret {row['name']!r} (encrypted).")
-    return 0
+    body = {"name": args.name, "value": _read_value(args.name), "overwrite": args.overwrite}
+    row = ctx.client.post("secrets", body)
+    return reply(ctx, args, row, f"Stored secret {row['name']!r} (encrypted).")
 
 
-def list_secrets(args: argparse.Namespace, ctx: Context) -> int:
-    items = ctx.client.get("secrets", prefix=args.prefix)["items"]
-    if args.json:
-        print_json(ctx, items)
-    else:
-        ctx.print(table(("name", "updated"), [(s["name"], short_time(s["updated"])) for s in items]))
-    return 0
+SET = "Store a secret. The value is read from standard input, or asked for without echo."
+# fmt: off
+COMMANDS = (
+    ("set", "Store a secret read from standard input (or a prompt).", SET, set_secret,
+     arg("name"),
+     arg("--overwrite", action="store_true", help="replace an existing secret"),
+     arg("--json", action="store_true", help="print JSON (never the value)")),
+    ("ls", "List secret names.", None,
+     listing("secrets", ("name", "updated"), lambda s: (s["name"], short_time(s["updated"])),
+             lambda args: {"prefix": args.prefix}),
+     PREFIX, JSON),
+    ("delete", "Delete a secret.", None,
+     request("delete", "secrets/name/{name}", "Deleted secret {name!r}."), arg("name")),
+)
+# fmt: on
 
 
-def delete_secret(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.client.delete(f"secrets/name/{args.name}")
-    ctx.print(f"Deleted secret {args.name!r}.")
-    return 0
+def register(subparsers: Any) -> None:
+    add_commands(add_group(subparsers, "secret", "Manage secrets (stored encrypted, never shown)."), COMMANDS)

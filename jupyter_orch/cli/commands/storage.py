@@ -9,50 +9,24 @@ import os
 from typing import Any
 
 from jupyter_orch.cli.app import Context, UsageError, add_group
-from jupyter_orch.cli.output import print_json, table
+from jupyter_orch.cli.spec import (
+    JSON,
+    add_commands,
+    arg,
+    json_or_text,
+    listing,
+    print_fields,
+    reply,
+    request,
+    show,
+)
 
 
 def _key_value(value: str) -> tuple[str, Any]:
     if "=" not in value:
         raise argparse.ArgumentTypeError(f"invalid {value!r}; expected KEY=VALUE")
     key, raw = value.split("=", 1)
-    try:
-        return key, json.loads(raw)
-    except ValueError:
-        return key, raw
-
-
-def register(subparsers: Any) -> None:
-    sub = add_group(subparsers, "storage", "Manage storage configurations (results, notebook outputs).")
-    create = sub.add_parser(
-        "create",
-        help="Save a storage configuration.",
-        description="Save a storage configuration: an fsspec URL or path, options and credentials. "
-        "Credentials given with --credential-from-env are read from this process's environment.",
-    )
-    create.add_argument("name")
-    create.add_argument("url", help="a path or fsspec URL, e.g. s3://bucket/results")
-    create.add_argument("--option", type=_key_value, action="append", default=[], metavar="KEY=VALUE")
-    create.add_argument(
-        "--credential-from-env",
-        action="append",
-        default=[],
-        metavar="KEY=ENVVAR",
-        help="a secret option read from an environment variable (stored encrypted); repeatable",
-    )
-    create.add_argument("--overwrite", action="store_true", help="replace an existing configuration")
-    create.add_argument("--json", action="store_true", help="print JSON")
-    create.set_defaults(func=create_storage)
-    ls = sub.add_parser("ls", help="List storage configurations.")
-    ls.add_argument("--json", action="store_true", help="print JSON")
-    ls.set_defaults(func=list_storage)
-    show = sub.add_parser("show", help="Show one (credentials masked).")
-    show.add_argument("name")
-    show.add_argument("--json", action="store_true", help="print JSON")
-    show.set_defaults(func=show_storage)
-    delete = sub.add_parser("delete", help="Delete a storage configuration.")
-    delete.add_argument("name")
-    delete.set_defaults(func=delete_storage)
+    return key, json_or_text(raw)
 
 
 def _credentials(pairs: list[str]) -> dict[str, str]:
@@ -74,34 +48,41 @@ def create_storage(args: argparse.Namespace, ctx: Context) -> int:
         "overwrite": args.overwrite,
     }
     row = ctx.client.post("storage", body)
-    if args.json:
-        print_json(ctx, row)
-    else:
-        ctx.print(f"Saved storage {row['name']!r}: {row['url']}")
-    return 0
+    return reply(ctx, args, row, f"Saved storage {row['name']!r}: {row['url']}")
 
 
-def list_storage(args: argparse.Namespace, ctx: Context) -> int:
-    items = ctx.client.get("storage")["items"]
-    if args.json:
-        print_json(ctx, items)
-        return 0
-    rows = [(s["name"], s["url"], ", ".join(s["options"]), ", ".join(s["credentials"])) for s in items]
-    ctx.print(table(("name", "url", "options", "credentials"), rows))
-    return 0
+def _print_storage(ctx: Context, row: dict[str, Any]) -> None:
+    keys = ("name", "url", "options", "credentials", "updated")
+    fields = [(key, json.dumps(row[key]) if isinstance(row[key], dict) else row[key]) for key in keys]
+    print_fields(ctx, fields, width=12, sep="")
 
 
-def show_storage(args: argparse.Namespace, ctx: Context) -> int:
-    row = ctx.client.get(f"storage/name/{args.name}")
-    if args.json:
-        print_json(ctx, row)
-        return 0
-    for key in ("name", "url", "options", "credentials", "updated"):
-        ctx.print(f"{key:<12}{json.dumps(row[key]) if isinstance(row[key], dict) else row[key]}")
-    return 0
+CREATE = (
+    "Save a storage configuration: an fsspec URL or path, options and credentials. "
+    "Credentials given with --credential-from-env are read from this process's environment."
+)
+CREDENTIAL = "a secret option read from an environment variable (stored encrypted); repeatable"
+# fmt: off
+COMMANDS = (
+    ("create", "Save a storage configuration.", CREATE, create_storage,
+     arg("name"),
+     arg("url", help="a path or fsspec URL, e.g. s3://bucket/results"),
+     arg("--option", type=_key_value, action="append", default=[], metavar="KEY=VALUE"),
+     arg("--credential-from-env", action="append", default=[], metavar="KEY=ENVVAR", help=CREDENTIAL),
+     arg("--overwrite", action="store_true", help="replace an existing configuration"),
+     JSON),
+    ("ls", "List storage configurations.", None,
+     listing("storage", ("name", "url", "options", "credentials"),
+             lambda s: (s["name"], s["url"], ", ".join(s["options"]), ", ".join(s["credentials"]))),
+     JSON),
+    ("show", "Show one (credentials masked).", None,
+     show("storage/name/{name}", _print_storage), arg("name"), JSON),
+    ("delete", "Delete a storage configuration.", None,
+     request("delete", "storage/name/{name}", "Deleted storage {name!r}."), arg("name")),
+)
+# fmt: on
 
 
-def delete_storage(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.client.delete(f"storage/name/{args.name}")
-    ctx.print(f"Deleted storage {args.name!r}.")
-    return 0
+def register(subparsers: Any) -> None:
+    text = "Manage storage configurations (results, notebook outputs)."
+    add_commands(add_group(subparsers, "storage", text), COMMANDS)

@@ -6,66 +6,8 @@ import argparse
 from typing import Any
 
 from jupyter_orch.cli.app import Context, add_group
-from jupyter_orch.cli.output import print_json, table
-
-
-def _nonneg(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {value!r}; expected a whole number") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"invalid number {n}; expected 0 or more")
-    return n
-
-
-def register(subparsers: Any) -> None:
-    sub = add_group(subparsers, "work-pool", "Manage work pools.")
-    create = sub.add_parser("create", help="Create a work pool.", description="Create a work pool.")
-    create.add_argument("name")
-    create.add_argument("--concurrency-limit", type=_nonneg, help="at most this many runs at once")
-    create.add_argument("--description")
-    create.add_argument("--paused", action="store_true", help="create it paused")
-    create.set_defaults(func=create_pool)
-    ls = sub.add_parser("ls", help="List work pools.", description="List work pools.")
-    ls.add_argument("--json", action="store_true", help="print JSON")
-    ls.set_defaults(func=list_pools)
-    for verb, func, text in (
-        ("inspect", inspect_pool, "Show a work pool and its queues."),
-        ("pause", pause_pool, "Pause a work pool: its runs are not claimed."),
-        ("resume", resume_pool, "Resume a paused work pool."),
-        ("delete", delete_pool, "Delete a work pool."),
-    ):
-        p = sub.add_parser(verb, help=text, description=text)
-        p.add_argument("name")
-        if verb == "inspect":
-            p.add_argument("--json", action="store_true", help="print JSON")
-        p.set_defaults(func=func)
-
-    worker = add_group(subparsers, "worker", "Run a worker.")
-    start = worker.add_parser(
-        "start", help="Start a worker for a pool.", description="Claim and run the pool's runs."
-    )
-    start.add_argument("--pool", required=True, help="work pool name")
-    start.add_argument("--name", help="worker name (default: host-pid)")
-    start.add_argument("--limit", type=_nonneg, help="at most this many runs at once")
-    start.add_argument("--poll-interval", type=float, default=0.5, help="seconds between polls (default 0.5)")
-    start.add_argument("--heartbeat-interval", type=float, default=2.0, help="seconds between heartbeats")
-    start.add_argument("--no-warm", action="store_true", help="start each run with a fresh interpreter")
-    start.add_argument(
-        "--claim-ahead",
-        type=float,
-        default=30.0,
-        help="claim runs due within this many seconds, prepare their processes, and start them at "
-        "their time (default 30, at most 60; 0: off)",
-    )
-    start.add_argument(
-        "--kernel-pool-size",
-        type=_nonneg,
-        default=1,
-        help="warm kernels kept ready per kernelspec for notebook runs (0: off; default 1)",
-    )
-    start.set_defaults(func=start_worker)
+from jupyter_orch.cli.output import table
+from jupyter_orch.cli.spec import JSON, SAME, add_commands, arg, bounded, listing, print_fields, request, show
 
 
 def create_pool(args: argparse.Namespace, ctx: Context) -> int:
@@ -80,44 +22,11 @@ def create_pool(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def list_pools(args: argparse.Namespace, ctx: Context) -> int:
-    items = ctx.client.get("work_pools")["items"]
-    if args.json:
-        print_json(ctx, items)
-        return 0
-    rows = [(p["name"], p["status"], p.get("concurrency_limit"), len(p.get("queues", []))) for p in items]
-    ctx.print(table(("name", "status", "limit", "queues"), rows))
-    return 0
-
-
-def inspect_pool(args: argparse.Namespace, ctx: Context) -> int:
-    pool = ctx.client.get(f"work_pools/{args.name}")
-    if args.json:
-        print_json(ctx, pool)
-        return 0
-    for key in ("name", "status", "type", "concurrency_limit", "description", "created"):
-        ctx.print(f"{key.ljust(18)}  {'' if pool.get(key) is None else pool[key]}")
+def _print_pool(ctx: Context, pool: dict[str, Any]) -> None:
+    keys = ("name", "status", "type", "concurrency_limit", "description", "created")
+    print_fields(ctx, [(key, "" if pool.get(key) is None else pool[key]) for key in keys], width=18)
     rows = [(q["name"], q["priority"], q.get("concurrency_limit"), q["is_paused"]) for q in pool["queues"]]
     ctx.print(table(("queue", "priority", "limit", "paused"), rows))
-    return 0
-
-
-def pause_pool(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.client.post(f"work_pools/{args.name}/pause")
-    ctx.print(f"Paused work pool {args.name!r}.")
-    return 0
-
-
-def resume_pool(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.client.post(f"work_pools/{args.name}/resume")
-    ctx.print(f"Resumed work pool {args.name!r}.")
-    return 0
-
-
-def delete_pool(args: argparse.Namespace, ctx: Context) -> int:
-    ctx.client.delete(f"work_pools/{args.name}")
-    ctx.print(f"Deleted work pool {args.name!r}.")
-    return 0
 
 
 def start_worker(args: argparse.Namespace, ctx: Context) -> int:
@@ -146,3 +55,49 @@ def start_worker(args: argparse.Namespace, ctx: Context) -> int:
     except KeyboardInterrupt:
         stop.set()
     return 0
+
+
+POOL = arg("name")
+NONNEG = bounded(int, "number", 0)
+AT_MOST = "at most this many runs at once"
+CLAIM_AHEAD = (
+    "claim runs due within this many seconds, prepare their processes, and start them at "
+    "their time (default 30, at most 60; 0: off)"
+)
+KERNELS = "warm kernels kept ready per kernelspec for notebook runs (0: off; default 1)"
+# fmt: off
+POOL_COMMANDS = (
+    ("create", "Create a work pool.", SAME, create_pool,
+     POOL,
+     arg("--concurrency-limit", type=NONNEG, help=AT_MOST),
+     arg("--description"),
+     arg("--paused", action="store_true", help="create it paused")),
+    ("ls", "List work pools.", SAME,
+     listing("work_pools", ("name", "status", "limit", "queues"),
+             lambda p: (p["name"], p["status"], p.get("concurrency_limit"), len(p.get("queues", [])))),
+     JSON),
+    ("inspect", "Show a work pool and its queues.", SAME, show("work_pools/{name}", _print_pool), POOL, JSON),
+    ("pause", "Pause a work pool: its runs are not claimed.", SAME,
+     request("post", "work_pools/{name}/pause", "Paused work pool {name!r}."), POOL),
+    ("resume", "Resume a paused work pool.", SAME,
+     request("post", "work_pools/{name}/resume", "Resumed work pool {name!r}."), POOL),
+    ("delete", "Delete a work pool.", SAME,
+     request("delete", "work_pools/{name}", "Deleted work pool {name!r}."), POOL),
+)
+WORKER_COMMANDS = (
+    ("start", "Start a worker for a pool.", "Claim and run the pool's runs.", start_worker,
+     arg("--pool", required=True, help="work pool name"),
+     arg("--name", help="worker name (default: host-pid)"),
+     arg("--limit", type=NONNEG, help=AT_MOST),
+     arg("--poll-interval", type=float, default=0.5, help="seconds between polls (default 0.5)"),
+     arg("--heartbeat-interval", type=float, default=2.0, help="seconds between heartbeats"),
+     arg("--no-warm", action="store_true", help="start each run with a fresh interpreter"),
+     arg("--claim-ahead", type=float, default=30.0, help=CLAIM_AHEAD),
+     arg("--kernel-pool-size", type=NONNEG, default=1, help=KERNELS)),
+)
+# fmt: on
+
+
+def register(subparsers: Any) -> None:
+    add_commands(add_group(subparsers, "work-pool", "Manage work pools."), POOL_COMMANDS)
+    add_commands(add_group(subparsers, "worker", "Run a worker."), WORKER_COMMANDS)
