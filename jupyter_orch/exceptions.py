@@ -133,6 +133,19 @@ class ConfigurationError(PrefectException):
     """A setting or option has a value that cannot work."""
 
 
+class ScriptError(PrefectException):
+    """The script an entrypoint names raised while it was being loaded."""
+
+    def __init__(self, user_exc: BaseException, path: str) -> None:
+        super().__init__(f"Script at {path!r} encountered an exception: {user_exc!r}")
+        self.user_exc = user_exc
+        self.path = path
+
+
+class MissingFlowError(PrefectException):
+    """The entrypoint names nothing that is a flow."""
+
+
 # -- signals: BaseExceptions that end a run from the outside ----------------------------------------
 class PrefectSignal(BaseException):
     """Base of the signals the engine raises to stop a run (not an `Exception`: user code's

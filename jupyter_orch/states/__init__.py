@@ -5,6 +5,7 @@ or turn a run's return value into its final state.
 Core layer: imported by everything above, it imports only `jupyter_orch.exceptions`.
 """
 
+from jupyter_orch.exceptions import PausedRun
 from jupyter_orch.states.aggregate import StateGroup, is_state, raise_state_exception, return_value_to_state
 from jupyter_orch.states.constructors import (
     AwaitingRetry,
@@ -50,6 +51,7 @@ __all__ = [
     "Failed",
     "Late",
     "Paused",
+    "PausedRun",
     "Pending",
     "Retrying",
     "RunFailed",

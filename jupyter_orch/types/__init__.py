@@ -1,0 +1,1 @@
+"""Prefect's `prefect.types` names that user code and deployments refer to."""
