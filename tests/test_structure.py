@@ -52,13 +52,7 @@ PENDING: dict[str, dict[str, str]] = {
     "upward": {},
     "circles": {},
     "lines": {},
-    "complexity": {
-        name: f"{L}: not split yet"
-        for name in (
-            "jupyter_orch/engine/flow_engine.py: FlowRunEngine.begin",
-            "jupyter_orch/engine/mapping.py: expand",
-        )
-    },
+    "complexity": {},
 }
 # fmt: on
 

@@ -122,54 +122,95 @@ class FlowRunEngine:
     # -- phases --------------------------------------------------------------------------------
     def begin(self) -> Exception | None:
         """Create (or adopt) the run and validate the parameters; the validation error, if any."""
+        params, error = self._bind()
+        name = None
+        if self.flow.flow_run_name is not None and error is None:
+            name, error = self._render_name(params)
+        if self.parent is not None:
+            self._stand_in()
+        adopt = os.environ.get(FLOW_RUN_ID_ENV)
+        started_by_worker = None
+        if adopt and self.parent is None and adopt not in _adopted:
+            run, started_by_worker = self._adopt(adopt, name)
+        else:
+            run = self._create(name, params)
+        self._record(run)
+        if error is not None:
+            return self._refuse(error)
+        self.logger.info("Beginning flow run %r for flow %r", self.run_name, self.flow.name)
+        self._go_running(started_by_worker)
+        return None
+
+    def _go_running(self, started_by_worker: str | None) -> None:
+        """RUNNING (unless its worker already set it: that state's id), the stand-in too."""
+        if not (started_by_worker and self.state is not None and self.state.id == started_by_worker):
+            self._start()
+        else:
+            self._running()
+        if self.parent_task is not None:
+            self.parent_task.propose(Running())
+
+    def _bind(self) -> tuple[dict[str, Any], Exception | None]:
+        """The call's parameters (validated if the flow asks) and the validation error, if any
+        (then the keyword arguments as given, for the record)."""
         flow = self.flow
-        error: Exception | None = None
         try:
             params = flow.parameters.bind(self.args, self.kwargs)
             if flow.validate_parameters:
                 params = flow.parameters.validate(params)
-            self.params = params
         except ParameterValidationError as exc:
-            error = exc
-            params = dict(self.kwargs)
-        name = None
-        if flow.flow_run_name is not None and error is None:
-            try:
-                name = render_run_name("flow_run_name", flow.flow_run_name, params)
-            except Exception as exc:  # the run is recorded, Failed with the template's error
-                error = exc
-        if self.parent is not None:
-            stand_in = Task(flow.fn, name=flow.name)
-            stand_in.task_key = f"subflow:{flow.name}"[:255]
-            self.parent_task = TaskRunEngine(stand_in, self.parent, {}, None)
-            self.parent_task.propose(Pending())
-        adopt = os.environ.get(FLOW_RUN_ID_ENV)
-        started_by_worker = None
-        if adopt and self.parent is None and adopt not in _adopted:
-            _adopted.add(adopt)
-            run = self.client.read_flow_run(adopt)
-            if name is not None:
-                self.client.update_flow_run(adopt, name=name)
-                run["name"] = name
-            # its worker already moved it to RUNNING (that state's id): continue from there
-            started_by_worker = os.environ.pop(STARTED_STATE_ENV, None)
-            claimed = os.environ.pop(CLAIMED_ENV, None)
-            state = run.get("state") or {}
-            if claimed and state.get("type") != "PENDING" and state.get("id") != started_by_worker:
-                # no longer its worker's claim (handed back by a pause, cancelled): never re-claim it
-                raise FlowRunAborted(f"flow run {run['name']!r} is {state.get('name')}: not started")
-        else:
-            run = self.client.create_flow_run(
-                flow_name=flow.name,
-                name=name,
-                tags=sorted(tags_ctx.get()) or None,
-                parameters=jsonable(self._recorded(params)),
-                state=Pending(),
-                empirical_policy=flow.policy.to_dict(),
-                parameter_schema=flow.parameter_schema,
-                parent_task_run_id=self.parent_task.id if self.parent_task else None,
-                parent_flow_run_id=self.parent.flow_run_id if self.parent else None,
-            )
+            return dict(self.kwargs), exc
+        self.params = params
+        return params, None
+
+    def _render_name(self, params: dict[str, Any]) -> tuple[str | None, Exception | None]:
+        """The run's name from the flow's template; the template's error, if any (the run is
+        then recorded, Failed with it)."""
+        try:
+            return render_run_name("flow_run_name", self.flow.flow_run_name, params), None
+        except Exception as exc:
+            return None, exc
+
+    def _stand_in(self) -> None:
+        """A subflow's stand-in task run in its parent, PENDING."""
+        stand_in = Task(self.flow.fn, name=self.flow.name)
+        stand_in.task_key = f"subflow:{self.flow.name}"[:255]
+        self.parent_task = TaskRunEngine(stand_in, self.parent, {}, None)
+        self.parent_task.propose(Pending())
+
+    def _adopt(self, run_id: str, name: str | None) -> tuple[dict[str, Any], str | None]:
+        """The run a worker (or a user) started this process for, and the id of the RUNNING state
+        its worker already set, if it did (continue from there)."""
+        _adopted.add(run_id)
+        run = self.client.read_flow_run(run_id)
+        if name is not None:
+            self.client.update_flow_run(run_id, name=name)
+            run["name"] = name
+        started_by_worker = os.environ.pop(STARTED_STATE_ENV, None)
+        claimed = os.environ.pop(CLAIMED_ENV, None)
+        state = run.get("state") or {}
+        if claimed and state.get("type") != "PENDING" and state.get("id") != started_by_worker:
+            # no longer its worker's claim (handed back by a pause, cancelled): never re-claim it
+            raise FlowRunAborted(f"flow run {run['name']!r} is {state.get('name')}: not started")
+        return run, started_by_worker
+
+    def _create(self, name: str | None, params: dict[str, Any]) -> dict[str, Any]:
+        """A new run record, PENDING (a subflow's linked to its parent and stand-in)."""
+        flow = self.flow
+        return self.client.create_flow_run(
+            flow_name=flow.name,
+            name=name,
+            tags=sorted(tags_ctx.get()) or None,
+            parameters=jsonable(self._recorded(params)),
+            state=Pending(),
+            empirical_policy=flow.policy.to_dict(),
+            parameter_schema=flow.parameter_schema,
+            parent_task_run_id=self.parent_task.id if self.parent_task else None,
+            parent_flow_run_id=self.parent.flow_run_id if self.parent else None,
+        )
+
+    def _record(self, run: dict[str, Any]) -> None:
+        """Take the run record's id, name, deployment, tags and state; the run's logger."""
         self.run_id = run["id"]
         self.run_name = run["name"]
         self.deployment_id = run.get("deployment_id")
@@ -178,21 +219,15 @@ class FlowRunEngine:
         from jupyter_orch.engine.logging import run_logger
 
         self.logger = run_logger(self.run_id, None, f"Flow run {self.run_name!r}", "flow_runs")
-        if error is not None:
-            failed = Failed(message=str(error))
-            failed.set_result(error)  # State.result() re-raises the validation error itself
-            self.propose(failed)
-            self.logger.error("%s", error)
-            self._mirror_parent()
-            return error
-        self.logger.info("Beginning flow run %r for flow %r", self.run_name, flow.name)
-        if not (started_by_worker and self.state is not None and self.state.id == started_by_worker):
-            self._start()
-        else:
-            self._running()
-        if self.parent_task is not None:
-            self.parent_task.propose(Running())
-        return None
+
+    def _refuse(self, error: Exception) -> Exception:
+        """The run ends Failed with the parameters' (or name template's) error, never started."""
+        failed = Failed(message=str(error))
+        failed.set_result(error)  # State.result() re-raises the validation error itself
+        self.propose(failed)
+        self.logger.error("%s", error)
+        self._mirror_parent()
+        return error
 
     def _recorded(self, params: dict[str, Any]) -> dict[str, Any]:
         """The parameters a run records: a method's `self` / `cls` left out."""

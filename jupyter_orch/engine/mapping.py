@@ -36,6 +36,21 @@ def expand(
 ) -> list[dict[str, Any]]:
     """The parameters of each mapped run of task `name`, in order."""
     arguments = signature.bind(*args, **kwargs).arguments
+    iterables, static, annotations = _split(signature, arguments)
+    if not iterables:
+        raise MappingMissingIterable(
+            f"{name}.map() received no iterable parameters: parameters for map must include at "
+            f"least one iterable (got {sorted(arguments)})"
+        )
+    count = _common_length(name, iterables)
+    static = {**_defaults(signature, arguments), **static}
+    return [_params_at(i, signature, static, iterables, annotations) for i in range(count)]
+
+
+def _split(
+    signature: inspect.Signature, arguments: dict[str, Any]
+) -> tuple[dict[str, list[Any]], dict[str, Any], dict[str, BaseAnnotation]]:
+    """The bound arguments as (iterated, passed whole, annotations to re-apply per element)."""
     variadic = {p.name for p in signature.parameters.values() if p.kind in _VARIADIC}
     iterables: dict[str, list[Any]] = {}
     static: dict[str, Any] = {}
@@ -52,32 +67,43 @@ def expand(
             iterables[key] = list(value)
         else:
             static[key] = value
-    if not iterables:
-        raise MappingMissingIterable(
-            f"{name}.map() received no iterable parameters: parameters for map must include at "
-            f"least one iterable (got {sorted(arguments)})"
-        )
+    return iterables, static, annotations
+
+
+def _common_length(name: str, iterables: dict[str, list[Any]]) -> int:
+    """The one length all iterated arguments share; MappingLengthMismatch if they differ."""
     lengths = {key: len(values) for key, values in iterables.items()}
     if len(set(lengths.values())) > 1:
         raise MappingLengthMismatch(
             f"{name}.map() received iterable parameters with different lengths: parameters for "
             f"map must all be the same length (got lengths {lengths})"
         )
-    defaults = {
+    return next(iter(lengths.values()))
+
+
+def _defaults(signature: inspect.Signature, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The defaults of the parameters not given (never iterated)."""
+    return {
         p.name: p.default
         for p in signature.parameters.values()
         if p.default is not inspect.Parameter.empty and p.name not in arguments
     }
-    runs = []
-    for i in range(next(iter(lengths.values()))):
-        params = dict(defaults)
-        params.update(static)
-        for key, values in iterables.items():
-            params[key] = values[i]
-        for key, annotation in annotations.items():
-            params[key] = annotation.rewrap(params[key])
-        runs.append(_in_signature_order(signature, params))
-    return runs
+
+
+def _params_at(
+    i: int,
+    signature: inspect.Signature,
+    static: dict[str, Any],
+    iterables: dict[str, list[Any]],
+    annotations: dict[str, BaseAnnotation],
+) -> dict[str, Any]:
+    """The parameters of the `i`-th mapped run, in signature order."""
+    params = dict(static)
+    for key, values in iterables.items():
+        params[key] = values[i]
+    for key, annotation in annotations.items():
+        params[key] = annotation.rewrap(params[key])
+    return _in_signature_order(signature, params)
 
 
 def _in_signature_order(signature: inspect.Signature, params: dict[str, Any]) -> dict[str, Any]:
