@@ -24,7 +24,7 @@ from jupyter_orch.states import State
 #: deployment, a run with that id, a run with that idempotency key)
 _CREATE_FIELDS = frozenset(
     {"flow_name", "parameters", "state", "empirical_policy", "parameter_schema", "parent_task_run_id",
-     "parent_flow_run_id", "tags", "name"}
+     "parent_flow_run_id", "tags", "name", "flow_version"}
 )  # fmt: skip
 _EMPTY_COLUMNS = ("worker_name", "infrastructure_pid", "last_heartbeat", "progress", "output_location")
 

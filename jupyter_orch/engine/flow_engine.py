@@ -199,6 +199,7 @@ class FlowRunEngine:
         flow = self.flow
         return self.client.create_flow_run(
             flow_name=flow.name,
+            flow_version=flow.version,
             name=name,
             tags=sorted(tags_ctx.get()) or None,
             parameters=jsonable(self._recorded(params)),

@@ -235,3 +235,19 @@ def test_decorator_forms_and_with_options(records):
     assert f.with_options(name="x").name == "x"
     run = records.only_flow_run("My Flow")
     assert sorted(t["name"] for t in records.task_runs(run["id"])) == ["other-0", "renamed-0"]
+
+
+def test_flow_runs_record_the_flow_version(records):
+    @flow(version="2026.12")
+    def versioned() -> int:
+        return 1
+
+    @flow
+    def hashed() -> int:
+        return 2
+
+    versioned()
+    hashed()
+    assert records.only_flow_run("versioned")["flow_version"] == "2026.12"
+    assert records.only_flow_run("hashed")["flow_version"] == hashed.version  # the file's hash
+    assert len(hashed.version) == 32

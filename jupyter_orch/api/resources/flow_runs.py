@@ -45,6 +45,7 @@ class FlowRunOut(BaseModel):
     name: str
     flow_id: str
     flow_name: str
+    flow_version: str | None = None
     deployment_id: str | None = None
     deployment_name: str | None = None
     parent_task_run_id: str | None = None
@@ -96,6 +97,7 @@ class FlowRunFilter(PageParams):
 class FlowRunCreate(Strict):
     flow_name: Name | None = None
     flow_id: Id | None = None
+    flow_version: Name | None = Field(None, description="the version of the flow the run runs")
     name: Name | None = None
     parameters: Parameters = Field(default_factory=dict)
     tags: list[Tag] = Field(default_factory=list)

@@ -42,6 +42,8 @@ class FlowRun(TimestampMixin, StateColumnsMixin, Base):
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     flow_id: Mapped[str] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"), nullable=False)
     flow_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    # the version of the flow the run runs (the @flow's version, else its source file's hash)
+    flow_version: Mapped[str | None] = mapped_column(String(255), nullable=True)
     deployment_id: Mapped[str | None] = mapped_column(
         ForeignKey("deployments.id", ondelete="SET NULL"), nullable=True
     )

@@ -43,6 +43,7 @@ def create_flow_run(conn: Any, d: Dialect, **fields: Any) -> dict[str, Any] | No
         "name": fields.pop("name", None) or generate_run_name(run_id),
         "flow_id": flow_id,
         "flow_name": flow_name,
+        "flow_version": fields.pop("flow_version", None),
         "deployment_id": fields.pop("deployment_id", None),
         "deployment_name": fields.pop("deployment_name", None),
         "parent_task_run_id": fields.pop("parent_task_run_id", None),

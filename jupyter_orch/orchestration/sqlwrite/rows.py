@@ -105,6 +105,7 @@ TABLES: dict[str, tuple[tuple[str, str | None], ...]] = {
         ("name", None),
         ("flow_id", None),
         ("flow_name", None),
+        ("flow_version", None),
         ("deployment_id", None),
         ("deployment_name", None),
         ("parent_task_run_id", None),

@@ -31,6 +31,7 @@ def insert_flow_run(
     *,
     flow_name: str | None = None,
     flow_id: str | None = None,
+    flow_version: str | None = None,
     name: str | None = None,
     parameters: dict[str, Any] | None = None,
     tags: list[str] | None = None,
@@ -70,6 +71,7 @@ def insert_flow_run(
     values = RunWriter(*_raw(session)).create_flow_run(
         flow_name=flow_name,
         flow_id=flow_id,
+        flow_version=flow_version,
         parameter_schema=parameter_schema,
         name=name,
         parameters=parameters,
