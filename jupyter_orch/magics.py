@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import json
 import linecache
 import os
 import shlex
@@ -28,6 +27,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
+from jupyter_orch.cli.spec import param, schedule
 from jupyter_orch.client import ApiError, new_client
 from jupyter_orch.parameters import ParameterError, find_parameters_cell
 
@@ -50,22 +50,12 @@ class _HelpShown(Exception):
     pass
 
 
-def _param(value: str) -> tuple[str, Any]:
-    key, sep, raw = value.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"invalid --param {value!r}; expected KEY=VALUE")
-    try:
-        return key, json.loads(raw)
-    except ValueError:
-        return key, raw
-
-
 def _schedule_args(parser: argparse.ArgumentParser) -> None:
     when = parser.add_mutually_exclusive_group()
     when.add_argument("--cron", help="cron expression of the schedule")
     when.add_argument("--interval", type=float, help="seconds between runs")
     parser.add_argument("--timezone", help="IANA time zone of the schedule")
-    parser.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE")
+    parser.add_argument("--param", action="append", type=param, default=[], metavar="KEY=VALUE")
     parser.add_argument("--pool", help="work pool (default: 'default')")
 
 
@@ -97,7 +87,7 @@ def _orch_parser() -> _Parser:
     runs.add_argument("--deployment", help="only runs of this deployment (flow/name)")
     run = sub.add_parser("run", help="run a deployment and show its progress, live")
     run.add_argument("deployment", help="flow-name/deployment-name")
-    run.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE")
+    run.add_argument("--param", action="append", type=param, default=[], metavar="KEY=VALUE")
     run.add_argument("--wait", action="store_true", help="block until the run ends")
     run.add_argument("--timeout", type=float, help="with --wait: stop waiting after this many seconds")
     return p
@@ -234,13 +224,9 @@ def deploy_cell_from_shell(shell: Any, line: str, body: str, args: argparse.Name
         flow_name=args.name,
         name=args.deployment_name,
         source=path,
-        parameters=dict(args.param),
-        cron=args.cron,
-        interval=args.interval,
-        timezone=args.timezone,
-        work_pool_name=args.pool,
         timeout_seconds=args.timeout,
         retries=args.retries,
+        **schedule(args),
     )
     lines = [f"Deployed {dep['flow_name']}/{dep['name']} from {rule}; it runs these cells:"]
     for i in taken:
@@ -287,16 +273,7 @@ class OrchMagics(Magics):
         path = args.notebook or notebook_path(self.shell)
         if not path:
             raise UsageError("%orch deploy: name the notebook (this kernel does not know its file)")
-        dep = deploy_notebook(
-            path,
-            name=args.name,
-            cron=args.cron,
-            interval=args.interval,
-            timezone=args.timezone,
-            parameters=dict(args.param),
-            work_pool_name=args.pool,
-            live=args.live,
-        )
+        dep = deploy_notebook(path, name=args.name, live=args.live, **schedule(args))
         how = (
             "reads the notebook at run time"
             if args.live
