@@ -120,36 +120,26 @@ class StateIn(Strict):
     def to_state(self) -> Any:
         from jupyter_orch.states import State
 
-        return State(
-            self.type,
-            name=self.name,
-            message=self.message,
-            id=self.id,
-            timestamp=self.timestamp,
-            data=self.data,
-            scheduled_time=self.scheduled_time,
-        )
+        fields = dict(self)  # the field values as they are (no copies, no conversion)
+        return State(fields.pop("type"), **fields)
 
 
-class StateOut(BaseModel):
+class _StateFields(BaseModel):
     id: str
     type: StateType
     name: str
     message: str | None = None
     timestamp: datetime
     data: Any = None
+
+
+class StateOut(_StateFields):
     scheduled_time: datetime | None = None
 
 
-class StateRowOut(BaseModel):
+class StateRowOut(_StateFields):
     """One entry of a run's state history."""
 
-    id: str
-    type: StateType
-    name: str
-    message: str | None = None
-    timestamp: datetime
-    data: Any = None
     flow_run_id: str | None = None
     task_run_id: str | None = None
 

@@ -39,6 +39,19 @@ from jupyter_orch.settings import (
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
+#: the traits handed to `ServiceSettings` under their own names
+SERVICE_TRAITS = (
+    "database_url",
+    "scheduler_interval",
+    "scheduler_lease_ttl",
+    "scheduler_min_runs",
+    "scheduler_max_runs",
+    "scheduler_min_time",
+    "late_runs_interval",
+    "heartbeat_timeout",
+    "local_worker",
+    "kernel_pool_size",
+)
 
 
 def _limit_help(name: str) -> str:
@@ -273,16 +286,7 @@ class OrchApp(ExtensionApp):
         try:
             return build(
                 ServiceSettings(
-                    database_url=self.database_url,
-                    scheduler_interval=self.scheduler_interval,
-                    scheduler_lease_ttl=self.scheduler_lease_ttl,
-                    scheduler_min_runs=self.scheduler_min_runs,
-                    scheduler_max_runs=self.scheduler_max_runs,
-                    scheduler_min_time=self.scheduler_min_time,
-                    late_runs_interval=self.late_runs_interval,
-                    heartbeat_timeout=self.heartbeat_timeout,
-                    local_worker=self.local_worker,
-                    kernel_pool_size=self.kernel_pool_size,
+                    **{name: getattr(self, name) for name in SERVICE_TRAITS},
                     disabled=frozenset(self.disabled_services),
                     extra=tuple(self.extra_services),
                 )

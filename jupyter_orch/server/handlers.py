@@ -44,6 +44,18 @@ HTTP_CODES = {
 }
 
 
+def _dispatcher(method: str) -> Any:
+    """The handler method of an HTTP method: authenticated, authorized, then `dispatch(method)`."""
+
+    @web.authenticated
+    @authorized
+    async def handle(self: OrchHandler, **path_args: str) -> None:
+        await self.dispatch(method, **path_args)
+
+    handle.__name__ = handle.__qualname__ = method.lower()
+    return handle
+
+
 class OrchHandler(APIHandler):
     """Base of every REST handler: authentication, JSON errors, the route-table dispatch."""
 
@@ -127,30 +139,8 @@ class OrchHandler(APIHandler):
         with self.database.session(write=route.writes) as session:
             return call(route, session, params, body)
 
-    @web.authenticated
-    @authorized
-    async def get(self, **path_args: str) -> None:
-        await self.dispatch("GET", **path_args)
-
-    @web.authenticated
-    @authorized
-    async def post(self, **path_args: str) -> None:
-        await self.dispatch("POST", **path_args)
-
-    @web.authenticated
-    @authorized
-    async def patch(self, **path_args: str) -> None:
-        await self.dispatch("PATCH", **path_args)
-
-    @web.authenticated
-    @authorized
-    async def put(self, **path_args: str) -> None:
-        await self.dispatch("PUT", **path_args)
-
-    @web.authenticated
-    @authorized
-    async def delete(self, **path_args: str) -> None:
-        await self.dispatch("DELETE", **path_args)
+    # tornado calls these by the request's method: each authenticates, authorizes and dispatches
+    get, post, patch, put, delete = (_dispatcher(m) for m in ("GET", "POST", "PATCH", "PUT", "DELETE"))
 
 
 class UnknownRouteHandler(OrchHandler):

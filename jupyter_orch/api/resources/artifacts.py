@@ -55,15 +55,7 @@ class ByKey(Params):
 
 
 def list_artifacts(session: Session, p: ArtifactFilter) -> dict[str, Any]:
-    rows, nxt = logs.list_artifacts(
-        session,
-        flow_run_id=p.flow_run_id,
-        task_run_id=p.task_run_id,
-        key=p.key,
-        type=p.type,
-        limit=p.limit,
-        cursor=p.cursor,
-    )
+    rows, nxt = logs.list_artifacts(session, **dict(p))  # the filter's fields are the store's
     return {"items": [row_to_dict(r) for r in rows], "next": nxt}
 
 

@@ -166,14 +166,9 @@ class BatchOut(BaseModel):
 
 
 def list_task_runs(session: Session, p: TaskRunFilter) -> dict[str, Any]:
+    # the filter's fields are the store's
     rows, nxt = task_runs.list_task_runs(
-        session,
-        flow_run_id=p.flow_run_id,
-        name=p.name,
-        state_type=[t.value for t in p.state_type],
-        tags=p.tags,
-        limit=p.limit,
-        cursor=p.cursor,
+        session, **{**dict(p), "state_type": [t.value for t in p.state_type]}
     )
     return {"items": [run_to_dict(r) for r in rows], "next": nxt}
 
