@@ -33,12 +33,16 @@ class CancelledRun(PrefectException):
     """A run ended Cancelled."""
 
 
-class PausedRun(PrefectException):
-    """A run is Paused; `state.result()` has nothing to give yet."""
+class _CarriesState(BaseException):
+    """An exception about a state, which it carries as `state` (`state=`, keyword only)."""
 
     def __init__(self, *args: Any, state: Any = None) -> None:
         super().__init__(*args)
         self.state = state
+
+
+class PausedRun(_CarriesState, PrefectException):
+    """A run is Paused; `state.result()` has nothing to give yet."""
 
 
 class UnfinishedRun(PrefectException):
@@ -156,12 +160,8 @@ class Abort(PrefectSignal):
     """Stop this run without a further state change (someone else owns it)."""
 
 
-class Pause(PrefectSignal):
+class Pause(_CarriesState, PrefectSignal):
     """The run pauses."""
-
-    def __init__(self, *args: Any, state: Any = None) -> None:
-        super().__init__(*args)
-        self.state = state
 
 
 class ExternalSignal(BaseException):

@@ -134,14 +134,3 @@ class ImageArtifact(Artifact):
 
     def format(self) -> str:
         return self.image_url
-
-
-__all__ = [
-    "Artifact",
-    "ArtifactRecord",
-    "ImageArtifact",
-    "LinkArtifact",
-    "MarkdownArtifact",
-    "ProgressArtifact",
-    "TableArtifact",
-]

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 from jupyter_orch.engine.hooks import flow_run_view, task_run_view
 from jupyter_orch.exceptions import MissingContextError
@@ -26,9 +26,26 @@ class RunsTasks(Protocol):
     def shutdown(self, wait: bool = True) -> None: ...
 
 
+flow_run_ctx: ContextVar[FlowRunContext | None] = ContextVar("jupyter_orch_flow_run", default=None)
+task_run_ctx: ContextVar[TaskRunContext | None] = ContextVar("jupyter_orch_task_run", default=None)
+
+
+class _RunContext:
+    """`FlowRunContext.get()` / `TaskRunContext.get()`: the run of that kind in progress here, or
+    None (Prefect's), from the context variable `_var`."""
+
+    _var: ClassVar[ContextVar[Any]]
+
+    @classmethod
+    def get(cls) -> Self | None:
+        return cls._var.get()
+
+
 @dataclass
-class FlowRunContext:
+class FlowRunContext(_RunContext):
     """The flow run in progress: where its records go and how its tasks are run."""
+
+    _var = flow_run_ctx
 
     flow: Any
     flow_run_id: str
@@ -59,11 +76,6 @@ class FlowRunContext:
             return
         self.results[id(value)] = (value, task_run_id)
 
-    @classmethod
-    def get(cls) -> FlowRunContext | None:
-        """The flow run in progress here, or None (Prefect's `FlowRunContext.get()`)."""
-        return flow_run_ctx.get()
-
     @property
     def flow_run(self) -> Any:
         """The flow run as Prefect's context shows it (id, name, parameters, tags, ...)."""
@@ -78,8 +90,10 @@ class FlowRunContext:
 
 
 @dataclass
-class TaskRunContext:
+class TaskRunContext(_RunContext):
     """The task run in progress (what `cache_key_fn(context, parameters)` receives)."""
+
+    _var = task_run_ctx
 
     task: Any
     task_run_id: str
@@ -90,19 +104,12 @@ class TaskRunContext:
     #: the engine running this task run (what `task_run` describes)
     engine: Any = None
 
-    @classmethod
-    def get(cls) -> TaskRunContext | None:
-        """The task run in progress here, or None (Prefect's `TaskRunContext.get()`)."""
-        return task_run_ctx.get()
-
     @property
     def task_run(self) -> Any:
         """The task run as Prefect's context shows it (id, name, flow_run_id, run_count, ...)."""
         return task_run_view(self.engine)
 
 
-flow_run_ctx: ContextVar[FlowRunContext | None] = ContextVar("jupyter_orch_flow_run", default=None)
-task_run_ctx: ContextVar[TaskRunContext | None] = ContextVar("jupyter_orch_task_run", default=None)
 #: the tags of `with tags(...)` blocks around this point (merged into runs created here)
 tags_ctx: ContextVar[frozenset[str]] = ContextVar("jupyter_orch_tags", default=frozenset())
 

@@ -58,8 +58,8 @@ class LocalWorkerService(Service):
             shutdown_grace=5.0,
             kernel_pool_size=kernel_pool_size,
         )
-        self._worker_stop = WakeableStop()
-        self._thread_w: threading.Thread | None = None
+        #: the base's stop event, which `wake()` also ends the worker's sleep on
+        self._stop = WakeableStop()
         self._unlisten: Callable[[], None] | None = None
 
     def follow(self, hub: EventHub) -> None:
@@ -72,26 +72,14 @@ class LocalWorkerService(Service):
 
     def _on_events(self, events: list[Event]) -> None:
         if any(e.get("kind") == "flow_run" and e.get("state_type") == "SCHEDULED" for e in events):
-            self._worker_stop.wake()
+            self._stop.wake()
 
-    def launch(self) -> None:
-        if self._thread_w is not None and self._thread_w.is_alive():
-            return
-        self._worker_stop.clear()
-        self._thread_w = threading.Thread(
-            target=self.worker.run, args=(self._worker_stop,), name="jupyter-orch-local-worker", daemon=True
-        )
-        self._thread_w.start()
+    def _loop(self) -> None:
+        """The service thread runs the worker's own loop (it polls, claims and heartbeats)."""
+        self.worker.run(self._stop)
 
     def halt(self, timeout: float = 15.0) -> None:
-        self._worker_stop.set()
-        if self._thread_w is not None:
-            self._thread_w.join(timeout)
-            self._thread_w = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread_w is not None and self._thread_w.is_alive()
+        super().halt(timeout)
 
     def run_once(self) -> None:
         self.worker.run_once()

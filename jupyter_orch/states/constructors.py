@@ -3,6 +3,7 @@ flow may return to set its own end, and what the engine proposes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -41,50 +42,31 @@ def AwaitingRetry(scheduled_time: datetime | None = None, **kw: Any) -> State:
     return Scheduled(scheduled_time, name="AwaitingRetry", **kw)
 
 
-def Pending(**kw: Any) -> State:
-    return _make(StateType.PENDING, None, kw)
+def _constructor(name: str, type_: StateType, doc: str = "") -> Callable[..., State]:
+    """Prefect's constructor `name`: a state of `type_` named `name` (the type's own name, or a
+    named state's: Retrying, Cached, ...)."""
+
+    def make(**kw: Any) -> State:
+        return _make(type_, name, kw)
+
+    make.__name__ = make.__qualname__ = name
+    make.__doc__ = doc or f"A {type_.value} state named {name!r}."
+    return make
 
 
-def Running(**kw: Any) -> State:
-    return _make(StateType.RUNNING, None, kw)
-
-
-def Retrying(**kw: Any) -> State:
-    return _make(StateType.RUNNING, "Retrying", kw)
-
-
-def Completed(**kw: Any) -> State:
-    return _make(StateType.COMPLETED, None, kw)
-
-
-def Cached(**kw: Any) -> State:
-    return _make(StateType.COMPLETED, "Cached", kw)
-
-
-def Failed(**kw: Any) -> State:
-    return _make(StateType.FAILED, None, kw)
-
-
-def TimedOut(**kw: Any) -> State:
-    return _make(StateType.FAILED, "TimedOut", kw)
-
-
-def Crashed(**kw: Any) -> State:
-    return _make(StateType.CRASHED, None, kw)
-
-
-def Cancelling(**kw: Any) -> State:
-    return _make(StateType.CANCELLING, None, kw)
-
-
-def Cancelled(**kw: Any) -> State:
-    return _make(StateType.CANCELLED, None, kw)
-
-
-def Paused(**kw: Any) -> State:
-    return _make(StateType.PAUSED, None, kw)
-
-
-def Suspended(**kw: Any) -> State:
-    """A paused run whose process has ended; resuming schedules it again (Prefect's Suspended)."""
-    return _make(StateType.PAUSED, "Suspended", kw)
+Pending = _constructor("Pending", StateType.PENDING)
+Running = _constructor("Running", StateType.RUNNING)
+Retrying = _constructor("Retrying", StateType.RUNNING)
+Completed = _constructor("Completed", StateType.COMPLETED)
+Cached = _constructor("Cached", StateType.COMPLETED)
+Failed = _constructor("Failed", StateType.FAILED)
+TimedOut = _constructor("TimedOut", StateType.FAILED)
+Crashed = _constructor("Crashed", StateType.CRASHED)
+Cancelling = _constructor("Cancelling", StateType.CANCELLING)
+Cancelled = _constructor("Cancelled", StateType.CANCELLED)
+Paused = _constructor("Paused", StateType.PAUSED)
+Suspended = _constructor(
+    "Suspended",
+    StateType.PAUSED,
+    "A paused run whose process has ended; resuming schedules it again (Prefect's Suspended).",
+)

@@ -67,6 +67,17 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _is_type(type_: StateType) -> Any:
+    """`State.is_<type>()`: whether the state is of `type_`."""
+
+    def predicate(self: State) -> bool:
+        return self.type is type_
+
+    predicate.__name__ = f"is_{type_.value.lower()}"
+    predicate.__qualname__ = f"State.{predicate.__name__}"
+    return predicate
+
+
 class State:
     """A run's state: its type, a name, a message, when it was entered and (maybe) its result."""
 
@@ -108,33 +119,16 @@ class State:
         self._result: Any = None
         self._has_result = False
 
-    # -- predicates -----------------------------------------------------------------------------
-    def is_scheduled(self) -> bool:
-        return self.type is StateType.SCHEDULED
-
-    def is_pending(self) -> bool:
-        return self.type is StateType.PENDING
-
-    def is_running(self) -> bool:
-        return self.type is StateType.RUNNING
-
-    def is_completed(self) -> bool:
-        return self.type is StateType.COMPLETED
-
-    def is_failed(self) -> bool:
-        return self.type is StateType.FAILED
-
-    def is_crashed(self) -> bool:
-        return self.type is StateType.CRASHED
-
-    def is_cancelled(self) -> bool:
-        return self.type is StateType.CANCELLED
-
-    def is_cancelling(self) -> bool:
-        return self.type is StateType.CANCELLING
-
-    def is_paused(self) -> bool:
-        return self.type is StateType.PAUSED
+    # -- predicates: state.is_completed(), ... (one per type; `_is_type` makes each) -----------------
+    is_scheduled = _is_type(StateType.SCHEDULED)
+    is_pending = _is_type(StateType.PENDING)
+    is_running = _is_type(StateType.RUNNING)
+    is_completed = _is_type(StateType.COMPLETED)
+    is_failed = _is_type(StateType.FAILED)
+    is_crashed = _is_type(StateType.CRASHED)
+    is_cancelled = _is_type(StateType.CANCELLED)
+    is_cancelling = _is_type(StateType.CANCELLING)
+    is_paused = _is_type(StateType.PAUSED)
 
     def is_final(self) -> bool:
         return self.type in TERMINAL_STATES

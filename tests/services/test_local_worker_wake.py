@@ -55,7 +55,7 @@ def test_the_local_worker_wakes_on_a_scheduled_run_only(tmp_path) -> None:
     service = LocalWorkerService(f"sqlite:///{tmp_path / 'orch.db'}", kernel_pool_size=0)
     hub = EventHub()
     service.follow(hub)
-    stop = service._worker_stop
+    stop = service._stop
     thread = sleeper(stop)
     hub.publish([{"kind": "flow_run", "id": "r", "state_type": "RUNNING"}, {"kind": "log", "id": 1}])
     thread.join(0.2)

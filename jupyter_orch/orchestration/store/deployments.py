@@ -21,7 +21,7 @@ from jupyter_orch.orchestration.serialize import deployment_to_dict as _base_dic
 from jupyter_orch.orchestration.store import schedules as schedule_store
 from jupyter_orch.orchestration.store.flow_runs import create_flow_run
 from jupyter_orch.orchestration.store.flows import get_or_create_flow
-from jupyter_orch.orchestration.store.query import paginate, tags_contain
+from jupyter_orch.orchestration.store.query import paginate, read_by_id, tags_contain
 from jupyter_orch.orchestration.store.schedules import unschedule
 from jupyter_orch.orchestration.store.work_pools import DEFAULT_POOL, read_queue, read_work_pool
 from jupyter_orch.parameters import ParameterError
@@ -174,10 +174,7 @@ def _reschedule(session: Session, dep: Deployment, was_paused: bool, schedule: b
 
 
 def read_deployment(session: Session, deployment_id: str) -> Deployment:
-    dep = session.get(Deployment, deployment_id)
-    if dep is None:
-        raise NotFound(f"no deployment with id {deployment_id}", field="id")
-    return dep
+    return read_by_id(session, Deployment, deployment_id, "deployment")
 
 
 def read_deployment_by_name(session: Session, full_name: str) -> Deployment:

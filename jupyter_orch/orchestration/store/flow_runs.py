@@ -11,8 +11,9 @@ from sqlalchemy.orm.util import identity_key
 
 from jupyter_orch.db.models import Flow, FlowRun, FlowRunState, utcnow
 from jupyter_orch.orchestration import rules, sqlwrite
-from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.orchestration.errors import Invalid
 from jupyter_orch.orchestration.run_writer import RunWriter
+from jupyter_orch.orchestration.store import query
 from jupyter_orch.orchestration.store.flows import flow_by_id
 from jupyter_orch.orchestration.store.query import as_list, paginate, parse_time, tags_contain
 from jupyter_orch.states import State, StateType
@@ -140,10 +141,7 @@ def _writer(session: Session) -> RunWriter:
 
 
 def read_flow_run(session: Session, run_id: str) -> FlowRun:
-    run = session.get(FlowRun, run_id)
-    if run is None:
-        raise NotFound(f"no flow run with id {run_id}", field="id")
-    return run
+    return query.read_by_id(session, FlowRun, run_id, "flow run")
 
 
 def set_flow_run_state(
@@ -165,8 +163,7 @@ def set_flow_run_states(
 
 def flow_run_states(session: Session, run_id: str) -> list[FlowRunState]:
     read_flow_run(session, run_id)
-    stmt = select(FlowRunState).where(FlowRunState.flow_run_id == run_id)
-    return list(session.scalars(stmt.order_by(FlowRunState.timestamp, FlowRunState.id)))
+    return query.run_states(session, FlowRunState, FlowRunState.flow_run_id, run_id)
 
 
 def filter_flow_runs(

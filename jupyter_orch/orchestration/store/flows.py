@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import Flow, new_id, utcnow
 from jupyter_orch.orchestration.errors import NotFound
-from jupyter_orch.orchestration.store.query import paginate, tags_contain
+from jupyter_orch.orchestration.store.query import paginate, read_by_id, tags_contain
 from jupyter_orch.orchestration.store.upsert import insert_ignore
 
 
@@ -56,10 +56,7 @@ def flow_by_id(session: Session, flow_id: str) -> tuple[str, str]:
 
 
 def read_flow(session: Session, flow_id: str) -> Flow:
-    flow = session.get(Flow, flow_id)
-    if flow is None:
-        raise NotFound(f"no flow with id {flow_id}", field="id")
-    return flow
+    return read_by_id(session, Flow, flow_id, "flow")
 
 
 def read_flow_by_name(session: Session, name: str) -> Flow:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import NotificationDelivery, NotificationPolicy, new_id, utcnow
 from jupyter_orch.orchestration.errors import Invalid, NotFound
-from jupyter_orch.orchestration.store.query import check_limit, paginate, parse_time
+from jupyter_orch.orchestration.store.query import check_limit, paginate, parse_time, read_by_id
 
 CHANNELS = ("webhook", "slack", "email", "ui")
 MAX_ATTEMPTS = 5
@@ -102,9 +102,7 @@ def list_policies(session: Session) -> list[NotificationPolicy]:
 
 
 def delete_policy(session: Session, policy_id: str) -> None:
-    policy = session.get(NotificationPolicy, policy_id)
-    if policy is None:
-        raise NotFound(f"no notification policy with id {policy_id}", field="id")
+    policy = read_by_id(session, NotificationPolicy, policy_id, "notification policy")
     session.delete(policy)
     session.flush()
 

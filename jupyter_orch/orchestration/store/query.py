@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, cast, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.orchestration.errors import Invalid, NotFound
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
@@ -24,6 +24,20 @@ def check_limit(limit: int | None) -> int:
     if not 1 <= int(limit) <= MAX_LIMIT:
         raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     return int(limit)
+
+
+def read_by_id(session: Session, model: Any, id: str, what: str) -> Any:
+    """The `model` row with this id; NotFound ("no {what} with id ...") when there is none."""
+    row = session.get(model, id)
+    if row is None:
+        raise NotFound(f"no {what} with id {id}", field="id")
+    return row
+
+
+def run_states(session: Session, model: Any, run_column: Any, run_id: str) -> list[Any]:
+    """A run's rows of `model` (its states), oldest first."""
+    stmt = select(model).where(run_column == run_id)
+    return list(session.scalars(stmt.order_by(model.timestamp, model.id)))
 
 
 def encode_cursor(values: Sequence[Any]) -> str:

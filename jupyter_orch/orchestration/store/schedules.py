@@ -23,8 +23,9 @@ from sqlalchemy import Text, and_, cast, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import Deployment, DeploymentSchedule, FlowRun, new_id, utcnow
-from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.orchestration.errors import Invalid
 from jupyter_orch.orchestration.serialize import row_to_dict
+from jupyter_orch.orchestration.store.query import read_by_id
 from jupyter_orch.orchestration.store.scheduled_runs import (
     DEPLOYMENT_FIELDS,
     JSON_FIELDS,
@@ -121,9 +122,7 @@ def _key(spec: dict[str, Any]) -> tuple:
 
 def set_schedule_active(session: Session, schedule_id: str, active: bool) -> DeploymentSchedule:
     """Pausing a schedule deletes its not-yet-started runs; resuming schedules from now on."""
-    row = session.get(DeploymentSchedule, schedule_id)
-    if row is None:
-        raise NotFound(f"no schedule with id {schedule_id}", field="id")
+    row = read_by_id(session, DeploymentSchedule, schedule_id, "schedule")
     resuming = active and not row.active
     if row.active and not active:
         unschedule(session, row.deployment_id, row.id)

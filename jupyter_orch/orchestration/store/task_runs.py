@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import AppliedBatch, Artifact, Log, TaskRun, TaskRunEdge, TaskRunState, utcnow
 from jupyter_orch.orchestration import sqlwrite
-from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.orchestration.store import query
 from jupyter_orch.orchestration.store.bulk import executemany_of
 from jupyter_orch.orchestration.store.query import as_list, paginate, parse_time, tags_contain
 from jupyter_orch.orchestration.store.upsert import insert_ignore, upsert
@@ -103,16 +104,12 @@ def claim_batch_id(session: Session, batch_id: str) -> bool:
 
 
 def read_task_run(session: Session, task_run_id: str) -> TaskRun:
-    run = session.get(TaskRun, task_run_id)
-    if run is None:
-        raise NotFound(f"no task run with id {task_run_id}", field="id")
-    return run
+    return query.read_by_id(session, TaskRun, task_run_id, "task run")
 
 
 def task_run_states(session: Session, task_run_id: str) -> list[TaskRunState]:
     read_task_run(session, task_run_id)
-    stmt = select(TaskRunState).where(TaskRunState.task_run_id == task_run_id)
-    return list(session.scalars(stmt.order_by(TaskRunState.timestamp, TaskRunState.id)))
+    return query.run_states(session, TaskRunState, TaskRunState.task_run_id, task_run_id)
 
 
 def list_task_runs(
