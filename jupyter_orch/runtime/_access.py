@@ -46,12 +46,36 @@ def lookup(module: str, fields: dict[str, Callable[[], Any]], name: str) -> Any:
     return cast(override)
 
 
-def api_url(resource: str, run_id: str | None) -> str | None:
-    """The run's REST resource when flows report to a server (`JUPYTER_ORCH_API_URL`), else None."""
-    base = os.environ.get("JUPYTER_ORCH_API_URL")
-    if not base or not run_id:
-        return None
-    return f"{base.rstrip('/')}/{resource}/{run_id}"
+def module_attributes(module: str, namespace: dict[str, Any]) -> tuple[Any, Any]:
+    """A runtime module's `__getattr__` and `__dir__` (from its `globals()`): each of its functions
+    `get_<name>` answers the attribute `<name>` (by `lookup`)."""
+    fields = {key[4:]: value for key, value in namespace.items() if key.startswith("get_")}
+
+    def __getattr__(name: str) -> Any:
+        return lookup(module, fields, name)
+
+    def __dir__() -> list[str]:
+        return sorted(fields)
+
+    return __getattr__, __dir__
+
+
+def api_url(resource: str, get_id: Callable[[], str | None]) -> Callable[[], str | None]:
+    """`get_api_url`: the run's REST resource when flows report to a server (`JUPYTER_ORCH_API_URL`),
+    else None."""
+
+    def get_api_url() -> str | None:
+        base, run_id = os.environ.get("JUPYTER_ORCH_API_URL"), get_id()
+        if not base or not run_id:
+            return None
+        return f"{base.rstrip('/')}/{resource}/{run_id}"
+
+    return get_api_url
+
+
+def get_ui_url() -> str | None:
+    """None: runs are shown in JupyterLab's sidebar, which has no per-run URL to link to."""
+    return None
 
 
 _records: dict[tuple[str, str], dict[str, Any]] = {}

@@ -8,9 +8,6 @@ from typing import Any
 from jupyter_orch.runtime import _access
 from jupyter_orch.runtime import flow_run as _flow_run
 
-#: the attributes this module answers (read through __getattr__, so not in __all__)
-ATTRIBUTES = ["flow_run_id", "id", "name", "parameters", "version"]
-
 
 def get_id() -> str | None:
     return _flow_run.get_deployment_id()
@@ -40,18 +37,4 @@ def get_parameters() -> dict[str, Any]:
     return _flow_run.get_parameters()
 
 
-FIELDS = {
-    "id": get_id,
-    "flow_run_id": get_flow_run_id,
-    "name": get_name,
-    "version": get_version,
-    "parameters": get_parameters,
-}
-
-
-def __getattr__(name: str) -> Any:
-    return _access.lookup("deployment", FIELDS, name)
-
-
-def __dir__() -> list[str]:
-    return sorted(ATTRIBUTES)
+__getattr__, __dir__ = _access.module_attributes("deployment", globals())

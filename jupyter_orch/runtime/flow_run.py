@@ -7,30 +7,13 @@ record; outside any run they are empty (`None`, `{}`, `[]`, 0, the current time)
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import datetime, timezone
+from operator import attrgetter
 from typing import Any
 
 from jupyter_orch.engine.context import FlowRunContext, TaskRunContext
 from jupyter_orch.runtime import _access
-
-#: the attributes this module answers (read through __getattr__, so not in __all__)
-ATTRIBUTES = [
-    "api_url",
-    "deployment_id",
-    "flow_name",
-    "flow_version",
-    "id",
-    "job_variables",
-    "name",
-    "parameters",
-    "parent_deployment_id",
-    "parent_flow_run_id",
-    "root_flow_run_id",
-    "run_count",
-    "scheduled_start_time",
-    "tags",
-    "ui_url",
-]
 
 
 def _engine() -> Any:
@@ -52,25 +35,22 @@ def _record() -> dict[str, Any]:
     return _access.read_flow_run(get_id())
 
 
-def get_name() -> str | None:
-    engine = _engine()
-    if engine is not None:
-        return engine.run_name
-    return _record().get("name")
+def _engine_or_record(attribute: str, key: str) -> Callable[[], Any]:
+    """A getter: `attribute` (dotted) of the engine running the flow run here, else `key` of the
+    run's record."""
+    read = attrgetter(attribute)
+
+    def get() -> Any:
+        engine = _engine()
+        return read(engine) if engine is not None else _record().get(key)
+
+    return get
 
 
-def get_flow_name() -> str | None:
-    engine = _engine()
-    if engine is not None:
-        return engine.flow.name
-    return _record().get("flow_name")
-
-
-def get_flow_version() -> str | None:
-    engine = _engine()
-    if engine is not None:
-        return engine.flow.version
-    return _record().get("flow_version")
+get_name = _engine_or_record("run_name", "name")
+get_flow_name = _engine_or_record("flow.name", "flow_name")
+get_flow_version = _engine_or_record("flow.version", "flow_version")
+get_deployment_id = _engine_or_record("deployment_id", "deployment_id")
 
 
 def get_tags() -> list[str]:
@@ -99,13 +79,6 @@ def get_scheduled_start_time() -> datetime:
     when = _record().get("expected_start_time") if get_id() else None
     parsed = _access.parse_time(when) if when else None
     return parsed or datetime.now(timezone.utc)
-
-
-def get_deployment_id() -> str | None:
-    engine = _engine()
-    if engine is not None:
-        return engine.deployment_id
-    return _record().get("deployment_id")
 
 
 def get_parent_flow_run_id() -> str | None:
@@ -147,37 +120,8 @@ def get_job_variables() -> dict[str, Any] | None:
     return _record().get("job_variables") if get_id() else None
 
 
-def get_api_url() -> str | None:
-    return _access.api_url("flow_runs", get_id())
+get_api_url = _access.api_url("flow_runs", get_id)
+get_ui_url = _access.get_ui_url
 
 
-def get_ui_url() -> str | None:
-    """None: runs are shown in JupyterLab's sidebar, which has no per-run URL to link to."""
-    return None
-
-
-FIELDS = {
-    "id": get_id,
-    "name": get_name,
-    "flow_name": get_flow_name,
-    "flow_version": get_flow_version,
-    "tags": get_tags,
-    "parameters": get_parameters,
-    "run_count": get_run_count,
-    "scheduled_start_time": get_scheduled_start_time,
-    "deployment_id": get_deployment_id,
-    "parent_flow_run_id": get_parent_flow_run_id,
-    "parent_deployment_id": get_parent_deployment_id,
-    "root_flow_run_id": get_root_flow_run_id,
-    "job_variables": get_job_variables,
-    "api_url": get_api_url,
-    "ui_url": get_ui_url,
-}
-
-
-def __getattr__(name: str) -> Any:
-    return _access.lookup("flow_run", FIELDS, name)
-
-
-def __dir__() -> list[str]:
-    return sorted(ATTRIBUTES)
+__getattr__, __dir__ = _access.module_attributes("flow_run", globals())

@@ -8,9 +8,6 @@ from typing import Any
 from jupyter_orch.engine.context import TaskRunContext
 from jupyter_orch.runtime import _access
 
-#: the attributes this module answers (read through __getattr__, so not in __all__)
-ATTRIBUTES = ["api_url", "id", "name", "parameters", "run_count", "tags", "task_name", "ui_url"]
-
 
 def _engine() -> Any:
     ctx = TaskRunContext.get()
@@ -47,30 +44,8 @@ def get_run_count() -> int:
     return engine.times.run_count if engine is not None else 0
 
 
-def get_api_url() -> str | None:
-    return _access.api_url("task_runs", get_id())
+get_api_url = _access.api_url("task_runs", get_id)
+get_ui_url = _access.get_ui_url
 
 
-def get_ui_url() -> str | None:
-    """None: the sidebar has no per-task-run URL."""
-    return None
-
-
-FIELDS = {
-    "id": get_id,
-    "name": get_name,
-    "task_name": get_task_name,
-    "tags": get_tags,
-    "parameters": get_parameters,
-    "run_count": get_run_count,
-    "api_url": get_api_url,
-    "ui_url": get_ui_url,
-}
-
-
-def __getattr__(name: str) -> Any:
-    return _access.lookup("task_run", FIELDS, name)
-
-
-def __dir__() -> list[str]:
-    return sorted(ATTRIBUTES)
+__getattr__, __dir__ = _access.module_attributes("task_run", globals())
