@@ -1,32 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { layoutGraph } from '../src/graphLayout';
-import { IEdge, ITaskRun } from '../src/tokens';
-
-/** A finished task run named after its id (the layout reads only ids). */
-function task(id: string): ITaskRun {
-  return {
-    ...{ flow_run_id: 'r', start_time: null, end_time: null },
-    ...{ state_type: 'COMPLETED', state_name: 'Completed' },
-    id,
-    name: id
-  };
-}
-
-/** The benchmark's shape: every tenth task consumes the ten before it. */
-function fanIn(n: number): {
-  tasks: ITaskRun[];
-  edges: IEdge[];
-} {
-  const tasks = Array.from({ length: n }, (_, i) => task(`t${i}`));
-  const edges: IEdge[] = [];
-  for (let i = 10; i < n; i += 10) {
-    for (let j = i - 10; j < i; j++) {
-      edges.push({ upstream_id: `t${j}`, downstream_id: `t${i}` });
-    }
-  }
-  return { tasks, edges };
-}
+import { fanIn, task } from './graphFixtures';
 
 describe('layoutGraph at scale', () => {
   it('lays out 1,000 task runs with every edge left to right and no overlap', () => {

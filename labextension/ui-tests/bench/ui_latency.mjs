@@ -10,7 +10,8 @@
  *    time until the page shows it (N transitions); both ends are read on this
  *    machine's clock (Date.now()), so the two times compare.
  * 3. Runs page first render (whatever the database holds) and the layout of
- *    GRAPH_RUN_ID's task graph, when given.
+ *    GRAPH_RUN_ID's task graph, when given; each also split into the page's
+ *    API requests and its own work until painted (Resource Timing).
  */
 import { chromium } from '@playwright/test';
 
@@ -189,8 +190,53 @@ for (let i = 0; i < n; i++) {
 }
 
 // 3. Runs page first render; a large task graph's layout.
+
+/** The page's clock (ms), after emptying its Resource Timing buffer. */
+const markStart = () =>
+  page.evaluate(() => {
+    performance.clearResourceTimings();
+    performance.setResourceTimingBufferSize(1000);
+    return performance.now();
+  });
+
+/**
+ * Wait for the next frame to be painted, then split the time since `t` (the
+ * page's clock): until the page's API requests since then were answered, and
+ * from then until painted (the page's own work: React, style, layout, paint).
+ */
+const paintSplit = t =>
+  page.evaluate(
+    t0 =>
+      new Promise(resolve =>
+        requestAnimationFrame(() =>
+          setTimeout(() => {
+            const painted = performance.now();
+            const answered = Math.max(
+              t0,
+              ...performance
+                .getEntriesByType('resource')
+                .filter(
+                  e =>
+                    e.startTime >= t0 &&
+                    e.responseEnd <= painted &&
+                    e.name.includes('/orch/api/')
+                )
+                .map(e => e.responseEnd)
+            );
+            resolve({
+              painted: (painted - t0) / 1000,
+              requests: (answered - t0) / 1000,
+              draw: (painted - answered) / 1000
+            });
+          })
+        )
+      ),
+    t
+  );
+
 console.error('runs page and graph');
 {
+  const t0p = await markStart();
   const t0 = Date.now();
   await exec(page, 'orch:open-runs');
   await page
@@ -198,6 +244,9 @@ console.error('runs page and graph');
     .first()
     .waitFor({ timeout: 60000 });
   result.runs_page_first_render = (Date.now() - t0) / 1000;
+  const split = await paintSplit(t0p);
+  result.runs_page_requests = split.requests;
+  result.runs_page_draw = split.draw;
 }
 if (graphRunId) {
   {
@@ -205,6 +254,7 @@ if (graphRunId) {
     await api('GET', `flow_runs/${graphRunId}/graph`);
     result.graph_fetch = (Date.now() - t0) / 1000;
   }
+  const t0p = await markStart();
   const t0 = Date.now();
   await exec(page, 'orch:open-run', { id: graphRunId });
   const graph = page.locator(
@@ -212,9 +262,18 @@ if (graphRunId) {
   );
   await graph.waitFor({ timeout: 120000 });
   result.graph_render = (Date.now() - t0) / 1000;
-  result.graph_nodes = await graph
+  // ... until the next frame has been painted, and the run page's requests apart.
+  const split = await paintSplit(t0p);
+  result.graph_painted = split.painted;
+  result.graph_requests = split.requests;
+  result.graph_draw = split.draw;
+  result.graph_drawn = await graph
     .locator('[data-testid="orch-graph-node"]')
     .count();
+  // Every task run laid out (the page may draw only those in view).
+  result.graph_nodes = Number(
+    (await graph.getAttribute('data-node-count')) ?? result.graph_drawn
+  );
 }
 
 await browser.close();
