@@ -193,6 +193,8 @@ class Inputs(CachePolicy):
 
 
 NO_CACHE = _NoCache()
+#: Prefect's name for NO_CACHE
+NONE = NO_CACHE
 INPUTS = Inputs()
 TASK_SOURCE = _TaskSource()
 FLOW_PARAMETERS = _FlowParameters()
@@ -204,6 +206,7 @@ __all__ = [
     "DEFAULT",
     "FLOW_PARAMETERS",
     "INPUTS",
+    "NONE",
     "NO_CACHE",
     "RUN_ID",
     "TASK_SOURCE",

@@ -10,20 +10,27 @@ that can be saved by name and used as `result_storage="name"` or as notebook out
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from jupyter_orch.client import ApiError
 from jupyter_orch.config_client import call
 from jupyter_orch.storage import StorageLocation, load_storage
+from jupyter_orch.utilities.asyncutils import as_awaitable, called_from_coroutine
 
 __all__ = ["LocalFileSystem", "RemoteFileSystem"]
 
 
 class _FileSystem(BaseModel):
     basepath: str | None = None
+
+    @field_validator("basepath", mode="before")
+    @classmethod
+    def _path_as_text(cls, value: Any) -> Any:
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
 
     def _location(self) -> StorageLocation:
         raise NotImplementedError
@@ -46,8 +53,13 @@ class _FileSystem(BaseModel):
             f.write(content)
         return full
 
-    def save(self, name: str, overwrite: bool = False) -> str:
-        """Save as a storage configuration named `name`; a ValueError if it exists."""
+    def save(self, name: str, overwrite: bool = False, _sync: bool | None = None) -> Any:
+        """Save as a storage configuration named `name`; a ValueError if it exists. Its id;
+        awaitable when called from a coroutine (as Prefect's `await block.save(...)`)."""
+        saved = self._save(name, overwrite)
+        return saved if _sync or not called_from_coroutine() else as_awaitable(saved)
+
+    def _save(self, name: str, overwrite: bool) -> str:
         loc = self._location()
         body = {"name": name, "url": loc.url, "credentials": loc.options, "overwrite": overwrite}
         try:

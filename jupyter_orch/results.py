@@ -105,3 +105,50 @@ def load_result(data: dict[str, Any]) -> Any:
     options = saved.options if saved is not None else {}
     with fsspec.open(data["storage_key"], "rb", **options) as f:
         return loads(f.read(), data.get("serializer", SERIALIZER))
+
+
+#: storages by the setting that named them (Prefect's cache of default storages; ours are
+#: resolved on each use, so clearing it changes nothing)
+_default_storages: dict[Any, Any] = {}
+
+
+async def get_or_create_default_task_scheduling_storage() -> str:
+    """Where background task runs' parameters are kept: the results directory of the home."""
+    from jupyter_orch.settings import get_settings  # same layer; read when asked, not at import
+
+    return str(get_settings().results_dir)
+
+
+class ResultStore:
+    """Values stored by key under `result_storage` (a directory or fsspec URL) with a serializer,
+    as Prefect's `ResultStore`: `write(key, value)` / `read(key)`, and the parameters of
+    background runs (`store_parameters` / `read_parameters`)."""
+
+    def __init__(self, result_storage: Any = None, serializer: Any = None, **_options: Any) -> None:
+        self.result_storage = result_storage
+        self.serializer = serializer_name(serializer)
+
+    async def update_for_task(self, task: Any) -> ResultStore:
+        """This store with the task's own storage and serializer where it names them."""
+        storage = getattr(task, "result_storage", None) or self.result_storage
+        serializer = getattr(task, "result_serializer", None) or self.serializer
+        return ResultStore(storage, serializer)
+
+    def _url(self, key: str) -> str:
+        base = str(getattr(self.result_storage, "basepath", None) or self.result_storage or ".")
+        return f"{base.rstrip('/')}/{key}"
+
+    def write(self, key: str, value: Any) -> None:
+        import fsspec  # heavy: loaded by the first stored value only
+
+        with fsspec.open(self._url(key), "wb", auto_mkdir=True) as f:
+            f.write(dumps(value, self.serializer))
+
+    def read(self, key: str) -> Any:
+        return load_result({"storage_key": self._url(key), "serializer": self.serializer})
+
+    async def store_parameters(self, identifier: Any, parameters: dict[str, Any]) -> None:
+        self.write(f"parameters/{identifier}", parameters)
+
+    async def read_parameters(self, identifier: Any) -> dict[str, Any]:
+        return self.read(f"parameters/{identifier}")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 HOME_ENV = "JUPYTER_ORCH_HOME"
 DATABASE_URL_ENV = "JUPYTER_ORCH_DATABASE_URL"
@@ -176,3 +179,92 @@ def heartbeat_timeout() -> float:
     if not value > 0:
         raise ValueError(f"{HEARTBEAT_TIMEOUT_ENV}={raw!r}: must be positive")
     return value
+
+
+# -- Prefect's setting objects ----------------------------------------------------------------------
+class Setting:
+    """One of Prefect's settings by its name (`PREFECT_TASK_DEFAULT_RETRIES`): `.value()` is the
+    value in force, `temporary_settings({SETTING: value})` overrides it for a block."""
+
+    def __init__(self, name: str, default: Any = None, kind: Callable[[Any], Any] | None = None) -> None:
+        self.name = name
+        self._default = default
+        self._kind = kind
+
+    def value(self) -> Any:
+        if self in _overrides:
+            return _overrides[self]
+        return self._default() if callable(self._default) and self._kind is not None else self._default
+
+    def value_from(self, settings: Any = None) -> Any:
+        return self.value()
+
+    def coerce(self, raw: Any) -> Any:
+        if raw is None or self._kind is None:
+            return raw
+        if self._kind is bool and isinstance(raw, str):
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        return self._kind(raw)
+
+    def __bool__(self) -> bool:
+        return bool(self.value())
+
+    def __repr__(self) -> str:
+        return f"<{self.name}: {self.value()!r}>"
+
+
+def _path(raw: Any) -> Path:
+    return Path(raw).expanduser()
+
+
+def _results_dir() -> Path:
+    return get_settings().results_dir
+
+
+def _api_url() -> str | None:
+    return get_settings().api_url
+
+
+_overrides: dict[Setting, Any] = {}
+
+PREFECT_DEBUG_MODE = Setting("PREFECT_DEBUG_MODE", False, bool)
+PREFECT_HOME = Setting("PREFECT_HOME", lambda: get_settings().home, _path)
+PREFECT_API_URL = Setting("PREFECT_API_URL", _api_url, str)
+PREFECT_UI_URL = Setting("PREFECT_UI_URL")
+PREFECT_LOCAL_STORAGE_PATH = Setting("PREFECT_LOCAL_STORAGE_PATH", _results_dir, _path)
+PREFECT_RESULTS_PERSIST_BY_DEFAULT = Setting("PREFECT_RESULTS_PERSIST_BY_DEFAULT", False, bool)
+PREFECT_RESULTS_DEFAULT_SERIALIZER = Setting("PREFECT_RESULTS_DEFAULT_SERIALIZER", "pickle", str)
+PREFECT_DEFAULT_RESULT_STORAGE_BLOCK = Setting("PREFECT_DEFAULT_RESULT_STORAGE_BLOCK", None, str)
+PREFECT_TASK_SCHEDULING_DEFAULT_STORAGE_BLOCK = Setting(
+    "PREFECT_TASK_SCHEDULING_DEFAULT_STORAGE_BLOCK", None, str
+)
+PREFECT_TASK_DEFAULT_RETRIES = Setting("PREFECT_TASK_DEFAULT_RETRIES", 0, int)
+PREFECT_TASK_DEFAULT_RETRY_DELAY_SECONDS = Setting("PREFECT_TASK_DEFAULT_RETRY_DELAY_SECONDS", 0, float)
+PREFECT_TASKS_REFRESH_CACHE = Setting("PREFECT_TASKS_REFRESH_CACHE", False, bool)
+PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS = Setting(
+    "PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS", None, int
+)
+PREFECT_FLOW_DEFAULT_RETRIES = Setting("PREFECT_FLOW_DEFAULT_RETRIES", 0, int)
+PREFECT_FLOW_DEFAULT_RETRY_DELAY_SECONDS = Setting("PREFECT_FLOW_DEFAULT_RETRY_DELAY_SECONDS", 0, float)
+PREFECT_LOGGING_LEVEL = Setting("PREFECT_LOGGING_LEVEL", "INFO", str)
+PREFECT_LOGGING_LOG_PRINTS = Setting("PREFECT_LOGGING_LOG_PRINTS", False, bool)
+
+
+@contextmanager
+def temporary_settings(
+    updates: dict[Setting, Any] | None = None,
+    set_defaults: dict[Setting, Any] | None = None,
+    restore_defaults: Iterable[Setting] | None = None,
+) -> Iterator[None]:
+    """Prefect's `temporary_settings`: override settings (by their `Setting` objects) for this
+    process until the block ends; values are coerced to the setting's type ("1" -> 1)."""
+    saved = dict(_overrides)
+    try:
+        for setting, raw in {**(set_defaults or {}), **(updates or {})}.items():
+            _overrides[setting] = setting.coerce(raw)
+        for setting in restore_defaults or ():
+            _overrides.pop(setting, None)
+        yield
+    finally:
+        _overrides.clear()
+        _overrides.update(saved)

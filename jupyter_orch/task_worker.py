@@ -103,6 +103,21 @@ class TaskWorker:
             self._pool.submit(self._execute, run)
         return len(claimed)
 
+    async def execute_task_run(self, task_run: Any) -> None:
+        """Run one background task run now (a `TaskRun` as `PrefectClient.read_task_run` answers
+        it), whoever scheduled it; as Prefect's `TaskWorker.execute_task_run`."""
+        run = {
+            "id": str(task_run.id),
+            "name": task_run.name,
+            "task_key": task_run.task_key,
+            "dynamic_key": task_run.dynamic_key,
+            "tags": task_run.tags,
+            "scheduled": {"result": task_run.state.data if task_run.state is not None else None},
+        }
+        with self._lock:
+            self._running += 1
+        await asyncio.to_thread(self._execute, run)
+
     def _execute(self, run: dict[str, Any]) -> None:
         from jupyter_orch.client import get_client
 

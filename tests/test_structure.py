@@ -28,7 +28,8 @@ LAYERS: list[tuple[str, ...]] = [
     # the engine and Prefect's public modules around it (they report through the client)
     ("engine", "flows", "tasks", "futures", "task_runners", "artifacts", "task_worker", "flow_runs",
      "variables", "blocks", "cache_policies", "deployments", "storage", "filesystems", "config_client",
-     "utilities", "input", "context", "runtime", "logging", "transactions", "schedules", "events", "docker"),
+     "utilities", "input", "context", "runtime", "logging", "transactions", "schedules", "events", "docker",
+     "task_engine"),
     # below the engine (Flow.serve/deploy/to_deployment call it); above the services, because
     # serve() is one of the two places that start them (the server is the other): services are
     # background loops over the store and a worker, composed once by services.build(), and the
@@ -43,7 +44,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("orchestration",),
     ("db",),
     ("states", "settings", "scheduling", "parameters", "results", "run_spec", "entrypoints", "errors",
-     "notebooks", "timefmt", "exceptions", "secrets", "limits", "_core", "version", "types"),
+     "notebooks", "timefmt", "exceptions", "secrets", "limits", "_core", "version", "types", "locking"),
 ]
 
 #: rule -> {pattern (fnmatch) of breaches as the tests below name them: who removes them, why}

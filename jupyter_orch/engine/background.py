@@ -17,10 +17,11 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from jupyter_orch.engine.context import tags_ctx
+from jupyter_orch.engine.context import flow_run_ctx, tags_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFuture, _visit
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.task_runners import DEFAULT_MAX_WORKERS, TaskRunner
+from jupyter_orch.exceptions import MissingResult
 from jupyter_orch.orchestration.serialize import state_data
 from jupyter_orch.states import Pending, Scheduled, State, new_uuid
 
@@ -33,20 +34,6 @@ class PrefectDistributedFuture(PrefectFuture[Any]):
 
     __slots__ = ()
 
-    @property
-    def state(self) -> State:
-        final = self._final_state
-        if final is not None:
-            return final
-        from jupyter_orch.client import get_client
-
-        run = get_client().read_task_run(self._task_run_id)
-        state = State.from_dict(run["state"]) if run.get("state") else Pending()
-        state.task_run_id = self._task_run_id
-        if state.is_final():
-            self._final_state = state
-        return state
-
     def wait(self, timeout: float | None = None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = 0.02
@@ -58,7 +45,13 @@ class PrefectDistributedFuture(PrefectFuture[Any]):
             delay = min(delay * 2, MAX_POLL)
 
     def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> Any:
-        return self.final_state(timeout).result(raise_on_failure=raise_on_failure)
+        state = self.final_state(timeout)
+        if state.is_completed() and not state._has_result and state.data is None:
+            raise MissingResult(
+                "State data is missing. Typically, this occurs when result persistence is disabled "
+                "and the state has been retrieved from the API."
+            )
+        return state.value(raise_on_failure)
 
     def add_done_callback(self, fn: Callable[[PrefectFuture[Any]], Any]) -> None:
         if self._final_state is not None:
@@ -197,3 +190,15 @@ class PrefectTaskRunner(TaskRunner):
 
 
 __all__ = ["PrefectDistributedFuture", "PrefectTaskRunner", "apply_async"]
+
+
+def record_run(task: Any, parameters: dict[str, Any] | None, wait_for: Iterable[Any] | None) -> Any:
+    """Record a Pending run of `task` (in the flow run in progress, if any) without running it:
+    Prefect's `await task.create_run()`; the run as a `TaskRun` (`run_task_sync(task,
+    task_run=...)` runs it later)."""
+    # the client loads with the first run a task records, as in `apply_async`
+    from jupyter_orch.client.orchestration import SyncPrefectClient
+
+    engine = TaskRunEngine(task, flow_run_ctx.get(), dict(parameters or {}), wait_for)
+    engine.propose(Pending())
+    return SyncPrefectClient().read_task_run(engine.id)

@@ -11,6 +11,7 @@ from typing import Any
 
 from jupyter_orch.cache_policies import stable_bytes
 from jupyter_orch.engine.hooks import task_run_view
+from jupyter_orch.settings import PREFECT_TASKS_REFRESH_CACHE
 from jupyter_orch.states import Cached, State
 
 
@@ -67,7 +68,8 @@ def check_cache(engine: Any) -> Any:
     if not key:
         return None
     engine.cache_key = key
-    if engine.task.refresh_cache:
+    refresh = engine.task.refresh_cache
+    if refresh or (refresh is None and PREFECT_TASKS_REFRESH_CACHE.value()):
         return None
     hit = engine.client().lookup_cached(key)
     if hit is None:

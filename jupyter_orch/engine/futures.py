@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import logging
 import queue
 import time
 import uuid
@@ -19,6 +20,8 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.states import Crashed, Pending, State
 from jupyter_orch.utilities.annotations import BaseAnnotation, allow_failure, quote, unmapped
+
+logger = logging.getLogger("jupyter_orch.futures")
 
 R = TypeVar("R")
 F = TypeVar("F")
@@ -50,8 +53,25 @@ class PrefectFuture(Generic[R]):
 
     @property
     def state(self) -> State:
-        """The run's current state (its final one once it ended)."""
-        raise NotImplementedError
+        """The run's current state (its final one once it ended), read through the client
+        until then (Pending while the run is not recorded)."""
+        final = self._final_state
+        if final is not None:
+            return final
+        # the client loads with the first future that reads a run it does not hold
+        from jupyter_orch.client import ApiError, get_client
+
+        try:
+            run = get_client().read_task_run(self._task_run_id)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            run = {}
+        state = State.from_dict(run["state"]) if run.get("state") else Pending()
+        state.task_run_id = self._task_run_id
+        if state.is_final():
+            self._final_state = state
+        return state
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the run ends, or `timeout` seconds pass (no error then)."""
@@ -158,6 +178,15 @@ class PrefectConcurrentFuture(PrefectWrappedFuture[R, concurrent.futures.Future]
     def __repr__(self) -> str:
         name = self._engine.name if self._engine is not None else self._task_run_id
         return f"PrefectConcurrentFuture({name!r}, state={self.state!r})"
+
+    def __del__(self) -> None:
+        """Dropped while its run is still going: say so (its result and errors would go unseen)."""
+        if self._final_state is None and not self._wrapped_future.done():
+            logger.warning(
+                "A future was garbage collected before it resolved: call `.wait()` or `.result()` on "
+                "the futures of submitted task runs (task run %s) to make sure they finish.",
+                self._task_run_id,
+            )
 
 
 #: the name this project used before Prefect's classes were adopted

@@ -45,6 +45,10 @@ _NO_RETRIES = rules.RunPolicy(0)  # a failure retry_condition_fn declined to ret
 _loose_counter = itertools.count()  # dynamic keys of task runs outside any flow run
 
 
+#: what the retry rule answers a failure with while retries are left
+_RETRY_STATES = frozenset({"AwaitingRetry", "Retrying"})
+
+
 class TaskRunEngine:
     """Runs one task run: its states, retries, caching, timeout, and what the writer records."""
 
@@ -125,6 +129,7 @@ class TaskRunEngine:
         new = decision.state
         if decision.status in _ACCEPTED and new is not None and new is not self.state:
             new.task_run_id = self.id
+            new.flow_run_id = self.flow_run_id
             rules.bookkeep(self.times, self.state, new)
             self.state = new
             self._record(new)
@@ -249,8 +254,11 @@ class TaskRunEngine:
         return bool(self.flow_ctx and self.flow_ctx.log_prints)
 
     def start_attempt(self) -> None:
-        first = self.times.run_count == 0
-        self.propose(Running() if first else Retrying())
+        state = self.state
+        if state is not None and state.name == "Retrying":  # the retry rule entered it already
+            self.times.run_count += 1
+        else:
+            self.propose(Running() if self.times.run_count == 0 else Retrying())
         if self.task.on_running_hooks:  # before the body, on every attempt (as Prefect's)
             self._run_hooks(self.task.on_running_hooks, self.state)
 
@@ -301,8 +309,9 @@ class TaskRunEngine:
             policy = _NO_RETRIES
         decision = self.propose(proposed, policy)
         logger = self.logger()
-        if decision.status == rules.REJECT and self.state is not None and self.state.is_scheduled():
-            when = self.state.scheduled_time
+        retry = decision.state
+        if decision.status == rules.REJECT and retry is self.state and retry.name in _RETRY_STATES:
+            when = retry.scheduled_time
             delay = max(0.0, (when - utcnow()).total_seconds()) if when else 0.0
             logger.info(
                 "Task run failed with exception %r - Retry %d/%d will start %.3g second(s) from now",

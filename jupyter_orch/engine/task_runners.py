@@ -23,6 +23,7 @@ from jupyter_orch.engine.mapping import expand
 from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.timeouts import call_with_timeout
+from jupyter_orch.settings import PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS
 
 if TYPE_CHECKING:
     from jupyter_orch.states import State
@@ -116,7 +117,9 @@ class ThreadPoolTaskRunner(TaskRunner):
     """Runs submitted tasks in threads of this process (async ones on the engine's event loop)."""
 
     def __init__(self, max_workers: int | None = None) -> None:
-        self.max_workers = max_workers or DEFAULT_MAX_WORKERS
+        self.max_workers = (
+            max_workers or PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS.value() or DEFAULT_MAX_WORKERS
+        )
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     def duplicate(self) -> ThreadPoolTaskRunner:

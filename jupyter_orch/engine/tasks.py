@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any, Generic, TypeVar, overload
 
 from jupyter_orch.cache_policies import DEFAULT, NO_CACHE, CacheKeyFnPolicy, CachePolicy, source_of
-from jupyter_orch.engine.background import apply_async
+from jupyter_orch.engine.background import apply_async, record_run
 from jupyter_orch.engine.context import TaskRunContext, flow_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
 from jupyter_orch.engine.mapping import expand
@@ -20,6 +20,7 @@ from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.exceptions import check_reserved
 from jupyter_orch.orchestration import rules
 from jupyter_orch.results import serializer_name
+from jupyter_orch.settings import PREFECT_TASK_DEFAULT_RETRIES, PREFECT_TASK_DEFAULT_RETRY_DELAY_SECONDS
 from jupyter_orch.utilities.annotations import unmapped
 
 R = TypeVar("R")
@@ -63,8 +64,8 @@ class Task(Decorated, Generic[R]):
         cache_key_fn: Callable[[TaskRunContext, dict[str, Any]], str | None] | None = None,
         cache_expiration: timedelta | None = None,
         task_run_name: str | Callable[..., str] | None = None,
-        retries: int | None = 0,
-        retry_delay_seconds: float | list[float] | Callable[[int], list[float]] | None = 0,
+        retries: int | None = None,
+        retry_delay_seconds: float | list[float] | Callable[[int], list[float]] | None = None,
         retry_jitter_factor: float | None = None,
         persist_result: bool | None = None,
         result_storage: Any = None,
@@ -84,7 +85,9 @@ class Task(Decorated, Generic[R]):
         self.name = name or getattr(fn, "__name__", "task")
         self.description = description or inspect.getdoc(fn)
         self.version = version
-        self.retries = int(retries or 0)
+        self.retries = int(retries if retries is not None else PREFECT_TASK_DEFAULT_RETRIES.value() or 0)
+        if retry_delay_seconds is None:
+            retry_delay_seconds = PREFECT_TASK_DEFAULT_RETRY_DELAY_SECONDS.value()
         self.retry_delay_seconds = retry_delay_seconds or 0
         self.retry_jitter_factor = retry_jitter_factor
         self.timeout_seconds = timeout_seconds
@@ -301,6 +304,12 @@ class Task(Decorated, Generic[R]):
         a `PrefectDistributedFuture` at once."""
         return apply_async(self, args, kwargs, wait_for)
 
+    async def create_run(
+        self, parameters: dict[str, Any] | None = None, wait_for: Any = None, **_: Any
+    ) -> Any:
+        """Record a Pending run of this task without running it (Prefect's); its `TaskRun`."""
+        return record_run(self, parameters, wait_for)
+
     def delay(self, *args: Any, **kwargs: Any) -> Any:
         """`apply_async(args, kwargs)`: a background run of this task for a task worker."""
         return self.apply_async(args, kwargs)
@@ -311,7 +320,7 @@ class Task(Decorated, Generic[R]):
 
 async def _finish_async(engine: TaskRunEngine, return_state: bool) -> Any:
     state = await run_task_async(engine)
-    return state if return_state else state.result()
+    return state if return_state else state.value()
 
 
 @overload

@@ -207,7 +207,8 @@ class HandleCancellation(Rule):
 
 
 class RetryFailedRuns(Rule):
-    """A run that fails with retries left is rescheduled as AwaitingRetry after its delay."""
+    """A run that fails with retries left is rescheduled as AwaitingRetry after its delay (a task
+    run without a delay enters Retrying at once)."""
 
     FROM_STATES = frozenset({S.RUNNING})
     TO_STATES = frozenset({S.FAILED, S.CRASHED})
@@ -218,6 +219,9 @@ class RetryFailedRuns(Rule):
         if ctx.run_count > ctx.policy.retries:
             return None
         delay = ctx.policy.delay_for(ctx.run_count)
+        if delay <= 0 and ctx.kind == "task":  # as Prefect's task engine: straight to Retrying
+            retry = State(S.RUNNING, name="Retrying", message=ctx.proposed.message, timestamp=ctx.now)
+            return self.reject(ctx, retry, f"retry {ctx.run_count} of {ctx.policy.retries} now")
         retry = State(
             S.SCHEDULED,
             name="AwaitingRetry",

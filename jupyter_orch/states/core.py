@@ -7,8 +7,11 @@ them per task run on its hot path.
 from __future__ import annotations
 
 import enum
+import inspect
 import os
 import random
+import sys
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -143,10 +146,15 @@ class State:
     ) -> Any:
         """The run's return value; for a failed state, raise its exception (or return it).
 
-        `fetch=True` from a coroutine returns an awaitable, as Prefect's `await state.result(fetch=True)`.
+        Called directly from an `async def` body it returns an awaitable, as Prefect's
+        `await state.result()`; so does `fetch=True` wherever an event loop runs.
         """
-        if fetch and _in_running_loop():
+        if sys._getframe(1).f_code.co_flags & _ASYNC_BODY or (fetch and _in_running_loop()):
             return self.aresult(raise_on_failure=raise_on_failure)
+        return self.value(raise_on_failure)
+
+    def value(self, raise_on_failure: bool = True) -> Any:
+        """`result()` that never answers an awaitable (the engine's own reads)."""
         if not self._has_result and self.data and "storage_key" in self.data:
             self.set_result(load_result(self.data))
         value = self._result
@@ -163,7 +171,12 @@ class State:
 
     async def aresult(self, raise_on_failure: bool = True) -> Any:
         """`result()` for async code (Prefect's name)."""
-        return self.result(raise_on_failure=raise_on_failure)
+        return self.value(raise_on_failure)
+
+    @property
+    def state_details(self) -> StateDetails:
+        """Prefect's `state.state_details`: the ids of the run this state belongs to."""
+        return StateDetails(self.flow_run_id, self.task_run_id)
 
     # -- serialization --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -209,6 +222,26 @@ class State:
         msg = f", message={self.message!r}" if self.message else ""
         return f"{self.name}(type={self.type.value}{msg})"
 
+
+class StateDetails:
+    """The run a state belongs to, as UUIDs (None when unknown)."""
+
+    __slots__ = ("flow_run_id", "task_run_id")
+
+    def __init__(self, flow_run_id: str | None, task_run_id: str | None) -> None:
+        self.flow_run_id = _as_uuid(flow_run_id)
+        self.task_run_id = _as_uuid(task_run_id)
+
+    def __repr__(self) -> str:
+        return f"StateDetails(flow_run_id={self.flow_run_id!r}, task_run_id={self.task_run_id!r})"
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+#: code flags of an `async def` body (coroutine or async generator)
+_ASYNC_BODY = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 
 _UNSUCCESSFUL = (StateType.FAILED, StateType.CRASHED, StateType.CANCELLED)
 

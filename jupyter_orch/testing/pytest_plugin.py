@@ -6,16 +6,30 @@ packages load it by themselves):
 - `orch_test_harness_session`: one for the whole session (use it from an autouse fixture of
   your own to cover every test, as Prefect's docs do with `prefect_test_harness`).
 
-Both yield an `OrchTestHarness` (its `home` and `database_url`)."""
+Both yield an `OrchTestHarness` (its `home` and `database_url`). When the environment names no
+database, home or server (`JUPYTER_ORCH_DATABASE_URL`, `JUPYTER_ORCH_HOME`,
+`JUPYTER_ORCH_API_URL`), the whole session runs in one throwaway harness, so tests never write
+the user's real runs. The fixtures Prefect's own suite offers (`prefect_client`, ...) come from
+`prefect_fixtures`."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
+from jupyter_orch.settings import API_URL_ENV, DATABASE_URL_ENV, HOME_ENV
 from jupyter_orch.testing import async_tests as _async_tests
 from jupyter_orch.testing import harness as _harness
+from jupyter_orch.testing.prefect_fixtures import (  # noqa: F401 - fixtures this plugin offers
+    db_session,
+    events_pipeline,
+    prefect_client,
+    sync_prefect_client,
+    task_run,
+    use_hosted_api_server,
+)
 
 
 @pytest.fixture
@@ -28,6 +42,16 @@ def orch_test_harness() -> Iterator[_harness.OrchTestHarness]:
 def orch_test_harness_session() -> Iterator[_harness.OrchTestHarness]:
     with _harness.orch_test_harness() as info:
         yield info
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _orch_private_home() -> Iterator[None]:
+    """A throwaway harness for the session unless the environment chose where runs go."""
+    if any(os.environ.get(name) for name in (HOME_ENV, DATABASE_URL_ENV, API_URL_ENV)):
+        yield
+        return
+    with _harness.orch_test_harness():
+        yield
 
 
 # -- coroutine tests without an asyncio plugin (see async_tests) ---------------------------------

@@ -1,11 +1,15 @@
 """Prefect's `prefect.utilities.collections` helpers users reach for: flat dicts keyed by tuples
-of keys and back, `listrepr`, and `AutoEnum`."""
+of keys and back, `listrepr`, `AutoEnum`, `quote` (a value passed to a task untouched) and
+`visit_collection` over the containers a task argument may be."""
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from jupyter_orch.utilities.annotations import BaseAnnotation, quote
 
 
 def dict_to_flatdict(dct: Mapping[Any, Any], _parent: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
@@ -51,4 +55,28 @@ class AutoEnum(str, enum.Enum):
         return f"{type(self).__name__}.{self.value}"
 
 
-__all__ = ["AutoEnum", "dict_to_flatdict", "flatdict_to_dict", "listrepr"]
+def visit_collection(expr: Any, visit_fn: Callable[[Any], Any], return_data: bool = False) -> Any:
+    """Call `visit_fn` on `expr` and on everything inside its lists, tuples, sets, dicts (keys
+    and values), dataclasses and annotations; with `return_data`, a copy of `expr` rebuilt from
+    what `visit_fn` answered."""
+    result = visit_fn(expr)
+    expr = result if return_data else expr
+    children = _rebuild(expr, lambda item: visit_collection(item, visit_fn, return_data))
+    return children if return_data else None
+
+
+def _rebuild(expr: Any, visit: Callable[[Any], Any]) -> Any:
+    if isinstance(expr, (list, tuple, set, frozenset)):
+        items = [visit(item) for item in expr]
+        return type(expr)(items) if not hasattr(expr, "_fields") else type(expr)(*items)
+    if isinstance(expr, dict):
+        return type(expr)((visit(k), visit(v)) for k, v in expr.items())
+    if dataclasses.is_dataclass(expr) and not isinstance(expr, type):
+        values = {f.name: visit(getattr(expr, f.name)) for f in dataclasses.fields(expr) if f.init}
+        return type(expr)(**values)
+    if isinstance(expr, BaseAnnotation):
+        return type(expr)(visit(expr.unwrap()))
+    return expr
+
+
+__all__ = ["AutoEnum", "dict_to_flatdict", "flatdict_to_dict", "listrepr", "quote", "visit_collection"]

@@ -114,3 +114,11 @@ def test_bookkeeping_counts_runs_and_time() -> None:
     assert times.run_count == 1
     assert times.start_time == running.timestamp and times.end_time == done.timestamp
     assert times.total_run_time == pytest.approx(2)
+
+
+def test_task_retry_without_delay_enters_retrying_at_once() -> None:
+    policy = rules.RunPolicy(retries=1)
+    d = decide(ctx("RUNNING", State("FAILED"), kind="task", run_count=1, policy=policy), kind="task")
+    assert d.status == rules.REJECT and d.state.name == "Retrying" and d.state.type is StateType.RUNNING
+    flow = decide(ctx("RUNNING", State("FAILED"), run_count=1, policy=policy))
+    assert flow.state.name == "AwaitingRetry"

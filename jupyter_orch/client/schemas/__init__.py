@@ -1,6 +1,6 @@
-"""The names Prefect's `prefect.client.schemas` gives run descriptions, for the type hints users
-write on hooks (`def hook(flow: Flow, flow_run: FlowRun, state: State)`)."""
+"""The names Prefect's `prefect.client.schemas` gives what the API answers (`FlowRun`, `TaskRun`,
+`State`, ...), for hook type hints and `PrefectClient` results."""
 
-from jupyter_orch.client.schemas.objects import FlowRun, State, StateType, TaskRun
+from jupyter_orch.client.schemas.objects import FlowRun, State, StateType, TaskRun, TaskRunResult
 
-__all__ = ["FlowRun", "State", "StateType", "TaskRun"]
+__all__ = ["FlowRun", "State", "StateType", "TaskRun", "TaskRunResult"]

@@ -1,7 +1,68 @@
-"""Prefect's `prefect.client.schemas.objects` names for what hooks receive: `FlowRun`, `TaskRun`
-(defined with the states) and `State` / `StateType`, for type hints and isinstance checks."""
+"""Prefect's `prefect.client.schemas.objects` names: `FlowRun`, `TaskRun` (what hooks receive and
+what `PrefectClient.read_*` answers), `State` / `StateType`, `Log`, and the task-input references
+recorded on a task run (`TaskRunResult`, `Parameter`, `Constant`)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
 from jupyter_orch.states import State, StateType
 from jupyter_orch.states.runs import FlowRun, TaskRun
 
-__all__ = ["FlowRun", "State", "StateType", "TaskRun"]
+
+@dataclass(frozen=True)
+class TaskRunResult:
+    """A task input that came from another task run (the upstream run's id)."""
+
+    id: uuid.UUID
+    input_type: str = "task_run"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, uuid.UUID):
+            object.__setattr__(self, "id", uuid.UUID(str(self.id)))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A task input that came from a flow run's parameter."""
+
+    name: str
+    input_type: str = "parameter"
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A task input that was a constant of this type."""
+
+    type: str
+    input_type: str = "constant"
+
+
+class Log(SimpleNamespace):
+    """A log record as the API keeps it (`name`, `level`, `message`, `timestamp`, run ids)."""
+
+
+def task_input(ref: dict[str, Any]) -> TaskRunResult | Parameter | Constant:
+    """One recorded task input (`{"input_type": "task_run", "id": ...}`) as its object."""
+    kind = ref.get("input_type", "task_run")
+    if kind == "parameter":
+        return Parameter(ref["name"])
+    if kind == "constant":
+        return Constant(ref.get("type", ""))
+    return TaskRunResult(ref["id"])
+
+
+__all__ = [
+    "Constant",
+    "FlowRun",
+    "Log",
+    "Parameter",
+    "State",
+    "StateType",
+    "TaskRun",
+    "TaskRunResult",
+    "task_input",
+]

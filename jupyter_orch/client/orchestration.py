@@ -1,0 +1,173 @@
+"""Prefect's `prefect.client.orchestration`: `get_client()` answers a `PrefectClient` (async
+methods) or, with `sync_client=True`, a `SyncPrefectClient`, both over this process's
+`OrchClient`, whose reads they turn into Prefect's objects (`TaskRun`, `FlowRun`, `State`, `Log`
+with Prefect's attribute names: UUID ids, `State` objects, `TaskRunResult` inputs)."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from jupyter_orch.client import OrchClient
+from jupyter_orch.client import get_client as _orch_client
+from jupyter_orch.client.schemas.filters import LogFilter, ids_of
+from jupyter_orch.client.schemas.objects import FlowRun, Log, TaskRun, task_input
+from jupyter_orch.states import State, _parse_dt
+
+_TIMES = ("created", "updated", "start_time", "end_time", "expected_start_time", "state_timestamp")
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    return None if value is None else uuid.UUID(str(value))
+
+
+def _state(row: dict[str, Any], flow_run_id: Any = None, task_run_id: Any = None) -> State | None:
+    data = row.get("state")
+    if not data:
+        return None
+    return State.from_dict({**data, "flow_run_id": flow_run_id, "task_run_id": task_run_id})
+
+
+def _common(row: dict[str, Any]) -> dict[str, Any]:
+    fields = dict(row)
+    for key in _TIMES:
+        if key in fields:
+            fields[key] = _parse_dt(fields[key])
+    fields["id"] = _uuid(row["id"])
+    total = row.get("total_run_time")
+    fields["total_run_time"] = timedelta(seconds=total or 0)
+    fields["tags"] = list(row.get("tags") or ())
+    return fields
+
+
+def task_run_from_api(row: dict[str, Any]) -> TaskRun:
+    """A task run as the API answers it, as Prefect's `TaskRun`."""
+    fields = _common(row)
+    fields["flow_run_id"] = _uuid(row.get("flow_run_id"))
+    fields["state"] = _state(row, row.get("flow_run_id"), row["id"])
+    fields["task_inputs"] = {
+        name: [task_input(ref) for ref in refs] for name, refs in (row.get("task_inputs") or {}).items()
+    }
+    fields.setdefault("task_version", None)
+    return TaskRun(**fields)
+
+
+def flow_run_from_api(row: dict[str, Any]) -> FlowRun:
+    """A flow run as the API answers it, as Prefect's `FlowRun`."""
+    fields = _common(row)
+    for key in ("flow_id", "deployment_id", "parent_task_run_id"):
+        fields[key] = _uuid(row.get(key))
+    fields["state"] = _state(row, row["id"])
+    return FlowRun(**fields)
+
+
+def _states(rows: list[dict[str, Any]], **run: Any) -> list[State]:
+    return [State.from_dict({**row, **run}) for row in rows]
+
+
+class SyncPrefectClient:
+    """Prefect's client API, synchronous, over `OrchClient` (the process's, unless given one)."""
+
+    def __init__(self, client: OrchClient | None = None, **_settings: Any) -> None:
+        self._client = client
+
+    @property
+    def orch(self) -> OrchClient:
+        return self._client or _orch_client()
+
+    def __enter__(self) -> SyncPrefectClient:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.orch.flush()
+
+    def _fresh(self) -> OrchClient:
+        """The client, with the engine's queued records written (reads see every run so far)."""
+        client = self.orch
+        client.flush()
+        return client
+
+    def read_task_run(self, task_run_id: Any) -> TaskRun:
+        return task_run_from_api(self._fresh().read_task_run(str(task_run_id)))
+
+    def read_flow_run(self, flow_run_id: Any) -> FlowRun:
+        return flow_run_from_api(self._fresh().read_flow_run(str(flow_run_id)))
+
+    def read_task_run_states(self, task_run_id: Any) -> list[State]:
+        rows = self._fresh().get(f"task_runs/{task_run_id}/states")
+        return _states(rows, task_run_id=str(task_run_id))
+
+    def read_flow_run_states(self, flow_run_id: Any) -> list[State]:
+        rows = self._fresh().get(f"flow_runs/{flow_run_id}/states")
+        return _states(rows, flow_run_id=str(flow_run_id))
+
+    def read_task_runs(self, flow_run_id: Any = None, limit: int = 500, **_filters: Any) -> list[TaskRun]:
+        query = {"limit": limit, **({"flow_run_id": str(flow_run_id)} if flow_run_id else {})}
+        return [task_run_from_api(r) for r in self._fresh().get("task_runs", **query)["items"]]
+
+    def read_logs(self, log_filter: LogFilter | None = None, limit: int = 200, **_options: Any) -> list[Log]:
+        query: dict[str, Any] = {"limit": min(limit or 200, 500)}
+        if log_filter is not None:
+            for key in ("flow_run_id", "task_run_id"):
+                ids = ids_of(getattr(log_filter, key))
+                if ids:
+                    query[key] = ids[0]
+            if log_filter.level is not None and log_filter.level.ge_ is not None:
+                query["level_ge"] = log_filter.level.ge_
+        rows = self._fresh().get("logs", **query)["items"]
+        return [_log(row) for row in rows]
+
+    def set_flow_run_state(self, flow_run_id: Any, state: State, force: bool = False) -> Any:
+        return self.orch.set_flow_run_state(str(flow_run_id), state, force=force)
+
+
+def _log(row: dict[str, Any]) -> Log:
+    return Log(
+        **{
+            **row,
+            "flow_run_id": _uuid(row.get("flow_run_id")),
+            "task_run_id": _uuid(row.get("task_run_id")),
+            "timestamp": _parse_dt(row.get("timestamp")),
+        }
+    )
+
+
+def _awaitable(method: Any) -> Any:
+    @functools.wraps(method)
+    async def call(self: PrefectClient, *args: Any, **kwargs: Any) -> Any:
+        return method(self, *args, **kwargs)
+
+    return call
+
+
+class PrefectClient(SyncPrefectClient):
+    """Prefect's async client: every read of `SyncPrefectClient` as a coroutine."""
+
+    async def __aenter__(self) -> PrefectClient:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        self.orch.flush()
+
+
+for _name, _method in inspect.getmembers(SyncPrefectClient, inspect.isfunction):
+    if not _name.startswith("_"):
+        setattr(PrefectClient, _name, _awaitable(_method))
+
+
+def get_client(httpx_settings: dict[str, Any] | None = None, sync_client: bool = False) -> Any:
+    """Prefect's `get_client()`: a `PrefectClient` (`async with get_client() as client:`), or a
+    `SyncPrefectClient` with `sync_client=True`; both report to where this process's runs go."""
+    return SyncPrefectClient() if sync_client else PrefectClient()
+
+
+__all__ = [
+    "PrefectClient",
+    "SyncPrefectClient",
+    "flow_run_from_api",
+    "get_client",
+    "task_run_from_api",
+]

@@ -1,0 +1,59 @@
+"""Prefect's `prefect.task_engine`: `run_task_sync` / `run_task_async` run one task run — a new
+one, or the one `await my_task.create_run()` recorded (pass its `task_run` or `task_run_id`) —
+and answer its final state (`return_type="state"`) or its result."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from jupyter_orch.engine import task_drivers
+from jupyter_orch.engine.context import flow_run_ctx
+from jupyter_orch.engine.task_engine import TaskRunEngine
+from jupyter_orch.states import State
+
+
+def _engine(
+    task: Any,
+    task_run_id: Any = None,
+    task_run: Any = None,
+    parameters: dict[str, Any] | None = None,
+    wait_for: Iterable[Any] | None = None,
+    return_type: str = "result",
+    dependencies: Any = None,
+    context: Any = None,
+) -> tuple[TaskRunEngine, str]:
+    """The engine of the run to execute (`task_run` / `task_run_id`: one recorded earlier), and
+    what to answer; `dependencies` and `context` are accepted for Prefect's signature."""
+    engine = TaskRunEngine(task, flow_run_ctx.get(), dict(parameters or {}), wait_for)
+    if task_run is not None:
+        engine.id, engine.name = str(task_run.id), task_run.name
+    elif task_run_id is not None:
+        engine.id = str(task_run_id)
+    return engine, return_type
+
+
+def _answer(state: State, return_type: str) -> Any:
+    return state if return_type == "state" else state.value()
+
+
+def run_task_sync(task: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a synchronous task's run here; its final state (`return_type="state"`) or result.
+    Arguments as Prefect's: `task_run_id`, `task_run`, `parameters`, `wait_for`, `return_type`."""
+    engine, return_type = _engine(task, *args, **kwargs)
+    return _answer(task_drivers.run_task_sync(engine), return_type)
+
+
+async def run_task_async(task: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run an async task's run on this loop; arguments and answer as `run_task_sync`."""
+    engine, return_type = _engine(task, *args, **kwargs)
+    return _answer(await task_drivers.run_task_async(engine), return_type)
+
+
+def run_task(task: Any, *args: Any, **kwargs: Any) -> Any:
+    """`run_task_async` for a coroutine task, else `run_task_sync`."""
+    runner = run_task_async if task.is_async else run_task_sync
+    return runner(task, *args, **kwargs)
+
+
+__all__ = ["run_task", "run_task_async", "run_task_sync"]

@@ -1,0 +1,65 @@
+"""The fixtures Prefect's own test suite gives its tests, under Prefect's names, so tests written
+for Prefect run here with their imports renamed: `prefect_client` / `sync_prefect_client` (this
+process's client as Prefect's), `events_pipeline` (`await events_pipeline.process_events()`: the
+engine's queued records are written, so reads see them), `task_run` (a Pending run of a task),
+`session` (what `jupyter_orch.server.models` reads take, unused) and `use_hosted_api_server`
+(runs report in-process, as they do without a server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from jupyter_orch.client import get_client
+from jupyter_orch.client.orchestration import PrefectClient, SyncPrefectClient
+from jupyter_orch.engine.background import record_run
+from jupyter_orch.engine.tasks import task
+
+
+class EventsPipeline:
+    """Prefect's test helper that makes what runs reported visible to reads."""
+
+    def process_events(self) -> Any:
+        get_client().flush()
+        return _done()
+
+
+async def _done() -> None:
+    return None
+
+
+@pytest.fixture
+def prefect_client() -> PrefectClient:
+    return PrefectClient()
+
+
+@pytest.fixture
+def sync_prefect_client() -> SyncPrefectClient:
+    return SyncPrefectClient()
+
+
+@pytest.fixture
+def events_pipeline() -> EventsPipeline:
+    return EventsPipeline()
+
+
+@task
+def _fixture_task() -> None:
+    return None
+
+
+@pytest.fixture
+def task_run() -> Any:
+    return record_run(_fixture_task, None, None)
+
+
+@pytest.fixture(name="session")
+def db_session() -> None:
+    return None
+
+
+@pytest.fixture
+def use_hosted_api_server() -> Iterator[None]:
+    yield None

@@ -1,0 +1,34 @@
+"""The lock managers of `jupyter_orch.locking` (Prefect's `prefect.locking`)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from jupyter_orch.locking import FileSystemLockManager, MemoryLockManager
+
+
+@pytest.mark.parametrize("kind", ["memory", "files"])
+def test_lock_managers_exclude_other_holders(kind: str, tmp_path: Path) -> None:
+    locks = MemoryLockManager() if kind == "memory" else FileSystemLockManager(tmp_path)
+    assert locks.acquire_lock("k", "me")
+    assert locks.is_locked("k") and locks.is_lock_holder("k", "me")
+    assert not locks.acquire_lock("k", "you", acquire_timeout=0.05)
+    released = threading.Event()
+
+    def take() -> None:
+        if locks.acquire_lock("k", "you", acquire_timeout=10):
+            released.set()
+
+    waiter = threading.Thread(target=take)
+    waiter.start()
+    locks.release_lock("k", "me")
+    waiter.join(10)
+    assert released.is_set() and locks.is_lock_holder("k", "you")
+    with pytest.raises(ValueError):
+        locks.release_lock("k", "me")
+    if kind == "files":
+        assert (tmp_path / "k.lock").exists()
+    assert locks.wait_for_lock("k", timeout=0.05) is False
