@@ -3,6 +3,7 @@ to `/orch/api`, answered with the decoded JSON or an `ApiError`, whichever side 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,7 +50,9 @@ def api_error(status: int, code: str, message: str, field: str | None = None) ->
 
 
 def json_default(value: Any) -> Any:
-    """Encode what run records carry besides JSON types: datetimes, states, enums."""
+    """Encode what run records carry besides JSON types: datetimes, states, enums, UUIDs."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "to_dict"):

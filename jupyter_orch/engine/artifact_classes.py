@@ -4,26 +4,14 @@
 
 from __future__ import annotations
 
-import uuid
+import json
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
+from jupyter_orch.client.schemas.artifacts import Artifact as ArtifactRecord
 from jupyter_orch.engine import artifacts as _functions
-
-
-class ArtifactRecord(BaseModel):
-    """An artifact as stored (what `create()` and `get()` answer)."""
-
-    id: uuid.UUID
-    key: str | None = None
-    type: str | None = None
-    description: str | None = None
-    data: Any = None
-    flow_run_id: uuid.UUID | None = None
-    task_run_id: uuid.UUID | None = None
-    created: datetime | None = None
 
 
 class Artifact(BaseModel):
@@ -34,11 +22,14 @@ class Artifact(BaseModel):
     description: str | None = None
     data: Any = None
 
-    def format(self) -> Any:
-        """The data as stored (subclasses build it from their own fields)."""
-        return self.data
+    def format(self, _sync: bool | None = None) -> Any:
+        """The data as stored: JSON text of `data` (subclasses build it from their own fields)."""
+        return self.data if isinstance(self.data, str) else json.dumps(self.data)
 
-    def create(self, client: Any = None) -> ArtifactRecord:
+    async def aformat(self) -> Any:
+        return self.format()
+
+    def create(self, client: Any = None, _sync: bool | None = None) -> ArtifactRecord:
         """Record it for the current run (or with no run outside one)."""
         from jupyter_orch.engine.context import flow_run_ctx, task_run_ctx
 
@@ -61,7 +52,9 @@ class Artifact(BaseModel):
         return await _functions._in_thread(self.create)
 
     @classmethod
-    def get(cls, key: str | None = None, client: Any = None) -> ArtifactRecord | None:
+    def get(
+        cls, key: str | None = None, client: Any = None, _sync: bool | None = None
+    ) -> ArtifactRecord | None:
         """The newest artifact with `key`, or None."""
         from jupyter_orch.client import ApiError
 
@@ -94,12 +87,17 @@ class Artifact(BaseModel):
             return existing, False
         return cls(key=key, description=description, data=data, **kwargs).create(), True
 
+    @classmethod
+    async def aget_or_create(cls, *args: Any, **kwargs: Any) -> tuple[ArtifactRecord, bool]:
+        """`get_or_create` for async code."""
+        return await _functions._in_thread(cls.get_or_create, *args, **kwargs)
+
 
 class MarkdownArtifact(Artifact):
     type: str | None = "markdown"
     markdown: str = ""
 
-    def format(self) -> str:
+    def format(self, _sync: bool | None = None) -> str:
         return self.markdown
 
 
@@ -108,7 +106,7 @@ class LinkArtifact(Artifact):
     link: str = ""
     link_text: str | None = None
 
-    def format(self) -> str:
+    def format(self, _sync: bool | None = None) -> str:
         return _functions.link_markdown(self.link, self.link_text)
 
 
@@ -116,7 +114,7 @@ class TableArtifact(Artifact):
     type: str | None = "table"
     table: dict[str, list[Any]] | list[dict[str, Any]] | list[list[Any]] = []
 
-    def format(self) -> Any:
+    def format(self, _sync: bool | None = None) -> Any:
         return _functions.table_data(self.table)
 
 
@@ -124,7 +122,7 @@ class ProgressArtifact(Artifact):
     type: str | None = "progress"
     progress: float = 0.0
 
-    def format(self) -> float:
+    def format(self, _sync: bool | None = None) -> float:
         return _functions.progress_data(self.progress)
 
 
@@ -132,5 +130,17 @@ class ImageArtifact(Artifact):
     type: str | None = "image"
     image_url: str = ""
 
-    def format(self) -> str:
+    def format(self, _sync: bool | None = None) -> str:
         return self.image_url
+
+
+class RichArtifact(Artifact):
+    """An HTML page, shown in an iframe with the `sandbox` permissions and the `csp` policy."""
+
+    type: str | None = "rich"
+    html: str = ""
+    sandbox: list[str] | None = None
+    csp: str | None = None
+
+    def format(self, _sync: bool | None = None) -> dict[str, Any]:
+        return _functions.rich_data(self.html, self.sandbox, self.csp)

@@ -9,8 +9,13 @@ artifacts back, are requests of the process's client (`jupyter_orch.client`): ov
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
+import sys
 import uuid
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 from jupyter_orch.engine.context import flow_run_ctx, task_run_ctx
@@ -51,7 +56,14 @@ def create_artifact(type_: str, data: Any, key: str | None, description: str | N
     )
     if task_ctx is None and flow_ctx is None:
         client.flush()  # no run will flush it: written before we return, as Prefect's call is
+        warnings.warn(OUTSIDE_RUN_WARNING, FutureWarning, stacklevel=3)
     return artifact_id
+
+
+OUTSIDE_RUN_WARNING = (
+    "Artifact creation outside of a flow or task run is deprecated (as in Prefect): the artifact "
+    "was recorded with no run"
+)
 
 
 def _client() -> Any:
@@ -101,6 +113,27 @@ def create_image_artifact(
     if not isinstance(image_url, str) or not image_url:
         raise TypeError("image_url must be a non-empty string")
     return create_artifact("image", image_url, key, description)
+
+
+def create_rich_artifact(
+    html: str,
+    key: str | None = None,
+    description: str | None = None,
+    sandbox: list[str] | None = None,
+    csp: str | None = None,
+) -> uuid.UUID:
+    """Record an HTML page, shown in an iframe with the `sandbox` permissions (default
+    `["allow-scripts"]`) and, if given, the Content-Security-Policy `csp`."""
+    return create_artifact("rich", rich_data(html, sandbox, csp), key, description)
+
+
+def rich_data(html: str, sandbox: list[str] | None, csp: str | None) -> dict[str, Any]:
+    if not isinstance(html, str):
+        raise TypeError("html must be a string")
+    data: dict[str, Any] = {"html": html, "sandbox": ["allow-scripts"] if sandbox is None else list(sandbox)}
+    if csp is not None:
+        data["csp"] = csp
+    return data
 
 
 def create_progress_artifact(
@@ -166,10 +199,10 @@ async def _in_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
     return await asyncio.get_running_loop().run_in_executor(None, call)
 
 
-async def _acreate(fn: Any, *args: Any) -> uuid.UUID:
+async def _acreate(fn: Any, *args: Any, **kwargs: Any) -> uuid.UUID:
     if flow_run_ctx.get() is None and task_run_ctx.get() is None:  # written at once: off the loop
-        return await _in_thread(fn, *args)
-    return fn(*args)
+        return await _in_thread(fn, *args, _sync=True, **kwargs)
+    return fn(*args, _sync=True, **kwargs)
 
 
 async def acreate_markdown_artifact(
@@ -205,4 +238,37 @@ async def acreate_progress_artifact(
 async def aupdate_progress_artifact(
     artifact_id: uuid.UUID | str, progress: float, description: str | None = None
 ) -> uuid.UUID:
-    return await _in_thread(update_progress_artifact, artifact_id, progress, description)
+    return await _in_thread(update_progress_artifact, artifact_id, progress, description, _sync=True)
+
+
+async def acreate_rich_artifact(
+    html: str, key: str | None = None, description: str | None = None, **options: Any
+) -> uuid.UUID:
+    """`create_rich_artifact` for async code (`sandbox=`, `csp=` as there)."""
+    return await _acreate(create_rich_artifact, html, key, description, **options)
+
+
+# -- called from async code, the sync names answer awaitables (Prefect's rule) --------------------
+_ASYNC_BODY = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def _dispatching(sync_fn: Callable[..., Any], async_fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`sync_fn`, except that called straight from an `async def` body it returns the awaitable
+    of `async_fn`, as Prefect's artifact functions do; `_sync=True` (or False) decides instead."""
+
+    @functools.wraps(sync_fn)
+    def call(*args: Any, _sync: bool | None = None, **kwargs: Any) -> Any:
+        if _sync is None:
+            _sync = not sys._getframe(1).f_code.co_flags & _ASYNC_BODY
+        return sync_fn(*args, **kwargs) if _sync else async_fn(*args, **kwargs)
+
+    return call
+
+
+create_markdown_artifact = _dispatching(create_markdown_artifact, acreate_markdown_artifact)
+create_link_artifact = _dispatching(create_link_artifact, acreate_link_artifact)
+create_table_artifact = _dispatching(create_table_artifact, acreate_table_artifact)
+create_image_artifact = _dispatching(create_image_artifact, acreate_image_artifact)
+create_progress_artifact = _dispatching(create_progress_artifact, acreate_progress_artifact)
+create_rich_artifact = _dispatching(create_rich_artifact, acreate_rich_artifact)
+update_progress_artifact = _dispatching(update_progress_artifact, aupdate_progress_artifact)

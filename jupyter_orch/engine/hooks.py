@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -63,15 +64,20 @@ def run_hooks(
             logger.log(level, "Hook %r finished running successfully", name)
 
 
+def as_uuid(value: Any) -> uuid.UUID | None:
+    """Run ids as Prefect's run objects carry them: UUIDs (None stays None)."""
+    return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
 def task_run_view(engine: Any) -> TaskRun:
     """What a task hook sees as `task_run` (Prefect's TaskRun fields that exist here)."""
     state = engine.state
     times = engine.times
     task = engine.task
     return TaskRun(
-        id=engine.id,
+        id=as_uuid(engine.id),
         name=engine.name,
-        flow_run_id=engine.flow_run_id,
+        flow_run_id=as_uuid(engine.flow_run_id),
         task_key=task.task_key,
         task_name=task.name,
         dynamic_key=str(engine.dynamic_key),
@@ -96,15 +102,15 @@ def flow_run_view(engine: Any) -> FlowRun:
     state = engine.state
     flow = engine.flow
     return FlowRun(
-        id=engine.run_id,
+        id=as_uuid(engine.run_id),
         name=engine.run_name,
         flow_name=flow.name,
         flow_version=flow.version,
         parameters=engine.params,
         tags=list(engine.tags),
         run_count=engine.run_count,
-        deployment_id=engine.deployment_id,
-        parent_task_run_id=engine.parent_task.id if engine.parent_task else None,
+        deployment_id=as_uuid(engine.deployment_id),
+        parent_task_run_id=as_uuid(engine.parent_task.id) if engine.parent_task else None,
         state=state,
         state_type=state.type if state else None,
         state_name=state.name if state else None,

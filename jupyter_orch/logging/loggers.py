@@ -4,6 +4,7 @@ receive), plain loggers, and switching run loggers off."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,7 +31,9 @@ def get_logger(name: str | None = None) -> logging.Logger:
 
 
 def _field(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+    """A field of a run record or object; ids (UUIDs on run objects) as the strings logs keep."""
+    value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+    return str(value) if isinstance(value, uuid.UUID) else value
 
 
 def flow_run_logger(flow_run: Any, flow: Any = None, **kwargs: Any) -> RunLogger:

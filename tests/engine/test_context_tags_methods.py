@@ -3,6 +3,8 @@ names, and flows and tasks on instance, class and static methods."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from jupyter_orch import flow, get_run_context, tags, task
@@ -55,8 +57,9 @@ def test_run_context_by_prefects_names(records):
 
     outer()
     run = records.only_flow_run("outer")
-    assert seen["flow"] == ("FlowRunContext", "outer", {"n": 3}, run["id"])
-    assert seen["task"] == ("TaskRunContext", "inside", "inside-0", run["id"])
+    run_id = uuid.UUID(run["id"])  # run objects carry UUIDs, as Prefect's
+    assert seen["flow"] == ("FlowRunContext", "outer", {"n": 3}, run_id)
+    assert seen["task"] == ("TaskRunContext", "inside", "inside-0", run_id)
     assert FlowRunContext.get() is None and TaskRunContext.get() is None
     with pytest.raises(MissingContextError, match="No run context available"):
         get_run_context()

@@ -14,7 +14,7 @@ from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.serialize import row_to_dict
 from jupyter_orch.orchestration.store import logs
 
-ArtifactType = Literal["markdown", "table", "link", "notebook", "progress", "image"]
+ArtifactType = Literal["markdown", "table", "link", "notebook", "progress", "image", "rich"]
 
 
 class ArtifactOut(BaseModel):
