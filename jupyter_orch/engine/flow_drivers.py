@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from typing import Any
 
+from jupyter_orch.engine.attempts import run_inline, sleep_async, sleep_sync
 from jupyter_orch.engine.flow_engine import FlowRunEngine
 from jupyter_orch.engine.timeouts import TaskRunTimeout, await_with_timeout, call_with_timeout
 from jupyter_orch.exceptions import TerminationSignal
@@ -37,50 +37,25 @@ def restore_sigterm(previous: Any) -> None:
 
 def run_flow_sync(self: FlowRunEngine, return_state: bool) -> Any:
     """Run the flow to its final state in this thread; its result or state."""
-    error = self.begin()
-    if error is not None:
-        if return_state:
-            return self.state
-        raise error
-    previous = capture_sigterm(self)
-    try:
-        _attempts_sync(self)
-    finally:
-        restore_sigterm(previous)
-    return self.outcome(return_state)
-
-
-def _attempts_sync(self: FlowRunEngine) -> None:
-    retrying = False
-    while True:
-        if retrying:
-            self._start(retrying=True)
-        tokens = self._enter()
-        try:
-            args, kwargs = self.flow.parameters.call_args(self.params)
-            value = call_with_timeout(self.flow.fn, args, kwargs, self.flow.timeout_seconds, kind="Flow")
-        except Exception as exc:
-            self._exit(tokens, wait=not isinstance(exc, TaskRunTimeout))
-            delay = self.fail(exc)
-            if delay is None:
-                return
-            time.sleep(delay)
-            retrying = True
-            continue
-        except BaseException as exc:
-            self._exit(tokens, wait=False)
-            self.crash(exc)
-            raise
-        self._exit(tokens)
-        delay = self.succeed(value)
-        if delay is None:
-            return
-        time.sleep(delay)
-        retrying = True
+    return run_inline(_run(self, return_state, _call_sync, sleep_sync))
 
 
 async def run_flow_async(self: FlowRunEngine, return_state: bool) -> Any:
     """Run an async flow to its final state on the running event loop."""
+    return await _run(self, return_state, _call_async, sleep_async)
+
+
+async def _call_sync(flow: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+    return call_with_timeout(flow.fn, args, kwargs, flow.timeout_seconds, kind="Flow")
+
+
+async def _call_async(flow: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
+    return await await_with_timeout(flow.fn(*args, **kwargs), flow.timeout_seconds, kind="Flow")
+
+
+async def _run(self: FlowRunEngine, return_state: bool, call: Any, sleep: Any) -> Any:
+    """Both drivers' run (see `attempts`): `call(flow, args, kwargs)` runs the body once,
+    `sleep(delay)` waits before a retry."""
     error = self.begin()
     if error is not None:
         if return_state:
@@ -88,40 +63,29 @@ async def run_flow_async(self: FlowRunEngine, return_state: bool) -> Any:
         raise error
     previous = capture_sigterm(self)
     try:
-        await _attempts_async(self)
+        await _attempts(self, call, sleep)
     finally:
         restore_sigterm(previous)
     return self.outcome(return_state)
 
 
-async def _attempts_async(self: FlowRunEngine) -> None:
-    import asyncio  # here, not at the top: a sync flow's first call never loads asyncio
-
-    retrying = False
+async def _attempts(self: FlowRunEngine, call: Any, sleep: Any) -> None:
     while True:
-        if retrying:
-            self._start(retrying=True)
         tokens = self._enter()
         try:
             args, kwargs = self.flow.parameters.call_args(self.params)
-            value = await await_with_timeout(
-                self.flow.fn(*args, **kwargs), self.flow.timeout_seconds, kind="Flow"
-            )
+            value = await call(self.flow, args, kwargs)
         except Exception as exc:
             self._exit(tokens, wait=not isinstance(exc, TaskRunTimeout))
             delay = self.fail(exc)
-            if delay is None:
-                return
-            await asyncio.sleep(delay)
-            retrying = True
-            continue
         except BaseException as exc:
             self._exit(tokens, wait=False)
             self.crash(exc)
             raise
-        self._exit(tokens)
-        delay = self.succeed(value)
+        else:
+            self._exit(tokens)
+            delay = self.succeed(value)
         if delay is None:
             return
-        await asyncio.sleep(delay)
-        retrying = True
+        await sleep(delay)
+        self._start(retrying=True)

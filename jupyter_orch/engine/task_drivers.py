@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from jupyter_orch.engine.attempts import run_inline, sleep_async, sleep_sync
 from jupyter_orch.engine.context import task_run_ctx
 from jupyter_orch.engine.logging import install_print_hook, print_recorder, print_target
 from jupyter_orch.engine.task_engine import TaskRunEngine
@@ -23,45 +24,36 @@ if TYPE_CHECKING:
 def run_task_sync(engine: TaskRunEngine, run_body: Callable[..., Any] | None = None) -> State:
     """Run to a final state in this thread; `run_body(fn, args, kwargs, timeout)` calls the
     body (a task runner may send it elsewhere)."""
-    task = engine.task
-    final = engine.begin()
-    if final is not None:
-        return final
-    held = hold_slots(engine)
-    tokens = enter_task(engine)
-    try:
-        args, kwargs = task.call_body(engine.parameters)
-        while True:
-            engine.start_attempt()
-            try:
-                if run_body is not None:
-                    value = run_body(task.fn, args, kwargs, task.timeout_seconds)
-                elif task.is_async:
-                    from jupyter_orch.engine.asyncutils import run_coro_sync
-
-                    value = run_coro_sync(await_with_timeout(task.fn(*args, **kwargs), task.timeout_seconds))
-                elif task.timeout_seconds is not None:
-                    value = call_with_timeout(task.fn, args, kwargs, task.timeout_seconds)
-                else:
-                    value = task.fn(*args, **kwargs)
-            except Exception as exc:
-                delay = engine.fail(exc)
-                if delay is None:
-                    return engine.state  # type: ignore[return-value]
-                if delay:
-                    time.sleep(delay)
-                continue
-            except BaseException as exc:
-                engine.crash(exc)
-                raise
-            return engine.succeed(value)
-    finally:
-        exit_task(engine, tokens)
-        release_slots(engine, held)
+    return run_inline(_run(engine, _call_sync, sleep_sync, run_body))
 
 
 async def run_task_async(engine: TaskRunEngine) -> State:
     """Run an async task body to a final state on the current event loop."""
+    return await _run(engine, _call_async, sleep_async, None)
+
+
+async def _call_sync(task: Any, args: tuple, kwargs: dict[str, Any], run_body: Any) -> Any:
+    if run_body is not None:
+        return run_body(task.fn, args, kwargs, task.timeout_seconds)
+    if task.is_async:
+        from jupyter_orch.engine.asyncutils import run_coro_sync
+
+        return run_coro_sync(await_with_timeout(task.fn(*args, **kwargs), task.timeout_seconds))
+    if task.timeout_seconds is not None:
+        return call_with_timeout(task.fn, args, kwargs, task.timeout_seconds)
+    return task.fn(*args, **kwargs)
+
+
+async def _call_async(task: Any, args: tuple, kwargs: dict[str, Any], run_body: Any) -> Any:
+    value = task.fn(*args, **kwargs)
+    if inspect.isawaitable(value):
+        value = await await_with_timeout(value, task.timeout_seconds)
+    return value
+
+
+async def _run(engine: TaskRunEngine, call: Any, sleep: Any, run_body: Any) -> State:
+    """Both drivers' attempts (see `attempts`): `call(task, args, kwargs, run_body)` runs the
+    body once, `sleep(delay)` waits before a retry."""
     task = engine.task
     final = engine.begin()
     if final is not None:
@@ -73,17 +65,13 @@ async def run_task_async(engine: TaskRunEngine) -> State:
         while True:
             engine.start_attempt()
             try:
-                value = task.fn(*args, **kwargs)
-                if inspect.isawaitable(value):
-                    value = await await_with_timeout(value, task.timeout_seconds)
+                value = await call(task, args, kwargs, run_body)
             except Exception as exc:
                 delay = engine.fail(exc)
                 if delay is None:
                     return engine.state  # type: ignore[return-value]
                 if delay:
-                    import asyncio
-
-                    await asyncio.sleep(delay)
+                    await sleep(delay)
                 continue
             except BaseException as exc:
                 engine.crash(exc)
