@@ -66,3 +66,31 @@ async def test_storage_credentials_are_masked(api) -> None:
 async def test_every_config_route_needs_the_token(api, path: str) -> None:
     code, _ = await api("GET", path, headers={"Authorization": "token wrong"})
     assert code == 401
+
+
+async def test_storage_edit_keeps_credentials_left_out(api) -> None:
+    """Credentials are write-only: an edit (PATCH) that does not send them keeps the stored ones;
+    sent, they replace them, and {} removes them."""
+    creds = {"key": "AKIA-1", "secret": "s-1"}
+    body = {"name": "lake", "url": "memory://a", "credentials": creds}
+    assert (await api("POST", "storage", body))[0] == 201
+    code, edited = await api("PATCH", "storage/name/lake", {"url": "memory://b", "options": {"region": "eu"}})
+    assert code == 200 and edited["url"] == "memory://b" and edited["options"] == {"region": "eu"}
+    assert edited["credentials"] == {"key": "********", "secret": "********"}
+    code, revealed = await api("POST", "storage/name/lake/reveal")
+    assert revealed["credentials"] == creds
+    code, edited = await api("PATCH", "storage/name/lake", {"credentials": None, "options": None})
+    assert code == 200 and edited["options"] == {"region": "eu"} and edited["url"] == "memory://b"
+    assert (await api("POST", "storage/name/lake/reveal"))[1]["credentials"] == {
+        "key": "AKIA-1",
+        "secret": "s-1",
+    }
+    code, edited = await api("PATCH", "storage/name/lake", {"credentials": {"key": "AKIA-2"}})
+    assert code == 200 and "AKIA" not in json.dumps(edited)
+    assert (await api("POST", "storage/name/lake/reveal"))[1]["credentials"] == {"key": "AKIA-2"}
+    assert (await api("PATCH", "storage/name/lake", {"credentials": {}}))[1]["credentials"] == {}
+    code, err = await api("PATCH", "storage/name/lake", {"url": "nosuch://x"})
+    assert code == 422 and err["field"] == "url"
+    assert (await api("PATCH", "storage/name/nope", {"url": "memory://c"}))[0] == 404
+    code, err = await api("PATCH", "storage/name/lake", {"name": "other"})
+    assert code == 422  # the name is the address, not a field to change

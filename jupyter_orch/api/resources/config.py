@@ -52,6 +52,16 @@ class StorageIn(Strict):
     overwrite: bool = False
 
 
+class StorageUpdate(Strict):
+    """What to change; a field left out (or null) keeps its stored value."""
+
+    url: str | None = Field(None, min_length=1, max_length=4096, description="a local path or an fsspec URL")
+    options: JSONObject | None = Field(None, description="filesystem options (not secret); replace them")
+    credentials: JSONObject | None = Field(
+        None, description="secret options; replace the stored ones ({} removes them); left out: kept"
+    )
+
+
 def _page(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"items": items, "next": None}
 
@@ -101,6 +111,10 @@ def create_storage(session: Session, _: None, body: StorageIn) -> dict[str, Any]
     return store.set_storage(
         session, body.name, body.url, body.options, body.credentials, overwrite=body.overwrite
     )
+
+
+def update_storage(session: Session, p: ByName, body: StorageUpdate) -> dict[str, Any]:
+    return store.update_storage(session, p.name, body.url, body.options, body.credentials)
 
 
 def read_storage(session: Session, p: ByName) -> dict[str, Any]:
@@ -183,5 +197,14 @@ ROUTES = [
             "delete": delete_storage,
         },
         StorageIn,
+    ),
+    Route(
+        "PATCH",
+        "/storage/name/{name}",
+        update_storage,
+        "Change a storage configuration's URL, options or credentials (those left out are kept)",
+        "storage",
+        params=ByName,
+        body=StorageUpdate,
     ),
 ]

@@ -126,14 +126,7 @@ def _storage_out(row: StorageConfig) -> dict[str, Any]:
     return out
 
 
-def set_storage(
-    session: Session,
-    name: str,
-    url: str,
-    options: dict[str, Any] | None = None,
-    credentials: dict[str, Any] | None = None,
-    overwrite: bool = False,
-) -> dict[str, Any]:
+def _check_url(url: Any) -> str:
     if not isinstance(url, str) or not url.strip():
         raise Invalid("url must be a path or an fsspec URL such as s3://bucket/prefix", field="url")
     if "://" in url:
@@ -142,10 +135,44 @@ def set_storage(
         protocol = url.split("://", 1)[0]
         if protocol not in known_implementations:
             raise Invalid(f"url: fsspec knows no protocol {protocol!r}", field="url")
+    return url
+
+
+def set_storage(
+    session: Session,
+    name: str,
+    url: str,
+    options: dict[str, Any] | None = None,
+    credentials: dict[str, Any] | None = None,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Create a configuration, or (`overwrite`) replace one whole, credentials included."""
+    _check_url(url)
     row = _create_or_update(session, StorageConfig, name, "storage", overwrite)
     row.url = url
     row.options = dict(options or {})
     row.credentials = encrypt(json.dumps(credentials)) if credentials else None
+    session.flush()
+    return _storage_out(row)
+
+
+def update_storage(
+    session: Session,
+    name: str,
+    url: str | None = None,
+    options: dict[str, Any] | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Change what is given (None: keep). Credentials are write-only, so an edit that does not
+    send them keeps the stored ones; given, they replace them (`{}` removes them)."""
+    row = _one(session, StorageConfig, name, "storage")
+    if url is not None:
+        row.url = _check_url(url)
+    if options is not None:
+        row.options = dict(options)
+    if credentials is not None:
+        row.credentials = encrypt(json.dumps(credentials)) if credentials else None
+    row.updated = utcnow()
     session.flush()
     return _storage_out(row)
 

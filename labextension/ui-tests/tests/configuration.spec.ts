@@ -122,7 +122,7 @@ test('secrets are write-only: created, replaced and deleted, the value never in 
   expect(items.map((s: { name: string }) => s.name)).not.toContain('api-token');
 });
 
-test('storage: create, edit and delete; credentials are shown by key only', async ({
+test('storage: create, edit (credentials kept unless retyped) and delete; credentials shown by key only', async ({
   page,
   request
 }, info) => {
@@ -146,14 +146,20 @@ test('storage: create, edit and delete; credentials are shown by key only', asyn
   await expect(row).toContainText('auto_mkdir');
   await expect(row).not.toContainText('AKIA-not-shown-9');
 
+  // An edit that leaves the credentials empty keeps the stored ones.
+  const credentialsIn = async () =>
+    (await api(request, 'POST', 'storage/name/lake/reveal')).credentials;
   await row.getByTestId('orch-storage-edit').click();
   await expect(section.getByTestId('orch-storage-url')).toHaveValue(
     'memory://lake/results'
   );
+  const credentials = section.getByTestId('orch-storage-credentials');
+  await expect(credentials).toHaveValue('');
+  await expect(credentials).toHaveAttribute(
+    'placeholder',
+    /leave empty to keep/
+  );
   await section.getByTestId('orch-storage-url').fill('memory://lake/v2');
-  await section
-    .getByTestId('orch-storage-credentials')
-    .fill('{"key": "AKIA-not-shown-9"}');
   await section.getByTestId('orch-storage-save').click();
   await expect(row.getByTestId('orch-storage-shown-url')).toHaveText(
     'memory://lake/v2'
@@ -161,7 +167,20 @@ test('storage: create, edit and delete; credentials are shown by key only', asyn
   await expect(row).toContainText('key');
   const stored = await api(request, 'GET', 'storage/name/lake');
   expect(stored.url).toBe('memory://lake/v2');
-  expect(await page.content()).not.toContain('AKIA-not-shown-9');
+  expect(stored.options).toEqual({ auto_mkdir: true });
+  expect(await credentialsIn()).toEqual({ key: 'AKIA-not-shown-9' });
+
+  // Typed ones replace them.
+  await row.getByTestId('orch-storage-edit').click();
+  await expect(section.getByTestId('orch-storage-url')).toHaveValue(
+    'memory://lake/v2'
+  );
+  await credentials.fill('{"token": "AKIA-not-shown-10"}');
+  await section.getByTestId('orch-storage-save').click();
+  await expect(row).toContainText('token');
+  await expect(credentials).toHaveValue('');
+  expect(await credentialsIn()).toEqual({ token: 'AKIA-not-shown-10' });
+  expect(await page.content()).not.toContain('AKIA-not-shown');
   await snap(config, '44-configuration-storage', info);
 
   // In the dark theme too, the page reads (JupyterLab's CSS variables).

@@ -1,7 +1,9 @@
 /**
  * Storage configurations: an fsspec URL or path with filesystem options (in
  * clear) and credentials (write-only: the list shows which keys are set,
- * never their values). Saving an existing one replaces it, credentials too.
+ * never their values). Editing one changes its URL and options; its
+ * credentials are kept unless new ones are typed (PATCH, which keeps what it
+ * is not sent).
  */
 import React, { useState } from 'react';
 
@@ -48,23 +50,27 @@ export function StorageSection(
   };
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
-    const ok = await save(() =>
-      model.request('storage', {
-        method: 'POST',
-        body: {
-          name: name.trim(),
-          url: url.trim(),
-          options: parseJSON(options, trans.__('Options'), trans, {}),
-          credentials: parseJSON(
-            credentials,
-            trans.__('Credentials'),
-            trans,
-            {}
-          ),
-          overwrite: editing !== null
-        }
-      })
-    );
+    // Typed credentials replace the stored ones; left empty, an edit keeps them.
+    const typed = credentials.trim() !== '';
+    const ok = await save(() => {
+      const body = {
+        url: url.trim(),
+        options: parseJSON(options, trans.__('Options'), trans, {}),
+        credentials:
+          typed || editing === null
+            ? parseJSON(credentials, trans.__('Credentials'), trans, {})
+            : undefined
+      };
+      return editing === null
+        ? model.request('storage', {
+            method: 'POST',
+            body: { ...body, name: name.trim() }
+          })
+        : model.request(`storage/name/${encodeURIComponent(editing)}`, {
+            method: 'PATCH',
+            body
+          });
+    });
     setCredentials('');
     if (ok) {
       fill(null);
@@ -105,7 +111,7 @@ export function StorageSection(
           label={trans.__('Credentials (JSON, write-only)')}
           placeholder={
             editing
-              ? trans.__('credentials (JSON; saving replaces them)')
+              ? trans.__('credentials (JSON): leave empty to keep')
               : trans.__('credentials (JSON, write-only)')
           }
           testid="orch-storage-credentials"
