@@ -17,6 +17,8 @@ import json
 import uuid
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 SERIALIZER = "cloudpickle"
@@ -152,3 +154,30 @@ class ResultStore:
 
     async def read_parameters(self, identifier: Any) -> dict[str, Any]:
         return self.read(f"parameters/{identifier}")
+
+
+@dataclass
+class ResultRecordMetadata:
+    """Where a stored result is and how it was serialized."""
+
+    storage_key: str | None = None
+    expiration: datetime | None = None
+    serializer: str = SERIALIZER
+    prefect_version: str | None = None
+    storage_block_id: Any = None
+
+
+@dataclass
+class ResultRecord:
+    """A result with its metadata, as Prefect's `ResultRecord`; `serialize()` gives the bytes a
+    result file holds here (the serialized value) and `deserialize(data)` reads them back."""
+
+    result: Any
+    metadata: ResultRecordMetadata = field(default_factory=ResultRecordMetadata)
+
+    def serialize(self) -> bytes:
+        return dumps(self.result, self.metadata.serializer)
+
+    @classmethod
+    def deserialize(cls, data: bytes, serializer: str = SERIALIZER) -> ResultRecord:
+        return cls(loads(data, serializer), ResultRecordMetadata(serializer=serializer))

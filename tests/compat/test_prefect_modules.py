@@ -118,3 +118,23 @@ def test_schedules_and_names_refused_by_name() -> None:
     assert Posture.Reactive.value == "Reactive" and EntrypointType.FILE_PATH.value == "file_path"
     assert RunnerDeployment.__name__ == "RunnerDeployment" and RunnerStorage.__name__ == "RunnerStorage"
     assert issubclass(PausedRun, Exception)
+
+
+def test_schemas_under_prefects_server_and_client_paths() -> None:
+    from jupyter_orch.client.schemas.objects import (
+        ConcurrencyLimitConfig,
+        TaskRunResult,
+        Worker,
+        WorkerStatus,
+    )
+    from jupyter_orch.client.schemas.sorting import FlowRunSort
+    from jupyter_orch.results import ResultRecord
+    from jupyter_orch.server.schemas import core, filters, sorting
+
+    assert core.TaskRunResult is TaskRunResult and sorting.FlowRunSort is FlowRunSort
+    assert filters.FlowRunFilter.__name__ == "FlowRunFilter"
+    assert FlowRunSort.EXPECTED_START_TIME_DESC.value == "EXPECTED_START_TIME_DESC"
+    assert ConcurrencyLimitConfig(limit=2).collision_strategy == "ENQUEUE"
+    assert Worker(name="w").status is WorkerStatus.OFFLINE
+    record = ResultRecord(result={"a": 1})
+    assert ResultRecord.deserialize(record.serialize()).result == {"a": 1}

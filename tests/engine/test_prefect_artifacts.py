@@ -93,3 +93,17 @@ async def test_artifact_classes_format_and_get_or_create(orch_env: str) -> None:
 
 def test_the_plugin_offers_the_client_fixtures(client: httpx.AsyncClient, sync_client: httpx.Client) -> None:
     assert isinstance(client, httpx.AsyncClient) and isinstance(sync_client, httpx.Client)
+
+
+async def test_get_most_recent_flow_run(orch_env: str) -> None:
+    from jupyter_orch.testing.utilities import get_most_recent_flow_run
+
+    @flow(version="7")
+    def first(x: int) -> int:
+        return x
+
+    first(1)
+    first(2)
+    run = await get_most_recent_flow_run()
+    assert run.parameters == {"x": 2} and run.flow_version == "7"
+    assert (await get_most_recent_flow_run(flow_name="nothing")) is None

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from jupyter_orch.client.schemas.artifacts import Artifact
+from jupyter_orch.client.schemas.workers import ConcurrencyLimitConfig, Worker, WorkerStatus
 from jupyter_orch.states import State, StateType
 from jupyter_orch.states.runs import FlowRun, TaskRun
 
@@ -56,6 +58,8 @@ def task_input(ref: dict[str, Any]) -> TaskRunResult | Parameter | Constant:
 
 
 __all__ = [
+    "Artifact",
+    "ConcurrencyLimitConfig",
     "Constant",
     "FlowRun",
     "Log",
@@ -64,5 +68,7 @@ __all__ = [
     "StateType",
     "TaskRun",
     "TaskRunResult",
+    "Worker",
+    "WorkerStatus",
     "task_input",
 ]

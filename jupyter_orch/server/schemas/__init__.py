@@ -3,6 +3,6 @@
 `filters` and `sorting` (what the reads take). They are the client's schemas, which describe
 the same JSON."""
 
-from jupyter_orch.server.schemas import actions, core
+from jupyter_orch.server.schemas import actions, core, filters, sorting
 
-__all__ = ["actions", "core"]
+__all__ = ["actions", "core", "filters", "sorting"]
