@@ -6,10 +6,14 @@ engine, the database layer and everything heavy load on first use of a name.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_orch import results as _results
 from jupyter_orch.version import __version__
+
+#: the checkout the package runs from (Prefect's name): its `tests/`, `notebooks/`, ...
+__development_base_path__ = Path(__file__).resolve().parents[1]
 
 # public name -> module that defines it
 _EXPORTS = {

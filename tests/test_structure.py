@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("engine", "flows", "tasks", "futures", "task_runners", "artifacts", "task_worker", "flow_runs",
      "variables", "blocks", "cache_policies", "deployments", "storage", "filesystems", "config_client",
      "utilities", "input", "context", "runtime", "logging", "transactions", "schedules", "events", "docker",
-     "task_engine"),
+     "task_engine", "flow_engine", "concurrency"),
     # below the engine (Flow.serve/deploy/to_deployment call it); above the services, because
     # serve() is one of the two places that start them (the server is the other): services are
     # background loops over the store and a worker, composed once by services.build(), and the

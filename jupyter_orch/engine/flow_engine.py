@@ -22,7 +22,7 @@ from jupyter_orch.engine.timeouts import (
     TaskRunTimeout,
     is_cancellation,
 )
-from jupyter_orch.exceptions import TerminationSignal
+from jupyter_orch.exceptions import ParameterBindError, TerminationSignal
 from jupyter_orch.orchestration import rules
 from jupyter_orch.parameters import jsonable
 from jupyter_orch.states import (
@@ -35,6 +35,7 @@ from jupyter_orch.states import (
     State,
     StateType,
     TimedOut,
+    crash_message,
     return_value_to_state,
     utcnow,
 )
@@ -63,12 +64,14 @@ class FlowRunEngine:
     def __init__(
         self,
         flow: Any,  # a `flows.Flow`: that module stands above this one (a Flow's calls make engines)
-        args: tuple,
-        kwargs: dict[str, Any],
+        args: tuple = (),
+        kwargs: dict[str, Any] | None = None,
+        adopt_id: str | None = None,
     ) -> None:
         self.flow = flow
         self.args = args
-        self.kwargs = kwargs
+        self.kwargs = kwargs or {}
+        self.adopt_id = adopt_id  # an existing run record to run (Prefect's `flow_run=`)
         self.parent = flow_run_ctx.get()
         from jupyter_orch.client import get_client
 
@@ -128,9 +131,9 @@ class FlowRunEngine:
             name, error = self._render_name(params)
         if self.parent is not None:
             self._stand_in()
-        adopt = os.environ.get(FLOW_RUN_ID_ENV)
+        adopt = self.adopt_id or (os.environ.get(FLOW_RUN_ID_ENV) if self.parent is None else None)
         started_by_worker = None
-        if adopt and self.parent is None and adopt not in _adopted:
+        if adopt and adopt not in _adopted:
             run, started_by_worker = self._adopt(adopt, name)
         else:
             run = self._create(name, params)
@@ -138,10 +141,19 @@ class FlowRunEngine:
         if error is not None:
             return self._refuse(error)
         self.logger.info("Beginning flow run %r for flow %r", self.run_name, self.flow.name)
-        self._go_running(started_by_worker)
+        try:
+            self.begin_run(started_by_worker)
+        except (KeyboardInterrupt, SystemExit, TerminationSignal) as exc:
+            self.crash(exc)  # interrupted before its body: the record ends Crashed, not Pending
+            raise
         return None
 
-    def _go_running(self, started_by_worker: str | None) -> None:
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The run's parameters once bound (Prefect's name)."""
+        return self.params
+
+    def begin_run(self, started_by_worker: str | None = None) -> None:
         """RUNNING (unless its worker already set it: that state's id), the stand-in too."""
         if not (started_by_worker and self.state is not None and self.state.id == started_by_worker):
             self._start()
@@ -158,8 +170,11 @@ class FlowRunEngine:
             params = flow.parameters.bind(self.args, self.kwargs)
             if flow.validate_parameters:
                 params = flow.parameters.validate(params)
-        except ParameterValidationError as exc:
+        except ParameterBindError as exc:  # arguments the signature cannot take
             return dict(self.kwargs), exc
+        except ParameterValidationError as exc:  # values of the wrong type: Prefect's wording
+            message = f"Flow run received invalid parameters:\n - {exc.message}"
+            return dict(self.kwargs), ParameterValidationError(message, exc.field or None)
         self.params = params
         return params, None
 
@@ -341,7 +356,7 @@ class FlowRunEngine:
         if is_cancellation(exc) or (isinstance(exc, TerminationSignal) and self._cancelling()):
             state = Cancelled(message="Flow run was cancelled")
         else:
-            state = Crashed(message=f"Flow run crashed: {type(exc).__name__}: {exc}")
+            state = Crashed(message=crash_message(exc))
         state.set_result(exc)
         try:
             self.client.flush(timeout=10)

@@ -36,6 +36,7 @@ from jupyter_orch.states import (
     Running,
     State,
     TimedOut,
+    crash_message,
     new_uuid,
     utcnow,
 )
@@ -342,7 +343,7 @@ class TaskRunEngine:
         if is_cancellation(exc):
             state = Cancelled(message="Task run was cancelled")
         else:
-            state = Crashed(message=f"Task run crashed: {type(exc).__name__}: {exc}")
+            state = Crashed(message=crash_message(exc))
         state.set_result(exc)
         self.propose(state)
 

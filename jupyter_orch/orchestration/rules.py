@@ -216,12 +216,13 @@ class RetryFailedRuns(Rule):
     def decide(self, ctx: TransitionContext) -> Decision | None:
         if ctx.proposed.name == "TimedOut" and ctx.kind == "flow":
             return None  # a flow that timed out is not retried (Prefect's behaviour)
-        if ctx.run_count > ctx.policy.retries:
+        attempts = max(ctx.run_count, 1)  # a crash before RUNNING spent its first attempt too
+        if attempts > ctx.policy.retries:
             return None
-        delay = ctx.policy.delay_for(ctx.run_count)
+        delay = ctx.policy.delay_for(attempts)
         if delay <= 0 and ctx.kind == "task":  # as Prefect's task engine: straight to Retrying
             retry = State(S.RUNNING, name="Retrying", message=ctx.proposed.message, timestamp=ctx.now)
-            return self.reject(ctx, retry, f"retry {ctx.run_count} of {ctx.policy.retries} now")
+            return self.reject(ctx, retry, f"retry {attempts} of {ctx.policy.retries} now")
         retry = State(
             S.SCHEDULED,
             name="AwaitingRetry",
@@ -229,7 +230,7 @@ class RetryFailedRuns(Rule):
             scheduled_time=ctx.now + timedelta(seconds=delay),
             timestamp=ctx.now,
         )
-        return self.reject(ctx, retry, f"retry {ctx.run_count} of {ctx.policy.retries} in {delay:g}s")
+        return self.reject(ctx, retry, f"retry {attempts} of {ctx.policy.retries} in {delay:g}s")
 
 
 class CrashedRunsRetry(RetryFailedRuns):

@@ -23,6 +23,7 @@ from jupyter_orch.states.constructors import (
     Scheduled,
     Suspended,
     TimedOut,
+    crash_message,
 )
 from jupyter_orch.states.core import (
     DEFAULT_NAMES,
@@ -63,6 +64,7 @@ __all__ = [
     "Suspended",
     "TimedOut",
     "_parse_dt",
+    "crash_message",
     "get_state_exception",
     "is_state",
     "is_state_iterable",

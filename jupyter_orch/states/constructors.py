@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from jupyter_orch.exceptions import TerminationSignal
 from jupyter_orch.states.core import State, StateType, utcnow
 
 
@@ -70,3 +71,11 @@ Suspended = _constructor(
     StateType.PAUSED,
     "A paused run whose process has ended; resuming schedules it again (Prefect's Suspended).",
 )
+
+
+def crash_message(exc: BaseException) -> str:
+    """The message of the Crashed state a BaseException ends a run in (Prefect's wording: an
+    interrupt "aborted" the execution, anything else "interrupted" it)."""
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, TerminationSignal)):
+        return f"Execution was aborted by an interrupt signal ({type(exc).__name__})."
+    return f"Execution was interrupted by an unexpected exception: {type(exc).__name__}: {exc}"

@@ -15,8 +15,9 @@ import pytest
 
 from jupyter_orch import FlowRunAborted, flow, task
 from jupyter_orch.db.session import session_scope
+from jupyter_orch.exceptions import CrashedRun
 from jupyter_orch.orchestration.store import flow_runs
-from jupyter_orch.states import Pending, Running, Scheduled, utcnow
+from jupyter_orch.states import Crashed, Pending, Running, Scheduled, utcnow
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,21 +73,27 @@ def test_abort_when_run_is_already_running_elsewhere(records, monkeypatch):
     assert ran == [] and records.flow_run(run_id)["state_type"] == "RUNNING"
 
 
-def test_keyboard_interrupt_marks_crashed(records):
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_keyboard_interrupt_marks_crashed(records, interrupt):
     @task
     def interrupted():
-        raise KeyboardInterrupt
+        raise interrupt
 
     @flow
     def crashing():
         interrupted()
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(interrupt):
         crashing()
     run = records.only_flow_run("crashing")
     assert run["state_type"] == "CRASHED"
     (tr,) = records.task_runs(run["id"])
     assert tr["state_type"] == "CRASHED"
+    # worded as Prefect's: an interrupt aborted the execution; the state's result raises CrashedRun
+    for crashed in (run, tr):
+        assert crashed["state_message"].startswith("Execution was aborted by an interrupt signal")
+    with pytest.raises(CrashedRun, match="Execution was aborted"):
+        Crashed(message=run["state_message"]).result()
 
 
 def test_killed_process_is_not_recorded_completed(records, tmp_path):

@@ -1,0 +1,53 @@
+"""Taking and freeing slots of named concurrency limits for one holder (a task run, or a block
+of `concurrency(...)`), through the client: what `sync`, `asyncio` and `v1` share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from jupyter_orch.client import get_client
+
+#: how often a full limit is asked again
+POLL_SECONDS = 0.1
+
+
+def as_names(names: str | Iterable[str]) -> list[str]:
+    return [names] if isinstance(names, str) else list(names)
+
+
+def limited(names: Iterable[str], client: Any = None) -> list[str]:
+    """The names among `names` that carry a limit (the others never wait)."""
+    wanted = set(names)
+    if not wanted:
+        return []
+    client = client or get_client()
+    return sorted(wanted & client.limited_tags())
+
+
+def claim(names: str | Iterable[str], strict: bool = False) -> list[str]:
+    """The limited names a block waits for; `strict` refuses names without a limit."""
+    names = as_names(names)
+    held = limited(names)
+    if strict and len(held) != len(set(names)):
+        raise ValueError(f"Concurrency limits {sorted(set(names) - set(held))} do not exist")
+    return held
+
+
+def try_acquire(names: list[str], holder_id: str) -> bool:
+    """One attempt at a slot of each limit for `holder_id`; False if any is full."""
+    return bool(get_client().increment_concurrency_slots(names, holder_id))
+
+
+def acquire(names: list[str], holder_id: str, timeout_seconds: float | None = None) -> None:
+    """Wait for a slot of each limit; TimeoutError after `timeout_seconds`."""
+    deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+    while not try_acquire(names, holder_id):
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TimeoutError(f"Concurrency slots for {names} not acquired in {timeout_seconds}s")
+        time.sleep(POLL_SECONDS)
+
+
+def release(holder_id: str) -> None:
+    get_client().decrement_concurrency_slots(holder_id)
