@@ -87,6 +87,17 @@ class StateColumnsMixin:
     tags: Mapped[Any] = mapped_column(JSONType, default=list, nullable=False)
 
 
+class StateHistoryMixin:
+    """A row of a run's state history (`flow_run_states`, `task_run_states`: each adds its run's key)."""
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    type: Mapped[str] = mapped_column(String(16), nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    timestamp: Mapped[datetime] = mapped_column(Timestamp(), nullable=False)
+    data: Mapped[Any] = mapped_column(JSONType, nullable=True)
+
+
 def sparse_index(name: str, *columns: str) -> Index:
     """An index of the rows whose first column is set: rows without it (most runs have no parent,
     ad hoc and engine runs no deployment or pool) cost their insert nothing here. Lookups by a value

@@ -17,6 +17,7 @@ from jupyter_orch.db.models.columns import (
     Base,
     JSONType,
     StateColumnsMixin,
+    StateHistoryMixin,
     Timestamp,
     TimestampMixin,
     new_id,
@@ -87,16 +88,10 @@ class FlowRun(TimestampMixin, StateColumnsMixin, Base):
     )
 
 
-class FlowRunState(Base):
+class FlowRunState(StateHistoryMixin, Base):
     __tablename__ = "flow_run_states"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
     flow_run_id: Mapped[str] = mapped_column(ForeignKey("flow_runs.id", ondelete="CASCADE"), nullable=False)
-    type: Mapped[str] = mapped_column(String(16), nullable=False)
-    name: Mapped[str] = mapped_column(String(64), nullable=False)
-    message: Mapped[str | None] = mapped_column(Text, nullable=True)
-    timestamp: Mapped[datetime] = mapped_column(Timestamp(), nullable=False)
-    data: Mapped[Any] = mapped_column(JSONType, nullable=True)
 
     __table_args__ = (Index("ix_flow_run_states_run_ts", "flow_run_id", "timestamp"),)
 
@@ -132,16 +127,10 @@ class TaskRun(TimestampMixin, StateColumnsMixin, Base):
     )
 
 
-class TaskRunState(Base):
+class TaskRunState(StateHistoryMixin, Base):
     __tablename__ = "task_run_states"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True)
     task_run_id: Mapped[str] = mapped_column(ForeignKey("task_runs.id", ondelete="CASCADE"), nullable=False)
-    type: Mapped[str] = mapped_column(String(16), nullable=False)
-    name: Mapped[str] = mapped_column(String(64), nullable=False)
-    message: Mapped[str | None] = mapped_column(Text, nullable=True)
-    timestamp: Mapped[datetime] = mapped_column(Timestamp(), nullable=False)
-    data: Mapped[Any] = mapped_column(JSONType, nullable=True)
 
     __table_args__ = (Index("ix_task_run_states_run_ts", "task_run_id", "timestamp"),)
 

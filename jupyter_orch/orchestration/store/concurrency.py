@@ -15,7 +15,8 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import ConcurrencyLimit, ConcurrencySlot, FlowRun, TaskRun, new_id, utcnow
-from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.orchestration.store.query import found
 from jupyter_orch.orchestration.store.upsert import insert_ignore
 from jupyter_orch.states import TERMINAL_STATES
 
@@ -65,9 +66,11 @@ def list_limits(session: Session) -> list[dict]:
 
 
 def delete_limit(session: Session, tag: str) -> None:
-    row = session.scalars(select(ConcurrencyLimit).where(ConcurrencyLimit.tag == tag)).first()
-    if row is None:
-        raise NotFound(f"no concurrency limit on tag {tag!r}", field="tag")
+    row = found(
+        session.scalars(select(ConcurrencyLimit).where(ConcurrencyLimit.tag == tag)).first(),
+        f"no concurrency limit on tag {tag!r}",
+        "tag",
+    )
     session.delete(row)
     session.execute(delete(ConcurrencySlot).where(ConcurrencySlot.scope == TAG, ConcurrencySlot.key == tag))
 

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import Secret, StorageConfig, Variable, new_id, utcnow
 from jupyter_orch.orchestration.crypto import decrypt, encrypt
-from jupyter_orch.orchestration.errors import Conflict, Invalid, NotFound
+from jupyter_orch.orchestration.errors import Conflict, Invalid
 from jupyter_orch.orchestration.serialize import row_to_dict
+from jupyter_orch.orchestration.store.query import found
 
 NAME = re.compile(r"^[a-z0-9_-]{1,255}$")
 #: the largest value a variable holds (JSON bytes); see docs/configuration.md
@@ -36,9 +37,7 @@ def check_name(name: str, kind: str) -> str:
 
 def _one(session: Session, model: Any, name: str, kind: str) -> Any:
     row = session.scalars(select(model).where(model.name == name)).first()
-    if row is None:
-        raise NotFound(f"{kind} {name!r} not found", field="name")
-    return row
+    return found(row, f"{kind} {name!r} not found", "name")
 
 
 def _create_or_update(session: Session, model: Any, name: str, kind: str, overwrite: bool) -> Any:

@@ -21,7 +21,7 @@ from jupyter_orch.orchestration.serialize import deployment_to_dict as _base_dic
 from jupyter_orch.orchestration.store import schedules as schedule_store
 from jupyter_orch.orchestration.store.flow_runs import create_flow_run
 from jupyter_orch.orchestration.store.flows import get_or_create_flow
-from jupyter_orch.orchestration.store.query import paginate, read_by_id, tags_contain
+from jupyter_orch.orchestration.store.query import found, paginate, read_by_id, select_equal, tags_contain
 from jupyter_orch.orchestration.store.schedules import unschedule
 from jupyter_orch.orchestration.store.work_pools import DEFAULT_POOL, read_queue, read_work_pool
 from jupyter_orch.parameters import ParameterError
@@ -188,9 +188,7 @@ def read_deployment_by_name(session: Session, full_name: str) -> Deployment:
     dep = session.scalars(
         select(Deployment).where(Deployment.flow_name == flow_name, Deployment.name == name)
     ).first()
-    if dep is None:
-        raise NotFound(f"no deployment named {full_name!r}", field="name")
-    return dep
+    return found(dep, f"no deployment named {full_name!r}", "name")
 
 
 def list_deployments(
@@ -203,17 +201,11 @@ def list_deployments(
     limit: int | None = None,
     cursor: str | None = None,
 ) -> tuple[list[Deployment], str | None]:
-    stmt = select(Deployment)
-    if name:
-        stmt = stmt.where(Deployment.name == name)
-    if flow_name:
-        stmt = stmt.where(Deployment.flow_name == flow_name)
+    stmt = select_equal(Deployment, name=name, flow_name=flow_name, work_pool_name=work_pool_name)
     if tags:
         stmt = stmt.where(tags_contain(session, Deployment.tags, list(tags)))
     if paused is not None:
         stmt = stmt.where(Deployment.paused.is_(bool(paused)))
-    if work_pool_name:
-        stmt = stmt.where(Deployment.work_pool_name == work_pool_name)
     return paginate(session, stmt, Deployment, limit, cursor)
 
 

@@ -8,8 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import Flow, new_id, utcnow
-from jupyter_orch.orchestration.errors import NotFound
-from jupyter_orch.orchestration.store.query import paginate, read_by_id, tags_contain
+from jupyter_orch.orchestration.store.query import found, paginate, read_by_id, select_equal, tags_contain
 from jupyter_orch.orchestration.store.upsert import insert_ignore
 
 
@@ -49,9 +48,9 @@ def _conn(session: Session):  # noqa: ANN202
 
 def flow_by_id(session: Session, flow_id: str) -> tuple[str, str]:
     """(id, name) of the flow with this id, or NotFound."""
-    row = _conn(session).execute(_FLOW_BY_ID, {"id": flow_id}).first()
-    if row is None:
-        raise NotFound(f"no flow with id {flow_id}", field="id")
+    row = found(
+        _conn(session).execute(_FLOW_BY_ID, {"id": flow_id}).first(), f"no flow with id {flow_id}", "id"
+    )
     return row.id, row.name
 
 
@@ -61,9 +60,7 @@ def read_flow(session: Session, flow_id: str) -> Flow:
 
 def read_flow_by_name(session: Session, name: str) -> Flow:
     flow = session.scalars(select(Flow).where(Flow.name == name)).first()
-    if flow is None:
-        raise NotFound(f"no flow named {name!r}", field="flow_name")
-    return flow
+    return found(flow, f"no flow named {name!r}", "flow_name")
 
 
 def list_flows(
@@ -73,9 +70,7 @@ def list_flows(
     limit: int | None = None,
     cursor: str | None = None,
 ) -> tuple[list[Flow], str | None]:
-    stmt = select(Flow)
-    if name:
-        stmt = stmt.where(Flow.name == name)
+    stmt = select_equal(Flow, name=name)
     if tags:
         stmt = stmt.where(tags_contain(session, Flow.tags, tags))
     return paginate(session, stmt, Flow, limit, cursor)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import Artifact, Log, new_id, utcnow
-from jupyter_orch.orchestration.errors import Invalid, NotFound
-from jupyter_orch.orchestration.store.query import check_limit, paginate
+from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.orchestration.store.query import check_limit, found, paginate, select_equal
 from jupyter_orch.orchestration.store.task_runs import _times
 
 
@@ -37,11 +36,7 @@ def list_logs(
 ) -> list[Log]:
     """Logs oldest first; `after_id` returns only newer ones (for following a run's logs)."""
     limit = check_limit(limit)
-    stmt = select(Log)
-    if flow_run_id:
-        stmt = stmt.where(Log.flow_run_id == flow_run_id)
-    if task_run_id:
-        stmt = stmt.where(Log.task_run_id == task_run_id)
+    stmt = select_equal(Log, flow_run_id=flow_run_id, task_run_id=task_run_id)
     if level_ge is not None:
         stmt = stmt.where(Log.level >= int(level_ge))
     if after_id is not None:
@@ -72,23 +67,12 @@ def list_artifacts(
     limit: int | None = None,
     cursor: str | None = None,
 ) -> tuple[list[Artifact], str | None]:
-    stmt = select(Artifact)
-    if flow_run_id:
-        stmt = stmt.where(Artifact.flow_run_id == flow_run_id)
-    if task_run_id:
-        stmt = stmt.where(Artifact.task_run_id == task_run_id)
-    if key:
-        stmt = stmt.where(Artifact.key == key)
-    if type:
-        stmt = stmt.where(Artifact.type == type)
+    stmt = select_equal(Artifact, flow_run_id=flow_run_id, task_run_id=task_run_id, key=key, type=type)
     return paginate(session, stmt, Artifact, limit, cursor)
 
 
 def read_artifact(session: Session, artifact_id: str) -> Artifact:
-    artifact = session.get(Artifact, artifact_id)
-    if artifact is None:
-        raise NotFound(f"artifact {artifact_id} not found", field="id")
-    return artifact
+    return found(session.get(Artifact, artifact_id), f"artifact {artifact_id} not found", "id")
 
 
 def update_artifact(session: Session, artifact_id: str, **fields: Any) -> Artifact:

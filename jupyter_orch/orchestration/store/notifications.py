@@ -15,8 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import NotificationDelivery, NotificationPolicy, new_id, utcnow
-from jupyter_orch.orchestration.errors import Invalid, NotFound
-from jupyter_orch.orchestration.store.query import check_limit, paginate, parse_time, read_by_id
+from jupyter_orch.orchestration.errors import Invalid
+from jupyter_orch.orchestration.store import query
+from jupyter_orch.orchestration.store.query import check_limit, found, paginate, parse_time, select_equal
 
 CHANNELS = ("webhook", "slack", "email", "ui")
 MAX_ATTEMPTS = 5
@@ -102,7 +103,7 @@ def list_policies(session: Session) -> list[NotificationPolicy]:
 
 
 def delete_policy(session: Session, policy_id: str) -> None:
-    policy = read_by_id(session, NotificationPolicy, policy_id, "notification policy")
+    policy = query.read_by_id(session, NotificationPolicy, policy_id, "notification policy")
     session.delete(policy)
     session.flush()
 
@@ -110,9 +111,7 @@ def delete_policy(session: Session, policy_id: str) -> None:
 def queue_test(session: Session, policy_id: str) -> NotificationDelivery:
     """A test message through a policy's channel, queued like a real one (a UI message is shown at
     once; the notifications service sends the others and records the outcome on the delivery)."""
-    policy = session.get(NotificationPolicy, policy_id)
-    if policy is None:
-        raise NotFound(f"notification policy {policy_id} not found")
+    policy = found(session.get(NotificationPolicy, policy_id), f"notification policy {policy_id} not found")
     now = utcnow()
     text = f"Test notification from jupyter-orch (policy {policy.name!r})"
     delivery = NotificationDelivery(
@@ -132,10 +131,9 @@ def queue_test(session: Session, policy_id: str) -> NotificationDelivery:
 
 
 def read_delivery(session: Session, delivery_id: str) -> NotificationDelivery:
-    delivery = session.get(NotificationDelivery, delivery_id)
-    if delivery is None:
-        raise NotFound(f"notification delivery {delivery_id} not found")
-    return delivery
+    return found(
+        session.get(NotificationDelivery, delivery_id), f"notification delivery {delivery_id} not found"
+    )
 
 
 def claim_due(session: Session, limit: int = 50, lease_seconds: float = 60) -> list[NotificationDelivery]:
@@ -191,11 +189,7 @@ def list_deliveries(
     limit: int | None = None,
     cursor: str | None = None,
 ):
-    stmt = select(NotificationDelivery)
-    if status:
-        stmt = stmt.where(NotificationDelivery.status == status)
-    if flow_run_id:
-        stmt = stmt.where(NotificationDelivery.flow_run_id == flow_run_id)
+    stmt = select_equal(NotificationDelivery, status=status, flow_run_id=flow_run_id)
     return paginate(session, stmt, NotificationDelivery, limit, cursor)
 
 

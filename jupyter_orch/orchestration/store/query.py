@@ -6,13 +6,15 @@ import base64
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, cast, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from jupyter_orch.orchestration.errors import Invalid, NotFound
+
+T = TypeVar("T")
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 50
@@ -26,12 +28,26 @@ def check_limit(limit: int | None) -> int:
     return int(limit)
 
 
+def select_equal(model: Any, **values: Any) -> Select:
+    """`select(model)` of the rows whose column equals each value given (a value that is None or
+    empty filters nothing: a list's optional filters)."""
+    stmt = select(model)
+    for column, value in values.items():
+        if value:
+            stmt = stmt.where(getattr(model, column) == value)
+    return stmt
+
+
+def found(row: T | None, message: str, field: str | None = None) -> T:
+    """`row`, or NotFound(message, field) when a read found none."""
+    if row is None:
+        raise NotFound(message, field=field)
+    return row
+
+
 def read_by_id(session: Session, model: Any, id: str, what: str) -> Any:
     """The `model` row with this id; NotFound ("no {what} with id ...") when there is none."""
-    row = session.get(model, id)
-    if row is None:
-        raise NotFound(f"no {what} with id {id}", field="id")
-    return row
+    return found(session.get(model, id), f"no {what} with id {id}", "id")
 
 
 def run_states(session: Session, model: Any, run_column: Any, run_id: str) -> list[Any]:

@@ -122,11 +122,7 @@ def list_task_runs(
     cursor: str | None = None,
     order: str = "desc",
 ) -> tuple[list[TaskRun], str | None]:
-    stmt = select(TaskRun)
-    if flow_run_id:
-        stmt = stmt.where(TaskRun.flow_run_id == flow_run_id)
-    if name:
-        stmt = stmt.where(TaskRun.name == name)
+    stmt = query.select_equal(TaskRun, flow_run_id=flow_run_id, name=name)
     types = [str(t).upper() for t in as_list(state_type)]
     if types:
         stmt = stmt.where(TaskRun.state_type.in_(types))
