@@ -109,6 +109,12 @@ class TaskRunContext(_RunContext):
         """The task run as Prefect's context shows it (id, name, flow_run_id, run_count, ...)."""
         return task_run_view(self.engine)
 
+    @property
+    def start_time(self) -> Any:
+        """When the current attempt started (its Running or Retrying state's timestamp)."""
+        state = getattr(self.engine, "state", None)
+        return state.timestamp if state is not None else None
+
 
 #: the tags of `with tags(...)` blocks around this point (merged into runs created here)
 tags_ctx: ContextVar[frozenset[str]] = ContextVar("jupyter_orch_tags", default=frozenset())

@@ -83,6 +83,7 @@ async def _attempts(self: FlowRunEngine, call: Any, sleep: Any) -> None:
             self.crash(exc)
             raise
         else:
+            value = self.resolve_returned(value)  # while the task runner still takes submissions
             self._exit(tokens)
             delay = self.succeed(value)
         if delay is None:

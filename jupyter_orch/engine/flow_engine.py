@@ -298,6 +298,11 @@ class FlowRunEngine:
             flow_run_ctx.reset(token)
             self.client.flush()
 
+    def resolve_returned(self, value: Any) -> Any:
+        """The body's return value with the futures in it resolved to their final states (runs
+        still going may submit more, so this happens before the task runner shuts down)."""
+        return resolve_futures_to_states(value) if has_futures(value) else value
+
     def succeed(self, value: Any) -> float | None:
         """Propose the state the body's return value gives (Prefect's rule: a state it returned,
         or the aggregate of the runs whose futures or states it returned); seconds until the

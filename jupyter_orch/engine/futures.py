@@ -41,7 +41,7 @@ class RunInFlight(Protocol):
 class PrefectFuture(Generic[R]):
     """A task run that may not have finished: `.state`, `.wait()`, `.result()`."""
 
-    __slots__ = ("_task_run_id", "_final_state", "__weakref__")
+    __slots__ = ("_task_run_id", "_final_state", "__weakref__", "__dict__")  # users tag futures
 
     def __init__(self, task_run_id: str | uuid.UUID) -> None:
         self._task_run_id = str(task_run_id)  # the engine's own id type; a UUID for users

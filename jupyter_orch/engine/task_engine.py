@@ -212,6 +212,7 @@ class TaskRunEngine:
 
     def _resolve_inputs(self) -> None:
         params = self.parameters
+        self.task_inputs = {name: [] for name in getattr(self.task, "input_names", params)}
         edges: list[tuple[str, str]] = []
         if self.wait_for:
             ids: list[str] = []
@@ -230,16 +231,15 @@ class TaskRunEngine:
                 edges.extend((up, "data") for up in ids)
                 self.task_inputs[key] = [{"input_type": "task_run", "id": up} for up in ids]
         if edges and self.flow_run_id is not None:
-            for up, kind in edges:
-                self.writer.add(
-                    "edges",
-                    {
-                        "flow_run_id": self.flow_run_id,
-                        "upstream_id": up,
-                        "downstream_id": self.id,
-                        "kind": kind,
-                    },
-                )
+            self._record_edges(edges)
+
+    def _record_edges(self, edges: list[tuple[str, str]]) -> None:
+        """The graph's edges into this run: (upstream run id, "data" or "wait_for")."""
+        for up, kind in edges:
+            self.writer.add(
+                "edges",
+                {"flow_run_id": self.flow_run_id, "upstream_id": up, "downstream_id": self.id, "kind": kind},
+            )
 
     def task_context(self) -> TaskRunContext:
         return TaskRunContext(
@@ -271,6 +271,12 @@ class TaskRunEngine:
 
     def succeed(self, value: Any) -> State:
         task = self.task
+        if isinstance(value, State):  # a state the body returned is the run's end (Prefect's rule)
+            self.propose(value)
+            hooks = task.on_completion_hooks if value.is_completed() else task.on_failure_hooks
+            if hooks:
+                self._run_hooks(hooks, self.state)
+            return self.state  # type: ignore[return-value]
         data = None
         if self._persist():
             data = self._store(value)

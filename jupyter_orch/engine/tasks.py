@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, Generic, TypeVar, overload
 
-from jupyter_orch.cache_policies import DEFAULT, NO_CACHE, CacheKeyFnPolicy, CachePolicy, source_of
+from jupyter_orch.cache_policies import (
+    DEFAULT,
+    NO_CACHE,
+    CacheKeyFnPolicy,
+    CachePolicy,
+    hash_objects,
+    source_of,
+)
 from jupyter_orch.engine.background import apply_async, record_run
 from jupyter_orch.engine.context import TaskRunContext, flow_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
@@ -24,6 +32,7 @@ from jupyter_orch.settings import PREFECT_TASK_DEFAULT_RETRIES, PREFECT_TASK_DEF
 from jupyter_orch.utilities.annotations import unmapped
 
 R = TypeVar("R")
+logger = logging.getLogger("jupyter_orch.tasks")
 
 
 def exponential_backoff(backoff_factor: float) -> Callable[[int], list[float]]:
@@ -48,6 +57,24 @@ def _storage_for(result_storage: Any, cache_policy: CachePolicy | None) -> Any:
     if result_storage is None and cache_policy is not None:
         return cache_policy.key_storage
     return result_storage
+
+
+def _cache_policy_of(name: str, policy: CachePolicy | None, key_fn: Any, persist: bool | None) -> CachePolicy:
+    """The policy a task caches by (Prefect's rules, saying when an option is overridden): its
+    `cache_key_fn` if any, none when results are not persisted, else the one given or DEFAULT."""
+    given = policy is not None and policy is not NO_CACHE
+    if key_fn is not None:
+        if given:
+            logger.warning(
+                "Both `cache_policy` and `cache_key_fn` are set on task %r: `cache_key_fn` will be used.",
+                name,
+            )
+        return CacheKeyFnPolicy(key_fn)
+    if persist is False:
+        if given:
+            logger.warning("Ignoring `cache_policy` because `persist_result` is False (task %r).", name)
+        return NO_CACHE
+    return DEFAULT if policy is None else policy
 
 
 class Task(Decorated, Generic[R]):
@@ -94,6 +121,11 @@ class Task(Decorated, Generic[R]):
         self.tags = frozenset(tags or ())
         self.tag_list = sorted(self.tags)  # shared by every row this task writes; never mutated
         self.log_prints = log_prints
+        if task_run_name is not None and not isinstance(task_run_name, str) and not callable(task_run_name):
+            raise TypeError(
+                "Expected string or callable for 'task_run_name'; "
+                f"got {type(task_run_name).__name__} instead."
+            )
         self.task_run_name = task_run_name
         self.retry_condition_fn = retry_condition_fn
         self.refresh_cache = refresh_cache
@@ -108,7 +140,10 @@ class Task(Decorated, Generic[R]):
             result_serializer, result_storage_key, cache_result_in_memory,
         )  # fmt: skip
         self.is_async = inspect.iscoroutinefunction(fn)
-        self.task_key = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', self.name)}"[:255]
+        # Prefect's shape, "name-hash": the function's own name, and a digest of where it is defined
+        qualname = getattr(fn, "__qualname__", None) or type(fn).__qualname__
+        where = hash_objects(getattr(fn, "__module__", None) or "", qualname)[:8]
+        self.task_key = f"{qualname.rsplit('.', 1)[-1]}-{where}"[:255]
         self.policy = rules.RunPolicy(
             self.retries, _delays(self.retry_delay_seconds, self.retries), retry_jitter_factor
         )
@@ -146,16 +181,16 @@ class Task(Decorated, Generic[R]):
         if persist_result is None and not cache_result_in_memory:
             persist_result = True  # the value lives nowhere else
         self.persist_result = persist_result
-        if cache_key_fn is not None:
-            cache_policy = CacheKeyFnPolicy(cache_key_fn)
-        elif cache_policy is None:
-            cache_policy = NO_CACHE if persist_result is False else DEFAULT
-        self.cache_policy = cache_policy
+        self.cache_policy = cache_policy = _cache_policy_of(
+            self.name, cache_policy, cache_key_fn, persist_result
+        )
         #: whether calls consult the cache (when the task's results persist)
         self.caching = cache_policy is not NO_CACHE or result_storage_key is not None
 
     def _set_signature(self, fn: Callable[..., Any]) -> None:
         self.signature = inspect.signature(fn)
+        #: every parameter's name: a run records its inputs under each (Prefect's `task_inputs`)
+        self.input_names = tuple(self.signature.parameters)
         kinds = {p.kind for p in self.signature.parameters.values()}
         # a body callable as fn(**parameters): the fast path
         self.keyword_callable = not kinds & {

@@ -114,13 +114,15 @@ class State:
         self.name = name or DEFAULT_NAMES[self.type]
         self.message = message
         self.timestamp = timestamp or utcnow()
+        self._result: Any = None
+        self._has_result = False
+        if data is not None and data.__class__ is not dict:  # Prefect's `State(data=value)`: the result
+            self._result, self._has_result, data = data, True, None
         self.data = data
         self.scheduled_time = scheduled_time
         self.id = id or new_uuid()
         self.flow_run_id = flow_run_id
         self.task_run_id = task_run_id
-        self._result: Any = None
-        self._has_result = False
 
     # -- predicates: state.is_completed(), ... (one per type; `_is_type` makes each) -----------------
     is_scheduled = _is_type(StateType.SCHEDULED)

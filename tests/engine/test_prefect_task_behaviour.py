@@ -1,0 +1,173 @@
+"""Task behaviour as Prefect 3 documents it: a returned state ends the run, every parameter is a
+recorded input, a retry without delay goes straight to Retrying, the context knows when the attempt
+started, bad run names are refused when the task is made, dropped unfinished futures are reported."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import gc
+import logging
+import uuid
+from pathlib import Path
+
+import pytest
+
+from jupyter_orch import flow, task
+from jupyter_orch.client.orchestration import get_client
+from jupyter_orch.context import TaskRunContext
+from jupyter_orch.exceptions import MissingResult
+from jupyter_orch.filesystems import LocalFileSystem
+from jupyter_orch.futures import PrefectConcurrentFuture, PrefectDistributedFuture
+from jupyter_orch.states import State, StateType
+from jupyter_orch.task_engine import run_task_sync
+
+
+def test_a_returned_state_is_the_task_runs_end(orch_env: str) -> None:
+    @task
+    def judged() -> State:
+        return State(type=StateType.FAILED, message="judged", data=True)
+
+    @flow
+    def pipeline() -> object:
+        return judged(return_state=True)
+
+    state = pipeline(return_state=True).result(raise_on_failure=False)
+    assert state.is_failed() and state.message == "judged"
+    assert state.result(raise_on_failure=False) is True
+
+
+def test_every_parameter_is_a_recorded_input(orch_env: str) -> None:
+    @task
+    def first(x: int, *rest: int, **options: int) -> int:
+        return x
+
+    @task
+    def second(y: int, z: int) -> int:
+        return y + z
+
+    @flow
+    def pipeline() -> tuple:
+        a = first.submit(1)
+        return a.state if a.wait() is None else None, second(a, 2, return_state=True)
+
+    a, b = pipeline()
+    client = get_client(sync_client=True)
+    assert client.read_task_run(a.state_details.task_run_id).task_inputs == {
+        "x": [],
+        "rest": [],
+        "options": [],
+    }
+    inputs = client.read_task_run(b.state_details.task_run_id).task_inputs
+    assert inputs["z"] == [] and [r.id for r in inputs["y"]] == [a.state_details.task_run_id]
+
+
+def test_retry_without_delay_and_the_attempts_start_time(orch_env: str) -> None:
+    seen: list[tuple] = []
+
+    def note_attempt() -> int:
+        ctx = TaskRunContext.get()
+        seen.append((ctx.task_run.state_name, ctx.task_run.run_count, ctx.start_time))
+        return len(seen)
+
+    @task(retries=2)
+    def third_time_lucky() -> str:
+        assert note_attempt() >= 3, "not yet"
+        return "ok"
+
+    state = flow(lambda: third_time_lucky(return_state=True))()
+    names = [
+        s.name for s in get_client(sync_client=True).read_task_run_states(state.state_details.task_run_id)
+    ]
+    assert names == ["Pending", "Running", "Retrying", "Retrying", "Completed"]
+    assert [(n, c) for n, c, _ in seen] == [("Running", 1), ("Retrying", 2), ("Retrying", 3)]
+    assert seen[0][2] < seen[1][2] < seen[2][2]
+
+
+def test_a_run_name_that_is_no_string_or_callable_is_refused() -> None:
+    with pytest.raises(TypeError, match="Expected string or callable for 'task_run_name'; got int"):
+        task(task_run_name=5)(lambda: None)
+
+
+def test_state_data_given_as_a_value_is_the_result() -> None:
+    state = State("COMPLETED", data=[1, 2])
+    assert state.result() == [1, 2] and state.data is None
+    assert State("COMPLETED", data={"storage_key": "x"}).data == {"storage_key": "x"}
+
+
+def test_an_unfinished_future_dropped_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="jupyter_orch.futures"):
+        PrefectConcurrentFuture(uuid.uuid4(), concurrent.futures.Future())
+        gc.collect()
+        done: concurrent.futures.Future = concurrent.futures.Future()
+        done.set_result(State("COMPLETED"))
+        PrefectConcurrentFuture(uuid.uuid4(), done)
+        gc.collect()
+    assert caplog.text.count("A future was garbage collected before it resolved") == 1
+
+
+def test_a_distributed_future_of_an_unpersisted_result_says_it_is_missing(orch_env: str) -> None:
+    @task(persist_result=False)
+    def answer() -> int:
+        return 42
+
+    run = asyncio.run(answer.create_run())
+    assert PrefectDistributedFuture(run.id).state.is_pending()
+    run_task_sync(answer, task_run_id=run.id)
+    with pytest.raises(MissingResult):
+        PrefectDistributedFuture(run.id).result(timeout=10)
+
+
+def test_local_file_system_takes_a_path_and_is_awaited_in_async_code(orch_env: str, tmp_path: Path) -> None:
+    block = LocalFileSystem(basepath=tmp_path)
+    assert block.basepath == str(tmp_path)
+    assert block.save("here", _sync=True)
+
+    async def save() -> str:
+        return await LocalFileSystem(basepath=tmp_path / "b").save("there")
+
+    assert asyncio.run(save())
+
+
+def test_task_key_is_the_functions_name_and_a_digest_of_where_it_lives() -> None:
+    def make() -> object:
+        @task
+        def load() -> None: ...
+
+        return load
+
+    assert make().task_key.startswith("load-") and make().task_key == make().task_key
+    assert task(lambda: None).task_key != make().task_key
+
+
+def test_cache_options_that_lose_say_so(caplog: pytest.LogCaptureFixture) -> None:
+    from jupyter_orch.cache_policies import INPUTS, NONE
+
+    with caplog.at_level(logging.WARNING, logger="jupyter_orch.tasks"):
+        both = task(cache_key_fn=lambda *_: "k", cache_policy=INPUTS)(lambda: None)
+        unpersisted = task(persist_result=False, cache_policy=INPUTS)(lambda: None)
+        quiet = task(persist_result=False)(lambda: None)
+    assert "`cache_key_fn` will be used" in caplog.text
+    assert caplog.text.count("Ignoring `cache_policy` because `persist_result` is False") == 1
+    assert unpersisted.cache_policy is NONE and quiet.cache_policy is NONE
+    assert both.cache_policy.compute_key(None, {}, {}) == "k"
+
+
+def test_a_future_takes_the_attributes_users_give_it() -> None:
+    done: concurrent.futures.Future = concurrent.futures.Future()
+    done.set_result(State("COMPLETED", data=3))
+    future = PrefectConcurrentFuture(uuid.uuid4(), done)
+    future.parameters = {"x": 1}
+    assert future.parameters == {"x": 1} and future.result() == 3
+
+
+def test_a_returned_future_may_still_submit_runs_when_the_flow_body_ends(orch_env: str) -> None:
+    @task
+    def countdown(n: int) -> int:
+        return n if n == 0 else countdown.submit(n - 1).result()
+
+    @flow
+    def pipeline() -> object:
+        return countdown.submit(3)
+
+    assert pipeline().result() == 0
