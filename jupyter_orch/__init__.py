@@ -106,8 +106,16 @@ def _saved_storage(name: str) -> Any:
     return saved_or_none(name)
 
 
+def _background_parameters(task_run_id: str) -> dict[str, Any]:
+    """What a background task run was scheduled with, read through this process's client."""
+    from jupyter_orch.engine.background import read_parameters  # the engine loads when asked
+
+    return read_parameters(task_run_id)
+
+
 # the composition point: results below the states read saved storage through the API above them
 _results.use_saved_storage(_saved_storage)
+_results.use_parameter_reader(_background_parameters)
 
 
 def __dir__() -> list[str]:

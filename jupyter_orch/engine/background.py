@@ -21,7 +21,7 @@ from jupyter_orch.engine.context import flow_run_ctx, tags_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFuture, _visit
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.task_runners import DEFAULT_MAX_WORKERS, TaskRunner
-from jupyter_orch.exceptions import MissingResult
+from jupyter_orch.exceptions import MissingResult, ParameterBindError
 from jupyter_orch.orchestration.serialize import state_data
 from jupyter_orch.states import Pending, Scheduled, State, new_uuid
 
@@ -64,6 +64,12 @@ class PrefectDistributedFuture(PrefectFuture[Any]):
 
         threading.Thread(target=watch, name="jupyter-orch-future-watch", daemon=True).start()
 
+    def __eq__(self, other: object) -> bool:  # the same run, wherever the future was made
+        return isinstance(other, PrefectDistributedFuture) and other._task_run_id == self._task_run_id
+
+    def __hash__(self) -> int:
+        return hash(self._task_run_id)
+
     def __reduce__(self) -> tuple[Any, ...]:  # a future passed to another background task
         return (PrefectDistributedFuture, (self._task_run_id,))
 
@@ -95,11 +101,19 @@ def apply_async(
     kwargs: dict[str, Any] | None = None,
     wait_for: Iterable[Any] | None = None,
     run_id: str | None = None,
+    dependencies: dict[str, Iterable[Any]] | None = None,
 ) -> PrefectDistributedFuture:
-    """Schedule a background run of `task` for a task worker; its future at once."""
+    """Schedule a background run of `task` for a task worker; its future at once. `dependencies`
+    ({parameter: task-run references}) are recorded as the run's inputs."""
     from jupyter_orch.client import get_client
 
-    parameters = _portable(task.bind(tuple(args or ()), dict(kwargs or {})))
+    try:
+        bound = task.bind(tuple(args or ()), dict(kwargs or {}))
+    except TypeError as exc:
+        raise ParameterBindError.from_bind_failure(
+            task.fn, exc, tuple(args or ()), dict(kwargs or {})
+        ) from None
+    parameters = _portable(bound)
     waits = _portable(list(wait_for)) if wait_for else None
     run_id = run_id or new_uuid()
     state = Scheduled(
@@ -120,7 +134,7 @@ def apply_async(
                     "flow_run_id": None,
                     "empirical_policy": task.policy_dict,
                     "tags": sorted(task.tags | tags_ctx.get()),  # `with tags(...)` too
-                    "task_inputs": {},
+                    "task_inputs": _inputs(task, dependencies),
                     "state_id": state.id,
                     "state_type": state.type.value,
                     "state_name": state.name,
@@ -145,6 +159,29 @@ def apply_async(
         },
     )
     return PrefectDistributedFuture(run_id)
+
+
+def _inputs(task: Any, dependencies: dict[str, Iterable[Any]] | None) -> dict[str, list[dict[str, str]]]:
+    inputs: dict[str, list[dict[str, str]]] = {name: [] for name in getattr(task, "input_names", ())}
+    for name, refs in (dependencies or {}).items():
+        inputs[name] = [{"input_type": "task_run", "id": str(ref.id)} for ref in refs]
+    return inputs
+
+
+def read_parameters(task_run_id: str) -> dict[str, Any]:
+    """What a background run was scheduled with, as Prefect's stored parameters:
+    `{"parameters": ..., "wait_for": [...] (if any), "context": {...}}`."""
+    from jupyter_orch.client import get_client
+
+    run = get_client().read_task_run(str(task_run_id))
+    data = (run.get("state") or {}).get("data") or {}
+    saved: dict[str, Any] = {}
+    if data.get("parameters") is not None:
+        saved["parameters"] = decode(data["parameters"])
+    if data.get("wait_for") is not None and decode(data["wait_for"]):
+        saved["wait_for"] = decode(data["wait_for"])
+    saved["context"] = {"tags": run.get("tags") or []}
+    return saved
 
 
 class PrefectTaskRunner(TaskRunner):

@@ -21,21 +21,24 @@ TASK_HOOKS = ("on_completion", "on_failure", "on_running")
 FLOW_HOOKS = ("on_completion", "on_failure", "on_cancellation", "on_crashed", "on_running")
 
 
-def hook_list(kind: str, hooks: Iterable[Callable[..., Any]] | None) -> list[Callable[..., Any]]:
-    """A hook option as a list, with Prefect's TypeError for a bare function or a non-callable."""
+def hook_list(
+    kind: str, hooks: Iterable[Callable[..., Any]] | None, owner: str = "flow"
+) -> list[Callable[..., Any]]:
+    """A hook option as a list, with Prefect's TypeError for a bare function or a non-callable
+    (its example names the `owner`'s decorator: "flow" or "task")."""
     if hooks is None:
         return []
+    example = f"list of hooks to {kind!r}:\n\n@{owner}({kind}=[hook1, hook2])\ndef my_{owner}():\n\tpass"
     if callable(hooks) or not isinstance(hooks, Iterable):
         raise TypeError(
-            f"Expected iterable for {kind!r}; got {type(hooks).__name__} instead. Please provide a "
-            f"list of hooks to {kind!r}:\n\n@flow({kind}=[hook1, hook2])\ndef my_flow():\n\tpass"
+            f"Expected iterable for {kind!r}; got {type(hooks).__name__} instead. Please provide a {example}"
         )
     hooks = list(hooks)
     for hook in hooks:
         if not callable(hook):
             raise TypeError(
-                f"Expected callables in {kind!r}; got {type(hook).__name__} instead. Please provide "
-                f"a list of hooks to {kind!r}:\n\n@flow({kind}=[hook1, hook2])\ndef my_flow():\n\tpass"
+                f"Expected callables in {kind!r}; got {type(hook).__name__} instead. "
+                f"Please provide a {example}"
             )
     return hooks
 

@@ -59,7 +59,8 @@ class Decorated:
         return fn
 
     def _set_hooks(self, **hooks: Any) -> None:
-        self.hooks = {kind: hook_list(kind, value) for kind, value in hooks.items()}
+        owner = "task" if type(self).__name__ == "Task" else "flow"
+        self.hooks = {kind: hook_list(kind, value, owner) for kind, value in hooks.items()}
 
     def _add_hook(self, kind: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         self.hooks[kind].append(fn)

@@ -288,9 +288,22 @@ class TaskRunEngine:
         if self.flow_ctx is not None:
             self.flow_ctx.link_result(value, self.id)
         self.propose(state)
+        hooks = task.hooks
+        if hooks["on_commit"] or hooks["on_rollback"]:
+            self._transact(value)
         if task.on_completion_hooks:
             self._run_hooks(task.on_completion_hooks, self.state)
         return self.state  # type: ignore[return-value]
+
+    def _transact(self, value: Any) -> None:
+        """Stage the result in a transaction of its own (Prefect's): committed at once, calling
+        the task's on_commit hooks, or inside an open `transaction()` with it (whose failure
+        calls the on_rollback hooks)."""
+        from jupyter_orch.transactions import Transaction  # only tasks with such hooks need it
+
+        hooks = self.task.hooks
+        with Transaction(key=self.cache_key) as txn:
+            txn.stage(value, on_rollback_hooks=hooks["on_rollback"], on_commit_hooks=hooks["on_commit"])
 
     def _store(self, value: Any) -> dict[str, str]:
         from jupyter_orch.engine.results import persist_result

@@ -44,6 +44,21 @@ def exponential_backoff(backoff_factor: float) -> Callable[[int], list[float]]:
     return delays
 
 
+def _check_options(run_name: Any, delays: Any, jitter: float | None, condition: Any) -> None:
+    """The TypeErrors and ValueErrors Prefect raises for options it cannot use, when the task is made."""
+    if run_name is not None and not isinstance(run_name, str) and not callable(run_name):
+        got = type(run_name).__name__
+        raise TypeError(f"Expected string or callable for 'task_run_name'; got {got} instead.")
+    if isinstance(delays, (list, tuple)) and len(delays) > 50:
+        raise ValueError("Can not configure more than 50 retry delays per task.")
+    if jitter is not None and jitter < 0:
+        raise ValueError("`retry_jitter_factor` must be >= 0.")
+    if condition is not None and not callable(condition):
+        raise TypeError(
+            f"Expected `retry_condition_fn` to be callable, got {type(condition).__name__} instead."
+        )
+
+
 def _delays(retry_delay_seconds: Any, retries: int) -> float | list[float]:
     if callable(retry_delay_seconds):
         return [float(d) for d in retry_delay_seconds(retries)]
@@ -105,6 +120,8 @@ class Task(Decorated, Generic[R]):
         on_completion: list[Callable[..., Any]] | None = None,
         on_failure: list[Callable[..., Any]] | None = None,
         on_running: list[Callable[..., Any]] | None = None,
+        on_commit: list[Callable[..., Any]] | None = None,
+        on_rollback: list[Callable[..., Any]] | None = None,
         retry_condition_fn: Callable[..., bool] | None = None,
         viz_return_value: Any = None,
     ) -> None:
@@ -121,16 +138,13 @@ class Task(Decorated, Generic[R]):
         self.tags = frozenset(tags or ())
         self.tag_list = sorted(self.tags)  # shared by every row this task writes; never mutated
         self.log_prints = log_prints
-        if task_run_name is not None and not isinstance(task_run_name, str) and not callable(task_run_name):
-            raise TypeError(
-                "Expected string or callable for 'task_run_name'; "
-                f"got {type(task_run_name).__name__} instead."
-            )
+        _check_options(task_run_name, retry_delay_seconds, retry_jitter_factor, retry_condition_fn)
         self.task_run_name = task_run_name
         self.retry_condition_fn = retry_condition_fn
         self.refresh_cache = refresh_cache
         self.viz_return_value = viz_return_value
-        self._set_hooks(on_completion=on_completion, on_failure=on_failure, on_running=on_running)
+        hooks = {"on_completion": on_completion, "on_failure": on_failure, "on_running": on_running}
+        self._set_hooks(**hooks, on_commit=on_commit, on_rollback=on_rollback)
         # the same lists as attributes: the task engine's checks, on every run
         self.on_completion_hooks = self.hooks["on_completion"]
         self.on_failure_hooks = self.hooks["on_failure"]
@@ -243,6 +257,8 @@ class Task(Decorated, Generic[R]):
         on_completion: list[Callable[..., Any]] | None = UNSET,
         on_failure: list[Callable[..., Any]] | None = UNSET,
         on_running: list[Callable[..., Any]] | None = UNSET,
+        on_commit: list[Callable[..., Any]] | None = UNSET,
+        on_rollback: list[Callable[..., Any]] | None = UNSET,
         retry_condition_fn: Callable[..., bool] | None = UNSET,
         viz_return_value: Any = UNSET,
     ) -> Task[R]:
@@ -251,6 +267,13 @@ class Task(Decorated, Generic[R]):
         if "cache_policy" in changes:
             changes.setdefault("cache_key_fn", None)  # a new policy replaces the old key function
         return self._copy_with(changes)
+
+    # -- transactions: the run's result is staged in one, these hooks get it (`hook(txn)`) ---------
+    def on_commit(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return self._add_hook("on_commit", fn)
+
+    def on_rollback(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return self._add_hook("on_rollback", fn)
 
     # -- calling ------------------------------------------------------------------------------------
     def bind(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -337,7 +360,7 @@ class Task(Decorated, Generic[R]):
     ) -> Any:
         """Schedule a background run for a task worker (`jupyter_orch.task_worker.serve`); returns
         a `PrefectDistributedFuture` at once."""
-        return apply_async(self, args, kwargs, wait_for)
+        return apply_async(self, args, kwargs, wait_for, dependencies=dependencies)
 
     async def create_run(
         self, parameters: dict[str, Any] | None = None, wait_for: Any = None, **_: Any

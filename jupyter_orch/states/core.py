@@ -228,11 +228,13 @@ class State:
 class StateDetails:
     """The run a state belongs to, as UUIDs (None when unknown)."""
 
-    __slots__ = ("flow_run_id", "task_run_id")
+    __slots__ = ("flow_run_id", "task_run_id", "task_parameters_id")
 
     def __init__(self, flow_run_id: str | None, task_run_id: str | None) -> None:
         self.flow_run_id = _as_uuid(flow_run_id)
         self.task_run_id = _as_uuid(task_run_id)
+        #: where a background run's parameters are kept: with the run itself
+        self.task_parameters_id = self.task_run_id
 
     def __repr__(self) -> str:
         return f"StateDetails(flow_run_id={self.flow_run_id!r}, task_run_id={self.task_run_id!r})"

@@ -171,3 +171,63 @@ def test_a_returned_future_may_still_submit_runs_when_the_flow_body_ends(orch_en
         return countdown.submit(3)
 
     assert pipeline().result() == 0
+
+
+def test_background_runs_keep_what_they_were_scheduled_with(orch_env: str) -> None:
+    from jupyter_orch.client.schemas.objects import TaskRunResult
+    from jupyter_orch.exceptions import ParameterBindError
+    from jupyter_orch.results import ResultStore
+
+    @task
+    def add(x: int, y: int = 42) -> int:
+        return x + y
+
+    upstream = PrefectDistributedFuture(uuid.uuid4())
+    future = add.apply_async((1,), wait_for=[upstream])
+    saved = asyncio.run(ResultStore().read_parameters(future.state.state_details.task_parameters_id))
+    assert saved["parameters"] == {"x": 1, "y": 42} and saved["wait_for"] == [upstream] and "context" in saved
+    saved = asyncio.run(ResultStore().read_parameters(add.delay(2, y=3).task_run_id))
+    assert saved["parameters"] == {"x": 2, "y": 3} and "wait_for" not in saved
+    with pytest.raises(ParameterBindError, match="multiple values for argument 'x'"):
+        add.delay(1, x=1)
+    ref = TaskRunResult(id=uuid.uuid4())
+    run = get_client(sync_client=True).read_task_run(
+        add.apply_async((1, 2), dependencies={"x": {ref}}).task_run_id
+    )
+    assert run.task_inputs == {"x": [ref], "y": []}
+
+
+def test_options_prefect_refuses_when_a_task_is_made() -> None:
+    with pytest.raises(ValueError, match="Can not configure more"):
+        task(retries=42, retry_delay_seconds=list(range(51)))(lambda: None)
+    with pytest.raises(ValueError, match="`retry_jitter_factor` must be >= 0"):
+        task(retries=1, retry_jitter_factor=-1)(lambda: None)
+    with pytest.raises(TypeError):
+        task(retry_condition_fn="no")(lambda: None)
+    with pytest.raises(TypeError, match=r"@task\(on_completion=\[hook1, hook2\]\)\ndef my_task"):
+        task(on_completion=lambda *a: None)(lambda: None)
+
+
+def test_commit_and_rollback_hooks_of_a_task(orch_env: str) -> None:
+    from jupyter_orch.transactions import Transaction, transaction
+
+    seen: list[str] = []
+
+    @task
+    def load() -> int:
+        return 1
+
+    @load.on_commit
+    def committed(txn: Transaction) -> None:
+        seen.append(f"commit {isinstance(txn, Transaction)}")
+
+    @load.on_rollback
+    def undone(txn: Transaction) -> None:
+        seen.append("rollback")
+
+    assert load() == 1 and seen == ["commit True"]
+    seen.clear()
+    with pytest.raises(RuntimeError), transaction():
+        load()
+        raise RuntimeError("later step failed")
+    assert seen == ["rollback"]
