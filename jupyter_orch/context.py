@@ -1,5 +1,6 @@
-"""The run context, as Prefect's `prefect.context`: `get_run_context()`, `FlowRunContext`,
-`TaskRunContext` (each with `.get()`), `tags` and `TagsContext`."""
+"""The run context, as Prefect's `prefect.context`: `get_run_context()`, `FlowRunContext`
+(also as Prefect's older name `EngineContext`), `TaskRunContext` (each with `.get()`), `tags` and
+`TagsContext`."""
 
 from jupyter_orch.engine.context import (
     FlowRunContext,
@@ -9,4 +10,6 @@ from jupyter_orch.engine.context import (
     tags,
 )
 
-__all__ = ["FlowRunContext", "TagsContext", "TaskRunContext", "get_run_context", "tags"]
+EngineContext = FlowRunContext
+
+__all__ = ["EngineContext", "FlowRunContext", "TagsContext", "TaskRunContext", "get_run_context", "tags"]

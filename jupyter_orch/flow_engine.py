@@ -4,15 +4,20 @@
 `await run_flow_async(...)` (same arguments) run one flow run — a new one, or the record
 `flow_run=` names, as a worker's process does — and answer its result, or its final state with
 `return_type="state"`; `run_flow` picks one by the flow's kind. `FlowRunEngine` is the engine
-that drives every flow run (`jupyter_orch.engine.flow_engine`)."""
+that drives every flow run (`jupyter_orch.engine.flow_engine`). `load_flow_and_flow_run(id)` is
+what a run's process starts with: the run record and the flow its entrypoint names."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
+from jupyter_orch.client.orchestration import SyncPrefectClient
 from jupyter_orch.engine import flow_drivers
 from jupyter_orch.engine.flow_engine import FlowRunEngine
 from jupyter_orch.engine.methods import NOT_BOUND
+from jupyter_orch.flows import load_flow_from_entrypoint
 from jupyter_orch.utilities.callables import parameters_to_args_kwargs
 
 
@@ -52,4 +57,25 @@ def run_flow(flow: Any, *args: Any, **kwargs: Any) -> Any:
     return (run_flow_async if flow.is_async else run_flow_sync)(flow, *args, **kwargs)
 
 
-__all__ = ["FlowRunEngine", "run_flow", "run_flow_async", "run_flow_sync"]
+#: the entrypoint (`path/to/file.py:flow_fn` or `module:flow_fn`) a run's process loads instead of
+#: its deployment's; Prefect's variable is honoured too
+ENTRYPOINT_ENVS = ("JUPYTER_ORCH__FLOW_ENTRYPOINT", "PREFECT__FLOW_ENTRYPOINT")
+
+
+def load_flow_and_flow_run(flow_run_id: Any) -> tuple[Any, Any]:
+    """The flow run record (Prefect's `FlowRun`) and its flow, loaded from the entrypoint the
+    environment names, else from its deployment's (its `path` joined to a file entrypoint)."""
+    flow_run = SyncPrefectClient().read_flow_run(flow_run_id)
+    entrypoint = next((os.environ[name] for name in ENTRYPOINT_ENVS if os.environ.get(name)), None)
+    if entrypoint is None:
+        if not flow_run.deployment_id:
+            raise ValueError("Flow run does not have an associated deployment")
+        deployment = SyncPrefectClient().orch.read_deployment(str(flow_run.deployment_id))
+        entrypoint = deployment.get("entrypoint") or ""
+        path, file = deployment.get("path"), entrypoint.split(":", 1)[0]
+        if path and file.endswith(".py") and not Path(file).is_absolute():
+            entrypoint = str(Path(path) / entrypoint)
+    return flow_run, load_flow_from_entrypoint(entrypoint)
+
+
+__all__ = ["FlowRunEngine", "load_flow_and_flow_run", "run_flow", "run_flow_async", "run_flow_sync"]

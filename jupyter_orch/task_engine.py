@@ -56,4 +56,15 @@ def run_task(task: Any, *args: Any, **kwargs: Any) -> Any:
     return runner(task, *args, **kwargs)
 
 
-__all__ = ["run_task", "run_task_async", "run_task_sync"]
+#: Prefect's engine classes: one engine here drives sync and async task runs alike (its
+#: `begin_run` enters RUNNING before each attempt; an interrupt there crashes the run)
+SyncTaskRunEngine = AsyncTaskRunEngine = TaskRunEngine
+
+__all__ = [
+    "AsyncTaskRunEngine",
+    "SyncTaskRunEngine",
+    "TaskRunEngine",
+    "run_task",
+    "run_task_async",
+    "run_task_sync",
+]

@@ -8,14 +8,16 @@ from __future__ import annotations
 import functools
 import inspect
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from jupyter_orch.client import OrchClient
 from jupyter_orch.client import get_client as _orch_client
-from jupyter_orch.client.schemas.filters import LogFilter, ids_of
+from jupyter_orch.client.schemas.filters import FlowFilter, FlowRunFilter, LogFilter, ids_of
 from jupyter_orch.client.schemas.objects import FlowRun, Log, TaskRun, task_input
-from jupyter_orch.states import State, _parse_dt
+from jupyter_orch.parameters import jsonable
+from jupyter_orch.states import Pending, State, _parse_dt
 
 _TIMES = ("created", "updated", "start_time", "end_time", "expected_start_time", "state_timestamp")
 
@@ -104,9 +106,67 @@ class SyncPrefectClient:
         rows = self._fresh().get(f"flow_runs/{flow_run_id}/states")
         return _states(rows, flow_run_id=str(flow_run_id))
 
-    def read_task_runs(self, flow_run_id: Any = None, limit: int = 500, **_filters: Any) -> list[TaskRun]:
-        query = {"limit": limit, **({"flow_run_id": str(flow_run_id)} if flow_run_id else {})}
+    def read_task_runs(
+        self,
+        flow_run_id: Any = None,
+        limit: int = 500,
+        flow_run_filter: FlowRunFilter | None = None,
+        **_: Any,
+    ) -> list[TaskRun]:
+        """Task runs, newest first: of one flow run (`flow_run_id`, or the first id
+        `flow_run_filter` names), or all."""
+        if flow_run_id is None and flow_run_filter is not None:
+            flow_run_id = next(iter(ids_of(flow_run_filter.id)), None)
+        query: dict[str, Any] = {"limit": min(limit or 500, 500)}
+        if flow_run_id:
+            query["flow_run_id"] = str(flow_run_id)
         return [task_run_from_api(r) for r in self._fresh().get("task_runs", **query)["items"]]
+
+    def read_flow_runs(
+        self,
+        flow_filter: FlowFilter | None = None,
+        flow_run_filter: FlowRunFilter | None = None,
+        sort: Any = None,
+        limit: int | None = None,
+        offset: int = 0,
+        **_: Any,
+    ) -> list[FlowRun]:
+        """Flow runs, newest first (`sort=FlowRunSort.EXPECTED_START_TIME_ASC`: soonest first):
+        those `flow_run_filter.id` names, or of the flow `flow_filter` names by id or name."""
+        client = self._fresh()
+        ids = ids_of(flow_run_filter.id) if flow_run_filter is not None else []
+        if ids:
+            rows = [client.read_flow_run(run_id) for run_id in ids]
+        else:
+            rows = client.get("flow_runs", limit=500, **_flow_query(flow_filter))["items"]
+        runs = [flow_run_from_api(row) for row in rows]
+        order = str(getattr(sort, "value", sort) or "")
+        if order.startswith("EXPECTED_START_TIME"):  # a run without one: when it was created
+            runs.sort(key=lambda r: r.expected_start_time or r.created, reverse=order.endswith("DESC"))
+        return runs[offset : offset + limit if limit else None]
+
+    def create_flow_run(
+        self,
+        flow: Any,
+        name: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        tags: Iterable[str] | None = None,
+        state: State | None = None,
+        **_: Any,
+    ) -> FlowRun:
+        """A flow run record of `flow` (Pending unless `state` says otherwise), to run later with
+        `flow_engine.run_flow(flow, flow_run=...)` or to inspect."""
+        row = self.orch.create_flow_run(
+            flow_name=flow.name,
+            flow_version=flow.version,
+            name=name,
+            parameters=jsonable(parameters or {}),
+            tags=sorted(tags) if tags else None,
+            state=state or Pending(),
+            empirical_policy=flow.policy.to_dict(),
+            parameter_schema=flow.parameter_schema,
+        )
+        return flow_run_from_api(row)
 
     def read_logs(self, log_filter: LogFilter | None = None, limit: int = 200, **_options: Any) -> list[Log]:
         query: dict[str, Any] = {"limit": min(limit or 200, 500)}
@@ -122,6 +182,16 @@ class SyncPrefectClient:
 
     def set_flow_run_state(self, flow_run_id: Any, state: State, force: bool = False) -> Any:
         return self.orch.set_flow_run_state(str(flow_run_id), state, force=force)
+
+
+def _flow_query(flow_filter: FlowFilter | None) -> dict[str, Any]:
+    """The API's query for the flow a `FlowFilter` names (its first id, else its first name)."""
+    if flow_filter is None:
+        return {}
+    ids, names = ids_of(flow_filter.id), ids_of(flow_filter.name)
+    if ids:
+        return {"flow_id": ids[0]}
+    return {"flow_name": names[0]} if names else {}
 
 
 def _log(row: dict[str, Any]) -> Log:

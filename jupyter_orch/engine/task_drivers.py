@@ -63,8 +63,8 @@ async def _run(engine: TaskRunEngine, call: Any, sleep: Any, run_body: Any) -> S
     try:
         args, kwargs = task.call_body(engine.parameters)
         while True:
-            engine.start_attempt()
             try:
+                engine.begin_run()
                 value = await call(task, args, kwargs, run_body)
             except Exception as exc:
                 delay = engine.fail(exc)

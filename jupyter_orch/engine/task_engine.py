@@ -77,13 +77,13 @@ class TaskRunEngine:
     def __init__(
         self,
         task: Any,  # a `tasks.Task`: that module stands above this one (a Task's calls make engines)
-        flow_ctx: FlowRunContext | None,
-        parameters: dict[str, Any],
-        wait_for: Iterable[Any] | None,
+        flow_ctx: FlowRunContext | None = None,
+        parameters: dict[str, Any] | None = None,
+        wait_for: Iterable[Any] | None = None,
     ) -> None:
         self.task = task
         self.flow_ctx = flow_ctx
-        self.parameters = parameters
+        self.parameters = parameters if parameters is not None else {}
         self.wait_for = list(wait_for) if wait_for else None
         self.id = new_uuid()
         if flow_ctx is not None:
@@ -254,7 +254,8 @@ class TaskRunEngine:
             return self.task.log_prints
         return bool(self.flow_ctx and self.flow_ctx.log_prints)
 
-    def start_attempt(self) -> None:
+    def begin_run(self) -> None:
+        """Enter RUNNING (Retrying on a later attempt), before each attempt of the body (Prefect's name)."""
         state = self.state
         if state is not None and state.name == "Retrying":  # the retry rule entered it already
             self.times.run_count += 1

@@ -338,6 +338,6 @@ def bookkeep(times: RunTimes, initial: State | None, new: State) -> RunTimes:
             times.run_count += 1
     if initial is not None and initial.type is S.RUNNING and new.type is not S.RUNNING:
         times.total_run_time += max(0.0, (new.timestamp - initial.timestamp).total_seconds())
-    if new.type in TERMINAL_STATES:
-        times.end_time = new.timestamp
+    if new.type in TERMINAL_STATES and (times.start_time is not None or new.type is not S.CRASHED):
+        times.end_time = new.timestamp  # a crash before RUNNING leaves none: the run never ran
     return times

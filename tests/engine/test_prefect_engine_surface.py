@@ -14,7 +14,7 @@ from unittest import mock
 import pytest
 
 import jupyter_orch
-from jupyter_orch import flow
+from jupyter_orch import flow, task
 from jupyter_orch.client import get_client
 from jupyter_orch.client.schemas.sorting import FlowRunSort
 from jupyter_orch.concurrency.asyncio import concurrency as aconcurrency
@@ -152,3 +152,96 @@ def test_small_prefect_modules(tmp_path):
     assert os.getcwd() == before
     assert FlowRunSort.EXPECTED_START_TIME_ASC == "EXPECTED_START_TIME_ASC"
     assert (jupyter_orch.__development_base_path__ / "jupyter_orch" / "__init__.py").is_file()
+
+
+def test_prefect_client_creates_and_lists_flow_runs(records):
+    from jupyter_orch.client.orchestration import SyncPrefectClient
+    from jupyter_orch.client.schemas.filters import FlowFilter, FlowRunFilter
+
+    @flow
+    def listed(n: int = 0):
+        return n
+
+    client = SyncPrefectClient()
+    made = client.create_flow_run(listed, name="first", parameters={"n": 1}, tags=["x"])
+    assert made.name == "first" and made.parameters == {"n": 1} and made.state.is_pending()
+    assert run_flow(listed, flow_run=made) == 1
+    listed(2)
+    runs = client.read_flow_runs(flow_filter=FlowFilter(id={"any_": [made.flow_id]}))
+    assert [r.parameters["n"] for r in runs] == [2, 1]  # newest first
+    soonest = client.read_flow_runs(
+        flow_filter=FlowFilter(id={"any_": [made.flow_id]}), sort=FlowRunSort.EXPECTED_START_TIME_ASC
+    )
+    assert {r.id for r in soonest} == {r.id for r in runs}
+    starts = [r.expected_start_time or r.created for r in soonest]
+    assert starts == sorted(starts)
+    (only,) = client.read_flow_runs(flow_run_filter=FlowRunFilter(id={"any_": [made.id]}))
+    assert only.id == made.id and only.state.is_completed()
+    assert len(client.read_flow_runs(limit=1)) == 1
+
+
+def test_propose_state_moves_a_flow_run(records):
+    from jupyter_orch.client.orchestration import get_client as prefect_client
+    from jupyter_orch.states import Running
+    from jupyter_orch.utilities.engine import propose_state, propose_state_sync
+
+    @flow
+    def proposed():
+        pass
+
+    client = prefect_client(sync_client=True)
+    run = client.create_flow_run(proposed)
+    state = propose_state_sync(client, Running(), flow_run_id=run.id)
+    assert state.is_running() and records.flow_run(str(run.id))["state_type"] == "RUNNING"
+    with pytest.raises(ValueError, match="flow_run_id"):
+        asyncio.run(propose_state(client, Running()))
+
+
+def test_load_flow_and_flow_run_from_the_entrypoint(records, tmp_path, monkeypatch):
+    from jupyter_orch.client.orchestration import SyncPrefectClient
+    from jupyter_orch.flow_engine import load_flow_and_flow_run
+
+    (tmp_path / "dogs.py").write_text(
+        "from jupyter_orch import flow\n\n@flow\ndef dog():\n    return 'woof'\n"
+    )
+
+    @flow
+    def dog():
+        pass
+
+    run = SyncPrefectClient().create_flow_run(dog)
+    monkeypatch.setenv("JUPYTER_ORCH__FLOW_ENTRYPOINT", f"{tmp_path / 'dogs.py'}:dog")
+    loaded_run, loaded = load_flow_and_flow_run(run.id)
+    assert loaded_run.id == run.id and loaded.fn() == "woof"
+    monkeypatch.delenv("JUPYTER_ORCH__FLOW_ENTRYPOINT")
+    with pytest.raises(ValueError, match="deployment"):
+        load_flow_and_flow_run(run.id)
+
+
+def test_an_interrupt_entering_running_crashes_the_task_run(records, monkeypatch):
+    from jupyter_orch.task_engine import AsyncTaskRunEngine, SyncTaskRunEngine
+
+    engine = SyncTaskRunEngine(task=foo_task)
+    assert engine.task is foo_task and engine.parameters == {} and AsyncTaskRunEngine is SyncTaskRunEngine
+    monkeypatch.setattr(SyncTaskRunEngine, "begin_run", mock.MagicMock(side_effect=SystemExit))
+    with pytest.raises(SystemExit):
+        foo_task()
+    get_client().flush()  # what the engine queued is written
+    (run,) = records.task_runs()
+    assert run["state_type"] == "CRASHED" and "Execution was aborted" in run["state_message"]
+    assert run["end_time"] is None  # it never ran
+
+
+@task
+def foo_task():
+    return 42
+
+
+def test_prefect_schema_and_context_names():
+    from jupyter_orch.context import EngineContext
+    from jupyter_orch.server.schemas.core import ConcurrencyLimitV2, FlowRun
+
+    assert EngineContext is FlowRunContext
+    assert FlowRun.model_construct(deployment_id="d").deployment_id == "d"
+    limit = ConcurrencyLimitV2(name="db", limit=2)
+    assert limit.active and limit.active_slots == 0

@@ -64,13 +64,21 @@ class TaskRunFilter:
     id: TaskRunFilterId | None = None
 
 
+class FlowFilterId(_AnyOf):
+    """Flows with these ids."""
+
+
 @dataclass
 class FlowFilter:
     name: FlowFilterName | None = None
+    id: FlowFilterId | None = None
 
 
-def ids_of(field: _AnyOf | None) -> list[str]:
-    """The ids a filter field names (none: no condition)."""
+def ids_of(field: _AnyOf | dict[str, Any] | None) -> list[str]:
+    """The ids (or names) a filter field names (none: no condition); a field may also be given
+    as a dict, as Prefect's pydantic filters accept (`FlowRunFilter(id={"any_": [...]})`)."""
+    if isinstance(field, dict):
+        return [str(v) for v in field.get("any_") or ()]
     return field.values() if field is not None else []
 
 
@@ -80,6 +88,7 @@ def as_ids(values: Iterable[Any]) -> list[uuid.UUID]:
 
 __all__ = [
     "FlowFilter",
+    "FlowFilterId",
     "FlowFilterName",
     "FlowRunFilter",
     "FlowRunFilterId",
