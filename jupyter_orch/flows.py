@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import inspect  # noqa: F401 - Prefect patches `prefect.flows.inspect.getsourcefile` in tests
 from pathlib import Path
 from typing import Any
 

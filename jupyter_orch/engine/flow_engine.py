@@ -13,8 +13,8 @@ import traceback
 from typing import Any
 
 from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, tags_ctx
-from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError, Pause
-from jupyter_orch.engine.futures import has_futures, resolve_futures_to_states
+from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError, Pause, UpstreamFailed
+from jupyter_orch.engine.futures import has_futures, resolve, resolve_futures_to_states, upstream_by_identity
 from jupyter_orch.engine.hooks import flow_run_view, render_run_name, run_hooks
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.tasks import NOT_BOUND, Task
@@ -80,6 +80,7 @@ class FlowRunEngine:
         self.run_name = ""
         self.state: State | None = None
         self.parent_task: Any = None  # the task run that stands for this subflow in its parent
+        self.task_inputs: dict[str, list[dict[str, str]]] = {}  # upstream runs by parameter
         self.ctx: FlowRunContext | None = None
         self.params: dict[str, Any] = {}
         self.logger: Any = None
@@ -167,10 +168,10 @@ class FlowRunEngine:
         (then the keyword arguments as given, for the record)."""
         flow = self.flow
         try:
-            params = flow.parameters.bind(self.args, self.kwargs)
+            params = self._resolve_upstream(flow.parameters.bind(self.args, self.kwargs))
             if flow.validate_parameters:
                 params = flow.parameters.validate(params)
-        except ParameterBindError as exc:  # arguments the signature cannot take
+        except (ParameterBindError, UpstreamFailed) as exc:  # arguments the signature cannot take
             return dict(self.kwargs), exc
         except ParameterValidationError as exc:  # values of the wrong type: Prefect's wording
             message = f"Flow run received invalid parameters:\n - {exc.message}"
@@ -186,11 +187,26 @@ class FlowRunEngine:
         except Exception as exc:
             return None, exc
 
+    def _resolve_upstream(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Futures and states among the parameters replaced by their results (a failed one raises
+        UpstreamFailed unless in `allow_failure`), and for each parameter the task runs its value
+        came from (the stand-in's `task_inputs`, as Prefect records them)."""
+        known = self.parent.results if self.parent is not None else None
+        for key, value in params.items():
+            ids: list[str] = []
+            if has_futures(value):
+                params[key] = resolve(value, ids)
+            elif known:
+                upstream_by_identity(value, known, ids)
+            self.task_inputs[key] = [{"input_type": "task_run", "id": up} for up in ids]
+        return params
+
     def _stand_in(self) -> None:
         """A subflow's stand-in task run in its parent, PENDING."""
         stand_in = Task(self.flow.fn, name=self.flow.name)
         stand_in.task_key = f"subflow:{self.flow.name}"[:255]
         self.parent_task = TaskRunEngine(stand_in, self.parent, {}, None)
+        self.parent_task.task_inputs = self.task_inputs
         self.parent_task.propose(Pending())
 
     def _adopt(self, run_id: str, name: str | None) -> tuple[dict[str, Any], str | None]:
@@ -383,6 +399,7 @@ class FlowRunEngine:
         """The subflow's stand-in task run ends in the subflow's final state."""
         if self.parent_task is None or self.state is None:
             return
+        self.state.task_run_id = self.parent_task.id  # Prefect's state_details.task_run_id
         mirrored = State(self.state.type, name=self.state.name, message=self.state.message)
         if self.state._has_result:
             mirrored.set_result(self.state._result)

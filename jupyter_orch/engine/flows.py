@@ -22,6 +22,25 @@ from jupyter_orch.results import serializer_name
 R = TypeVar("R")
 
 
+def _flow_name(name: Any, fn: Callable[..., Any]) -> str:
+    """The flow's name: `name`, else the function's with dashes (a lambda is 'unknown-lambda')."""
+    if name is not None and not isinstance(name, str):
+        hint = " Perhaps you meant to call it?" if callable(name) else ""
+        raise TypeError(
+            f"Expected string for flow parameter 'name'; got {type(name).__name__} instead.{hint}"
+        )
+    default = getattr(fn, "__name__", "flow").replace("_", "-").replace("<lambda>", "unknown-lambda")
+    return check_name(name or default)
+
+
+def _run_name_template(template: Any) -> Any:
+    if template is not None and not isinstance(template, str) and not callable(template):
+        raise TypeError(
+            f"Expected string or callable for 'flow_run_name'; got {type(template).__name__} instead."
+        )
+    return template
+
+
 class Flow(Decorated, Generic[R]):
     """A function whose calls are tracked as flow runs (see `flow`); options as Prefect's."""
 
@@ -49,15 +68,18 @@ class Flow(Decorated, Generic[R]):
         on_running: list[Callable[..., Any]] | None = None,
     ) -> None:
         fn = self._unwrap(fn, "flow")
-        default = getattr(fn, "__name__", "flow").replace("_", "-").replace("<lambda>", "unknown-lambda")
-        self.name = check_name(name or default)
+        self.name = _flow_name(name, fn)
         self._version = version
-        self.flow_run_name = flow_run_name
+        self.flow_run_name = _run_name_template(flow_run_name)
         self.retries = int(retries or 0)
         self.retry_delay_seconds = retry_delay_seconds or 0
-        self.timeout_seconds = timeout_seconds
+        self.timeout_seconds = timeout_seconds or None  # 0 unsets it, as in Prefect
         self.log_prints = bool(log_prints)
-        self.task_runner = task_runner or ThreadPoolTaskRunner()
+        self.task_runner = (
+            task_runner() if isinstance(task_runner, type) else task_runner or ThreadPoolTaskRunner()
+        )
+        if persist_result is None and (result_storage is not None or result_serializer is not None):
+            persist_result = True  # where to keep results, or how: they are kept (Prefect's rule)
         self.persist_result = persist_result
         self.result_storage = result_storage
         self.result_serializer = result_serializer
@@ -73,6 +95,11 @@ class Flow(Decorated, Generic[R]):
         self.policy = rules.RunPolicy(self.retries, _delays(self.retry_delay_seconds, self.retries))
         check_reserved(fn, ("return_state", "wait_for"))
         self.parameters = ParameterModel(fn)
+        if validate_parameters and any(p.name.startswith("v__") for p in self.parameters.params):
+            raise ValueError(
+                "Flow function is not compatible with `validate_parameters`: rename its parameters "
+                "that start with 'v__', or pass validate_parameters=False"
+            )
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
     @property
@@ -85,6 +112,11 @@ class Flow(Decorated, Generic[R]):
     @version.setter
     def version(self, value: str | None) -> None:
         self._version = value
+
+    @property
+    def should_validate_parameters(self) -> bool:
+        """Prefect's name for `validate_parameters`."""
+        return self.validate_parameters
 
     @property
     def parameter_schema(self) -> dict[str, Any]:

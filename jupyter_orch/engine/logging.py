@@ -24,12 +24,15 @@ _config_lock = threading.Lock()
 
 
 class OrchLogHandler(logging.Handler):
-    """Ships records that belong to a run to the current client's batch writer."""
+    """Ships records that belong to a run to the current client's batch writer (except those
+    logged with `extra={"send_to_api": False}`)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         flow_run_id = getattr(record, "flow_run_id", None)
         task_run_id = getattr(record, "task_run_id", None)
         if flow_run_id is None and task_run_id is None:
+            return
+        if getattr(record, "send_to_api", True) is False:  # extra={"send_to_api": False}, as Prefect's
             return
         try:
             message = record.getMessage()

@@ -59,8 +59,11 @@ class Decorated:
         return fn
 
     def _set_hooks(self, **hooks: Any) -> None:
+        """`hooks[kind]`, also as Prefect's attributes `on_completion_hooks`, ... (the same lists)."""
         owner = "task" if type(self).__name__ == "Task" else "flow"
         self.hooks = {kind: hook_list(kind, value, owner) for kind, value in hooks.items()}
+        for kind, hook_fns in self.hooks.items():
+            setattr(self, f"{kind}_hooks", hook_fns)
 
     def _add_hook(self, kind: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         self.hooks[kind].append(fn)

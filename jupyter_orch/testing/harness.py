@@ -5,10 +5,11 @@ client are then restored, so a test suite never touches the user's real runs."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,23 @@ def orch_test_harness(server_startup_timeout: float | None = None) -> Iterator[O
                 _close_databases()
             finally:
                 _restore(saved)
+
+
+def clear_database(info: OrchTestHarness) -> None:
+    """Delete every record of the harness's database (its schema stays): what one test ran is
+    not seen by the next, as in Prefect's own suite. Only ever the harness's own SQLite file."""
+    from jupyter_orch.client import reset_client
+
+    reset_client()  # what the client buffered is written first, then deleted with the rest
+    path = Path(info.database_url.removeprefix("sqlite:///"))
+    if not path.exists() or path.parent != info.home:
+        return
+    with closing(sqlite3.connect(path, timeout=30)) as conn, conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        conn.execute("PRAGMA foreign_keys = OFF")
+        for table in tables:
+            if table != "alembic_version" and not table.startswith("sqlite_"):
+                conn.execute(f'DELETE FROM "{table}"')
 
 
 def _close_databases() -> None:

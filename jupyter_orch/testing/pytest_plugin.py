@@ -47,13 +47,21 @@ def orch_test_harness_session() -> Iterator[_harness.OrchTestHarness]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _orch_private_home() -> Iterator[None]:
+def _orch_private_home() -> Iterator[_harness.OrchTestHarness | None]:
     """A throwaway harness for the session unless the environment chose where runs go."""
     if any(os.environ.get(name) for name in (HOME_ENV, DATABASE_URL_ENV, API_URL_ENV)):
-        yield
+        yield None
         return
-    with _harness.orch_test_harness():
-        yield
+    with _harness.orch_test_harness() as info:
+        yield info
+
+
+@pytest.fixture(autouse=True)
+def _orch_clear_private_home(_orch_private_home: _harness.OrchTestHarness | None) -> Iterator[None]:
+    """After each test, the session's throwaway database is emptied (never one the user chose)."""
+    yield
+    if _orch_private_home is not None:
+        _harness.clear_database(_orch_private_home)
 
 
 # -- coroutine tests without an asyncio plugin (see async_tests) ---------------------------------

@@ -54,3 +54,17 @@ def test_hook_loggers_store_records_with_the_run(records, orch_env):
     assert "flow hook says hi" in messages and "task hook says hi" in messages
     (tr,) = records.task_runs(flow_run_id=run["id"])
     assert "task hook says hi" in [entry["message"] for entry in records.logs(task_run_id=tr["id"])]
+
+
+def test_records_marked_send_to_api_false_are_not_stored(records):
+    from jupyter_orch import flow, get_run_logger
+
+    @flow
+    def quiet() -> None:
+        logger = get_run_logger()
+        logger.info("kept")
+        logger.info("local only", extra={"send_to_api": False})
+
+    quiet()
+    messages = [log["message"] for log in records.logs(records.only_flow_run("quiet")["id"])]
+    assert "kept" in messages and "local only" not in messages

@@ -186,3 +186,24 @@ def run_suite(suite: Path, home: Path, *options: str) -> subprocess.CompletedPro
         text=True,
         timeout=300,
     )
+
+
+def test_clear_database_empties_only_the_harness_database():
+    from jupyter_orch import flow
+    from jupyter_orch.client import get_client
+    from jupyter_orch.testing.harness import OrchTestHarness, clear_database, orch_test_harness
+
+    @flow
+    def once() -> int:
+        return 1
+
+    with orch_test_harness() as info:
+        once()
+        get_client().flush()
+        assert get_client().get("flow_runs")["items"]
+        clear_database(OrchTestHarness(info.home / "elsewhere", info.database_url))  # not its home: no-op
+        assert get_client().get("flow_runs")["items"]
+        clear_database(info)
+        assert get_client().get("flow_runs")["items"] == []
+        once()  # the schema is still there
+        assert len(get_client().get("flow_runs")["items"]) == 1
