@@ -14,7 +14,7 @@ from typing import Any
 
 from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, tags_ctx
 from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError, Pause, UpstreamFailed
-from jupyter_orch.engine.futures import has_futures, resolve, resolve_futures_to_states, upstream_by_identity
+from jupyter_orch.engine.futures import has_futures, resolve_futures_to_states, resolve_parameters
 from jupyter_orch.engine.hooks import flow_run_view, render_run_name, run_hooks
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.tasks import NOT_BOUND, Task
@@ -168,7 +168,8 @@ class FlowRunEngine:
         (then the keyword arguments as given, for the record)."""
         flow = self.flow
         try:
-            params = self._resolve_upstream(flow.parameters.bind(self.args, self.kwargs))
+            params = flow.parameters.bind(self.args, self.kwargs)
+            self.task_inputs = resolve_parameters(params, self.parent.results if self.parent else None)
             if flow.validate_parameters:
                 params = flow.parameters.validate(params)
         except (ParameterBindError, UpstreamFailed) as exc:  # arguments the signature cannot take
@@ -186,20 +187,6 @@ class FlowRunEngine:
             return render_run_name("flow_run_name", self.flow.flow_run_name, params), None
         except Exception as exc:
             return None, exc
-
-    def _resolve_upstream(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Futures and states among the parameters replaced by their results (a failed one raises
-        UpstreamFailed unless in `allow_failure`), and for each parameter the task runs its value
-        came from (the stand-in's `task_inputs`, as Prefect records them)."""
-        known = self.parent.results if self.parent is not None else None
-        for key, value in params.items():
-            ids: list[str] = []
-            if has_futures(value):
-                params[key] = resolve(value, ids)
-            elif known:
-                upstream_by_identity(value, known, ids)
-            self.task_inputs[key] = [{"input_type": "task_run", "id": up} for up in ids]
-        return params
 
     def _stand_in(self) -> None:
         """A subflow's stand-in task run in its parent, PENDING."""

@@ -346,6 +346,21 @@ def upstream_by_identity(
             upstream_by_identity(item, known, upstream, depth - 1)
 
 
+def resolve_parameters(params: dict[str, Any], known: dict[int, tuple[Any, str]] | None) -> dict[str, Any]:
+    """Futures and states among a subflow's parameters replaced by their results, in place (a failed
+    one raises UpstreamFailed unless in `allow_failure`); answers, for every parameter, the task runs
+    its value came from, as Prefect records a subflow's `task_inputs` (`[]` for none)."""
+    inputs: dict[str, Any] = {}
+    for key, value in params.items():
+        ids: list[str] = []
+        if has_futures(value):
+            params[key] = resolve(value, ids)
+        elif known:
+            upstream_by_identity(value, known, ids)
+        inputs[key] = [{"input_type": "task_run", "id": up} for up in ids]
+    return inputs
+
+
 def has_futures(value: Any) -> bool:
     """Whether `resolve` has anything to do for `value` (cheap for plain values)."""
     if isinstance(value, _SPECIAL):
