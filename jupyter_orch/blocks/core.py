@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from jupyter_orch.blocks.system import Secret
 
 #: block type slug -> the class that loads a saved object of that type
 BLOCK_TYPES: dict[str, Any] = {"secret": Secret}
 
 
-class Block:
-    """Loads saved configuration by `"type-slug/name"`."""
+class Block(BaseModel):
+    """Loads saved configuration by `"type-slug/name"`; a subclass declares fields as a pydantic
+    model does (Prefect's custom blocks: `class Creds(Block): user: str`)."""
 
     @classmethod
     def load(cls, name: str, validate: bool = True) -> Any:

@@ -16,8 +16,10 @@ from jupyter_orch.states import Cached, State
 
 
 def task_input_hash(context: Any, arguments: dict[str, Any]) -> str:
-    """Prefect-compatible default `cache_key_fn`: the task's source plus its inputs, hashed."""
+    """Prefect-compatible default `cache_key_fn`: the task (its key, so two tasks of the same code
+    do not share entries), its source and its inputs, hashed."""
     h = hashlib.sha256()
+    h.update(context.task.task_key.encode())
     h.update(context.task.source.encode())
     h.update(stable_bytes(arguments))
     return h.hexdigest()

@@ -164,7 +164,7 @@ class Task(Decorated, Generic[R]):
         self.policy_dict = self.policy.to_dict()
         check_reserved(fn, ("return_state", "wait_for"))
         self._set_signature(fn)
-        self._source: str | None = None
+        self._source: tuple[Any, str] | None = None  # (fn, its source)
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
     def _set_results(
@@ -222,9 +222,11 @@ class Task(Decorated, Generic[R]):
 
     @property
     def source(self) -> str:
-        if self._source is None:
-            self._source = source_of(self.fn)
-        return self._source
+        """The body's source (read again when `fn` was replaced)."""
+        fn = self.fn
+        if self._source is None or self._source[0] is not fn:
+            self._source = (fn, source_of(fn))
+        return self._source[1]
 
     def options(self) -> dict[str, Any]:
         options = super().options()

@@ -231,3 +231,30 @@ def test_commit_and_rollback_hooks_of_a_task(orch_env: str) -> None:
         load()
         raise RuntimeError("later step failed")
     assert seen == ["rollback"]
+
+
+def test_task_input_hash_keeps_tasks_of_the_same_code_apart(orch_env: str) -> None:
+    from jupyter_orch.blocks.core import Block
+    from jupyter_orch.tasks import task_input_hash
+
+    class Point(Block):
+        x: int
+
+    def make() -> object:
+        @task(cache_key_fn=task_input_hash)
+        def same(p: Point) -> int:
+            return p.x
+
+        return same
+
+    first, second = make(), make()
+    second.task_key = "elsewhere-0000"  # the same code, another task
+
+    @flow
+    def pipeline() -> list:
+        return [first(Point(x=1), return_state=True), second(Point(x=1), return_state=True)]
+
+    assert [s.name for s in pipeline()] == ["Completed", "Completed"]
+    assert [s.name for s in pipeline()] == ["Cached", "Cached"]
+    first.fn = lambda p: p.x + 1  # new code: a new key
+    assert [s.name for s in pipeline()][0] == "Completed"
