@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import math
 import sys
 import uuid
@@ -166,13 +167,14 @@ def progress_data(progress: Any) -> float:
     return float(progress)
 
 
-def table_data(table: Any) -> Any:
+def table_data(table: Any) -> str:
+    """The table as Prefect stores it: JSON text of its rows or columns (NaN as null)."""
     if isinstance(table, dict) and all(isinstance(v, (list, tuple)) for v in table.values()):
-        return _no_nan(jsonable(table))
+        return json.dumps(_no_nan(jsonable(table)))
     if isinstance(table, (list, tuple)) and (
         all(isinstance(r, dict) for r in table) or all(isinstance(r, (list, tuple)) for r in table)
     ):
-        return _no_nan(jsonable(list(table)))
+        return json.dumps(_no_nan(jsonable(list(table))))
     raise TypeError(
         "a table artifact is a list of dicts (rows), a dict of lists (columns) or a list of lists"
     )

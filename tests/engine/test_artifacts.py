@@ -4,6 +4,7 @@ their async variants and classes, inside runs and outside any run."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import pytest
@@ -60,7 +61,10 @@ def test_every_kind_in_a_flow_and_a_task(records):
         and got[str(link)]["data"] == "[Report](https://example.org/report)"
     )
     assert got[str(bare)]["data"] == "[https://example.org](https://example.org)"
-    assert got[str(table)]["type"] == "table" and got[str(table)]["data"] == [[1, 2], [None, None]]
+    assert got[str(table)]["type"] == "table" and json.loads(got[str(table)]["data"]) == [
+        [1, 2],
+        [None, None],
+    ]
     assert got[str(progress)]["type"] == "progress" and got[str(progress)]["data"] == 100.0
     assert got[str(progress)]["description"] == "done"
     assert got[str(progress)]["task_run_id"] == task_run["id"]
@@ -94,7 +98,7 @@ def test_async_variants_in_an_async_flow_and_outside(orch_env):
 
     loose = asyncio.run(acreate_table_artifact({"a": [1, 2]}))
     assert (
-        _artifact(orch_env, loose)["data"] == {"a": [1, 2]}
+        json.loads(_artifact(orch_env, loose)["data"]) == {"a": [1, 2]}
         and _artifact(orch_env, loose)["flow_run_id"] is None
     )
 

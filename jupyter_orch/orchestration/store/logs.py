@@ -44,7 +44,7 @@ def list_logs(
     return list(session.scalars(stmt.order_by(Log.id.asc()).limit(limit)))
 
 
-ARTIFACT_TYPES = ("markdown", "table", "link", "notebook", "progress", "image")
+ARTIFACT_TYPES = ("markdown", "table", "link", "notebook", "progress", "image", "rich")
 
 
 def create_artifact(session: Session, **fields: Any) -> Artifact:
