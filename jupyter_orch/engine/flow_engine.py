@@ -1,8 +1,7 @@
 """The engine that runs one flow run (a top-level run or a subflow) through its states.
 
-Unlike task-run states, every flow-run state change is a synchronous call to the orchestrator
-(through the client), because the rules may refuse it: REJECT (e.g. AwaitingRetry instead of
-Failed), WAIT (try again later) or ABORT (someone else owns the run).
+Unlike task-run states, every flow-run state change is a synchronous call to the orchestrator (the
+client), as the rules may refuse it: REJECT (AwaitingRetry for Failed), WAIT or ABORT (not ours).
 """
 
 from __future__ import annotations
@@ -72,6 +71,7 @@ class FlowRunEngine:
         self.args = args
         self.kwargs = kwargs or {}
         self.adopt_id = adopt_id  # an existing run record to run (Prefect's `flow_run=`)
+        self.wait_for: Any = None  # runs to wait for before this one starts (a call's `wait_for=`)
         self.parent = flow_run_ctx.get()
         from jupyter_orch.client import get_client
 
@@ -169,7 +169,7 @@ class FlowRunEngine:
         flow = self.flow
         try:
             params = flow.parameters.bind(self.args, self.kwargs)
-            self.task_inputs = resolve_parameters(params, self.parent.results if self.parent else None)
+            self.task_inputs = resolve_parameters(params, self.parent and self.parent.results, self.wait_for)
             if flow.validate_parameters:
                 params = flow.parameters.validate(params)
         except (ParameterBindError, UpstreamFailed) as exc:  # arguments the signature cannot take

@@ -203,12 +203,13 @@ class Flow(Decorated, Generic[R]):
 
         return load_from_source(source, entrypoint)
 
-    def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
+    def __call__(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
         """Run the flow: its result, or its final State with `return_state=True`. An async flow
-        returns a coroutine to await."""
+        returns a coroutine to await. `wait_for=[futures or states]`: it starts once they ended."""
         if self._bound_to is not NOT_BOUND:
             args = (self._bound_to, *args)
         engine = FlowRunEngine(self, args, kwargs)
+        engine.wait_for = wait_for
         if self.is_async:
             return run_flow_async(engine, return_state)
         return run_flow_sync(engine, return_state)

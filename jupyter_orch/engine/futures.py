@@ -346,11 +346,18 @@ def upstream_by_identity(
             upstream_by_identity(item, known, upstream, depth - 1)
 
 
-def resolve_parameters(params: dict[str, Any], known: dict[int, tuple[Any, str]] | None) -> dict[str, Any]:
+def resolve_parameters(
+    params: dict[str, Any], known: dict[int, tuple[Any, str]] | None, wait_for: Any = None
+) -> dict[str, Any]:
     """Futures and states among a subflow's parameters replaced by their results, in place (a failed
-    one raises UpstreamFailed unless in `allow_failure`); answers, for every parameter, the task runs
-    its value came from, as Prefect records a subflow's `task_inputs` (`[]` for none)."""
+    one raises UpstreamFailed unless in `allow_failure`), after the runs of `wait_for` ended;
+    answers, for every parameter, the task runs its value came from, as Prefect records a subflow's
+    `task_inputs` (`[]` for none; `wait_for` too when given)."""
     inputs: dict[str, Any] = {}
+    if wait_for:
+        ids: list[str] = []
+        resolve(list(wait_for), ids)
+        inputs["wait_for"] = [{"input_type": "task_run", "id": up} for up in ids]
     for key, value in params.items():
         ids: list[str] = []
         if has_futures(value):

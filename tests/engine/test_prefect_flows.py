@@ -76,3 +76,26 @@ def test_subflow_arguments_from_task_runs_are_resolved_and_recorded(records) -> 
         "y": [{"input_type": "task_run", "id": by_name["produce-1"]}],
     }
     assert isinstance(child_state.state_details.task_run_id, uuid.UUID)
+
+
+def test_a_subflow_waits_for_the_runs_of_wait_for(records) -> None:
+    @task
+    def slow_step() -> int:
+        return 1
+
+    @flow
+    def after() -> str:
+        return "ran"
+
+    @flow
+    def parent() -> tuple:
+        upstream = slow_step.submit()
+        state = after(wait_for=[upstream], return_state=True)
+        return state, upstream.state
+
+    state, upstream_state = parent()
+    assert state.result() == "ran" and upstream_state.is_completed()
+    stand_in = records.task_run(state.state_details.task_run_id)
+    assert stand_in["task_inputs"] == {
+        "wait_for": [{"input_type": "task_run", "id": str(upstream_state.state_details.task_run_id)}]
+    }
