@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import pickle
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -306,11 +307,22 @@ class TaskRunEngine:
         with Transaction(key=self.cache_key) as txn:
             txn.stage(value, on_rollback_hooks=hooks["on_rollback"], on_commit_hooks=hooks["on_commit"])
 
-    def _store(self, value: Any) -> dict[str, str]:
+    def _store(self, value: Any) -> dict[str, str] | None:
+        """Persist the result; one that cannot be serialized is kept in memory only (a warning,
+        as Prefect's: the run still completes)."""
         from jupyter_orch.engine.results import persist_result
 
         task = self.task
-        return persist_result(value, self.cache_key, task.result_storage, task.serializer)
+        try:
+            return persist_result(value, self.cache_key, task.result_storage, task.serializer)
+        except (TypeError, ValueError, AttributeError, pickle.PicklingError) as exc:
+            self.logger().warning(
+                "Encountered an error while serializing result for task run %r: %r. The run completes, "
+                "but its result is not persisted.",
+                self.name,
+                exc,
+            )
+            return None
 
     def _run_hooks(self, hooks: list[Any], state: Any) -> None:
         # task hooks say they ran at DEBUG (a task's cost stays in microseconds); failures at ERROR

@@ -258,3 +258,15 @@ def test_task_input_hash_keeps_tasks_of_the_same_code_apart(orch_env: str) -> No
     assert [s.name for s in pipeline()] == ["Cached", "Cached"]
     first.fn = lambda p: p.x + 1  # new code: a new key
     assert [s.name for s in pipeline()][0] == "Completed"
+
+
+def test_a_result_that_cannot_be_serialized_is_kept_in_memory(
+    orch_env: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    @task(result_serializer="json")
+    def make_function() -> object:
+        return len
+
+    assert make_function() is len
+    record = next(r for r in caplog.records if "Encountered an error while serializing result" in r.message)
+    assert record.levelname == "WARNING"
