@@ -1,7 +1,8 @@
 """The fixtures Prefect's own test suite gives its tests, under Prefect's names, so tests written
 for Prefect run here with their imports renamed: `prefect_client` / `sync_prefect_client` (this
-process's client as Prefect's), `events_pipeline` (`await events_pipeline.process_events()`: the
-engine's queued records are written, so reads see them), `task_run` (a Pending run of a task),
+process's client as Prefect's), `events_pipeline` (`await events_pipeline.process_events()`, or
+`process_events(_sync=True)` in sync code: the engine's queued records are written, so reads see
+them), `task_run` (a Pending run of a task), `flow_run` (a Pending run of a flow "test-flow"),
 `session` (what `jupyter_orch.server.models` reads take, unused) and `use_hosted_api_server`
 (runs report in-process, as they do without a server)."""
 
@@ -15,15 +16,17 @@ import pytest
 from jupyter_orch.client import get_client
 from jupyter_orch.client.orchestration import PrefectClient, SyncPrefectClient
 from jupyter_orch.engine.background import record_run
+from jupyter_orch.engine.flows import flow
 from jupyter_orch.engine.tasks import task
 
 
 class EventsPipeline:
     """Prefect's test helper that makes what runs reported visible to reads."""
 
-    def process_events(self) -> Any:
+    def process_events(self, _sync: bool = False) -> Any:
+        """Write what is queued; awaitable, or done at once with `_sync=True`."""
         get_client().flush()
-        return _done()
+        return None if _sync else _done()
 
 
 async def _done() -> None:
@@ -53,6 +56,16 @@ def _fixture_task() -> None:
 @pytest.fixture
 def task_run() -> Any:
     return record_run(_fixture_task, None, None)
+
+
+@flow(name="test-flow")
+def _fixture_flow() -> None:
+    return None
+
+
+@pytest.fixture
+def flow_run() -> Any:
+    return SyncPrefectClient().create_flow_run(_fixture_flow)
 
 
 @pytest.fixture(name="session")

@@ -27,6 +27,7 @@ from jupyter_orch.testing.api_client import client, sync_client  # noqa: F401 - 
 from jupyter_orch.testing.prefect_fixtures import (  # noqa: F401 - fixtures this plugin offers
     db_session,
     events_pipeline,
+    flow_run,
     prefect_client,
     sync_prefect_client,
     task_run,

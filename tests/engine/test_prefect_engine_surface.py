@@ -245,3 +245,11 @@ def test_prefect_schema_and_context_names():
     assert FlowRun.model_construct(deployment_id="d").deployment_id == "d"
     limit = ConcurrencyLimitV2(name="db", limit=2)
     assert limit.active and limit.active_slots == 0
+
+
+def test_prefect_fixtures_flow_run_and_sync_events(records, flow_run, events_pipeline):
+    assert flow_run.flow_name == "test-flow" and flow_run.state.is_pending()
+    foo_task()
+    assert events_pipeline.process_events(_sync=True) is None  # written at once: nothing to await
+    assert [r["state_type"] for r in records.task_runs()] == ["COMPLETED"]
+    assert records.flow_run(str(flow_run.id))["state_type"] == "PENDING"
