@@ -28,13 +28,19 @@ def _split(entrypoint: str) -> tuple[str, str]:
     return target, name
 
 
+def import_object(import_path: str) -> Any:
+    """The object "package.module.name" (or "path/file.py:name") names, its module imported."""
+    target, name = _split(import_path)
+    return load_entrypoint(f"{target}:{name}", None)
+
+
 def _load_object(entrypoint: str) -> Any:
     target, name = _split(entrypoint)
     try:
-        return load_entrypoint(f"{target}:{name}", None)
+        return import_object(entrypoint)
     except AttributeError as exc:
         raise MissingFlowError(f"Flow function with name {name!r} not found in {target!r}") from exc
-    except (ImportError, FileNotFoundError, MissingFlowError):
+    except (FileNotFoundError, MissingFlowError):
         raise
     except Exception as exc:
         if target.endswith(".py"):
@@ -44,8 +50,15 @@ def _load_object(entrypoint: str) -> Any:
 
 def load_flow_from_entrypoint(entrypoint: str, use_placeholder_flow: bool = True) -> Flow[Any]:
     """The flow the entrypoint names (the script or module is imported); MissingFlowError when
-    it names something else, ScriptError when the script raises while loading."""
-    obj = _load_object(entrypoint)
+    it names something else. When the script raises while loading, a placeholder: the flow made
+    from the function's own source and its decorator's arguments (`use_placeholder_flow=False`:
+    the ScriptError)."""
+    try:
+        obj = _load_object(entrypoint)
+    except ScriptError:
+        if not use_placeholder_flow:
+            raise
+        return _placeholder_flow(entrypoint)
     if not isinstance(obj, Flow):
         raise MissingFlowError(f"{entrypoint!r} is not a flow (found {type(obj).__name__})")
     return obj
@@ -62,11 +75,29 @@ def load_function_and_convert_to_flow(entrypoint: str) -> Flow[Any]:
 
 
 def safe_load_flow_from_entrypoint(entrypoint: str) -> Flow[Any] | None:
-    """`load_flow_from_entrypoint`, or None when loading fails for any reason."""
+    """The flow made from the entrypoint function's own source (and the imports of its file that
+    succeed) without running the rest of the script; None when that fails."""
     try:
-        return load_flow_from_entrypoint(entrypoint)
+        return _placeholder_flow(entrypoint)
     except Exception:
         return None
+
+
+def _placeholder_flow(entrypoint: str) -> Flow[Any]:
+    """The entrypoint's function compiled alone, after the file's imports that succeed."""
+    target, name = _split(entrypoint)
+    tree = ast.parse(Path(target).read_text())
+    namespace: dict[str, Any] = {"__file__": target, "__name__": f"__jupyter_orch_{Path(target).stem}"}
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            try:
+                exec(compile(ast.Module(body=[node], type_ignores=[]), target, "exec"), namespace)  # noqa: S102
+            except Exception:
+                continue
+    node = _function_node(entrypoint)
+    node.decorator_list = []
+    exec(compile(ast.Module(body=[node], type_ignores=[]), target, "exec"), namespace)  # noqa: S102
+    return Flow(namespace[name], **load_flow_arguments_from_entrypoint(entrypoint))
 
 
 def _function_node(entrypoint: str) -> ast.FunctionDef | ast.AsyncFunctionDef:

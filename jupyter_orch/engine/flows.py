@@ -18,6 +18,7 @@ from jupyter_orch.exceptions import check_name, check_reserved
 from jupyter_orch.orchestration import rules
 from jupyter_orch.parameters import ParameterModel
 from jupyter_orch.results import serializer_name
+from jupyter_orch.settings import PREFECT_FLOW_DEFAULT_RETRIES, PREFECT_FLOW_DEFAULT_RETRY_DELAY_SECONDS
 
 R = TypeVar("R")
 
@@ -71,7 +72,9 @@ class Flow(Decorated, Generic[R]):
         self.name = _flow_name(name, fn)
         self._version = version
         self.flow_run_name = _run_name_template(flow_run_name)
-        self.retries = int(retries or 0)
+        self.retries = int(PREFECT_FLOW_DEFAULT_RETRIES.value() if retries is None else retries)
+        if retry_delay_seconds is None:
+            retry_delay_seconds = PREFECT_FLOW_DEFAULT_RETRY_DELAY_SECONDS.value()
         self.retry_delay_seconds = retry_delay_seconds or 0
         self.timeout_seconds = timeout_seconds or None  # 0 unsets it, as in Prefect
         self.log_prints = bool(log_prints)

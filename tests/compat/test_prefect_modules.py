@@ -63,12 +63,30 @@ def test_a_flow_loads_from_its_entrypoint_and_a_plain_function_converts(script: 
     assert safe_load_flow_from_entrypoint(f"{script}:nothing_here") is None
 
 
-def test_a_script_that_raises_is_a_script_error(tmp_path: Path) -> None:
+def test_a_script_that_raises_loads_as_a_placeholder_or_is_a_script_error(tmp_path: Path) -> None:
     bad = tmp_path / "broken_flows.py"
-    bad.write_text("raise RuntimeError('no')\n")
+    bad.write_text(
+        "import json\nfrom not_a_module import nothing\nfrom jupyter_orch import flow\n"
+        "raise RuntimeError('no')\n\n"
+        "@flow(name='dumper', description='Says it in JSON')\ndef f(x=1):\n    return json.dumps(x)\n"
+    )
     with pytest.raises(ScriptError) as info:
-        load_flow_from_entrypoint(f"{bad}:f")
-    assert isinstance(info.value.user_exc, RuntimeError)
+        load_flow_from_entrypoint(f"{bad}:f", use_placeholder_flow=False)
+    assert isinstance(info.value.user_exc, ModuleNotFoundError)
+    placeholder = load_flow_from_entrypoint(f"{bad}:f")
+    assert placeholder.name == "dumper" and placeholder.description == "Says it in JSON"
+    assert placeholder(x=[2]) == "[2]"  # the function alone, with the imports that worked
+    safe = safe_load_flow_from_entrypoint(f"{bad}:f")
+    assert safe is not None and safe.name == "dumper"
+
+
+def test_flows_default_to_the_retries_setting() -> None:
+    from jupyter_orch.settings import PREFECT_FLOW_DEFAULT_RETRIES, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOW_DEFAULT_RETRIES: "2"}):
+        assert flow(lambda: 1).retries == 2
+        assert flow(retries=0)(lambda: 1).retries == 0
+    assert flow(lambda: 1).retries == 0
 
 
 def test_flow_arguments_are_read_without_running_the_script(script: Path) -> None:
