@@ -166,7 +166,7 @@ class State:
             # as Prefect: what the state holds (its exception, or the states a flow returned)
             return value if value is not None else get_state_exception(self)
         if self.type is StateType.PAUSED:
-            raise _PausedRun(f"Run is paused: {self.name}", state=self)
+            raise _PausedRun(f"Run is in {self.name} state, its result is not available.", state=self)
         if not self._has_result and self.type is not StateType.COMPLETED:
             raise _UnfinishedRun(f"Run is in {self.name} state, its result is not available.")
         return value

@@ -99,3 +99,16 @@ def test_a_subflow_waits_for_the_runs_of_wait_for(records) -> None:
     assert stand_in["task_inputs"] == {
         "wait_for": [{"input_type": "task_run", "id": str(upstream_state.state_details.task_run_id)}]
     }
+
+
+def test_a_flow_that_returns_paused_has_no_result() -> None:
+    from jupyter_orch.exceptions import PausedRun
+    from jupyter_orch.states import Paused
+
+    @flow
+    def waits() -> object:
+        return Paused()
+
+    with pytest.raises(PausedRun, match="result is not available"):
+        waits()
+    assert waits(return_state=True).is_paused()
