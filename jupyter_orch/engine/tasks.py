@@ -74,7 +74,7 @@ def _storage_for(result_storage: Any, cache_policy: CachePolicy | None) -> Any:
     return result_storage
 
 
-def _cache_policy_of(name: str, policy: CachePolicy | None, key_fn: Any, persist: bool | None) -> CachePolicy:
+def _cache_policy_of(name: str, policy: Any, key_fn: Any, persist: Any, storage_key: Any) -> Any:
     """The policy a task caches by (Prefect's rules, saying when an option is overridden): its
     `cache_key_fn` if any, none when results are not persisted, else the one given or DEFAULT."""
     given = policy is not None and policy is not NO_CACHE
@@ -89,6 +89,8 @@ def _cache_policy_of(name: str, policy: CachePolicy | None, key_fn: Any, persist
         if given:
             logger.warning("Ignoring `cache_policy` because `persist_result` is False (task %r).", name)
         return NO_CACHE
+    if policy is None and storage_key is not None:
+        return None  # the rendered `result_storage_key` is the cache key (Prefect: no policy)
     return DEFAULT if policy is None else policy
 
 
@@ -196,15 +198,14 @@ class Task(Decorated, Generic[R]):
             persist_result = True  # the value lives nowhere else
         self.persist_result = persist_result
         self.cache_policy = cache_policy = _cache_policy_of(
-            self.name, cache_policy, cache_key_fn, persist_result
+            self.name, cache_policy, cache_key_fn, persist_result, result_storage_key
         )
         #: whether calls consult the cache (when the task's results persist)
         self.caching = cache_policy is not NO_CACHE or result_storage_key is not None
 
     def _set_signature(self, fn: Callable[..., Any]) -> None:
         self.signature = inspect.signature(fn)
-        #: every parameter's name: a run records its inputs under each (Prefect's `task_inputs`)
-        self.input_names = tuple(self.signature.parameters)
+        self.input_names = tuple(self.signature.parameters)  # a run's task_inputs list each
         kinds = {p.kind for p in self.signature.parameters.values()}
         # a body callable as fn(**parameters): the fast path
         self.keyword_callable = not kinds & {

@@ -260,13 +260,35 @@ def test_task_input_hash_keeps_tasks_of_the_same_code_apart(orch_env: str) -> No
     assert [s.name for s in pipeline()][0] == "Completed"
 
 
-def test_a_result_that_cannot_be_serialized_is_kept_in_memory(
-    orch_env: str, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_result_that_cannot_be_serialized_is_kept_in_memory(orch_env: str) -> None:
     @task(result_serializer="json")
     def make_function() -> object:
         return len
 
-    assert make_function() is len
-    record = next(r for r in caplog.records if "Encountered an error while serializing result" in r.message)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    run_logs = logging.getLogger("jupyter_orch.runs")
+    run_logs.addHandler(handler)
+    try:
+        assert make_function() is len
+    finally:
+        run_logs.removeHandler(handler)
+    record = next(r for r in records if "Encountered an error while serializing result" in r.getMessage())
     assert record.levelname == "WARNING"
+
+
+def test_a_result_storage_key_is_the_cache_key_without_a_policy(orch_env: str) -> None:
+    from jupyter_orch.cache_policies import DEFAULT
+
+    @task(result_storage_key="the-answer", persist_result=True)
+    def answer(x: int) -> int:
+        return x
+
+    assert answer.cache_policy is None and task(persist_result=True)(lambda: 1).cache_policy is DEFAULT
+
+    @flow
+    def twice() -> list:
+        return [answer(1, return_state=True), answer(1, return_state=True)]
+
+    assert [s.name for s in twice()] == ["Completed", "Cached"]
