@@ -7,7 +7,6 @@ the whole coroutine in one `send`: no event loop, and asyncio is not even import
 
 from __future__ import annotations
 
-import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -25,12 +24,17 @@ def run_inline(coro: Coroutine[Any, Any, T]) -> T:
 
 
 async def sleep_sync(delay: float) -> None:
-    """The sync run's wait: blocks this thread."""
-    time.sleep(delay)
+    """The sync run's wait: blocks this thread, in `anyio.sleep` as Prefect's engine waits (code
+    that replaces `anyio.sleep`, as Prefect's tests do, sees every wait)."""
+    import anyio  # here, not at the top: only a retry with a delay waits
+
+    from jupyter_orch.engine.asyncutils import run_coro_sync
+
+    run_coro_sync(anyio.sleep(delay))
 
 
 async def sleep_async(delay: float) -> None:
-    """The async run's wait: suspends on the event loop."""
-    import asyncio  # here, not at the top: a sync run never loads asyncio
+    """The async run's wait: suspends on the event loop, in `anyio.sleep` (see `sleep_sync`)."""
+    import anyio  # here, not at the top: only a retry with a delay waits
 
-    await asyncio.sleep(delay)
+    await anyio.sleep(delay)

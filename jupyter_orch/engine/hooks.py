@@ -47,6 +47,17 @@ def hook_name(hook: Callable[..., Any]) -> str:
     return getattr(hook, "__name__", None) or type(hook).__name__
 
 
+def call_hook(fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(*args)`; an async function's coroutine is run to its result (hooks and retry
+    conditions may be either, as Prefect's)."""
+    result = fn(*args)
+    if inspect.isawaitable(result):
+        from jupyter_orch.engine.asyncutils import run_coro_sync  # asyncio: only for an async hook
+
+        result = run_coro_sync(result)
+    return result
+
+
 def run_hooks(
     hooks: list[Callable[..., Any]], owner: Any, run: Any, state: Any, logger: Any, level: int = logging.INFO
 ) -> None:
@@ -56,11 +67,7 @@ def run_hooks(
         name = hook_name(hook)
         logger.log(level, "Running hook %r in response to entering state %r", name, state.name)
         try:
-            result = hook(owner, run, state)
-            if inspect.isawaitable(result):
-                from jupyter_orch.engine.asyncutils import run_coro_sync
-
-                run_coro_sync(result)
+            call_hook(hook, owner, run, state)
         except Exception as exc:
             logger.error("An error was encountered while running hook %r", name, exc_info=exc)
         else:

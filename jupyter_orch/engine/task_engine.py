@@ -19,7 +19,7 @@ from jupyter_orch.engine.caching import check_cache
 from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, tags_ctx
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identity
-from jupyter_orch.engine.hooks import render_run_name, run_hooks, task_run_view
+from jupyter_orch.engine.hooks import call_hook, render_run_name, run_hooks, task_run_view
 from jupyter_orch.engine.logging import run_logger
 from jupyter_orch.engine.timeouts import (
     TaskRunTimeout,
@@ -255,8 +255,7 @@ class TaskRunEngine:
             return self.task.log_prints
         return bool(self.flow_ctx and self.flow_ctx.log_prints)
 
-    def begin_run(self) -> None:
-        """Enter RUNNING (Retrying on a later attempt), before each attempt of the body (Prefect's name)."""
+    def begin_run(self) -> None:  # Prefect's name: RUNNING (or Retrying) before each attempt
         state = self.state
         if state is not None and state.name == "Retrying":  # the retry rule entered it already
             self.times.run_count += 1
@@ -365,7 +364,7 @@ class TaskRunEngine:
     def _should_retry(self, proposed: State) -> bool:
         """`retry_condition_fn(task, task_run, state)`; one that raises means no retry."""
         try:
-            return bool(self.task.retry_condition_fn(self.task, task_run_view(self), proposed))
+            return bool(call_hook(self.task.retry_condition_fn, self.task, task_run_view(self), proposed))
         except Exception as exc:
             self.logger().error("retry_condition_fn raised %r: not retrying", exc, exc_info=exc)
             return False

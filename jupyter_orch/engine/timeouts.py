@@ -22,7 +22,7 @@ class TaskRunTimeout(TimeoutError):
 
 
 def timeout_message(kind: str, seconds: float) -> str:
-    return f"{kind} run exceeded timeout of {seconds:g} second(s)"
+    return f"{kind} run timed out after {seconds:g} second(s)"
 
 
 def call_with_timeout(

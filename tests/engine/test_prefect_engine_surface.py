@@ -253,3 +253,44 @@ def test_prefect_fixtures_flow_run_and_sync_events(records, flow_run, events_pip
     assert events_pipeline.process_events(_sync=True) is None  # written at once: nothing to await
     assert [r["state_type"] for r in records.task_runs()] == ["COMPLETED"]
     assert records.flow_run(str(flow_run.id))["state_type"] == "PENDING"
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_retry_waits_go_through_anyio_sleep(records, monkeypatch, kind):
+    import anyio
+
+    waits = []
+
+    async def fake_sleep(delay):
+        waits.append(delay)
+
+    monkeypatch.setattr(anyio, "sleep", fake_sleep)
+
+    async def condition(task, task_run, state):  # an async retry condition is awaited
+        return True
+
+    @task(retries=2, retry_delay_seconds=[3, 7], retry_condition_fn=condition)
+    def flaky_sync():
+        raise ValueError("again")
+
+    @task(retries=2, retry_delay_seconds=[3, 7], retry_condition_fn=condition)
+    async def flaky_async():
+        raise ValueError("again")
+
+    if kind == "sync":
+        state = flaky_sync(return_state=True)
+    else:
+        state = asyncio.run(flaky_async(return_state=True))
+    assert state.is_failed() and waits == [pytest.approx(3, abs=1), pytest.approx(7, abs=1)]
+    get_client().flush()
+    names = [s["name"] for s in records.task_run_states(state.task_run_id)]
+    assert names == ["Pending", "Running"] + ["AwaitingRetry", "Retrying"] * 2 + ["Failed"]
+
+
+def test_a_timeout_says_it_timed_out():
+    @task(timeout_seconds=0.1)
+    def slow():
+        time.sleep(2)
+
+    with pytest.raises(TimeoutError, match=r"Task run timed out after 0.1 second\(s\)"):
+        slow()

@@ -42,7 +42,7 @@ def test_sync_task_timeout(records):
         state.result()
     tr = records.task_run(state.task_run_id)
     assert tr["state_name"] == "TimedOut" and tr["state_type"] == "FAILED"
-    assert "timeout of 0.3 second" in tr["state_message"]
+    assert "timed out after 0.3 second" in tr["state_message"]
     seen = len(progress)
     time.sleep(0.3)  # a window for the body to show progress in: it must show none
     assert len(progress) <= seen + 1 and -1 not in progress  # the body was interrupted
