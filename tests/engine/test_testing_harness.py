@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from jupyter_orch import flow
 from jupyter_orch.testing import orch_test_harness
 from jupyter_orch.testing.utilities import prefect_test_harness
@@ -207,3 +209,19 @@ def test_clear_database_empties_only_the_harness_database():
         assert get_client().get("flow_runs")["items"] == []
         once()  # the schema is still there
         assert len(get_client().get("flow_runs")["items"]) == 1
+
+
+def test_the_harness_ends_cleanly_when_its_directory_cannot_be_removed_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run still finishing in another thread may write into the home as the block ends."""
+    real_rmdir = os.rmdir
+
+    def busy(path: str, *args: object, **kwargs: object) -> None:
+        if "jupyter-orch-test-" in str(path):
+            raise OSError(39, "Directory not empty", str(path))
+        real_rmdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rmdir", busy)
+    with orch_test_harness() as info:
+        (info.home / "late.txt").write_text("written as the block ends")
