@@ -131,9 +131,14 @@ def get_run_logger(context: Any = None, **kwargs: Any) -> RunLogger | logging.Lo
         logger = get_run_logger(ctx)
         logger.extra = {**logger.extra, **kwargs}  # type: ignore[dict-item]
         return logger
+    # each record carries the run's names too, as Prefect's (`record.flow_name`, `record.task_run_name`)
     if isinstance(ctx, FlowRunContext):
-        return run_logger(ctx.flow_run_id, None, f"Flow run {ctx.flow_run_name!r}", "flow_runs")
-    return run_logger(ctx.flow_run_id, ctx.task_run_id, f"Task run {ctx.task_run_name!r}", "task_runs")
+        logger = run_logger(ctx.flow_run_id, None, f"Flow run {ctx.flow_run_name!r}", "flow_runs")
+        logger.extra.update(flow_name=ctx.flow.name, flow_run_name=ctx.flow_run_name)  # type: ignore[union-attr]
+        return logger
+    logger = run_logger(ctx.flow_run_id, ctx.task_run_id, f"Task run {ctx.task_run_name!r}", "task_runs")
+    logger.extra.update(task_name=ctx.task.name, task_run_name=ctx.task_run_name)  # type: ignore[union-attr]
+    return logger
 
 
 # -- log_prints ----------------------------------------------------------------------------------

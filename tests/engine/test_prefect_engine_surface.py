@@ -294,3 +294,37 @@ def test_a_timeout_says_it_timed_out():
 
     with pytest.raises(TimeoutError, match=r"Task run timed out after 0.1 second\(s\)"):
         slow()
+
+
+def test_run_log_records_carry_the_run_names(records):
+    import logging
+
+    from jupyter_orch.engine.logging import RUN_LOGGER
+    from jupyter_orch.logging import get_run_logger
+
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record)
+
+    @task(task_run_name="t-run")
+    def noted():
+        get_run_logger().warning("from the task")
+
+    @flow(flow_run_name="f-run")
+    def noting():
+        get_run_logger().warning("from the flow")
+        noted()
+
+    handler = Keep()
+    logging.getLogger(RUN_LOGGER).addHandler(handler)
+    try:
+        noting()
+    finally:
+        logging.getLogger(RUN_LOGGER).removeHandler(handler)
+    by_message = {r.getMessage(): r for r in seen}
+    from_flow, from_task = by_message["from the flow"], by_message["from the task"]
+    assert (from_flow.flow_name, from_flow.flow_run_name) == ("noting", "f-run")
+    assert (from_task.task_name, from_task.task_run_name) == ("noted", "t-run")
+    assert from_task.flow_run_id == from_flow.flow_run_id
