@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 PG_ADMIN_URL = os.environ.get("ORCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _pg_state: dict[str, str | None] = {}
+_home_state: dict[str, str] = {}
 
 
 def _postgres_url() -> str | None:
@@ -51,6 +53,21 @@ def _postgres_url() -> str | None:
     _pg_state["url"] = f"{base}/{name}"
     _pg_state["name"] = name
     return _pg_state["url"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test process gets its own JUPYTER_ORCH_HOME: a test that runs a flow without a database
+    fixture must not write the user's ~/.jupyter_orch (nor see what another checkout migrated it to)."""
+    _home_state["home"] = tempfile.mkdtemp(prefix="orch-test-home-")
+    os.environ["JUPYTER_ORCH_HOME"] = _home_state["home"]
+    os.environ.pop("JUPYTER_ORCH_DATABASE_URL", None)
+    os.environ.pop("JUPYTER_ORCH_API_URL", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    home = _home_state.pop("home", None)
+    if home:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
