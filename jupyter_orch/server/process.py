@@ -65,7 +65,9 @@ class ServerProcess:
         """The environment a client of this server needs."""
         return {API_URL_ENV: self.url, API_TOKEN_ENV: self.token}
 
-    def start(self, timeout: float = 60.0) -> ServerProcess:
+    def start(self, timeout: float = 180.0) -> ServerProcess:
+        """Start it and wait for /health; a healthy server answers in seconds, but a Jupyter server's
+        imports alone took over 60 s on a 2-core machine under a CPU hog, so the wait is generous."""
         self.home.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
