@@ -53,6 +53,9 @@ class CachePolicy:
     #: where the values of cached runs are stored (`configure(key_storage=...)`): a path, an
     #: fsspec URL or a saved storage's name; None: the task's result storage
     key_storage: Any = None
+    #: `configure(lock_manager=..., isolation_level=...)`: runs of one key exclude each other
+    lock_manager: Any = None
+    isolation_level: str | None = None
 
     def compute_key(
         self, task_ctx: Any, inputs: dict[str, Any], flow_parameters: dict[str, Any], **kwargs: Any
@@ -69,11 +72,15 @@ class CachePolicy:
         """A copy of this policy whose cached values are stored in `key_storage` (a path, an fsspec
         URL or a saved storage's name), used when the task names no `result_storage`. The keys
         themselves live in the run database, shared by every process of an installation (a lookup
-        is one indexed read), so `lock_manager` and `isolation_level` are accepted and unused."""
-        if key_storage is None:
+        is one indexed read). With `isolation_level="SERIALIZABLE"`, a run holds its cache key's
+        lock in `lock_manager` (`jupyter_orch.locking`) while it runs."""
+        if key_storage is None and lock_manager is None and isolation_level is None:
             return self
         configured = copy.copy(self)
-        configured.key_storage = str(key_storage) if isinstance(key_storage, os.PathLike) else key_storage
+        if key_storage is not None:
+            configured.key_storage = str(key_storage) if isinstance(key_storage, os.PathLike) else key_storage
+        configured.lock_manager = lock_manager or self.lock_manager
+        configured.isolation_level = str(getattr(isolation_level, "value", isolation_level) or "") or None
         return configured
 
     def __add__(self, other: CachePolicy) -> CachePolicy:

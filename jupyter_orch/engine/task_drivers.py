@@ -16,6 +16,7 @@ from jupyter_orch.engine.context import task_run_ctx
 from jupyter_orch.engine.logging import install_print_hook, print_recorder, print_target
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.timeouts import await_with_timeout, call_with_timeout
+from jupyter_orch.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     from jupyter_orch.states import State
@@ -101,8 +102,22 @@ def exit_task(engine: TaskRunEngine, tokens: tuple[Any, Any]) -> None:
     task_run_ctx.reset(token)
 
 
+def _serializable(engine: TaskRunEngine) -> Any:
+    """The lock manager a SERIALIZABLE cache policy names (ConfigurationError without one)."""
+    policy = engine.task.cache_policy
+    if getattr(policy, "isolation_level", None) != "SERIALIZABLE" or not engine.cache_key:
+        return None
+    if policy.lock_manager is None:
+        raise ConfigurationError("Isolation level SERIALIZABLE is not supported by provided configuration")
+    return policy.lock_manager
+
+
 def hold_slots(engine: TaskRunEngine) -> list[str]:
-    """Wait for a slot of each concurrency-limited tag of the task; the tags held."""
+    """Wait for a slot of each concurrency-limited tag of the task (and, for a SERIALIZABLE cache
+    policy, its cache key's lock); the tags held."""
+    locks = _serializable(engine)
+    if locks is not None:
+        locks.acquire_lock(engine.cache_key, engine.id)
     ctx = engine.flow_ctx
     if ctx is None or not ctx.limited_tags or not engine.tags:
         return []
@@ -114,5 +129,8 @@ def hold_slots(engine: TaskRunEngine) -> list[str]:
 
 
 def release_slots(engine: TaskRunEngine, held: list[str]) -> None:
+    locks = _serializable(engine)
+    if locks is not None and locks.is_lock_holder(engine.cache_key, engine.id):
+        locks.release_lock(engine.cache_key, engine.id)
     if held and engine.flow_ctx is not None:
         engine.flow_ctx.client.decrement_concurrency_slots(engine.id)

@@ -32,3 +32,23 @@ def test_lock_managers_exclude_other_holders(kind: str, tmp_path: Path) -> None:
     if kind == "files":
         assert (tmp_path / "k.lock").exists()
     assert locks.wait_for_lock("k", timeout=0.05) is False
+
+
+def test_a_serializable_cache_policy_holds_the_keys_lock_while_the_run_runs(
+    orch_env: str, tmp_path: Path
+) -> None:
+    from jupyter_orch import task
+    from jupyter_orch.cache_policies import INPUTS
+    from jupyter_orch.exceptions import ConfigurationError
+
+    policy = INPUTS.configure(lock_manager=FileSystemLockManager(tmp_path), isolation_level="SERIALIZABLE")
+    key = policy.compute_key(None, {"x": 1}, {})
+
+    @task(cache_policy=policy)
+    def locked(x: int) -> bool:
+        return (tmp_path / f"{key}.lock").exists()
+
+    assert locked(1) is True and not (tmp_path / f"{key}.lock").exists()
+    unmanaged = task(cache_policy=INPUTS.configure(isolation_level="SERIALIZABLE"))(lambda x: x)
+    with pytest.raises(ConfigurationError, match="not supported by provided configuration"):
+        unmanaged(2)  # (x=1 is cached: INPUTS alone does not tell the tasks apart)
