@@ -54,6 +54,7 @@ def task_run_from_api(row: dict[str, Any]) -> TaskRun:
         name: [task_input(ref) for ref in refs] for name, refs in (row.get("task_inputs") or {}).items()
     }
     fields.setdefault("task_version", None)
+    fields.setdefault("expected_start_time", fields.get("created"))  # it started when it was made
     return TaskRun(**fields)
 
 

@@ -149,3 +149,12 @@ def get_run_context() -> TaskRunContext | FlowRunContext:
     if ctx is None:
         raise MissingContextError("No run context available. You are not in a flow or task run context.")
     return ctx
+
+
+def parent_task_input(flow_run_id: str | None) -> dict[str, Any]:
+    """Prefect's `__parents__` input of a task run called inside another task run of the same
+    flow run (a subflow's tasks have none), else nothing."""
+    parent = task_run_ctx.get()
+    if parent is None or parent.flow_run_id != flow_run_id:
+        return {}
+    return {"__parents__": [{"input_type": "task_run", "id": parent.task_run_id}]}

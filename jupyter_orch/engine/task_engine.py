@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from jupyter_orch.engine.caching import check_cache
-from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, tags_ctx
+from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, parent_task_input, tags_ctx
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identity
 from jupyter_orch.engine.hooks import call_hook, render_run_name, run_hooks, task_run_view
@@ -214,6 +214,7 @@ class TaskRunEngine:
     def _resolve_inputs(self) -> None:
         params = self.parameters
         self.task_inputs = {name: [] for name in getattr(self.task, "input_names", params)}
+        self.task_inputs.update(parent_task_input(self.flow_run_id))
         edges: list[tuple[str, str]] = []
         if self.wait_for:
             ids: list[str] = []

@@ -328,3 +328,37 @@ def test_run_log_records_carry_the_run_names(records):
     assert (from_flow.flow_name, from_flow.flow_run_name) == ("noting", "f-run")
     assert (from_task.task_name, from_task.task_run_name) == ("noted", "t-run")
     assert from_task.flow_run_id == from_flow.flow_run_id
+
+
+def test_a_task_called_in_a_task_records_its_parent(records):
+    from jupyter_orch.client.orchestration import SyncPrefectClient
+    from jupyter_orch.context import TaskRunContext
+
+    @task
+    def inner():
+        return TaskRunContext.get().task_run_id
+
+    @task
+    def outer():
+        return inner(), TaskRunContext.get().task_run_id
+
+    @flow
+    def sub():
+        return inner()
+
+    @task
+    def around_subflow():
+        return sub()
+
+    @flow
+    def nesting():
+        return outer(), around_subflow()
+
+    (inner_id, outer_id), in_subflow = nesting()
+    client = SyncPrefectClient()
+    (parent,) = client.read_task_run(inner_id).task_inputs["__parents__"]
+    assert str(parent.id) == outer_id
+    assert "__parents__" not in client.read_task_run(outer_id).task_inputs
+    assert "__parents__" not in client.read_task_run(in_subflow).task_inputs  # another flow run
+    run = client.read_task_run(outer_id)
+    assert run.expected_start_time == client.read_task_run_states(outer_id)[0].timestamp
