@@ -23,8 +23,8 @@ _EXPORTS = {
     "Task": "jupyter_orch.engine.tasks",
     "exponential_backoff": "jupyter_orch.engine.tasks",
     "TaskFuture": "jupyter_orch.engine.futures",
-    "unmapped": "jupyter_orch.utilities.annotations",
-    "allow_failure": "jupyter_orch.utilities.annotations",
+    "unmapped": "jupyter_orch.annotations",
+    "allow_failure": "jupyter_orch.annotations",
     "ThreadPoolTaskRunner": "jupyter_orch.engine.task_runners",
     "DaskTaskRunner": "jupyter_orch.engine.task_runners",
     "ProcessPoolTaskRunner": "jupyter_orch.engine.process_runner",
@@ -56,6 +56,7 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ imports them
+    from jupyter_orch.annotations import allow_failure, unmapped  # noqa: F401
     from jupyter_orch.client import get_client  # noqa: F401
     from jupyter_orch.engine.artifacts import create_markdown_artifact, create_table_artifact  # noqa: F401
     from jupyter_orch.engine.caching import task_input_hash  # noqa: F401
@@ -84,7 +85,6 @@ if TYPE_CHECKING:  # names for type checkers and IDEs; at run time __getattr__ i
         serve,
     )
     from jupyter_orch.states import State, StateType  # noqa: F401
-    from jupyter_orch.utilities.annotations import allow_failure, unmapped  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

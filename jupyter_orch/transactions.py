@@ -24,7 +24,7 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
 
-from jupyter_orch.utilities.collections import AutoEnum
+from jupyter_orch.enums import AutoEnum
 
 _log = logging.getLogger("jupyter_orch.transactions")
 

@@ -44,7 +44,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("orchestration",),
     ("db",),
     ("states", "settings", "scheduling", "parameters", "results", "run_spec", "entrypoints", "errors",
-     "notebooks", "timefmt", "exceptions", "secrets", "limits", "_core", "version", "types", "locking"),
+     "notebooks", "timefmt", "exceptions", "secrets", "limits", "_core", "version", "types", "locking",
+     "annotations", "enums"),
 ]
 
 #: rule -> {pattern (fnmatch) of breaches as the tests below name them: who removes them, why}

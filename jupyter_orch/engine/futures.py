@@ -17,9 +17,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
+from jupyter_orch.annotations import BaseAnnotation, allow_failure, quote, unmapped
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.states import Crashed, Pending, State
-from jupyter_orch.utilities.annotations import BaseAnnotation, allow_failure, quote, unmapped
 
 logger = logging.getLogger("jupyter_orch.futures")
 

@@ -12,10 +12,10 @@ import inspect
 import io
 from typing import Any
 
+from jupyter_orch.annotations import BaseAnnotation, allow_failure, quote, unmapped
 from jupyter_orch.engine.futures import PrefectFuture
 from jupyter_orch.exceptions import MappingLengthMismatch, MappingMissingIterable
 from jupyter_orch.states import State
-from jupyter_orch.utilities.annotations import BaseAnnotation, allow_failure, quote, unmapped
 
 _VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, Generic, TypeVar, overload
 
+from jupyter_orch.annotations import unmapped
 from jupyter_orch.cache_policies import (
     DEFAULT,
     NO_CACHE,
@@ -29,7 +30,6 @@ from jupyter_orch.exceptions import check_reserved
 from jupyter_orch.orchestration import rules
 from jupyter_orch.results import serializer_name
 from jupyter_orch.settings import PREFECT_TASK_DEFAULT_RETRIES, PREFECT_TASK_DEFAULT_RETRY_DELAY_SECONDS
-from jupyter_orch.utilities.annotations import unmapped
 
 R = TypeVar("R")
 logger = logging.getLogger("jupyter_orch.tasks")

@@ -5,11 +5,11 @@ of keys and back, `listrepr`, `AutoEnum`, `quote` (a value passed to a task unto
 from __future__ import annotations
 
 import dataclasses
-import enum
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from jupyter_orch.utilities.annotations import BaseAnnotation, quote
+from jupyter_orch.annotations import BaseAnnotation, quote
+from jupyter_orch.enums import AutoEnum
 
 
 def dict_to_flatdict(dct: Mapping[Any, Any], _parent: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
@@ -38,21 +38,6 @@ def flatdict_to_dict(dct: Mapping[Any, Any]) -> dict[Any, Any]:
 
 def listrepr(objs: Iterable[Any], sep: str = " ") -> str:
     return sep.join(repr(o) for o in objs)
-
-
-class AutoEnum(str, enum.Enum):
-    """An enum whose `auto()` values are the member names."""
-
-    @staticmethod
-    def _generate_next_value_(name: str, *_: Any) -> str:
-        return name
-
-    @staticmethod
-    def auto() -> Any:
-        return enum.auto()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}.{self.value}"
 
 
 def visit_collection(expr: Any, visit_fn: Callable[[Any], Any], return_data: bool = False) -> Any:
