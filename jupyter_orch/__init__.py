@@ -6,6 +6,7 @@ engine, the database layer and everything heavy load on first use of a name.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,8 +92,6 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'jupyter_orch' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
@@ -124,12 +123,14 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext jupyter_orch`: the `%%flow` and `%orch` magics."""
+    # lazy: `%load_ext` loads the magics (and IPython's machinery), not `import jupyter_orch`
     from jupyter_orch.magics import load_ipython_extension as load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
+    # lazy: loaded by `%load_ext`, never by `import jupyter_orch`
     from jupyter_orch.magics import unload_ipython_extension as unload
 
     unload(ipython)
@@ -137,6 +138,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     """The server extension (REST API, API docs, services), found by jupyter_server."""
+    # heavy: the server extension (jupyter_server, the API, SQLAlchemy) only when Jupyter asks
     from jupyter_orch.server.app import OrchApp
 
     return [{"module": "jupyter_orch", "app": OrchApp}]

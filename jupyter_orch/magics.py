@@ -116,6 +116,7 @@ def _norm(source: Any) -> str:
 
 
 def _history_notebook(shell: Any, current: str, params_cell: Any = None) -> tuple[Any, int]:
+    # heavy: nbformat, only for a notebook from the history
     import nbformat
 
     raw = list(getattr(shell.history_manager, "input_hist_raw", None) or shell.user_ns.get("In", []))
@@ -142,6 +143,7 @@ def _history_notebook(shell: Any, current: str, params_cell: Any = None) -> tupl
 
 def current_notebook(shell: Any, current: str) -> tuple[Any, int, str | None, str]:
     """(notebook, index of the current cell, notebook file or None, which rule was used)."""
+    # heavy: nbformat, only to deploy (not with the extension in every kernel)
     from jupyter_orch.notebooks.snapshot import read_notebook
 
     path = notebook_path(shell)
@@ -174,6 +176,7 @@ def _compile_cell(shell: Any, body: str, name: str) -> tuple[Any, Any]:
 def run_cell_as_flow(shell: Any, body: str, args: argparse.Namespace) -> Any:
     """Run `body` in the user namespace as flow `args.name`; its last expression's value, or
     the cell's exception (after the run is recorded Failed)."""
+    # heavy: the engine loads on the first %%flow, not with the extension in every kernel
     from jupyter_orch.engine.flows import Flow
 
     __tracebackhide__ = True  # IPython hides this frame from the user's traceback
@@ -212,6 +215,7 @@ def _from_cell(exc: BaseException) -> BaseException:
 
 def deploy_cell_from_shell(shell: Any, line: str, body: str, args: argparse.Namespace) -> dict[str, Any]:
     """Build the cell's notebook (parameters cell + needed cells + this one), show it, deploy it."""
+    # heavy: nbformat and the runner, only to deploy (not with the extension in every kernel)
     from jupyter_orch.notebooks.dependencies import build_cell_notebook
     from jupyter_orch.runner.notebooks import deploy_cell
 
@@ -268,6 +272,7 @@ class OrchMagics(Magics):
             raise UsageError(f"%orch {args.command}: {exc}") from exc
 
     def _orch_deploy(self, args: argparse.Namespace) -> None:
+        # heavy: nbformat and the runner, only to deploy (not with the extension in every kernel)
         from jupyter_orch.runner.notebooks import deploy_notebook
 
         path = args.notebook or notebook_path(self.shell)
@@ -282,6 +287,7 @@ class OrchMagics(Magics):
         print(f"Deployed {dep['flow_name']}/{dep['name']} ({how}).")
 
     def _orch_runs(self, args: argparse.Namespace) -> None:
+        # heavy: ipywidgets, only when a view is shown
         from jupyter_orch.widgets import RunsView
 
         filters: dict[str, Any] = {"flow_name": args.flow}
@@ -292,6 +298,7 @@ class OrchMagics(Magics):
         view.show()
 
     def _orch_run(self, args: argparse.Namespace) -> None:
+        # heavy: ipywidgets, only when a view is shown
         from jupyter_orch.widgets import RunView
 
         dep = _deployment(args.deployment)

@@ -14,6 +14,7 @@ import socket
 import threading
 from typing import Any
 
+from jupyter_orch.client import get_client
 from jupyter_orch.engine.background import decode
 from jupyter_orch.engine.context import tags_ctx
 from jupyter_orch.engine.task_drivers import run_task_sync
@@ -69,8 +70,6 @@ class TaskWorker:
         finally:
             self._pool.shutdown(wait=True)
             self._pool = None
-            from jupyter_orch.client import get_client
-
             get_client().flush()
 
     def stop(self) -> None:
@@ -86,8 +85,6 @@ class TaskWorker:
     # -- one round -------------------------------------------------------------------------------
     def run_once(self) -> int:
         """Claim what free slots allow and start running it; how many runs were claimed."""
-        from jupyter_orch.client import get_client
-
         with self._lock:
             free = self.limit - self._running
         if free <= 0:
@@ -119,8 +116,6 @@ class TaskWorker:
         await asyncio.to_thread(self._execute, run)
 
     def _execute(self, run: dict[str, Any]) -> None:
-        from jupyter_orch.client import get_client
-
         try:
             task = self.tasks[run["task_key"]]
             scheduled = (run.get("scheduled") or {}).get("result") or {}

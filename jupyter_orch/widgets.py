@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 from jupyter_orch.client import get_client
@@ -64,6 +65,7 @@ def run_line(run: dict[str, Any]) -> str:
 def _widgets_available() -> bool:
     """True inside a kernel (where a frontend may render widgets) with ipywidgets installed."""
     try:
+        # optional: ipywidgets and IPython, only to ask whether a kernel can show widgets
         import ipywidgets  # noqa: F401
         from IPython import get_ipython
     except ImportError:
@@ -171,6 +173,7 @@ class _View:
 
     def show(self) -> _View:
         """Display the view and keep it live until its runs end."""
+        # heavy: IPython, only when a view is shown
         from IPython.display import display
 
         self._handle = display(self, display_id=True)
@@ -222,6 +225,7 @@ class RunView(_View):
         return line
 
     def _build(self) -> Any:
+        # optional: ipywidgets, only in a kernel that has it
         import ipywidgets as w
 
         self._label = w.HTML()
@@ -230,8 +234,6 @@ class RunView(_View):
         return w.VBox([self._label, self._bar, self._detail])
 
     def _sync(self) -> None:
-        from html import escape
-
         run = self.run
         done, total = progress_of(run)
         state = run.get("state_name") or run.get("state_type")
@@ -280,14 +282,13 @@ class RunsView(_View):
         return "\n".join(run_line(r) for r in self.runs)
 
     def _build(self) -> Any:
+        # optional: ipywidgets, only in a kernel that has it
         import ipywidgets as w
 
         self._table = w.HTML()
         return w.VBox([self._table])
 
     def _sync(self) -> None:
-        from html import escape
-
         rows = []
         for run in self.runs:
             done, total = progress_of(run)

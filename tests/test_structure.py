@@ -4,6 +4,10 @@ circles, small modules and simple functions.
 The layer list below is the architecture as the README's "How it fits together" draws it; a change
 that needs an upward import or a circle is a change of design, made here first, on purpose.
 
+An import inside a function is for an optional or heavy dependency only (what a first flow call or
+`import jupyter_orch` should not load), and says why in a comment on its line or the line above
+(a block of imports shares the comment above its first, blank lines between sections included).
+
 `PENDING` lists, by rule, what is still known to break it while issue #13 lands in pieces, each
 with the engineer whose piece removes it. Only these may fail; anything new fails the test, and an
 entry whose breach is gone is reported (a warning) so that it is deleted.
@@ -12,6 +16,7 @@ entry whose breach is gone is reported (a warning) so that it is deleted.
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from collections.abc import Iterator
 from fnmatch import fnmatch
@@ -55,6 +60,7 @@ PENDING: dict[str, dict[str, str]] = {
     "circles": {},
     "lines": {},
     "complexity": {},
+    "reasons": {},
 }
 # fmt: on
 
@@ -224,3 +230,50 @@ def test_functions_are_simple() -> None:
                 name = f"{block.classname}.{block.name}" if getattr(block, "classname", None) else block.name
                 complex_.append(f"{path.relative_to(PACKAGE.parent).as_posix()}: {name}")
     _check("complexity", complex_, f"functions over cyclomatic complexity {MAX_COMPLEXITY}")
+
+
+def _local_imports(tree: ast.AST) -> Iterator[tuple[str, ast.Import | ast.ImportFrom]]:
+    """(qualified name of the enclosing function, import) for every import inside a function."""
+    stack: list[tuple[ast.AST, str, bool]] = [(tree, "", False)]
+    while stack:
+        node, scope, in_function = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.Import, ast.ImportFrom)) and in_function:
+                yield scope, child
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{scope}.{child.name}" if scope else child.name
+                stack.append((child, name, in_function or not isinstance(child, ast.ClassDef)))
+            else:
+                stack.append((child, scope, in_function))
+
+
+#: comments that are tool directives, not reasons
+_PRAGMA = re.compile(r"\s*(noqa\b[:\s\w,]*|type:\s*ignore(\[[^\]]*\])?|pragma:[^#]*|fmt:\s*\w+)\s*")
+
+
+def _says_why(line: str) -> bool:
+    """Whether `line` has a comment that is more than a tool directive."""
+    _, hash_, comment = line.partition("#")
+    return bool(hash_) and any(part.strip() and not _PRAGMA.fullmatch(part) for part in comment.split("#"))
+
+
+def test_local_imports_say_why() -> None:
+    silent = []
+    for _, path in _modules():
+        source = path.read_text()
+        lines = source.splitlines()
+        found = sorted(_local_imports(ast.parse(source, str(path))), key=lambda item: item[1].lineno)
+        explained: set[int] = set()  # last lines of the imports that have a reason
+        for scope, node in found:
+            above = lines[node.lineno - 2].strip() if node.lineno > 1 else ""
+            if (
+                _says_why(lines[node.lineno - 1])
+                or (above.startswith("#") and _says_why(above))
+                or node.lineno - 1 in explained
+                or (not above and node.lineno - 2 in explained)  # the next section of the same block
+            ):
+                explained.add(node.end_lineno or node.lineno)
+                continue
+            module = "." * getattr(node, "level", 0) + (getattr(node, "module", None) or node.names[0].name)
+            silent.append(f"{path.relative_to(PACKAGE.parent).as_posix()}: {scope} imports {module}")
+    _check("reasons", silent, "imports inside functions with no reason (a comment on its line or above)")

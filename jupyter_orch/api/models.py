@@ -13,7 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from jupyter_orch.settings import limits
-from jupyter_orch.states import StateType
+from jupyter_orch.states import State, StateType
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -118,8 +118,6 @@ class StateIn(Strict):
     scheduled_time: UTCDateTime | None = None
 
     def to_state(self) -> Any:
-        from jupyter_orch.states import State
-
         fields = dict(self)  # the field values as they are (no copies, no conversion)
         return State(fields.pop("type"), **fields)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+import sys
 from functools import cache
 from typing import Any
 
@@ -142,9 +144,6 @@ def main() -> None:
 
     The JupyterLab extension generates its TypeScript types from that committed file at build time.
     """
-    import json
-    import sys
-
     json.dump(openapi_document(), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
 

@@ -16,6 +16,7 @@ def watch_run(
     ctx: Context, run_id: str, interval: float = 0.5, timeout: float | None = None
 ) -> dict[str, Any]:
     """Poll the run until it is final (or `timeout` passes); returns its last read."""
+    # optional: a progress bar only when tqdm is installed
     from tqdm import tqdm
 
     deadline = None if timeout is None else time.monotonic() + timeout

@@ -36,6 +36,7 @@ _atexit_registered = False
 
 def local_client(database_url: str | None = None) -> OrchClient:
     """A client that runs the API's operations in this process against `database_url`."""
+    # heavy: the database layer; a client of a server (HTTP) never loads it
     from jupyter_orch.client.local import LocalTransport
 
     return OrchClient(LocalTransport(database_url))

@@ -97,6 +97,7 @@ class EventWatcher:
             self.connected.clear()
 
     async def _in_process(self, database_url: str) -> None:
+        # heavy: the database's event feeds (psycopg, SQLAlchemy), only with no server to ask
         from jupyter_orch.orchestration.events import EventFilter, EventHub, open_feed
 
         hub = EventHub()

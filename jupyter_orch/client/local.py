@@ -15,6 +15,7 @@ from typing import Any
 
 from jupyter_orch.client import plain_ops
 from jupyter_orch.client.transport import Query, Transport, api_error, json_default, query_lists
+from jupyter_orch.db.plain import PlainSQLite
 from jupyter_orch.db.sqlite import file_of
 from jupyter_orch.orchestration import sqlwrite
 from jupyter_orch.orchestration.errors import OrchError
@@ -36,8 +37,6 @@ class LocalTransport(Transport):
         self.db_file = file_of(database_url)
         self._plain: Any = None
         if self.db_file is not None:
-            from jupyter_orch.db.plain import PlainSQLite
-
             self._plain = PlainSQLite(self.db_file, database_url)
         self._database: Any = None
         self._use_plain = plain

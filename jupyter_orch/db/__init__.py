@@ -13,6 +13,7 @@ __all__ = ["get_engine", "session_scope", "sessionmaker_for"]
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
+        # heavy: SQLAlchemy; `import jupyter_orch.db` (the SQLite fast path) must not load it
         from jupyter_orch.db import session
 
         return getattr(session, name)

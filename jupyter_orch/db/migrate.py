@@ -45,6 +45,7 @@ def sqlite_revision(dbapi_conn: Any) -> str | None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    # heavy: SQLAlchemy, off the SQLite fast path (which imports this module)
     from sqlalchemy import text
 
     with engine.connect() as conn:
@@ -84,6 +85,7 @@ def schema_lock(engine: Engine) -> Iterator[None]:
 
 @contextmanager
 def _pg_advisory_lock(engine: Engine) -> Iterator[None]:
+    # heavy: SQLAlchemy, off the SQLite fast path (which imports this module)
     from sqlalchemy import text
 
     with engine.connect() as conn:
@@ -108,6 +110,7 @@ def _file_lock(path: str) -> Iterator[None]:
 
 
 def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+    # heavy: Alembic, only for a database not at head
     from alembic.config import Config
 
     cfg = Config()
@@ -117,6 +120,7 @@ def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
 
 
 def _upgrade_locked(engine: Engine, revision: str) -> None:
+    # heavy: Alembic, only for a database not at head
     from alembic import command
 
     command.upgrade(_alembic_config(engine), revision)
@@ -151,6 +155,7 @@ def forget(engine: Engine | None = None) -> None:
 
 def reset(engine: Engine) -> None:
     """Drop every table (ours and Alembic's) and upgrade again from nothing."""
+    # heavy: SQLAlchemy and the models, off the SQLite fast path (which imports this module)
     from sqlalchemy import inspect, text
 
     from jupyter_orch.db.models import Base

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jupyter_orch.db import migrate
 from jupyter_orch.db.sqlite import SQLITE_BUSY_TIMEOUT_MS, configure, writer_queue
+from jupyter_orch.settings import get_settings
 
 _engines: dict[str, Engine] = {}
 _makers: dict[str, sessionmaker[Session]] = {}
@@ -82,8 +83,6 @@ def _sqlite_engine(url: str) -> Engine:
 def get_engine(url: str | None = None, upgrade: bool = True) -> Engine:
     """The process-wide engine for `url` (default: the configured database), upgraded to head."""
     if url is None:
-        from jupyter_orch.settings import get_settings
-
         url = get_settings().database_url
     with _lock:
         engine = _engines.get(url)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -165,8 +166,6 @@ def writer_queue(db_file: str) -> WriterQueue:
 
 def connect(db_file: str) -> Any:
     """A `sqlite3` connection to `db_file` with our settings (usable from any thread)."""
-    import sqlite3
-
     os.makedirs(os.path.dirname(os.path.abspath(db_file)), exist_ok=True)
     conn = sqlite3.connect(db_file, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     configure(conn, db_file)

@@ -10,8 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from jupyter_orch.client import ApiError
 from jupyter_orch.client.schemas.artifacts import Artifact as ArtifactRecord
 from jupyter_orch.engine import artifacts as _functions
+from jupyter_orch.engine.context import flow_run_ctx, task_run_ctx
 
 
 class Artifact(BaseModel):
@@ -31,8 +33,6 @@ class Artifact(BaseModel):
 
     def create(self, client: Any = None, _sync: bool | None = None) -> ArtifactRecord:
         """Record it for the current run (or with no run outside one)."""
-        from jupyter_orch.engine.context import flow_run_ctx, task_run_ctx
-
         data = self.format()
         artifact_id = _functions.create_artifact(self.type or "markdown", data, self.key, self.description)
         task_ctx, flow_ctx = task_run_ctx.get(), flow_run_ctx.get()
@@ -56,8 +56,6 @@ class Artifact(BaseModel):
         cls, key: str | None = None, client: Any = None, _sync: bool | None = None
     ) -> ArtifactRecord | None:
         """The newest artifact with `key`, or None."""
-        from jupyter_orch.client import ApiError
-
         if not key:
             return None
         try:

@@ -9,6 +9,7 @@ artifacts back, are requests of the process's client (`jupyter_orch.client`): ov
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import json
@@ -19,6 +20,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from jupyter_orch.client import get_client
 from jupyter_orch.engine.context import flow_run_ctx, task_run_ctx
 from jupyter_orch.parameters import jsonable
 from jupyter_orch.states import utcnow
@@ -68,8 +70,6 @@ OUTSIDE_RUN_WARNING = (
 
 
 def _client() -> Any:
-    from jupyter_orch.client import get_client
-
     return get_client()
 
 
@@ -193,9 +193,8 @@ def _no_nan(value: Any) -> Any:
 
 # -- async variants (the work is a buffered write or one request: run it in a thread) ----------
 async def _in_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    # heavy: asyncio, only async callers (a sync flow's first call never loads it)
     import asyncio
-    import contextvars
-    import functools
 
     call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(None, call)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from jupyter_orch.client import get_client
 from jupyter_orch.engine.context import flow_run_ctx, tags_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFuture, _visit
 from jupyter_orch.engine.task_engine import TaskRunEngine
@@ -78,12 +79,14 @@ class PrefectDistributedFuture(PrefectFuture[Any]):
 
 
 def encode(value: Any) -> str:
+    # heavy: cloudpickle, only for background tasks
     import cloudpickle
 
     return base64.b64encode(cloudpickle.dumps(value)).decode("ascii")
 
 
 def decode(text: str) -> Any:
+    # heavy: cloudpickle, only for background tasks
     import cloudpickle
 
     return cloudpickle.loads(base64.b64decode(text))
@@ -105,8 +108,6 @@ def apply_async(
 ) -> PrefectDistributedFuture:
     """Schedule a background run of `task` for a task worker; its future at once. `dependencies`
     ({parameter: task-run references}) are recorded as the run's inputs."""
-    from jupyter_orch.client import get_client
-
     try:
         bound = task.bind(tuple(args or ()), dict(kwargs or {}))
     except TypeError as exc:
@@ -171,8 +172,6 @@ def _inputs(task: Any, dependencies: dict[str, Iterable[Any]] | None) -> dict[st
 def read_parameters(task_run_id: str) -> dict[str, Any]:
     """What a background run was scheduled with, as Prefect's stored parameters:
     `{"parameters": ..., "wait_for": [...] (if any), "context": {...}}`."""
-    from jupyter_orch.client import get_client
-
     run = get_client().read_task_run(str(task_run_id))
     data = (run.get("state") or {}).get("data") or {}
     saved: dict[str, Any] = {}

@@ -11,10 +11,13 @@ import time
 import traceback
 from typing import Any
 
+from jupyter_orch.client import get_client
 from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, tags_ctx
 from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError, Pause, UpstreamFailed
 from jupyter_orch.engine.futures import has_futures, resolve_futures_to_states, resolve_parameters
 from jupyter_orch.engine.hooks import flow_run_view, render_run_name, run_hooks
+from jupyter_orch.engine.logging import install_print_hook, print_recorder, print_target, run_logger
+from jupyter_orch.engine.results import persist_result
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.tasks import NOT_BOUND, Task
 from jupyter_orch.engine.timeouts import (
@@ -73,8 +76,6 @@ class FlowRunEngine:
         self.adopt_id = adopt_id  # an existing run record to run (Prefect's `flow_run=`)
         self.wait_for: Any = None  # runs to wait for before this one starts (a call's `wait_for=`)
         self.parent = flow_run_ctx.get()
-        from jupyter_orch.client import get_client
-
         self.client = self.parent.client if self.parent else get_client()
         self.run_id: str | None = None
         self.run_name = ""
@@ -235,8 +236,6 @@ class FlowRunEngine:
         self.deployment_id = run.get("deployment_id")
         self.tags = tuple(sorted(set(run.get("tags") or ()) | tags_ctx.get()))
         self.state = State.from_dict(run["state"]) if run.get("state") else None
-        from jupyter_orch.engine.logging import run_logger
-
         self.logger = run_logger(self.run_id, None, f"Flow run {self.run_name!r}", "flow_runs")
 
     def _refuse(self, error: Exception) -> Exception:
@@ -275,8 +274,6 @@ class FlowRunEngine:
         self.ctx = self._context()
         token = flow_run_ctx.set(self.ctx)
         prints = None
-        from jupyter_orch.engine.logging import install_print_hook, print_recorder, print_target
-
         if self.flow.log_prints:
             install_print_hook()
             prints = print_target.set(print_recorder(self.run_id, None))
@@ -291,8 +288,6 @@ class FlowRunEngine:
         token, prints, tagged = tokens
         if tagged is not None:
             tags_ctx.reset(tagged)
-        from jupyter_orch.engine.logging import print_target
-
         try:
             if self.ctx is not None:
                 self.ctx.task_runner.shutdown(wait=wait)
@@ -315,8 +310,6 @@ class FlowRunEngine:
         state = return_value_to_state(value)
         flow = self.flow
         if state.is_completed() and (flow.persist_result or not flow.cache_result_in_memory):
-            from jupyter_orch.engine.results import persist_result
-
             result = state.result()
             state.data = persist_result(result, None, flow.result_storage, flow.serializer)
             if not flow.cache_result_in_memory:

@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any
 
+from jupyter_orch.client import get_client
 from jupyter_orch.engine.context import FlowRunContext, get_run_context
 from jupyter_orch.settings import clip_log_message
 
@@ -38,8 +39,6 @@ class OrchLogHandler(logging.Handler):
             message = record.getMessage()
             if record.exc_info:
                 message = f"{message}\n{logging.Formatter().formatException(record.exc_info)}"
-            from jupyter_orch.client import get_client
-
             get_client().writer.add(
                 "logs",
                 {
@@ -168,8 +167,6 @@ def install_print_hook() -> None:
 
 def print_recorder(flow_run_id: str | None, task_run_id: str | None) -> Callable[[str], None]:
     """A callable that stores one printed line as an INFO log of the given run."""
-    from jupyter_orch.client import get_client
-
     writer = get_client().writer
 
     def record(message: str) -> None:

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 from typing import TYPE_CHECKING, Any
 
+from jupyter_orch.client import get_client
 from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, tags_ctx
 from jupyter_orch.engine.futures import resolve_futures_to_states
 from jupyter_orch.engine.task_drivers import run_task_sync
@@ -82,6 +83,7 @@ class ProcessPoolTaskRunner(TaskRunner):
 
 def _dispatch(pool: concurrent.futures.ProcessPoolExecutor, engine: TaskRunEngine) -> State:
     """In a thread of the flow's process: wait for the inputs, run the task run in a child."""
+    # heavy: cloudpickle, only with the process task runner
     import cloudpickle
 
     ctx = engine.flow_ctx
@@ -116,9 +118,8 @@ def _dispatch(pool: concurrent.futures.ProcessPoolExecutor, engine: TaskRunEngin
 
 def _run_in_child(payload: bytes) -> bytes:
     """In a child process: drive the run to its final state, write its records, return it."""
+    # heavy: cloudpickle, only with the process task runner
     import cloudpickle
-
-    from jupyter_orch.client import get_client
 
     task, parameters, wait_for, run = cloudpickle.loads(payload)
     client = get_client()
@@ -163,6 +164,7 @@ def _adopt(
 
 
 def _pickle_state(state: State) -> bytes:
+    # heavy: cloudpickle, only with the process task runner
     import cloudpickle
 
     try:

@@ -166,6 +166,7 @@ def _connect(url: str) -> None:
     # SQLAlchemy: the SQLite fast path of a plain function's run never needs it otherwise
     from sqlalchemy import text
 
+    # heavy: SQLAlchemy (see above)
     from jupyter_orch.db.session import read_scope
 
     with read_scope(url) as session:

@@ -37,6 +37,7 @@ async def _call_sync(task: Any, args: tuple, kwargs: dict[str, Any], run_body: A
     if run_body is not None:
         return run_body(task.fn, args, kwargs, task.timeout_seconds)
     if task.is_async:
+        # heavy: asyncio, only for async tasks (a sync flow's first call never loads it)
         from jupyter_orch.engine.asyncutils import run_coro_sync
 
         return run_coro_sync(await_with_timeout(task.fn(*args, **kwargs), task.timeout_seconds))

@@ -15,12 +15,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from jupyter_orch.client import get_client
 from jupyter_orch.engine.caching import check_cache
 from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, parent_task_input, tags_ctx
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identity
 from jupyter_orch.engine.hooks import call_hook, render_run_name, run_hooks, task_run_view
 from jupyter_orch.engine.logging import run_logger
+from jupyter_orch.engine.results import persist_result
 from jupyter_orch.engine.timeouts import (
     TaskRunTimeout,
     is_cancellation,
@@ -92,8 +94,6 @@ class TaskRunEngine:
             self.flow_run_id: str | None = flow_ctx.flow_run_id
             self.writer = flow_ctx.client.writer
         else:
-            from jupyter_orch.client import get_client
-
             self.dynamic_key = next(_loose_counter)
             self.flow_run_id = None
             self.writer = get_client().writer
@@ -310,8 +310,6 @@ class TaskRunEngine:
     def _store(self, value: Any) -> dict[str, str] | None:
         """Persist the result; one that cannot be serialized is kept in memory only (a warning,
         as Prefect's: the run still completes)."""
-        from jupyter_orch.engine.results import persist_result
-
         task = self.task
         try:
             return persist_result(value, self.cache_key, task.result_storage, task.serializer)
@@ -390,8 +388,6 @@ class TaskRunEngine:
 
 
 def _client() -> Any:
-    from jupyter_orch.client import get_client
-
     return get_client()
 
 

@@ -17,12 +17,13 @@ import copy
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from jupyter_orch.client import get_client
 from jupyter_orch.engine.context import flow_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
 from jupyter_orch.engine.mapping import expand
 from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
-from jupyter_orch.engine.timeouts import call_with_timeout
+from jupyter_orch.engine.timeouts import TaskRunTimeout, call_with_timeout, timeout_message
 from jupyter_orch.settings import PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS
 
 if TYPE_CHECKING:
@@ -99,8 +100,6 @@ class TaskRunner:
         self._started = False
         self.shutdown(wait=True)
         if flow_run_ctx.get() is None:  # runs of no flow: written before the block is left
-            from jupyter_orch.client import get_client
-
             get_client().flush()
 
     def run_body(
@@ -133,6 +132,7 @@ class ThreadPoolTaskRunner(TaskRunner):
 
     def submit_engine(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
         if engine.task.is_async:
+            # heavy: asyncio, only for async tasks (a sync flow's first call never loads it)
             import asyncio
 
             from jupyter_orch.engine.asyncutils import background_loop
@@ -182,6 +182,7 @@ class DaskTaskRunner(TaskRunner):
     def client(self) -> Any:
         """The dask `Client`, connecting (or starting the LocalCluster) on first use."""
         if self._client is None:
+            # optional: dask's distributed, only with the dask task runner
             from distributed import Client, LocalCluster
 
             if self.address:
@@ -226,8 +227,6 @@ class DaskTaskRunner(TaskRunner):
             if future.done():  # the body's own TimeoutError
                 raise
             bridge.cancel(future)
-            from jupyter_orch.engine.timeouts import TaskRunTimeout, timeout_message
-
             raise TaskRunTimeout(timeout_message("Task", timeout or 0)) from None
 
     def shutdown(self, wait: bool = True) -> None:

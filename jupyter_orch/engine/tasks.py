@@ -308,7 +308,7 @@ class Task(Decorated, Generic[R]):
             # in a sync flow we block, on a background loop if one already runs in this thread
             if flow_ctx is None or flow_ctx.is_async:
                 return coro
-            from jupyter_orch.engine.asyncutils import run_coro_sync
+            from jupyter_orch.engine.asyncutils import run_coro_sync  # heavy: asyncio, async only
 
             return run_coro_sync(coro)
         state = run_task_sync(engine)

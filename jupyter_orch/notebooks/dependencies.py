@@ -59,6 +59,7 @@ def strip_flow_magic(source: str) -> str:
 
 
 def _to_python(source: str) -> str | None:
+    # heavy: IPython, only for cells holding magics
     from IPython.core.inputtransformer2 import TransformerManager
 
     stripped = source.lstrip()

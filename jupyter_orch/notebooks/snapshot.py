@@ -25,6 +25,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from jupyter_orch.parameters import ParameterError, parameter_schema, validate_parameters
+from jupyter_orch.settings import get_settings
 
 __all__ = [
     "flow_name_for",
@@ -60,8 +61,6 @@ def snapshot_notebook(
 ) -> dict[str, Any]:
     """Write the deploy-time copy and return the `storage` that records it."""
     if home is None:
-        from jupyter_orch.settings import get_settings
-
         home = get_settings().home
     folder = Path(home) / "deployments" / deployment_id
     folder.mkdir(parents=True, exist_ok=True)

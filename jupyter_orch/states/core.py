@@ -313,8 +313,6 @@ def is_state_iterable(obj: Any) -> bool:
 
 
 def _in_running_loop() -> bool:
-    import sys
-
     aio = sys.modules.get("asyncio")  # not loaded: no loop can be running
     if aio is None:
         return False

@@ -13,6 +13,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from jupyter_orch.client import reset_client
 from jupyter_orch.settings import API_TOKEN_ENV, API_URL_ENV, DATABASE_URL_ENV, HOME_ENV
 
 _NAMES = (HOME_ENV, DATABASE_URL_ENV, API_URL_ENV, API_TOKEN_ENV)
@@ -33,8 +34,6 @@ def orch_test_harness(server_startup_timeout: float | None = None) -> Iterator[O
     `server_startup_timeout` is accepted for Prefect's signature and unused: no server is
     started, the engine writes the database in-process.
     """
-    from jupyter_orch.client import reset_client
-
     saved = {name: os.environ.get(name) for name in _NAMES}
     reset_client()  # what the previous client buffered goes where it was meant to
     # runs still finishing in other threads may write into it as it goes: never an error here
@@ -58,8 +57,6 @@ def orch_test_harness(server_startup_timeout: float | None = None) -> Iterator[O
 def clear_database(info: OrchTestHarness) -> None:
     """Delete every record of the harness's database (its schema stays): what one test ran is
     not seen by the next, as in Prefect's own suite. Only ever the harness's own SQLite file."""
-    from jupyter_orch.client import reset_client
-
     reset_client()  # what the client buffered is written first, then deleted with the rest
     path = Path(info.database_url.removeprefix("sqlite:///"))
     if not path.exists() or path.parent != info.home:

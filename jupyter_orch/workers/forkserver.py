@@ -11,6 +11,7 @@ never reused across runs. The zygote reports each child's pid and, when reaped, 
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -19,6 +20,7 @@ import socket
 import subprocess
 import sys
 import threading
+import traceback
 
 from jupyter_orch.run_spec import RUN_PROCESS_MODULE, RunSpec
 
@@ -52,6 +54,7 @@ def _warm_database() -> None:
     compile the ORM's first statements. No connection survives (the pool is disposed), so forking
     stays safe; children inherit the engine, its statement cache and the schema check."""
     try:
+        # heavy: SQLAlchemy, preloaded in the zygote only (the worker itself never loads it)
         from sqlalchemy import select
         from sqlalchemy.orm import configure_mappers
 
@@ -61,6 +64,7 @@ def _warm_database() -> None:
         url = os.environ.get("JUPYTER_ORCH_DATABASE_URL")
         if not url or os.environ.get("JUPYTER_ORCH_API_URL"):
             return
+        # heavy: SQLAlchemy, preloaded in the zygote only (the worker itself never loads it)
         from jupyter_orch.db.session import get_engine, read_scope
 
         try:
@@ -88,8 +92,6 @@ def _child(spec: RunSpec, fds: list[int], sock: socket.socket) -> None:
         run_process = importlib.import_module(RUN_PROCESS_MODULE)
         code = run_process.execute(spec, stdin=sys.stdin)
     except BaseException:
-        import traceback
-
         traceback.print_exc()
     finally:
         sys.stdout.flush()
@@ -101,8 +103,6 @@ def serve(fd: int) -> None:
     """The zygote's loop (runs in its own process)."""
     _preload()
     _warm_database()
-    import gc
-
     gc.collect()
     gc.freeze()  # children's collections skip what we imported: fewer copy-on-write page copies
     sock = socket.socket(fileno=fd)

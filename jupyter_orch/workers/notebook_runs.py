@@ -28,6 +28,7 @@ from jupyter_orch.notebooks.kernel_pool import KernelPool, start_ready_kernel
 from jupyter_orch.notebooks.snapshot import storage_notebook
 from jupyter_orch.parameters import ParameterError, parameter_schema, validate_parameters
 from jupyter_orch.run_spec import RunSpec
+from jupyter_orch.settings import get_settings
 from jupyter_orch.states import Cancelled, Completed, Failed, Running, State, TimedOut
 
 log = logging.getLogger("jupyter_orch.notebooks")  # the logger users configure for notebook runs
@@ -47,8 +48,6 @@ def output_location(run_id: str, job_variables: dict[str, Any] | None = None) ->
     template = (job_variables or {}).get("output_url")
     if template:
         return str(template).format(flow_run_id=run_id)
-    from jupyter_orch.settings import get_settings
-
     return str(get_settings().outputs_dir / f"{run_id}.ipynb")
 
 
@@ -299,6 +298,7 @@ class NotebookRun:
 
 
 def _load(path: str) -> Any:
+    # heavy: fsspec and nbformat, only for a notebook run's source
     import fsspec
     import nbformat
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from jupyter_orch.api.models import ById, Id, JSONValue, Name, Page, PageParams, Params, Strict
 from jupyter_orch.api.routing import Route
+from jupyter_orch.orchestration.errors import NotFound
 from jupyter_orch.orchestration.serialize import row_to_dict
 from jupyter_orch.orchestration.store import logs
 
@@ -75,8 +76,6 @@ def update_artifact(session: Session, p: ById, body: ArtifactUpdate) -> dict[str
 def latest_artifact(session: Session, p: ByKey) -> dict[str, Any]:
     rows, _ = logs.list_artifacts(session, key=p.key, limit=1)
     if not rows:
-        from jupyter_orch.orchestration.errors import NotFound
-
         raise NotFound(f"no artifact with key {p.key!r}", field="key")
     return row_to_dict(rows[0])
 

@@ -22,6 +22,7 @@ from jupyter_orch.api.models import (
     UTCDateTime,
 )
 from jupyter_orch.api.resources.flow_runs import FlowRunOut
+from jupyter_orch.api.resources.notebooks import prepare_notebook_deployment
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.serialize import run_to_dict
 from jupyter_orch.orchestration.store import deployments as store
@@ -179,8 +180,6 @@ def _apply(session: Session, data: dict[str, Any]) -> Any:
     to the server root (a path leading out of it is a 422) and its schema from the notebook.
     """
     if data.get("kind") == "notebook" and data.get("path") and "source" not in (data.get("storage") or {}):
-        from jupyter_orch.api.resources.notebooks import prepare_notebook_deployment
-
         return prepare_notebook_deployment(session, data)  # a path under the server root
     return store.upsert_deployment(session, **data)
 

@@ -10,6 +10,7 @@ from jupyter_orch.api.routing import Route
 
 
 def read_openapi(session: Session) -> dict[str, Any]:
+    # circle: the OpenAPI document reads the route table, which lists this module's routes
     from jupyter_orch.api.openapi import openapi_document
 
     return openapi_document()

@@ -18,7 +18,10 @@ from sqlalchemy.orm import Session
 from jupyter_orch.api.models import Id, Params
 from jupyter_orch.api.routing import Route
 from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.orchestration.store import deployments as store
+from jupyter_orch.orchestration.store.flow_runs import read_flow_run
 from jupyter_orch.parameters import ParameterError, parameter_schema
+from jupyter_orch.settings import get_settings
 
 TAG = "notebooks"
 
@@ -47,6 +50,7 @@ def resolve_notebook(session: Session, path: str, field: str = "path") -> Path:
 
 
 def _read(target: Path, field: str) -> Any:
+    # heavy: nbformat, only for a notebook deployment
     from jupyter_orch.notebooks.snapshot import read_notebook
 
     try:
@@ -67,8 +71,8 @@ def prepare_notebook_deployment(session: Session, data: dict[str, Any]) -> Any:
     """POST /deployments with kind "notebook" and a server-relative `path`: derive the schema
     from the notebook, create/update the deployment, then snapshot it (unless storage says
     `{"type": "live"}`). Returns the deployment row."""
+    # heavy: nbformat, only for a notebook deployment
     from jupyter_orch.notebooks.snapshot import notebook_deployment_fields, snapshot_notebook
-    from jupyter_orch.orchestration.store import deployments as store
 
     target = resolve_notebook(session, data["path"])
     nb = _read(target, "path")
@@ -99,11 +103,9 @@ def read_run_output(session: Session, p: RunOutput) -> dict[str, Any]:
     paths are served only from the outputs folder or the server root, so a run's
     `output_location` cannot be pointed at an arbitrary file and read back through here.
     """
+    # heavy: fsspec and nbformat, only to read a notebook's source
     import fsspec
     import nbformat
-
-    from jupyter_orch.orchestration.store.flow_runs import read_flow_run
-    from jupyter_orch.settings import get_settings
 
     location = read_flow_run(session, p.id).output_location
     if not location:

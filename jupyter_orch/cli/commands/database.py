@@ -15,6 +15,7 @@ from jupyter_orch.settings import get_settings, redact_url
 
 
 def upgrade(args: argparse.Namespace, ctx: Context) -> int:
+    # heavy: SQLAlchemy and Alembic, only for this command (the CLI starts without them)
     from jupyter_orch.db import migrate
     from jupyter_orch.db.session import get_engine
 
@@ -28,6 +29,7 @@ def upgrade(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def reset_db(args: argparse.Namespace, ctx: Context) -> int:
+    # heavy: SQLAlchemy and Alembic, only for this command (the CLI starts without them)
     from jupyter_orch.db import migrate
     from jupyter_orch.db.session import get_engine
 

@@ -8,12 +8,16 @@ the colon (or holds exactly one flow).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import sys
 from typing import Any
 
 from jupyter_orch.cli.app import Context, UsageError
 from jupyter_orch.cli.output import print_json
 from jupyter_orch.cli.spec import SAME, add_commands, arg, one_of, param, schedule
+from jupyter_orch.client import new_client
+from jupyter_orch.orchestration.errors import OrchError
 from jupyter_orch.parameters import ParameterError
 
 
@@ -28,8 +32,6 @@ def _positive(value: str) -> float:
 
 
 def deploy(args: argparse.Namespace, ctx: Context) -> int:
-    from jupyter_orch.orchestration.errors import OrchError
-
     path, _, flow_name = args.path.partition(":")
     if path.endswith(".py") and ":" not in args.path and os.path.isfile(path):
         flow_name = ""
@@ -62,6 +64,7 @@ def deploy(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _deploy_notebook(path: str, args: argparse.Namespace) -> dict[str, Any]:
+    # heavy: nbformat, only to deploy a notebook
     from jupyter_orch.runner.notebooks import deploy_notebook
 
     return deploy_notebook(
@@ -70,7 +73,7 @@ def _deploy_notebook(path: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _deploy_python(path: str, flow_name: str, args: argparse.Namespace) -> dict[str, Any]:
-    from jupyter_orch.client import new_client
+    # heavy: the engine and the runner (services, SQLAlchemy), only to deploy from code
     from jupyter_orch.engine.flows import Flow
     from jupyter_orch.runner import to_deployment
 
@@ -90,9 +93,6 @@ def _deploy_python(path: str, flow_name: str, args: argparse.Namespace) -> dict[
 
 def _load_module(path: str) -> Any:
     """Import a .py file the way the worker will (its folder on sys.path)."""
-    import importlib.util
-    import sys
-
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no file {path}")
     folder = os.path.dirname(os.path.abspath(path))

@@ -8,6 +8,7 @@ from typing import Any
 from jupyter_orch.cli.app import Context, UsageError, add_group
 from jupyter_orch.cli.output import print_json
 from jupyter_orch.cli.spec import JSON, SAME, add_commands, arg, listing, param, print_fields, request, show
+from jupyter_orch.cli.watch import watch_run
 
 NAME = arg("name", help="flow-name/deployment-name")
 #: what `deployment inspect` prints, in order (then one line a schedule)
@@ -56,8 +57,6 @@ def run_deployment(args: argparse.Namespace, ctx: Context) -> int:
     if not args.json:
         ctx.print(f"Created flow run {run['name']!r} ({run['id']}) of {dep['full_name']}.")
     if args.watch:
-        from jupyter_orch.cli.watch import watch_run
-
         run = watch_run(ctx, run["id"], timeout=args.timeout)
     if args.json:
         print_json(ctx, run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from datetime import datetime, timezone
 from typing import Any
@@ -98,8 +99,6 @@ def _is_final(ctx: Context, run_id: str) -> bool:
 
 def _print_log(ctx: Context, rec: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        import json
-
         ctx.print(json.dumps(rec))
         return
     level = logging.getLevelName(rec["level"])

@@ -56,6 +56,7 @@ def server_app_class() -> type:
     """`ServerApp` with this command's defaults as trait defaults: the lowest layer, under the
     config files and the command line. (Defaults handed in as a `Config` would not be: linking an
     extension merges the constructor's config back over what the files said.)"""
+    # heavy: jupyter_server, only for `server start`
     from jupyter_server.serverapp import ServerApp
     from traitlets import default
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
 from typing import Any
 
 from jupyter_orch.cli.app import Context, add_group
@@ -30,9 +32,7 @@ def _print_pool(ctx: Context, pool: dict[str, Any]) -> None:
 
 
 def start_worker(args: argparse.Namespace, ctx: Context) -> int:
-    import signal
-    import threading
-
+    # heavy: the worker (jupyter_client, SQLAlchemy when local), only for `worker start`
     from jupyter_orch.workers.worker import Worker
 
     ctx.client.get(f"work_pools/{args.pool}")  # an unknown pool is one clear line, not a traceback

@@ -7,8 +7,12 @@ import functools
 import json
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
+from jupyter_orch.orchestration import rules
+from jupyter_orch.orchestration.errors import NotFound
+from jupyter_orch.orchestration.serialize import state_data, state_of
 from jupyter_orch.orchestration.sqlwrite.flows import flow_id_by_name, generate_run_name
 from jupyter_orch.orchestration.sqlwrite.rows import (
     STATE_COLUMN_NAMES,
@@ -19,6 +23,7 @@ from jupyter_orch.orchestration.sqlwrite.rows import (
     read_json,
     read_ts,
 )
+from jupyter_orch.states import State, StateType, new_uuid, utcnow
 
 
 def create_flow_run(conn: Any, d: Dialect, **fields: Any) -> dict[str, Any] | None:
@@ -26,10 +31,6 @@ def create_flow_run(conn: Any, d: Dialect, **fields: Any) -> dict[str, Any] | No
     `state` (default PENDING), with its first state row; every column of the row as written.
     With an `idempotency_key`, None (nothing written) when a run of the same (deployment, key)
     exists: the unique constraint settles races between servers."""
-    from jupyter_orch.orchestration import rules
-    from jupyter_orch.orchestration.serialize import state_data
-    from jupyter_orch.states import State, StateType, new_uuid, utcnow
-
     flow_name = fields.pop("flow_name")
     state: State = fields.pop("state", None) or State(StateType.PENDING)
     schema = fields.pop("parameter_schema", None)
@@ -93,8 +94,6 @@ def create_flow_run(conn: Any, d: Dialect, **fields: Any) -> dict[str, Any] | No
 
 
 def _state_row(run_id: str, state: Any) -> dict[str, Any]:
-    from jupyter_orch.orchestration.serialize import state_data
-
     return {
         "id": state.id,
         "flow_run_id": run_id,
@@ -143,8 +142,6 @@ Written = Callable[[Any, Any, Any, dict[str, Any]], None]
 
 
 def _run_of(d: Dialect, found: Sequence[Any]) -> Any:
-    from types import SimpleNamespace
-
     run = SimpleNamespace(**dict(zip(_RUN_COLUMNS, found, strict=True)))
     for key in _RUN_TS:
         setattr(run, key, read_ts(d, getattr(run, key)))
@@ -156,9 +153,6 @@ def _run_of(d: Dialect, found: Sequence[Any]) -> Any:
 def judge(run: Any, proposed: Any, force: bool) -> tuple[Any, Any, dict[str, Any] | None]:
     """(decision, initial state, column values to write) for `proposed` on a run just read, by
     the flow-run rules; values None when there is nothing to write (not accepted, or a no-op)."""
-    from jupyter_orch.orchestration import rules
-    from jupyter_orch.orchestration.serialize import state_of
-
     initial = state_of(run)
     ctx = rules.TransitionContext(
         kind="flow",
@@ -178,10 +172,6 @@ def judge(run: Any, proposed: Any, force: bool) -> tuple[Any, Any, dict[str, Any
 
 def _state_values(run: Any, initial: Any, new: Any) -> dict[str, Any]:
     """The run's columns an accepted transition from `initial` to `new` writes."""
-    from jupyter_orch.orchestration import rules
-    from jupyter_orch.orchestration.serialize import state_data
-    from jupyter_orch.states import StateType, utcnow
-
     times = rules.bookkeep(
         rules.RunTimes(run.start_time, run.end_time, run.total_run_time, run.run_count), initial, new
     )
@@ -239,8 +229,6 @@ def set_flow_run_state(
     once exactly one transition applies; the loser re-reads and is judged against the new state.
     The `rules.Decision`; NotFound for an unknown run.
     """
-    from jupyter_orch.orchestration.errors import NotFound
-
     select = d.sql("run_for_state", lambda: f"SELECT {', '.join(_RUN_COLUMNS)} FROM flow_runs WHERE id = ?")
     for _ in range(max_attempts):
         found = conn.execute(select, (run_id,)).fetchone()
@@ -285,9 +273,6 @@ def set_flow_run_states(
     applied) and the state history rows are inserted together. A run whose compare-and-set lost,
     or that is named twice, is proposed again on its own. An unknown run is answered ABORT.
     """
-    from jupyter_orch.orchestration import rules
-    from jupyter_orch.orchestration.errors import NotFound
-
     select_runs, ids_param = _ids_in(d, f"SELECT {', '.join(_RUN_COLUMNS)} FROM flow_runs")
     select_states, _ = _ids_in(d, "SELECT id, state_id FROM flow_runs")
     out: dict[str, Any] = {}
@@ -328,8 +313,6 @@ def _judge_chunk(
     """Judge each proposal of `batch` against its run's row: answers that write nothing go to
     `out`, runs named again to `later`; the rest come back with their compare-and-sets grouped
     by statement."""
-    from jupyter_orch.orchestration import rules
-
     judged: list[_Judged] = []
     groups: dict[str, list[tuple]] = {}
     for run_id, proposed in batch:

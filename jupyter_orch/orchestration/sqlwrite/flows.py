@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from jupyter_orch.orchestration.sqlwrite.rows import Dialect, executemany_on, insert_rows, read_json
+from jupyter_orch.states import new_uuid, utcnow
 
 _ADJECTIVES = (
     "amber", "brisk", "calm", "daring", "eager", "fuzzy", "gentle", "hidden", "icy", "jolly",
@@ -26,8 +27,6 @@ def generate_run_name(run_id: str) -> str:
 def flow_id_by_name(conn: Any, d: Dialect, name: str, parameter_schema: dict[str, Any] | None) -> str:
     """The id of the flow named `name`, created if new (two processes racing both get the one
     row); its parameter schema updated if given and changed. As `store.flows.flow_by_name`."""
-    from jupyter_orch.states import new_uuid, utcnow
-
     select = d.sql("flow_by_name", lambda: "SELECT id, parameter_schema FROM flows WHERE name = ?")
     row = conn.execute(select, (name,)).fetchone()
     if row is None:

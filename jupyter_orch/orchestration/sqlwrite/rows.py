@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from jupyter_orch.states import _parse_dt
+
 _UTC = timezone.utc
 TS = "ts"
 JSON = "json"
@@ -128,8 +130,6 @@ TABLES: dict[str, tuple[tuple[str, str | None], ...]] = {
 
 
 def _parse(value: str) -> datetime:
-    from jupyter_orch.states import _parse_dt
-
     parsed = _parse_dt(value)
     assert parsed is not None
     return parsed
@@ -185,6 +185,7 @@ class Dialect:
         if name == "sqlite":
             self.ts, self.json = sqlite_ts, sqlite_json
         else:
+            # optional: psycopg, only on PostgreSQL
             from psycopg.types.json import Jsonb
 
             self.ts, self.json = pg_ts, Jsonb

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from jupyter_orch.orchestration.errors import Invalid, NotFound
+from jupyter_orch.states import _parse_dt
 
 T = TypeVar("T")
 
@@ -111,8 +112,6 @@ def paginate(
 def parse_time(value: Any, field: str) -> datetime:
     if isinstance(value, datetime):
         return value
-    from jupyter_orch.states import _parse_dt
-
     try:
         parsed = _parse_dt(value)
     except (TypeError, ValueError) as exc:

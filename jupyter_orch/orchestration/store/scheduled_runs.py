@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Boolean, Connection, Float, Integer
 
+from jupyter_orch.db.models import Base, Timestamp
 from jupyter_orch.orchestration.sqlwrite import generate_run_name
 
 UTC = timezone.utc
@@ -208,10 +209,6 @@ def _sqlite_update_sql(n: int) -> str:
 
 def _pg_types(table: str, columns: Sequence[str]) -> dict[str, str]:
     """The PostgreSQL array element type of each column."""
-    from sqlalchemy import Boolean, Float, Integer
-
-    from jupyter_orch.db.models import Base, Timestamp
-
     cols = Base.metadata.tables[table].c
     kinds = ((Timestamp, "timestamptz"), (Boolean, "boolean"), (Integer, "integer"), (Float, "float8"))
     return {c: next((n for k, n in kinds if isinstance(cols[c].type, k)), "text") for c in columns}

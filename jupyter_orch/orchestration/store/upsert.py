@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 
 def _insert(session: Session, model: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
+        # per dialect: only the database's own dialect is loaded
         from sqlalchemy.dialects.postgresql import insert
     else:
+        # per dialect: only the database's own dialect is loaded
         from sqlalchemy.dialects.sqlite import insert
     return insert(getattr(model, "__table__", model))  # Core insert: plain executemany, rowcount
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from jupyter_orch.db.models import FlowRun, WorkPool, WorkQueue, new_id, utcnow
 from jupyter_orch.orchestration.claim_plan import DEFAULT_QUEUE
 from jupyter_orch.orchestration.errors import Conflict, Invalid, NotFound
-from jupyter_orch.orchestration.serialize import state_of
+from jupyter_orch.orchestration.serialize import row_to_dict, state_of
 from jupyter_orch.orchestration.store.flow_runs import set_flow_run_states
 from jupyter_orch.orchestration.store.upsert import insert_ignore
 from jupyter_orch.states import Scheduled
@@ -264,8 +264,6 @@ def delete_queue(session: Session, pool_name: str, queue_name: str) -> None:
 
 
 def pool_to_dict(session: Session, pool: WorkPool) -> dict[str, Any]:
-    from jupyter_orch.orchestration.serialize import row_to_dict
-
     out = row_to_dict(pool)
     out["status"] = "PAUSED" if pool.is_paused else "READY"
     out["queues"] = [row_to_dict(q) for q in list_queues(session, pool.name)]
