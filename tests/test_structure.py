@@ -50,7 +50,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("db",),
     ("states", "settings", "scheduling", "parameters", "results", "run_spec", "entrypoints", "errors",
      "notebooks", "timefmt", "exceptions", "secrets", "limits", "_core", "version", "types", "locking",
-     "annotations", "enums"),
+     "annotations", "enums", "_internal"),
 ]
 
 #: rule -> {pattern (fnmatch) of breaches as the tests below name them: who removes them, why}

@@ -3,6 +3,6 @@
 calling a task's `.fn` in tests) and, in `jupyter_orch.logging.loggers`, `flow_run_logger` /
 `task_run_logger` for state-change hooks."""
 
-from jupyter_orch.logging.loggers import disable_run_logger, get_logger, get_run_logger
+from jupyter_orch.logging.loggers import LogEavesdropper, disable_run_logger, get_logger, get_run_logger
 
-__all__ = ["disable_run_logger", "get_logger", "get_run_logger"]
+__all__ = ["LogEavesdropper", "disable_run_logger", "get_logger", "get_run_logger"]

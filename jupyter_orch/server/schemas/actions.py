@@ -1,5 +1,5 @@
 """Prefect's `prefect.server.schemas.actions`: what creating a record takes."""
 
-from jupyter_orch.client.schemas.artifacts import ArtifactCreate
+from jupyter_orch.client.schemas.actions import ArtifactCreate, LogCreate
 
-__all__ = ["ArtifactCreate"]
+__all__ = ["ArtifactCreate", "LogCreate"]

@@ -1,0 +1,1 @@
+"""Internals named as Prefect names them (`prefect._internal`)."""

@@ -1,0 +1,1 @@
+"""Running calls on a background event loop (`prefect._internal.concurrency`)."""

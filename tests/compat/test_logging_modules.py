@@ -1,0 +1,150 @@
+"""Prefect's logging modules (`prefect.logging.*`) as jupyter-orch gives them: configuration,
+filters, formatters, handlers, `LogEavesdropper`, `patch_print`, the worker logger."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import uuid
+import warnings
+from unittest.mock import MagicMock
+
+import pytest
+
+from jupyter_orch._internal.concurrency.api import create_call, from_sync
+from jupyter_orch.client.schemas.actions import LogCreate
+from jupyter_orch.logging import LogEavesdropper
+from jupyter_orch.logging.configuration import DEFAULT_LOGGING_SETTINGS_PATH, load_logging_config
+from jupyter_orch.logging.filters import ObfuscateApiKeyFilter
+from jupyter_orch.logging.formatters import JsonFormatter, PrefectFormatter
+from jupyter_orch.logging.handlers import APILogHandler, PrefectConsoleHandler
+from jupyter_orch.logging.loggers import get_worker_logger, patch_print
+from jupyter_orch.settings import (
+    PREFECT_API_KEY,
+    PREFECT_LOGGING_LEVEL,
+    PREFECT_LOGGING_TO_API_ENABLED,
+    PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW,
+    temporary_settings,
+)
+from jupyter_orch.testing.cli import temporary_console_width
+from jupyter_orch.workers.base import BaseJobConfiguration, BaseWorker
+
+
+def _record(msg: str, *args: object, **extra: object) -> logging.LogRecord:
+    record = logging.LogRecord("tests.logging", logging.INFO, __file__, 1, msg, args, None)
+    record.__dict__.update(extra)
+    return record
+
+
+def test_default_config_interpolates_settings_and_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT_LOGGING_HANDLERS_API_LEVEL", "ERROR")
+    monkeypatch.setenv("PREFECT_LOGGING_LOGGERS_JUPYTER_ORCH_EXTRA_LEVEL", "DEBUG")
+    with temporary_settings({PREFECT_LOGGING_LEVEL: "WARNING"}):
+        config = load_logging_config(DEFAULT_LOGGING_SETTINGS_PATH)
+    assert config["loggers"]["jupyter_orch"]["level"] == "WARNING"
+    assert config["loggers"]["jupyter_orch.extra"]["level"] == "DEBUG"
+    assert config["handlers"]["api"]["level"] == "ERROR"
+
+
+def test_api_key_is_hidden_in_messages_and_args() -> None:
+    record = _record("key %s in %s", "sekrit-value-123", "x", msg_extra=1)
+    record.msg = "sekrit-value-123 then " + record.msg
+    with temporary_settings({PREFECT_API_KEY: "sekrit-value-123"}):
+        assert ObfuscateApiKeyFilter().filter(record)
+    assert "sekrit" not in record.getMessage()
+    assert "********" in record.getMessage()
+
+
+def test_json_formatter_writes_every_attribute() -> None:
+    line = JsonFormatter("default").format(_record("hello %s", "you", flow_run_id=uuid.uuid4()))
+    fields = json.loads(line)
+    assert fields["msg"] == "hello %s" and fields["args"] == ["you"] and fields["flow_run_id"]
+    with pytest.raises(ValueError):
+        JsonFormatter("nope")
+
+
+def test_prefect_formatter_picks_the_run_format() -> None:
+    fmt = PrefectFormatter(
+        "plain %(message)s", flow_run_fmt="flow %(message)s", task_run_fmt="task %(message)s"
+    )
+    assert fmt.format(_record("m")) == "plain m"
+    assert fmt.format(_record("m", flow_run_id="f")) == "flow m"
+    assert fmt.format(_record("m", flow_run_id="f", task_run_id="t")) == "task m"
+
+
+def test_api_handler_sends_a_log_create_of_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    worker = MagicMock()
+    monkeypatch.setattr("jupyter_orch.logging.handlers.APILogWorker", worker)
+    flow_run_id = uuid.uuid4()
+    APILogHandler().handle(_record("hi", flow_run_id=flow_run_id))
+    log = worker.instance().send.call_args[0][0]
+    assert {k: log[k] for k in ("flow_run_id", "task_run_id", "message", "level")} == {
+        "flow_run_id": str(flow_run_id),
+        "task_run_id": None,
+        "message": "hi",
+        "level": logging.INFO,
+    }
+    assert LogCreate.model_validate({k: v for k, v in log.items() if k != "__payload_size__"})
+    worker.reset_mock()
+    APILogHandler().handle(_record("hi", flow_run_id=flow_run_id, send_to_api=False))
+    with temporary_settings({PREFECT_LOGGING_TO_API_ENABLED: "false"}):
+        APILogHandler().handle(_record("hi", flow_run_id=flow_run_id))
+    worker.instance().send.assert_not_called()
+
+
+def test_api_handler_outside_a_run_warns_raises_or_ignores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("jupyter_orch.logging.handlers.APILogWorker", MagicMock())
+    with pytest.warns(UserWarning, match="attempted to send logs .* without a flow run id"):
+        APILogHandler().handle(_record("lost"))
+    with temporary_settings({PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "error"}), pytest.raises(RuntimeError):
+        APILogHandler().handle(_record("lost"))
+    with temporary_settings({PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore"}), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        APILogHandler().handle(_record("lost"))
+
+
+def test_flush_on_the_global_loop_would_block() -> None:
+    with pytest.raises(RuntimeError, match="would block"):
+        from_sync.call_soon_in_loop_thread(create_call(APILogHandler().flush)).result(timeout=60)
+
+
+def test_console_handler_writes_to_its_stream() -> None:
+    stream = io.StringIO()
+    handler = PrefectConsoleHandler(stream=stream)
+    handler.handle(_record("hello console"))
+    assert "hello console" in stream.getvalue()
+
+
+def test_eavesdropper_collects_a_loggers_lines() -> None:
+    logger = logging.getLogger("tests.eavesdrop")
+    with LogEavesdropper("tests.eavesdrop", level=logging.DEBUG) as eavesdropper:
+        logger.debug("one")
+        logger.getChild("child").warning("two")
+    logger.info("after")
+    assert eavesdropper.text() == "[DEBUG]: one\n[WARNING]: two"
+
+
+def test_patch_print_outside_a_run_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    with patch_print():
+        print("plain")
+    assert capsys.readouterr().out == "plain\n"
+
+
+def test_worker_logger_and_job_configuration() -> None:
+    worker = BaseWorker("pool", name="My Worker")
+    assert get_worker_logger(worker).name == "jupyter_orch.workers.base.my worker"
+    worker.backend_id = "w1"
+    assert get_worker_logger(worker).extra == {"worker_id": "w1"}  # type: ignore[union-attr]
+    config = BaseJobConfiguration()
+    run = MagicMock(id="r1")
+    run.name = "brave-fox"
+    config.prepare_for_flow_run(run)
+    assert config.env["PREFECT__FLOW_RUN_ID"] == "r1" and config.name == "brave-fox"
+
+
+def test_temporary_console_width() -> None:
+    console = MagicMock(width=80, _width=80)
+    with temporary_console_width(console, 10):
+        assert console._width == 10
+    assert console._width == 80
