@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 from jupyter_orch._internal.concurrency.api import in_global_loop
+from jupyter_orch.client import get_client
 from jupyter_orch.client.schemas.actions import LogCreate
 from jupyter_orch.engine.context import flow_run_ctx, task_run_ctx
 from jupyter_orch.logging.highlighters import PrefectConsoleHighlighter
@@ -46,8 +47,6 @@ class APILogWorker:
             return cls._instance
 
     def send(self, log: dict[str, Any]) -> None:
-        from jupyter_orch.client import get_client
-
         stamp = log.get("timestamp")
         get_client().writer.add(
             "logs",
@@ -62,8 +61,6 @@ class APILogWorker:
         )
 
     def flush(self) -> None:
-        from jupyter_orch.client import get_client
-
         get_client().writer.flush()
 
     @classmethod
