@@ -107,6 +107,10 @@ class RunLogger(logging.LoggerAdapter):
         kwargs["extra"] = {**self.extra, **(kwargs.get("extra") or {})}  # type: ignore[dict-item]
         return msg, kwargs
 
+    def getChild(self, suffix: str, extra: dict[str, Any] | None = None) -> RunLogger:  # noqa: N802 - logging's name
+        """An adapter of the child logger `suffix` with this one's `extra` plus `extra`."""
+        return RunLogger(self.logger.getChild(suffix), {**(self.extra or {}), **(extra or {})})
+
 
 def run_logger(flow_run_id: str | None, task_run_id: str | None, label: str, kind: str) -> RunLogger:
     base = _configure().getChild(kind)

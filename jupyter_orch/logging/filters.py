@@ -12,8 +12,13 @@ __all__ = ["ObfuscateApiKeyFilter"]
 
 
 def _redact(obj: Any, secret: str) -> Any:
+    """`obj` with `secret` masked in every string in it (nested lists, tuples, dicts, keys too)."""
     if isinstance(obj, str):
         return obj.replace(secret, obfuscate(secret))
+    if isinstance(obj, (list, tuple, set)):
+        return type(obj)(_redact(item, secret) for item in obj)
+    if isinstance(obj, dict):
+        return {_redact(key, secret): _redact(value, secret) for key, value in obj.items()}
     return obj
 
 

@@ -40,7 +40,12 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields = dict(record.__dict__)
         if record.exc_info:
-            fields["exc_info"] = "".join(traceback.format_exception(*record.exc_info))
+            kind, exc, tb = record.exc_info
+            fields["exc_info"] = {
+                "type": getattr(kind, "__name__", str(kind)),
+                "message": str(exc),
+                "traceback": "".join(traceback.format_tb(tb)) if tb else None,
+            }
         return json.dumps(fields, indent=self.indent, default=_jsonable)
 
 

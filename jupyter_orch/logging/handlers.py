@@ -6,6 +6,7 @@ for a worker's records, `PrefectConsoleHandler` writes records to the console (s
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 import threading
@@ -19,6 +20,7 @@ from jupyter_orch._internal.concurrency.api import in_global_loop
 from jupyter_orch.client import get_client
 from jupyter_orch.client.schemas.actions import LogCreate
 from jupyter_orch.engine.context import flow_run_ctx, task_run_ctx
+from jupyter_orch.exceptions import MissingContextError
 from jupyter_orch.logging.highlighters import PrefectConsoleHighlighter
 from jupyter_orch.settings import (
     PREFECT_LOGGING_COLORS,
@@ -62,6 +64,10 @@ class APILogWorker:
 
     def flush(self) -> None:
         get_client().writer.flush()
+
+    async def drain(self) -> None:
+        """Write every queued log now, off the event loop."""
+        await asyncio.to_thread(self.flush)
 
     @classmethod
     def drain_all(cls, timeout: float | None = None) -> None:
@@ -114,9 +120,13 @@ class APILogHandler(logging.Handler):
 
     def handleError(self, record: logging.LogRecord) -> None:
         _, exc, _ = sys.exc_info()
-        if isinstance(exc, MissingFlowRunError):
+        if isinstance(exc, MissingContextError):
             raise exc  # PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW="error"
         super().handleError(record)
+
+    def _get_payload_size(self, log: dict[str, Any]) -> int:
+        """The size of a log as the API receives it (its JSON)."""
+        return len(json.dumps(log))
 
     def _missing_flow_run(self, record: logging.LogRecord) -> None:
         policy = PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW.value()
@@ -127,8 +137,8 @@ class APILogHandler(logging.Handler):
             "handler can only send logs within flow run contexts unless the flow run id is manually provided."
         )
         if policy == "error":
-            raise MissingFlowRunError(message)
-        warnings.warn(message, UserWarning, stacklevel=2)
+            raise MissingContextError(message)
+        warnings.warn(message, UserWarning, stacklevel=_caller_stacklevel())
 
     def prepare(self, record: logging.LogRecord) -> dict[str, Any] | None:
         """The record as the JSON of a `LogCreate` plus its `__payload_size__`; None when it
@@ -146,15 +156,23 @@ class APILogHandler(logging.Handler):
             timestamp=datetime.fromtimestamp(created, timezone.utc),
             message=self.format(record),
         ).dict(json_compatible=True)
-        log["__payload_size__"] = size = len(str(log))
+        log["__payload_size__"] = size = self._get_payload_size(log)
         limit = PREFECT_LOGGING_TO_API_MAX_LOG_SIZE.value()
         if size > limit:
             raise ValueError(f"Log of size {size} is greater than the max size of {limit}")
         return log
 
 
-class MissingFlowRunError(RuntimeError):
-    """A record outside any flow run reached the API log handler (policy "error")."""
+def _caller_stacklevel() -> int:
+    """The stack level of the code that logged (the first frame outside logging's machinery),
+    so that a warning points at its line."""
+    skip = {logging.__file__, __file__}
+    frame, level = sys._getframe(2), 2  # the caller of _missing_flow_run's caller's caller
+    while frame.f_back is not None and (
+        frame.f_code.co_filename in skip or "/logging/" in frame.f_code.co_filename
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _uuid(value: Any) -> uuid.UUID | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 import uuid
 import warnings
 from unittest.mock import MagicMock
@@ -148,3 +149,34 @@ def test_temporary_console_width() -> None:
     with temporary_console_width(console, 10):
         assert console._width == 10
     assert console._width == 80
+
+
+def test_missing_flow_warning_points_at_the_logging_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("jupyter_orch.logging.handlers.APILogWorker", MagicMock())
+    logger = logging.getLogger("tests.missing_flow")
+    handler = APILogHandler()
+    logger.addHandler(handler)
+    try:
+        with pytest.warns(UserWarning) as caught:
+            logger.warning("lost")
+            line = sys._getframe().f_lineno - 1
+    finally:
+        logger.removeHandler(handler)
+    assert caught.pop().lineno == line
+
+
+def test_secrets_are_masked_inside_collections() -> None:
+    record = _record("x")
+    record.msg = {"k": ["api_key: s3cr3t-key", {"s3cr3t-key": 1}]}  # type: ignore[assignment]
+    with temporary_settings({PREFECT_API_KEY: "s3cr3t-key"}):
+        ObfuscateApiKeyFilter().filter(record)
+    assert record.msg == {"k": ["api_key: ********", {"********": 1}]}
+
+
+def test_json_formatter_describes_the_exception() -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord("t", logging.ERROR, __file__, 1, "m", None, sys.exc_info())
+    info = json.loads(JsonFormatter().format(record))["exc_info"]
+    assert info["type"] == "ValueError" and info["message"] == "boom" and info["traceback"]
