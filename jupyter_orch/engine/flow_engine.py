@@ -20,10 +20,7 @@ from jupyter_orch.engine.logging import install_print_hook, print_recorder, prin
 from jupyter_orch.engine.results import persist_result
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.tasks import NOT_BOUND, Task
-from jupyter_orch.engine.timeouts import (
-    TaskRunTimeout,
-    is_cancellation,
-)
+from jupyter_orch.engine.timeouts import failure_state, is_cancellation
 from jupyter_orch.exceptions import ParameterBindError, TerminationSignal
 from jupyter_orch.orchestration import rules
 from jupyter_orch.parameters import jsonable
@@ -36,7 +33,6 @@ from jupyter_orch.states import (
     Running,
     State,
     StateType,
-    TimedOut,
     crash_message,
     return_value_to_state,
     utcnow,
@@ -341,11 +337,7 @@ class FlowRunEngine:
 
     def fail(self, exc: Exception) -> float | None:
         """Propose the failure; seconds until the retry may start, or None if final."""
-        if isinstance(exc, TaskRunTimeout):
-            proposed = TimedOut(message=str(exc))
-        else:
-            proposed = Failed(message=f"Flow run encountered an exception: {type(exc).__name__}: {exc}")
-        proposed.set_result(exc)
+        proposed = failure_state(exc, f"Flow run encountered an exception: {type(exc).__name__}: {exc}")
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self.logger.error("Encountered exception during execution:\n%s", tb.rstrip())
         return self._settle(self.propose(proposed))

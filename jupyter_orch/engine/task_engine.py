@@ -23,10 +23,7 @@ from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identi
 from jupyter_orch.engine.hooks import call_hook, render_run_name, run_hooks, task_run_view
 from jupyter_orch.engine.logging import run_logger
 from jupyter_orch.engine.results import persist_result
-from jupyter_orch.engine.timeouts import (
-    TaskRunTimeout,
-    is_cancellation,
-)
+from jupyter_orch.engine.timeouts import failure_state, is_cancellation
 from jupyter_orch.orchestration import rules
 from jupyter_orch.orchestration.serialize import state_data
 from jupyter_orch.states import (
@@ -38,7 +35,6 @@ from jupyter_orch.states import (
     Retrying,
     Running,
     State,
-    TimedOut,
     crash_message,
     new_uuid,
     utcnow,
@@ -328,11 +324,7 @@ class TaskRunEngine:
 
     def fail(self, exc: Exception) -> float | None:
         """Propose the failure; seconds to wait before the next attempt, or None if final."""
-        if isinstance(exc, TaskRunTimeout):
-            proposed = TimedOut(message=str(exc))
-        else:
-            proposed = Failed(message=f"Task run encountered an exception {type(exc).__name__}: {exc}")
-        proposed.set_result(exc)
+        proposed = failure_state(exc, f"Task run encountered an exception {type(exc).__name__}: {exc}")
         task = self.task
         policy = None
         retryable = task.retry_condition_fn is not None and self.times.run_count <= task.retries

@@ -14,11 +14,21 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from jupyter_orch.states import Failed, State, TimedOut
+
 T = TypeVar("T")
 
 
 class TaskRunTimeout(TimeoutError):
     """The run's own time limit passed (as opposed to a TimeoutError raised by the body)."""
+
+
+def failure_state(exc: Exception, message: str) -> State:
+    """What an attempt that raised `exc` proposes: TimedOut when the run's own limit passed, else
+    Failed with `message`; the exception is the state's result (`.result()` raises it)."""
+    proposed = TimedOut(message=str(exc)) if isinstance(exc, TaskRunTimeout) else Failed(message=message)
+    proposed.set_result(exc)
+    return proposed
 
 
 def timeout_message(kind: str, seconds: float) -> str:
