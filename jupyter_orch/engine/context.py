@@ -147,7 +147,10 @@ def get_run_context() -> TaskRunContext | FlowRunContext:
     """The innermost run: the task run if one is executing, else the flow run."""
     ctx = task_run_ctx.get() or flow_run_ctx.get()
     if ctx is None:
-        raise MissingContextError("No run context available. You are not in a flow or task run context.")
+        raise MissingContextError(
+            "No run context available: there is no active flow or task run context (you are not in a flow"
+            " or task run)."
+        )
     return ctx
 
 

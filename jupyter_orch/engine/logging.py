@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from jupyter_orch.client import get_client
-from jupyter_orch.engine.context import FlowRunContext, get_run_context
+from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, get_run_context
 from jupyter_orch.settings import clip_log_message
 
 RUN_LOGGER = "jupyter_orch.runs"
@@ -129,6 +129,8 @@ def get_run_logger(context: Any = None, **kwargs: Any) -> RunLogger | logging.Lo
         silent = logging.getLogger(f"{RUN_LOGGER}.disabled")
         silent.disabled = True
         return logging.LoggerAdapter(silent, kwargs)
+    if context is not None and not isinstance(context, (FlowRunContext, TaskRunContext)):
+        raise TypeError(f"Received unexpected type {type(context).__name__!r} for context.")
     ctx = context if context is not None else get_run_context()
     if kwargs:
         logger = get_run_logger(ctx)

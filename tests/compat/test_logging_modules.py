@@ -15,7 +15,8 @@ import pytest
 
 from jupyter_orch._internal.concurrency.api import create_call, from_sync
 from jupyter_orch.client.schemas.actions import LogCreate
-from jupyter_orch.logging import LogEavesdropper
+from jupyter_orch.exceptions import MissingContextError
+from jupyter_orch.logging import LogEavesdropper, get_run_logger
 from jupyter_orch.logging.configuration import DEFAULT_LOGGING_SETTINGS_PATH, load_logging_config
 from jupyter_orch.logging.filters import ObfuscateApiKeyFilter
 from jupyter_orch.logging.formatters import JsonFormatter, PrefectFormatter
@@ -180,3 +181,10 @@ def test_json_formatter_describes_the_exception() -> None:
         record = logging.LogRecord("t", logging.ERROR, __file__, 1, "m", None, sys.exc_info())
     info = json.loads(JsonFormatter().format(record))["exc_info"]
     assert info["type"] == "ValueError" and info["message"] == "boom" and info["traceback"]
+
+
+def test_run_logger_outside_a_run_or_with_a_wrong_context() -> None:
+    with pytest.raises(MissingContextError, match="no active flow or task run context"):
+        get_run_logger()
+    with pytest.raises(TypeError, match="Received unexpected type 'str' for context."):
+        get_run_logger("not a context")  # type: ignore[arg-type]
