@@ -15,6 +15,7 @@ from typing import Any
 
 from jupyter_orch.engine.context import flow_run_ctx, task_run_ctx
 from jupyter_orch.engine.logging import RunLogger, get_run_logger, run_logger, run_logger_disabled
+from jupyter_orch.settings import PREFECT_LOGGING_LEVEL
 
 #: Prefect's name for a logger adapter that merges the caller's `extra` with its own
 PrefectLogAdapter = RunLogger
@@ -35,9 +36,12 @@ __all__ = [
 
 def get_logger(name: str | None = None) -> logging.Logger:
     """A logger under `jupyter_orch` (`get_logger("x")` is `jupyter_orch.x`); its records are not
-    stored with a run."""
+    stored with a run. As Prefect's loggers, they log at `PREFECT_LOGGING_LEVEL` (INFO) unless
+    the `jupyter_orch` logger was given a level."""
     parent = logging.getLogger("jupyter_orch")
-    if name is None:
+    if parent.level == logging.NOTSET:
+        parent.setLevel(PREFECT_LOGGING_LEVEL.value())
+    if not name:
         return parent
     return parent.getChild(name.removeprefix("jupyter_orch."))
 

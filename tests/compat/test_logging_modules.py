@@ -16,7 +16,7 @@ import pytest
 from jupyter_orch._internal.concurrency.api import create_call, from_sync
 from jupyter_orch.client.schemas.actions import LogCreate
 from jupyter_orch.exceptions import MissingContextError
-from jupyter_orch.logging import LogEavesdropper, get_run_logger
+from jupyter_orch.logging import LogEavesdropper, get_logger, get_run_logger
 from jupyter_orch.logging.configuration import DEFAULT_LOGGING_SETTINGS_PATH, load_logging_config
 from jupyter_orch.logging.filters import ObfuscateApiKeyFilter
 from jupyter_orch.logging.formatters import JsonFormatter, PrefectFormatter
@@ -188,3 +188,12 @@ def test_run_logger_outside_a_run_or_with_a_wrong_context() -> None:
         get_run_logger()
     with pytest.raises(TypeError, match="Received unexpected type 'str' for context."):
         get_run_logger("not a context")  # type: ignore[arg-type]
+
+
+def test_get_logger_logs_info_to_its_handlers() -> None:
+    stream = io.StringIO()
+    logger = get_logger(uuid.uuid4().hex)
+    logger.handlers = [PrefectConsoleHandler(stream=stream)]
+    logger.info("DROP TABLE [dbo].[SomeTable];")
+    assert "DROP TABLE [dbo].[SomeTable];" in stream.getvalue()
+    assert get_logger("").name == get_logger().name == "jupyter_orch"
