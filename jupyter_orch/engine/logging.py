@@ -17,7 +17,8 @@ from typing import Any
 
 from jupyter_orch.client import get_client
 from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, get_run_context
-from jupyter_orch.settings import clip_log_message
+from jupyter_orch.settings import PREFECT_API_KEY, clip_log_message
+from jupyter_orch.utilities.names import obfuscate
 
 RUN_LOGGER = "jupyter_orch.runs"
 _configured = False
@@ -112,8 +113,40 @@ class RunLogger(logging.LoggerAdapter):
         return RunLogger(self.logger.getChild(suffix), {**(self.extra or {}), **(extra or {})})
 
 
+def _redact(obj: Any, secret: str) -> Any:
+    """`obj` with `secret` masked in every string in it (nested lists, tuples, dicts, keys too)."""
+    if isinstance(obj, str):
+        return obj.replace(secret, obfuscate(secret))
+    if isinstance(obj, (list, tuple, set)):
+        return type(obj)(_redact(item, secret) for item in obj)
+    if isinstance(obj, dict):
+        return {_redact(key, secret): _redact(value, secret) for key, value in obj.items()}
+    return obj
+
+
+class ObfuscateApiKeyFilter(logging.Filter):
+    """Replaces the API key in force (`PREFECT_API_KEY`) wherever it appears in a record's
+    message or its arguments; never drops a record. Run loggers and `get_logger()` loggers
+    carry it (Prefect's `prefect.logging.filters.ObfuscateApiKeyFilter`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secret = PREFECT_API_KEY.value()
+        if secret:
+            record.msg = _redact(record.msg, secret)
+            if isinstance(record.args, (tuple, dict)):
+                record.args = _redact(record.args, secret)
+        return True
+
+
+def hide_api_key(logger: logging.Logger) -> logging.Logger:
+    """Give `logger` the API key filter (once)."""
+    if not any(isinstance(f, ObfuscateApiKeyFilter) for f in logger.filters):
+        logger.addFilter(ObfuscateApiKeyFilter())
+    return logger
+
+
 def run_logger(flow_run_id: str | None, task_run_id: str | None, label: str, kind: str) -> RunLogger:
-    base = _configure().getChild(kind)
+    base = hide_api_key(_configure().getChild(kind))
     return RunLogger(base, {"flow_run_id": flow_run_id, "task_run_id": task_run_id, "run_label": label})
 
 

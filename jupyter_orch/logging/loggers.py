@@ -14,7 +14,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from jupyter_orch.engine.context import flow_run_ctx, task_run_ctx
-from jupyter_orch.engine.logging import RunLogger, get_run_logger, run_logger, run_logger_disabled
+from jupyter_orch.engine.logging import (
+    RunLogger,
+    get_run_logger,
+    hide_api_key,
+    run_logger,
+    run_logger_disabled,
+)
 from jupyter_orch.settings import PREFECT_LOGGING_LEVEL
 
 #: Prefect's name for a logger adapter that merges the caller's `extra` with its own
@@ -42,8 +48,8 @@ def get_logger(name: str | None = None) -> logging.Logger:
     if parent.level == logging.NOTSET:
         parent.setLevel(PREFECT_LOGGING_LEVEL.value())
     if not name:
-        return parent
-    return parent.getChild(name.removeprefix("jupyter_orch."))
+        return hide_api_key(parent)
+    return hide_api_key(parent.getChild(name.removeprefix("jupyter_orch.")))
 
 
 def _field(obj: Any, name: str) -> Any:

@@ -197,3 +197,9 @@ def test_get_logger_logs_info_to_its_handlers() -> None:
     logger.info("DROP TABLE [dbo].[SomeTable];")
     assert "DROP TABLE [dbo].[SomeTable];" in stream.getvalue()
     assert get_logger("").name == get_logger().name == "jupyter_orch"
+
+
+def test_api_key_is_masked_in_what_loggers_record(caplog: pytest.LogCaptureFixture) -> None:
+    with temporary_settings({PREFECT_API_KEY: "hush-hush-key"}), caplog.at_level(logging.INFO):
+        get_logger("masking").info("key: %s", "hush-hush-key")
+    assert "hush-hush-key" not in caplog.text and "key: ********" in caplog.text
