@@ -9,12 +9,14 @@ import logging
 import sys
 import uuid
 import warnings
+from datetime import datetime, timezone
 from unittest.mock import MagicMock
 
 import pytest
 
 from jupyter_orch._internal.concurrency.api import create_call, from_sync
 from jupyter_orch.client.schemas.actions import LogCreate
+from jupyter_orch.client.schemas.objects import Log
 from jupyter_orch.exceptions import MissingContextError
 from jupyter_orch.logging import LogEavesdropper, get_logger, get_run_logger
 from jupyter_orch.logging.configuration import DEFAULT_LOGGING_SETTINGS_PATH, load_logging_config
@@ -203,3 +205,19 @@ def test_api_key_is_masked_in_what_loggers_record(caplog: pytest.LogCaptureFixtu
     with temporary_settings({PREFECT_API_KEY: "hush-hush-key"}), caplog.at_level(logging.INFO):
         get_logger("masking").info("key: %s", "hush-hush-key")
     assert "hush-hush-key" not in caplog.text and "key: ********" in caplog.text
+
+
+def test_a_read_log_dumps_as_pydantic_does() -> None:
+    run_id = uuid.uuid4()
+    log = Log(
+        name="n",
+        level=10,
+        message="m",
+        flow_run_id=run_id,
+        timestamp=datetime(2024, 1, 2, tzinfo=timezone.utc),
+    )
+    made = LogCreate(name="n", level=10, message="m", flow_run_id=run_id, timestamp=log.timestamp)
+    assert log.model_dump(include={"flow_run_id", "timestamp", "name"}, mode="json") == made.model_dump(
+        include={"flow_run_id", "timestamp", "name"}, mode="json"
+    )
+    assert log.model_dump(exclude={"message"})["flow_run_id"] == run_id

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from jupyter_orch.client.schemas.artifacts import Artifact
 from jupyter_orch.client.schemas.workers import ConcurrencyLimitConfig, Worker, WorkerStatus
 from jupyter_orch.states import State, StateType
@@ -45,6 +47,19 @@ class Constant:
 
 class Log(SimpleNamespace):
     """A log record as the API keeps it (`name`, `level`, `message`, `timestamp`, run ids)."""
+
+    def model_dump(self, *, include: Any = None, exclude: Any = None, mode: str = "python") -> dict[str, Any]:
+        """Its fields as pydantic's `model_dump` gives them (`mode="json"`: ids and times as
+        strings), limited to `include` and without `exclude`."""
+        fields = {
+            key: value
+            for key, value in vars(self).items()
+            if (include is None or key in include) and (exclude is None or key not in exclude)
+        }
+        return _FIELDS.dump_python(fields, mode=mode)
+
+
+_FIELDS: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
 def task_input(ref: dict[str, Any]) -> TaskRunResult | Parameter | Constant:
