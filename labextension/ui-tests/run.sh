@@ -28,6 +28,11 @@ if [ ! -f "$REPO/jupyter_orch/labextension/package.json" ]; then
 fi
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# a free port unless one is given: two test runs on one machine must not share a JupyterLab
+if [ -z "${ORCH_UI_PORT:-}" ]; then
+  ORCH_UI_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  export ORCH_UI_PORT
+fi
 cd "$HERE"
 [ -d node_modules/@jupyterlab/galata ] || npm ci --no-audit --no-fund
 mkdir -p artifacts/screenshots
