@@ -109,6 +109,15 @@ async def test_integers_past_their_column_are_a_422(http, path: str, body: dict,
     await _refused(http, "POST", path, 422, field, body)
 
 
+async def test_a_run_id_that_is_no_uuid_is_a_422_and_a_uuid_is_kept(http) -> None:
+    """Schemathesis found it: the run's readable name is derived from its id, and "H³" was a 500."""
+    for bad in ("H\u00b3", "not-a-uuid", "0" * 31):
+        await _refused(http, "POST", "flow_runs", 422, "id", {"flow_name": "ids", "id": bad})
+    run_id = "6f1c2a4e-9b7d-4c3e-8a21-5d0f7e9b3c11"
+    code, out = await http("POST", "flow_runs", {"flow_name": "ids", "id": run_id})
+    assert (code, out["id"]) == (201, run_id) and out["name"]
+
+
 async def test_json_nested_100000_deep_is_refused_not_a_500(http) -> None:
     deep = b'{"flow_name": "f", "parameters": {"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
     out = await _refused(http, "POST", "flow_runs", 422, "body", raw=deep)

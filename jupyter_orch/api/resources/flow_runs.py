@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import bindparam, select
@@ -94,6 +94,10 @@ class FlowRunFilter(PageParams):
         return self.model_dump(exclude={"limit", "cursor", "sort"}, exclude_defaults=True)
 
 
+#: an id a client chooses for a new run: a UUID (with or without dashes), as the engine sends
+RunId = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}$")]
+
+
 class FlowRunCreate(Strict):
     flow_name: Name | None = None
     flow_id: Id | None = None
@@ -102,7 +106,7 @@ class FlowRunCreate(Strict):
     parameters: Parameters = Field(default_factory=dict)
     tags: list[Tag] = Field(default_factory=list)
     state: StateIn | None = Field(None, description="initial state (default PENDING)")
-    id: Id | None = None
+    id: RunId | None = Field(None, description="a UUID the client chooses (the run name derives from it)")
     deployment_id: Id | None = None
     deployment_name: Name | None = None
     parent_task_run_id: Id | None = None
