@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -120,15 +120,23 @@ def test_two_workers_claim_ahead_each_run_starts_once_on_time(orch_env: str, flo
             t.join(20)
     rows = _rows(orch_env, ids)
     late = sorted((r.start_time - r.expected_start_time).total_seconds() for r in rows)
-    assert late[0] >= 0 and late[-1] < 1.0, late  # never early, and on time
+    # never early; how late is the machine's (the scheduling benchmark measures it: ~0.01 s on a
+    # quiet machine, 4 s seen under a CPU hog); what claiming ahead guarantees is checked below
+    assert late[0] >= 0 and late[-1] < 30.0, late
     assert all(r.run_count == 1 for r in rows)
     with session_scope(orch_env) as s:
         history = s.execute(
-            select(FlowRunState.flow_run_id, FlowRunState.type).where(FlowRunState.flow_run_id.in_(ids))
+            select(FlowRunState.flow_run_id, FlowRunState.type, FlowRunState.timestamp).where(
+                FlowRunState.flow_run_id.in_(ids)
+            )
         ).all()
+    expected = {r.id: r.expected_start_time for r in rows}
     for run_id in ids:
-        types = [t for rid, t in history if rid == run_id]
+        types = [t for rid, t, _ in history if rid == run_id]
         assert types.count("PENDING") == 1 and types.count("RUNNING") == 1, types
+        # claimed ahead: every run was PENDING on a worker before its time came
+        claimed = next(ts for rid, t, ts in history if rid == run_id and t == "PENDING")
+        assert _naive(claimed) < _naive(expected[run_id]), (claimed, expected[run_id])
     assert {r.worker_name for r in rows} <= {"w1", "w2"}
 
 
@@ -165,3 +173,8 @@ def test_worker_shutting_down_hands_back_runs_waiting_in_it(db_url: str, tmp_pat
     row = _rows(db_url, [run_id])[0]
     assert row.state_type == "SCHEDULED"
     assert row.next_scheduled_start_time == row.expected_start_time  # same time, claimable again
+
+
+def _naive(ts: datetime) -> datetime:
+    """SQLite hands back naive UTC, PostgreSQL aware: compare both as naive UTC."""
+    return ts.astimezone(timezone.utc).replace(tzinfo=None) if ts.tzinfo else ts
