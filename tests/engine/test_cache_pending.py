@@ -19,8 +19,9 @@ def test_same_cache_key_twice_in_one_flow_run_is_a_hit(records):
     def twice():
         first = square(4, return_state=True)
         second = square(4, return_state=True)
-        third = square.submit(4).state  # submitted: the same lookup on the runner's thread
-        return first, second, third
+        future = square.submit(4)  # submitted: the same lookup on the runner's thread
+        future.wait()  # its state is final only once it ran (a flow returning a pending state fails)
+        return first, second, future.state
 
     first, second, submitted = twice()
     assert calls == [4]
