@@ -54,9 +54,13 @@ SERVICE_TRAITS = (
 )
 
 
-def _limit_help(name: str) -> str:
+def _limit_trait(name: str) -> Float | Int:
+    """The trait of one input limit (`jupyter_orch.settings.Limits`), of its default's type; unset
+    (None), the limit comes from `$JUPYTER_ORCH_<NAME>`, else that default (see `OrchApp._limits`)."""
     default = getattr(Limits(), name)
-    return f"{LIMIT_HELP[name]} Default: ${limit_env(name)}, else {default:,}."
+    kind = Float if isinstance(default, float) else Int
+    text = f"{LIMIT_HELP[name]} Default: ${limit_env(name)}, else {default:,}."
+    return kind(None, allow_none=True, help=text).tag(config=True)
 
 
 class OrchApp(ExtensionApp):
@@ -162,20 +166,12 @@ class OrchApp(ExtensionApp):
         "PostgreSQL's deadlock_timeout); SQLite always uses one (it has one writer anyway).",
     ).tag(config=True)
     # input limits (jupyter_orch.settings.Limits); unset: $JUPYTER_ORCH_<NAME>, else the built-in default
-    min_schedule_interval = Float(None, allow_none=True, help=_limit_help("min_schedule_interval")).tag(
-        config=True
-    )
-    max_body_bytes = Int(None, allow_none=True, help=_limit_help("max_body_bytes")).tag(config=True)
-    max_batch_body_bytes = Int(None, allow_none=True, help=_limit_help("max_batch_body_bytes")).tag(
-        config=True
-    )
-    max_parameters_bytes = Int(None, allow_none=True, help=_limit_help("max_parameters_bytes")).tag(
-        config=True
-    )
-    max_log_message_bytes = Int(None, allow_none=True, help=_limit_help("max_log_message_bytes")).tag(
-        config=True
-    )
-    max_json_depth = Int(None, allow_none=True, help=_limit_help("max_json_depth")).tag(config=True)
+    min_schedule_interval = _limit_trait("min_schedule_interval")
+    max_body_bytes = _limit_trait("max_body_bytes")
+    max_batch_body_bytes = _limit_trait("max_batch_body_bytes")
+    max_parameters_bytes = _limit_trait("max_parameters_bytes")
+    max_log_message_bytes = _limit_trait("max_log_message_bytes")
+    max_json_depth = _limit_trait("max_json_depth")
     set_client_env = Bool(
         True,
         help=f"Set {API_URL_ENV}/{API_TOKEN_ENV} in this process (unless already set) so kernels started "
