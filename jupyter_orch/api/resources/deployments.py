@@ -31,11 +31,16 @@ from jupyter_orch.scheduling import preview
 TAG = "deployments"
 
 
-class ScheduleIn(Strict):
+class ScheduleSpec(Strict):
+    """What a schedule fires on, as a deployment's schedule and a preview both take it."""
+
     cron: str | None = None
     interval: float | None = None
     timezone: str | None = None
     anchor_date: str | None = None
+
+
+class ScheduleIn(ScheduleSpec):
     active: bool = True
 
 
@@ -128,11 +133,7 @@ class RunIn(Strict):
     work_queue_name: str | None = None
 
 
-class PreviewIn(Strict):
-    cron: str | None = None
-    interval: float | None = None
-    timezone: str | None = None
-    anchor_date: str | None = None
+class PreviewIn(ScheduleSpec):
     count: int = 5
 
 
