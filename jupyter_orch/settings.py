@@ -43,7 +43,7 @@ class Settings:
     def as_dict(self, reveal_secrets: bool = False) -> dict[str, str | None]:
         token = self.api_token
         if token and not reveal_secrets:
-            token = "********"
+            token = obfuscate(token)
         return {
             HOME_ENV: str(self.home),
             DATABASE_URL_ENV: redact_url(self.database_url) if not reveal_secrets else self.database_url,
@@ -61,6 +61,20 @@ def redact_url(url: str) -> str:
     if ":" in creds:
         creds = creds.split(":", 1)[0] + ":***"
     return f"{scheme}://{creds}@{host}"
+
+
+OBFUSCATED_PREFIX = "*" * 4
+
+
+def obfuscate(value: Any, show_tail: bool = False) -> str:
+    """A secret as it may be shown: eight asterisks, or four plus its last four characters
+    (`show_tail=True`, only when it is long enough not to give it away). It lives beside the
+    settings that hold secrets, below the engine's run loggers that mask the API key with it;
+    `utilities.names` is Prefect's public name for it."""
+    text = str(value)
+    if show_tail and len(text) >= 12:
+        return OBFUSCATED_PREFIX + text[-4:]
+    return "*" * 8
 
 
 def get_settings() -> Settings:

@@ -17,8 +17,7 @@ from typing import Any
 
 from jupyter_orch.client import get_client
 from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, get_run_context
-from jupyter_orch.settings import PREFECT_API_KEY, clip_log_message
-from jupyter_orch.utilities.names import obfuscate
+from jupyter_orch.settings import PREFECT_API_KEY, clip_log_message, obfuscate
 
 RUN_LOGGER = "jupyter_orch.runs"
 _configured = False

@@ -1,18 +1,7 @@
-"""Prefect's `prefect.utilities.names`: how secrets read in output."""
+"""Prefect's `prefect.utilities.names`: how secrets read in output (defined with the settings)."""
 
 from __future__ import annotations
 
-from typing import Any
+from jupyter_orch.settings import OBFUSCATED_PREFIX, obfuscate
 
 __all__ = ["OBFUSCATED_PREFIX", "obfuscate"]
-
-OBFUSCATED_PREFIX = "*" * 4
-
-
-def obfuscate(value: Any, show_tail: bool = False) -> str:
-    """A secret as it may be shown: eight asterisks, or four plus its last four characters
-    (`show_tail=True`, only when it is long enough not to give it away)."""
-    text = str(value)
-    if show_tail and len(text) >= 12:
-        return OBFUSCATED_PREFIX + text[-4:]
-    return "*" * 8
