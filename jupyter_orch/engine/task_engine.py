@@ -13,6 +13,7 @@ import logging
 import pickle
 from collections.abc import Iterable
 from datetime import datetime
+from types import GeneratorType
 from typing import Any
 
 from jupyter_orch.client import get_client
@@ -275,6 +276,8 @@ class TaskRunEngine:
             if hooks:
                 self._run_hooks(hooks, self.state)
             return self.state  # type: ignore[return-value]
+        if type(value) is GeneratorType:  # a generator cannot be stored: its values are (Prefect's)
+            value = list(value)
         data = None
         if self._persist():
             data = self._store(value)

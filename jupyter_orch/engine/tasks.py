@@ -26,6 +26,7 @@ from jupyter_orch.engine.mapping import expand
 from jupyter_orch.engine.methods import NOT_BOUND, UNSET, Decorated, decorator, given
 from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
+from jupyter_orch.engine.task_generators import generator_kind, run_generator
 from jupyter_orch.exceptions import check_reserved
 from jupyter_orch.orchestration import rules
 from jupyter_orch.results import serializer_name
@@ -208,18 +209,13 @@ class Task(Decorated, Generic[R]):
         self.input_names = tuple(self.signature.parameters)  # a run's task_inputs list each
         kinds = {p.kind for p in self.signature.parameters.values()}
         # a body callable as fn(**parameters): the fast path
-        self.keyword_callable = not kinds & {
-            inspect.Parameter.POSITIONAL_ONLY,
-            inspect.Parameter.VAR_POSITIONAL,
-            inspect.Parameter.VAR_KEYWORD,
-        }
+        kind = inspect.Parameter
+        self.keyword_callable = not kinds & {kind.POSITIONAL_ONLY, kind.VAR_POSITIONAL, kind.VAR_KEYWORD}
+        self.generator = generator_kind(fn)  # a generator task's call yields as its body does
         # parameter names when a plain positional call maps straight onto them (the fast bind)
         params = list(self.signature.parameters.values())
-        self._positional_names = (
-            tuple(p.name for p in params)
-            if all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in params)
-            else None
-        )
+        plain = all(p.kind is kind.POSITIONAL_OR_KEYWORD for p in params)
+        self._positional_names = tuple(p.name for p in params) if plain else None
 
     @property
     def source(self) -> str:
@@ -302,6 +298,8 @@ class Task(Decorated, Generic[R]):
         """Run the task inline; its result (or final state with `return_state=True`)."""
         flow_ctx = flow_run_ctx.get()
         engine = TaskRunEngine(self, flow_ctx, self.bind(args, kwargs), wait_for)
+        if self.generator is not None:
+            return run_generator(engine, return_state)
         if self.is_async:
             coro = _finish_async(engine, return_state)
             # in an async flow (or outside flows, like any async function) the caller awaits;

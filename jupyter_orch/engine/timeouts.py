@@ -54,14 +54,14 @@ def call_with_timeout(
     thread.start()
     thread.join(seconds)
     if thread.is_alive():
-        _interrupt(thread)
+        interrupt(thread)
         raise TaskRunTimeout(timeout_message(kind, seconds))
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
 
 
-def _interrupt(thread: threading.Thread) -> None:
+def interrupt(thread: threading.Thread) -> None:
     """Ask `thread` to raise TimeoutError at its next bytecode (best effort)."""
     if thread.ident is None:
         return
