@@ -21,7 +21,14 @@ from jupyter_orch.orchestration.serialize import deployment_to_dict as _base_dic
 from jupyter_orch.orchestration.store import schedules as schedule_store
 from jupyter_orch.orchestration.store.flow_runs import create_flow_run
 from jupyter_orch.orchestration.store.flows import get_or_create_flow
-from jupyter_orch.orchestration.store.query import found, paginate, read_by_id, select_equal, tags_contain
+from jupyter_orch.orchestration.store.query import (
+    check_choice,
+    found,
+    paginate,
+    read_by_id,
+    select_equal,
+    tags_contain,
+)
 from jupyter_orch.orchestration.store.schedules import unschedule
 from jupyter_orch.orchestration.store.work_pools import DEFAULT_POOL, read_queue, read_work_pool
 from jupyter_orch.parameters import ParameterError
@@ -83,8 +90,8 @@ _FIELD_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 
 def _check(fields: dict[str, Any], session: Session) -> None:
     for key, choices in (("kind", KINDS), ("catchup", CATCHUP)):
-        if key in fields and fields[key] not in choices:
-            raise Invalid(f"{key} must be one of {', '.join(choices)}", field=key)
+        if key in fields:
+            check_choice(fields[key], choices, key)
     for key, (bad, message) in _FIELD_CHECKS.items():
         value = fields.get(key)
         if value is not None and bad(value):

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import Artifact, Log, new_id, utcnow
 from jupyter_orch.orchestration.errors import Invalid
-from jupyter_orch.orchestration.store.query import check_limit, found, paginate, select_equal
+from jupyter_orch.orchestration.store.query import check_choice, check_limit, found, paginate, select_equal
 from jupyter_orch.orchestration.store.task_runs import _times
 
 
@@ -48,8 +48,7 @@ ARTIFACT_TYPES = ("markdown", "table", "link", "notebook", "progress", "image", 
 
 
 def create_artifact(session: Session, **fields: Any) -> Artifact:
-    if fields.get("type") not in ARTIFACT_TYPES:
-        raise Invalid(f"type must be one of {', '.join(ARTIFACT_TYPES)}", field="type")
+    check_choice(fields.get("type"), ARTIFACT_TYPES, "type")
     if fields["type"] == "progress":
         fields["data"] = progress_value(fields.get("data"))
     artifact = Artifact(id=fields.pop("id", None) or new_id(), **fields)

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from jupyter_orch.db.models import NotificationDelivery, NotificationPolicy, new_id, utcnow
 from jupyter_orch.orchestration.errors import Invalid
 from jupyter_orch.orchestration.store import query
-from jupyter_orch.orchestration.store.query import check_limit, found, paginate, parse_time, select_equal
+from jupyter_orch.orchestration.store.query import (
+    check_choice,
+    check_limit,
+    found,
+    paginate,
+    parse_time,
+    select_equal,
+)
 
 CHANNELS = ("webhook", "slack", "email", "ui")
 MAX_ATTEMPTS = 5
@@ -68,8 +75,7 @@ def create_policy(
 ) -> NotificationPolicy:
     if not isinstance(name, str) or not name.strip():
         raise Invalid("name must be a non-empty string", field="name")
-    if channel not in CHANNELS:
-        raise Invalid(f"channel must be one of {', '.join(CHANNELS)}", field="channel")
+    check_choice(channel, CHANNELS, "channel")
     config = config or {}
     if not isinstance(config, dict):
         raise Invalid("config must be an object", field="config")

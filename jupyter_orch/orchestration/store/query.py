@@ -29,6 +29,13 @@ def check_limit(limit: int | None) -> int:
     return int(limit)
 
 
+def check_choice(value: Any, choices: Sequence[str], field: str) -> None:
+    """Invalid naming `field` unless `value` is one of `choices`; the message lists them, so every
+    closed set of names the store takes (kinds, types, channels) is refused in the same words."""
+    if value not in choices:
+        raise Invalid(f"{field} must be one of {', '.join(choices)}", field=field)
+
+
 def select_equal(model: Any, **values: Any) -> Select:
     """`select(model)` of the rows whose column equals each value given (a value that is None or
     empty filters nothing: a list's optional filters)."""

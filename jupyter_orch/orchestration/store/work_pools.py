@@ -16,6 +16,7 @@ from jupyter_orch.orchestration.claim_plan import DEFAULT_QUEUE
 from jupyter_orch.orchestration.errors import Conflict, Invalid, NotFound
 from jupyter_orch.orchestration.serialize import row_to_dict, state_of
 from jupyter_orch.orchestration.store.flow_runs import set_flow_run_states
+from jupyter_orch.orchestration.store.query import check_choice
 from jupyter_orch.orchestration.store.upsert import insert_ignore
 from jupyter_orch.states import Scheduled
 
@@ -97,8 +98,7 @@ def create_work_pool(
     is_paused: bool = False,
 ) -> WorkPool:
     name = _check_name(name, "name")
-    if type not in POOL_TYPES:
-        raise Invalid(f"type must be one of {', '.join(POOL_TYPES)}", field="type")
+    check_choice(type, POOL_TYPES, "type")
     if session.scalars(select(WorkPool).where(WorkPool.name == name)).first() is not None:
         raise Conflict(f"a work pool named {name!r} already exists", field="name")
     pool = WorkPool(
