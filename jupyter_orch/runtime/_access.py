@@ -11,6 +11,8 @@ from typing import Any
 from jupyter_orch.timefmt import parse_time
 
 ENV_PREFIX = "JUPYTER_ORCH__RUNTIME__"
+#: Prefect's prefix, honoured too, so code and tests written for Prefect mock values unchanged
+PREFECT_ENV_PREFIX = "PREFECT__RUNTIME__"
 
 
 _CASTS: dict[type, Callable[[str], Any]] = {
@@ -25,16 +27,15 @@ _CASTS: dict[type, Callable[[str], Any]] = {
 def lookup(module: str, fields: dict[str, Callable[[], Any]], name: str) -> Any:
     """The value of attribute `name` of runtime module `module` (`flow_run`, ...), an environment
     override cast to the type the real value has."""
-    env_key = f"{ENV_PREFIX}{module.upper()}__{name.upper()}"
+    override = _override(module, name)
     getter = fields.get(name)
     if getter is None:
-        if env_key in os.environ:
-            return os.environ[env_key]
+        if override is not None:
+            return override
         raise AttributeError(f"jupyter_orch.runtime.{module} has no attribute {name!r}")
     value = getter()
-    if env_key not in os.environ:
+    if override is None:
         return value
-    override = os.environ[env_key]
     if isinstance(value, datetime):
         return parse_time(override)
     cast = _CASTS.get(type(value))
@@ -44,6 +45,14 @@ def lookup(module: str, fields: dict[str, Callable[[], Any]], name: str) -> Any:
             "use monkeypatch instead."
         )
     return cast(override)
+
+
+def _override(module: str, name: str) -> str | None:
+    """The environment's value for `module.name`: ours (`JUPYTER_ORCH__RUNTIME__FLOW_RUN__NAME`)
+    first, then Prefect's (`PREFECT__RUNTIME__FLOW_RUN__NAME`); None when neither is set."""
+    suffix = f"{module.upper()}__{name.upper()}"
+    value = os.environ.get(ENV_PREFIX + suffix)
+    return value if value is not None else os.environ.get(PREFECT_ENV_PREFIX + suffix)
 
 
 def module_attributes(module: str, namespace: dict[str, Any]) -> tuple[Any, Any]:

@@ -34,6 +34,39 @@ def test_environment_overrides_cast_to_the_value_type(monkeypatch):
     assert flow_run.name == "mocked" and task_run.run_count == 3 and flow_run.new_key == "x"
 
 
+def test_prefect_environment_overrides(monkeypatch):
+    """Prefect's `PREFECT__RUNTIME__...` variables mock values too (its docs' example); ours win."""
+    monkeypatch.setenv("PREFECT__RUNTIME__TASK_RUN__FAKE_KEY", "foo")
+    monkeypatch.setenv("PREFECT__RUNTIME__FLOW_RUN__RUN_COUNT", "4")
+    assert task_run.fake_key == "foo" and flow_run.run_count == 4
+    monkeypatch.setenv("JUPYTER_ORCH__RUNTIME__FLOW_RUN__RUN_COUNT", "5")
+    assert flow_run.run_count == 5
+
+
+def test_run_name_callables_read_the_runtime(records):
+    """A `flow_run_name` / `task_run_name` callable reads the run's parameters and names through
+    `runtime` (Prefect's docs build names this way)."""
+
+    def flow_name() -> str:
+        return f"{flow_run.flow_name}-with-{flow_run.parameters['name']}-and-{flow_run.parameters['limit']}"
+
+    def task_name() -> str:
+        return f"{flow_run.flow_name}-{task_run.task_name}-with-{task_run.parameters['name']}"
+
+    @task(name="my-task", task_run_name=task_name)
+    def named_task(name: str, limit: int = 100) -> None:
+        pass
+
+    @flow(flow_run_name=flow_name)
+    def named_flow(name: str, limit: int = 100) -> None:
+        named_task(name="ford")
+
+    named_flow(name="marvin")
+    run = records.only_flow_run("named-flow")
+    assert run["name"] == "named-flow-with-marvin-and-100"
+    assert [t["name"] for t in records.task_runs(flow_run_id=run["id"])] == ["named-flow-my-task-with-ford"]
+
+
 def test_inside_flow_and_task_runs(records):
     seen = {}
 
