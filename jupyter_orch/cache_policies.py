@@ -9,7 +9,6 @@ without caching never pay for hashing.
 from __future__ import annotations
 
 import copy
-import hashlib
 import inspect
 import json
 import os
@@ -41,6 +40,8 @@ def source_of(fn: Callable[..., Any]) -> str:
 
 def hash_objects(*objects: Any) -> str:
     """A stable hex digest of JSON-able (else cloudpickle-able) objects."""
+    import hashlib  # lazy: OpenSSL's hashes load with the first cache key, not with every task
+
     h = hashlib.sha256()
     for obj in objects:
         h.update(stable_bytes(obj))

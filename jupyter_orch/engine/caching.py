@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 from collections.abc import Callable
 from datetime import datetime
@@ -18,6 +17,8 @@ from jupyter_orch.states import Cached, State
 def task_input_hash(context: Any, arguments: dict[str, Any]) -> str:
     """Prefect-compatible default `cache_key_fn`: the task (its key, so two tasks of the same code
     do not share entries), its source and its inputs, hashed."""
+    import hashlib  # lazy: OpenSSL's hashes load with the first key, not with the engine
+
     h = hashlib.sha256()
     h.update(context.task.task_key.encode())
     h.update(context.task.source.encode())
@@ -85,6 +86,8 @@ def check_cache(engine: Any) -> Any:
 
 def source_file_hash(fn: Callable[..., Any]) -> str | None:
     """A hash of the file `fn` is defined in (a flow's default version, as Prefect's), or None."""
+    import hashlib  # lazy: OpenSSL's hashes load when a flow run is created, not with the engine
+
     try:
         path = inspect.getsourcefile(fn)
         if path is None:

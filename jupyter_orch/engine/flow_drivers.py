@@ -6,7 +6,6 @@ or Cancelled if it was being cancelled, with its hooks run."""
 
 from __future__ import annotations
 
-import signal
 import threading
 from typing import Any
 
@@ -24,6 +23,8 @@ def capture_sigterm(engine: FlowRunEngine) -> Any:
     """Install the SIGTERM handler for a top-level run in the main thread; what to restore."""
     if engine.parent is not None or threading.current_thread() is not threading.main_thread():
         return None
+    import signal  # lazy: loads with the first top-level run, not with `import jupyter_orch`
+
     try:
         return (signal.signal(signal.SIGTERM, _raise_termination),)
     except (ValueError, OSError):  # not allowed here (an embedded interpreter)
@@ -32,6 +33,8 @@ def capture_sigterm(engine: FlowRunEngine) -> Any:
 
 def restore_sigterm(previous: Any) -> None:
     if previous is not None:
+        import signal  # loaded by capture_sigterm already: a lookup in sys.modules
+
         signal.signal(signal.SIGTERM, previous[0] if previous[0] is not None else signal.SIG_DFL)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import logging
-import queue
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -234,6 +233,8 @@ def as_completed(
 ) -> Iterator[PrefectFuture[R]]:
     """Yield each future as its run ends (in the order they end); `TimeoutError` if some have
     not ended within `timeout` seconds."""
+    import queue  # lazy: only as_completed waits on a queue, not every flow that imports futures
+
     unique = list(dict.fromkeys(futures))
     finished: queue.SimpleQueue[PrefectFuture[R]] = queue.SimpleQueue()
     deadline = None if timeout is None else time.monotonic() + timeout

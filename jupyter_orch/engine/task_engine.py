@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import pickle
 from collections.abc import Iterable
 from datetime import datetime
 from types import GeneratorType
@@ -322,6 +321,8 @@ class TaskRunEngine:
     def _store(self, value: Any) -> dict[str, str] | None:
         """Persist the result; one that cannot be serialized is kept in memory only (a warning,
         as Prefect's: the run still completes)."""
+        import pickle  # its error class; the serializers have imported pickle when results persist
+
         task = self.task
         try:
             return persist_result(value, self.cache_key, task.result_storage, task.serializer)

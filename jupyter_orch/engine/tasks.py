@@ -19,7 +19,6 @@ from jupyter_orch.cache_policies import (
     hash_objects,
     source_of,
 )
-from jupyter_orch.engine.background import apply_async, record_run
 from jupyter_orch.engine.context import TaskRunContext, flow_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
 from jupyter_orch.engine.mapping import expand
@@ -359,14 +358,15 @@ class Task(Decorated, Generic[R]):
         wait_for: Iterable[Any] | None = None,
         dependencies: Any = None,
     ) -> Any:
-        """Schedule a background run for a task worker (`jupyter_orch.task_worker.serve`); returns
-        a `PrefectDistributedFuture` at once."""
+        """A background run for a task worker (`task_worker.serve`); a `PrefectDistributedFuture` at once."""
+        from jupyter_orch.engine.background import apply_async  # lazy: task-worker runs, on first use
+
         return apply_async(self, args, kwargs, wait_for, dependencies=dependencies)
 
-    async def create_run(
-        self, parameters: dict[str, Any] | None = None, wait_for: Any = None, **_: Any
-    ) -> Any:
+    async def create_run(self, parameters: dict | None = None, wait_for: Any = None, **_: Any) -> Any:
         """Record a Pending run of this task without running it (Prefect's); its `TaskRun`."""
+        from jupyter_orch.engine.background import record_run  # lazy: task-worker runs, on first use
+
         return record_run(self, parameters, wait_for)
 
     def delay(self, *args: Any, **kwargs: Any) -> Any:

@@ -6,11 +6,17 @@
 - `values`: parameter values in their JSON form; `errors`: the ParameterError they all raise.
 """
 
-from jupyter_orch.parameters.cell import find_parameters_cell, parameter_schema
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from jupyter_orch.parameters.errors import ParameterError, ParameterValidationError
 from jupyter_orch.parameters.signature import ParameterModel
-from jupyter_orch.parameters.validation import validate_parameters
 from jupyter_orch.parameters.values import is_json, jsonable
+
+if TYPE_CHECKING:  # for type checkers; at run time __getattr__ imports them
+    from jupyter_orch.parameters.cell import find_parameters_cell, parameter_schema
+    from jupyter_orch.parameters.validation import validate_parameters
 
 __all__ = [
     "ParameterError",
@@ -22,3 +28,17 @@ __all__ = [
     "parameter_schema",
     "validate_parameters",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The notebook side (a parameters cell, a stored schema) on first use: a Python flow needs
+    only its signature's model, so `from jupyter_orch import flow` does not load them."""
+    if name in ("find_parameters_cell", "parameter_schema"):
+        from jupyter_orch.parameters import cell  # lazy: notebooks only (see the docstring)
+
+        return getattr(cell, name)
+    if name == "validate_parameters":
+        from jupyter_orch.parameters.validation import validate_parameters  # lazy: stored schemas only
+
+        return validate_parameters
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
