@@ -75,6 +75,7 @@ class FlowRunEngine:
         self.client = self.parent.client if self.parent else get_client()
         self.run_id: str | None = None
         self.run_name = ""
+        self.record: dict[str, Any] = {}  # the run's record as created or adopted
         self.state: State | None = None
         self.parent_task: Any = None  # the task run that stands for this subflow in its parent
         self.task_inputs: dict[str, list[dict[str, str]]] = {}  # upstream runs by parameter
@@ -238,6 +239,7 @@ class FlowRunEngine:
 
     def _record(self, run: dict[str, Any]) -> None:
         """Take the run record's id, name, deployment, tags and state; the run's logger."""
+        self.record = run
         self.run_id = run["id"]
         self.run_name = run["name"]
         self.deployment_id = run.get("deployment_id")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from jupyter_orch.states.runs import FlowRun, TaskRun
+from jupyter_orch.timefmt import parse_time
 
 TASK_HOOKS = ("on_completion", "on_failure", "on_running")
 FLOW_HOOKS = ("on_completion", "on_failure", "on_cancellation", "on_crashed", "on_running")
@@ -111,9 +112,13 @@ def flow_run_view(engine: Any) -> FlowRun:
     """What a flow hook sees as `flow_run`."""
     state = engine.state
     flow = engine.flow
+    record = engine.record  # the run as created: what the engine does not track itself
     return FlowRun(
         id=as_uuid(engine.run_id),
         name=engine.run_name,
+        flow_id=as_uuid(record.get("flow_id")),
+        expected_start_time=parse_time(record.get("expected_start_time")),
+        work_pool_name=record.get("work_pool_name"),
         flow_name=flow.name,
         flow_version=flow.version,
         parameters=engine.params,

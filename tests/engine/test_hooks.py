@@ -3,6 +3,8 @@ they get, decorators, and a failing hook that is logged and changes nothing."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from jupyter_orch import flow, task
@@ -157,3 +159,23 @@ def test_hooks_receive_prefects_run_types(records):
 
     typed_flow()
     assert got == [True, True]
+
+
+def test_flow_hook_sees_the_runs_record_once_retries_are_spent(records):
+    """Prefect's docs' notification hook reads `flow_run.expected_start_time` (and the run's flow
+    id); with `retries=1` it runs once, after the last attempt."""
+    seen = []
+
+    def notify(flow, flow_run, state) -> None:
+        seen.append((flow_run.expected_start_time, flow_run.flow_id, state.name, flow_run.run_count))
+
+    @flow(on_failure=[notify], retries=1)
+    def failing_flow() -> None:
+        raise ValueError("oops!")
+
+    state = failing_flow(return_state=True)
+    run = records.only_flow_run("failing-flow")
+    assert state.is_failed() and len(seen) == 1
+    expected, flow_id, name, run_count = seen[0]
+    assert isinstance(expected, datetime) and expected.tzinfo is not None
+    assert str(flow_id) == run["flow_id"] and name == "Failed" and run_count == 2
