@@ -208,15 +208,13 @@ class TaskRunEngine:
         return None
 
     def _rename(self) -> None:
-        """`task_run_name` rendered over the resolved parameters (the next snapshot carries it)."""
-        template = self.task.task_run_name
-        # a callable reads `runtime.task_run.parameters` / `task_name`, so it runs in the run's context
-        token = task_run_ctx.set(self.task_context()) if callable(template) else None
+        """`task_run_name` rendered over the resolved parameters (the next snapshot carries it), in
+        the run's context: a callable reads `runtime.task_run.parameters`, as Prefect's docs show."""
+        token = task_run_ctx.set(self.task_context())
         try:
-            self.name = render_run_name("task_run_name", template, self.parameters)
+            self.name = render_run_name("task_run_name", self.task.task_run_name, self.parameters)
         finally:
-            if token is not None:
-                task_run_ctx.reset(token)
+            task_run_ctx.reset(token)
         if self._base is not None:
             self._base = {**self._base, "name": self.name}
 
