@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from jupyter_orch.db.models import ConcurrencyLimit, ConcurrencySlot, FlowRun, TaskRun, new_id, utcnow
 from jupyter_orch.orchestration.errors import Invalid
-from jupyter_orch.orchestration.store.query import found
+from jupyter_orch.orchestration.store.query import check_non_empty, found
 from jupyter_orch.orchestration.store.upsert import insert_ignore
 from jupyter_orch.states import TERMINAL_STATES
 
@@ -26,8 +26,7 @@ FINAL = [t.value for t in TERMINAL_STATES]
 
 def create_limit(session: Session, tag: str, concurrency_limit: int) -> ConcurrencyLimit:
     """Create the limit for `tag`, or change it if it exists (Prefect's behaviour)."""
-    if not isinstance(tag, str) or not tag.strip():
-        raise Invalid("tag must be a non-empty string", field="tag")
+    check_non_empty(tag, "tag")
     if isinstance(concurrency_limit, bool) or not isinstance(concurrency_limit, int) or concurrency_limit < 0:
         raise Invalid("concurrency_limit must be a non-negative integer", field="concurrency_limit")
     row = session.scalars(select(ConcurrencyLimit).where(ConcurrencyLimit.tag == tag)).first()

@@ -23,6 +23,7 @@ from jupyter_orch.orchestration.store.flow_runs import create_flow_run
 from jupyter_orch.orchestration.store.flows import get_or_create_flow
 from jupyter_orch.orchestration.store.query import (
     check_choice,
+    check_non_empty,
     found,
     paginate,
     read_by_id,
@@ -154,10 +155,8 @@ def upsert_deployment(
 
 
 def _check_names(flow_name: Any, name: Any, fields: dict[str, Any]) -> None:
-    if not isinstance(name, str) or not name.strip() or "/" in name:
-        raise Invalid("name must be a non-empty string without '/'", field="name")
-    if not isinstance(flow_name, str) or not flow_name.strip():
-        raise Invalid("flow_name must be a non-empty string", field="flow_name")
+    check_non_empty(name, "name", slash=False)
+    check_non_empty(flow_name, "flow_name")
     unknown = set(fields) - set(_FIELDS)
     if unknown:
         raise Invalid(f"unknown deployment field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])

@@ -20,6 +20,7 @@ from jupyter_orch.orchestration.store import query
 from jupyter_orch.orchestration.store.query import (
     check_choice,
     check_limit,
+    check_non_empty,
     found,
     paginate,
     parse_time,
@@ -73,8 +74,7 @@ def create_policy(
     message_template: str | None = None,
     is_active: bool = True,
 ) -> NotificationPolicy:
-    if not isinstance(name, str) or not name.strip():
-        raise Invalid("name must be a non-empty string", field="name")
+    check_non_empty(name, "name")
     check_choice(channel, CHANNELS, "channel")
     config = config or {}
     if not isinstance(config, dict):

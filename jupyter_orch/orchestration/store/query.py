@@ -36,6 +36,15 @@ def check_choice(value: Any, choices: Sequence[str], field: str) -> None:
         raise Invalid(f"{field} must be one of {', '.join(choices)}", field=field)
 
 
+def check_non_empty(value: Any, field: str, *, slash: bool = True) -> str:
+    """`value` if it is a string with more than white space and, with `slash=False`, no '/' (a name
+    that stands in a "flow/deployment" pair or a URL path); else Invalid naming `field`."""
+    if not isinstance(value, str) or not value.strip() or (not slash and "/" in value):
+        without = "" if slash else " without '/'"
+        raise Invalid(f"{field} must be a non-empty string{without}", field=field)
+    return value
+
+
 def select_equal(model: Any, **values: Any) -> Select:
     """`select(model)` of the rows whose column equals each value given (a value that is None or
     empty filters nothing: a list's optional filters)."""

@@ -16,7 +16,7 @@ from jupyter_orch.orchestration.claim_plan import DEFAULT_QUEUE
 from jupyter_orch.orchestration.errors import Conflict, Invalid, NotFound
 from jupyter_orch.orchestration.serialize import row_to_dict, state_of
 from jupyter_orch.orchestration.store.flow_runs import set_flow_run_states
-from jupyter_orch.orchestration.store.query import check_choice
+from jupyter_orch.orchestration.store.query import check_choice, check_non_empty
 from jupyter_orch.orchestration.store.upsert import insert_ignore
 from jupyter_orch.states import Scheduled
 
@@ -30,12 +30,6 @@ def _check_limit(value: Any, field: str = "concurrency_limit") -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise Invalid(f"{field} must be a non-negative integer or null", field=field)
     return value
-
-
-def _check_name(name: Any, field: str) -> str:
-    if not isinstance(name, str) or not name.strip() or "/" in name:
-        raise Invalid(f"{field} must be a non-empty string without '/'", field=field)
-    return name.strip()
 
 
 def ensure_default_pool(session: Session) -> WorkPool:
@@ -97,7 +91,7 @@ def create_work_pool(
     concurrency_limit: int | None = None,
     is_paused: bool = False,
 ) -> WorkPool:
-    name = _check_name(name, "name")
+    name = check_non_empty(name, "name", slash=False).strip()
     check_choice(type, POOL_TYPES, "type")
     if session.scalars(select(WorkPool).where(WorkPool.name == name)).first() is not None:
         raise Conflict(f"a work pool named {name!r} already exists", field="name")
@@ -216,7 +210,7 @@ def create_queue(
     is_paused: bool = False,
 ) -> WorkQueue:
     pool = read_work_pool(session, pool_name)
-    name = _check_name(name, "name")
+    name = check_non_empty(name, "name", slash=False).strip()
     if isinstance(priority, bool) or not isinstance(priority, int) or priority < 1:
         raise Invalid("priority must be an integer >= 1 (1 is served first)", field="priority")
     exists = session.scalars(
