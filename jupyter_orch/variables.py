@@ -2,6 +2,9 @@
 
 Variable.set("batch_size", 500, overwrite=True)
 Variable.get("batch_size", default=100)
+
+As Prefect's, `get` / `set` / `unset` called from an `async def` body answer an awaitable (the
+`a`-prefixed methods), so `await Variable.get(...)` in an async flow works; `_sync=True` opts out.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from jupyter_orch.client import ApiError
 from jupyter_orch.config_client import call, deleted, read_or_none
+from jupyter_orch.utilities.asyncutils import called_from_coroutine
 
 __all__ = ["Variable"]
 
@@ -25,8 +29,17 @@ class Variable(BaseModel):
     tags: list[str] = Field(default_factory=list)
 
     @classmethod
-    def set(cls, name: str, value: Any, tags: list[str] | None = None, overwrite: bool = False) -> Variable:
+    def set(
+        cls,
+        name: str,
+        value: Any,
+        tags: list[str] | None = None,
+        overwrite: bool = False,
+        _sync: bool = False,
+    ) -> Variable:
         """Create the variable; with `overwrite`, replace an existing one (else a ValueError)."""
+        if not _sync and called_from_coroutine():
+            return cls.aset(name, value, tags, overwrite)  # type: ignore[return-value]  # to be awaited
         body = {"name": name, "value": value, "tags": tags or [], "overwrite": overwrite}
         try:
             row = call("POST", "variables", body)
@@ -41,26 +54,30 @@ class Variable(BaseModel):
         return cls(name=row["name"], value=row["value"], tags=row["tags"] or [])
 
     @classmethod
-    def get(cls, name: str, default: Any = None) -> Any:
+    def get(cls, name: str, default: Any = None, _sync: bool = False) -> Any:
         """The variable's value, or `default` when there is none by that name."""
+        if not _sync and called_from_coroutine():
+            return cls.aget(name, default)
         row = read_or_none("GET", f"variables/name/{name}")
         return default if row is None else row["value"]
 
     @classmethod
-    def unset(cls, name: str) -> bool:
+    def unset(cls, name: str, _sync: bool = False) -> bool:
         """Delete the variable; False when there was none."""
+        if not _sync and called_from_coroutine():
+            return cls.aunset(name)  # type: ignore[return-value]  # to be awaited
         return deleted(f"variables/name/{name}")
 
     @classmethod
     async def aset(
         cls, name: str, value: Any, tags: list[str] | None = None, overwrite: bool = False
     ) -> Variable:
-        return await asyncio.to_thread(cls.set, name, value, tags, overwrite)
+        return await asyncio.to_thread(cls.set, name, value, tags, overwrite, _sync=True)
 
     @classmethod
     async def aget(cls, name: str, default: Any = None) -> Any:
-        return await asyncio.to_thread(cls.get, name, default)
+        return await asyncio.to_thread(cls.get, name, default, _sync=True)
 
     @classmethod
     async def aunset(cls, name: str) -> bool:
-        return await asyncio.to_thread(cls.unset, name)
+        return await asyncio.to_thread(cls.unset, name, _sync=True)

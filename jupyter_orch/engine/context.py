@@ -40,6 +40,14 @@ class _RunContext:
     def get(cls) -> Self | None:
         return cls._var.get()
 
+    def __enter__(self) -> Self:
+        """`with ctx:` makes it the run in progress here until the block ends (Prefect's too)."""
+        self._token = self._var.set(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._var.reset(self._token)
+
 
 @dataclass
 class FlowRunContext(_RunContext):

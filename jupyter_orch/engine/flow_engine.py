@@ -180,22 +180,16 @@ class FlowRunEngine:
 
     def _render_name(self, params: dict[str, Any]) -> tuple[str | None, Exception | None]:
         """The run's name from the flow's template; the template's error, if any (the run is
-        then recorded, Failed with it). A callable runs in a context of this flow and its
-        parameters (no run yet), so it can read `runtime.flow_run` as Prefect's docs show."""
-        template = self.flow.flow_run_name
-        token = None
-        if callable(template):
-            ctx = FlowRunContext(  # type: ignore[arg-type]  # no run id yet: it is created after its name
-                self.flow, None, "", self.client, self.flow.task_runner, parameters=params, engine=self
-            )
-            token = flow_run_ctx.set(ctx)
+        then recorded, Failed with it). It renders in a context of this flow and its parameters
+        (no run yet), so a callable can read `runtime.flow_run` as Prefect's docs show."""
+        ctx = FlowRunContext(  # type: ignore[arg-type]  # no run id yet: it is created after its name
+            self.flow, None, "", self.client, self.flow.task_runner, parameters=params, engine=self
+        )
         try:
-            return render_run_name("flow_run_name", template, params), None
+            with ctx:
+                return render_run_name("flow_run_name", self.flow.flow_run_name, params), None
         except Exception as exc:
             return None, exc
-        finally:
-            if token is not None:
-                flow_run_ctx.reset(token)
 
     def _stand_in(self) -> None:
         """A subflow's stand-in task run in its parent, PENDING."""

@@ -17,13 +17,7 @@ from typing import Any
 
 from jupyter_orch.client import get_client
 from jupyter_orch.engine.caching import check_cache
-from jupyter_orch.engine.context import (
-    FlowRunContext,
-    TaskRunContext,
-    parent_task_input,
-    tags_ctx,
-    task_run_ctx,
-)
+from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, parent_task_input, tags_ctx
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identity
 from jupyter_orch.engine.hooks import call_hook, render_run_name, run_hooks, task_run_view
@@ -210,11 +204,8 @@ class TaskRunEngine:
     def _rename(self) -> None:
         """`task_run_name` rendered over the resolved parameters (the next snapshot carries it), in
         the run's context: a callable reads `runtime.task_run.parameters`, as Prefect's docs show."""
-        token = task_run_ctx.set(self.task_context())
-        try:
+        with self.task_context():
             self.name = render_run_name("task_run_name", self.task.task_run_name, self.parameters)
-        finally:
-            task_run_ctx.reset(token)
         if self._base is not None:
             self._base = {**self._base, "name": self.name}
 

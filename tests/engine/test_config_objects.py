@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from jupyter_orch import flow
 from jupyter_orch.blocks.system import Secret
 from jupyter_orch.db.session import get_engine
 from jupyter_orch.filesystems import LocalFileSystem, RemoteFileSystem
@@ -42,6 +43,21 @@ def test_variable_async_forms(orch_env: str) -> None:
         return value, await Variable.aget("answer", default="gone")
 
     assert asyncio.run(go()) == (42, "gone")
+
+
+def test_variable_methods_are_awaitable_in_async_code(orch_env: str) -> None:
+    """Prefect's docs' async flow awaits `Variable.get` itself; `_sync=True` still answers a value."""
+
+    @flow
+    async def crew_flow() -> list[str]:
+        await Variable.set("crew_members", ["Zaphod", "Arthur"])
+        crew = await Variable.get("crew_members", default=["Backup1"])
+        assert Variable.get("crew_members", _sync=True) == crew
+        assert await Variable.unset("crew_members") is True
+        return crew + [await Variable.get("crew_members", default="gone")]
+
+    assert asyncio.run(crew_flow()) == ["Zaphod", "Arthur", "gone"]
+    assert Variable.get("crew_members", default=1) == 1  # sync code still gets a value
 
 
 def test_secret_is_encrypted_at_rest_and_masked(orch_env: str) -> None:
