@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar, overload
 from jupyter_orch.engine.caching import source_file_hash
 from jupyter_orch.engine.flow_drivers import run_flow_async, run_flow_sync
 from jupyter_orch.engine.flow_engine import FlowRunEngine
+from jupyter_orch.engine.generators import generator_kind, run_flow_generator
 from jupyter_orch.engine.methods import NOT_BOUND, UNSET, Decorated, decorator, given
 from jupyter_orch.engine.task_runners import TaskRunner, ThreadPoolTaskRunner
 from jupyter_orch.engine.tasks import _delays
@@ -94,7 +95,9 @@ class Flow(Decorated, Generic[R]):
             on_completion=on_completion, on_failure=on_failure, on_cancellation=on_cancellation,
             on_crashed=on_crashed, on_running=on_running,
         )  # fmt: skip
-        self.is_async = inspect.iscoroutinefunction(fn)
+        self.generator = generator_kind(fn)  # a generator flow's call yields as its body does
+        # an async generator flow's body awaits its async tasks, as an async flow's does
+        self.is_async = inspect.iscoroutinefunction(fn) or self.generator == "async"
         self.policy = rules.RunPolicy(self.retries, _delays(self.retry_delay_seconds, self.retries))
         check_reserved(fn, ("return_state", "wait_for"))
         self.parameters = ParameterModel(fn)
@@ -213,6 +216,8 @@ class Flow(Decorated, Generic[R]):
             args = (self._bound_to, *args)
         engine = FlowRunEngine(self, args, kwargs)
         engine.wait_for = wait_for
+        if self.generator is not None:
+            return run_flow_generator(engine, return_state)
         if self.is_async:
             return run_flow_async(engine, return_state)
         return run_flow_sync(engine, return_state)

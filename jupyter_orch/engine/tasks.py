@@ -21,11 +21,11 @@ from jupyter_orch.cache_policies import (
 )
 from jupyter_orch.engine.context import TaskRunContext, flow_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
+from jupyter_orch.engine.generators import generator_kind, run_generator
 from jupyter_orch.engine.mapping import expand
 from jupyter_orch.engine.methods import NOT_BOUND, UNSET, Decorated, decorator, given
 from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
-from jupyter_orch.engine.task_generators import generator_kind, run_generator
 from jupyter_orch.exceptions import check_reserved
 from jupyter_orch.orchestration import rules
 from jupyter_orch.results import serializer_name

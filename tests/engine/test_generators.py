@@ -1,4 +1,4 @@
-"""Generator tasks (sync and async): the call yields as the body does, and the task run follows
+"""Generator tasks and flows (sync and async): the call yields as the body does, and the run follows
 the consumption: RUNNING while values are asked for, COMPLETED when exhausted, FAILED (or retried
 from the start) when the body raises; values feed downstream runs as their upstream."""
 
@@ -171,3 +171,97 @@ async def _collect(gen, into: list):
     async for value in gen:
         into.append(value)
         yield value
+
+
+# -- generator flows --------------------------------------------------------------------------------
+def test_sync_generator_flow_run_follows_consumption(records):
+    @task
+    def double(x):
+        return 2 * x
+
+    @flow
+    def numbers(n: int):
+        for i in range(n):
+            yield double(i)
+        return "done"
+
+    gen = numbers("3")  # validated as the flow's parameters are
+    assert next(gen) == 0
+    [run] = records.flow_runs(flow_name="numbers")
+    assert run["state_type"] == "RUNNING"
+    rest = []
+    with pytest.raises(StopIteration) as stop:
+        while True:
+            rest.append(next(gen))
+    assert rest == [2, 4] and stop.value.value == "done"
+    run = records.flow_run(run["id"])
+    assert run["state_type"] == "COMPLETED"
+    assert len(records.task_runs(flow_run_id=run["id"])) == 3
+
+
+def test_generator_flow_retries_then_fails(records):
+    values: list[int] = []
+
+    @flow(retries=1)
+    def flaky():
+        yield 1
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        for value in flaky():
+            values.append(value)
+    assert values == [1, 1]
+    [run] = records.flow_runs(flow_name="flaky")
+    names = [s["name"] for s in records.flow_run_states(run["id"])]
+    assert names[-1] == "Failed" and "Retrying" in names
+
+
+def test_generator_flow_closed_early_completes(records):
+    @flow
+    def endless():
+        i = 0
+        while True:
+            yield i
+            i += 1
+
+    for value in endless():
+        if value == 3:
+            break
+    [run] = records.flow_runs(flow_name="endless")
+    assert run["state_type"] == "COMPLETED"
+
+
+def test_generator_flow_timeout_and_return_state():
+    @flow(timeout_seconds=0.3)
+    def slow():
+        yield 1
+        for _ in range(100):
+            time.sleep(0.02)
+        yield 2
+
+    values: list[int] = []
+    with pytest.raises(TimeoutError, match="Flow run timed out after 0.3 second"):
+        for value in slow():
+            values.append(value)
+    assert values == [1]
+    with pytest.raises(ValueError, match="return_type for a generator flow must be 'result'"):
+        list(slow(return_state=True))
+
+
+def test_async_generator_flow_awaits_its_async_tasks(records):
+    @task
+    async def double(x):
+        return 2 * x
+
+    @flow
+    async def doubled(n: int):
+        for i in range(n):
+            yield await double(i)
+
+    async def consume() -> list:
+        return [value async for value in doubled(3)]
+
+    assert asyncio.run(consume()) == [0, 2, 4]
+    [run] = records.flow_runs(flow_name="doubled")
+    assert run["state_type"] == "COMPLETED"
+    assert len(records.task_runs(flow_run_id=run["id"])) == 3
