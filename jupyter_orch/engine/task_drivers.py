@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable
+from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.engine.attempts import run_inline, sleep_async, sleep_sync
@@ -78,6 +79,8 @@ async def _run(engine: TaskRunEngine, call: Any, sleep: Any, run_body: Any) -> S
             except BaseException as exc:
                 engine.crash(exc)
                 raise
+            if type(value) is GeneratorType:  # a generator cannot be stored: its values are (Prefect's)
+                value = list(value)
             return engine.succeed(value)
     finally:
         exit_task(engine, tokens)

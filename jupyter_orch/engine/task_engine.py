@@ -12,7 +12,6 @@ import itertools
 import logging
 from collections.abc import Iterable
 from datetime import datetime
-from types import GeneratorType
 from typing import Any
 
 from jupyter_orch.client import get_client
@@ -277,8 +276,6 @@ class TaskRunEngine:
             if hooks:
                 self._run_hooks(hooks, self.state)
             return self.state  # type: ignore[return-value]
-        if type(value) is GeneratorType:  # a generator cannot be stored: its values are (Prefect's)
-            value = list(value)
         data = None
         if self._persist():
             data = self._store(value)
