@@ -309,9 +309,8 @@ class TaskRunEngine:
         as Prefect's: the run still completes)."""
         import pickle  # its error class; the serializers have imported pickle when results persist
 
-        task = self.task
         try:
-            return persist_result(value, self.cache_key, task.result_storage, task.serializer)
+            return persist_result(value, self.cache_key, self.task.result_storage, self.task.serializer)
         except (TypeError, ValueError, AttributeError, pickle.PicklingError) as exc:
             self.logger().warning(
                 "Encountered an error while serializing result for task run %r: %r. The run completes, "
