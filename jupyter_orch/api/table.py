@@ -20,6 +20,7 @@ RESOURCES = (
     "health",
     "flows",
     "flow_runs",
+    "flow_run_graph",
     "flow_run_states",
     "flow_run_inputs",
     "task_runs",

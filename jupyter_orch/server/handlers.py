@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from concurrent.futures import Executor
 from functools import partial
 from typing import Any
@@ -86,13 +87,21 @@ class OrchHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"error": HTTP_CODES.get(status_code, "error"), "message": message}))
 
-    def send_json(self, status: int, payload: Any) -> None:
+    def send_json(self, status: int, payload: Any, timing: list[tuple[str, float]] | None = None) -> None:
+        """Answer `payload` as JSON. `timing` ((name, seconds) pairs) goes out as a Server-Timing
+        header, with the time spent encoding as `json`: the UI benchmark reads it from the
+        browser's Resource Timing to tell the server's share of a page's time from the rest."""
         self.set_status(status)
         if status == 204:
             self.finish()
             return
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(payload, default=str))
+        started = time.perf_counter()
+        text = json.dumps(payload, default=str)
+        if timing is not None:
+            timing = [*timing, ("json", time.perf_counter() - started)]
+            self.set_header("Server-Timing", ", ".join(f"{n};dur={s * 1000:.1f}" for n, s in timing))
+        self.finish(text)
 
     async def dispatch(self, method: str, **path_args: str) -> None:
         try:
@@ -105,6 +114,7 @@ class OrchHandler(APIHandler):
                 k: [v.decode("utf-8", "replace") for v in vs]
                 for k, vs in self.request.query_arguments.items()
             }
+            started = time.perf_counter()
             params = parse_params(route, path_args, query)
             check_body_size(route, len(self.request.body or b""))
             body = parse_body(route, self.request.body) if route.body is not None else None
@@ -117,7 +127,10 @@ class OrchHandler(APIHandler):
         except Exception as exc:
             self.send_error_of(method, exc)
             return
-        self.send_json(route.status, result)
+        # app: from parsing the request to the operation's answer (a thread or the writer's queue
+        # included); the operation's own time, when it ran in a thread, is in `_run`'s `db`
+        timing = [("app", time.perf_counter() - started), *self._timing]
+        self.send_json(route.status, result, timing)
 
     def send_error_of(self, method: str, exc: Exception) -> None:
         """The one mapping of a failed request to its answer. A failure that is not an `OrchError`
@@ -136,8 +149,14 @@ class OrchHandler(APIHandler):
         self.send_json(err.status, error_body(err))
 
     def _run(self, route: Route, params: Any, body: Any) -> Any:
+        started = time.perf_counter()
         with self.database.session(write=route.writes) as session:
-            return call(route, session, params, body)
+            result = call(route, session, params, body)
+        self._timing = [("db", time.perf_counter() - started)]
+        return result
+
+    #: Server-Timing entries of the operation itself, set by `_run` (none for the writer's)
+    _timing: list[tuple[str, float]] = []
 
     # tornado calls these by the request's method: each authenticates, authorizes and dispatches
     get, post, patch, put, delete = (_dispatcher(m) for m in ("GET", "POST", "PATCH", "PUT", "DELETE"))

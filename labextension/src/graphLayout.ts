@@ -16,7 +16,7 @@
  *
  * Nothing is measured in the DOM: every box has the same size.
  */
-import { IEdge, ITaskRun } from './tokens';
+import { IGraphTask } from './tokens';
 
 export const NODE_WIDTH = 150;
 export const NODE_HEIGHT = 36;
@@ -25,8 +25,26 @@ const RANK_SEP = 40;
 const MARGIN = 8;
 const SWEEPS = 4;
 
+/** What the layout reads of a task run: its id. */
+export interface INodeRef {
+  id: string;
+}
+
+/** A dependency: the upstream task run feeds the downstream one. */
+export interface ILink {
+  upstream_id: string;
+  downstream_id: string;
+}
+
+/** The dependencies of task runs that list their upstream ids, in their order. */
+export function upstreamLinks(tasks: IGraphTask[]): ILink[] {
+  return tasks.flatMap(t =>
+    t.upstream.map(up => ({ upstream_id: up, downstream_id: t.id }))
+  );
+}
+
 export interface ILaidOutNode {
-  task: ITaskRun;
+  task: INodeRef;
   x: number;
   y: number;
   width: number;
@@ -34,7 +52,7 @@ export interface ILaidOutNode {
 }
 
 export interface ILaidOutEdge {
-  edge: IEdge;
+  edge: ILink;
   points: { x: number; y: number }[];
 }
 
@@ -180,10 +198,10 @@ function orderLayers(adj: IAdjacency, layer: number[]): number[][] {
  * Lay the task runs out left to right; node (x, y) is the centre of its box.
  * Edges whose ends are unknown task runs (or the same run) are dropped.
  */
-export function layoutGraph(tasks: ITaskRun[], edges: IEdge[]): IGraphLayout {
+export function layoutGraph(tasks: INodeRef[], edges: ILink[]): IGraphLayout {
   const index = new Map<string, number>();
   tasks.forEach((t, i) => index.set(t.id, i));
-  const kept: IEdge[] = [];
+  const kept: ILink[] = [];
   const pairs: [number, number][] = [];
   for (const e of edges) {
     const u = index.get(e.upstream_id);

@@ -25,7 +25,7 @@ import {
   IDeploymentCreate,
   IFlow,
   IFlowRun,
-  IFlowRunGraph,
+  IRunGraph,
   IJSONSchema,
   ILogRecord,
   INotificationMessage,
@@ -196,8 +196,8 @@ export class OrchModel implements IOrchModel {
       `flow_runs/${id}/states`
     ).then(unwrapItems);
   }
-  getGraph(id: string): Promise<IFlowRunGraph> {
-    return this._request<IFlowRunGraph>(`flow_runs/${id}/graph`);
+  getGraph(id: string): Promise<IRunGraph> {
+    return this._request<IRunGraph>(`flow_runs/${id}/graph/slim`);
   }
   async getLogs(
     flowRunId: string,

@@ -12,14 +12,15 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { IEventStream, IOrchEvent } from './events';
 import { isFinal } from './model';
+import { measureSince } from './perf';
 import { errorMessage, OrchAPIError } from './request';
 import {
   IArtifact,
   IFlowRun,
-  IFlowRunGraph,
   IJSONSchema,
   ILogRecord,
   IOrchModel,
+  IRunGraph,
   IState,
   StateType
 } from './tokens';
@@ -73,7 +74,7 @@ export class RunModel implements IDisposable {
   readonly runId: string;
   run: IFlowRun | null = null;
   states: IState[] = [];
-  graph: IFlowRunGraph = { task_runs: [], edges: [], subflow_runs: [] };
+  graph: IRunGraph = { task_runs: [], subflow_runs: [] };
   logs: ILogRecord[] = [];
   artifacts: IArtifact[] = [];
   error: string | null = null;
@@ -159,14 +160,32 @@ export class RunModel implements IDisposable {
     ) {
       this._applyRunState(event);
     } else if (event.kind === 'task_run' && event.state_type) {
-      const task = this.graph.task_runs.find(t => t.id === event.id);
-      if (task) {
-        task.state_type = event.state_type;
-        task.state_name = event.state_name ?? task.state_name;
-        this._changed.emit();
-      }
+      this._applyTaskState(event);
     }
     void this._debouncer.invoke();
+  }
+
+  /**
+   * A task run's new state, as a new task object in a new list: the graph's
+   * nodes are memoized on their task object, so one changed in place would
+   * keep its old state on screen until the next full load.
+   */
+  private _applyTaskState(event: IOrchEvent): void {
+    const tasks = this.graph.task_runs;
+    const i = tasks.findIndex(t => t.id === event.id);
+    if (i < 0) {
+      return;
+    }
+    const task = {
+      ...tasks[i],
+      state_type: event.state_type as StateType,
+      state_name: event.state_name ?? tasks[i].state_name
+    };
+    this.graph = {
+      ...this.graph,
+      task_runs: [...tasks.slice(0, i), task, ...tasks.slice(i + 1)]
+    };
+    this._changed.emit();
   }
 
   private _applyRunState(event: IOrchEvent): void {
@@ -230,6 +249,7 @@ export class RunModel implements IDisposable {
   private async _fetch(): Promise<void> {
     const id = this.runId;
     const ticket = ++this._ticket;
+    const started = performance.now();
     try {
       const [run, states, graph, artifacts] = await Promise.all([
         this._model.getRun(id),
@@ -242,6 +262,7 @@ export class RunModel implements IDisposable {
         // A newer load started meanwhile; its answer is at least as fresh.
         return;
       }
+      measureSince('run-page-requests', started);
       this._keepNewerEventState(run, states);
       const serialized = JSON.stringify([run, states, graph, artifacts]);
       const changed =

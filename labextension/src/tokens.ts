@@ -41,6 +41,10 @@ export type IFlowRun = Schemas['FlowRunOut'];
 export type ITaskRun = Schemas['TaskRunOut'];
 export type IEdge = Schemas['EdgeOut'];
 export type IFlowRunGraph = Schemas['GraphOut'];
+/** A task run as the run page's graph, Gantt chart and table show it. */
+export type IGraphTask = Schemas['GraphTaskOut'];
+/** The run page's task graph (`/flow_runs/{id}/graph/slim`). */
+export type IRunGraph = Schemas['SlimGraphOut'];
 export type ILogRecord = Schemas['LogOut'];
 export type IArtifact = Schemas['ArtifactOut'];
 export type ICountsBucket = Schemas['BucketOut'];
@@ -155,7 +159,8 @@ export interface IOrchModel {
   refresh(): Promise<void>;
   getRun(id: string): Promise<IFlowRun>;
   getRunStates(id: string): Promise<IState[]>;
-  getGraph(id: string): Promise<IFlowRunGraph>;
+  /** The task graph as the run page draws it (a few fields per task run). */
+  getGraph(id: string): Promise<IRunGraph>;
   getLogs(
     flowRunId: string,
     afterId?: number | string | null

@@ -130,6 +130,25 @@ describe('LiveResource', () => {
   });
 });
 
+/** A RunModel of run r1 on a fake model: no tasks, states, artifacts or logs unless given. */
+function runModelOf(
+  stream: EventStream,
+  parts: Record<string, () => Promise<unknown>>
+): RunModel {
+  const model = {
+    refreshInterval: 2000,
+    events: stream,
+    getRunStates: async () => [],
+    getGraph: async () => ({ task_runs: [], subflow_runs: [] }),
+    getArtifacts: async () => [],
+    getLogs: async () => [],
+    ...parts
+  } as unknown as IOrchModel;
+  const run = new RunModel({ model, runId: 'r1', autoStart: false });
+  disposables.push(run);
+  return run;
+}
+
 describe('RunModel with events', () => {
   it('shows each state as its event arrives, and an older answer never steps back', async () => {
     const stream = new EventStream({ settings: settings() });
@@ -137,9 +156,7 @@ describe('RunModel with events', () => {
     let state: 'PENDING' | 'RUNNING' | 'COMPLETED' = 'PENDING';
     const t0 = Date.now();
     const iso = (s: number) => new Date(t0 + s * 1000).toISOString();
-    const model = {
-      refreshInterval: 2000,
-      events: stream,
+    const run = runModelOf(stream, {
       getRun: async () => ({
         id: 'r1',
         name: 'run',
@@ -158,13 +175,8 @@ describe('RunModel with events', () => {
       }),
       getRunStates: async () => [
         { type: state, name: state, timestamp: iso(0) }
-      ],
-      getGraph: async () => ({ task_runs: [], edges: [], subflow_runs: [] }),
-      getArtifacts: async () => [],
-      getLogs: async () => []
-    } as unknown as IOrchModel;
-    const run = new RunModel({ model, runId: 'r1', autoStart: false });
-    disposables.push(run);
+      ]
+    });
     await run.refresh();
     expect(run.run?.state_type).toBe('PENDING');
     stream.dispatch({
@@ -188,5 +200,43 @@ describe('RunModel with events', () => {
       timestamp: iso(2)
     });
     expect(run.seen).toEqual(['PENDING', 'RUNNING', 'COMPLETED']);
+  });
+
+  it("a task run's state event gives the graph a new task object (its node is memoized on it)", async () => {
+    const stream = new EventStream({ settings: settings() });
+    disposables.push(stream);
+    const task = (id: string) => ({
+      id,
+      name: id,
+      state_type: 'RUNNING',
+      state_name: 'Running',
+      run_count: 1,
+      upstream: []
+    });
+    const run = runModelOf(stream, {
+      getRun: async () => ({ id: 'r1', name: 'run', state_type: 'RUNNING' }),
+      getGraph: async () => ({
+        task_runs: [task('t1'), task('t2')],
+        subflow_runs: []
+      })
+    });
+    await run.refresh();
+    const [t1, t2] = run.graph.task_runs;
+    let changes = 0;
+    run.changed.connect(() => changes++);
+    stream.dispatch({
+      kind: 'task_run',
+      id: 't1',
+      flow_run_id: 'r1',
+      state_type: 'COMPLETED',
+      state_name: 'Completed'
+    });
+    expect(changes).toBe(1);
+    const [u1, u2] = run.graph.task_runs;
+    expect(u1).not.toBe(t1);
+    expect(u1.state_type).toBe('COMPLETED');
+    expect(u1.state_name).toBe('Completed');
+    expect(t1.state_type).toBe('RUNNING');
+    expect(u2).toBe(t2);
   });
 });

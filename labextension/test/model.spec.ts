@@ -300,9 +300,8 @@ describe('RunModel', () => {
       'flow_runs/r1/states': () => [
         { type: 'PENDING', name: 'Pending', timestamp: '2024-01-01T00:00:00Z' }
       ],
-      'flow_runs/r1/graph': () => ({
+      'flow_runs/r1/graph/slim': () => ({
         task_runs: [],
-        edges: [],
         subflow_runs: []
       }),
       artifacts: () => page([]),
@@ -349,9 +348,8 @@ describe('RunModel', () => {
         throw new OrchAPIError('flow run nope not found', 404, 'not_found');
       },
       'flow_runs/nope/states': () => [],
-      'flow_runs/nope/graph': () => ({
+      'flow_runs/nope/graph/slim': () => ({
         task_runs: [],
-        edges: [],
         subflow_runs: []
       }),
       artifacts: () => page([]),

@@ -1,4 +1,4 @@
-"""Flow runs: creation, reads and filters, state proposals, cancel/retry, graph, dashboard counts."""
+"""Flow runs: creation, reads and filters, descriptive changes, dashboard counts (graph: flow_run_graph)."""
 
 from __future__ import annotations
 
@@ -27,14 +27,13 @@ from jupyter_orch.api.models import (
     Tag,
     UTCDateTime,
 )
-from jupyter_orch.api.resources.task_runs import TaskRunOut
 from jupyter_orch.api.routing import PASS, Route
 from jupyter_orch.db.models import Deployment, Flow, FlowRun
 from jupyter_orch.orchestration import sqlwrite
 from jupyter_orch.orchestration.errors import Conflict, Invalid
 from jupyter_orch.orchestration.run_writer import RunWriter
 from jupyter_orch.orchestration.serialize import run_to_dict, run_values_to_dict
-from jupyter_orch.orchestration.store import flow_runs, task_runs
+from jupyter_orch.orchestration.store import flow_runs
 from jupyter_orch.states import StateType, utcnow
 
 # -- models ---------------------------------------------------------------------------------------
@@ -136,18 +135,6 @@ class FlowRunUpdate(Strict):
     last_heartbeat: UTCDateTime | None = None
 
 
-class EdgeOut(BaseModel):
-    upstream_id: str
-    downstream_id: str
-    kind: str
-
-
-class GraphOut(BaseModel):
-    task_runs: list[TaskRunOut]
-    edges: list[EdgeOut]
-    subflow_runs: list[FlowRunOut]
-
-
 class CountsParams(Params):
     since: UTCDateTime | None = Field(None, description="default: 24 hours before `until`")
     until: UTCDateTime | None = Field(None, description="default: now")
@@ -239,30 +226,6 @@ def delete_flow_run(session: Session, p: ById) -> None:
     flow_runs.delete_flow_run(session, p.id)
 
 
-def read_flow_run_graph(session: Session, p: ById) -> dict[str, Any]:
-    flow_runs.read_flow_run(session, p.id)
-    runs: list[Any] = []
-    cursor = None
-    while True:
-        page, cursor = task_runs.list_task_runs(
-            session, flow_run_id=p.id, limit=500, cursor=cursor, order="asc"
-        )
-        runs.extend(page)
-        if cursor is None:
-            break
-    subflows = session.scalars(
-        select(FlowRun).where(FlowRun.parent_flow_run_id == p.id).order_by(FlowRun.created, FlowRun.id)
-    )  # indexed (ix_flow_runs_parent_flow_run)
-    edges = task_runs.edges_of_flow_run(session, p.id)
-    return {
-        "task_runs": [run_to_dict(r) for r in runs],
-        "edges": [
-            {"upstream_id": e.upstream_id, "downstream_id": e.downstream_id, "kind": e.kind} for e in edges
-        ],
-        "subflow_runs": [run_to_dict(r) for r in subflows],
-    }
-
-
 def count_flow_runs(session: Session, p: CountsParams) -> dict[str, Any]:
     until = p.until or utcnow()
     since = p.since or until - timedelta(hours=24)
@@ -330,13 +293,4 @@ ROUTES = [
         response=FlowRunOut,
     ),
     Route("DELETE", "/flow_runs/{id}", delete_flow_run, "Delete a flow run", TAG, params=ById, status=204),
-    Route(
-        "GET",
-        "/flow_runs/{id}/graph",
-        read_flow_run_graph,
-        "Task runs, dependency edges and subflows",
-        TAG,
-        params=ById,
-        response=GraphOut,
-    ),
 ]

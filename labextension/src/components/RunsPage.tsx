@@ -9,6 +9,7 @@ import React, { useEffect, useMemo, useState } from 'react';
 
 import { LiveResource } from '../live';
 import { isFinal, unwrapItems } from '../model';
+import { measureSince } from '../perf';
 import { Query } from '../request';
 import {
   EMPTY_FILTER,
@@ -50,6 +51,7 @@ async function loadRuns(
   limit: number
 ): Promise<IRunsData> {
   const upcoming = upcomingQuery(filter);
+  const started = performance.now();
   const [up, history] = await Promise.all([
     upcoming
       ? model.request<IPage<IFlowRun>>('flow_runs', { query: upcoming })
@@ -58,6 +60,7 @@ async function loadRuns(
       query: historyQuery(filter, limit) as Query
     })
   ]);
+  measureSince('runs-page-requests', started);
   return {
     upcoming: unwrapItems(up),
     history: unwrapItems(history),

@@ -195,6 +195,7 @@ for (let i = 0; i < n; i++) {
 const markStart = () =>
   page.evaluate(() => {
     performance.clearResourceTimings();
+    performance.clearMeasures();
     performance.setResourceTimingBufferSize(1000);
     return performance.now();
   });
@@ -223,16 +224,49 @@ const paintSplit = t =>
                 )
                 .map(e => e.responseEnd)
             );
+            // Each API request: its time, its size (bytes on the wire, and as JSON), the
+            // server's share (Server-Timing: app, db, json), and the page's own marks.
+            const api = performance
+              .getEntriesByType('resource')
+              .filter(e => e.startTime >= t0 && e.name.includes('/orch/api/'))
+              .map(e => ({
+                path: new URL(e.name).pathname.replace(/^.*\/orch\/api\//, ''),
+                start: (e.startTime - t0) / 1000,
+                ms: e.responseEnd - e.startTime,
+                wire: e.transferSize,
+                bytes: e.decodedBodySize,
+                server: Object.fromEntries(
+                  (e.serverTiming ?? []).map(t => [t.name, t.duration])
+                )
+              }));
+            const marks = performance
+              .getEntriesByType('measure')
+              .filter(e => e.startTime >= t0 && e.name.startsWith('orch:'))
+              .map(e => ({ name: e.name, ms: e.duration }));
             resolve({
               painted: (painted - t0) / 1000,
               requests: (answered - t0) / 1000,
-              draw: (painted - answered) / 1000
+              draw: (painted - answered) / 1000,
+              api,
+              marks
             });
           })
         )
       ),
     t
   );
+
+/** One GET from here: its time (ms), body size and Server-Timing header. */
+async function timedGet(path) {
+  const t0 = performance.now();
+  const response = await fetch(`${base}/orch/api/${path}`);
+  const body = await response.arrayBuffer();
+  return {
+    ms: performance.now() - t0,
+    bytes: body.byteLength,
+    server: response.headers.get('server-timing')
+  };
+}
 
 console.error('runs page and graph');
 {
@@ -247,13 +281,10 @@ console.error('runs page and graph');
   const split = await paintSplit(t0p);
   result.runs_page_requests = split.requests;
   result.runs_page_draw = split.draw;
+  result.runs_page_api = split.api;
+  result.runs_page_marks = split.marks;
 }
 if (graphRunId) {
-  {
-    const t0 = Date.now(); // the one request the page makes for the task runs and their edges
-    await api('GET', `flow_runs/${graphRunId}/graph`);
-    result.graph_fetch = (Date.now() - t0) / 1000;
-  }
   const t0p = await markStart();
   const t0 = Date.now();
   await exec(page, 'orch:open-run', { id: graphRunId });
@@ -267,6 +298,8 @@ if (graphRunId) {
   result.graph_painted = split.painted;
   result.graph_requests = split.requests;
   result.graph_draw = split.draw;
+  result.graph_api = split.api;
+  result.graph_marks = split.marks;
   result.graph_drawn = await graph
     .locator('[data-testid="orch-graph-node"]')
     .count();
@@ -274,6 +307,18 @@ if (graphRunId) {
   result.graph_nodes = Number(
     (await graph.getAttribute('data-node-count')) ?? result.graph_drawn
   );
+  // The page's graph request again, alone from here (median of 3), and the full graph's.
+  const pagePath = split.api.find(a => /graph/.test(a.path))?.path;
+  const full = `flow_runs/${graphRunId}/graph`;
+  result.graph_gets = [];
+  for (const path of new Set([pagePath ?? full, full])) {
+    const runs = [];
+    for (let i = 0; i < 3; i++) {
+      runs.push(await timedGet(path));
+    }
+    runs.sort((a, b) => a.ms - b.ms);
+    result.graph_gets.push({ path, ...runs[1] });
+  }
 }
 
 await browser.close();

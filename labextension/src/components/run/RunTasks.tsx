@@ -12,12 +12,12 @@ import {
   relativeTime,
   stateColor
 } from '../../format';
-import { IFlowRunGraph, INavigator, ITaskRun } from '../../tokens';
+import { IGraphTask, INavigator, IRunGraph } from '../../tokens';
 import { Empty, ITransProps, Section, StateBadge } from '../common';
 import { TaskGraph } from './TaskGraph';
 
 export function TaskTable(
-  props: { tasks: ITaskRun[]; openTask?: (id: string) => void } & ITransProps
+  props: { tasks: IGraphTask[]; openTask?: (id: string) => void } & ITransProps
 ): JSX.Element {
   const { trans } = props;
   return (
@@ -67,7 +67,7 @@ export function TaskTable(
 
 /** Gantt-style bars on a shared time axis, one row per task run. */
 export function Gantt(
-  props: { tasks: ITaskRun[] } & ITransProps
+  props: { tasks: IGraphTask[] } & ITransProps
 ): JSX.Element | null {
   const started = props.tasks.filter(t => t.start_time);
   if (!started.length) {
@@ -144,7 +144,7 @@ const TASKS_LISTED = 200;
  * tasks opens quickly. Subflow runs are listed under them.
  */
 export function TaskSection(
-  props: { graph: IFlowRunGraph; nav: INavigator } & ITransProps
+  props: { graph: IRunGraph; nav: INavigator } & ITransProps
 ): JSX.Element {
   const { graph, nav, trans } = props;
   const [allTasks, setAllTasks] = useState(false);
@@ -158,12 +158,7 @@ export function TaskSection(
     >
       {tasks.length ? (
         <>
-          <TaskGraph
-            tasks={tasks}
-            edges={graph.edges}
-            openTask={openTask}
-            trans={trans}
-          />
+          <TaskGraph tasks={tasks} openTask={openTask} trans={trans} />
           <Gantt tasks={listed} trans={trans} />
           <TaskTable tasks={listed} openTask={openTask} trans={trans} />
           {listed.length < tasks.length ? (

@@ -17,7 +17,7 @@ import React, {
 } from 'react';
 
 import { stateColor } from '../../format';
-import { ILaidOutNode, layoutGraph } from '../../graphLayout';
+import { ILaidOutNode, layoutGraph, upstreamLinks } from '../../graphLayout';
 import {
   DEFAULT_VIEWPORT,
   drawWindow,
@@ -26,7 +26,8 @@ import {
   nodesIn,
   sameRect
 } from '../../graphView';
-import { IEdge, ITaskRun } from '../../tokens';
+import { timed } from '../../perf';
+import { IGraphTask } from '../../tokens';
 import { ITransProps } from '../common';
 
 /** The window to draw for the scroll area's current position and size. */
@@ -47,7 +48,7 @@ function nodeOf(e: React.SyntheticEvent): string | null {
 
 /** One task run's box; redrawn only when its task run changes. */
 const GraphNode = memo(function GraphNode(
-  props: { node: ILaidOutNode; task: ITaskRun } & ITransProps
+  props: { node: ILaidOutNode; task: IGraphTask } & ITransProps
 ): JSX.Element {
   const { node: n, task } = props;
   return (
@@ -82,18 +83,17 @@ const GraphNode = memo(function GraphNode(
 /** The task dependency graph, laid out by graphLayout (layered) and drawn as SVG. */
 export function TaskGraph(
   props: {
-    tasks: ITaskRun[];
-    edges: IEdge[];
+    tasks: IGraphTask[];
     openTask?: (id: string) => void;
   } & ITransProps
 ): JSX.Element {
   const graph = useMemo(
-    () => layoutGraph(props.tasks, props.edges),
+    () =>
+      timed('graph-layout', () =>
+        layoutGraph(props.tasks, upstreamLinks(props.tasks))
+      ),
     // Re-layout only when the structure changes, not on every state change.
-    [
-      props.tasks.map(t => t.id).join(),
-      props.edges.map(e => `${e.upstream_id}>${e.downstream_id}`).join()
-    ]
+    [props.tasks.map(t => `${t.id}<${t.upstream.join('<')}`).join()]
   );
   const scroller = useRef<HTMLDivElement>(null);
   const [win, setWin] = useState<IRect>(() => windowOf(null));
@@ -153,7 +153,7 @@ export function TaskGraph(
           <GraphNode
             key={n.task.id}
             node={n}
-            task={byId.get(n.task.id) ?? n.task}
+            task={byId.get(n.task.id) ?? (n.task as IGraphTask)}
             trans={props.trans}
           />
         ))}
