@@ -194,7 +194,7 @@ def list_deliveries(
     flow_run_id: str | None = None,
     limit: int | None = None,
     cursor: str | None = None,
-):
+) -> tuple[list[NotificationDelivery], str | None]:
     stmt = select_equal(NotificationDelivery, status=status, flow_run_id=flow_run_id)
     return paginate(session, stmt, NotificationDelivery, limit, cursor)
 
