@@ -71,7 +71,8 @@ class FlowRun(TimestampMixin, StateColumnsMixin, Base):
 
     __table_args__ = (
         UniqueConstraint("deployment_id", "idempotency_key", name="uq_flow_runs_deployment_idempotency"),
-        Index("ix_flow_runs_state_expected", "state_type", "expected_start_time"),
+        # start_time too: the upcoming runs' filter reads it from the index, not the table (0013)
+        Index("ix_flow_runs_state_expected", "state_type", "expected_start_time", "start_time"),
         Index("ix_flow_runs_flow_id_created", "flow_id", "created"),
         Index("ix_flow_runs_flow_name", "flow_name"),
         sparse_index("ix_flow_runs_deployment_expected", "deployment_id", "expected_start_time"),
