@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,8 @@ SERVICE_TRAITS = (
     "local_worker",
     "kernel_pool_size",
 )
+#: `ServiceSettings`' defaults: the traits of the same names start from them, so the two cannot drift
+SERVICE_DEFAULTS = {f.name: f.default for f in fields(ServiceSettings)}
 
 
 def _limit_trait(name: str) -> Float | Int:
@@ -79,25 +81,31 @@ class OrchApp(ExtensionApp):
         "else a SQLite file in the home).",
     ).tag(config=True)
     scheduler_interval = Float(
-        10.0, help="Seconds between scheduler passes creating runs of deployments."
+        SERVICE_DEFAULTS["scheduler_interval"],
+        help="Seconds between scheduler passes creating runs of deployments.",
     ).tag(config=True)
     scheduler_lease_ttl = Float(
-        0.0,
+        SERVICE_DEFAULTS["scheduler_lease_ttl"],
         help="Seconds the scheduling leader's database lease lasts unrenewed: with several servers on "
         "one database one schedules, and when it dies another takes over within this plus one "
         "scheduler_interval. Keep the scheduling window (scheduler_min_time, scheduler_max_runs) "
         "longer than that, or slots fall due during a takeover. 0: 3 x scheduler_interval, at least 2.",
     ).tag(config=True)
-    scheduler_min_runs = Int(3, help="The scheduler keeps at least this many future runs per schedule.").tag(
-        config=True
-    )
-    scheduler_max_runs = Int(100, help="...and at most this many (Prefect's MAX_RUNS).").tag(config=True)
-    scheduler_min_time = Float(
-        3600.0, help="...and runs at least this many seconds ahead (Prefect's MIN_SCHEDULED_TIME)."
+    scheduler_min_runs = Int(
+        SERVICE_DEFAULTS["scheduler_min_runs"],
+        help="The scheduler keeps at least this many future runs per schedule.",
     ).tag(config=True)
-    late_runs_interval = Float(5.0, help="Seconds between passes marking overdue scheduled runs Late.").tag(
-        config=True
-    )
+    scheduler_max_runs = Int(
+        SERVICE_DEFAULTS["scheduler_max_runs"], help="...and at most this many (Prefect's MAX_RUNS)."
+    ).tag(config=True)
+    scheduler_min_time = Float(
+        SERVICE_DEFAULTS["scheduler_min_time"],
+        help="...and runs at least this many seconds ahead (Prefect's MIN_SCHEDULED_TIME).",
+    ).tag(config=True)
+    late_runs_interval = Float(
+        SERVICE_DEFAULTS["late_runs_interval"],
+        help="Seconds between passes marking overdue scheduled runs Late.",
+    ).tag(config=True)
     heartbeat_interval = Float(30.0, help="Seconds between heartbeats of workers and running flows.").tag(
         config=True
     )
@@ -111,11 +119,11 @@ class OrchApp(ExtensionApp):
     def _heartbeat_timeout_default(self) -> float:
         return heartbeat_timeout()
 
-    local_worker = Bool(True, help="Run the built-in local worker that executes deployment runs.").tag(
-        config=True
-    )
+    local_worker = Bool(
+        SERVICE_DEFAULTS["local_worker"], help="Run the built-in local worker that executes deployment runs."
+    ).tag(config=True)
     kernel_pool_size = Int(
-        1,
+        SERVICE_DEFAULTS["kernel_pool_size"],
         help="Warm kernels the local worker keeps ready per kernelspec, so a notebook run does not wait "
         "for a kernel to boot; each is used by one run only. 0 turns the pool off.",
     ).tag(config=True)
