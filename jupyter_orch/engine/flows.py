@@ -171,12 +171,23 @@ class Flow(Decorated, Generic[R]):
 
         return to_deployment(self, name, **options)
 
-    def serve(self, name: str, **options: Any) -> None:
-        """Deploy this flow and run its runs in this process until interrupted."""
+    def serve(
+        self,
+        name: str,
+        *,
+        pause_on_shutdown: bool = True,
+        limit: int | None = None,
+        print_starting_message: bool = True,
+        webserver: bool = False,
+        **options: Any,
+    ) -> None:
+        """Deploy this flow and run its runs in this process until interrupted; then its schedules
+        pause unless `pause_on_shutdown=False` (Prefect's). `print_starting_message` and `webserver`
+        are taken for Prefect's signature (no status webserver is started)."""
         # the runner brings the services and SQLAlchemy: imported only when deploying
         from jupyter_orch.runner import serve
 
-        serve(self.to_deployment(name, **options))
+        serve(self.to_deployment(name, **options), pause_on_shutdown=pause_on_shutdown, limit=limit)
 
     def deploy(
         self,
@@ -237,3 +248,7 @@ def flow(**options: Any) -> Callable[[Callable[..., R]], Flow[R]]: ...
 def flow(__fn: Any = None, **options: Any) -> Any:
     """Decorate a function as a flow: `@flow` or `@flow(retries=1, ...)`; see `Flow`."""
     return decorator(Flow, __fn, options)
+
+
+# Prefect's `flow` is an object with `from_source`: `flow.from_source(source=..., entrypoint=...)`
+flow.from_source = Flow.from_source  # type: ignore[attr-defined]

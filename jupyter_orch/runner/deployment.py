@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_orch.client import OrchClient, new_client
+from jupyter_orch.scheduling import Schedule
 
 
 @dataclass
@@ -63,6 +64,11 @@ def _schedules(cron: Any, interval: Any, timezone: str | None, anchor_date: date
     return out
 
 
+def _schedule(given: Any) -> dict[str, Any]:
+    """One of `schedules=`: a dict as it is, or a `Cron(...)` / `Interval(...)` as its dict."""
+    return given.to_dict() if isinstance(given, Schedule) else dict(given)
+
+
 def _entrypoint(fn: Any) -> tuple[str, str]:
     """("file.py:function", directory) for a module-level function defined in a file."""
     source = inspect.getsourcefile(fn)
@@ -101,8 +107,9 @@ def to_deployment(
 ) -> RunnerDeployment:
     """A deployment of `flow` (an @flow, or a plain function) to apply or `serve`.
 
-    `schedules` takes dicts like `{"cron": "0 6 * * *", "timezone": "Europe/Paris"}` or
-    `{"interval": 3600}` beside `cron=`/`interval=`; `rrule` and `triggers` are refused by name."""
+    `schedules` takes `Cron(...)` / `Interval(...)` (`jupyter_orch.schedules`) or dicts like
+    `{"cron": "0 6 * * *", "timezone": "Europe/Paris"}` or `{"interval": 3600}` beside
+    `cron=`/`interval=`; `rrule` and `triggers` are refused by name."""
     if rrule is not None:
         raise ValueError("rrule schedules are not supported; use cron= or interval=")
     if triggers:
@@ -119,7 +126,7 @@ def to_deployment(
         path=path,
         parameters=dict(parameters or {}),
         parameter_openapi_schema=schema if enforce_parameter_schema else None,
-        schedules=_schedules(cron, interval, timezone, anchor_date) + [dict(s) for s in schedules or []],
+        schedules=_schedules(cron, interval, timezone, anchor_date) + [_schedule(s) for s in schedules or []],
         tags=list(tags or []),
         version=version,
         description=description or getattr(flow, "description", None),

@@ -36,8 +36,16 @@ def _launch_services(client: Any) -> list[Any]:
     return services
 
 
-def serve(*deployments: RunnerDeployment, poll_interval: float = 0.5, limit: int | None = None) -> None:
-    """Apply the deployments and run their runs here until interrupted (Ctrl-C)."""
+def serve(
+    *deployments: RunnerDeployment,
+    poll_interval: float = 0.5,
+    limit: int | None = None,
+    pause_on_shutdown: bool = True,
+    **_prefect_options: Any,
+) -> None:
+    """Apply the deployments and run their runs here until interrupted (Ctrl-C); then, as Prefect's,
+    the schedules of those that have any pause, unless `pause_on_shutdown=False` (a process that is
+    restarted keeps them). Prefect's other options (`print_starting_message`, ...) are taken."""
     client = new_client()
     ids = [d.apply(client) for d in deployments]
     pools = {d.work_pool_name or "default" for d in deployments}
@@ -51,8 +59,8 @@ def serve(*deployments: RunnerDeployment, poll_interval: float = 0.5, limit: int
     for t in threads:
         t.start()
     names = ", ".join(d.full_name for d in deployments)
-    print(f"Serving {names}. Press Ctrl-C to stop.", flush=True)
     try:
+        print(f"Serving {names}. Press Ctrl-C to stop.", flush=True)
         while any(t.is_alive() for t in threads):
             time.sleep(0.5)
     except KeyboardInterrupt:
@@ -63,11 +71,21 @@ def serve(*deployments: RunnerDeployment, poll_interval: float = 0.5, limit: int
             t.join(60)
         for service in services:
             service.halt()
+        if pause_on_shutdown:
+            for dep, dep_id in zip(deployments, ids, strict=True):
+                if dep.schedules:
+                    client.post(f"deployments/{dep_id}/pause")
 
 
 async def aserve(
-    *deployments: RunnerDeployment, poll_interval: float = 0.5, limit: int | None = None
+    *deployments: RunnerDeployment,
+    poll_interval: float = 0.5,
+    limit: int | None = None,
+    pause_on_shutdown: bool = True,
+    **_prefect_options: Any,
 ) -> None:
     """`await aserve(...)`: `serve` from async code (Prefect's `aserve`); it runs until cancelled
     or interrupted, in a thread so the caller's event loop keeps running."""
-    await asyncio.to_thread(serve, *deployments, poll_interval=poll_interval, limit=limit)
+    await asyncio.to_thread(
+        serve, *deployments, poll_interval=poll_interval, limit=limit, pause_on_shutdown=pause_on_shutdown
+    )

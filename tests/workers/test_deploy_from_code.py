@@ -4,7 +4,12 @@ PostgreSQL; what we do not support (images, remote sources, rrule, triggers) is 
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import textwrap
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -115,3 +120,53 @@ def test_flow_defined_in_a_test_module_deploys_by_file(orch_env: str, tmp_path: 
 
     with pytest.raises(ValueError, match="module level"):
         local_only.deploy("x", print_next_steps=False)
+
+
+def test_prefects_flow_from_source_and_schedule_objects(orch_env: str, project: Path) -> None:
+    """`flow.from_source(...)` on the decorator itself, and `schedules=[Interval(...), Cron(...)]`
+    (Prefect's docs write both)."""
+    from jupyter_orch.schedules import Cron, Interval
+
+    etl = flow.from_source(source=str(project), entrypoint="flows/etl.py:etl")
+    dep = etl.to_deployment(
+        "sched",
+        schedules=[
+            Interval(timedelta(minutes=10), anchor_date=datetime(2023, 1, 1), timezone="America/Chicago"),
+            Cron("0 6 * * *"),
+        ],
+    )
+    row = _deployment(orch_env, dep.apply())
+    assert [s.get("interval") for s in row["schedules"]] == [600.0, None]
+    assert row["schedules"][0]["timezone"] == "America/Chicago" and row["schedules"][1]["cron"] == "0 6 * * *"
+
+
+SERVED = """
+import sys
+from jupyter_orch import flow
+
+@flow
+def served(n: int = 1) -> int:
+    return n
+
+served.serve(name="svc", interval=3600, pause_on_shutdown=sys.argv[1] == "pause")
+"""
+
+
+@pytest.mark.parametrize("mode", ["pause", "keep"])
+def test_serve_pauses_its_schedules_on_shutdown_unless_told_not_to(
+    orch_env: str, tmp_path: Path, mode: str
+) -> None:
+    """Ctrl-C ends `flow.serve`; its deployment's schedule is then paused (Prefect's default), or
+    left active with `pause_on_shutdown=False`."""
+    script = tmp_path / "served.py"
+    script.write_text(SERVED)
+    env = {**os.environ, "PYTHONPATH": str(Path(jupyter_orch.__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, str(script), mode], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "Serving served/svc" in (proc.stdout.readline() if proc.stdout else "")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 0
+    finally:
+        proc.kill()
+    with session_scope(orch_env) as s:
+        assert deps.read_deployment_by_name(s, "served/svc").paused is (mode == "pause")
