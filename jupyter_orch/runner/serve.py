@@ -72,9 +72,14 @@ def serve(
         for service in services:
             service.halt()
         if pause_on_shutdown:
-            for dep, dep_id in zip(deployments, ids, strict=True):
-                if dep.schedules:
-                    client.post(f"deployments/{dep_id}/pause")
+            _pause_schedules(client, deployments, ids)
+
+
+def _pause_schedules(client: Any, deployments: tuple[RunnerDeployment, ...], ids: list[str]) -> None:
+    """Pause the schedules of the served deployments that have any (Prefect's `pause_on_shutdown`)."""
+    for dep, dep_id in zip(deployments, ids, strict=True):
+        if dep.schedules:
+            client.post(f"deployments/{dep_id}/pause")
 
 
 async def aserve(
