@@ -62,6 +62,11 @@ async def _run(engine: TaskRunEngine, call: Any, sleep: Any, run_body: Any) -> S
     if final is not None:
         return final
     held = hold_slots(engine)
+    if _serializable(engine) is not None:  # it waited for its key's lock: the holder's record counts
+        hit = engine.cached()
+        if hit is not None:
+            release_slots(engine, held)
+            return hit
     tokens = enter_task(engine)
     try:
         args, kwargs = task.call_body(engine.parameters)
@@ -135,6 +140,7 @@ def hold_slots(engine: TaskRunEngine) -> list[str]:
 def release_slots(engine: TaskRunEngine, held: list[str]) -> None:
     locks = _serializable(engine)
     if locks is not None and locks.is_lock_holder(engine.cache_key, engine.id):
+        engine.writer.flush()  # the next holder of the key reads this run's record
         locks.release_lock(engine.cache_key, engine.id)
     if held and engine.flow_ctx is not None:
         engine.flow_ctx.client.decrement_concurrency_slots(engine.id)

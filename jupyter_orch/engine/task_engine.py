@@ -193,12 +193,15 @@ class TaskRunEngine:
             return self._fail_final(Failed(message=str(exc)), exc)
         except Exception as exc:  # a name template or callable that fails: the run fails with it
             return self._fail_final(Failed(message=f"Task run encountered an exception {exc!r}"), exc)
-        if task.caching and self._persist():
-            hit = check_cache(self)
-            if hit is not None and task.on_completion_hooks:
-                self._run_hooks(task.on_completion_hooks, hit)
-            return hit
-        return None
+        return self.cached() if task.caching and self._persist() else None
+
+    def cached(self) -> State | None:
+        """The Cached final state a record of this run's cache key gives (its completion hooks
+        run), or None when there is no such record."""
+        hit = check_cache(self)
+        if hit is not None and self.task.on_completion_hooks:
+            self._run_hooks(self.task.on_completion_hooks, hit)
+        return hit
 
     def _rename(self) -> None:
         """`task_run_name` rendered over the resolved parameters (the next snapshot carries it), in

@@ -52,3 +52,36 @@ def test_a_serializable_cache_policy_holds_the_keys_lock_while_the_run_runs(
     unmanaged = task(cache_policy=INPUTS.configure(isolation_level="SERIALIZABLE"))(lambda x: x)
     with pytest.raises(ConfigurationError, match="not supported by provided configuration"):
         unmanaged(2)  # (x=1 is cached: INPUTS alone does not tell the tasks apart)
+
+
+def test_serializable_runs_of_one_key_run_once(orch_env: str) -> None:
+    """Prefect's docs: two tasks sharing a SERIALIZABLE policy's key, started together in two
+    threads outside any flow: one runs, the other waits for the lock and ends Cached with its value."""
+    from jupyter_orch import task
+    from jupyter_orch.cache_policies import INPUTS
+
+    policy = INPUTS.configure(isolation_level="SERIALIZABLE", lock_manager=MemoryLockManager())
+    ran: list[str] = []
+
+    @task(cache_policy=policy)
+    def version_1(x: int) -> int:
+        ran.append("v1")
+        return x + 42
+
+    @task(cache_policy=policy)
+    def version_2(x: int) -> int:
+        ran.append("v2")
+        return x + 43
+
+    states: list = []
+    threads = [
+        threading.Thread(target=lambda t=t: states.append(t(2, return_state=True)))
+        for t in (version_1, version_2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(ran) == 1 and len(states) == 2
+    assert sorted(s.name for s in states) == ["Cached", "Completed"]
+    assert {s.result() for s in states} == {44 if ran == ["v1"] else 45}
