@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 from jupyter_orch.engine.attempts import run_inline, sleep_async, sleep_sync
+from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.flow_engine import FlowRunEngine
 from jupyter_orch.engine.timeouts import TaskRunTimeout, await_with_timeout, call_with_timeout
 from jupyter_orch.exceptions import TerminationSignal
@@ -61,8 +62,8 @@ async def _run(self: FlowRunEngine, return_state: bool, call: Any, sleep: Any) -
     `sleep(delay)` waits before a retry."""
     error = self.begin()
     if error is not None:
-        if return_state:
-            return self.state
+        if return_state or isinstance(error, UpstreamFailed):  # NotReady: its result is unfinished
+            return self.outcome(return_state)
         raise error
     previous = capture_sigterm(self)
     try:

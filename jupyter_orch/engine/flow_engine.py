@@ -87,10 +87,10 @@ class FlowRunEngine:
         self.tags: tuple[str, ...] = ()
 
     # -- talking to the orchestrator -----------------------------------------------------------
-    def propose(self, state: State) -> rules.Decision:
-        """Propose a state, sleeping and asking again while told to WAIT."""
+    def propose(self, state: State, force: bool = False) -> rules.Decision:
+        """Propose a state, sleeping and asking again while told to WAIT (`force`: set it)."""
         for _ in range(MAX_WAITS):
-            answer = self.client.set_flow_run_state(self.run_id, state)  # type: ignore[arg-type]
+            answer = self.client.set_flow_run_state(self.run_id, state, force=force)  # type: ignore[arg-type]
             status = answer["status"]
             new = State.from_dict(answer["state"]) if answer.get("state") else None
             if status == rules.WAIT:
@@ -242,11 +242,15 @@ class FlowRunEngine:
         self.logger = run_logger(self.run_id, None, f"Flow run {self.run_name!r}", "flow_runs")
 
     def _refuse(self, error: Exception) -> Exception:
-        """The run ends Failed with the parameters' (or name template's) error, never started."""
-        failed = Failed(message=str(error))
-        failed.set_result(error)  # State.result() re-raises the validation error itself
-        self.propose(failed)
-        self.logger.error("%s", error)
+        """The run ends Failed with the parameters' (or name template's) error, never started; a
+        subflow whose upstream run did not complete stays Pending, named NotReady (Prefect's)."""
+        if isinstance(error, UpstreamFailed):
+            self.propose(Pending(name="NotReady", message=str(error)), force=True)  # Pending already
+        else:
+            failed = Failed(message=str(error))
+            failed.set_result(error)  # State.result() re-raises the validation error itself
+            self.propose(failed)
+            self.logger.error("%s", error)
         self._mirror_parent()
         return error
 

@@ -288,11 +288,7 @@ def _upstream_value(value: PrefectFuture | State, upstream: list[str], allowed: 
     if isinstance(value, PrefectFuture):
         upstream.append(value._task_run_id)
         state = value.final_state()
-        label = (
-            repr(getattr(value._engine, "name", value._task_run_id))
-            if isinstance(value, PrefectConcurrentFuture)
-            else value._task_run_id
-        )
+        label = value._task_run_id
     else:
         state = value
         if value.task_run_id:
@@ -302,7 +298,7 @@ def _upstream_value(value: PrefectFuture | State, upstream: list[str], allowed: 
         return state.result()
     if allowed:
         return state.result(raise_on_failure=False)
-    raise UpstreamFailed(f"Upstream task run {label} did not reach a 'COMPLETED' state ({state.name})")
+    raise UpstreamFailed(f"Upstream task run '{label}' did not reach a 'COMPLETED' state.")
 
 
 def resolve(value: Any, upstream: list[str], allowed: bool = False) -> Any:

@@ -189,8 +189,9 @@ class TaskRunEngine:
             self._resolve_inputs()
             if task.task_run_name is not None:
                 self._rename()
-        except UpstreamFailed as exc:
-            return self._fail_final(Failed(message=str(exc)), exc)
+        except UpstreamFailed as exc:  # the body never runs: Pending, named NotReady (Prefect's)
+            self.propose(Pending(name="NotReady", message=str(exc)))
+            return self.state
         except Exception as exc:  # a name template or callable that fails: the run fails with it
             return self._fail_final(Failed(message=f"Task run encountered an exception {exc!r}"), exc)
         return self.cached() if task.caching and self._persist() else None

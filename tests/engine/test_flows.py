@@ -168,7 +168,7 @@ def test_values_returned_by_tasks_draw_data_edges_by_identity(records):
     assert len(labels) == 2
 
 
-def test_failed_upstream_fails_downstream_without_running_it(records):
+def test_failed_upstream_leaves_downstream_not_ready_without_running_it(records):
     ran = []
 
     @task
@@ -183,8 +183,12 @@ def test_failed_upstream_fails_downstream_without_running_it(records):
         return downstream.state
 
     state = chain(return_state=True).result(raise_on_failure=False)
-    assert state.is_failed() and "did not reach a 'COMPLETED' state" in state.message
+    assert state.is_pending() and state.name == "NotReady"
+    assert "did not reach a 'COMPLETED' state" in state.message
     assert ran == []
+    [run] = records.flow_runs(flow_name="chain")
+    recorded = {t["name"].split("-")[0]: t for t in records.task_runs(run["id"])}
+    assert (recorded["after"]["state_type"], recorded["after"]["state_name"]) == ("PENDING", "NotReady")
 
 
 def test_subflow_is_linked_to_parent(records):

@@ -231,7 +231,7 @@ def test_allow_failure_lets_the_downstream_run_with_the_exception(records):
     assert states == [("after-0", "COMPLETED"), ("after-1", "COMPLETED"), ("boom-0", "FAILED")]
 
 
-def test_without_allow_failure_the_downstream_run_fails(records):
+def test_without_allow_failure_the_downstream_run_is_not_ready(records):
     @task
     def boom() -> int:
         raise ValueError("upstream broke")
@@ -244,10 +244,10 @@ def test_without_allow_failure_the_downstream_run_fails(records):
     def strict():
         downstream = after.submit(boom.submit())
         downstream.wait()
-        return downstream.state.is_failed(), downstream.state.message
+        return downstream.state.is_pending(), downstream.state.name, downstream.state.message
 
-    failed, message = strict()
-    assert failed and "did not reach a 'COMPLETED' state" in message
+    pending, name, message = strict()
+    assert pending and name == "NotReady" and "did not reach a 'COMPLETED' state" in message
 
 
 def test_quote_passes_futures_unresolved_and_states_are_resolved(records):
