@@ -10,7 +10,10 @@ Playwright (`labextension/ui-tests/bench/ui_latency.mjs`, the UI tests' node pac
   POST's answer, i.e. after the commit, and from the request's start; target: under 100 ms);
 - with --runs N (default 100,000) runs in the database, the Runs page's first render (target:
   500 ms), and a run page with a graph of --tasks (default 1,000) task runs (target: laid out
-  under 1 s).
+  under 1 s). Each page's time is split for a loaded machine: its API requests (each with its
+  size and the server's time from the Server-Timing header: `app` from request to answer, `db`
+  the operation, `json` the encoding), its own `orch:*` performance measures, and Chromium's
+  main-thread counters (script, style, layout). The load average is printed with the figures.
 
     python benchmarks/ui_latency.py [--n 5] [--runs 100000] [--tasks 1000]
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -136,18 +140,35 @@ def split_rows(result: dict, key: str) -> list[tuple[str, str, str]]:
         *api_rows(result.get(f"{key}_api") or []),
         ("    then the page's own work until painted", stats([result[f"{key}_draw"]]), ""),
     ]
-    return rows + [(f"      {m['name']}", f"{m['ms']:7.0f} ms", "") for m in result.get(f"{key}_marks") or []]
+    rows += [(f"      {m['name']}", f"{m['ms']:7.0f} ms", "") for m in result.get(f"{key}_marks") or []]
+    main = result.get(f"{key}_main")
+    if main:  # Chromium's counters over the whole load: the main thread busy, and on what
+        rows.append(
+            (
+                "    main thread busy (script, style, layout)",
+                f"{main['TaskDuration']:7.0f} ms",
+                ", ".join(f"{main[k]:.0f}" for k in MAIN_PARTS) + " ms",
+            )
+        )
+    return rows
+
+
+#: Chromium's main-thread counters the page's work splits into (Performance.getMetrics)
+MAIN_PARTS = ("ScriptDuration", "RecalcStyleDuration", "LayoutDuration")
 
 
 def api_rows(requests: list[dict]) -> list[tuple[str, str, str]]:
     """One row per API request of a page: started at, took, bytes, the server's time."""
     rows = []
     for r in requests:
-        path = r["path"].split("?")[0]
+        path, _, query = r["path"].partition("?")
+        path = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "{id}", path)
+        if "sort=expected_start_time" in query:
+            path += " (upcoming)"
         server = ", ".join(f"{k} {v:.0f}" for k, v in r["server"].items())
         rows.append(
             (
-                f"      GET {path[:44]} @{r['start'] * 1000:.0f}",
+                f"      GET {path[:40]} @{r['start'] * 1000:.0f}",
                 f"{r['ms']:7.0f} ms {r['bytes']:>9,} B",
                 f"server ms: {server}" if server else "",
             )

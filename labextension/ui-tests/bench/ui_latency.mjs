@@ -11,7 +11,10 @@
  *    machine's clock (Date.now()), so the two times compare.
  * 3. Runs page first render (whatever the database holds) and the layout of
  *    GRAPH_RUN_ID's task graph, when given; each also split into the page's
- *    API requests and its own work until painted (Resource Timing).
+ *    API requests and its own work until painted (Resource Timing), with each
+ *    request's size and server time (its Server-Timing header), the page's
+ *    `orch:*` performance measures and Chromium's main-thread counters
+ *    (script, style, layout: CDP Performance.getMetrics).
  */
 import { chromium } from '@playwright/test';
 
@@ -46,6 +49,26 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--no-first-run']
 });
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+// Chromium's own counters of the page's main-thread work (script, style, layout), read around
+// each measured page load: what its "own work" was spent on.
+const cdp = await page.context().newCDPSession(page);
+await cdp.send('Performance.enable');
+const MAIN_THREAD = [
+  'TaskDuration',
+  'ScriptDuration',
+  'RecalcStyleDuration',
+  'LayoutDuration'
+];
+async function mainThread() {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  return Object.fromEntries(
+    metrics
+      .filter(m => MAIN_THREAD.includes(m.name))
+      .map(m => [m.name, m.value])
+  );
+}
+const since = (a, b) =>
+  Object.fromEntries(MAIN_THREAD.map(k => [k, (b[k] - a[k]) * 1000]));
 await page.goto(`${base}/lab`);
 await page.waitForFunction(
   () => window.jupyterapp?.commands?.hasCommand('orch:open-deployment'),
@@ -230,7 +253,7 @@ const paintSplit = t =>
               .getEntriesByType('resource')
               .filter(e => e.startTime >= t0 && e.name.includes('/orch/api/'))
               .map(e => ({
-                path: new URL(e.name).pathname.replace(/^.*\/orch\/api\//, ''),
+                path: e.name.replace(/^.*\/orch\/api\//, ''),
                 start: (e.startTime - t0) / 1000,
                 ms: e.responseEnd - e.startTime,
                 wire: e.transferSize,
@@ -271,6 +294,7 @@ async function timedGet(path) {
 console.error('runs page and graph');
 {
   const t0p = await markStart();
+  const m0 = await mainThread();
   const t0 = Date.now();
   await exec(page, 'orch:open-runs');
   await page
@@ -283,9 +307,11 @@ console.error('runs page and graph');
   result.runs_page_draw = split.draw;
   result.runs_page_api = split.api;
   result.runs_page_marks = split.marks;
+  result.runs_page_main = since(m0, await mainThread());
 }
 if (graphRunId) {
   const t0p = await markStart();
+  const m0 = await mainThread();
   const t0 = Date.now();
   await exec(page, 'orch:open-run', { id: graphRunId });
   const graph = page.locator(
@@ -300,6 +326,7 @@ if (graphRunId) {
   result.graph_draw = split.draw;
   result.graph_api = split.api;
   result.graph_marks = split.marks;
+  result.graph_main = since(m0, await mainThread());
   result.graph_drawn = await graph
     .locator('[data-testid="orch-graph-node"]')
     .count();
@@ -308,7 +335,10 @@ if (graphRunId) {
     (await graph.getAttribute('data-node-count')) ?? result.graph_drawn
   );
   // The page's graph request again, alone from here (median of 3), and the full graph's.
-  const pagePath = split.api.find(a => /graph/.test(a.path))?.path;
+  // (without the page's cache-busting query parameter)
+  const pagePath = split.api
+    .find(a => a.path.startsWith(`flow_runs/${graphRunId}/graph`))
+    ?.path.split('?')[0];
   const full = `flow_runs/${graphRunId}/graph`;
   result.graph_gets = [];
   for (const path of new Set([pagePath ?? full, full])) {
