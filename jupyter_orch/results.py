@@ -126,9 +126,13 @@ class ResultStore:
     as Prefect's `ResultStore`: `write(key, value)` / `read(key)`, and the parameters of
     background runs (`store_parameters` / `read_parameters`)."""
 
-    def __init__(self, result_storage: Any = None, serializer: Any = None, **_options: Any) -> None:
+    def __init__(
+        self, result_storage: Any = None, serializer: Any = None, lock_manager: Any = None, **_options: Any
+    ) -> None:
         self.result_storage = result_storage
         self.serializer = serializer_name(serializer)
+        #: what a SERIALIZABLE transaction over this store locks its key with (`jupyter_orch.locking`)
+        self.lock_manager = lock_manager
 
     async def update_for_task(self, task: Any) -> ResultStore:
         """This store with the task's own storage and serializer where it names them."""
@@ -137,8 +141,22 @@ class ResultStore:
         return ResultStore(storage, serializer)
 
     def _url(self, key: str) -> str:
-        base = str(getattr(self.result_storage, "basepath", None) or self.result_storage or ".")
-        return f"{base.rstrip('/')}/{key}"
+        """Where `key` is stored: under the storage given, else the home's results directory
+        (Prefect's default local storage)."""
+        base = getattr(self.result_storage, "basepath", None) or self.result_storage
+        if not base:
+            from jupyter_orch.settings import get_settings  # same layer; read when asked, not at import
+
+            base = get_settings().results_dir
+        return f"{str(base).rstrip('/')}/{key}"
+
+    def exists(self, key: str) -> bool:
+        """Whether a value is stored under `key` (a transaction with this key is then committed)."""
+        import fsspec  # heavy: loaded by the first stored value only
+
+        url = self._url(key)
+        fs, path = fsspec.core.url_to_fs(url)
+        return bool(fs.exists(path))
 
     def write(self, key: str, value: Any) -> None:
         import fsspec  # heavy: loaded by the first stored value only

@@ -18,6 +18,7 @@ the work can be skipped.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
@@ -25,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_orch.enums import AutoEnum
+from jupyter_orch.exceptions import ConfigurationError
+from jupyter_orch.results import ResultStore
 
 _log = logging.getLogger("jupyter_orch.transactions")
 
@@ -67,6 +70,7 @@ class Transaction:
     _values: dict[str, Any] = field(default_factory=dict, repr=False)
     _parent: Transaction | None = field(default=None, repr=False)
     _token: Token[Transaction | None] | None = field(default=None, repr=False)
+    _holder: str | None = field(default=None, repr=False)  # of the key's lock (SERIALIZABLE)
 
     # -- the block ----------------------------------------------------------------------------
     def __enter__(self) -> Transaction:
@@ -86,18 +90,32 @@ class Transaction:
         token, self._token = self._token, None
         if token is not None:
             _current.reset(token)
-        if exc_type is not None:
-            self.rollback()
-            return
-        if self.commit_mode is CommitMode.OFF:
-            return
-        if self._parent is None or self.commit_mode is CommitMode.EAGER:
-            self.commit()
-        elif self.state is TransactionState.ACTIVE:
-            self.state = TransactionState.STAGED
+        try:
+            if exc_type is not None:
+                self.rollback()
+            elif self.commit_mode is CommitMode.OFF:
+                return
+            elif self._parent is None or self.commit_mode is CommitMode.EAGER:
+                self.commit()
+            elif self.state is TransactionState.ACTIVE:
+                self.state = TransactionState.STAGED
+        finally:
+            if self.state is not TransactionState.STAGED:  # a staged one keeps its lock until it commits
+                self._unlock()
 
     def begin(self) -> None:
-        """ACTIVE, or COMMITTED already when the store holds this key (and `overwrite` is off)."""
+        """ACTIVE, or COMMITTED already when the store holds this key (and `overwrite` is off).
+        SERIALIZABLE: the key's lock is taken first (held until commit or rollback), so of two
+        transactions of one key the second sees the first's record."""
+        if self.isolation_level == IsolationLevel.SERIALIZABLE and self.key:
+            locks = getattr(self.store, "lock_manager", None)
+            if locks is None:
+                raise ConfigurationError(
+                    "Isolation level SERIALIZABLE is not supported by provided configuration: "
+                    "give the transaction a store with a lock_manager"
+                )
+            self._holder = f"txn-{id(self)}-{threading.get_ident()}"
+            locks.acquire_lock(self.key, self._holder)
         if self.key and self.store is not None and not self.overwrite and self.store.exists(self.key):
             self.state = TransactionState.COMMITTED
         else:
@@ -159,19 +177,22 @@ class Transaction:
                     child.commit()
             for hook in self.on_commit_hooks:
                 hook(self)
-            if (
-                self.store is not None
-                and self.key
-                and self.write_on_commit
-                and self._staged_value is not None
-            ):
-                self.store.write(self.key, self._staged_value)
+            if self.store is not None and self.key and self.write_on_commit:
+                self.store.write(self.key, self._staged_value)  # None too: the record says it is done
             self.state = TransactionState.COMMITTED
             return True
         except Exception:
             self.logger.exception("An error was encountered while committing transaction %r", self.key)
             self.rollback()
             return False
+        finally:
+            self._unlock()
+
+    def _unlock(self) -> None:
+        """Give back the key's lock a SERIALIZABLE transaction took in `begin`."""
+        holder, self._holder = self._holder, None
+        if holder is not None:
+            self.store.lock_manager.release_lock(self.key, holder)
 
     def rollback(self) -> bool:
         """Call every rollback hook (this transaction's, newest first, then its children's) and
@@ -179,6 +200,7 @@ class Transaction:
         if self.state in (TransactionState.COMMITTED, TransactionState.ROLLED_BACK):
             return False
         self.state = TransactionState.ROLLED_BACK
+        self._unlock()
         for hook in reversed(self.on_rollback_hooks):
             try:
                 hook(self)
@@ -222,6 +244,8 @@ def transaction(key: str | None = None, store: Any = None, **options: Any) -> It
     (`commit_mode`, `isolation_level`, `overwrite`, `write_on_commit`, `logger`)."""
     if options.get("logger") is None:
         options.pop("logger", None)
+    if key and store is None:  # a keyed transaction records its commit (Prefect's default store)
+        store = ResultStore()
     with Transaction(key, store, **options) as txn:
         yield txn
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jupyter_orch.transactions import CommitMode, Transaction, TransactionState, get_transaction, transaction
+from jupyter_orch.exceptions import ConfigurationError
+from jupyter_orch.locking import FileSystemLockManager
+from jupyter_orch.results import ResultStore
+from jupyter_orch.transactions import (
+    CommitMode,
+    IsolationLevel,
+    Transaction,
+    TransactionState,
+    get_transaction,
+    transaction,
+)
 
 
 class DictStore:
@@ -21,6 +33,14 @@ class DictStore:
 
     def write(self, key: str, value: Any) -> None:
         self.data[key] = value
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A keyed transaction without a store records its commit in the home's results directory:
+    each test gets its own home."""
+    monkeypatch.setenv("JUPYTER_ORCH_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
 
 
 def test_a_block_that_ends_commits_and_runs_commit_hooks() -> None:
@@ -95,3 +115,56 @@ def test_a_commit_hook_that_raises_rolls_back() -> None:
     with transaction() as txn:
         txn.stage(1, on_commit_hooks=[bad])
     assert txn.is_rolled_back()
+
+
+def test_a_keyed_transaction_records_its_commit_in_the_default_store(home: Path) -> None:
+    """Prefect's docs' idempotency example: a transaction given only a key writes a record on
+    commit (nothing staged), so the next one with that key starts committed."""
+    with transaction(key="download-and-write-data") as first:
+        assert first.is_active()
+    assert (home / "results" / "download-and-write-data").exists()
+    with transaction(key="download-and-write-data") as second:
+        assert second.is_committed()
+    with transaction(key="other") as third:
+        assert third.is_active()
+    with pytest.raises(ValueError), transaction(key="failed"):
+        raise ValueError("boom")
+    assert not (home / "results" / "failed").exists()  # a rolled-back transaction records nothing
+
+
+def test_serializable_transactions_of_one_key_take_turns(tmp_path: Path) -> None:
+    """SERIALIZABLE with a store's lock manager: the second transaction of a key waits for the
+    first and then sees its record (Prefect's docs' race example); without a lock manager it is a
+    ConfigurationError."""
+    store = ResultStore(lock_manager=FileSystemLockManager(lock_files_directory=tmp_path / "locks"))
+    order: list[str] = []
+    first_in = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        with transaction(key="race", isolation_level=IsolationLevel.SERIALIZABLE, store=store) as txn:
+            order.append("first:" + txn.state.value)
+            first_in.set()
+            release.wait(30)
+
+    def second() -> None:
+        with transaction(key="race", isolation_level=IsolationLevel.SERIALIZABLE, store=store) as txn:
+            order.append("second:" + txn.state.value)
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert first_in.wait(30)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.3)
+    assert b.is_alive() and order == ["first:ACTIVE"]  # waiting for the key's lock
+    release.set()
+    a.join(30)
+    b.join(30)
+    assert order == ["first:ACTIVE", "second:COMMITTED"]
+    assert not (tmp_path / "locks" / "race.lock").exists()
+    with (
+        pytest.raises(ConfigurationError, match="SERIALIZABLE"),
+        transaction(key="race2", isolation_level="SERIALIZABLE", store=ResultStore()),
+    ):
+        pass
