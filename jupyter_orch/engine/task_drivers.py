@@ -113,8 +113,10 @@ def exit_task(engine: TaskRunEngine, tokens: tuple[Any, Any]) -> None:
 
 def _serializable(engine: TaskRunEngine) -> Any:
     """The lock manager a SERIALIZABLE cache policy names (ConfigurationError without one)."""
+    if not engine.cache_key:  # first: most runs have no key (and no lock to take)
+        return None
     policy = engine.task.cache_policy
-    if getattr(policy, "isolation_level", None) != "SERIALIZABLE" or not engine.cache_key:
+    if getattr(policy, "isolation_level", None) != "SERIALIZABLE":
         return None
     if policy.lock_manager is None:
         raise ConfigurationError("Isolation level SERIALIZABLE is not supported by provided configuration")

@@ -214,27 +214,34 @@ class TaskRunEngine:
 
     def _resolve_inputs(self) -> None:
         params = self.parameters
-        self.task_inputs = {name: [] for name in getattr(self.task, "input_names", params)}
-        self.task_inputs.update(parent_task_input(self.flow_run_id))
+        # runs without upstreams share their task's `{name: []}` (never written to): one JSON a batch
+        inputs = getattr(self.task, "no_inputs", None) or {name: [] for name in params}
+        extra = parent_task_input(self.flow_run_id)  # a new dict: what this run adds or replaces
         edges: list[tuple[str, str]] = []
-        if self.wait_for:
-            ids: list[str] = []
-            for item in self.wait_for:
-                resolve(item, ids)
-            edges.extend((up, "wait_for") for up in ids)
-            self.task_inputs["wait_for"] = [{"input_type": "task_run", "id": up} for up in ids]
-        known = self.flow_ctx.results if self.flow_ctx is not None else None
-        for key, value in params.items():
-            ids = []
-            if has_futures(value):
-                params[key] = resolve(value, ids)
-            elif known:
-                upstream_by_identity(value, known, ids)
-            if ids:
-                edges.extend((up, "data") for up in ids)
-                self.task_inputs[key] = [{"input_type": "task_run", "id": up} for up in ids]
+        try:
+            if self.wait_for:
+                self._resolve_wait_for(extra, edges)
+            known = self.flow_ctx.results if self.flow_ctx is not None else None
+            for key, value in params.items():
+                ids: list[str] = []
+                if has_futures(value):
+                    params[key] = resolve(value, ids)
+                elif known:
+                    upstream_by_identity(value, known, ids)
+                if ids:
+                    edges.extend((up, "data") for up in ids)
+                    extra[key] = [{"input_type": "task_run", "id": up} for up in ids]
+        finally:  # an upstream failure ends the run with the inputs resolved so far
+            self.task_inputs = {**inputs, **extra} if extra else inputs
         if edges and self.flow_run_id is not None:
             self._record_edges(edges)
+
+    def _resolve_wait_for(self, extra: dict[str, Any], edges: list[tuple[str, str]]) -> None:
+        ids: list[str] = []
+        for item in self.wait_for or ():
+            resolve(item, ids)
+        edges.extend((up, "wait_for") for up in ids)
+        extra["wait_for"] = [{"input_type": "task_run", "id": up} for up in ids]
 
     def _record_edges(self, edges: list[tuple[str, str]]) -> None:
         """The graph's edges into this run: (upstream run id, "data" or "wait_for")."""

@@ -206,6 +206,7 @@ class Task(Decorated, Generic[R]):
     def _set_signature(self, fn: Callable[..., Any]) -> None:
         self.signature = inspect.signature(fn)
         self.input_names = tuple(self.signature.parameters)  # a run's task_inputs list each
+        self.no_inputs = {name: [] for name in self.input_names}  # shared, read-only: runs copy on write
         kinds = {p.kind for p in self.signature.parameters.values()}
         # a body callable as fn(**parameters): the fast path
         kind = inspect.Parameter
@@ -309,7 +310,7 @@ class Task(Decorated, Generic[R]):
 
             return run_coro_sync(coro)
         state = run_task_sync(engine)
-        return state if return_state else state.result()
+        return state if return_state else state.value()  # result() from this sync frame: the same
 
     def submit(
         self, *args: Any, return_state: bool = False, wait_for: Iterable[Any] | None = None, **kwargs: Any

@@ -159,9 +159,26 @@ def sqlite_ts(value: Any) -> Any:
 def sqlite_json(value: Any) -> str:
     if value is None:
         return "null"
+    if type(value) is dict and value and _all_empty_lists(value):
+        return _no_inputs_json(tuple(value))  # a task run's task_inputs without upstreams
     if not value and type(value) in (dict, list):
         return "{}" if type(value) is dict else "[]"
     return json.dumps(value)
+
+
+def _all_empty_lists(value: dict[str, Any]) -> bool:
+    for k, v in value.items():  # noqa: SIM110 - a loop: no generator per row (all() makes one)
+        if v.__class__ is not list or v or k.__class__ is not str:
+            return False
+    return True
+
+
+@functools.lru_cache(maxsize=1024)
+def _no_inputs_json(names: tuple[str, ...]) -> str:
+    """`{"x": [], "y": []}` for these parameter names: the task_inputs of every run of a task
+    without upstream runs, a new dict per run (so the batch's memo by identity cannot share it),
+    encoded once per task signature instead of once per run."""
+    return json.dumps(dict.fromkeys(names, []))
 
 
 def pg_ts(value: Any) -> Any:
