@@ -7,6 +7,11 @@ client does): 1 and 10 concurrent clients, each phase time-boxed. "database is l
 counted in responses and server logs.
 
     python benchmarks/api.py [--seconds 8] [--clients 1 10] [--no-prefect] [--postgres URL]
+                             [--baseline DIR [--rounds 3]]
+
+Beside each rate, the server process's CPU time per request (all its threads; steadier than the
+rates on a shared machine). `--baseline DIR` measures another jupyter-orch checkout in the same
+run, interleaved with ours round by round (see benchmarks/baseline.py), and prints both.
 
 Prefect lives in a throwaway venv (PREFECT_VENV, default /work/prefect-venv): created with
 `python -m venv /work/prefect-venv && /work/prefect-venv/bin/pip install prefect==3.8.8 "fastapi<0.150"`.
@@ -15,10 +20,7 @@ Prefect lives in a throwaway venv (PREFECT_VENV, default /work/prefect-venv): cr
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,86 +31,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
+import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# the checkout measured: this one, or the baseline's in a --baseline child
+sys.path.insert(0, os.environ.get("ORCH_BENCH_REPO") or str(Path(__file__).resolve().parents[1]))
+
+import baseline  # noqa: E402
+from http_client import Client, Response  # noqa: E402
 
 from jupyter_orch.server.process import ServerProcess, free_port  # noqa: E402
 
 PREFECT_VENV = Path(os.environ.get("PREFECT_VENV", "/work/prefect-venv"))
 LOCKED = "database is locked"
 PENDING = {"type": "PENDING"}
-
-
-class Response:
-    def __init__(self, status_code: int, content: bytes) -> None:
-        self.status_code = status_code
-        self.content = content
-
-    @property
-    def text(self) -> str:
-        return self.content.decode(errors="replace")
-
-    def json(self) -> Any:
-        return json.loads(self.content)
-
-
-class Client:
-    """A plain HTTP/1.1 keep-alive client: one connection, JSON bodies sent in one write with
-    TCP_NODELAY (http.client writes headers and body separately, which Nagle's algorithm and delayed
-    ACKs would turn into a 40 ms stall), cookies the server sets sent back like any HTTP client."""
-
-    def __init__(self, base_url: str, headers: dict[str, str], timeout: float = 60) -> None:
-        parts = urlsplit(base_url)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.headers = dict(headers)
-        self.timeout = timeout
-        self.cookies: dict[str, str] = {}
-        self.conn: http.client.HTTPConnection | None = None
-
-    def _connect(self) -> http.client.HTTPConnection:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-        conn.connect()
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return conn
-
-    def post(self, path: str, json: Any) -> Response:
-        body = _dumps(json)
-        headers = {**self.headers, "Content-Type": "application/json", "Content-Length": str(len(body))}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if self.conn is None:
-            self.conn = self._connect()
-        try:
-            self.conn.request("POST", path, body, headers)
-            resp = self.conn.getresponse()
-            content = resp.read()
-        except (OSError, http.client.HTTPException) as exc:
-            self.close()
-            raise httpx.TransportError(str(exc)) from exc
-        for header in resp.headers.get_all("Set-Cookie") or ():
-            name, _, value = header.split(";", 1)[0].partition("=")
-            self.cookies[name.strip()] = value.strip()
-        if resp.will_close:
-            self.close()
-        return Response(resp.status, content)
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value).encode()
 
 
 @dataclass
@@ -121,6 +58,23 @@ class Target:
     create: Callable[[Client], str]
     set_state: Callable[[Client, str, str], bool]
     log_text: Callable[[], str]
+    #: the server's process id, for its CPU time (None: not measured)
+    pid: int | None = None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system, all threads and children) of a process and its descendants."""
+    if pid is None:
+        return 0.0
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            continue
+    return total
 
 
 @dataclass
@@ -193,15 +147,17 @@ def measure(target: Target, clients: int, seconds: float) -> dict[str, Any]:
                 tally.ok += 1
         return True
 
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), cpu_seconds(target.pid)
     made = phase(target, clients, seconds, create)
-    t_create = time.monotonic() - t0
-    t0 = time.monotonic()
+    t_create, c_create = time.monotonic() - t0, cpu_seconds(target.pid) - c0
+    t0, c0 = time.monotonic(), cpu_seconds(target.pid)
     moved = phase(target, clients, seconds, transition)
-    t_move = time.monotonic() - t0
+    t_move, c_move = time.monotonic() - t0, cpu_seconds(target.pid) - c0
     return {
         "created_per_s": made.ok / t_create,
         "transitions_per_s": moved.ok / t_move,
+        "create_cpu_ms": 1000 * c_create / max(made.ok, 1),
+        "transition_cpu_ms": 1000 * c_move / max(moved.ok, 1),
         "errors": made.errors + moved.errors,
         "locked": made.locked + moved.locked,
         "codes": made.codes + moved.codes,
@@ -223,7 +179,8 @@ def orch_target(server: ServerProcess) -> Target:
         return check(r, tally) and r.json()["status"] == "ACCEPT"
 
     name = "jupyter-orch" + ("/pg" if server.database_url.startswith("postgresql") else "")
-    return Target(name, server.url, server.headers, create, set_state, server.log_text)
+    pid = server.proc.pid if server.proc else None
+    return Target(name, server.url, server.headers, create, set_state, server.log_text, pid)
 
 
 # -- Prefect --------------------------------------------------------------------------------------
@@ -294,9 +251,8 @@ def prefect_target(server: PrefectServer) -> Target:
         r = c.post(f"/api/flow_runs/{run_id}/set_state", json={"state": {"type": state}})
         return check(r, tally) and r.json()["status"] == "ACCEPT"
 
-    return Target(
-        "prefect 3", server.url, {}, create, set_state, lambda: server.log_path.read_text(errors="replace")
-    )
+    log = lambda: server.log_path.read_text(errors="replace")  # noqa: E731
+    return Target("prefect 3", server.url, {}, create, set_state, log, server.proc.pid)
 
 
 def ensure_prefect_venv() -> bool:
@@ -321,6 +277,33 @@ def ensure_prefect_venv() -> bool:
     return False
 
 
+def measure_orch(args: argparse.Namespace, tmp: Path) -> tuple[list[tuple[str, int, dict[str, Any]]], int]:
+    """Our server's figures for each client count, and its log's "database is locked" count."""
+    orch_db = args.postgres or f"sqlite:///{Path(tmp) / 'orch' / 'orch.db'}"
+    orch = ServerProcess(orch_db, Path(tmp) / "orch").start()
+    try:
+        target = orch_target(orch)
+        results = [(target.name, n, measure(target, n, args.seconds)) for n in args.clients]
+        return results, orch.log_text().count(LOCKED)
+    finally:
+        orch.stop()
+
+
+def ab_main(args: argparse.Namespace) -> None:
+    """`--baseline`: ours and the baseline's, interleaved, side by side."""
+    results = baseline.interleave(__file__, baseline.child_argv(sys.argv[1:]), args.baseline, args.rounds)
+    rows = []
+    for n in args.clients:
+        rows += [
+            (f"{n} client(s): runs created/s", f"created_per_s_{n}", lambda x: f"{x:.0f}"),
+            (f"{n} client(s): server CPU per create", f"create_cpu_ms_{n}", lambda x: f"{x:.2f} ms"),
+            (f"{n} client(s): transitions/s", f"transitions_per_s_{n}", lambda x: f"{x:.0f}"),
+            (f"{n} client(s): server CPU per transition", f"transition_cpu_ms_{n}", lambda x: f"{x:.2f} ms"),
+            (f"{n} client(s): errors", f"errors_{n}", lambda x: f"{x:.0f}"),
+        ]
+    baseline.print_ab(results, rows, note=f"{args.seconds:g} s phases, {args.rounds} rounds a side; ")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each timed phase")
@@ -331,20 +314,20 @@ def main() -> None:
         metavar="URL",
         help="run jupyter-orch on this PostgreSQL database (postgresql+psycopg://...) instead of SQLite",
     )
+    baseline.add_arguments(parser)
     args = parser.parse_args()
+    if args.baseline:
+        ab_main(args)
+        return
+    if args.as_child:
+        with tempfile.TemporaryDirectory() as tmp:
+            results, _ = measure_orch(args, Path(tmp))
+        baseline.emit({f"{k}_{n}": r[k] for _, n, r in results for k in r if k != "codes"})
+        return
 
-    results: list[tuple[str, int, dict[str, float]]] = []
     load0 = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
-        orch_db = args.postgres or f"sqlite:///{Path(tmp) / 'orch' / 'orch.db'}"
-        orch = ServerProcess(orch_db, Path(tmp) / "orch").start()
-        try:
-            target = orch_target(orch)
-            for n in args.clients:
-                results.append((target.name, n, measure(target, n, args.seconds)))
-            orch_locked_log = orch.log_text().count(LOCKED)
-        finally:
-            orch.stop()
+        results, orch_locked_log = measure_orch(args, Path(tmp))
         prefect_locked_log = 0
         if not args.no_prefect and ensure_prefect_venv():
             prefect = PrefectServer(Path(tmp) / "prefect").start()
@@ -355,15 +338,25 @@ def main() -> None:
                 prefect_locked_log = prefect.log_path.read_text(errors="replace").count(LOCKED)
             finally:
                 prefect.stop()
+    print_results(results, orch_locked_log, prefect_locked_log, load0, args.clients)
 
+
+def print_results(
+    results: list[tuple[str, int, dict[str, Any]]],
+    orch_locked_log: int,
+    prefect_locked_log: int,
+    load0: tuple[float, float, float],
+    clients: list[int],
+) -> None:
     print()
     print(
-        f"{'server':<14}{'clients':>8}{'runs created/s':>16}{'transitions/s':>15}{'errors':>8}"
-        f"{'db locked':>11}"
+        f"{'server':<14}{'clients':>8}{'runs created/s':>16}{'CPU/create':>12}{'transitions/s':>15}"
+        f"{'CPU/trans.':>12}{'errors':>8}{'db locked':>11}"
     )
     for name, n, r in results:
         print(
-            f"{name:<14}{n:>8}{r['created_per_s']:>16.1f}{r['transitions_per_s']:>15.1f}{r['errors']:>8.0f}"
+            f"{name:<14}{n:>8}{r['created_per_s']:>16.1f}{r['create_cpu_ms']:>9.2f} ms"
+            f"{r['transitions_per_s']:>15.1f}{r['transition_cpu_ms']:>9.2f} ms{r['errors']:>8.0f}"
             f"{r['locked']:>11.0f}"
         )
     for name, n, r in results:
@@ -380,7 +373,7 @@ def main() -> None:
         *(f"{x:.2f}" for x in end),
     )
     by = {(name, n): r for name, n, r in results}
-    for n in args.clients:
+    for n in clients:
         if ("prefect 3", n) in by:
             a, b = by[(orch_name, n)], by[("prefect 3", n)]
             print(

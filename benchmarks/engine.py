@@ -17,7 +17,10 @@ ephemeral mode with PREFECT_HOME in a temp dir), so neither side profits from th
   10,000 (where it finishes within the timeout).
 
 `--baseline DIR` measures another checkout of jupyter-orch (e.g. `git worktree add /tmp/base REV`)
-in the same run and prints it beside: the A/B for a change that must not cost speed.
+in the same run and prints it beside: the A/B for a change that must not cost speed. The two are
+interleaved: `--repeat` rounds, each running every measurement once for each side, the order
+alternating, so a machine whose load drifts weighs on both alike (medians over the rounds; no
+fan-out).
 
 Prefect is installed once into /work/prefect-venv (created here if missing); if that fails its
 column says why and ours is still measured.
@@ -28,126 +31,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from engine_scripts import DRESSED, FANOUT, FIRST_CALL, PER_TASK, SUBMIT
+
 REPO = Path(__file__).resolve().parents[1]
 PREFECT_VENV = Path(os.environ.get("PREFECT_VENV", "/work/prefect-venv"))
 PREFECT_PIP = ["prefect==3.8.8", "fastapi<0.150"]
-
-# {pkg} is jupyter_orch or prefect; the script prints one JSON line
-PER_TASK = """
-import json, time
-from {pkg} import flow, task
-
-@task
-def noop(i):
-    return i
-
-@flow
-def warmup():
-    noop(0)
-
-@flow
-def many(n):
-    for i in range(n):
-        noop(i)
-
-warmup()
-t0, c0 = time.perf_counter(), time.process_time()
-many({n})
-elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-print(json.dumps({{"seconds": elapsed, "cpu": cpu}}))
-"""
-
-# the same with what a task often carries: a state hook, a run-name template and a retry
-# condition (its cache policy is the DEFAULT every task has; results are not persisted)
-DRESSED = """
-import json, time
-from {pkg} import flow, task
-
-def done(task, task_run, state):
-    pass
-
-@task(on_completion=[done], task_run_name="noop-{{i}}", retries=1, retry_condition_fn=lambda t, r, s: True)
-def noop(i):
-    return i
-
-@flow
-def warmup():
-    noop(0)
-
-@flow
-def many(n):
-    for i in range(n):
-        noop(i)
-
-warmup()
-t0, c0 = time.perf_counter(), time.process_time()
-many({n})
-elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-print(json.dumps({{"seconds": elapsed, "cpu": cpu}}))
-"""
-
-SUBMIT = """
-import json, time
-from {pkg} import flow, task
-
-@task
-def noop(i):
-    return i
-
-@flow
-def warmup():
-    noop.submit(0).result()
-
-@flow
-def submits(n):
-    t0 = time.perf_counter()
-    for i in range(n):
-        noop.submit(i).result()
-    return time.perf_counter() - t0
-
-warmup()
-print(json.dumps({{"seconds": submits({n})}}))
-"""
-
-FANOUT = """
-import json, resource, time
-from {pkg} import flow, task
-
-@task
-def noop(i):
-    return i
-
-@flow
-def fan(n):
-    futures = noop.map(range(n))
-    return sum(f.result() for f in futures)
-
-t0 = time.perf_counter()
-total = fan({n})
-assert total == {n} * ({n} - 1) // 2, total
-elapsed = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({{"seconds": elapsed, "rss": rss}}))
-"""
-
-FIRST_CALL = """
-import time
-t0 = time.perf_counter()
-from {pkg} import flow
-
-@flow
-def hello():
-    return 1
-
-hello()
-print('{{"seconds": %f}}' % (time.perf_counter() - t0))
-"""
 
 
 def run_script(python: str, code: str, env: dict[str, str], timeout: float = 900) -> tuple[dict, float]:
@@ -171,7 +66,9 @@ def run_script(python: str, code: str, env: dict[str, str], timeout: float = 900
 
 
 def ours_env(home: Path, repo: Path = REPO) -> dict[str, str]:
+    # bytecode caches as an installed package has them (a first import compiles, the rest do not)
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_ORCH_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(JUPYTER_ORCH_HOME=str(home), PYTHONPATH=str(repo))
     return env
 
@@ -273,10 +170,29 @@ def measure(name: str, python: str, pkg: str, env_for, n_tasks: int, n_submits: 
         home = Path(tmp) / "first"
         for label in ("first_new_db", "first_existing_db"):
             res, wall = run_script(python, FIRST_CALL.format(pkg=pkg), env_for(home))
-            out[label] = (wall, res["seconds"])
+            out[label] = (wall, res["seconds"], res["cpu"])
+        out["import_cpu"] = res["import_cpu"]
         # the floor on this machine: an interpreter that only imports the database toolkit
         _, wall = run_script(python, "import sqlalchemy.orm; print('{}')", env_for(home))
         out["floor"] = wall
+    return out
+
+
+def merge_rounds(rounds: list[dict]) -> dict:
+    """One side's figures over interleaved rounds (`measure(..., repeat=1)` each): the median of
+    each figure, and the per-task range across rounds."""
+    out = dict(rounds[-1])
+    pairs = sorted((r["per_task"], r["per_task_cpu"]) for r in rounds)
+    out["per_task"], out["per_task_cpu"] = pairs[len(pairs) // 2]
+    out["per_task_range"] = (pairs[0][0], pairs[-1][0])
+    for key, value in rounds[0].items():
+        values = [r[key] for r in rounds]
+        if key in ("per_task", "per_task_cpu", "per_task_range", "persisted") or None in values:
+            continue
+        if isinstance(value, tuple):
+            out[key] = tuple(statistics.median(v) for v in zip(*values, strict=True))
+        else:
+            out[key] = statistics.median(values)
     return out
 
 
@@ -314,6 +230,8 @@ ROWS = [
     ("first flow call, import→return (new DB)", "first_new_db", 1, None),
     ("first flow call, spawn→exit (existing DB)", "first_existing_db", 0, 0.300),
     ("first flow call, import→return (existing DB)", "first_existing_db", 1, None),
+    ("  same, CPU time", "first_existing_db", 2, None),
+    ("import flow, task (CPU time)", "import_cpu", None, None),
     ("floor: python -c 'import sqlalchemy.orm'", "floor", None, None),
 ]
 
@@ -350,7 +268,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="per-task runs (median reported)")
     parser.add_argument("--fanout", type=int, default=100_000, help="tasks in the fan-out flow (0: skip)")
     parser.add_argument("--no-prefect", action="store_true")
-    parser.add_argument("--baseline", type=Path, help="another jupyter-orch checkout measured beside")
+    parser.add_argument("--baseline", type=Path, help="another jupyter-orch checkout, interleaved")
     args = parser.parse_args()
 
     def measure_ours(name: str, repo: Path) -> tuple[dict, dict[int, dict]]:
@@ -360,13 +278,23 @@ def main() -> None:
         fan = fanout(sys.executable, "jupyter_orch", env_for, [args.fanout] if args.fanout else [], 600)
         return res, fan
 
-    ours, ours_fan = measure_ours("jupyter-orch", REPO)
-    columns: list[tuple[str, dict | None]] = [("jupyter-orch", ours)]
-    fans: list[tuple[str, dict[int, dict]]] = [("jupyter-orch", ours_fan)]
-    if args.baseline:
-        base, base_fan = measure_ours("baseline", args.baseline.resolve())
-        columns.append(("baseline", base))
-        fans.append(("baseline", base_fan))
+    columns: list[tuple[str, dict | None]] = []
+    fans: list[tuple[str, dict[int, dict]]] = []
+    if args.baseline:  # ours and the baseline's, round by round, the order alternating
+        sides = [("jupyter-orch", REPO), ("baseline", args.baseline.resolve())]
+        rounds: dict[str, list[dict]] = {name: [] for name, _ in sides}
+        repeat, args.repeat, args.fanout = args.repeat, 1, 0
+        for k in range(repeat):
+            for name, repo in sides if k % 2 == 0 else sides[::-1]:
+                rounds[name].append(measure_ours(name, repo)[0])
+        args.repeat = repeat
+        columns += [(name, merge_rounds(rounds[name])) for name, _ in sides]
+        fans += [(name, {}) for name, _ in sides]
+    else:
+        ours, ours_fan = measure_ours("jupyter-orch", REPO)
+        columns.append(("jupyter-orch", ours))
+        fans.append(("jupyter-orch", ours_fan))
+    ours, ours_fan = columns[0][1], fans[0][1]
     theirs: dict | None = None
     note = "skipped (--no-prefect)"
     if not args.no_prefect:

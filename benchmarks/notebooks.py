@@ -1,6 +1,6 @@
 """Notebook deployment latency: trigger → Completed of a trivial two-cell notebook.
 
-    python benchmarks/notebooks.py [--runs 5]
+    python benchmarks/notebooks.py [--runs 5] [--no-papermill] [--baseline DIR [--rounds 3]]
 
 Three ways, in the same run on the same notebook (with one injected parameter):
   * ours without the warm pool: `run_deployment` → our worker (poll 50 ms) → a kernel started
@@ -9,7 +9,9 @@ Three ways, in the same run on the same notebook (with one injected parameter):
   * the `papermill` command line (`python -m papermill in.ipynb out.ipynb -p n 2`), end to end.
 Targets: no slower than papermill without the pool, under half of papermill's time with it.
 Each setting is warmed up once (imports, first kernel); the table shows median and min of the
-rest. Uses a throwaway SQLite database under a temporary directory.
+rest. Uses a throwaway SQLite database under a temporary directory. `--baseline DIR` measures
+our two ways for another jupyter-orch checkout too, interleaved with ours round by round (see
+benchmarks/baseline.py), and prints both.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import threading
 import time
 from pathlib import Path
 
+import baseline
+
 
 def _notebook(path: Path) -> None:
     import nbformat
@@ -35,13 +39,13 @@ def _notebook(path: Path) -> None:
 
 
 def _ours(url: str, pool_size: int, runs: int) -> list[float]:
-    from jupyter_orch.client import local_client
-    from jupyter_orch.runner import run_deployment
     from jupyter_orch.workers.worker import Worker
 
-    worker = Worker(
-        client=local_client(url), poll_interval=0.05, heartbeat_interval=1.0, kernel_pool_size=pool_size
+    run_deployment = baseline.first_of(
+        "jupyter_orch.runner:run_deployment", "jupyter_orch.deployments:run_deployment"
     )
+    conn = baseline.worker_connection(url)
+    worker = Worker(**conn, poll_interval=0.05, heartbeat_interval=1.0, kernel_pool_size=pool_size)
     notebooks = worker.executor.by_kind["notebook"]
     notebooks.prewarm()
     stop = threading.Event()
@@ -78,23 +82,41 @@ def _papermill(nb: Path, out: Path, runs: int) -> list[float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--no-papermill", action="store_true", help="our two ways only")
+    baseline.add_arguments(ap)
     args = ap.parse_args()
+    if args.baseline:
+        results = baseline.interleave(__file__, baseline.child_argv(sys.argv[1:]), args.baseline, args.rounds)
+        rows = [(f"{way}, median of {args.runs} (s)", way, lambda x: f"{x:.2f}") for way in WAYS]
+        baseline.print_ab(results, rows, note=f"{args.rounds} rounds a side; ")
+        return
     tmp = Path(tempfile.mkdtemp(prefix="orch-nb-bench-"))
     url = f"sqlite:///{tmp / 'orch.db'}"
     os.environ.update(JUPYTER_ORCH_HOME=str(tmp), JUPYTER_ORCH_DATABASE_URL=url)
     os.environ.pop("JUPYTER_ORCH_API_URL", None)
-    from jupyter_orch.runner.notebooks import deploy_notebook
-
+    deploy_notebook = baseline.first_of(
+        "jupyter_orch.runner.notebooks:deploy_notebook", "jupyter_orch.notebooks.deploy:deploy_notebook"
+    )
     nb = tmp / "bench.ipynb"
     _notebook(nb)
     deploy_notebook(nb, name="d")
-    results = {
-        "papermill CLI": _papermill(nb, tmp / "pm-out.ipynb", args.runs),
-        "ours, no pool": _ours(url, 0, args.runs),
-        "ours, warm pool": _ours(url, 1, args.runs),
-    }
-    base = statistics.median(results["papermill CLI"])
-    print(f"Trigger → Completed, trivial 2-cell notebook ({args.runs} runs each, after a warm-up)\n")
+    results = {}
+    if not (args.no_papermill or args.as_child):
+        results["papermill CLI"] = _papermill(nb, tmp / "pm-out.ipynb", args.runs)
+    results["ours, no pool"] = _ours(url, 0, args.runs)
+    results["ours, warm pool"] = _ours(url, 1, args.runs)
+    if args.as_child:
+        baseline.emit({way: statistics.median(times) for way, times in results.items()})
+        return
+    _print(results, args.runs)
+
+
+WAYS = ("ours, no pool", "ours, warm pool")
+
+
+def _print(results: dict[str, list[float]], runs: int) -> None:
+    base = statistics.median(results.get("papermill CLI") or [float("nan")])
+    print(f"Trigger → Completed, trivial 2-cell notebook ({runs} runs each, after a warm-up)\n")
     print(f"| {'way':<16} | {'median s':>8} | {'min s':>6} | {'vs papermill':>12} |")
     print(f"|{'-' * 18}|{'-' * 10}|{'-' * 8}|{'-' * 14}|")
     for name, times in results.items():

@@ -14,6 +14,10 @@
 3. scheduler pass time for 10,000 active deployments (first pass and a steady one).
 
 Prints a markdown table. Throwaway SQLite databases under a temporary directory.
+
+`--baseline DIR [--rounds N]` measures ours (no Prefect) for another jupyter-orch checkout too,
+interleaved with ours round by round (see benchmarks/baseline.py), and prints both; beside the
+ad hoc latency, the CPU time this process (client, worker, scheduler threads) spent per run.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,7 +33,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import httpx
+import baseline
+from prefect_serve import prefect_adhoc
 
 FLOW = "def trivial():\n    return 1\n"
 #: the lateness benchmark's flow also notes when its body really starts (a file per run), so the
@@ -90,10 +94,9 @@ def seed(url: str, n: int, cron: str, path: Path) -> None:
 
 
 def _worker(url: str, **kw: Any) -> tuple[Any, threading.Event, threading.Thread]:
-    from jupyter_orch.client import local_client
     from jupyter_orch.workers.worker import Worker
 
-    worker = Worker(client=local_client(url), heartbeat_interval=2.0, shutdown_grace=5, **kw)
+    worker = Worker(**baseline.worker_connection(url), heartbeat_interval=2.0, shutdown_grace=5, **kw)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()
@@ -101,12 +104,17 @@ def _worker(url: str, **kw: Any) -> tuple[Any, threading.Event, threading.Thread
 
 
 # -- 1. ad hoc latency -------------------------------------------------------------------------
-def ours_adhoc(runs: int) -> list[float]:
+def ours_adhoc(runs: int, cpu: list[float] | None = None) -> list[float]:
+    """Trigger → Completed of each run, seconds; `cpu` gets this process's CPU seconds per run
+    (the trigger's client, the worker's threads) beside, which a loaded machine blurs less."""
     tmp = Path(tempfile.mkdtemp(prefix="orch-bench-adhoc-"))
     url = _env(tmp)
     from jupyter_orch.db.session import session_scope
     from jupyter_orch.orchestration.store import deployments as deps
-    from jupyter_orch.runner import run_deployment
+
+    run_deployment = baseline.first_of(
+        "jupyter_orch.runner:run_deployment", "jupyter_orch.deployments:run_deployment"
+    )
 
     (tmp / "flows.py").write_text(FLOW)
     with session_scope(url) as s:
@@ -115,97 +123,16 @@ def ours_adhoc(runs: int) -> list[float]:
     latencies = []
     try:
         for _ in range(runs):
-            began = time.perf_counter()
+            began, cpu0 = time.perf_counter(), time.process_time()
             run = run_deployment("trivial/d", timeout=60, poll_interval=0.02)
             assert run.state and run.state.is_completed(), run.state
             latencies.append(time.perf_counter() - began)
+            if cpu is not None:
+                cpu.append(time.process_time() - cpu0)
     finally:
         stop.set()
         thread.join(15)
     return latencies
-
-
-def prefect_adhoc(venv: Path, runs: int) -> list[float]:
-    """Prefect 3: `prefect server start` + `flow.serve()` (default polling), N runs via REST."""
-    from jupyter_orch.server.process import free_port
-
-    tmp = Path(tempfile.mkdtemp(prefix="prefect-bench-"))
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(tmp), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    env.pop("PREFECT_API_URL", None)
-    bin_ = venv / "bin"
-    log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed in finally
-    server = subprocess.Popen(
-        [str(bin_ / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    (tmp / "flow.py").write_text(
-        "from prefect import flow\n\n@flow\ndef trivial():\n    return 1\n\n"
-        "if __name__ == '__main__':\n    trivial.serve(name='bench')\n"
-    )
-    served = None
-    try:
-        _wait(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 180)
-        served = subprocess.Popen(
-            [str(bin_ / "python"), str(tmp / "flow.py")],
-            env={**env, "PREFECT_API_URL": api},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        # serve() registers the deployment (GET .../name/{flow}/{deployment} → 404 until then)
-        _wait(lambda: httpx.get(f"{api}/deployments/name/trivial/bench", timeout=5).status_code == 200, 120)
-        dep_id = _json(httpx.get(f"{api}/deployments/name/trivial/bench", timeout=30))["id"]
-        time.sleep(2)  # let serve() settle into its polling loop
-        latencies = []
-        with httpx.Client(timeout=30) as client:
-            for _ in range(runs):
-                began = time.perf_counter()
-                # 201 with the flow run (SCHEDULED, now); serve() picks it up on its next poll
-                run_id = _json(client.post(f"{api}/deployments/{dep_id}/create_flow_run", json={}))["id"]
-                deadline = time.monotonic() + 120
-                while True:
-                    state = _json(client.get(f"{api}/flow_runs/{run_id}")).get("state_type")
-                    if state == "COMPLETED":
-                        break
-                    if state in ("FAILED", "CRASHED", "CANCELLED") or time.monotonic() > deadline:
-                        raise RuntimeError(f"Prefect run {run_id} ended {state}")
-                    time.sleep(0.05)
-                latencies.append(time.perf_counter() - began)
-        return latencies
-    finally:
-        for proc in (served, server):
-            if proc is not None:
-                proc.terminate()
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-        log.close()
-
-
-def _json(response: httpx.Response) -> Any:
-    """The JSON body of a 2xx answer; any other answer raises with Prefect's own message."""
-    if response.status_code >= 300:
-        raise RuntimeError(
-            f"{response.request.method} {response.request.url.path}: "
-            f"{response.status_code} {response.text[:200]}"
-        )
-    return response.json()
-
-
-def _wait(check: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError("timed out waiting for Prefect")
 
 
 # -- 2. start lateness ---------------------------------------------------------------------------
@@ -341,10 +268,18 @@ def main() -> None:
     ap.add_argument("--claim-ahead", type=float, help="worker look-ahead, seconds (default: the worker's)")
     ap.add_argument("--only", choices=("adhoc", "lateness", "pass"), action="append")
     ap.add_argument("--db-url", help="an empty throwaway database for the lateness benchmark")
+    baseline.add_arguments(ap, rounds=1)
     args = ap.parse_args()
     global LATENESS_DB
     LATENESS_DB = args.db_url
     only = set(args.only or ("adhoc", "lateness", "pass"))
+    if args.baseline:
+        results = baseline.interleave(__file__, baseline.child_argv(sys.argv[1:]), args.baseline, args.rounds)
+        baseline.print_ab(results, AB_ROWS, note=f"{args.rounds} round(s) a side; ")
+        return
+    if args.as_child:
+        baseline.emit(child_figures(args, only))
+        return
 
     rows: list[tuple[str, str, str, str]] = []
     if "adhoc" in only:
@@ -394,6 +329,43 @@ def main() -> None:
     )
     rows.append((f"scheduler steady pass, {args.deployments} deployments", f"{steady:.2f} s", "–", "< 1 s"))
     _table(rows)
+
+
+def child_figures(args: argparse.Namespace, only: set[str]) -> dict[str, float | None]:
+    """The figures a `--baseline` child reports (ours only, no Prefect)."""
+    out: dict[str, float | None] = {}
+    if "adhoc" in only:
+        cpu: list[float] = []
+        ours = ours_adhoc(args.runs, cpu)
+        out.update(adhoc_ms=1000 * statistics.median(ours), adhoc_max_ms=1000 * max(ours))
+        out["adhoc_cpu_ms"] = 1000 * statistics.median(cpu)
+    if "lateness" in only:
+        late, done, body, _, _ = lateness(args.lateness_deployments, args.minutes, args.claim_ahead)
+        for name, values in (("start", late), ("body", body), ("done", done)):
+            out[f"{name}_p50"] = _pct(values, 0.5) if values else None
+            out[f"{name}_p99"] = _pct(values, 0.99) if values else None
+        out["bodies_ran"] = float(len(body))
+    if "pass" in only:
+        first, _, steady = scheduler_pass(args.deployments)
+        out.update(pass_first=first, pass_steady=steady)
+    return out
+
+
+_MS = lambda x: f"{x:.0f} ms"  # noqa: E731
+_S = lambda x: f"{x:.2f} s"  # noqa: E731
+AB_ROWS: list[baseline.Row] = [
+    ("ad hoc run trigger→Completed, median", "adhoc_ms", _MS),
+    ("  the same, max", "adhoc_max_ms", _MS),
+    ("  this process's CPU per run (client, worker)", "adhoc_cpu_ms", _MS),
+    ("start lateness (body's first line − scheduled), p50", "body_p50", _S),
+    ("  the same, p99", "body_p99", _S),
+    ("  flow bodies that ran", "bodies_ran", lambda x: f"{x:.0f}"),
+    ("runs' start_time − scheduled, p99", "start_p99", _S),
+    ("completion lateness (end − scheduled), p50", "done_p50", _S),
+    ("  the same, p99", "done_p99", _S),
+    ("scheduler first pass", "pass_first", _S),
+    ("scheduler steady pass", "pass_steady", _S),
+]
 
 
 def _table(rows: list[tuple[str, str, str, str]]) -> None:
