@@ -1,7 +1,10 @@
 """Run logs: `get_run_logger()` and `log_prints`.
 
-Records of the run loggers go to the run's log table (through the client's batch writer, never
-a database call on the caller's thread) and to stderr at INFO.
+Records of the run loggers (`jupyter_orch.flow_runs` and `jupyter_orch.task_runs`, Prefect's
+`prefect.flow_runs` / `prefect.task_runs`) go to the run's log table (through the client's batch
+writer, never a database call on the caller's thread), to stderr at INFO, and on to the root
+logger's handlers as Prefect's do (pytest's `caplog` sees them); a root handler that already
+writes to the terminal prints them instead of ours, so no line shows twice.
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ from jupyter_orch.client import get_client
 from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, get_run_context
 from jupyter_orch.settings import PREFECT_API_KEY, clip_log_message, obfuscate
 
-RUN_LOGGER = "jupyter_orch.runs"
-_configured = False
+#: the run loggers' parent: `jupyter_orch.flow_runs`, `jupyter_orch.task_runs`
+RUN_LOGGER = "jupyter_orch"
+RUN_LOGGER_KINDS = ("flow_runs", "task_runs")
+_configured: dict[str, logging.Logger] = {}
 _config_lock = threading.Lock()
+_TERMINALS = (sys.__stderr__, sys.__stdout__)
 
 
 class OrchLogHandler(logging.Handler):
@@ -68,6 +74,8 @@ class _ConsoleHandler(logging.StreamHandler):
         pass
 
     def emit(self, record: logging.LogRecord) -> None:
+        if _root_prints(record):
+            return
         out = sys.stdout
         if record.levelno >= logging.WARNING or type(out).__name__ != "OutStream":  # ipykernel's stream
             out = sys.stderr
@@ -78,26 +86,49 @@ class _ConsoleHandler(logging.StreamHandler):
             self.handleError(record)
 
 
-def _configure() -> logging.Logger:
-    global _configured
-    logger = logging.getLogger(RUN_LOGGER)
-    if _configured:
+def _root_prints(record: logging.LogRecord) -> bool:
+    """Whether a handler of the root logger writes `record` to the terminal (where it propagates)."""
+    logger: logging.Logger | None = logging.getLogger(record.name)
+    while logger is not None and logger.parent is not None:
+        if not logger.propagate:
+            return False
+        logger = logger.parent
+    terminals = (sys.stderr, sys.stdout, *_TERMINALS)
+    return any(
+        isinstance(h, logging.StreamHandler) and record.levelno >= h.level and h.stream in terminals
+        for h in logging.getLogger().handlers
+    )
+
+
+def _configure(kind: str) -> logging.Logger:
+    """The run logger of a kind ("flow_runs" or "task_runs"), given its handlers on first use."""
+    logger = _configured.get(kind)
+    if logger is not None:
         return logger
     with _config_lock:
         if not _configured:
+            _handlers.extend(_make_handlers())
+        logger = logging.getLogger(f"{RUN_LOGGER}.{kind}")
+        if kind not in _configured:
             logger.setLevel(logging.INFO)
-            logger.propagate = False
-            logger.addHandler(OrchLogHandler(logging.INFO))
-            console = _ConsoleHandler()
-            console.setLevel(logging.INFO)
-            console.setFormatter(
-                logging.Formatter(
-                    "%(asctime)s.%(msecs)03d | %(levelname)-7s | %(run_label)s - %(message)s", "%H:%M:%S"
-                )
-            )
-            logger.addHandler(console)
-            _configured = True
+            for handler in _handlers:
+                logger.addHandler(handler)
+            _configured[kind] = hide_api_key(logger)
     return logger
+
+
+_handlers: list[logging.Handler] = []
+
+
+def _make_handlers() -> list[logging.Handler]:
+    console = _ConsoleHandler()
+    console.setLevel(logging.INFO)
+    console.setFormatter(
+        logging.Formatter(
+            "%(asctime)s.%(msecs)03d | %(levelname)-7s | %(run_label)s - %(message)s", "%H:%M:%S"
+        )
+    )
+    return [OrchLogHandler(logging.INFO), console]
 
 
 class RunLogger(logging.LoggerAdapter):
@@ -145,7 +176,7 @@ def hide_api_key(logger: logging.Logger) -> logging.Logger:
 
 
 def run_logger(flow_run_id: str | None, task_run_id: str | None, label: str, kind: str) -> RunLogger:
-    base = hide_api_key(_configure().getChild(kind))
+    base = _configure(kind)
     return RunLogger(base, {"flow_run_id": flow_run_id, "task_run_id": task_run_id, "run_label": label})
 
 
@@ -158,7 +189,7 @@ def get_run_logger(context: Any = None, **kwargs: Any) -> RunLogger | logging.Lo
     (`context`: a run context to log for instead; `kwargs`: extra fields on every record).
     Outside a run: MissingContextError, or a disabled logger inside `disable_run_logger()`."""
     if run_logger_disabled.get():
-        silent = logging.getLogger(f"{RUN_LOGGER}.disabled")
+        silent = logging.getLogger(f"{RUN_LOGGER}.runs.disabled")
         silent.disabled = True
         return logging.LoggerAdapter(silent, kwargs)
     if context is not None and not isinstance(context, (FlowRunContext, TaskRunContext)):
@@ -213,7 +244,7 @@ def print_recorder(flow_run_id: str | None, task_run_id: str | None) -> Callable
             {
                 "flow_run_id": flow_run_id,
                 "task_run_id": task_run_id,
-                "name": f"{RUN_LOGGER}.print",
+                "name": f"{RUN_LOGGER}.{'task_runs' if task_run_id else 'flow_runs'}",
                 "level": logging.INFO,
                 "message": clip_log_message(message),
                 "timestamp": datetime.now(timezone.utc),

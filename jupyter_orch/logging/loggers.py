@@ -100,7 +100,7 @@ def disable_run_logger() -> Iterator[None]:
     run: a task's or flow's `.fn` can be called directly in a test."""
     token = run_logger_disabled.set(True)
     try:
-        with disable_logger("jupyter_orch.runs"):
+        with disable_logger("jupyter_orch.flow_runs"), disable_logger("jupyter_orch.task_runs"):
             yield
     finally:
         run_logger_disabled.reset(token)

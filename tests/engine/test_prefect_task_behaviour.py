@@ -268,7 +268,7 @@ def test_a_result_that_cannot_be_serialized_is_kept_in_memory(orch_env: str) -> 
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
-    run_logs = logging.getLogger("jupyter_orch.runs")
+    run_logs = logging.getLogger("jupyter_orch.task_runs")
     run_logs.addHandler(handler)
     try:
         assert make_function() is len
