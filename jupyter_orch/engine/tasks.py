@@ -19,6 +19,7 @@ from jupyter_orch.cache_policies import (
     hash_objects,
     source_of,
 )
+from jupyter_orch.engine.background_methods import BackgroundMethods
 from jupyter_orch.engine.context import TaskRunContext, flow_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
 from jupyter_orch.engine.generators import generator_kind, run_generator
@@ -94,7 +95,7 @@ def _cache_policy_of(name: str, policy: Any, key_fn: Any, persist: Any, storage_
     return DEFAULT if policy is None else policy
 
 
-class Task(Decorated, Generic[R]):
+class Task(BackgroundMethods, Decorated, Generic[R]):
     """A function whose calls are tracked as task runs (see `task`); options as Prefect's."""
 
     def __init__(
@@ -351,28 +352,6 @@ class Task(Decorated, Generic[R]):
         if return_state:
             return [f.final_state() for f in futures]  # type: ignore[return-value]
         return futures
-
-    def apply_async(
-        self,
-        args: tuple | None = None,
-        kwargs: dict[str, Any] | None = None,
-        wait_for: Iterable[Any] | None = None,
-        dependencies: Any = None,
-    ) -> Any:
-        """A background run for a task worker (`task_worker.serve`); a `PrefectDistributedFuture` at once."""
-        from jupyter_orch.engine.background import apply_async  # lazy: task-worker runs, on first use
-
-        return apply_async(self, args, kwargs, wait_for, dependencies=dependencies)
-
-    async def create_run(self, parameters: dict | None = None, wait_for: Any = None, **_: Any) -> Any:
-        """Record a Pending run of this task without running it (Prefect's); its `TaskRun`."""
-        from jupyter_orch.engine.background import record_run  # lazy: task-worker runs, on first use
-
-        return record_run(self, parameters, wait_for)
-
-    def delay(self, *args: Any, **kwargs: Any) -> Any:
-        """`apply_async(args, kwargs)`: a background run of this task for a task worker."""
-        return self.apply_async(args, kwargs)
 
     def __repr__(self) -> str:
         return f"Task(name={self.name!r})"

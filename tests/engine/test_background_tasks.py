@@ -146,3 +146,46 @@ def test_delay_keeps_the_tags_in_effect(records):
     with TaskWorker(add):
         assert future.result(timeout=DEADLINE) == 2
     assert records.task_run(future.task_run_id)["tags"] == ["nightly"]
+
+
+
+SERVES_ITSELF = """
+from jupyter_orch import task
+
+@task
+def add(a: int, b: int) -> int:
+    return a + b
+
+add.delay(1, 2)
+add.delay(42, 100)
+add.serve()
+"""
+
+
+def test_a_task_serves_itself(records, tmp_path):
+    """Prefect's docs' script: `add.delay(...)` twice, then `add.serve()` runs both (until
+    interrupted); `task_worker.serve` refuses what is not a task."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import jupyter_orch
+    from jupyter_orch.task_worker import serve
+
+    script = tmp_path / "serves.py"
+    script.write_text(SERVES_ITSELF)
+    env = {**os.environ, "PYTHONPATH": str(Path(jupyter_orch.__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, str(script)], env=env)
+    try:
+        deadline = time.monotonic() + DEADLINE
+        done: list = []
+        while len(done) < 2 and time.monotonic() < deadline:
+            done = [r for r in records.task_runs() if r["state_type"] == "COMPLETED"]
+            time.sleep(0.2)
+        assert sorted(records.task_run(r["id"])["name"].split("-")[0] for r in done) == ["add", "add"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+    with pytest.raises(TypeError, match="@task functions"):
+        serve(lambda: None)
