@@ -14,8 +14,9 @@ from typing import Any
 from jupyter_orch.client import get_client
 from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, tags_ctx
 from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError, Pause, UpstreamFailed
+from jupyter_orch.engine.flow_hooks import run_final_hooks, run_flow_hooks
 from jupyter_orch.engine.futures import has_futures, resolve_futures_to_states, resolve_parameters
-from jupyter_orch.engine.hooks import flow_run_view, render_run_name, run_hooks
+from jupyter_orch.engine.hooks import render_run_name
 from jupyter_orch.engine.logging import install_print_hook, print_recorder, print_target, run_logger
 from jupyter_orch.engine.results import persist_result
 from jupyter_orch.engine.task_engine import TaskRunEngine
@@ -32,19 +33,10 @@ from jupyter_orch.states import (
     Retrying,
     Running,
     State,
-    StateType,
     crash_message,
     return_value_to_state,
     utcnow,
 )
-
-#: the hooks a final state runs
-FINAL_HOOKS = {
-    StateType.COMPLETED: "on_completion",
-    StateType.FAILED: "on_failure",
-    StateType.CRASHED: "on_crashed",
-    StateType.CANCELLED: "on_cancellation",
-}
 
 FLOW_RUN_ID_ENV = "JUPYTER_ORCH_FLOW_RUN_ID"
 #: set by a worker that started the adopted run itself (`engine.run_process`): its RUNNING state's id
@@ -251,6 +243,7 @@ class FlowRunEngine:
             failed.set_result(error)  # State.result() re-raises the validation error itself
             self.propose(failed)
             self.logger.error("%s", error)
+            self._final_hooks()
         self._mirror_parent()
         return error
 
@@ -337,14 +330,10 @@ class FlowRunEngine:
         return None
 
     def _final_hooks(self) -> None:
-        """The hooks for the final state the run is in (none for a state without hooks)."""
-        kind = FINAL_HOOKS.get(self.state.type) if self.state is not None else None
-        if kind and self.flow.hooks[kind]:
-            self._run_hooks(kind)
+        run_final_hooks(self)
 
     def _run_hooks(self, kind: str) -> None:
-        run_hooks(self.flow.hooks[kind], self.flow, flow_run_view(self), self.state, self.logger)
-        self.client.flush()  # what the hooks logged is recorded before the call returns
+        run_flow_hooks(self, kind)
 
     def fail(self, exc: Exception) -> float | None:
         """Propose the failure; seconds until the retry may start, or None if final."""

@@ -179,3 +179,26 @@ def test_flow_hook_sees_the_runs_record_once_retries_are_spent(records):
     expected, flow_id, name, run_count = seen[0]
     assert isinstance(expected, datetime) and expected.tzinfo is not None
     assert str(flow_id) == run["flow_id"] and name == "Failed" and run_count == 2
+
+
+def test_flow_hooks_run_in_the_flow_runs_context_and_for_cancelling(records, monkeypatch):
+    from jupyter_orch.context import get_run_context
+    from jupyter_orch.states import State, StateType
+
+    seen = []
+
+    def hook(flow, flow_run, state):
+        ctx = get_run_context()
+        seen.append((state.name, ctx.flow is flow, ctx.flow_run.id == flow_run.id))
+
+    @flow(on_cancellation=[hook], on_failure=[hook])
+    def stopping(x: int):
+        return State(type=StateType.CANCELLING)
+
+    stopping(1, return_state=True)
+    stopping("not a number", return_state=True)  # refused parameters: Failed, the hook runs
+    assert seen == [("Cancelling", True, True), ("Failed", True, True)]
+    monkeypatch.setenv("PREFECT__ENABLE_CANCELLATION_AND_CRASHED_HOOKS", "false")
+    assert stopping(2, return_state=True).type == StateType.CANCELLING
+    assert len(seen) == 2  # Prefect's switch turns the cancellation and crashed hooks off
+    assert [r["state_type"] for r in records.flow_runs(flow_name="stopping")].count("FAILED") == 1
