@@ -32,6 +32,10 @@ from jupyter_orch.results import ResultStore
 _log = logging.getLogger("jupyter_orch.transactions")
 
 
+class _HookFailed(Exception):
+    """A commit or rollback hook raised (already logged)."""
+
+
 class IsolationLevel(AutoEnum):
     READ_COMMITTED = AutoEnum.auto()
     SERIALIZABLE = AutoEnum.auto()
@@ -176,13 +180,14 @@ class Transaction:
                 if child.state is not TransactionState.ROLLED_BACK:
                     child.commit()
             for hook in self.on_commit_hooks:
-                hook(self)
+                self._call_hook(hook, "commit")
             if self.store is not None and self.key and self.write_on_commit:
                 self.store.write(self.key, self._staged_value)  # None too: the record says it is done
             self.state = TransactionState.COMMITTED
             return True
-        except Exception:
-            self.logger.exception("An error was encountered while committing transaction %r", self.key)
+        except Exception as exc:
+            if not isinstance(exc, _HookFailed):
+                self.logger.exception("An error was encountered while committing transaction %r", self.key)
             self.rollback()
             return False
         finally:
@@ -203,14 +208,26 @@ class Transaction:
         self._unlock()
         for hook in reversed(self.on_rollback_hooks):
             try:
-                hook(self)
-            except Exception:
-                self.logger.exception("An error was encountered while running rollback hook %r", hook)
+                self._call_hook(hook, "rollback")
+            except _HookFailed:
+                pass  # logged; the other hooks still run
         for child in reversed(self.children):
             child.rollback()
         if self._parent is not None and self._parent.state is not TransactionState.ROLLED_BACK:
             self._parent.rollback()
         return True
+
+    def _call_hook(self, hook: Hook, kind: str) -> None:
+        """Call a commit or rollback hook, saying so in the transaction's logger (Prefect's
+        messages); one that raises is logged with its traceback and raises `_HookFailed`."""
+        name = getattr(hook, "__name__", None) or type(hook).__name__
+        self.logger.info("Running %s hook %r", kind, name)
+        try:
+            hook(self)
+        except Exception as exc:
+            self.logger.error("An error was encountered while running %s hook %r", kind, name, exc_info=exc)
+            raise _HookFailed(name) from exc
+        self.logger.info("%s hook %r finished running successfully", kind.capitalize(), name)
 
     # -- state predicates ---------------------------------------------------------------------
     def is_pending(self) -> bool:

@@ -22,6 +22,7 @@ from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identi
 from jupyter_orch.engine.hooks import call_hook, render_run_name, run_hooks, task_run_view
 from jupyter_orch.engine.logging import run_logger
 from jupyter_orch.engine.results import persist_result
+from jupyter_orch.engine.task_transactions import stage_result
 from jupyter_orch.engine.timeouts import failure_state, is_cancellation
 from jupyter_orch.orchestration import rules
 from jupyter_orch.orchestration.serialize import state_data
@@ -300,20 +301,10 @@ class TaskRunEngine:
         self.propose(state)
         hooks = task.hooks
         if hooks["on_commit"] or hooks["on_rollback"]:
-            self._transact(value)
+            stage_result(self, value)
         if task.on_completion_hooks:
             self._run_hooks(task.on_completion_hooks, self.state)
         return self.state  # type: ignore[return-value]
-
-    def _transact(self, value: Any) -> None:
-        """Stage the result in a transaction of its own (Prefect's): committed at once, calling
-        the task's on_commit hooks, or inside an open `transaction()` with it (whose failure
-        calls the on_rollback hooks)."""
-        from jupyter_orch.transactions import Transaction  # only tasks with such hooks need it
-
-        hooks = self.task.hooks
-        with Transaction(key=self.cache_key) as txn:
-            txn.stage(value, on_rollback_hooks=hooks["on_rollback"], on_commit_hooks=hooks["on_commit"])
 
     def _store(self, value: Any) -> dict[str, str] | None:
         """Persist the result; one that cannot be serialized is kept in memory only (a warning,

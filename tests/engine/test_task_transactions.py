@@ -1,0 +1,81 @@
+"""A task with commit or rollback hooks stages its result in a transaction: the hooks' runs are
+logged in the task run's log (Prefect's messages), a failing hook is logged with its error, and a
+rollback leaves the run in a Completed state named RolledBack."""
+
+from __future__ import annotations
+
+import logging
+
+from jupyter_orch import flow, task
+from jupyter_orch.client import get_client
+from jupyter_orch.transactions import transaction
+
+
+def test_rollback_marks_the_run_rolled_back_and_logs_the_hooks(records, caplog):
+    caplog.set_level(logging.INFO)
+    undone: list[str] = []
+
+    @task
+    def write():
+        return "row"
+
+    @write.on_rollback
+    def undo(txn):
+        undone.append("undo")
+
+    @task
+    def broken_write():
+        return "other"
+
+    @broken_write.on_rollback
+    def explode(txn):
+        raise RuntimeError("cannot undo")
+
+    @flow
+    def batch():
+        with transaction():
+            state = write(return_state=True)
+            broken_write()
+            raise ValueError("the batch failed")
+        return state
+
+    batch(return_state=True)
+    assert undone == ["undo"]
+    [run] = records.flow_runs(flow_name="batch")
+    [written] = [t for t in records.task_runs(run["id"]) if t["name"].startswith("write")]
+    names = [s["name"] for s in records.task_run_states(written["id"])]
+    assert names == ["Pending", "Running", "Completed", "RolledBack"]
+    assert (written["state_type"], written["state_name"]) == ("COMPLETED", "RolledBack")
+    assert "Running rollback hook 'undo'" in caplog.text
+    assert "Rollback hook 'undo' finished running successfully" in caplog.text
+    assert "An error was encountered while running rollback hook 'explode'" in caplog.text
+    assert "cannot undo" in caplog.text
+    get_client().flush()
+    logged = [log["message"] for log in records.logs(task_run_id=written["id"])]
+    assert "Running rollback hook 'undo'" in logged
+
+
+def test_commit_hooks_are_logged_and_a_failing_one_rolls_back(caplog):
+    caplog.set_level(logging.INFO)
+
+    @task
+    def announce():
+        return 1
+
+    @announce.on_commit
+    def shout(txn):
+        raise RuntimeError("no voice")
+
+    @task
+    def quiet():
+        return 2
+
+    @quiet.on_commit
+    def whisper(txn):
+        pass
+
+    assert quiet() == 2
+    assert "Running commit hook 'whisper'" in caplog.text
+    assert "Commit hook 'whisper' finished running successfully" in caplog.text
+    announce()
+    assert "An error was encountered while running commit hook 'shout'" in caplog.text
