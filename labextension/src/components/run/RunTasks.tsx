@@ -81,7 +81,7 @@ export function Gantt(
   );
   const labelW = 120;
   const barW = 400;
-  const rowH = 18;
+  const rowH = GANTT_ROW;
   const scale = (t: number) => labelW + ((t - t0) / (t1 - t0)) * barW;
   return (
     <svg
@@ -139,6 +139,31 @@ export function Gantt(
 const TASKS_LISTED = 200;
 
 /**
+ * Content below the graph that the browser lays out and paints only once it
+ * is scrolled near (CSS `content-visibility: auto`), taking `height` px
+ * meanwhile. The Gantt chart and the table of a large run (200 rows each,
+ * thousands of pixels below the fold) were most of the run page's first
+ * layouts; their elements are in the document all the same.
+ */
+function Offscreen(props: {
+  height: number;
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <div
+      className="jp-Orch-offscreen"
+      style={{ containIntrinsicSize: `auto ${Math.round(props.height)}px` }}
+    >
+      {props.children}
+    </div>
+  );
+}
+
+/** About how tall the chart and the table of `rows` task runs are (px). */
+const GANTT_ROW = 18;
+const TABLE_ROW = 28;
+
+/**
  * The task section of a run page: the graph shows every task run; the Gantt
  * chart and the table the first ones until asked, so a run of thousands of
  * tasks opens quickly. Subflow runs are listed under them.
@@ -159,8 +184,12 @@ export function TaskSection(
       {tasks.length ? (
         <>
           <TaskGraph tasks={tasks} openTask={openTask} trans={trans} />
-          <Gantt tasks={listed} trans={trans} />
-          <TaskTable tasks={listed} openTask={openTask} trans={trans} />
+          <Offscreen height={listed.length * GANTT_ROW + 32}>
+            <Gantt tasks={listed} trans={trans} />
+          </Offscreen>
+          <Offscreen height={(listed.length + 1) * TABLE_ROW}>
+            <TaskTable tasks={listed} openTask={openTask} trans={trans} />
+          </Offscreen>
           {listed.length < tasks.length ? (
             <Button
               small
