@@ -135,7 +135,9 @@ class Task(BackgroundMethods, Decorated, Generic[R]):
         self.retries = int(retries if retries is not None else PREFECT_TASK_DEFAULT_RETRIES.value() or 0)
         if retry_delay_seconds is None:
             retry_delay_seconds = PREFECT_TASK_DEFAULT_RETRY_DELAY_SECONDS.value()
-        self.retry_delay_seconds = retry_delay_seconds or 0
+        # a callable (`exponential_backoff(...)`) gives its list for these retries, as Prefect's
+        delays = retry_delay_seconds(self.retries) if callable(retry_delay_seconds) else retry_delay_seconds
+        self.retry_delay_seconds = delays or 0
         self.retry_jitter_factor = retry_jitter_factor
         self.timeout_seconds = timeout_seconds
         self.tags = frozenset(tags or ())

@@ -8,6 +8,8 @@ from jupyter_orch.client.orchestration import PrefectClient, flow_run_from_api
 from jupyter_orch.testing.harness import orch_test_harness
 
 prefect_test_harness = orch_test_harness
+#: the name a blanket `prefect` -> `jupyter_orch` rename of Prefect's code gives it
+jupyter_orch_test_harness = orch_test_harness
 
 
 def exceptions_equal(a: Any, b: Any) -> bool:
@@ -31,6 +33,7 @@ __all__ = [
     "AsyncMock",
     "exceptions_equal",
     "get_most_recent_flow_run",
+    "jupyter_orch_test_harness",
     "orch_test_harness",
     "prefect_test_harness",
 ]

@@ -92,6 +92,9 @@ def test_retries_list_of_delays(records):
 
 def test_retries_exponential_backoff(records):
     assert exponential_backoff(10)(3) == [10, 20, 40]
+    # as Prefect's, the task keeps the list the callable gives for its retries
+    backing_off = task(retries=4, retry_delay_seconds=exponential_backoff(backoff_factor=2))(abs)
+    assert backing_off.retry_delay_seconds == [2, 4, 8, 16]
     flaky, _ = _flaky(3, retries=3, retry_delay_seconds=exponential_backoff(0.02))
     _, tr = _run(records, flaky)
     assert tr["run_count"] == 4

@@ -13,7 +13,7 @@ import pytest
 
 from jupyter_orch import flow
 from jupyter_orch.testing import orch_test_harness
-from jupyter_orch.testing.utilities import prefect_test_harness
+from jupyter_orch.testing.utilities import jupyter_orch_test_harness, prefect_test_harness
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,6 +51,7 @@ def test_prefects_name_and_nesting(orch_env, monkeypatch):
             assert harnessed(5) == 6
         assert os.environ["JUPYTER_ORCH_DATABASE_URL"] == outer.database_url
     assert os.environ["JUPYTER_ORCH_API_URL"] == "http://127.0.0.1:9"
+    assert jupyter_orch_test_harness is orch_test_harness  # Prefect's name after a blanket rename
 
 
 def test_pytest_plugin_in_a_users_test_suite(tmp_path: Path):
