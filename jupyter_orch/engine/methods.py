@@ -116,3 +116,12 @@ def decorator(cls: type, fn: Any, options: dict[str, Any]) -> Any:
     if fn is not None:
         return cls(fn, **options)
     return lambda fn: cls(fn, **options)
+
+
+def decorator_signature(with_options: Any, extra: tuple[str, ...]) -> inspect.Signature:
+    """The signature `@task` / `@flow` show (`inspect.signature(task)`, as Prefect's decorators
+    list their options): the function, then the options of `with_options` and `extra`."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    names = [*extra, *(n for n in inspect.signature(with_options).parameters if n != "self")]
+    fn = inspect.Parameter("__fn", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
+    return inspect.Signature([fn, *(inspect.Parameter(n, keyword, default=None) for n in names)])

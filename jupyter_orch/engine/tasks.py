@@ -24,7 +24,7 @@ from jupyter_orch.engine.context import TaskRunContext, flow_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
 from jupyter_orch.engine.generators import generator_kind, run_generator
 from jupyter_orch.engine.mapping import expand
-from jupyter_orch.engine.methods import NOT_BOUND, UNSET, Decorated, decorator, given
+from jupyter_orch.engine.methods import NOT_BOUND, UNSET, Decorated, decorator, decorator_signature, given
 from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.exceptions import check_reserved
@@ -33,6 +33,7 @@ from jupyter_orch.results import serializer_name
 from jupyter_orch.settings import PREFECT_TASK_DEFAULT_RETRIES, PREFECT_TASK_DEFAULT_RETRY_DELAY_SECONDS
 
 R = TypeVar("R")
+_NO_TAGS: list[str] = []  # shared by the runs of every task without tags; never mutated
 logger = logging.getLogger("jupyter_orch.tasks")
 
 
@@ -140,8 +141,7 @@ class Task(BackgroundMethods, Decorated, Generic[R]):
         self.retry_delay_seconds = delays or 0
         self.retry_jitter_factor = retry_jitter_factor
         self.timeout_seconds = timeout_seconds
-        self.tags = frozenset(tags or ())
-        self.tag_list = sorted(self.tags)  # shared by every row this task writes; never mutated
+        self.tags = set(tags or ())  # a set the caller may change, as Prefect's
         self.log_prints = log_prints
         _check_options(task_run_name, retry_delay_seconds, retry_jitter_factor, retry_condition_fn)
         self.task_run_name = task_run_name
@@ -221,6 +221,11 @@ class Task(BackgroundMethods, Decorated, Generic[R]):
         self._positional_names = tuple(p.name for p in params) if plain else None
 
     @property
+    def tag_list(self) -> list[str]:
+        """The tags a run records, sorted (read at each call: `tags` may have changed)."""
+        return sorted(self.tags) if self.tags else _NO_TAGS
+
+    @property
     def source(self) -> str:
         """The body's source (read again when `fn` was replaced)."""
         fn = self.fn
@@ -240,7 +245,6 @@ class Task(BackgroundMethods, Decorated, Generic[R]):
         name: str = UNSET,
         description: str | None = UNSET,
         tags: Iterable[str] = UNSET,
-        version: str | None = UNSET,
         cache_policy: CachePolicy | None = UNSET,
         cache_key_fn: Callable[..., str | None] | None = UNSET,
         cache_expiration: timedelta | None = UNSET,
@@ -375,6 +379,10 @@ def task(**options: Any) -> Callable[[Callable[..., R]], Task[R]]: ...
 def task(__fn: Any = None, **options: Any) -> Any:
     """Decorate a function as a task: `@task` or `@task(retries=2, ...)`; see `Task`."""
     return decorator(Task, __fn, options)
+
+
+#: the options `@task(...)` takes, as Prefect's decorator lists them: `with_options`' and version
+task.__signature__ = decorator_signature(Task.with_options, ("version",))  # type: ignore[attr-defined]
 
 
 __all__ = ["Task", "exponential_backoff", "task"]

@@ -275,3 +275,27 @@ def test_reserved_argument_names_and_bind_errors(records):
         one_arg(1, 2)
     with pytest.raises(TypeError):  # still a TypeError, as Prefect's
         one_arg(y=1)
+
+
+def test_task_tags_are_a_set_of_its_own_read_at_each_run(records):
+    @task(tags=["a"])
+    def tagged() -> int:
+        return 1
+
+    copy = tagged.with_options(name="copy")
+    tagged.tags.add("b")  # Prefect's tags are a plain set: changing it changes later runs
+    assert copy.tags == {"a"} and copy.tags is not tagged.tags
+
+    @flow
+    def runs():
+        return tagged(return_state=True), copy(return_state=True)
+
+    first, second = runs()
+    assert records.task_run(first.state_details.task_run_id)["tags"] == ["a", "b"]
+    assert records.task_run(second.state_details.task_run_id)["tags"] == ["a"]
+
+
+def test_task_decorator_lists_the_options_with_options_takes_plus_version():
+    decorator_options = set(inspect.signature(task).parameters) - {"__fn", "version"}
+    with_options = set(inspect.signature(type(task(lambda: 1)).with_options).parameters) - {"self"}
+    assert decorator_options == with_options and "version" in inspect.signature(task).parameters
