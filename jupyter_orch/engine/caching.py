@@ -74,7 +74,7 @@ def check_cache(engine: Any) -> Any:
     refresh = engine.task.refresh_cache
     if refresh or (refresh is None and PREFECT_TASKS_REFRESH_CACHE.value()):
         return None
-    hit = engine.client().lookup_cached(key)
+    hit = engine.orch_client().lookup_cached(key)
     if hit is None:
         return None
     cached = State.from_dict(hit["state"])

@@ -22,6 +22,7 @@ from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identi
 from jupyter_orch.engine.hooks import call_hook, render_run_name, run_hooks, task_run_view
 from jupyter_orch.engine.logging import run_logger
 from jupyter_orch.engine.results import persist_result
+from jupyter_orch.engine.started import Started, started_client
 from jupyter_orch.engine.task_transactions import stage_result
 from jupyter_orch.engine.timeouts import failure_state, is_cancellation
 from jupyter_orch.orchestration import rules
@@ -71,6 +72,7 @@ class TaskRunEngine:
         "_initial_state",
         "_base",
         "tags",
+        "_prefect_client",
     )
 
     def __init__(
@@ -257,8 +259,15 @@ class TaskRunEngine:
             self.task, self.id, self.name, self.flow_run_id, self.parameters, bool(self._log_prints()), self
         )
 
-    def client(self) -> Any:
+    def orch_client(self) -> Any:
         return self.flow_ctx.client if self.flow_ctx else _client()
+
+    #: Prefect's: the client of a run begun with `initialize_run()` (RuntimeError before)
+    client = property(started_client)
+
+    def initialize_run(self) -> Started:
+        """Prefect's: `with engine.initialize_run():` (or `async with`) gives `client`."""
+        return Started(self)
 
     def _log_prints(self) -> bool:
         if self.task.log_prints is not None:

@@ -362,3 +362,30 @@ def test_a_task_called_in_a_task_records_its_parent(records):
     assert "__parents__" not in client.read_task_run(in_subflow).task_inputs  # another flow run
     run = client.read_task_run(outer_id)
     assert run.expected_start_time == client.read_task_run_states(outer_id)[0].timestamp
+
+
+def test_task_engine_client_exists_only_while_a_run_is_initialized():
+    import asyncio
+
+    from jupyter_orch.client.orchestration import PrefectClient, SyncPrefectClient
+    from jupyter_orch.task_engine import SyncTaskRunEngine
+
+    @task
+    def one() -> int:
+        return 1
+
+    engine = SyncTaskRunEngine(task=one)
+    assert engine.task is one and engine.parameters == {}
+    with pytest.raises(RuntimeError, match="not started"):
+        assert engine.client is None  # raises first
+    with engine.initialize_run():
+        assert isinstance(engine.client, SyncPrefectClient)
+    with pytest.raises(RuntimeError, match="not started"):
+        assert engine.client is None  # raises first
+
+    async def initialized() -> object:
+        async with engine.initialize_run():
+            return engine.client
+
+    assert isinstance(asyncio.run(initialized()), PrefectClient)
+    assert one() == 1  # runs still read their cache through the engine's own client
