@@ -66,8 +66,15 @@ class quote(BaseAnnotation[T]):  # noqa: N801 - Prefect's name
         return self.value
 
 
+class opaque(BaseAnnotation[T]):  # noqa: N801 - Prefect's name
+    """An argument whose future (or state) is resolved, but whose value is passed as it is: its
+    contents are not searched for futures nor rebuilt (a dataclass's `__post_init__` not rerun)."""
+
+    __slots__ = ()
+
+
 class NotSet:
     """Sentinel for "no value given" where None is a meaningful value."""
 
 
-__all__ = ["BaseAnnotation", "NotSet", "allow_failure", "quote", "unmapped"]
+__all__ = ["BaseAnnotation", "NotSet", "allow_failure", "opaque", "quote", "unmapped"]

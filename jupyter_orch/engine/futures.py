@@ -16,8 +16,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
-from jupyter_orch.annotations import BaseAnnotation, allow_failure, quote, unmapped
+from jupyter_orch.annotations import BaseAnnotation, allow_failure, opaque, quote, unmapped
 from jupyter_orch.engine.exceptions import UpstreamFailed
+from jupyter_orch.engine.records import rebuild, record_fields
 from jupyter_orch.states import Crashed, Pending, State
 
 logger = logging.getLogger("jupyter_orch.futures")
@@ -282,6 +283,7 @@ def resolve_futures_to_results(expr: Any) -> Any:
 
 _CONTAINERS = (list, tuple, set, frozenset, PrefectFutureList)
 _SPECIAL = (PrefectFuture, BaseAnnotation, State)
+_RUNS = (PrefectFuture, State)
 
 
 def _upstream_value(value: PrefectFuture | State, upstream: list[str], allowed: bool) -> Any:
@@ -305,20 +307,22 @@ def resolve(value: Any, upstream: list[str], allowed: bool = False) -> Any:
     """`value` with every future and state (also inside lists, tuples, sets, dicts) replaced by
     its result; the ids of those runs are appended to `upstream`. A failed upstream raises
     `UpstreamFailed` unless it is wrapped in `allow_failure`; a `quote`d value is passed as is."""
-    if isinstance(value, (PrefectFuture, State)):
+    if isinstance(value, _RUNS):
         return _upstream_value(value, upstream, allowed)
     cls = type(value)
     if cls in _CONTAINERS:
         return cls(resolve(v, upstream, allowed) for v in value)
     if cls is dict:
         return {k: resolve(v, upstream, allowed) for k, v in value.items()}
-    if cls is quote:
-        return value.value
+    if cls is quote or cls is opaque:  # as given; opaque: its future resolved, the value not searched
+        v = value.value
+        return _upstream_value(v, upstream, allowed) if cls is opaque and isinstance(v, _RUNS) else v
     if cls is allow_failure:
         return resolve(value.value, upstream, True)
     if isinstance(value, BaseAnnotation):
         return resolve(value.value, upstream, allowed)
-    return value
+    fields = record_fields(value)  # a dataclass, named tuple or pydantic model: rebuilt if a field changes
+    return value if fields is None else rebuild(value, fields, lambda v: resolve(v, upstream, allowed))
 
 
 def upstream_by_identity(
@@ -374,7 +378,8 @@ def has_futures(value: Any) -> bool:
         return any(has_futures(v) for v in value)
     if cls is dict:
         return any(has_futures(v) for v in value.values())
-    return False
+    fields = record_fields(value)
+    return fields is not None and any(has_futures(v) for v in fields.values())
 
 
 __all__ = [

@@ -324,3 +324,62 @@ def test_submit_outside_a_flow_points_at_delay():
 
     with pytest.raises(RuntimeError, match=r"\.delay\(\)"):
         lonely.submit()
+
+
+def test_futures_inside_dataclasses_named_tuples_and_models_are_resolved(records):
+    """Prefect's docs (task parameter resolution): a future in a dataclass field is resolved and the
+    dataclass rebuilt (its `__post_init__` runs again); named tuples and pydantic models too; a
+    value without futures is passed as the same object; `opaque(future)` resolves the future but
+    leaves the value it gives unsearched and unrebuilt."""
+    import dataclasses
+    from typing import NamedTuple
+
+    from pydantic import BaseModel
+
+    from jupyter_orch.utilities.annotations import opaque
+
+    inits: list[float] = []
+
+    @dataclasses.dataclass
+    class Pipeline:
+        rate: float
+
+        def __post_init__(self) -> None:
+            inits.append(self.rate)
+
+    class Pair(NamedTuple):
+        a: int
+        b: int
+
+    class Model(BaseModel):
+        x: int
+
+    @task
+    def number() -> int:
+        return 7
+
+    @task
+    def make_pipeline() -> Pipeline:
+        return Pipeline(rate=1.0)
+
+    @task
+    def echo(value: object) -> object:
+        return value
+
+    @flow
+    def resolving() -> tuple:
+        plain = Pipeline(rate=2.0)
+        same = echo(plain) is plain
+        return (
+            echo(Pipeline(rate=number.submit())),
+            echo(Pair(1, number.submit())),
+            echo(Model.model_construct(x=number.submit())),
+            same,
+            echo(opaque(make_pipeline.submit())),
+        )
+
+    pipeline, pair, model, same, built = resolving()
+    assert pipeline == Pipeline(rate=7) and isinstance(pair, Pair) and pair == (1, 7)
+    assert isinstance(model, Model) and model.x == 7 and same is True
+    assert isinstance(built, Pipeline) and built.rate == 1.0
+    assert inits.count(1.0) == 1  # opaque: the built pipeline was not rebuilt
