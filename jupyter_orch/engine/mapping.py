@@ -3,7 +3,8 @@
 As Prefect does it: an argument is iterated when it is iterable (strings, bytes and files are
 not; a dict iterates its keys), unless wrapped in `unmapped`; `allow_failure(...)` and `quote(...)`
 around an iterable are applied to each element; defaults are never iterated; a future (or a
-state) given as an argument is resolved first, so its result can be mapped over.
+state) given as an argument is resolved first, so its result can be mapped over; the keywords
+gathered by a `**kwargs` parameter are mapped each as a parameter is.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def expand(
 ) -> list[dict[str, Any]]:
     """The parameters of each mapped run of task `name`, in order."""
     arguments = signature.bind(*args, **kwargs).arguments
+    var_keyword = _var_keyword(signature)
+    if var_keyword in arguments:  # each keyword of **kwargs is mapped (or not) as a parameter is
+        arguments = {**{k: v for k, v in arguments.items() if k != var_keyword}, **arguments[var_keyword]}
     iterables, static, annotations = _split(signature, arguments)
     if not iterables:
         raise MappingMissingIterable(
@@ -106,5 +110,16 @@ def _params_at(
     return _in_signature_order(signature, params)
 
 
+def _var_keyword(signature: inspect.Signature) -> str | None:
+    """The name of the `**kwargs` parameter, if any."""
+    kinds = ((p.name, p.kind) for p in signature.parameters.values())
+    return next((name for name, kind in kinds if kind is inspect.Parameter.VAR_KEYWORD), None)
+
+
 def _in_signature_order(signature: inspect.Signature, params: dict[str, Any]) -> dict[str, Any]:
-    return {name: params[name] for name in signature.parameters if name in params}
+    """The parameters in signature order, the keywords of **kwargs gathered under its name."""
+    ordered = {name: params[name] for name in signature.parameters if name in params}
+    extra = {key: value for key, value in params.items() if key not in signature.parameters}
+    if extra:
+        ordered[_var_keyword(signature)] = extra  # type: ignore[index]
+    return ordered

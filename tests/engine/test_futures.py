@@ -299,6 +299,24 @@ def test_map_follows_prefects_rules_for_what_is_iterated(records):
     assert mapping() == (["a!0", "b!0"], ["x!3", "y!3"], ["1!0", "2!0"], ["COMPLETED"])
 
 
+def test_map_maps_the_keywords_of_a_var_keyword_parameter(records):
+    @task
+    def add_some(x: int, **kwargs: object) -> object:
+        return x + kwargs["y"], sorted(kwargs)
+
+    @flow
+    def keywords():
+        mapped = add_some.map([1, 2, 3], y=[4, 5, 6]).result()
+        fixed = add_some.map([1, 2], y=10, z=unmapped([0])).result()
+        return mapped, fixed
+
+    mapped, fixed = keywords()
+    assert mapped == [(5, ["y"]), (7, ["y"]), (9, ["y"])]
+    assert fixed == [(11, ["y", "z"]), (12, ["y", "z"])]
+    [run] = records.flow_runs(flow_name="keywords")
+    assert len(records.task_runs(run["id"])) == 5
+
+
 def test_map_rejects_no_iterables_and_mismatched_lengths(records):
     @task
     def add(x: int, y: int) -> int:
