@@ -73,8 +73,22 @@ class opaque(BaseAnnotation[T]):  # noqa: N801 - Prefect's name
     __slots__ = ()
 
 
+class mapped_item(BaseAnnotation[T]):  # noqa: N801 - beside Prefect's annotation names
+    """One element of a mapped future's (or state's) result (`Task.map`): the run given it records
+    the run that produced the whole (`source`, its id) as its upstream, as Prefect's do."""
+
+    __slots__ = ("source",)
+
+    def __init__(self, value: T, source: str) -> None:
+        super().__init__(value)
+        self.source = source
+
+    def rewrap(self, value: T) -> BaseAnnotation[T]:
+        return type(self)(value, self.source)
+
+
 class NotSet:
     """Sentinel for "no value given" where None is a meaningful value."""
 
 
-__all__ = ["BaseAnnotation", "NotSet", "allow_failure", "opaque", "quote", "unmapped"]
+__all__ = ["BaseAnnotation", "NotSet", "allow_failure", "mapped_item", "opaque", "quote", "unmapped"]

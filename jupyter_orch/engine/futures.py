@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
-from jupyter_orch.annotations import BaseAnnotation, allow_failure, opaque, quote, unmapped
+from jupyter_orch.annotations import BaseAnnotation, allow_failure, mapped_item, opaque, quote, unmapped
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.records import rebuild, record_fields
 from jupyter_orch.states import Crashed, Pending, State
@@ -288,9 +288,8 @@ _RUNS = (PrefectFuture, State)
 
 def _upstream_value(value: PrefectFuture | State, upstream: list[str], allowed: bool) -> Any:
     if isinstance(value, PrefectFuture):
-        upstream.append(value._task_run_id)
+        upstream.append(label := value._task_run_id)
         state = value.final_state()
-        label = value._task_run_id
     else:
         state = value
         if value.task_run_id:
@@ -320,6 +319,8 @@ def resolve(value: Any, upstream: list[str], allowed: bool = False) -> Any:
     if cls is allow_failure:
         return resolve(value.value, upstream, True)
     if isinstance(value, BaseAnnotation):
+        if cls is mapped_item:  # an element of a completed run's result: that run is upstream
+            upstream.append(value.source)
         return resolve(value.value, upstream, allowed)
     fields = record_fields(value)  # a dataclass, named tuple or pydantic model: rebuilt if a field changes
     return value if fields is None else rebuild(value, fields, lambda v: resolve(v, upstream, allowed))

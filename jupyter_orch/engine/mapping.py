@@ -13,7 +13,7 @@ import inspect
 import io
 from typing import Any
 
-from jupyter_orch.annotations import BaseAnnotation, allow_failure, quote, unmapped
+from jupyter_orch.annotations import BaseAnnotation, allow_failure, mapped_item, quote, unmapped
 from jupyter_orch.engine.futures import PrefectFuture
 from jupyter_orch.exceptions import MappingLengthMismatch, MappingMissingIterable
 from jupyter_orch.states import State
@@ -63,14 +63,17 @@ def _split(
         if isinstance(value, (allow_failure, quote)):
             annotations[key] = value
             value = value.unwrap()
+        given, source = value, None
         if isinstance(value, (PrefectFuture, State)):
+            source = value._task_run_id if isinstance(value, PrefectFuture) else value.task_run_id
             value = value.result()
         if isinstance(value, unmapped):
             static[key] = value.value
         elif key not in variadic and is_iterable(value):
-            iterables[key] = list(value)
+            # a run's result mapped over: each element keeps that run as its run's upstream
+            iterables[key] = [mapped_item(v, source) for v in value] if source else list(value)
         else:
-            static[key] = value
+            static[key] = given  # a future passed whole is resolved by each run (its upstream)
     return iterables, static, annotations
 
 

@@ -401,3 +401,30 @@ def test_futures_inside_dataclasses_named_tuples_and_models_are_resolved(records
     assert isinstance(model, Model) and model.x == 7 and same is True
     assert isinstance(built, Pipeline) and built.rate == 1.0
     assert inits.count(1.0) == 1  # opaque: the built pipeline was not rebuilt
+
+
+def test_runs_mapped_from_a_future_record_it_as_their_upstream(records):
+    @task
+    def numbers() -> list[int]:
+        return [1, 2]
+
+    @task
+    def offset() -> int:
+        return 10
+
+    @task
+    def add(x: int, y: int) -> int:
+        return x + y
+
+    @flow
+    def fan_out():
+        source, shift = numbers.submit(), offset.submit()
+        added = add.map(source, y=shift)
+        return source.task_run_id, shift.task_run_id, added.result(), [f.task_run_id for f in added]
+
+    source_id, shift_id, sums, mapped_ids = fan_out()
+    assert sums == [11, 12]
+    for run_id in mapped_ids:
+        inputs = records.task_run(run_id)["task_inputs"]
+        assert [i["id"] for i in inputs["x"]] == [str(source_id)]
+        assert [i["id"] for i in inputs["y"]] == [str(shift_id)]
