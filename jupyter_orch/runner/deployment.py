@@ -82,6 +82,17 @@ def _entrypoint(fn: Any) -> tuple[str, str]:
     return f"{file.name}:{fn.__qualname__}", str(file.parent)
 
 
+def _check_schedule_options(cron: Any, interval: Any, rrule: Any, schedules: Any, triggers: Any) -> None:
+    """ValueError for what a deployment cannot take: more than one kind of schedule (Prefect's
+    rule and words), an rrule, triggers."""
+    if sum(1 for kind in (interval, cron, rrule, schedules) if kind) > 1:
+        raise ValueError("Only one of interval, cron, rrule, or schedules can be provided.")
+    if rrule is not None:
+        raise ValueError("rrule schedules are not supported; use cron= or interval=")
+    if triggers:
+        raise ValueError("deployment triggers (automations) are not supported; use schedules")
+
+
 def to_deployment(
     flow: Any,
     name: str,
@@ -108,12 +119,10 @@ def to_deployment(
     """A deployment of `flow` (an @flow, or a plain function) to apply or `serve`.
 
     `schedules` takes `Cron(...)` / `Interval(...)` (`jupyter_orch.schedules`) or dicts like
-    `{"cron": "0 6 * * *", "timezone": "Europe/Paris"}` or `{"interval": 3600}` beside
-    `cron=`/`interval=`; `rrule` and `triggers` are refused by name."""
-    if rrule is not None:
-        raise ValueError("rrule schedules are not supported; use cron= or interval=")
-    if triggers:
-        raise ValueError("deployment triggers (automations) are not supported; use schedules")
+    `{"cron": "0 6 * * *", "timezone": "Europe/Paris"}` or `{"interval": 3600}`; one of
+    `cron=`, `interval=` and `schedules=` at most (Prefect's); `rrule` and `triggers` are
+    refused by name."""
+    _check_schedule_options(cron, interval, rrule, schedules, triggers)
     fn = getattr(flow, "fn", flow)
     source = getattr(flow, "source", None)  # set by Flow.from_source: run it from there
     path, entrypoint = source if source else reversed(_entrypoint(fn))

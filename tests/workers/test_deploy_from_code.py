@@ -109,6 +109,8 @@ def test_what_we_do_not_run_is_a_clear_error(orch_env: str, project: Path) -> No
         jupyter_orch.Flow.from_source(project, "flows/etl.py:not_a_flow")
     with pytest.raises(ValueError, match="rrule"):
         etl.to_deployment("r", rrule="FREQ=DAILY")
+    with pytest.raises(ValueError, match="Only one of interval, cron, rrule, or schedules"):
+        etl.to_deployment("two", cron="0 6 * * *", interval=3600)  # Prefect's rule: one kind
     with pytest.raises(ValueError, match="at least one deployment"):
         jupyter_orch.deploy()
 
