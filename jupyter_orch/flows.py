@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import ast
 import inspect  # noqa: F401 - Prefect patches `prefect.flows.inspect.getsourcefile` in tests
+import logging
 from pathlib import Path
 from typing import Any
 
 from jupyter_orch.engine.flows import Flow, flow
 from jupyter_orch.entrypoints import load_entrypoint
 from jupyter_orch.exceptions import MissingFlowError, ScriptError
+
+_log = logging.getLogger("jupyter_orch.flows")
 
 #: the decorator options `load_flow_arguments_from_entrypoint` reads when not told which
 FLOW_ARGUMENTS = ("name", "description", "version", "flow_run_name", "retries", "retry_delay_seconds",
@@ -75,29 +78,68 @@ def load_function_and_convert_to_flow(entrypoint: str) -> Flow[Any]:
 
 
 def safe_load_flow_from_entrypoint(entrypoint: str) -> Flow[Any] | None:
-    """The flow made from the entrypoint function's own source (and the imports of its file that
-    succeed) without running the rest of the script; None when that fails."""
+    """The flow made from the entrypoint function's own source, in a namespace of what its file
+    defines that can be (without running the rest of the script); None when that fails. A file
+    without that function is a ValueError (Prefect's)."""
+    _function_node(entrypoint)
     try:
-        return _placeholder_flow(entrypoint)
+        return _placeholder_flow(entrypoint, strict=True)
     except Exception:
         return None
 
 
-def _placeholder_flow(entrypoint: str) -> Flow[Any]:
-    """The entrypoint's function compiled alone, after the file's imports that succeed."""
-    target, name = _split(entrypoint)
-    tree = ast.parse(Path(target).read_text())
+def _safe_namespace(target: str) -> dict[str, Any]:
+    """What the file's top level imports, assigns and defines, each statement run on its own
+    (one that fails is skipped), as Prefect reads a script it must not run."""
     namespace: dict[str, Any] = {"__file__": target, "__name__": f"__jupyter_orch_{Path(target).stem}"}
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
+    for node in ast.parse(Path(target).read_text()).body:
+        if isinstance(node, _SAFE_STATEMENTS):
             try:
                 exec(compile(ast.Module(body=[node], type_ignores=[]), target, "exec"), namespace)  # noqa: S102
             except Exception:
                 continue
+    return namespace
+
+
+_SAFE_STATEMENTS = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.ClassDef)
+
+
+def _evaluates(expr: ast.expr | None, namespace: dict[str, Any]) -> bool:
+    try:
+        eval(compile(ast.Expression(expr), "<entrypoint>", "eval"), namespace)  # noqa: S307
+    except Exception:
+        return False
+    return True
+
+
+def _placeholder_flow(entrypoint: str, strict: bool = False) -> Flow[Any]:
+    """The entrypoint's function compiled alone in the file's safe namespace: an annotation that
+    cannot be evaluated is dropped and such a default is None (Prefect's)."""
+    target, name = _split(entrypoint)
+    namespace = _safe_namespace(target)
     node = _function_node(entrypoint)
     node.decorator_list = []
-    exec(compile(ast.Module(body=[node], type_ignores=[]), target, "exec"), namespace)  # noqa: S102
-    return Flow(namespace[name], **load_flow_arguments_from_entrypoint(entrypoint))
+    arguments = node.args
+    for arg in [
+        *arguments.posonlyargs,
+        *arguments.args,
+        *arguments.kwonlyargs,
+        arguments.vararg,
+        arguments.kwarg,
+    ]:
+        if arg is not None and arg.annotation is not None and not _evaluates(arg.annotation, namespace):
+            arg.annotation = None
+    arguments.defaults = [d if _evaluates(d, namespace) else ast.Constant(None) for d in arguments.defaults]
+    arguments.kw_defaults = [
+        d if d is None or _evaluates(d, namespace) else ast.Constant(None) for d in arguments.kw_defaults
+    ]
+    if node.returns is not None and not _evaluates(node.returns, namespace):
+        node.returns = None
+    exec(
+        compile(ast.fix_missing_locations(ast.Module(body=[node], type_ignores=[])), target, "exec"),
+        namespace,
+    )  # noqa: S102
+    return Flow(namespace[name], **load_flow_arguments_from_entrypoint(entrypoint, strict=strict))
 
 
 def _function_node(entrypoint: str) -> ast.FunctionDef | ast.AsyncFunctionDef:
@@ -114,26 +156,39 @@ def _function_node(entrypoint: str) -> ast.FunctionDef | ast.AsyncFunctionDef:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
             return node
-    raise MissingFlowError(f"Flow function with name {name!r} not found in {target!r}")
+    raise FlowNotFound(
+        f"Could not find flow {name!r}: Flow function with name {name!r} not found in {target!r}"
+    )
+
+
+class FlowNotFound(MissingFlowError, ValueError):
+    """The entrypoint's file has no function of that name (a ValueError, as Prefect's)."""
 
 
 def load_flow_arguments_from_entrypoint(
-    entrypoint: str, arguments: set[str] | list[str] | None = None
+    entrypoint: str, arguments: set[str] | list[str] | None = None, strict: bool = False
 ) -> dict[str, Any]:
-    """The literal keyword arguments of the `@flow(...)` decorating the entrypoint's function, read
-    from its source without running it; `name` defaults to the function's name as a flow names it."""
+    """The keyword arguments of the `@flow(...)` decorating the entrypoint's function, read from
+    its source without running it (an expression such as `f"etl-{version}"` evaluated in what the
+    file defines; one that cannot be is logged and left out, or raised with `strict`); `name`
+    defaults to the function's name as a flow names it."""
     node = _function_node(entrypoint)
     wanted = set(arguments) if arguments is not None else set(FLOW_ARGUMENTS)
     found: dict[str, Any] = {}
-    for decorator in node.decorator_list:
-        if not isinstance(decorator, ast.Call):
-            continue
-        for keyword in decorator.keywords:
-            if keyword.arg in wanted:
-                try:
-                    found[keyword.arg] = ast.literal_eval(keyword.value)
-                except ValueError:
-                    continue
+    namespace: dict[str, Any] | None = None
+    calls = [d for d in node.decorator_list if isinstance(d, ast.Call)]
+    for keyword in (k for call in calls for k in call.keywords if k.arg in wanted):
+        try:
+            found[keyword.arg] = ast.literal_eval(keyword.value)
+        except ValueError:
+            namespace = namespace if namespace is not None else _safe_namespace(_split(entrypoint)[0])
+            try:
+                found[keyword.arg] = eval(compile(ast.Expression(keyword.value), "<flow>", "eval"), namespace)  # noqa: S307
+            except Exception as exc:
+                if strict:
+                    raise
+                text = f"{keyword.arg}={ast.unparse(keyword.value)}"
+                _log.warning("Failed to parse @flow argument: `%s` (%r); the default is used", text, exc)
     if "name" in wanted and "name" not in found:
         found["name"] = node.name.replace("_", "-")
     return found

@@ -60,7 +60,8 @@ def test_a_flow_loads_from_its_entrypoint_and_a_plain_function_converts(script: 
         load_flow_from_entrypoint(f"{script}:plain")
     with pytest.raises(MissingFlowError):
         load_flow_from_entrypoint(f"{script}:nothing_here")
-    assert safe_load_flow_from_entrypoint(f"{script}:nothing_here") is None
+    with pytest.raises(ValueError, match="Could not find flow 'nothing_here'"):  # Prefect's
+        safe_load_flow_from_entrypoint(f"{script}:nothing_here")
 
 
 def test_a_script_that_raises_loads_as_a_placeholder_or_is_a_script_error(tmp_path: Path) -> None:
@@ -78,6 +79,24 @@ def test_a_script_that_raises_loads_as_a_placeholder_or_is_a_script_error(tmp_pa
     assert placeholder(x=[2]) == "[2]"  # the function alone, with the imports that worked
     safe = safe_load_flow_from_entrypoint(f"{bad}:f")
     assert safe is not None and safe.name == "dumper"
+
+
+def test_flow_arguments_and_safe_loads_evaluate_what_the_file_defines(tmp_path: Path, caplog) -> None:
+    path = tmp_path / "dynamic_flows.py"
+    path.write_text(
+        "import enum\nfrom missing_package import helper, Missing\nfrom jupyter_orch import flow\n"
+        "VERSION = '1.0'\n\nclass Color(enum.Enum):\n    RED = 'red'\n\n"
+        "@flow(name=f'etl-{VERSION}')\ndef etl(color: Color = Color.RED, other: Missing = helper()):\n"
+        "    return color, other\n\n@flow(name=helper())\ndef broken():\n    pass\n"
+    )
+    assert load_flow_arguments_from_entrypoint(f"{path}:etl", {"name"}) == {"name": "etl-1.0"}
+    assert load_flow_arguments_from_entrypoint(f"{path}:broken", {"name"}) == {"name": "broken"}
+    assert "Failed to parse @flow argument: `name=helper()`" in caplog.text
+    loaded = safe_load_flow_from_entrypoint(f"{path}:etl")
+    assert loaded is not None and loaded.name == "etl-1.0"
+    color, other = loaded()  # what cannot be evaluated: no annotation, a None default
+    assert color.value == "red" and other is None
+    assert safe_load_flow_from_entrypoint(f"{path}:broken") is None
 
 
 def test_flows_default_to_the_retries_setting() -> None:
