@@ -14,8 +14,6 @@ package's composition root (`jupyter_orch/__init__.py`) gives it the lookup with
 from __future__ import annotations
 
 import json
-import uuid
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -72,13 +70,19 @@ def dumps(value: Any, serializer: str) -> bytes:
         import cloudpickle  # heavy: loaded by the first pickled result only
 
         payload = cloudpickle.dumps(value)
-    return zlib.compress(payload) if compressed else payload
+    if not compressed:
+        return payload
+    import zlib  # lazy: only the compressed/ serializers
+
+    return zlib.compress(payload)
 
 
 def loads(payload: bytes, serializer: str) -> Any:
     if serializer not in SERIALIZERS:
         raise ValueError(f"unknown result serializer {serializer!r}")
     if serializer.startswith("compressed/"):
+        import zlib  # lazy: only the compressed/ serializers
+
         payload = zlib.decompress(payload)
     if serializer.endswith("json"):
         return json.loads(payload)
@@ -94,6 +98,8 @@ def _json_default(obj: Any) -> Any:
         return obj.isoformat()
     if isinstance(obj, (set, frozenset, tuple)):
         return list(obj)
+    import uuid  # lazy: uuid loads `platform`; only a value no case above took gets here
+
     if isinstance(obj, uuid.UUID):
         return str(obj)
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")

@@ -3,7 +3,6 @@ to `/orch/api`, answered with the decoded JSON or an `ApiError`, whichever side 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,12 +50,14 @@ def api_error(status: int, code: str, message: str, field: str | None = None) ->
 
 def json_default(value: Any) -> Any:
     """Encode what run records carry besides JSON types: datetimes, states, enums, UUIDs."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "to_dict"):
         return value.to_dict()
+    import uuid  # lazy: uuid loads `platform`; datetimes and states (above) are the common case
+
+    if isinstance(value, uuid.UUID):
+        return str(value)
     if hasattr(value, "value"):
         return value.value
     raise TypeError(f"{type(value).__name__} is not JSON serializable")

@@ -12,14 +12,16 @@ import concurrent.futures
 import dataclasses
 import logging
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
 from jupyter_orch.annotations import BaseAnnotation, allow_failure, mapped_item, opaque, quote, unmapped
 from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.records import rebuild, record_fields
 from jupyter_orch.states import Crashed, Pending, State
+
+if TYPE_CHECKING:  # annotations only: uuid (and `platform`) load when an id is made a UUID
+    import uuid
 
 logger = logging.getLogger("jupyter_orch.futures")
 
@@ -49,6 +51,8 @@ class PrefectFuture(Generic[R]):
 
     @property
     def task_run_id(self) -> uuid.UUID:
+        import uuid  # lazy: uuid loads `platform`; the engine keeps ids as strings
+
         return uuid.UUID(self._task_run_id)
 
     @property

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import inspect
 import logging
-import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.states.runs import FlowRun, TaskRun
 from jupyter_orch.timefmt import parse_time
+
+if TYPE_CHECKING:  # annotations only: uuid (and `platform`) load when an id is made a UUID
+    import uuid
 
 TASK_HOOKS = ("on_completion", "on_failure", "on_running")
 FLOW_HOOKS = ("on_completion", "on_failure", "on_cancellation", "on_crashed", "on_running")
@@ -77,6 +79,8 @@ def run_hooks(
 
 def as_uuid(value: Any) -> uuid.UUID | None:
     """Run ids as Prefect's run objects carry them: UUIDs (None stays None)."""
+    import uuid  # lazy: uuid loads `platform`; only a hook or a run view asks
+
     return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 

@@ -10,7 +10,6 @@ it back live below the states, in `jupyter_orch.results`, so any process can loa
 from __future__ import annotations
 
 import os
-import uuid
 from typing import Any
 
 from jupyter_orch.results import SERIALIZER, dumps, saved_storage
@@ -48,6 +47,8 @@ def persist_result(
     value: Any, key: str | None = None, storage: Any = None, serializer: str = SERIALIZER
 ) -> dict[str, str]:
     """Write `value` under `key` (a fresh one by default); returns the reference for a state."""
+    import uuid  # lazy: uuid loads `platform`; only a persisted result needs a fresh key
+
     from fsspec.core import url_to_fs  # heavy: loaded by the first persisted result only
 
     url = f"{storage_base(storage)}/{key or uuid.uuid4().hex}"

@@ -11,12 +11,14 @@ import inspect
 import os
 import random
 import sys
-import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.exceptions import CancelledRun, CrashedRun, FailedRun, PausedRun, UnfinishedRun
 from jupyter_orch.results import load_result
+
+if TYPE_CHECKING:  # annotations only: uuid (and `platform`) load when an id is made a UUID
+    import uuid
 
 
 class StateType(str, enum.Enum):
@@ -241,6 +243,8 @@ class StateDetails:
 
 
 def _as_uuid(value: Any) -> uuid.UUID | None:
+    import uuid  # lazy: uuid loads `platform`; ids are strings until a state's details are read
+
     return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
