@@ -24,6 +24,11 @@ from jupyter_orch.utilities.asyncutils import as_awaitable, called_from_coroutin
 __all__ = ["LocalFileSystem", "RemoteFileSystem"]
 
 
+def _answer(value: Any, _sync: bool | None) -> Any:
+    """`value`, or an awaitable of it in a coroutine (Prefect's sync-compatible methods)."""
+    return value if _sync or not called_from_coroutine(3) else as_awaitable(value)  # 3: the method's caller
+
+
 class _FileSystem(BaseModel):
     basepath: str | None = None
 
@@ -39,25 +44,35 @@ class _FileSystem(BaseModel):
         fs, root = self._location().filesystem()
         return fs, f"{root.rstrip('/')}/{path.lstrip('/')}" if root else path
 
-    def read_path(self, path: str) -> bytes:
-        fs, full = self._full(path)
-        with fs.open(full, "rb") as f:
-            return f.read()
+    def _resolve_path(self, path: str) -> str:
+        """Where `path` is in this file system (Prefect's name, which its tests use)."""
+        return self._full(path)[1]
 
-    def write_path(self, path: str, content: bytes) -> str:
+    def read_path(self, path: str, _sync: bool | None = None) -> Any:
+        """The file's bytes; a missing one is a ValueError "does not exist" (Prefect's). Awaitable
+        when called from a coroutine, as Prefect's (`_sync=True`: the bytes there too)."""
+        fs, full = self._full(path)
+        try:
+            with fs.open(full, "rb") as f:
+                content = f.read()
+        except FileNotFoundError:
+            raise ValueError(f"Path {full} does not exist.") from None
+        return _answer(content, _sync)
+
+    def write_path(self, path: str, content: bytes, _sync: bool | None = None) -> Any:
+        """Write the file (its folders made); its full path, awaitable as `read_path`'s answer."""
         fs, full = self._full(path)
         parent = full.rsplit("/", 1)[0]
         if parent and parent != full:
             fs.makedirs(parent, exist_ok=True)
         with fs.open(full, "wb") as f:
             f.write(content)
-        return full
+        return _answer(full, _sync)
 
     def save(self, name: str, overwrite: bool = False, _sync: bool | None = None) -> Any:
         """Save as a storage configuration named `name`; a ValueError if it exists. Its id;
         awaitable when called from a coroutine (as Prefect's `await block.save(...)`)."""
-        saved = self._save(name, overwrite)
-        return saved if _sync or not called_from_coroutine() else as_awaitable(saved)
+        return _answer(self._save(name, overwrite), _sync)
 
     def _save(self, name: str, overwrite: bool) -> str:
         loc = self._location()

@@ -115,6 +115,23 @@ def test_filesystems_save_load_and_resolve(orch_env: str, tmp_path: Path) -> Non
         resolve_storage("nope")
 
 
+def test_filesystem_paths_answer_as_prefects_sync_compatible_methods(orch_env: str, tmp_path: Path) -> None:
+    import asyncio
+
+    local = LocalFileSystem(basepath=str(tmp_path))
+    assert Path(local.write_path("x.txt", b"data", _sync=True)) == Path(local._resolve_path("x.txt"))
+    assert local.read_path("x.txt", _sync=True) == b"data"
+    with pytest.raises(ValueError, match="does not exist"):
+        local.read_path("missing.txt")
+
+    async def from_a_coroutine() -> bytes:
+        await local.save("fs-in-coroutine")
+        await local.write_path("y.txt", b"more")
+        return await local.read_path("y.txt")
+
+    assert asyncio.run(from_a_coroutine()) == b"more"
+
+
 def test_result_storage_by_saved_name(orch_env: str) -> None:
     """`result_storage="lake"` writes to the saved configuration's URL, opened with its options,
     and any process loads the result back through the same name."""
