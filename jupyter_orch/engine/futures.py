@@ -387,18 +387,6 @@ def has_futures(value: Any) -> bool:
     return fields is not None and any(has_futures(v) for v in fields.values())
 
 
-__all__ = [
-    "DoneAndNotDoneFutures",
-    "PrefectConcurrentFuture",
-    "PrefectFuture",
-    "PrefectFutureList",
-    "PrefectWrappedFuture",
-    "TaskFuture",
-    "allow_failure",
-    "as_completed",
-    "quote",
-    "resolve_futures_to_results",
-    "resolve_futures_to_states",
-    "unmapped",
-    "wait",
-]
+__all__ = ["DoneAndNotDoneFutures", "PrefectConcurrentFuture", "PrefectFuture", "PrefectFutureList",
+           "PrefectWrappedFuture", "TaskFuture", "allow_failure", "as_completed", "quote",
+           "resolve_futures_to_results", "resolve_futures_to_states", "unmapped", "wait"]  # fmt: skip
