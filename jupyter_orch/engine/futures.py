@@ -1,5 +1,4 @@
-"""Futures of submitted task runs (Prefect's classes and helpers), and resolving them when they
-are passed as task arguments.
+"""Futures of submitted task runs (Prefect's classes and helpers); resolving them in task arguments.
 
 `PrefectConcurrentFuture` wraps the `concurrent.futures.Future` a task runner returns; while the
 run is in flight its `.state` is the engine's in-memory state (no database read). Other futures
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
 from jupyter_orch.annotations import BaseAnnotation, allow_failure, mapped_item, opaque, quote, unmapped
 from jupyter_orch.engine.exceptions import UpstreamFailed
+from jupyter_orch.engine.hooks import as_uuid
 from jupyter_orch.engine.records import rebuild, record_fields
 from jupyter_orch.states import Crashed, Pending, State
 
@@ -51,9 +51,7 @@ class PrefectFuture(Generic[R]):
 
     @property
     def task_run_id(self) -> uuid.UUID:
-        import uuid  # lazy: uuid loads `platform`; the engine keeps ids as strings
-
-        return uuid.UUID(self._task_run_id)
+        return as_uuid(self._task_run_id)  # type: ignore[return-value]
 
     @property
     def state(self) -> State:
@@ -62,8 +60,7 @@ class PrefectFuture(Generic[R]):
         final = self._final_state
         if final is not None:
             return final
-        # the client loads with the first future that reads a run it does not hold
-        from jupyter_orch.client import ApiError, get_client
+        from jupyter_orch.client import ApiError, get_client  # lazy: loads with the first such read
 
         try:
             run = get_client().read_task_run(self._task_run_id)
@@ -193,8 +190,7 @@ class PrefectConcurrentFuture(PrefectWrappedFuture[R, concurrent.futures.Future]
             )
 
 
-#: the name this project used before Prefect's classes were adopted
-TaskFuture = PrefectConcurrentFuture
+TaskFuture = PrefectConcurrentFuture  # the name this project used before Prefect's classes
 
 
 class PrefectFutureList(list, Generic[R]):
