@@ -20,10 +20,12 @@ from typing import Any
 from jupyter_orch.client import get_client
 from jupyter_orch.engine.context import flow_run_ctx, tags_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFuture, _visit
+from jupyter_orch.engine.logging import run_logger
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.task_runners import DEFAULT_MAX_WORKERS, TaskRunner
 from jupyter_orch.exceptions import MissingResult, ParameterBindError
 from jupyter_orch.orchestration.serialize import state_data
+from jupyter_orch.settings import PREFECT_UI_URL
 from jupyter_orch.states import Pending, Scheduled, State, new_uuid
 
 #: the poll interval of a waiting future grows to this many seconds
@@ -159,6 +161,12 @@ def apply_async(
             ],
         },
     )
+    ui = PREFECT_UI_URL.value()
+    if ui:  # Prefect's line saying where to watch the run
+        where = f"{str(ui).rstrip('/')}/runs/task-run/{run_id}"
+        run_logger(None, run_id, f"Task run {task.name!r}", "task_runs").info(
+            "Created task run %r. View it in the UI at %r", f"{task.name}-{run_id[:8]}", where
+        )
     return PrefectDistributedFuture(run_id)
 
 

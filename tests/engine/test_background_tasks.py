@@ -4,6 +4,7 @@ run in a thread here and in real separate processes, on SQLite and PostgreSQL.""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
@@ -91,6 +92,22 @@ def test_done_callback_and_unserved_runs_wait(records):
             time.sleep(0.02)
     assert seen == [future]
     assert records.task_run(waiting.task_run_id)["state_type"] == "SCHEDULED"  # never claimed
+
+
+def test_a_background_run_says_where_to_watch_it_when_a_ui_url_is_set(records, caplog):
+    from jupyter_orch.client import get_client
+    from jupyter_orch.settings import PREFECT_UI_URL, temporary_settings
+
+    caplog.set_level(logging.INFO)
+    quiet = add.apply_async((1, 2))
+    assert "View it in the UI" not in caplog.text
+    with temporary_settings({PREFECT_UI_URL: "http://ui.test/api"}):
+        future = add.apply_async((1, 2))
+    assert f"View it in the UI at 'http://ui.test/api/runs/task-run/{future.task_run_id}'" in caplog.text
+    get_client().flush()
+    assert [log["message"] for log in records.logs(task_run_id=str(quiet.task_run_id))] == []
+    logged = [log["message"] for log in records.logs(task_run_id=str(future.task_run_id))]
+    assert len(logged) == 1 and "runs/task-run/" in logged[0]
 
 
 def test_a_worker_refuses_bad_arguments():
