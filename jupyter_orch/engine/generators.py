@@ -15,15 +15,16 @@ import threading
 import time
 from collections.abc import AsyncGenerator, Generator, Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jupyter_orch.engine.attempts import run_inline, sleep_async, sleep_sync
 from jupyter_orch.engine.task_drivers import enter_task, exit_task, hold_slots, release_slots
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.timeouts import TaskRunTimeout, await_with_timeout, interrupt, timeout_message
 
-if TYPE_CHECKING:  # the flow engine imports tasks, which import this module
-    from jupyter_orch.engine.flow_engine import FlowRunEngine
+# a FlowRunEngine; not imported, even for type checking: the flow engine imports tasks, which
+# import this module, and that import would close a circle
+FlowRunEngine = Any
 
 
 def _return_type_error(kind: str) -> ValueError:

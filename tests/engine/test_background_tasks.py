@@ -170,6 +170,8 @@ def test_delay_keeps_the_tags_in_effect(records):
 
 
 SERVES_ITSELF = """
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a shell's background job ignores it
 from jupyter_orch import task
 
 @task
