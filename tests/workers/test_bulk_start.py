@@ -213,9 +213,11 @@ def test_fifty_simultaneous_runs_start_in_one_bulk_transition(
     marks.mkdir()
     dep_id = _deployment(orch_env, flows_dir, "plain")
     client = _CountingClient(orch_env)
+    # all 50 exist before the worker's first claim (made while it polled, a CPU hog let one claim
+    # take 34 of them and a later one the rest)
+    ids = _runs_at(orch_env, dep_id, 50, 15.0, parameters={"marker": str(marks)})
     w, stop, t = _start_worker(orch_env, client=client, claim_ahead=20.0, claim_batch=100)
     try:
-        ids = _runs_at(orch_env, dep_id, 50, 8.0, parameters={"marker": str(marks)})
         _wait(lambda: all(r.state_type == "COMPLETED" for r in _rows(orch_env, ids)), timeout=60)
     finally:
         stop.set()
