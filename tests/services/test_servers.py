@@ -93,8 +93,14 @@ def test_fresh_server_runs_a_scheduled_deployment_with_its_local_worker(tmp_path
         ).id
     # defaults only: no config dir, so the services come from OrchApp's defaults
     with ServerProcess(url, tmp_path / "home", env={"JUPYTER_CONFIG_DIR": str(tmp_path / "none")}) as srv:
-        services = httpx.get(f"{srv.url}/orch/api/health", headers=srv.headers).json()["services"]
-        for name in ("scheduler", "late_runs", "crash_detection", "notifications", "local_worker"):
+        names = ("scheduler", "late_runs", "crash_detection", "notifications", "local_worker")
+        deadline = time.monotonic() + 60  # the services start one by one after the API answers
+        while True:
+            services = httpx.get(f"{srv.url}/orch/api/health", headers=srv.headers).json()["services"]
+            if all(services.get(name) == "running" for name in names) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        for name in names:
             assert services.get(name) == "running", services
         deadline = time.monotonic() + 60
         completed = []

@@ -135,7 +135,7 @@ def test_kill_9_worker_crashes_run_then_retries(orch_env: str, flows_dir: Path) 
     )
     proc = subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ))
     try:
-        _wait(lambda: _state(orch_env, run_id)[0] == "RUNNING" and (flows_dir / "m").exists(), timeout=30)
+        _wait(lambda: _state(orch_env, run_id)[0] == "RUNNING" and (flows_dir / "m").exists(), timeout=120)
         child = int((flows_dir / "m").read_text())
         proc.send_signal(signal.SIGKILL)
         proc.wait()
