@@ -133,9 +133,16 @@ class ResultStore:
     background runs (`store_parameters` / `read_parameters`)."""
 
     def __init__(
-        self, result_storage: Any = None, serializer: Any = None, lock_manager: Any = None, **_options: Any
+        self,
+        result_storage: Any = None,
+        serializer: Any = None,
+        lock_manager: Any = None,
+        persist_result: bool | None = None,
+        **_options: Any,
     ) -> None:
         self.result_storage = result_storage
+        #: whether `create_result` writes what it makes (Prefect's option of the same name)
+        self.persist_result = bool(persist_result)
         self.serializer = serializer_name(serializer)
         #: what a SERIALIZABLE transaction over this store locks its key with (`jupyter_orch.locking`)
         self.lock_manager = lock_manager
@@ -173,6 +180,47 @@ class ResultStore:
     def read(self, key: str) -> Any:
         return load_result({"storage_key": self._url(key), "serializer": self.serializer})
 
+    def create_result_record(
+        self, obj: Any, key: str | None = None, expiration: datetime | None = None
+    ) -> ResultRecord:
+        """A record of `obj` for this store, not yet written: its `metadata.storage_key` is where
+        `persist_result_record` will write it (a random key unless `key` is given)."""
+        if key is None:
+            import uuid  # lazy: uuid loads `platform`; only records made outside the engine
+
+            key = uuid.uuid4().hex
+        metadata = ResultRecordMetadata(
+            storage_key=self._url(key), expiration=expiration, serializer=self.serializer
+        )
+        return ResultRecord(result=obj, metadata=metadata)
+
+    def persist_result_record(self, record: ResultRecord) -> None:
+        """Write the record's value where its metadata says (then a state holding it keeps that
+        reference when recorded)."""
+        import fsspec  # heavy: loaded by the first stored value only
+
+        with fsspec.open(record.metadata.storage_key, "wb", auto_mkdir=True) as f:
+            f.write(record.serialize())
+        record.persisted = True
+
+    async def apersist_result_record(self, record: ResultRecord) -> None:
+        self.persist_result_record(record)
+
+    async def create_result(
+        self, obj: Any, key: str | None = None, expiration: datetime | None = None
+    ) -> PersistedResult:
+        """Prefect's older result object for `obj` (written when the store persists results)."""
+        record = self.create_result_record(obj, key, expiration)
+        if self.persist_result:
+            self.persist_result_record(record)
+        result = PersistedResult(
+            storage_key=record.metadata.storage_key,
+            serializer_type=record.metadata.serializer,
+            expiration=expiration,
+        )
+        result._cache = obj
+        return result
+
     async def store_parameters(self, identifier: Any, parameters: dict[str, Any]) -> None:
         self.write(f"parameters/{identifier}", parameters)
 
@@ -198,11 +246,12 @@ def use_parameter_reader(reader: Callable[[str], dict[str, Any]]) -> None:
 
 @dataclass
 class ResultRecordMetadata:
-    """Where a stored result is and how it was serialized."""
+    """Where a stored result is and how it was serialized (a name, or a `jupyter_orch.serializers`
+    object)."""
 
     storage_key: str | None = None
     expiration: datetime | None = None
-    serializer: str = SERIALIZER
+    serializer: Any = SERIALIZER
     prefect_version: str | None = None
     storage_block_id: Any = None
 
@@ -210,14 +259,63 @@ class ResultRecordMetadata:
 @dataclass
 class ResultRecord:
     """A result with its metadata, as Prefect's `ResultRecord`; `serialize()` gives the bytes a
-    result file holds here (the serialized value) and `deserialize(data)` reads them back."""
+    result file holds here (the serialized value) and `deserialize(data)` reads them back. A state
+    may hold one as its data (`Completed(data=record)`): its result is the record's."""
 
     result: Any
     metadata: ResultRecordMetadata = field(default_factory=ResultRecordMetadata)
+    #: written to `metadata.storage_key` (then a recorded state keeps the reference, not the value)
+    persisted: bool = field(default=False, repr=False, compare=False)
 
     def serialize(self) -> bytes:
-        return dumps(self.result, self.metadata.serializer)
+        return dumps(self.result, serializer_name(self.metadata.serializer))
 
     @classmethod
     def deserialize(cls, data: bytes, serializer: str = SERIALIZER) -> ResultRecord:
         return cls(loads(data, serializer), ResultRecordMetadata(serializer=serializer))
+
+    def get(self) -> Any:
+        return self.result
+
+    def reference(self) -> dict[str, Any] | None:
+        """What a recorded state keeps of it: the storage reference once written, else None."""
+        if not self.persisted or not self.metadata.storage_key:
+            return None
+        return {
+            "storage_key": self.metadata.storage_key,
+            "serializer": serializer_name(self.metadata.serializer),
+        }
+
+
+@dataclass
+class PersistedResult:
+    """Prefect's older reference to a stored result (deprecated there in favour of `ResultRecord`,
+    still accepted as a state's data): `get()` answers the value it was made with, else reads it
+    from `storage_key`."""
+
+    storage_key: str | None = None
+    serializer_type: Any = SERIALIZER
+    storage_block_id: Any = None
+    expiration: datetime | None = None
+    type: str = "reference"
+    _cache: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._has_cache = False
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name == "_cache" and value is not None:
+            object.__setattr__(self, "_has_cache", True)
+
+    def get(self) -> Any:
+        if not self._has_cache:
+            self._cache = load_result(
+                {"storage_key": self.storage_key, "serializer": serializer_name(self.serializer_type)}
+            )
+        return self._cache
+
+    def reference(self) -> dict[str, Any] | None:
+        if not self.storage_key:
+            return None
+        return {"storage_key": self.storage_key, "serializer": serializer_name(self.serializer_type)}

@@ -48,9 +48,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("api",),
     ("orchestration",),
     ("db",),
-    ("states", "settings", "scheduling", "parameters", "results", "run_spec", "entrypoints", "errors",
-     "notebooks", "timefmt", "exceptions", "secrets", "limits", "_core", "version", "types", "locking",
-     "annotations", "enums", "_internal"),
+    ("states", "settings", "scheduling", "parameters", "results", "serializers", "run_spec", "entrypoints",
+     "errors", "notebooks", "timefmt", "exceptions", "secrets", "limits", "_core", "version", "types",
+     "locking", "annotations", "enums", "_internal"),
 ]
 
 #: rule -> {pattern (fnmatch) of breaches as the tests below name them: who removes them, why}

@@ -34,7 +34,7 @@ from jupyter_orch.states import (
     Running,
     State,
     crash_message,
-    return_value_to_state,
+    final_state_of,
     utcnow,
 )
 
@@ -307,7 +307,7 @@ class FlowRunEngine:
         retry may start if that state failed and retries are left, else None."""
         if has_futures(value):
             value = resolve_futures_to_states(value)
-        state = return_value_to_state(value)
+        state = final_state_of(value)
         flow = self.flow
         if state.is_completed() and (flow.persist_result or not flow.cache_result_in_memory):
             result = state.result()

@@ -22,8 +22,9 @@ def state_data(state: State) -> dict[str, Any] | None:
     """What a run row keeps of its current state beyond type, name and message."""
     if state.data is None and state.scheduled_time is None:
         return None
+    data = state.data
     return {
-        "result": state.data,
+        "result": data.reference() if hasattr(data, "reference") else data,  # a user's result record
         "scheduled_time": state.scheduled_time.isoformat() if state.scheduled_time else None,
     }
 

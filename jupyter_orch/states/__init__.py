@@ -6,7 +6,13 @@ Core layer: imported by everything above, it imports only `jupyter_orch.exceptio
 """
 
 from jupyter_orch.exceptions import PausedRun
-from jupyter_orch.states.aggregate import StateGroup, is_state, raise_state_exception, return_value_to_state
+from jupyter_orch.states.aggregate import (
+    StateGroup,
+    final_state_of,
+    is_state,
+    raise_state_exception,
+    return_value_to_state,
+)
 from jupyter_orch.states.constructors import (
     AwaitingRetry,
     Cached,
@@ -65,6 +71,7 @@ __all__ = [
     "TimedOut",
     "_parse_dt",
     "crash_message",
+    "final_state_of",
     "get_state_exception",
     "is_state",
     "is_state_iterable",

@@ -4,8 +4,10 @@ and the small predicates Prefect's `prefect.states` offers beside it."""
 from __future__ import annotations
 
 from collections import Counter
+from types import GeneratorType
 from typing import Any
 
+from jupyter_orch.results import PersistedResult, ResultRecord
 from jupyter_orch.states.core import (
     _UNSUCCESSFUL,
     State,
@@ -81,16 +83,18 @@ def is_state(obj: Any) -> bool:
     return isinstance(obj, State)
 
 
-def return_value_to_state(value: Any) -> State:
+def final_state_of(value: Any) -> State:
     """The final state of a run whose body returned `value` (Prefect's rule): a state made by
     the user (not a run's) is used as given; a run's state, or a collection of states, gives
     COMPLETED if all completed, else CANCELLED / PAUSED if any is, else FAILED, holding them as
-    its result; any other value is a COMPLETED result."""
+    its result; any other value is a COMPLETED result. The engine's form: no result records."""
     if isinstance(value, State) and value.flow_run_id is None and value.task_run_id is None:
         return value
+    if isinstance(value, (ResultRecord, PersistedResult)):  # a result record returned: its result
+        return State(StateType.COMPLETED, data=value)
     if not (isinstance(value, State) or is_state_iterable(value)):
         state = State(StateType.COMPLETED)
-        state.set_result(value)
+        state.set_result(list(value) if isinstance(value, GeneratorType) else value)
         return state
     states = [value] if isinstance(value, State) else list(value)
     if isinstance(value, list) and type(value) is not list:  # a future list, now of states
@@ -98,6 +102,31 @@ def return_value_to_state(value: Any) -> State:
     type_, message = _aggregate(states)
     state = State(type_, message=message)
     state.set_result(value)
+    return state
+
+
+def return_value_to_state(
+    retval: Any,
+    result_store: Any = None,
+    key: str | None = None,
+    expiration: Any = None,
+    write_result: bool = False,
+) -> Any:
+    """Prefect's `return_value_to_state`: the state `final_state_of` gives, with its value held
+    in a result record of `result_store` (written there when `write_result`), unless the state
+    already holds one. Awaitable when called in a running event loop (Prefect's is a
+    coroutine), the state itself otherwise."""
+    state = final_state_of(retval)
+    if result_store is not None and not isinstance(state.data, (dict, ResultRecord, PersistedResult)):
+        value = state._result if state._has_result else None
+        record = result_store.create_result_record(value, key=key, expiration=expiration)
+        if write_result:
+            result_store.persist_result_record(record)
+        state.data = record
+    return _ready(state) if _in_running_loop() else state
+
+
+async def _ready(state: State) -> State:
     return state
 
 

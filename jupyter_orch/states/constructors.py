@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from jupyter_orch.exceptions import TerminationSignal
+from jupyter_orch.results import PersistedResult, ResultRecord
 from jupyter_orch.states.core import State, StateType, utcnow
 
 
@@ -21,13 +22,24 @@ def _make(type_: StateType, name: str | None, kw: dict[str, Any]) -> State:
     kw.pop("cls", None)
     if name is not None:
         kw.setdefault("name", name)
+    details = kw.pop("state_details", None)
+    if details is not None:  # Prefect's `state_details={...}`: the run the state belongs to
+        _run_ids(details, kw)
     data = kw.get("data")
-    if data is None or isinstance(data, dict):  # the engine's own state data (a storage reference,
-        return State(type_, **kw)  # pause keys, a background run's parameters)
+    if data is None or isinstance(data, (dict, ResultRecord, PersistedResult)):  # the engine's own
+        return State(type_, **kw)  # state data (a storage reference, pause keys, ...) or a result record
     del kw["data"]
     state = State(type_, **kw)
     state.set_result(data)
     return state
+
+
+def _run_ids(details: Any, kw: dict[str, Any]) -> None:
+    """The run ids of Prefect's `state_details` (a dict or a StateDetails) as State takes them."""
+    for name in ("flow_run_id", "task_run_id"):
+        value = details.get(name) if isinstance(details, dict) else getattr(details, name, None)
+        if value is not None:
+            kw.setdefault(name, str(value))
 
 
 def Scheduled(scheduled_time: datetime | None = None, name: str = "Scheduled", **kw: Any) -> State:

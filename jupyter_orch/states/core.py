@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.exceptions import CancelledRun, CrashedRun, FailedRun, PausedRun, UnfinishedRun
-from jupyter_orch.results import load_result
+from jupyter_orch.results import PersistedResult, ResultRecord, load_result
 
 if TYPE_CHECKING:  # annotations only: uuid (and `platform`) load when an id is made a UUID
     import uuid
@@ -118,9 +118,9 @@ class State:
         self.timestamp = timestamp or utcnow()
         self._result: Any = None
         self._has_result = False
-        if data is not None and data.__class__ is not dict:  # Prefect's `State(data=value)`: the result
-            self._result, self._has_result, data = data, True, None
-        self.data = data
+        if data is not None and data.__class__ is not dict and not isinstance(data, _HOLDERS):
+            self._result, self._has_result, data = data, True, None  # Prefect's `State(data=value)`
+        self.data = data  # a stored reference (dict), a result record the user made, or None
         self.scheduled_time = scheduled_time
         self.id = id or new_uuid()
         self.flow_run_id = flow_run_id
@@ -159,8 +159,11 @@ class State:
 
     def value(self, raise_on_failure: bool = True) -> Any:
         """`result()` that never answers an awaitable (the engine's own reads)."""
-        if not self._has_result and self.data and "storage_key" in self.data:
-            self.set_result(load_result(self.data))
+        if not self._has_result and self.data:
+            if isinstance(self.data, _HOLDERS):
+                self.set_result(self.data.get())
+            elif "storage_key" in self.data:
+                self.set_result(load_result(self.data))
         value = self._result
         if self.type in _UNSUCCESSFUL:
             if raise_on_failure:
@@ -190,7 +193,7 @@ class State:
             "name": self.name,
             "message": self.message,
             "timestamp": self.timestamp.isoformat(),
-            "data": self.data,
+            "data": self.data.reference() if isinstance(self.data, _HOLDERS) else self.data,
             "scheduled_time": self.scheduled_time.isoformat() if self.scheduled_time else None,
         }
 
@@ -247,6 +250,9 @@ def _as_uuid(value: Any) -> uuid.UUID | None:
 
     return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
+
+#: what a user's state may hold as its data besides a value: result objects with a `get()`
+_HOLDERS = (ResultRecord, PersistedResult)
 
 #: code flags of an `async def` body (coroutine or async generator)
 _ASYNC_BODY = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
