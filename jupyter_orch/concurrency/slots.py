@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from jupyter_orch.client import get_client
+from jupyter_orch.engine.context import flow_run_ctx
 
 #: how often a full limit is asked again
 POLL_SECONDS = 0.1
@@ -18,12 +19,14 @@ def as_names(names: str | Iterable[str]) -> list[str]:
 
 
 def limited(names: Iterable[str], client: Any = None) -> list[str]:
-    """The names among `names` that carry a limit (the others never wait)."""
+    """The names among `names` that carry a limit (the others never wait). Inside a flow run the
+    set its engine read once at the start answers (a tagged task never asks the database)."""
     wanted = set(names)
     if not wanted:
         return []
-    client = client or get_client()
-    return sorted(wanted & client.limited_tags())
+    ctx = flow_run_ctx.get() if client is None else None
+    known = ctx.limited_tags if ctx is not None else (client or get_client()).limited_tags()
+    return sorted(wanted & known)
 
 
 def claim(names: str | Iterable[str], strict: bool = False) -> list[str]:
@@ -51,3 +54,18 @@ def acquire(names: list[str], holder_id: str, timeout_seconds: float | None = No
 
 def release(holder_id: str) -> None:
     get_client().decrement_concurrency_slots(holder_id)
+
+
+def hold_tags(names: list[str], task_run_id: Any, timeout_seconds: float | None = None) -> list[str]:
+    """A task run's wait for a slot of each limited tag among `names`; the tags held (what both
+    `v1` modules do, shared here so neither calls through the other's patchable names)."""
+    held = limited(names)
+    if held:
+        acquire(held, str(task_run_id), timeout_seconds)
+    return held
+
+
+def free_tags(names: list[str], task_run_id: Any) -> None:
+    """Free what `hold_tags` took (nothing to ask when no tag among `names` carries a limit)."""
+    if limited(names):
+        release(str(task_run_id))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
+from jupyter_orch.concurrency.v1 import sync as tag_slots
 from jupyter_orch.engine.attempts import run_inline, sleep_async, sleep_sync
 from jupyter_orch.engine.context import task_run_ctx
 from jupyter_orch.engine.logging import install_print_hook, print_recorder, print_target
@@ -61,7 +62,7 @@ async def _run(engine: TaskRunEngine, call: Any, sleep: Any, run_body: Any) -> S
     final = engine.begin()
     if final is not None:
         return final
-    held = hold_slots(engine)
+    held = hold_slots(engine) if call is _call_sync else await hold_slots_async(engine)
     if _serializable(engine) is not None:  # it waited for its key's lock: the holder's record counts
         hit = engine.cached()
         if hit is not None:
@@ -89,7 +90,10 @@ async def _run(engine: TaskRunEngine, call: Any, sleep: Any, run_body: Any) -> S
             return engine.succeed(value)
     finally:
         exit_task(engine, tokens)
-        release_slots(engine, held)
+        if call is _call_sync or held is None:
+            release_slots(engine, held)
+        else:
+            await release_slots_async(engine, held)
 
 
 def enter_task(engine: TaskRunEngine) -> tuple[Any, Any]:
@@ -123,26 +127,65 @@ def _serializable(engine: TaskRunEngine) -> Any:
     return policy.lock_manager
 
 
-def hold_slots(engine: TaskRunEngine) -> list[str]:
+#: what a run of a tagged task holds: its tags and when it took their slots (None: no tags)
+Held = tuple[list[str], float] | None
+
+
+def hold_slots(engine: TaskRunEngine) -> Held:
     """Wait for a slot of each concurrency-limited tag of the task (and, for a SERIALIZABLE cache
-    policy, its cache key's lock); the tags held."""
+    policy, its cache key's lock), as Prefect's engine does: through
+    `concurrency.v1.sync._acquire_concurrency_slots` for every tagged task (a tag without a limit
+    never waits, nor asks the database inside a flow run); untagged tasks skip it all."""
     locks = _serializable(engine)
     if locks is not None:
         locks.acquire_lock(engine.cache_key, engine.id)
-    ctx = engine.flow_ctx
-    if ctx is None or not ctx.limited_tags or not engine.tags:
-        return []
-    limited = sorted(set(engine.tags) & ctx.limited_tags)
-    if limited:
-        while not ctx.client.increment_concurrency_slots(limited, engine.id):
-            time.sleep(0.1)
-    return limited
+    if not engine.tags:
+        return None
+    names, run_id = list(engine.tags), _uuid(engine.id)
+    tag_slots._acquire_concurrency_slots(names, task_run_id=run_id, timeout_seconds=None, _sync=True)
+    return names, time.monotonic()
 
 
-def release_slots(engine: TaskRunEngine, held: list[str]) -> None:
+async def hold_slots_async(engine: TaskRunEngine) -> Held:
+    """`hold_slots` for an async task: waits with the event loop free
+    (`concurrency.v1.asyncio._acquire_concurrency_slots`)."""
+    locks = _serializable(engine)
+    if locks is not None:
+        locks.acquire_lock(engine.cache_key, engine.id)
+    if not engine.tags:
+        return None
+    # here, not at the top: it loads asyncio, which a sync flow's first call never needs
+    from jupyter_orch.concurrency.v1 import asyncio as async_tag_slots
+
+    names, run_id = list(engine.tags), _uuid(engine.id)
+    await async_tag_slots._acquire_concurrency_slots(names, task_run_id=run_id, timeout_seconds=None)
+    return names, time.monotonic()
+
+
+def _uuid(run_id: str) -> Any:
+    import uuid  # here, not at the top: only tagged tasks make one (uuid loads platform)
+
+    return uuid.UUID(run_id)
+
+
+def _release_lock(engine: TaskRunEngine) -> None:
     locks = _serializable(engine)
     if locks is not None and locks.is_lock_holder(engine.cache_key, engine.id):
         engine.writer.flush()  # the next holder of the key reads this run's record
         locks.release_lock(engine.cache_key, engine.id)
-    if held and engine.flow_ctx is not None:
-        engine.flow_ctx.client.decrement_concurrency_slots(engine.id)
+
+
+def release_slots(engine: TaskRunEngine, held: Held) -> None:
+    _release_lock(engine)
+    if held is not None:
+        names, since = held
+        tag_slots._release_concurrency_slots(names, _uuid(engine.id), time.monotonic() - since, _sync=True)
+
+
+async def release_slots_async(engine: TaskRunEngine, held: Held) -> None:
+    _release_lock(engine)
+    if held is not None:
+        from jupyter_orch.concurrency.v1 import asyncio as async_tag_slots  # loaded by hold_slots_async
+
+        names, since = held
+        await async_tag_slots._release_concurrency_slots(names, _uuid(engine.id), time.monotonic() - since)

@@ -1,5 +1,7 @@
 """Tag concurrency slots held by a task run, for async code (Prefect's
-`prefect.concurrency.v1.asyncio`)."""
+`prefect.concurrency.v1.asyncio`): `sync`'s two functions, waiting with the event loop free.
+Both are sync-compatible as Prefect's are: awaitable on a running event loop, the value itself
+with `_sync=True` or where no loop runs."""
 
 from __future__ import annotations
 
@@ -8,17 +10,46 @@ from typing import Any
 
 from jupyter_orch.concurrency import asyncio as _async
 from jupyter_orch.concurrency import slots
+from jupyter_orch.engine.asyncutils import in_running_loop
+from jupyter_orch.engine.context import flow_run_ctx
 
 
-async def _acquire_concurrency_slots(
-    names: list[str], task_run_id: Any, timeout_seconds: float | None = None
-) -> list[str]:
-    """Wait for a slot of each limited tag among `names` for the task run; the tags held."""
-    held = await asyncio.to_thread(slots.limited, names)
+def _answer_sync(_sync: bool | None) -> bool:
+    return bool(_sync) if _sync is not None else not in_running_loop()
+
+
+async def _limited(names: list[str]) -> list[str]:
+    """`slots.limited`, off the loop only when it has to ask the database (outside a flow run)."""
+    if flow_run_ctx.get() is not None:
+        return slots.limited(names)
+    return await asyncio.to_thread(slots.limited, names)
+
+
+async def _acquire(names: list[str], task_run_id: Any, timeout_seconds: float | None) -> list[str]:
+    held = await _limited(names)
     if held:
         await _async.acquire(held, str(task_run_id), timeout_seconds)
     return held
 
 
-async def _release_concurrency_slots(names: list[str], task_run_id: Any, occupy_seconds: float) -> None:
-    await asyncio.to_thread(slots.release, str(task_run_id))
+async def _release(names: list[str], task_run_id: Any) -> None:
+    if await _limited(names):
+        await asyncio.to_thread(slots.release, str(task_run_id))
+
+
+def _acquire_concurrency_slots(
+    names: list[str], task_run_id: Any, timeout_seconds: float | None = None, _sync: bool | None = None
+) -> Any:
+    """Wait for a slot of each limited tag among `names` for the task run; the tags held."""
+    if _answer_sync(_sync):
+        return slots.hold_tags(names, task_run_id, timeout_seconds)
+    return _acquire(names, task_run_id, timeout_seconds)
+
+
+def _release_concurrency_slots(
+    names: list[str], task_run_id: Any, occupy_seconds: float, _sync: bool | None = None
+) -> Any:
+    """Free the slots the task run holds (`occupy_seconds`: how long it held them)."""
+    if _answer_sync(_sync):
+        return slots.free_tags(names, task_run_id)
+    return _release(names, task_run_id)
