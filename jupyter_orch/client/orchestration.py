@@ -17,8 +17,9 @@ from jupyter_orch.client import get_client as _orch_client
 from jupyter_orch.client.concurrency_limits import ConcurrencyLimitMethods
 from jupyter_orch.client.schemas.filters import FlowFilter, FlowRunFilter, LogFilter, ids_of
 from jupyter_orch.client.schemas.objects import FlowRun, Log, TaskRun, task_input
+from jupyter_orch.orchestration.serialize import state_data
 from jupyter_orch.parameters import jsonable
-from jupyter_orch.states import Pending, State, _parse_dt
+from jupyter_orch.states import Pending, State, _parse_dt, new_uuid
 
 _TIMES = ("created", "updated", "start_time", "end_time", "expected_start_time", "state_timestamp")
 
@@ -169,6 +170,53 @@ class SyncPrefectClient(ConcurrencyLimitMethods):
             parameter_schema=flow.parameter_schema,
         )
         return flow_run_from_api(row)
+
+    def create_task_run(
+        self,
+        task: Any,
+        flow_run_id: Any,
+        dynamic_key: str,
+        id: Any = None,
+        name: str | None = None,
+        extra_tags: Iterable[str] | None = None,
+        state: State | None = None,
+        task_inputs: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> TaskRun:
+        """A task run record of `task` in the flow run `flow_run_id` (None: outside any), Pending
+        unless `state` says otherwise, as Prefect's; nothing runs it (`run_task_sync(task,
+        task_run=...)` may, later)."""
+        state = state or Pending()
+        run_id = str(id or new_uuid())
+        state.task_run_id = run_id
+        data = state_data(state)
+        row = {
+            "id": run_id,
+            "name": name or f"{task.name}-{dynamic_key}",
+            "task_key": task.task_key,
+            "dynamic_key": str(dynamic_key),
+            "flow_run_id": None if flow_run_id is None else str(flow_run_id),
+            "empirical_policy": task.policy_dict,
+            "tags": sorted(set(task.tags) | set(extra_tags or ())),
+            "created": state.timestamp,
+            "cache_key": None,
+            "cache_expiration": None,
+            "task_inputs": jsonable(task_inputs or {}),
+            "state_id": state.id,
+            "state_type": state.type.value,
+            "state_name": state.name,
+            "state_message": state.message,
+            "state_timestamp": state.timestamp,
+            "state_data": data,
+            "start_time": None,
+            "end_time": None,
+            "total_run_time": 0.0,
+            "run_count": 0,
+            "updated": state.timestamp,
+        }
+        state_row = {k: row[f"state_{k}"] for k in ("type", "name", "message", "timestamp", "data")}
+        self.orch.writer.add_task_run(row, {**state_row, "id": state.id, "task_run_id": run_id})
+        return task_run_from_api(self._fresh().read_task_run(run_id))  # not self.read_...: awaitable
 
     def read_logs(self, log_filter: LogFilter | None = None, limit: int = 200, **_options: Any) -> list[Log]:
         query: dict[str, Any] = {"limit": min(limit or 200, 500)}

@@ -84,10 +84,37 @@ class FlowRunContext(_RunContext):
             return
         self.results[id(value)] = (value, task_run_id)
 
+    #: the run description a context made by `model_construct` was given (no engine runs it)
+    _given_run: Any = field(default=None, repr=False)
+
+    @classmethod
+    def model_construct(
+        cls,
+        flow_run: Any = None,
+        flow: Any = None,
+        client: Any = None,
+        task_runner: Any = None,
+        **fields: Any,
+    ) -> Self:
+        """A context for a flow run described by `flow_run` (Prefect's way to set one up in tests
+        and tools: `with FlowRunContext.model_construct(flow_run=run, flow=f): ...`); fields
+        not given are left empty."""
+        run_id = getattr(flow_run, "id", None)
+        ctx = cls(
+            flow=flow,
+            flow_run_id=None if run_id is None else str(run_id),  # type: ignore[arg-type]
+            flow_run_name=getattr(flow_run, "name", None),  # type: ignore[arg-type]
+            client=client,  # type: ignore[arg-type]
+            task_runner=task_runner,  # type: ignore[arg-type]
+            **_known_fields(cls, fields),
+        )
+        ctx._given_run = flow_run
+        return ctx
+
     @property
     def flow_run(self) -> Any:
         """The flow run as Prefect's context shows it (id, name, parameters, tags, ...)."""
-        return flow_run_view(self.engine)
+        return self._given_run if self.engine is None else flow_run_view(self.engine)
 
     def next_dynamic_key(self, task_key: str) -> int:
         """0, 1, 2... per task within this flow run (thread-safe: `next(count)` is atomic)."""
@@ -112,16 +139,41 @@ class TaskRunContext(_RunContext):
     #: the engine running this task run (what `task_run` describes)
     engine: Any = None
 
+    #: the run description a context made by `model_construct` was given (no engine runs it)
+    _given_run: Any = field(default=None, repr=False)
+
+    @classmethod
+    def model_construct(cls, task_run: Any = None, task: Any = None, **fields: Any) -> Self:
+        """A context for a task run described by `task_run` (Prefect's, as `FlowRunContext`'s)."""
+        run_id = getattr(task_run, "id", None)
+        flow_run_id = getattr(task_run, "flow_run_id", None)
+        ctx = cls(
+            task=task,
+            task_run_id=None if run_id is None else str(run_id),  # type: ignore[arg-type]
+            task_run_name=getattr(task_run, "name", None),  # type: ignore[arg-type]
+            flow_run_id=None if flow_run_id is None else str(flow_run_id),
+            parameters=fields.pop("parameters", None) or {},
+            **_known_fields(cls, fields),
+        )
+        ctx._given_run = task_run
+        return ctx
+
     @property
     def task_run(self) -> Any:
         """The task run as Prefect's context shows it (id, name, flow_run_id, run_count, ...)."""
-        return task_run_view(self.engine)
+        return self._given_run if self.engine is None else task_run_view(self.engine)
 
     @property
     def start_time(self) -> Any:
         """When the current attempt started (its Running or Retrying state's timestamp)."""
         state = getattr(self.engine, "state", None)
         return state.timestamp if state is not None else None
+
+
+def _known_fields(cls: type, fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields of `cls` among `fields` (Prefect's contexts have more: those are dropped)."""
+    names = cls.__dataclass_fields__  # type: ignore[attr-defined]
+    return {name: value for name, value in fields.items() if name in names and not name.startswith("_")}
 
 
 #: the tags of `with tags(...)` blocks around this point (merged into runs created here)

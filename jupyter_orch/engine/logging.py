@@ -16,10 +16,11 @@ import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 
 from jupyter_orch.client import get_client
-from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, get_run_context
+from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, flow_run_ctx, get_run_context
 from jupyter_orch.settings import PREFECT_API_KEY, clip_log_message, obfuscate
 
 #: the run loggers' parent: `jupyter_orch.flow_runs`, `jupyter_orch.task_runs`
@@ -35,8 +36,8 @@ class OrchLogHandler(logging.Handler):
     logged with `extra={"send_to_api": False}`)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        flow_run_id = getattr(record, "flow_run_id", None)
-        task_run_id = getattr(record, "task_run_id", None)
+        flow_run_id = _known(getattr(record, "flow_run_id", None))
+        task_run_id = _known(getattr(record, "task_run_id", None))
         if flow_run_id is None and task_run_id is None:
             return
         if getattr(record, "send_to_api", True) is False:  # extra={"send_to_api": False}, as Prefect's
@@ -58,6 +59,29 @@ class OrchLogHandler(logging.Handler):
             )
         except Exception:
             self.handleError(record)
+
+
+def _known(run_id: Any) -> Any:
+    """A run id a record carries, or None for the placeholders Prefect's loggers put where the
+    run is unknown ("<unknown>", or "None" for a task run outside any flow run)."""
+    return None if run_id in (None, UNKNOWN, "None") else run_id
+
+
+class _RunFormatter(logging.Formatter):
+    """The console's format: `%(run_label)s` is "Flow run 'name'" / "Task run 'name'" from the
+    record's run names when the logger did not set it (loggers shaped as Prefect's)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not hasattr(record, "run_label"):
+            task_run_name = getattr(record, "task_run_name", None)
+            flow_run_name = getattr(record, "flow_run_name", None)
+            if task_run_name is not None:
+                record.run_label = f"Task run {task_run_name!r}"
+            elif flow_run_name is not None:
+                record.run_label = f"Flow run {flow_run_name!r}"
+            else:
+                record.run_label = record.name
+        return super().format(record)
 
 
 class _ConsoleHandler(logging.StreamHandler):
@@ -124,9 +148,7 @@ def _make_handlers() -> list[logging.Handler]:
     console = _ConsoleHandler()
     console.setLevel(logging.INFO)
     console.setFormatter(
-        logging.Formatter(
-            "%(asctime)s.%(msecs)03d | %(levelname)-7s | %(run_label)s - %(message)s", "%H:%M:%S"
-        )
+        _RunFormatter("%(asctime)s.%(msecs)03d | %(levelname)-7s | %(run_label)s - %(message)s", "%H:%M:%S")
     )
     return [OrchLogHandler(logging.INFO), console]
 
@@ -184,29 +206,67 @@ def run_logger(flow_run_id: str | None, task_run_id: str | None, label: str, kin
 run_logger_disabled: ContextVar[bool] = ContextVar("jupyter_orch_run_logger_disabled", default=False)
 
 
-def get_run_logger(context: Any = None, **kwargs: Any) -> RunLogger | logging.LoggerAdapter:
+def get_run_logger(context: Any = None, **kwargs: Any) -> RunLogger:
     """A logger for the current task run (or flow run) whose records are stored with the run
-    (`context`: a run context to log for instead; `kwargs`: extra fields on every record).
-    Outside a run: MissingContextError, or a disabled logger inside `disable_run_logger()`."""
+    (`context`: a run context to log for instead; `kwargs`: extra fields on every record). Its
+    `extra` is Prefect's: the run's id and name, its flow's (and task's) name. Outside a run:
+    MissingContextError; inside `disable_run_logger()`: a plain logger named "null" whose records
+    are not stored, as Prefect's."""
     if run_logger_disabled.get():
-        silent = logging.getLogger(f"{RUN_LOGGER}.runs.disabled")
-        silent.disabled = True
-        return logging.LoggerAdapter(silent, kwargs)
+        return RunLogger(logging.getLogger("null"), kwargs)
     if context is not None and not isinstance(context, (FlowRunContext, TaskRunContext)):
         raise TypeError(f"Received unexpected type {type(context).__name__!r} for context.")
     ctx = context if context is not None else get_run_context()
-    if kwargs:
-        logger = get_run_logger(ctx)
-        logger.extra = {**logger.extra, **kwargs}  # type: ignore[dict-item]
-        return logger
-    # each record carries the run's names too, as Prefect's (`record.flow_name`, `record.task_run_name`)
     if isinstance(ctx, FlowRunContext):
-        logger = run_logger(ctx.flow_run_id, None, f"Flow run {ctx.flow_run_name!r}", "flow_runs")
-        logger.extra.update(flow_name=ctx.flow.name, flow_run_name=ctx.flow_run_name)  # type: ignore[union-attr]
-        return logger
-    logger = run_logger(ctx.flow_run_id, ctx.task_run_id, f"Task run {ctx.task_run_name!r}", "task_runs")
-    logger.extra.update(task_name=ctx.task.name, task_run_name=ctx.task_run_name)  # type: ignore[union-attr]
-    return logger
+        return flow_run_logger(_flow_run_of(ctx), ctx.flow, **kwargs)
+    task_run = SimpleNamespace(id=ctx.task_run_id, name=ctx.task_run_name, flow_run_id=ctx.flow_run_id)
+    return task_run_logger(task_run, ctx.task, **kwargs)
+
+
+UNKNOWN = "<unknown>"
+
+
+def _get(obj: Any, name: str) -> Any:
+    """A field of a run description: an object (FlowRun, TaskRun) or a record (dict)."""
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _flow_run_of(ctx: FlowRunContext) -> Any:
+    """The id and name of a flow run context's run (None for a context made without one)."""
+    return None if ctx.flow_run_id is None else SimpleNamespace(id=ctx.flow_run_id, name=ctx.flow_run_name)
+
+
+def flow_run_logger(flow_run: Any, flow: Any = None, **kwargs: Any) -> RunLogger:
+    """The logger of a flow run given its description (a hook's `flow_run`, or a record); usable
+    where there is no run context, such as in a state-change hook. `extra` as Prefect's:
+    `flow_run_name`, `flow_run_id`, `flow_name` ("<unknown>" where not known), then `kwargs`."""
+    extra = {
+        "flow_run_name": UNKNOWN if flow_run is None else _get(flow_run, "name"),
+        "flow_run_id": UNKNOWN if flow_run is None else str(_get(flow_run, "id")),
+        "flow_name": getattr(flow, "name", None) or UNKNOWN,
+    }
+    return RunLogger(_configure("flow_runs"), {**extra, **kwargs})
+
+
+def task_run_logger(
+    task_run: Any, task: Any = None, flow_run: Any = None, flow: Any = None, **kwargs: Any
+) -> RunLogger:
+    """The logger of a task run given its description (a hook's `task_run`); the flow run and
+    flow not given are those of the flow run in progress, if any. `extra` as Prefect's."""
+    if flow_run is None or flow is None:
+        ctx = flow_run_ctx.get()
+        if ctx is not None:
+            flow_run = flow_run if flow_run is not None else _flow_run_of(ctx)
+            flow = flow or ctx.flow
+    extra = {
+        "task_run_id": str(_get(task_run, "id")),
+        "flow_run_id": str(_get(task_run, "flow_run_id")),
+        "task_run_name": _get(task_run, "name"),
+        "task_name": getattr(task, "name", None) or UNKNOWN,
+        "flow_run_name": UNKNOWN if flow_run is None else _get(flow_run, "name"),
+        "flow_name": getattr(flow, "name", None) or UNKNOWN,
+    }
+    return RunLogger(_configure("task_runs"), {**extra, **kwargs})
 
 
 # -- log_prints ----------------------------------------------------------------------------------

@@ -71,3 +71,15 @@ def persist_result(
     if saved is not None:
         ref["storage"] = storage  # the loader opens it with the configuration's credentials
     return ref
+
+
+def persist_failure(
+    exc: BaseException, storage: Any = None, serializer: str = SERIALIZER
+) -> dict[str, str] | None:
+    """Persist a failed run's exception as its result (another process, such as a distributed
+    future's, then raises it); one that cannot be serialized stays in memory only (readers
+    elsewhere get the state's message as a FailedRun)."""
+    try:
+        return persist_result(exc, None, storage, serializer)
+    except Exception:
+        return None

@@ -21,7 +21,7 @@ from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identity
 from jupyter_orch.engine.hooks import call_hook, render_run_name, run_hooks, task_run_view
 from jupyter_orch.engine.logging import run_logger
-from jupyter_orch.engine.results import persist_result
+from jupyter_orch.engine.results import persist_failure, persist_result
 from jupyter_orch.engine.started import Started, started_client
 from jupyter_orch.engine.task_transactions import stage_result
 from jupyter_orch.engine.timeouts import failure_state, is_cancellation
@@ -297,9 +297,7 @@ class TaskRunEngine:
             if hooks:
                 self._run_hooks(hooks, self.state)
             return self.state  # type: ignore[return-value]
-        data = None
-        if self._persist():
-            data = self._store(value)
+        data = self._store(value) if self._persist() else None
         if task.cache_expiration is not None and self.cache_key:
             self.cache_expiration = utcnow() + task.cache_expiration
         state = Completed(data=data)
@@ -339,6 +337,8 @@ class TaskRunEngine:
         """Propose the failure; seconds to wait before the next attempt, or None if final."""
         proposed = failure_state(exc, f"Task run encountered an exception {type(exc).__name__}: {exc}")
         task = self.task
+        if self._persist():  # the exception is the result another process reads back (Prefect's)
+            proposed.data = persist_failure(exc, task.result_storage, task.serializer)
         policy = None
         retryable = task.retry_condition_fn is not None and self.times.run_count <= task.retries
         if retryable and not self._should_retry(proposed):

@@ -40,8 +40,12 @@ def _apply_env_overrides(config: dict[str, Any], path: tuple[str, ...] = ()) -> 
             _apply_env_overrides(value, keys)
             continue
         name = ENV_PREFIX + "_".join(k.replace(".", "_").upper() for k in keys)
-        if name in os.environ:
-            config[key] = os.environ[name]
+        # a Prefect user's variable names our `jupyter_orch.*` loggers as `prefect.*`
+        # (PREFECT_LOGGING_LOGGERS_PREFECT_EXTRA_LEVEL): both spellings are read, ours first
+        for candidate in (name, name.replace("_JUPYTER_ORCH", "_PREFECT")):
+            if candidate in os.environ:
+                config[key] = os.environ[candidate]
+                break
 
 
 def load_logging_config(path: Path) -> dict[str, Any]:

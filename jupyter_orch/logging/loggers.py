@@ -8,18 +8,18 @@ import builtins
 import io
 import logging
 import sys
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from jupyter_orch.engine.context import flow_run_ctx, task_run_ctx
 from jupyter_orch.engine.logging import (
     RunLogger,
+    flow_run_logger,
     get_run_logger,
     hide_api_key,
-    run_logger,
     run_logger_disabled,
+    task_run_logger,
 )
 from jupyter_orch.settings import PREFECT_LOGGING_LEVEL
 
@@ -52,36 +52,6 @@ def get_logger(name: str | None = None) -> logging.Logger:
     return hide_api_key(parent.getChild(name.removeprefix("jupyter_orch.")))
 
 
-def _field(obj: Any, name: str) -> Any:
-    """A field of a run record or object; ids (UUIDs on run objects) as the strings logs keep."""
-    value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-    return str(value) if isinstance(value, uuid.UUID) else value
-
-
-def flow_run_logger(flow_run: Any, flow: Any = None, **kwargs: Any) -> RunLogger:
-    """The logger of a flow run given its description (a hook's `flow_run`, or a record); usable
-    where there is no run context, such as in a state-change hook."""
-    logger = run_logger(_field(flow_run, "id"), None, f"Flow run {_field(flow_run, 'name')!r}", "flow_runs")
-    if kwargs:
-        logger.extra = {**logger.extra, **kwargs}  # type: ignore[dict-item]
-    return logger
-
-
-def task_run_logger(
-    task_run: Any, task: Any = None, flow_run: Any = None, flow: Any = None, **kwargs: Any
-) -> RunLogger:
-    """The logger of a task run given its description (a hook's `task_run`)."""
-    flow_run_id = _field(task_run, "flow_run_id")
-    if flow_run_id is None and flow_run is not None:
-        flow_run_id = _field(flow_run, "id")
-    logger = run_logger(
-        flow_run_id, _field(task_run, "id"), f"Task run {_field(task_run, 'name')!r}", "task_runs"
-    )
-    if kwargs:
-        logger.extra = {**logger.extra, **kwargs}  # type: ignore[dict-item]
-    return logger
-
-
 @contextmanager
 def disable_logger(name: str) -> Iterator[None]:
     """Silence the logger `name` inside the block."""
@@ -100,7 +70,9 @@ def disable_run_logger() -> Iterator[None]:
     run: a task's or flow's `.fn` can be called directly in a test."""
     token = run_logger_disabled.set(True)
     try:
-        with disable_logger("jupyter_orch.flow_runs"), disable_logger("jupyter_orch.task_runs"):
+        with ExitStack() as stack:  # the run loggers, and the names Prefect's switches off
+            for name in ("flow_runs", "task_runs", "flow_run", "task_run"):
+                stack.enter_context(disable_logger(f"jupyter_orch.{name}"))
             yield
     finally:
         run_logger_disabled.reset(token)
@@ -119,13 +91,13 @@ def get_worker_logger(worker: Any, name: str | None = None) -> logging.Logger | 
 
 @contextmanager
 def patch_print() -> Iterator[None]:
-    """Inside the block, `print()` to stdout in a run with `log_prints` is logged at INFO by the
-    run logger instead of printed; elsewhere (or to another file) print is unchanged."""
+    """Inside the block, `print()` to stdout or stderr in a run with `log_prints` is logged at
+    INFO by the run logger instead of printed; elsewhere (or to another file) print is unchanged."""
     original = builtins.print
 
     def print_as_log(*args: Any, **kwargs: Any) -> None:
         ctx = task_run_ctx.get() or flow_run_ctx.get()
-        if ctx is None or not ctx.log_prints or kwargs.get("file") not in (None, sys.stdout):
+        if ctx is None or not ctx.log_prints or kwargs.get("file") not in (None, sys.stdout, sys.stderr):
             return original(*args, **kwargs)
         buffer = io.StringIO()
         original(*args, **{**kwargs, "file": buffer})

@@ -2,7 +2,8 @@
 for Prefect run here with their imports renamed: `prefect_client` / `sync_prefect_client` (this
 process's client as Prefect's), `events_pipeline` (`await events_pipeline.process_events()`, or
 `process_events(_sync=True)` in sync code: the engine's queued records are written, so reads see
-them), `task_run` (a Pending run of a task), `flow_run` (a Pending run of a flow "test-flow"),
+them), `task_run` (a Pending run of a task in `flow_run`'s run), `flow_run` (a Pending run of a
+flow "test-flow"),
 `session` (what `jupyter_orch.server.models` reads take, unused) and `use_hosted_api_server`
 (runs report in-process, as they do without a server)."""
 
@@ -15,7 +16,6 @@ import pytest
 
 from jupyter_orch.client import get_client
 from jupyter_orch.client.orchestration import PrefectClient, SyncPrefectClient
-from jupyter_orch.engine.background import record_run
 from jupyter_orch.engine.flows import flow
 from jupyter_orch.engine.tasks import task
 
@@ -54,8 +54,9 @@ def _fixture_task() -> None:
 
 
 @pytest.fixture
-def task_run() -> Any:
-    return record_run(_fixture_task, None, None)
+def task_run(flow_run: Any) -> Any:
+    """A Pending run of a task in the `flow_run` fixture's flow run, as Prefect's suite has it."""
+    return SyncPrefectClient().create_task_run(_fixture_task, flow_run.id, dynamic_key="0")
 
 
 @flow(name="test-flow")
