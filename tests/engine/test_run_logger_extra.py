@@ -149,3 +149,19 @@ def test_a_persisted_failure_is_raised_again_from_the_record(records):
     read_back = SyncPrefectClient().read_task_run(state.task_run_id).state  # as another process
     with pytest.raises(KeyError, match="original"):
         read_back.result()
+
+
+def test_the_log_worker_ships_a_default_limit_of_records(records):
+    from jupyter_orch.logging.handlers import APILogWorker
+    from jupyter_orch.settings import PREFECT_API_DEFAULT_LIMIT
+
+    run = SyncPrefectClient().create_flow_run(host)
+    count = PREFECT_API_DEFAULT_LIMIT.value()
+    worker = APILogWorker.instance()
+    for i in range(count):
+        worker.send(
+            {"flow_run_id": str(run.id), "name": "x", "level": 20, "message": str(i), "timestamp": None}
+        )
+    worker.flush()
+    logs = SyncPrefectClient().read_logs()
+    assert count == 200 and len({log.message for log in logs}) == count
