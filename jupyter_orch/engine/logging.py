@@ -21,6 +21,7 @@ from typing import Any
 
 from jupyter_orch.client import get_client
 from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, flow_run_ctx, get_run_context
+from jupyter_orch.exceptions import MissingContextError
 from jupyter_orch.settings import PREFECT_API_KEY, clip_log_message, obfuscate
 
 #: the run loggers' parent: `jupyter_orch.flow_runs`, `jupyter_orch.task_runs`
@@ -206,21 +207,46 @@ def run_logger(flow_run_id: str | None, task_run_id: str | None, label: str, kin
 run_logger_disabled: ContextVar[bool] = ContextVar("jupyter_orch_run_logger_disabled", default=False)
 
 
-def get_run_logger(context: Any = None, **kwargs: Any) -> RunLogger:
+def get_run_logger(
+    context: Any = None,
+    on_missing_context: str = "raise",
+    fallback_logger_name: str | None = None,
+    **kwargs: Any,
+) -> RunLogger | logging.Logger:
     """A logger for the current task run (or flow run) whose records are stored with the run
     (`context`: a run context to log for instead; `kwargs`: extra fields on every record). Its
     `extra` is Prefect's: the run's id and name, its flow's (and task's) name. Outside a run:
-    MissingContextError; inside `disable_run_logger()`: a plain logger named "null" whose records
-    are not stored, as Prefect's."""
+    MissingContextError, unless `on_missing_context` is "warn" (a debug line says so) or
+    "ignore": then the plain logger `jupyter_orch[.fallback_logger_name]`, as Prefect's. Inside
+    `disable_run_logger()`: a plain logger named "null" whose records are not stored."""
     if run_logger_disabled.get():
         return RunLogger(logging.getLogger("null"), kwargs)
     if context is not None and not isinstance(context, (FlowRunContext, TaskRunContext)):
         raise TypeError(f"Received unexpected type {type(context).__name__!r} for context.")
-    ctx = context if context is not None else get_run_context()
+    try:
+        ctx = context if context is not None else get_run_context()
+    except MissingContextError as exc:
+        if on_missing_context not in ("warn", "ignore"):
+            raise MissingContextError(
+                f"{exc} To log outside a run, pass on_missing_context='warn' or 'ignore'."
+            ) from None
+        return _fallback_logger(fallback_logger_name, warn=on_missing_context == "warn")
     if isinstance(ctx, FlowRunContext):
         return flow_run_logger(_flow_run_of(ctx), ctx.flow, **kwargs)
     task_run = SimpleNamespace(id=ctx.task_run_id, name=ctx.task_run_name, flow_run_id=ctx.flow_run_id)
     return task_run_logger(task_run, ctx.task, **kwargs)
+
+
+def _fallback_logger(name: str | None, warn: bool) -> logging.Logger:
+    """`get_run_logger`'s logger outside a run: `jupyter_orch`, or its child `name`."""
+    logger = logging.getLogger(
+        RUN_LOGGER if not name else f"{RUN_LOGGER}.{name.removeprefix(RUN_LOGGER + '.')}"
+    )
+    if warn:
+        logger.debug(
+            "No active flow or task run context found; logging with the %r logger instead.", logger.name
+        )
+    return hide_api_key(logger)
 
 
 UNKNOWN = "<unknown>"

@@ -165,3 +165,17 @@ def test_the_log_worker_ships_a_default_limit_of_records(records):
     worker.flush()
     logs = SyncPrefectClient().read_logs()
     assert count == 200 and len({log.message for log in logs}) == count
+
+
+def test_outside_a_run_the_logger_may_fall_back(caplog):
+    from jupyter_orch.exceptions import MissingContextError
+
+    with pytest.raises(MissingContextError, match="on_missing_context"):
+        get_run_logger()
+    with caplog.at_level(logging.DEBUG, logger="jupyter_orch"):
+        logger = get_run_logger(on_missing_context="warn", fallback_logger_name="my_app")
+        quiet = get_run_logger(on_missing_context="ignore")
+    assert (logger.name, quiet.name) == ("jupyter_orch.my_app", "jupyter_orch")
+    assert [r.name for r in caplog.records if "No active flow or task run" in r.getMessage()] == [
+        "jupyter_orch.my_app"
+    ]
