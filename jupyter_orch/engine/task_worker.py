@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from jupyter_orch.client import get_client
@@ -62,6 +63,7 @@ class TaskWorker:
         logger.info(
             "Task worker %s serving %s", self.name, ", ".join(sorted(t.name for t in self.tasks.values()))
         )
+        restore = self._stop_on_sigint()
         try:
             while not self._stop.is_set():
                 claimed = self.run_once()
@@ -70,9 +72,30 @@ class TaskWorker:
         except KeyboardInterrupt:
             logger.info("Task worker %s interrupted", self.name)
         finally:
+            if restore is not None:
+                restore()
             self._pool.shutdown(wait=True)
             self._pool = None
             get_client().flush()
+
+    def _stop_on_sigint(self) -> Callable[[], Any] | None:
+        """Serving in the main thread, Ctrl-C (SIGINT) asks the loop to stop after the claim in
+        progress, rather than raising KeyboardInterrupt inside it (a database call cut in the
+        middle fails its connection's clean-up, and the worker would exit with an error); a
+        second Ctrl-C interrupts at once. What puts the previous handler back (None: not the
+        main thread, nothing changed)."""
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        import signal  # only a served worker handles Ctrl-C; the engine's import stays lean
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            if self._stop.is_set():
+                raise KeyboardInterrupt
+            logger.info("Task worker %s stopping (Ctrl-C again to interrupt)", self.name)
+            self._stop.set()
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
+        return lambda: signal.signal(signal.SIGINT, previous)
 
     def stop(self) -> None:
         self._stop.set()
