@@ -17,6 +17,23 @@ API_TOKEN_ENV = "JUPYTER_ORCH_API_TOKEN"
 HEARTBEAT_TIMEOUT_ENV = "JUPYTER_ORCH_HEARTBEAT_TIMEOUT"
 #: seconds without a heartbeat after which a run a worker holds is marked Crashed
 DEFAULT_HEARTBEAT_TIMEOUT = 30.0
+WRITER_MAX_PENDING_ENV = "JUPYTER_ORCH_WRITER_MAX_PENDING"
+#: task-run records a process queues for its batch writer before its task threads wait for it
+DEFAULT_WRITER_MAX_PENDING = 10_000
+
+
+def writer_max_pending() -> int:
+    """`JUPYTER_ORCH_WRITER_MAX_PENDING`, else the default; a bad value is a ValueError."""
+    raw = os.environ.get(WRITER_MAX_PENDING_ENV)
+    if not raw:
+        return DEFAULT_WRITER_MAX_PENDING
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{WRITER_MAX_PENDING_ENV}={raw!r}: expected a whole number") from None
+    if value <= 0:
+        raise ValueError(f"{WRITER_MAX_PENDING_ENV}={raw!r}: must be positive")
+    return value
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from jupyter_orch.settings import DEFAULT_WRITER_MAX_PENDING
+
 BATCH_KINDS = ("task_runs", "task_run_states", "edges", "logs", "artifacts")
 _COMPLETED = "COMPLETED"
 
@@ -34,10 +36,13 @@ class BatchWriter:
         write: Callable[[dict[str, list[dict[str, Any]]]], None],
         interval: float = 0.2,
         max_items: int = 2000,
+        max_pending: int = DEFAULT_WRITER_MAX_PENDING,
     ) -> None:
         self._write = write
         self._interval = interval
         self._max_items = max_items
+        self._max_pending = max(max_pending, max_items)
+        self._blocked = 0  # producers waiting for room (see `add_task_run`)
         # a plain lock (cheaper than an RLock); producers take it directly (a C-level `with`)
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -69,6 +74,22 @@ class BatchWriter:
                 self._cached[row["cache_key"]] = (self._queued_seq, row)
             if self._thread is None or self._closed or self._pending >= self._max_items:
                 self._start_or_wake()
+                if self._pending >= self._max_pending:
+                    self._wait_for_room()
+
+    def _wait_for_room(self) -> None:
+        """Hold a producer (the lock held) while `max_pending` records wait for the writer, so a
+        flow that makes runs faster than they are written (100,000 mapped tasks) keeps a bounded
+        queue instead of every record in memory. Never the writer's own thread, and not while
+        writes fail (the records are kept and the error reaches the next `flush`)."""
+        if self._error is not None or threading.current_thread() is self._thread:
+            return
+        self._blocked += 1
+        try:
+            while self._pending >= self._max_pending and self._error is None and not self._closed:
+                self._cond.wait(1.0)
+        finally:
+            self._blocked -= 1
 
     def pending_cached(self, cache_key: str, now: Any) -> dict[str, Any] | None:
         """The completed task-run snapshot with `cache_key` not yet committed (and not expired)."""
@@ -141,6 +162,8 @@ class BatchWriter:
             batch[kind] = rows
             self._lists[kind] = []
         self._pending = 0
+        if self._blocked:
+            self._cond.notify_all()
         return batch, self._queued_seq
 
     def _run(self) -> None:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from jupyter_orch.client.batch import BatchWriter
 from jupyter_orch.client.transport import ApiError, Query, Transport
+from jupyter_orch.settings import writer_max_pending
 from jupyter_orch.states import State, new_uuid, utcnow
 
 
@@ -23,7 +24,7 @@ class OrchClient:
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
-        self.writer = BatchWriter(self.apply_task_run_batch)
+        self.writer = BatchWriter(self.apply_task_run_batch, max_pending=writer_max_pending())
         #: HTTP: the last batch that failed, with its id: resent as is before anything else
         self._unacked: tuple[str, dict[str, list[dict[str, Any]]]] | None = None
 

@@ -28,6 +28,7 @@ from jupyter_orch.engine.timeouts import failure_state, is_cancellation
 from jupyter_orch.orchestration import rules
 from jupyter_orch.orchestration.serialize import state_data
 from jupyter_orch.states import (
+    TERMINAL_STATES,
     Cancelled,
     Completed,
     Crashed,
@@ -44,8 +45,6 @@ from jupyter_orch.states import (
 _ACCEPTED = (rules.ACCEPT, rules.REJECT)
 _NO_RETRIES = rules.RunPolicy(0)  # a failure retry_condition_fn declined to retry
 _loose_counter = itertools.count()  # dynamic keys of task runs outside any flow run
-
-
 #: what the retry rule answers a failure with while retries are left
 _RETRY_STATES = frozenset({"AwaitingRetry", "Retrying"})
 
@@ -138,8 +137,8 @@ class TaskRunEngine:
     def _record(self, state: State) -> None:
         data = state_data(state) if (state.data is not None or state.scheduled_time is not None) else None
         base = self._base
-        if base is None:  # the columns that never change, made once per run
-            self.created = state.timestamp
+        if base is None:  # the columns that never change, made once per run (again after an end)
+            self.created = self.created or state.timestamp
             task = self.task
             base = self._base = {
                 "id": self.id,
@@ -182,6 +181,8 @@ class TaskRunEngine:
                 "data": data,
             },
         )
+        if state.type in TERMINAL_STATES:  # let go of the columns: a mapped run may be one of 100,000
+            self._base = None
 
     # -- phases shared by the sync and async drivers --------------------------------------------
     def begin(self) -> State | None:

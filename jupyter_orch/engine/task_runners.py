@@ -23,6 +23,7 @@ from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureLi
 from jupyter_orch.engine.mapping import expand
 from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
+from jupyter_orch.engine.thread_pool import EnginePool
 from jupyter_orch.engine.timeouts import TaskRunTimeout, call_with_timeout, timeout_message
 from jupyter_orch.settings import PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS
 
@@ -119,16 +120,17 @@ class ThreadPoolTaskRunner(TaskRunner):
         self.max_workers = (
             max_workers or PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS.value() or DEFAULT_MAX_WORKERS
         )
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._executor: EnginePool | None = None
 
     def duplicate(self) -> ThreadPoolTaskRunner:
         return ThreadPoolTaskRunner(self.max_workers)
 
     def start(self) -> None:
         if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(
-                self.max_workers, thread_name_prefix="jupyter-orch-task"
-            )
+            self._executor = EnginePool(self._drive, self.max_workers, thread_name_prefix="jupyter-orch-task")
+
+    def _drive(self, engine: TaskRunEngine) -> State:
+        return run_task_sync(engine, self.run_body)
 
     def submit_engine(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
         if engine.task.is_async:
@@ -139,10 +141,8 @@ class ThreadPoolTaskRunner(TaskRunner):
 
             return asyncio.run_coroutine_threadsafe(run_task_async(engine), background_loop())
         if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(
-                self.max_workers, thread_name_prefix="jupyter-orch-task"
-            )
-        return self._executor.submit(contextvars.copy_context().run, run_task_sync, engine, self.run_body)
+            self.start()
+        return self._executor.submit(engine)  # type: ignore[union-attr]
 
     def shutdown(self, wait: bool = True) -> None:
         if self._executor is not None:
