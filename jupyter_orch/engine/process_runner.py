@@ -15,6 +15,7 @@ import concurrent.futures
 import contextvars
 import multiprocessing
 import os
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.client import get_client
@@ -23,6 +24,7 @@ from jupyter_orch.engine.futures import resolve_futures_to_states
 from jupyter_orch.engine.task_drivers import run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.task_runners import DEFAULT_MAX_WORKERS, TaskRunner, ThreadPoolTaskRunner
+from jupyter_orch.settings import PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS
 from jupyter_orch.states import Crashed, State
 
 if TYPE_CHECKING:
@@ -35,19 +37,52 @@ class ProcessPoolTaskRunner(TaskRunner):
     Tasks, arguments and results cross the process boundary with cloudpickle; the runs are
     recorded like any other (states, logs, artifacts), by the child that executes them."""
 
-    def __init__(self, max_workers: int | None = None) -> None:
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        subprocess_message_processor_factories: Iterable[Callable[[], Any]] | None = None,
+    ) -> None:
         if max_workers is not None and max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}")
-        self.max_workers = max_workers or os.cpu_count() or 1
+        setting = PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS.value()
+        self.max_workers = max_workers or setting or os.cpu_count() or 1
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self._dispatch: concurrent.futures.ThreadPoolExecutor | None = None
+        self._factories = tuple(subprocess_message_processor_factories or ())
 
     @property
     def _max_workers(self) -> int:  # Prefect's attribute name
         return self.max_workers
 
+    @property
+    def subprocess_message_processor_factories(self) -> tuple[Callable[[], Any], ...]:
+        """Prefect's hooks over the log and event messages its child processes forward. Kept
+        for Prefect's API (and copied by `duplicate`); here a child writes its runs' records
+        itself, so no message passes through them."""
+        return self._factories
+
+    @subprocess_message_processor_factories.setter
+    def subprocess_message_processor_factories(self, factories: Iterable[Callable[[], Any]] | None) -> None:
+        if self._started:
+            raise RuntimeError(
+                "Cannot configure subprocess message processor factories while task runner is started"
+            )
+        self._factories = tuple(factories or ())
+
+    def set_subprocess_message_processor_factories(
+        self, factories: Iterable[Callable[[], Any]] | None
+    ) -> None:
+        self.subprocess_message_processor_factories = factories
+
     def duplicate(self) -> ProcessPoolTaskRunner:
-        return ProcessPoolTaskRunner(self.max_workers)
+        """A runner like this one, not started (of this class: subclasses keep their type)."""
+        twin = type(self)(max_workers=self.max_workers)
+        twin._factories = self._factories
+        return twin
+
+    def cancel_all(self) -> None:
+        """Stop taking work now: queued runs are dropped (runs already in a process finish there)."""
+        self.shutdown(wait=False)
 
     def start(self) -> None:
         self._executors()

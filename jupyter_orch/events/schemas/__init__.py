@@ -1,0 +1,1 @@
+"""Prefect's `prefect.events.schemas`: the event model (`events`)."""
