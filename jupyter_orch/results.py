@@ -147,6 +147,10 @@ class ResultStore:
         #: what a SERIALIZABLE transaction over this store locks its key with (`jupyter_orch.locking`)
         self.lock_manager = lock_manager
 
+    async def update_for_flow(self, flow: Any) -> ResultStore:
+        """This store with the flow's own storage and serializer where it names them (Prefect's)."""
+        return await self.update_for_task(flow)
+
     async def update_for_task(self, task: Any) -> ResultStore:
         """This store with the task's own storage and serializer where it names them."""
         storage = getattr(task, "result_storage", None) or self.result_storage
@@ -171,11 +175,11 @@ class ResultStore:
         fs, path = fsspec.core.url_to_fs(url)
         return bool(fs.exists(path))
 
-    def write(self, key: str, value: Any) -> None:
-        import fsspec  # heavy: loaded by the first stored value only
-
-        with fsspec.open(self._url(key), "wb", auto_mkdir=True) as f:
-            f.write(dumps(value, self.serializer))
+    def write(
+        self, obj: Any, key: str | None = None, expiration: datetime | None = None, holder: Any = None
+    ) -> None:
+        """Store `obj` under `key` (a random one by default), as Prefect's `ResultStore.write`."""
+        self.persist_result_record(self.create_result_record(obj, key, expiration))
 
     def read(self, key: str) -> Any:
         return load_result({"storage_key": self._url(key), "serializer": self.serializer})
@@ -222,7 +226,7 @@ class ResultStore:
         return result
 
     async def store_parameters(self, identifier: Any, parameters: dict[str, Any]) -> None:
-        self.write(f"parameters/{identifier}", parameters)
+        self.write(parameters, key=f"parameters/{identifier}")
 
     async def read_parameters(self, identifier: Any) -> dict[str, Any]:
         """The parameters stored under `identifier`: a background run's (its task run id, as
@@ -281,10 +285,11 @@ class ResultRecord:
         """What a recorded state keeps of it: the storage reference once written, else None."""
         if not self.persisted or not self.metadata.storage_key:
             return None
-        return {
-            "storage_key": self.metadata.storage_key,
-            "serializer": serializer_name(self.metadata.serializer),
-        }
+        meta = self.metadata
+        ref = {"storage_key": meta.storage_key, "serializer": serializer_name(meta.serializer)}
+        if isinstance(self.metadata.storage_block_id, str):  # a saved storage configuration's name
+            ref["storage"] = self.metadata.storage_block_id
+        return ref
 
 
 @dataclass
@@ -319,3 +324,16 @@ class PersistedResult:
         if not self.storage_key:
             return None
         return {"storage_key": self.storage_key, "serializer": serializer_name(self.serializer_type)}
+
+
+def record_of(value: Any, reference: dict[str, Any] | None, key: Any) -> ResultRecord:
+    """A completed state's value as Prefect's `ResultRecord`: where `reference` says it was
+    written, else where a store of the default storage would write it under `key` (not written)."""
+    if reference and "storage_key" in reference:
+        metadata = ResultRecordMetadata(
+            storage_key=reference["storage_key"],
+            serializer=reference.get("serializer", SERIALIZER),
+            storage_block_id=reference.get("storage"),  # a saved storage configuration's name
+        )
+        return ResultRecord(result=value, metadata=metadata, persisted=True)
+    return ResultStore().create_result_record(value, key=str(key))

@@ -182,7 +182,7 @@ class Transaction:
             for hook in self.on_commit_hooks:
                 self._call_hook(hook, "commit")
             if self.store is not None and self.key and self.write_on_commit:
-                self.store.write(self.key, self._staged_value)  # None too: the record says it is done
+                self.store.write(self._staged_value, key=self.key)  # None too: the record says it is done
             self.state = TransactionState.COMMITTED
             return True
         except Exception as exc:

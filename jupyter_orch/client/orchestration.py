@@ -32,7 +32,7 @@ def _state(row: dict[str, Any], flow_run_id: Any = None, task_run_id: Any = None
     data = row.get("state")
     if not data:
         return None
-    return State.from_dict({**data, "flow_run_id": flow_run_id, "task_run_id": task_run_id})
+    return State.from_api({**data, "flow_run_id": flow_run_id, "task_run_id": task_run_id})
 
 
 def _common(row: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def flow_run_from_api(row: dict[str, Any]) -> FlowRun:
 
 
 def _states(rows: list[dict[str, Any]], **run: Any) -> list[State]:
-    return [State.from_dict({**row, **run}) for row in rows]
+    return [State.from_api({**row, **run}) for row in rows]
 
 
 class SyncPrefectClient(ConcurrencyLimitMethods):

@@ -10,6 +10,7 @@ from typing import Any
 
 from jupyter_orch.cache_policies import stable_bytes
 from jupyter_orch.engine.hooks import task_run_view
+from jupyter_orch.engine.results import is_stored, stored_reference
 from jupyter_orch.settings import PREFECT_TASKS_REFRESH_CACHE
 from jupyter_orch.states import Cached, State
 
@@ -75,12 +76,22 @@ def check_cache(engine: Any) -> Any:
     if refresh or (refresh is None and PREFECT_TASKS_REFRESH_CACHE.value()):
         return None
     hit = engine.orch_client().lookup_cached(key)
+    data = State.from_dict(hit["state"])._data if hit is not None else None
+    if isinstance(data, dict) and "storage_key" in data and not is_stored(data):
+        hit = data = None  # its value was deleted: the run executes again
     if hit is None:
-        return None
-    cached = State.from_dict(hit["state"])
-    exp = hit.get("cache_expiration")
-    engine.cache_expiration = datetime.fromisoformat(exp) if isinstance(exp, str) else exp
-    engine.propose(Cached(data=cached.data, message=f"Cached result of task run {hit['id']}"))
+        task = engine.task
+        if task.result_storage_key is None or task.cache_expiration is not None:
+            return None  # a stored file says nothing of when it expires
+        data = stored_reference(key, task.result_storage, task.serializer)  # written by an earlier run
+        if data is None:
+            return None
+        message = "Cached result found in storage"
+    else:
+        exp = hit.get("cache_expiration")
+        engine.cache_expiration = datetime.fromisoformat(exp) if isinstance(exp, str) else exp
+        message = f"Cached result of task run {hit['id']}"
+    engine.propose(Cached(data=data, message=message))
     return engine.state
 
 

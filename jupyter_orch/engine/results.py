@@ -83,3 +83,27 @@ def persist_failure(
         return persist_result(exc, None, storage, serializer)
     except Exception:
         return None
+
+
+def is_stored(reference: dict[str, Any]) -> bool:
+    """Whether the value a reference points to is still there (a cache entry whose file was
+    deleted is no hit: the run executes again, as Prefect's)."""
+    from fsspec.core import url_to_fs  # heavy: loaded by the first persisted result only
+
+    saved = saved_storage(reference.get("storage"))
+    fs, path = url_to_fs(reference["storage_key"], **(saved.options if saved is not None else {}))
+    return bool(fs.exists(path))
+
+
+def stored_reference(key: str, storage: Any, serializer: str) -> dict[str, Any] | None:
+    """The reference to a value already stored under `key` in `storage` (a task's explicit
+    `result_storage_key`, written by an earlier run or a `ResultStore`), or None."""
+    ref: dict[str, Any] = {"storage_key": f"{storage_base(storage)}/{key}", "serializer": serializer}
+    if saved_storage(storage) is not None:
+        ref["storage"] = storage
+    return ref if is_stored(ref) else None
+
+
+def unwrap_record(record: Any) -> tuple[Any, dict[str, Any] | None]:
+    """A `ResultRecord` a task body returned: its value, and its reference if it was written."""
+    return record.result, record.reference()

@@ -27,6 +27,7 @@ from jupyter_orch.engine.task_transactions import stage_result
 from jupyter_orch.engine.timeouts import failure_state, is_cancellation
 from jupyter_orch.orchestration import rules
 from jupyter_orch.orchestration.serialize import state_data
+from jupyter_orch.results import ResultRecord
 from jupyter_orch.states import (
     TERMINAL_STATES,
     Cancelled,
@@ -135,7 +136,7 @@ class TaskRunEngine:
         return decision
 
     def _record(self, state: State) -> None:
-        data = state_data(state) if (state.data is not None or state.scheduled_time is not None) else None
+        data = state_data(state) if (state._data is not None or state.scheduled_time is not None) else None
         base = self._base
         if base is None:  # the columns that never change, made once per run (again after an end)
             self.created = self.created or state.timestamp
@@ -201,8 +202,7 @@ class TaskRunEngine:
         return self.cached() if task.caching and self._persist() else None
 
     def cached(self) -> State | None:
-        """The Cached final state a record of this run's cache key gives (its completion hooks
-        run), or None when there is no such record."""
+        """The Cached final state this run's cache key gives (its completion hooks run), or None."""
         hit = check_cache(self)
         if hit is not None and self.task.on_completion_hooks:
             self._run_hooks(self.task.on_completion_hooks, hit)
@@ -298,7 +298,8 @@ class TaskRunEngine:
             if hooks:
                 self._run_hooks(hooks, self.state)
             return self.state  # type: ignore[return-value]
-        data = self._store(value) if self._persist() else None
+        value, data = unwrap_record(value) if type(value) is ResultRecord else (value, None)
+        data = data or (self._store(value) if self._persist() else None)
         if task.cache_expiration is not None and self.cache_key:
             self.cache_expiration = utcnow() + task.cache_expiration
         state = Completed(data=data)
@@ -315,8 +316,7 @@ class TaskRunEngine:
         return self.state  # type: ignore[return-value]
 
     def _store(self, value: Any) -> dict[str, str] | None:
-        """Persist the result; one that cannot be serialized is kept in memory only (a warning,
-        as Prefect's: the run still completes)."""
+        """Persist the result; one that cannot be serialized stays in memory (a warning, as Prefect's)."""
         import pickle  # its error class; the serializers have imported pickle when results persist
 
         try:

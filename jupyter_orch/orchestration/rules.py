@@ -258,7 +258,7 @@ class HandleResumingPausedFlows(Rule):
     TO_STATES = frozenset({S.RUNNING})
 
     def decide(self, ctx: TransitionContext) -> Decision | None:
-        data = ctx.initial.data if ctx.initial is not None else None
+        data = ctx.initial._data if ctx.initial is not None else None
         if isinstance(data, dict) and data.get("pause_reschedule"):
             return self.abort(ctx, "a suspended flow run resumes as SCHEDULED (its process has ended)")
         return None

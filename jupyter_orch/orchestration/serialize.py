@@ -20,9 +20,9 @@ def row_to_dict(row: Any) -> dict[str, Any]:
 
 def state_data(state: State) -> dict[str, Any] | None:
     """What a run row keeps of its current state beyond type, name and message."""
-    if state.data is None and state.scheduled_time is None:
+    data = state._data  # what is stored (a reference), never the record `state.data` makes of a value
+    if data is None and state.scheduled_time is None:
         return None
-    data = state.data
     return {
         "result": data.reference() if hasattr(data, "reference") else data,  # a user's result record
         "scheduled_time": state.scheduled_time.isoformat() if state.scheduled_time else None,

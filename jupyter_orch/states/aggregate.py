@@ -117,7 +117,7 @@ def return_value_to_state(
     already holds one. Awaitable when called in a running event loop (Prefect's is a
     coroutine), the state itself otherwise."""
     state = final_state_of(retval)
-    if result_store is not None and not isinstance(state.data, (dict, ResultRecord, PersistedResult)):
+    if result_store is not None and not isinstance(state._data, (dict, ResultRecord, PersistedResult)):
         value = state._result if state._has_result else None
         record = result_store.create_result_record(value, key=key, expiration=expiration)
         if write_result:

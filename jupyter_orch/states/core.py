@@ -14,8 +14,15 @@ import sys
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from jupyter_orch.exceptions import CancelledRun, CrashedRun, FailedRun, PausedRun, UnfinishedRun
-from jupyter_orch.results import PersistedResult, ResultRecord, load_result
+from jupyter_orch.exceptions import (
+    CancelledRun,
+    CrashedRun,
+    FailedRun,
+    MissingResult,
+    PausedRun,
+    UnfinishedRun,
+)
+from jupyter_orch.results import PersistedResult, ResultRecord, load_result, record_of
 
 if TYPE_CHECKING:  # annotations only: uuid (and `platform`) load when an id is made a UUID
     import uuid
@@ -92,7 +99,7 @@ class State:
         "name",
         "message",
         "timestamp",
-        "data",
+        "_data",
         "scheduled_time",
         "flow_run_id",
         "task_run_id",
@@ -120,7 +127,7 @@ class State:
         self._has_result = False
         if data is not None and data.__class__ is not dict and not isinstance(data, _HOLDERS):
             self._result, self._has_result, data = data, True, None  # Prefect's `State(data=value)`
-        self.data = data  # a stored reference (dict), a result record the user made, or None
+        self._data = data  # a stored reference (dict), a result record the user made, or None
         self.scheduled_time = scheduled_time
         self.id = id or new_uuid()
         self.flow_run_id = flow_run_id
@@ -141,6 +148,29 @@ class State:
         return self.type in TERMINAL_STATES
 
     # -- results --------------------------------------------------------------------------------
+    @property
+    def data(self) -> Any:
+        """Prefect's `state.data`: for a completed run whose value is here, its `ResultRecord`
+        (`metadata.storage_key`: where it was written, or would be); otherwise what the state
+        holds: a stored reference read from the API, a record the user made, pause details, None."""
+        data = self._data
+        if self._has_result and self.type is StateType.COMPLETED and (data is None or data.__class__ is dict):
+            return record_of(self._result, data, self.task_run_id or self.flow_run_id or self.id)
+        return data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value
+
+    @classmethod
+    def from_api(cls, d: dict[str, Any]) -> State:
+        """A state as the API answered it: a completed one with neither a stored reference nor a
+        value says its result is missing when asked (Prefect's MissingResult)."""
+        state = cls.from_dict(d)
+        if state._data is None and state.type is StateType.COMPLETED:
+            state._result = _MISSING
+        return state
+
     def set_result(self, value: Any) -> None:
         self._result = value
         self._has_result = True
@@ -159,12 +189,18 @@ class State:
 
     def value(self, raise_on_failure: bool = True) -> Any:
         """`result()` that never answers an awaitable (the engine's own reads)."""
-        if not self._has_result and self.data:
-            if isinstance(self.data, _HOLDERS):
-                self.set_result(self.data.get())
-            elif "storage_key" in self.data:
-                self.set_result(load_result(self.data))
+        data = self._data
+        if not self._has_result and data:
+            if isinstance(data, _HOLDERS):
+                self.set_result(data.get())
+            elif "storage_key" in data:
+                self.set_result(load_result(data))
         value = self._result
+        if value is _MISSING:
+            raise MissingResult(
+                "State data is missing. Typically, this occurs when result persistence is disabled "
+                "and the state has been retrieved from the API."
+            )
         if self.type in _UNSUCCESSFUL:
             if raise_on_failure:
                 raise get_state_exception(self)
@@ -193,7 +229,7 @@ class State:
             "name": self.name,
             "message": self.message,
             "timestamp": self.timestamp.isoformat(),
-            "data": self.data.reference() if isinstance(self.data, _HOLDERS) else self.data,
+            "data": self._data.reference() if isinstance(self._data, _HOLDERS) else self._data,
             "scheduled_time": self.scheduled_time.isoformat() if self.scheduled_time else None,
         }
 
@@ -217,7 +253,7 @@ class State:
             "name": self.name,
             "message": self.message,
             "timestamp": self.timestamp,
-            "data": self.data,
+            "data": self._data,
             "scheduled_time": self.scheduled_time,
             "flow_run_id": self.flow_run_id,
             "task_run_id": self.task_run_id,
@@ -253,6 +289,8 @@ def _as_uuid(value: Any) -> uuid.UUID | None:
 
 #: what a user's state may hold as its data besides a value: result objects with a `get()`
 _HOLDERS = (ResultRecord, PersistedResult)
+#: the value of a state read from the API whose result was never stored
+_MISSING = object()
 
 #: code flags of an `async def` body (coroutine or async generator)
 _ASYNC_BODY = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR

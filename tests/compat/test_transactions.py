@@ -31,8 +31,8 @@ class DictStore:
     def read(self, key: str) -> Any:
         return self.data[key]
 
-    def write(self, key: str, value: Any) -> None:
-        self.data[key] = value
+    def write(self, obj: Any, key: str | None = None, **_: Any) -> None:  # ResultStore.write's signature
+        self.data[key] = obj
 
 
 @pytest.fixture(autouse=True)

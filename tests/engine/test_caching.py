@@ -96,7 +96,7 @@ def test_results_to_any_fsspec_url(records, monkeypatch):
         return value(return_state=True)
 
     state = persisted()
-    assert state.data["storage_key"].startswith("memory://orch-results/")
+    assert state.data.metadata.storage_key.startswith("memory://orch-results/")
     from jupyter_orch.states import State
 
     reloaded = State.from_dict(records.task_run(state.task_run_id)["state"])

@@ -151,6 +151,8 @@ def test_result_storage_by_saved_name(orch_env: str) -> None:
         return make(return_state=True)
 
     state = uses_lake()
-    ref = state.data
-    assert ref["storage_key"].startswith("memory://saved-lake/results/") and ref["storage"] == "saved-lake"
+    record = state.data
+    assert record.metadata.storage_key.startswith("memory://saved-lake/results/")
+    assert record.metadata.storage_block_id == "saved-lake"
+    ref = record.reference()
     assert load_result(ref) == {"rows": 3}

@@ -256,7 +256,7 @@ def test_results_path_is_absolute(records, tmp_path, monkeypatch):
         return one(return_state=True)
 
     state = rel()
-    assert Path(state.data["storage_key"]) == tmp_path / "rel" / "k.pickle"
+    assert Path(state.data.metadata.storage_key) == tmp_path / "rel" / "k.pickle"
 
 
 def test_reserved_argument_names_and_bind_errors(records):
