@@ -30,6 +30,7 @@ RESOURCES = (
     "deployments",
     "work_pools",
     "concurrency_limits",
+    "global_concurrency_limits",
     "notifications",
     "config",
     "notebooks",

@@ -1,14 +1,20 @@
 """Prefect's client methods for concurrency limits, mixed into `SyncPrefectClient` (and, as
 coroutines, `PrefectClient`): tag limits (`read_concurrency_limits`, ...), answered as Prefect's
-`ConcurrencyLimit` objects (`tag`, `concurrency_limit`, `active_slots` as the holders' ids)."""
+`ConcurrencyLimit` objects (`tag`, `concurrency_limit`, `active_slots` as the holders' ids), and
+global limits (`create_global_concurrency_limit`, `read_global_concurrency_limit_by_name`, ...)
+as `GlobalConcurrencyLimitResponse`."""
 
 from __future__ import annotations
 
 import uuid
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 
 from jupyter_orch.client import OrchClient
+from jupyter_orch.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
+from jupyter_orch.client.schemas.responses import GlobalConcurrencyLimitResponse
+from jupyter_orch.client.transport import ApiError
 from jupyter_orch.exceptions import ObjectNotFound
 from jupyter_orch.states import _parse_dt
 
@@ -48,3 +54,48 @@ class ConcurrencyLimitMethods:
 
     def delete_concurrency_limit_by_tag(self, tag: str) -> None:
         self.orch.delete(f"concurrency_limits/{tag}")
+
+    # -- global concurrency limits (v2) -------------------------------------------------------------
+    def create_global_concurrency_limit(self, concurrency_limit: GlobalConcurrencyLimitCreate) -> uuid.UUID:
+        row = self.orch.post("v2/concurrency_limits", concurrency_limit.model_dump(exclude_none=True))
+        return uuid.UUID(row["id"])
+
+    def read_global_concurrency_limit_by_name(self, name: str) -> GlobalConcurrencyLimitResponse:
+        """The limit named `name`; `ObjectNotFound` when there is none (Prefect's)."""
+        try:
+            row = self.orch.get(f"v2/concurrency_limits/{quote(name, safe='')}")
+        except ApiError as exc:
+            if exc.status == 404:
+                raise ObjectNotFound(f"No global concurrency limit named {name!r}") from exc
+            raise
+        return GlobalConcurrencyLimitResponse(**row)
+
+    def read_global_concurrency_limits(
+        self, limit: int = 10, offset: int = 0
+    ) -> list[GlobalConcurrencyLimitResponse]:
+        rows = self.orch.get("v2/concurrency_limits", limit=limit, offset=offset)["items"]
+        return [GlobalConcurrencyLimitResponse(**row) for row in rows]
+
+    def update_global_concurrency_limit(
+        self, name: str, concurrency_limit: GlobalConcurrencyLimitUpdate
+    ) -> Any:
+        fields = concurrency_limit.model_dump(exclude_unset=True)
+        return self.orch.patch(f"v2/concurrency_limits/{quote(name, safe='')}", fields)
+
+    def delete_global_concurrency_limit_by_name(self, name: str) -> Any:
+        try:
+            return self.orch.delete(f"v2/concurrency_limits/{quote(name, safe='')}")
+        except ApiError as exc:
+            if exc.status == 404:
+                raise ObjectNotFound(f"No global concurrency limit named {name!r}") from exc
+            raise
+
+    def increment_concurrency_slots(self, names: list[str], slots: int, mode: str = "concurrency") -> Any:
+        """Take `slots` of each named limit (all or none): the API's answer (`acquired`, `limits`)."""
+        return self.orch.post(
+            "v2/concurrency_limits/increment", {"names": list(names), "slots": slots, "mode": mode}
+        )
+
+    def release_concurrency_slots(self, names: list[str], slots: int, occupancy_seconds: float) -> Any:
+        body = {"names": list(names), "slots": slots, "occupancy_seconds": occupancy_seconds}
+        return self.orch.post("v2/concurrency_limits/decrement", body)

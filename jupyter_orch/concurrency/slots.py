@@ -14,10 +14,6 @@ from jupyter_orch.engine.context import flow_run_ctx
 POLL_SECONDS = 0.1
 
 
-def as_names(names: str | Iterable[str]) -> list[str]:
-    return [names] if isinstance(names, str) else list(names)
-
-
 def limited(names: Iterable[str], client: Any = None) -> list[str]:
     """The names among `names` that carry a limit (the others never wait). Inside a flow run the
     set its engine read once at the start answers (a tagged task never asks the database)."""
@@ -27,15 +23,6 @@ def limited(names: Iterable[str], client: Any = None) -> list[str]:
     ctx = flow_run_ctx.get() if client is None else None
     known = ctx.limited_tags if ctx is not None else (client or get_client()).limited_tags()
     return sorted(wanted & known)
-
-
-def claim(names: str | Iterable[str], strict: bool = False) -> list[str]:
-    """The limited names a block waits for; `strict` refuses names without a limit."""
-    names = as_names(names)
-    held = limited(names)
-    if strict and len(held) != len(set(names)):
-        raise ValueError(f"Concurrency limits {sorted(set(names) - set(held))} do not exist")
-    return held
 
 
 def try_acquire(names: list[str], holder_id: str) -> bool:

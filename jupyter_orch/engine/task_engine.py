@@ -21,7 +21,7 @@ from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identity
 from jupyter_orch.engine.hooks import call_hook, render_run_name, run_hooks, task_run_view
 from jupyter_orch.engine.logging import run_logger
-from jupyter_orch.engine.results import persist_failure, persist_result
+from jupyter_orch.engine.results import persist_failure, persist_result, unwrap_record
 from jupyter_orch.engine.started import Started, started_client
 from jupyter_orch.engine.task_transactions import stage_result
 from jupyter_orch.engine.timeouts import failure_state, is_cancellation

@@ -1,6 +1,9 @@
 """Running a body with a time limit.
 
-A synchronous body runs in a worker thread that we stop waiting for when time is up; we also
+A synchronous body called in the main thread (where no other alarm is set) runs there under a
+SIGALRM timer, as Prefect's engine does: the alarm interrupts it even in a blocking call
+(`time.sleep`), so its `finally` blocks (a concurrency slot given back) run before the timeout is
+reported. Elsewhere it runs in a worker thread that we stop waiting for when time is up; we also
 raise `TimeoutError` inside it (PyThreadState_SetAsyncExc), which takes effect the next time it
 executes Python bytecode. An async body is bounded by `asyncio.wait_for`, which cancels it.
 """
@@ -41,6 +44,8 @@ def call_with_timeout(
     """`fn(*args, **kwargs)`, or `TimeoutError` once `seconds` have passed."""
     if seconds is None:
         return fn(*args, **kwargs)
+    if _can_alarm(seconds):
+        return _call_with_alarm(fn, args, kwargs, seconds, kind)
     outcome: dict[str, Any] = {}
     ctx = contextvars.copy_context()
 
@@ -59,6 +64,40 @@ def call_with_timeout(
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+def _can_alarm(seconds: float) -> bool:
+    """In the main thread, on a platform with SIGALRM, with no sooner alarm already set (an outer
+    time limit, or pytest-timeout's, is put back afterwards with what is left of it)."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    import signal  # here: only a sync body with a timeout needs it
+
+    if not hasattr(signal, "setitimer"):
+        return False
+    pending, _ = signal.getitimer(signal.ITIMER_REAL)
+    return not pending or pending > seconds
+
+
+def _call_with_alarm(
+    fn: Callable[..., T], args: tuple, kwargs: dict[str, Any], seconds: float, kind: str
+) -> T:
+    import signal  # here: only a sync body with a timeout needs it
+    import time
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise TaskRunTimeout(timeout_message(kind, seconds))
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    started = time.monotonic()
+    outer, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer:  # the outer alarm goes on with what is left of it
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-3), interval)
 
 
 def interrupt(thread: threading.Thread) -> None:

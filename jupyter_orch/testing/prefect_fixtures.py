@@ -3,9 +3,10 @@ for Prefect run here with their imports renamed: `prefect_client` / `sync_prefec
 process's client as Prefect's), `events_pipeline` (`await events_pipeline.process_events()`, or
 `process_events(_sync=True)` in sync code: the engine's queued records are written, so reads see
 them), `task_run` (a Pending run of a task in `flow_run`'s run), `flow_run` (a Pending run of a
-flow "test-flow"),
-`session` (what `jupyter_orch.server.models` reads take, unused) and `use_hosted_api_server`
-(runs report in-process, as they do without a server)."""
+flow "test-flow"), `session` (what `jupyter_orch.server.models` reads take, unused),
+`use_hosted_api_server` (runs report in-process, as they do without a server) and
+`concurrency_limit_v2` (a global concurrency limit "my-limit" of 42 slots, as
+`server.schemas.core.ConcurrencyLimitV2`)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ import pytest
 
 from jupyter_orch.client import get_client
 from jupyter_orch.client.orchestration import PrefectClient, SyncPrefectClient
+from jupyter_orch.client.schemas.actions import GlobalConcurrencyLimitCreate
 from jupyter_orch.engine.flows import flow
 from jupyter_orch.engine.tasks import task
+from jupyter_orch.server.schemas.core import ConcurrencyLimitV2
 
 
 class EventsPipeline:
@@ -77,3 +80,11 @@ def db_session() -> None:
 @pytest.fixture
 def use_hosted_api_server() -> Iterator[None]:
     yield None
+
+
+@pytest.fixture
+def concurrency_limit_v2() -> ConcurrencyLimitV2:
+    client = SyncPrefectClient()
+    client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name="my-limit", limit=42))
+    limit = client.read_global_concurrency_limit_by_name("my-limit")
+    return ConcurrencyLimitV2(**limit.model_dump(exclude={"created", "updated"}))

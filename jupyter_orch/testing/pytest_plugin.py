@@ -25,6 +25,7 @@ from jupyter_orch.testing import async_tests as _async_tests
 from jupyter_orch.testing import harness as _harness
 from jupyter_orch.testing.api_client import client, sync_client  # noqa: F401 - fixtures offered here
 from jupyter_orch.testing.prefect_fixtures import (  # noqa: F401 - fixtures this plugin offers
+    concurrency_limit_v2,
     db_session,
     events_pipeline,
     flow_run,

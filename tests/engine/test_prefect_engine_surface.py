@@ -1,6 +1,6 @@
 """Code written for Prefect's engine modules runs with `prefect` renamed to `jupyter_orch`:
 `flow_engine.run_flow*` with parameters by name (and a run record made beforehand), crashes
-worded as Prefect's, `concurrency(...)` blocks over named limits, flow run inputs, and the small
+worded as Prefect's, `concurrency(...)` blocks over global concurrency limits, flow run inputs, and the small
 modules around them (sorting, tmpchdir, the development base path)."""
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ import pytest
 import jupyter_orch
 from jupyter_orch import flow, task
 from jupyter_orch.client import get_client
+from jupyter_orch.client.orchestration import SyncPrefectClient
+from jupyter_orch.client.schemas.actions import GlobalConcurrencyLimitCreate
 from jupyter_orch.client.schemas.sorting import FlowRunSort
 from jupyter_orch.concurrency.asyncio import concurrency as aconcurrency
-from jupyter_orch.concurrency.sync import concurrency
+from jupyter_orch.concurrency.sync import ConcurrencySlotAcquisitionError, concurrency
 from jupyter_orch.context import FlowRunContext
-from jupyter_orch.db.session import session_scope
 from jupyter_orch.exceptions import ParameterTypeError
 from jupyter_orch.flow_engine import FlowRunEngine, run_flow, run_flow_async, run_flow_sync
 from jupyter_orch.input.actions import create_flow_run_input, delete_flow_run_input, read_flow_run_input
-from jupyter_orch.orchestration.store import concurrency as limits
 from jupyter_orch.utilities.callables import get_call_parameters
 from jupyter_orch.utilities.filesystem import tmpchdir
 
@@ -94,8 +94,7 @@ def test_an_interrupt_before_the_body_crashes_the_recorded_run(records, monkeypa
 
 
 def test_concurrency_blocks_hold_named_limits(records):
-    with session_scope(records.url) as s:
-        limits.create_limit(s, "db", 1)
+    SyncPrefectClient().create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name="db", limit=1))
     inside, peak, lock = [], [], threading.Lock()
 
     def work():
@@ -116,13 +115,13 @@ def test_concurrency_blocks_hold_named_limits(records):
     # a name without a limit never waits; a full limit waits until its timeout
     with concurrency(["db", "free"]), pytest.raises(TimeoutError), concurrency("db", timeout_seconds=0.2):
         pass
-    with pytest.raises(ValueError, match="do not exist"), concurrency("unlimited", strict=True):
+    with pytest.raises(ConcurrencySlotAcquisitionError, match="created"), concurrency("x", strict=True):
         pass
+    assert SyncPrefectClient().read_global_concurrency_limit_by_name("db").active_slots == 0
 
 
 def test_async_concurrency_frees_its_slot_however_the_block_ends(records):
-    with session_scope(records.url) as s:
-        limits.create_limit(s, "api", 1)
+    SyncPrefectClient().create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name="api", limit=1))
 
     async def main():
         with pytest.raises(RuntimeError):

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from jupyter_orch.client.schemas.artifacts import ArtifactCreate
 
-__all__ = ["ArtifactCreate", "LogCreate"]
+__all__ = ["ArtifactCreate", "GlobalConcurrencyLimitCreate", "GlobalConcurrencyLimitUpdate", "LogCreate"]
 
 
 class LogCreate(BaseModel):
@@ -31,3 +31,25 @@ class LogCreate(BaseModel):
     def dict(self, *, json_compatible: bool = False, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
         """The fields; with `json_compatible=True`, ids and times as JSON strings."""
         return self.model_dump(mode="json" if json_compatible else "python", **kwargs)
+
+
+class GlobalConcurrencyLimitCreate(BaseModel):
+    """A global concurrency limit to create (Prefect's `GlobalConcurrencyLimitCreate`)."""
+
+    name: str
+    limit: int
+    active: bool = True
+    active_slots: int = 0
+    denied_slots: int = 0
+    slot_decay_per_second: float = 0.0
+
+
+class GlobalConcurrencyLimitUpdate(BaseModel):
+    """The fields of a global concurrency limit to change (those left unset stay)."""
+
+    name: str | None = None
+    limit: int | None = None
+    active: bool | None = None
+    active_slots: int | None = None
+    denied_slots: int | None = None
+    slot_decay_per_second: float | None = None

@@ -6,9 +6,9 @@ with `_sync=True` or where no loop runs."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
-from jupyter_orch.concurrency import asyncio as _async
 from jupyter_orch.concurrency import slots
 from jupyter_orch.engine.asyncutils import in_running_loop
 from jupyter_orch.engine.context import flow_run_ctx
@@ -26,9 +26,15 @@ async def _limited(names: list[str]) -> list[str]:
 
 
 async def _acquire(names: list[str], task_run_id: Any, timeout_seconds: float | None) -> list[str]:
+    """`slots.hold_tags`, polling with the loop free in between."""
     held = await _limited(names)
-    if held:
-        await _async.acquire(held, str(task_run_id), timeout_seconds)
+    if not held:
+        return held
+    deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+    while not await asyncio.to_thread(slots.try_acquire, held, str(task_run_id)):
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TimeoutError(f"Concurrency slots for {held} not acquired in {timeout_seconds}s")
+        await asyncio.sleep(slots.POLL_SECONDS)
     return held
 
 

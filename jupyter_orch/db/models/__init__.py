@@ -33,7 +33,15 @@ from jupyter_orch.db.models.runs import (
     TaskRunEdge,
     TaskRunState,
 )
-from jupyter_orch.db.models.work import ConcurrencyLimit, ConcurrencySlot, Lease, Worker, WorkPool, WorkQueue
+from jupyter_orch.db.models.work import (
+    ConcurrencyLimit,
+    ConcurrencySlot,
+    GlobalConcurrencyLimit,
+    Lease,
+    Worker,
+    WorkPool,
+    WorkQueue,
+)
 
 __all__ = [
     "ID",
@@ -41,6 +49,7 @@ __all__ = [
     "Artifact",
     "Base",
     "ConcurrencyLimit",
+    "GlobalConcurrencyLimit",
     "ConcurrencySlot",
     "Deployment",
     "DeploymentSchedule",

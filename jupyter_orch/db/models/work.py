@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jupyter_orch.db.models.columns import ID, Base, JSONType, Timestamp, TimestampMixin, new_id, utcnow
@@ -62,6 +62,26 @@ class ConcurrencyLimit(TimestampMixin, Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     tag: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
     concurrency_limit: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class GlobalConcurrencyLimit(Base):
+    """A named limit that any code holds slots of (Prefect's global concurrency limit, v2): a
+    counter of `active_slots` out of `limit`; with `slot_decay_per_second` slots free themselves
+    over time (a rate limit); an inactive limit never makes anyone wait."""
+
+    __tablename__ = "global_concurrency_limits"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    limit: Mapped[int] = mapped_column(Integer, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    active_slots: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    denied_slots: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    slot_decay_per_second: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    avg_slot_occupancy_seconds: Mapped[float] = mapped_column(Float, nullable=False, default=2.0)
+    created: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow, nullable=False)
+    #: set by the store only (no onupdate): a rate limit's slots decay from this time
+    updated: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow, nullable=False)
 
 
 class ConcurrencySlot(Base):
