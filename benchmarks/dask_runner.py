@@ -1,7 +1,7 @@
 """The Dask task runner: 1,000 trivial mapped tasks on a local 4-process cluster.
 
     python benchmarks/dask_runner.py [--tasks 1000] [--workers 4] [--repeat 3] [--no-prefect]
-                                     [--baseline DIR]
+                                     [--only RUNNER] [--baseline DIR]
 
 Each measurement runs in a fresh subprocess with a private home (SQLite). The cluster is started
 before the flow (`LocalCluster(n_workers=4, processes=True, threads_per_worker=1)`) and the flow's
@@ -11,7 +11,11 @@ afterwards (runs and states). The thread-pool runner's row is the same flow with
 "dask alone" row is the floor: the same cluster running the same function with one `client.map`
 and `gather`, no orchestration at all.
 
-`--baseline DIR` measures another checkout (e.g. `git worktree add /tmp/base REV`) in the same run.
+`--baseline DIR` measures another checkout (e.g. `git worktree add --detach /tmp/base REV`) in the
+same run. Every row is measured once a round, `--repeat` rounds, the rows of a runner interleaved
+(ours, baseline, floor; then the other way round), so a machine whose load drifts weighs on them
+alike: compare CPU time (this process's user+sys over the run, the LocalCluster's scheduler
+included) before wall clock on a loaded machine. `--only dask` measures that runner and the floor.
 Prefect with prefect-dask is measured beside when its venv exists (`PREFECT_DASK_VENV`, default
 /work/prefect-dask-venv: `pip install prefect==3.8.8 "fastapi<0.150" prefect-dask`).
 """
@@ -33,7 +37,12 @@ PREFECT_VENV = Path(os.environ.get("PREFECT_DASK_VENV", "/work/prefect-dask-venv
 
 # {runner_import} / {runner} pick the runner; the script prints one JSON line
 SCRIPT = """
-import json, time
+import json, resource, time
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
 if __name__ == "__main__":
     from {pkg} import flow, task
     {runner_import}
@@ -51,16 +60,21 @@ if __name__ == "__main__":
         return sum(noop.map(range(n)).result())
 
     fan(4)  # warm-up: imports, the client's connection, the workers' first unpickling
-    t0 = time.perf_counter()
+    c0, t0 = cpu(), time.perf_counter()
     total = fan({n})
-    elapsed = time.perf_counter() - t0
+    elapsed, used = time.perf_counter() - t0, cpu() - c0
     assert total == {n} * ({n} - 1) // 2, total
-    print(json.dumps({{"startup": startup, "seconds": elapsed}}))
+    print(json.dumps({{"startup": startup, "seconds": elapsed, "cpu": used}}))
 """
 
 # the floor: the same cluster and trivial function with no orchestration, one client.map + gather
 FLOOR = """
-import json, time
+import json, resource, time
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
 if __name__ == "__main__":
     from distributed import Client, LocalCluster
 
@@ -72,11 +86,11 @@ if __name__ == "__main__":
     client = Client(cluster)
     startup = time.perf_counter() - t0
     client.gather(client.map(noop, range(4), pure=False))
-    t0 = time.perf_counter()
+    c0, t0 = cpu(), time.perf_counter()
     total = sum(client.gather(client.map(noop, range({n}), pure=False)))
-    elapsed = time.perf_counter() - t0
+    elapsed, used = time.perf_counter() - t0, cpu() - c0
     assert total == {n} * ({n} - 1) // 2, total
-    print(json.dumps({{"startup": startup, "seconds": elapsed}}))
+    print(json.dumps({{"startup": startup, "seconds": elapsed, "cpu": used}}))
 """
 
 LOCAL_CLUSTER = (
@@ -120,49 +134,58 @@ def count_ours(home: Path) -> tuple[int, int]:
     return runs, states
 
 
-def measure(python: str, pkg: str, variant: dict, env_for, args: argparse.Namespace) -> dict:
-    """The variant `repeat` times, each in a fresh process and home: median and range."""
-    code = (
-        FLOOR.format(n=args.tasks, workers=args.workers)
-        if variant.get("floor")
-        else SCRIPT.format(
-            pkg=pkg,
-            n=args.tasks,
-            runner_import=variant["runner_import"].format(pkg=pkg),
-            cluster=variant["cluster"].format(workers=args.workers),
-            runner=variant["runner"].format(workers=args.workers),
-        )
+def script(pkg: str, variant: dict, args: argparse.Namespace) -> str:
+    """The child's code for `variant` (the floor's, or a runner's flow in package `pkg`)."""
+    if variant.get("floor"):
+        return FLOOR.format(n=args.tasks, workers=args.workers)
+    return SCRIPT.format(
+        pkg=pkg,
+        n=args.tasks,
+        runner_import=variant["runner_import"].format(pkg=pkg),
+        cluster=variant["cluster"].format(workers=args.workers),
+        runner=variant["runner"].format(workers=args.workers),
     )
-    runs, startups, recorded = [], [], None
-    with tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp:
-        for k in range(args.repeat):
-            home = Path(tmp) / str(k)
-            try:
-                res, _ = run_script(python, code, env_for(home))
-            except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                return {"error": str(exc).strip().splitlines()[-1][:70]}
-            runs.append(res["seconds"])
-            startups.append(res["startup"])
-            if pkg == "jupyter_orch" and not variant.get("floor"):
-                recorded = count_ours(home)
-    return {
-        "seconds": statistics.median(runs),
-        "range": (min(runs), max(runs)),
-        "startup": statistics.median(startups),
-        "recorded": recorded,
-    }
 
 
-def fmt(res: dict, n: int) -> str:
-    if "error" in res:
-        return res["error"]
-    low, high = res["range"]
-    cells = f"{res['seconds']:6.2f} s  ({low:.2f}-{high:.2f})  start-up {res['startup']:5.2f} s"
-    if res["recorded"] is not None:
-        runs, states = res["recorded"]
-        ok = runs == n + 4 and states == 3 * (n + 4)
-        cells += f"  recorded {runs} runs/{states} states{'' if ok else ' (MISSING)'}"
-    return cells
+class Row:
+    """One line of the table: a side's runner (or the floor), measured once a round."""
+
+    def __init__(self, side: str, name: str, python: str, pkg: str, variant: dict, env_for) -> None:  # noqa: ANN001
+        self.side, self.name, self.python, self.pkg, self.variant = side, name, python, pkg, variant
+        self.env_for = env_for
+        self.runs: list[dict] = []
+        self.recorded: tuple[int, int] | None = None
+        self.error: str | None = None
+
+    def measure(self, args: argparse.Namespace, tmp: Path) -> None:
+        """Once, in a fresh process and home."""
+        if self.error:
+            return
+        home = tmp / f"{self.side}-{self.name}-{len(self.runs)}".replace(" ", "_").replace(",", "")
+        try:
+            res, _ = run_script(self.python, script(self.pkg, self.variant, args), self.env_for(home))
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            self.error = str(exc).strip().splitlines()[-1][:70]
+            return
+        self.runs.append(res)
+        if self.pkg == "jupyter_orch" and not self.variant.get("floor"):
+            self.recorded = count_ours(home)
+
+    def cells(self, n: int) -> str:
+        if self.error or not self.runs:
+            return self.error or "not run"
+        wall = [r["seconds"] for r in self.runs]
+        cpu = [r["cpu"] for r in self.runs]
+        text = (
+            f"{statistics.median(wall):6.2f} s ({min(wall):.2f}-{max(wall):.2f})  "
+            f"CPU {statistics.median(cpu):5.2f} s ({min(cpu):.2f}-{max(cpu):.2f})  "
+            f"start-up {statistics.median(r['startup'] for r in self.runs):5.2f} s"
+        )
+        if self.recorded is not None:
+            runs, states = self.recorded
+            ok = runs == n + 4 and states == 3 * (n + 4)
+            text += f"  recorded {runs}/{states}{'' if ok else ' (MISSING)'}"
+        return text
 
 
 def main() -> None:
@@ -171,42 +194,62 @@ def main() -> None:
     )
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds (medians)")
     parser.add_argument("--no-prefect", action="store_true")
+    parser.add_argument("--only", choices=sorted(VARIANTS), help="this runner only (and the floor)")
     parser.add_argument("--baseline", type=Path, help="another jupyter-orch checkout measured beside")
     args = parser.parse_args()
 
     sides = [("jupyter-orch", REPO)]
     if args.baseline:
         sides.append(("baseline", args.baseline.resolve()))
-    rows: list[tuple[str, str, dict]] = []
-    for side, repo in sides:
-        for name, variant in VARIANTS.items():
-            print(f"{side} / {name} ...", flush=True)
+    names = [args.only] if args.only else list(VARIANTS)
+    rows: dict[str, list[Row]] = {}  # per runner, every side's row: interleaved with each other
+    for name in names:
+        for side, repo in sides:
             env_for = lambda home, repo=repo: ours_env(home, repo)  # noqa: E731
-            rows.append((side, name, measure(sys.executable, "jupyter_orch", variant, env_for, args)))
-    print("dask alone (the floor) ...", flush=True)
-    rows.append(
-        ("dask alone", "client.map", measure(sys.executable, "", {"floor": True}, lambda h: None, args))
-    )
+            rows.setdefault(name, []).append(
+                Row(side, name, sys.executable, "jupyter_orch", VARIANTS[name], env_for)
+            )
+        if name == "dask":
+            rows[name].append(
+                Row("dask alone", "client.map", sys.executable, "", {"floor": True}, lambda h: None)
+            )
     prefect = PREFECT_VENV / "bin" / "python"
     if not args.no_prefect and prefect.exists():
-        for name, variant in PREFECT_VARIANTS.items():
-            print(f"Prefect / {name} ...", flush=True)
-            rows.append(("Prefect 3", name, measure(str(prefect), "prefect", variant, prefect_env, args)))
+        for name in names:
+            rows[name].append(
+                Row("Prefect 3", name, str(prefect), "prefect", PREFECT_VARIANTS[name], prefect_env)
+            )
     elif not args.no_prefect:
         print(f"Prefect: skipped ({prefect} missing)")
 
+    loads = []
+    with tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp:
+        for k in range(args.repeat):
+            for group in rows.values():
+                for row in group if k % 2 == 0 else reversed(group):  # the order alternating
+                    print(f"round {k + 1}: {row.side} / {row.name} ...", flush=True)
+                    row.measure(args, Path(tmp))
+                    loads.append(os.getloadavg()[0])
+
     print(
         f"\n{args.tasks:,} trivial mapped tasks, {args.workers}-process local cluster; "
-        "run = flow call to return"
+        "run = flow call to return; CPU = user+sys of that process over the run"
     )
-    print(f"median of {args.repeat} fresh processes (range); cluster start-up apart\n")
+    print(
+        f"(the LocalCluster's scheduler runs in it too); median of {args.repeat} interleaved rounds "
+        "(range), each a fresh process; cluster start-up apart\n"
+    )
     print(f"{'side':<14}{'runner':<13}run")
-    print("-" * 100)
-    for side, name, res in rows:
-        print(f"{side:<14}{name:<13}{fmt(res, args.tasks)}")
-    print(f"\ntarget: dask < 3 s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print("-" * 110)
+    for group in rows.values():
+        for row in group:
+            print(f"{row.side:<14}{row.name:<13}{row.cells(args.tasks)}")
+    print(
+        f"\ntarget: dask < 3 s; load average {min(loads):.1f}-{max(loads):.1f} during the run "
+        f"on {os.cpu_count()} CPUs"
+    )
 
 
 if __name__ == "__main__":

@@ -158,8 +158,8 @@ class DaskTaskRunner(TaskRunner):
     (threads in this process unless `cluster_kwargs` says otherwise) and closes at flow end.
 
     Each run's engine (states, retries, records) runs in a thread here; its body goes through a
-    `DaskBridge` (`dask_bridge.py`), which sends bodies to the cluster in batches and resolves
-    their results in batches."""
+    `DaskBridge` (`dask_bridge.py`), which sends bodies to the cluster in batches (quick ones
+    several to a Dask task) and resolves their results in batches."""
 
     def __init__(
         self,
@@ -220,7 +220,7 @@ class DaskTaskRunner(TaskRunner):
         self, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any], timeout: float | None
     ) -> Any:
         bridge = self.bridge
-        future = bridge.submit(fn, args, kwargs)
+        future = bridge.submit(fn, args, kwargs, bundle=timeout is None)  # a timeout: a task of its own
         try:
             return future.result(timeout=timeout)
         except TimeoutError:

@@ -151,3 +151,55 @@ def test_a_body_that_does_not_pickle_fails_alone(records, address: str) -> None:
 
     fine_states, bad_state = mixed()
     assert fine_states == ["Completed"] * 40 and bad_state == "Failed"
+
+
+def _dask_key() -> str:
+    """The Dask task running the calling body (a bundle's bodies share one)."""
+    return str(distributed.get_worker().get_current_task())
+
+
+def test_quick_bodies_share_dask_tasks(records, address: str) -> None:
+    @task
+    def where(i: int) -> str:
+        return _dask_key()
+
+    @flow(task_runner=DaskTaskRunner(address=address))
+    def bundled() -> tuple[list[str], list[str]]:
+        first = where.map(range(4)).result()  # measured: a quick function from here on
+        return first, where.map(range(4, 204)).result()
+
+    _, keys = bundled()
+    assert all(key.startswith("where-bundle-") for key in keys)
+    assert len(set(keys)) < len(keys) / 2  # many bodies a Dask task
+    run = records.only_flow_run("bundled")
+    trs = records.task_runs(run["id"])
+    assert len(trs) == 204 and {t["state_type"] for t in trs} == {"COMPLETED"}
+    for tr in trs[::41]:
+        assert [s["type"] for s in records.task_run_states(tr["id"])] == ["PENDING", "RUNNING", "COMPLETED"]
+
+
+def test_a_bundled_body_s_error_or_unpicklable_value_is_its_own(records, address: str) -> None:
+    import threading
+    import traceback
+
+    @task
+    def pick(i: int, mode: str) -> object:
+        if mode == "learn":
+            return i
+        if i % 3 == 1:
+            raise KeyError(i)
+        return threading.Lock() if i % 3 == 2 else _dask_key()  # a lock does not pickle
+
+    @flow(task_runner=DaskTaskRunner(address=address))
+    def mixed() -> list[tuple[str, object]]:
+        pick.map(range(4), mode="learn").result()
+        states = pick.map(range(60), mode="mixed", return_state=True)
+        return [(s.name, s.result(raise_on_failure=False)) for s in states]
+
+    outcomes = mixed()
+    assert [name for name, _ in outcomes] == ["Completed", "Failed", "Failed"] * 20
+    assert all(value.startswith("pick-bundle-") for _, value in outcomes[::3])
+    err = outcomes[1][1]
+    assert isinstance(err, KeyError) and err.args == (1,)
+    assert "pick" in "".join(traceback.format_tb(err.__traceback__))  # the worker's traceback came along
+    assert "pickle" in str(outcomes[2][1]).lower()

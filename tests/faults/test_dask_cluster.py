@@ -1,6 +1,8 @@
 """A flow's tasks on a real Dask cluster (`dask scheduler` + two `dask worker` processes), on
 SQLite and PostgreSQL: kill -9 the worker running a task and Dask runs it again on the other; the
-flow completes with every task run recorded once, Completed."""
+flow completes with every task run recorded once, Completed. Both as a first run of the function
+(a Dask task of its own) and once the runner knows it is quick (a bundle of bodies, one Dask
+task: run again whole)."""
 
 from __future__ import annotations
 
@@ -72,7 +74,10 @@ def cluster(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen]]]:
             proc.wait(10)
 
 
-def test_a_killed_dask_worker_s_task_is_run_again(orch_env: str, cluster, tmp_path: Path) -> None:
+@pytest.mark.parametrize("bundled", [False, True], ids=["alone", "bundled"])
+def test_a_killed_dask_worker_s_task_is_run_again(
+    orch_env: str, cluster, tmp_path: Path, bundled: bool
+) -> None:
     address, workers = cluster
     marker = tmp_path / "slow-task-pid"
     attempts = tmp_path / "attempts"
@@ -80,8 +85,10 @@ def test_a_killed_dask_worker_s_task_is_run_again(orch_env: str, cluster, tmp_pa
     @task
     def square(x: int, marker: str, attempts: str) -> int:
         if x == 7:
+            from distributed import get_worker
+
             with open(attempts, "a") as f:
-                f.write(f"{os.getpid()}\n")
+                f.write(f"{os.getpid()} {get_worker().get_current_task()}\n")
             if not os.path.exists(marker):
                 with open(marker, "w") as f:
                     f.write(str(os.getpid()))
@@ -90,6 +97,8 @@ def test_a_killed_dask_worker_s_task_is_run_again(orch_env: str, cluster, tmp_pa
 
     @flow(task_runner=DaskTaskRunner(address=address))
     def on_dask(n: int = 12) -> int:
+        if bundled:  # its first runs: the runner learns the function is quick
+            square.map(range(100, 104), marker=str(marker), attempts=str(attempts)).result()
         return sum(square.map(range(n), marker=str(marker), attempts=str(attempts)).result())
 
     runner: dict[str, object] = {}
@@ -102,10 +111,13 @@ def test_a_killed_dask_worker_s_task_is_run_again(orch_env: str, cluster, tmp_pa
     os.kill(pid, signal.SIGKILL)
     thread.join(120)
     assert runner.get("value") == sum(x * x for x in range(12))
-    tried = attempts.read_text().split()
-    assert len(tried) == 2 and tried[0] != tried[1]  # again, on the other worker
+    tried = [line.split() for line in attempts.read_text().splitlines()]
+    assert len(tried) == 2 and tried[0][0] != tried[1][0]  # again, on the other worker
+    assert tried[0][1] == tried[1][1]  # the same Dask task
+    if bundled:
+        assert "-bundle-" in tried[0][1]
     with session_scope(orch_env) as s:
         (run,) = flow_runs.list_flow_runs(s, flow_name="on-dask")[0]
         tasks = task_runs.list_task_runs(s, flow_run_id=run.id, limit=100)[0]
         assert run.state_type == "COMPLETED"
-        assert len(tasks) == 12 and {t.state_type for t in tasks} == {"COMPLETED"}
+        assert len(tasks) == 12 + 4 * bundled and {t.state_type for t in tasks} == {"COMPLETED"}
