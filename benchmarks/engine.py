@@ -211,7 +211,8 @@ def fmt_fan(res: dict | None) -> str:
         return "n/a"
     if "error" in res:
         return res["error"]
-    return f"{res['seconds']:.2f} s, {res['rss'] / 2**20:.0f} MB"
+    cpu = f" ({res['cpu']:.1f} s CPU)" if "cpu" in res else ""
+    return f"{res['seconds']:.2f} s{cpu}, {res['rss'] / 2**20:.0f} MB"
 
 
 def get(d: dict | None, key: str, idx: int | None = None) -> float | None:
@@ -250,13 +251,13 @@ def print_table(columns: list[tuple[str, dict | None]], fans: list[tuple[str, di
     sizes = sorted({n for _, fan in fans for n in fan})
     if not sizes:
         return
-    head = "".join(f"  {name:>20}" for name, _ in fans)
+    head = "".join(f"  {name:>28}" for name, _ in fans)
     print(f"\n{'fan-out: one flow, .map over N tasks':<{width}}{head}")
-    print("-" * (width + 22 * len(fans)))
+    print("-" * (width + 30 * len(fans)))
     for n in sizes:
-        cells = "".join(f"  {fmt_fan(fan.get(n)):>20}" for _, fan in fans)
+        cells = "".join(f"  {fmt_fan(fan.get(n)):>28}" for _, fan in fans)
         target = "< 6 s, < 300 MB" if n >= 100_000 else ""
-        print(f"{f'{n:,} tasks (wall, peak RSS)':<{width}}{cells}  {target}")
+        print(f"{f'{n:,} tasks (wall, CPU, peak RSS)':<{width}}{cells}  {target}")
 
 
 def main() -> None:
