@@ -10,8 +10,9 @@ one Dask task per body. So here:
 
 * an engine thread hands its body to `submit` and waits on a plain `Future`;
 * a body whose function is known to be quick (`QUICK_SECONDS` on the worker, its value's pickling
-  included, measured from its earlier runs) and has no timeout waits for a *bundle*: at most one bundle per cluster thread
-  is in flight, and when one comes back everything waiting goes out, split over the free slots
+  included, measured from its earlier runs) and has no timeout waits for a *bundle*: at most one
+  bundle per cluster thread is in flight, and when one comes back everything waiting goes out,
+  split over the free slots
   only where the split parts hold `SPLIT_SECONDS` of estimated work each (a Dask task costs about
   a millisecond: trivial bodies go as one bundle), each bundle one Dask task running its bodies in
   turn (`run_bodies`): the function is pickled once per bundle, the scheduler sees one task for
