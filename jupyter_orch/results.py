@@ -259,6 +259,13 @@ class ResultRecordMetadata:
     prefect_version: str | None = None
     storage_block_id: Any = None
 
+    def get(self) -> Any:
+        """The value stored where this metadata says (Prefect's states may hold only it)."""
+        return load_result(self.reference())
+
+    def reference(self) -> dict[str, Any]:
+        return {"storage_key": self.storage_key, "serializer": serializer_name(self.serializer)}
+
 
 @dataclass
 class ResultRecord:
@@ -337,3 +344,15 @@ def record_of(value: Any, reference: dict[str, Any] | None, key: Any) -> ResultR
         )
         return ResultRecord(result=value, metadata=metadata, persisted=True)
     return ResultStore().create_result_record(value, key=str(key))
+
+
+#: what a state may hold as its data besides a value or a reference: result objects with a `get()`
+RESULT_HOLDERS = (ResultRecord, ResultRecordMetadata, PersistedResult)
+
+
+def stored_data(data: Any) -> dict[str, Any] | None:
+    """What a recorded state keeps of its data: a stored reference (a dict, or a written result
+    record's); a value held in memory only (Prefect's `State(data=value)`) is not recorded."""
+    if data is None or data.__class__ is dict:
+        return data
+    return data.reference() if isinstance(data, RESULT_HOLDERS) else None

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any
 
-from jupyter_orch.states import State, _parse_dt
+from jupyter_orch.states import State, _parse_dt, stored_data
 
 
 def row_to_dict(row: Any) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def state_data(state: State) -> dict[str, Any] | None:
     if data is None and state.scheduled_time is None:
         return None
     return {
-        "result": data.reference() if hasattr(data, "reference") else data,  # a user's result record
+        "result": stored_data(data),  # a reference; never a value held in memory only
         "scheduled_time": state.scheduled_time.isoformat() if state.scheduled_time else None,
     }
 

@@ -8,10 +8,13 @@ Core layer: imported by everything above, it imports only `jupyter_orch.exceptio
 from jupyter_orch.exceptions import PausedRun
 from jupyter_orch.states.aggregate import (
     StateGroup,
+    aget_state_exception,
+    araise_state_exception,
     final_state_of,
     is_state,
     raise_state_exception,
     return_value_to_state,
+    return_value_to_state_sync,
 )
 from jupyter_orch.states.constructors import (
     AwaitingRetry,
@@ -42,6 +45,7 @@ from jupyter_orch.states.core import (
     get_state_exception,
     is_state_iterable,
     new_uuid,
+    stored_data,
     utcnow,
 )
 
@@ -70,6 +74,8 @@ __all__ = [
     "Suspended",
     "TimedOut",
     "_parse_dt",
+    "aget_state_exception",
+    "araise_state_exception",
     "crash_message",
     "final_state_of",
     "get_state_exception",
@@ -78,5 +84,7 @@ __all__ = [
     "new_uuid",
     "raise_state_exception",
     "return_value_to_state",
+    "return_value_to_state_sync",
+    "stored_data",
     "utcnow",
 ]

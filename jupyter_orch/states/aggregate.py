@@ -36,6 +36,16 @@ def raise_state_exception(state: State) -> Any:
     return None
 
 
+async def aget_state_exception(state: State) -> BaseException:
+    """`get_state_exception` for async code (Prefect's name)."""
+    return get_state_exception(state)
+
+
+async def araise_state_exception(state: State) -> None:
+    """`raise_state_exception` for async code (Prefect's name)."""
+    _raise_for(state)
+
+
 class StateGroup:
     """Counts over a collection of states (Prefect's `StateGroup`): how many failed, are final, ..."""
 
@@ -105,17 +115,15 @@ def final_state_of(value: Any) -> State:
     return state
 
 
-def return_value_to_state(
+def return_value_to_state_sync(
     retval: Any,
     result_store: Any = None,
     key: str | None = None,
     expiration: Any = None,
     write_result: bool = False,
-) -> Any:
-    """Prefect's `return_value_to_state`: the state `final_state_of` gives, with its value held
-    in a result record of `result_store` (written there when `write_result`), unless the state
-    already holds one. Awaitable when called in a running event loop (Prefect's is a
-    coroutine), the state itself otherwise."""
+) -> State:
+    """The state `final_state_of` gives, with its value held in a result record of
+    `result_store` (written there when `write_result`), unless the state already holds one."""
     state = final_state_of(retval)
     if result_store is not None and not isinstance(state._data, (dict, ResultRecord, PersistedResult)):
         value = state._result if state._has_result else None
@@ -123,6 +131,19 @@ def return_value_to_state(
         if write_result:
             result_store.persist_result_record(record)
         state.data = record
+    return state
+
+
+def return_value_to_state(
+    retval: Any,
+    result_store: Any = None,
+    key: str | None = None,
+    expiration: Any = None,
+    write_result: bool = False,
+) -> Any:
+    """Prefect's `return_value_to_state` (`return_value_to_state_sync`): awaitable when called
+    in a running event loop (Prefect's is a coroutine), the state itself otherwise."""
+    state = return_value_to_state_sync(retval, result_store, key, expiration, write_result)
     return _ready(state) if _in_running_loop() else state
 
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from jupyter_orch.exceptions import TerminationSignal
-from jupyter_orch.results import PersistedResult, ResultRecord
 from jupyter_orch.states.core import State, StateType, utcnow
 
 
@@ -25,13 +24,7 @@ def _make(type_: StateType, name: str | None, kw: dict[str, Any]) -> State:
     details = kw.pop("state_details", None)
     if details is not None:  # Prefect's `state_details={...}`: the run the state belongs to
         _run_ids(details, kw)
-    data = kw.get("data")
-    if data is None or isinstance(data, (dict, ResultRecord, PersistedResult)):  # the engine's own
-        return State(type_, **kw)  # state data (a storage reference, pause keys, ...) or a result record
-    del kw["data"]
-    state = State(type_, **kw)
-    state.set_result(data)
-    return state
+    return State(type_, **kw)  # State tells the engine's data (a dict) from a result or record
 
 
 def _run_ids(details: Any, kw: dict[str, Any]) -> None:
@@ -87,7 +80,12 @@ Suspended = _constructor(
 
 def crash_message(exc: BaseException) -> str:
     """The message of the Crashed state a BaseException ends a run in (Prefect's wording: an
-    interrupt "aborted" the execution, anything else "interrupted" it)."""
-    if isinstance(exc, (KeyboardInterrupt, SystemExit, TerminationSignal)):
-        return f"Execution was aborted by an interrupt signal ({type(exc).__name__})."
+    interrupt, a termination signal or a system exit "aborted" the execution, anything else
+    "interrupted" it)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "Execution was aborted by an interrupt signal."
+    if isinstance(exc, TerminationSignal):
+        return "Execution was aborted by a termination signal."
+    if isinstance(exc, SystemExit):
+        return "Execution was aborted by Python system exit call."
     return f"Execution was interrupted by an unexpected exception: {type(exc).__name__}: {exc}"

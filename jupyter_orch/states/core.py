@@ -22,7 +22,7 @@ from jupyter_orch.exceptions import (
     PausedRun,
     UnfinishedRun,
 )
-from jupyter_orch.results import PersistedResult, ResultRecord, load_result, record_of
+from jupyter_orch.results import RESULT_HOLDERS, load_result, record_of, stored_data
 
 if TYPE_CHECKING:  # annotations only: uuid (and `platform`) load when an id is made a UUID
     import uuid
@@ -105,6 +105,7 @@ class State:
         "task_run_id",
         "_result",
         "_has_result",
+        "_retriable",  # Prefect's state_details.retriable; left unset (None) unless given
     )
 
     def __init__(
@@ -154,8 +155,11 @@ class State:
         (`metadata.storage_key`: where it was written, or would be); otherwise what the state
         holds: a stored reference read from the API, a record the user made, pause details, None."""
         data = self._data
-        if self._has_result and self.type is StateType.COMPLETED and (data is None or data.__class__ is dict):
-            return record_of(self._result, data, self.task_run_id or self.flow_run_id or self.id)
+        if self._has_result and (data is None or data.__class__ is dict):
+            if self.type is StateType.COMPLETED:
+                return record_of(self._result, data, self.task_run_id or self.flow_run_id or self.id)
+            if data is None:  # another state given a value (a failure's exception): the value
+                return self._result
         return data
 
     @data.setter
@@ -189,12 +193,8 @@ class State:
 
     def value(self, raise_on_failure: bool = True) -> Any:
         """`result()` that never answers an awaitable (the engine's own reads)."""
-        data = self._data
-        if not self._has_result and data:
-            if isinstance(data, _HOLDERS):
-                self.set_result(data.get())
-            elif "storage_key" in data:
-                self.set_result(load_result(data))
+        if not self._has_result and self._data:
+            self._load()
         value = self._result
         if value is _MISSING:
             raise MissingResult(
@@ -212,6 +212,14 @@ class State:
             raise _UnfinishedRun(f"Run is in {self.name} state, its result is not available.")
         return value
 
+    def _load(self) -> None:
+        """Read the result the state's data points to (a stored reference or a result record)."""
+        data = self._data
+        if isinstance(data, _HOLDERS):
+            self.set_result(data.get())
+        elif isinstance(data, dict) and "storage_key" in data:
+            self.set_result(load_result(data))
+
     async def aresult(self, raise_on_failure: bool = True) -> Any:
         """`result()` for async code (Prefect's name)."""
         return self.value(raise_on_failure)
@@ -219,7 +227,9 @@ class State:
     @property
     def state_details(self) -> StateDetails:
         """Prefect's `state.state_details`: the ids of the run this state belongs to."""
-        return StateDetails(self.flow_run_id, self.task_run_id)
+        details = StateDetails(self.flow_run_id, self.task_run_id)
+        details.retriable = getattr(self, "_retriable", None)
+        return details
 
     # -- serialization --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -229,7 +239,7 @@ class State:
             "name": self.name,
             "message": self.message,
             "timestamp": self.timestamp.isoformat(),
-            "data": self._data.reference() if isinstance(self._data, _HOLDERS) else self._data,
+            "data": stored_data(self._data),
             "scheduled_time": self.scheduled_time.isoformat() if self.scheduled_time else None,
         }
 
@@ -269,13 +279,14 @@ class State:
 class StateDetails:
     """The run a state belongs to, as UUIDs (None when unknown)."""
 
-    __slots__ = ("flow_run_id", "task_run_id", "task_parameters_id")
+    __slots__ = ("flow_run_id", "task_run_id", "task_parameters_id", "retriable")
 
     def __init__(self, flow_run_id: str | None, task_run_id: str | None) -> None:
         self.flow_run_id = _as_uuid(flow_run_id)
         self.task_run_id = _as_uuid(task_run_id)
         #: where a background run's parameters are kept: with the run itself
         self.task_parameters_id = self.task_run_id
+        self.retriable: bool | None = None
 
     def __repr__(self) -> str:
         return f"StateDetails(flow_run_id={self.flow_run_id!r}, task_run_id={self.task_run_id!r})"
@@ -288,7 +299,9 @@ def _as_uuid(value: Any) -> uuid.UUID | None:
 
 
 #: what a user's state may hold as its data besides a value: result objects with a `get()`
-_HOLDERS = (ResultRecord, PersistedResult)
+_HOLDERS = RESULT_HOLDERS
+
+
 #: the value of a state read from the API whose result was never stored
 _MISSING = object()
 
@@ -330,6 +343,8 @@ def get_state_exception(state: State) -> BaseException:
     states none of which failed; a TypeError for a value that is no exception."""
     if state.type not in _UNSUCCESSFUL:
         raise ValueError(f"Expected failed or crashed state got {state!r}.")
+    if not state._has_result and state._data:
+        state._load()  # an exception stored with the run, or in a result record
     value = state._result if state._has_result else None
     if isinstance(value, BaseException):
         return value

@@ -89,9 +89,11 @@ def test_keyboard_interrupt_marks_crashed(records, interrupt):
     assert run["state_type"] == "CRASHED"
     (tr,) = records.task_runs(run["id"])
     assert tr["state_type"] == "CRASHED"
-    # worded as Prefect's: an interrupt aborted the execution; the state's result raises CrashedRun
+    # worded as Prefect's: an interrupt (or a system exit) aborted the execution; the state's
+    # result raises CrashedRun
+    cause = "an interrupt signal" if interrupt is KeyboardInterrupt else "Python system exit call"
     for crashed in (run, tr):
-        assert crashed["state_message"].startswith("Execution was aborted by an interrupt signal")
+        assert crashed["state_message"] == f"Execution was aborted by {cause}."
     with pytest.raises(CrashedRun, match="Execution was aborted"):
         Crashed(message=run["state_message"]).result()
 

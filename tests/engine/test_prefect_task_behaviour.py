@@ -92,6 +92,7 @@ def test_a_run_name_that_is_no_string_or_callable_is_refused() -> None:
 def test_state_data_given_as_a_value_is_the_result() -> None:
     state = State("COMPLETED", data=[1, 2])
     assert state.result() == [1, 2] and state.data.result == [1, 2]  # held in a ResultRecord
+    assert state.to_dict()["data"] is None  # held in memory only: never recorded as a reference
     assert State("COMPLETED", data={"storage_key": "x"}).data == {"storage_key": "x"}
 
 
