@@ -4,9 +4,11 @@ and answer its final state (`return_type="state"`) or its result."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from jupyter_orch.context import EngineContext
 from jupyter_orch.engine import task_drivers
 from jupyter_orch.engine.context import flow_run_ctx
 from jupyter_orch.engine.task_engine import TaskRunEngine
@@ -24,13 +26,27 @@ def _engine(
     context: Any = None,
 ) -> tuple[TaskRunEngine, str]:
     """The engine of the run to execute (`task_run` / `task_run_id`: one recorded earlier), and
-    what to answer; `dependencies` and `context` are accepted for Prefect's signature."""
-    engine = TaskRunEngine(task, flow_run_ctx.get(), dict(parameters or {}), wait_for)
+    what to answer; `context={"flow_run_context": EngineContext(...).serialize()}` runs it in that
+    flow run; `dependencies` is accepted for Prefect's signature."""
+    flow_ctx = flow_run_ctx.get()
+    if context and context.get("flow_run_context"):
+        flow_ctx = EngineContext.hydrate(context["flow_run_context"])
+    engine = TaskRunEngine(task, flow_ctx, dict(parameters or {}), wait_for)
     if task_run is not None:
         engine.id, engine.name = str(task_run.id), task_run.name
     elif task_run_id is not None:
         engine.id = str(task_run_id)
     return engine, return_type
+
+
+@contextmanager
+def _in_flow_run(engine: TaskRunEngine) -> Iterator[None]:
+    """The flow run a `context=` named is the one in progress while its task runs."""
+    if engine.flow_ctx is None or engine.flow_ctx is flow_run_ctx.get():
+        yield
+        return
+    with engine.flow_ctx:
+        yield
 
 
 def _answer(state: State, return_type: str) -> Any:
@@ -41,13 +57,15 @@ def run_task_sync(task: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a synchronous task's run here; its final state (`return_type="state"`) or result.
     Arguments as Prefect's: `task_run_id`, `task_run`, `parameters`, `wait_for`, `return_type`."""
     engine, return_type = _engine(task, *args, **kwargs)
-    return _answer(task_drivers.run_task_sync(engine), return_type)
+    with _in_flow_run(engine):
+        return _answer(task_drivers.run_task_sync(engine), return_type)
 
 
 async def run_task_async(task: Any, *args: Any, **kwargs: Any) -> Any:
     """Run an async task's run on this loop; arguments and answer as `run_task_sync`."""
     engine, return_type = _engine(task, *args, **kwargs)
-    return _answer(await task_drivers.run_task_async(engine), return_type)
+    with _in_flow_run(engine):
+        return _answer(await task_drivers.run_task_async(engine), return_type)
 
 
 def run_task(task: Any, *args: Any, **kwargs: Any) -> Any:

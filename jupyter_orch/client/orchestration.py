@@ -56,6 +56,7 @@ def task_run_from_api(row: dict[str, Any]) -> TaskRun:
         name: [task_input(ref) for ref in refs] for name, refs in (row.get("task_inputs") or {}).items()
     }
     fields.setdefault("task_version", None)
+    fields.setdefault("flow_run_run_count", 0)
     fields.setdefault("expected_start_time", fields.get("created"))  # it started when it was made
     return TaskRun(**fields)
 
@@ -96,7 +97,12 @@ class SyncPrefectClient(ConcurrencyLimitMethods):
         return client
 
     def read_task_run(self, task_run_id: Any) -> TaskRun:
-        return task_run_from_api(self._fresh().read_task_run(str(task_run_id)))
+        """The task run; its `flow_run_run_count` is its flow run's run count now."""
+        client = self._fresh()
+        run = task_run_from_api(client.read_task_run(str(task_run_id)))
+        if run.flow_run_id is not None:
+            run.flow_run_run_count = client.read_flow_run(str(run.flow_run_id)).get("run_count", 0)
+        return run
 
     def read_flow_run(self, flow_run_id: Any) -> FlowRun:
         return flow_run_from_api(self._fresh().read_flow_run(str(flow_run_id)))

@@ -6,6 +6,7 @@ or Cancelled if it was being cancelled, with its hooks run."""
 
 from __future__ import annotations
 
+import inspect
 import threading
 from typing import Any
 
@@ -54,7 +55,10 @@ async def _call_sync(flow: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
 
 
 async def _call_async(flow: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
-    return await await_with_timeout(flow.fn(*args, **kwargs), flow.timeout_seconds, kind="Flow")
+    value = await await_with_timeout(flow.fn(*args, **kwargs), flow.timeout_seconds, kind="Flow")
+    if inspect.iscoroutine(value):  # `return my_async_task()` unawaited: its run is the result (Prefect's)
+        value = await value
+    return value
 
 
 async def _run(self: FlowRunEngine, return_state: bool, call: Any, sleep: Any) -> Any:

@@ -19,6 +19,7 @@ from jupyter_orch.engine.futures import has_futures, resolve_futures_to_states, 
 from jupyter_orch.engine.hooks import render_run_name
 from jupyter_orch.engine.logging import install_print_hook, print_recorder, print_target, run_logger
 from jupyter_orch.engine.results import persist_result
+from jupyter_orch.engine.started import PrefectEngineMethods
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.tasks import NOT_BOUND, Task
 from jupyter_orch.engine.timeouts import failure_state, is_cancellation
@@ -48,7 +49,7 @@ MAX_WAITS = 1000
 _adopted: set[str] = set()  # runs adopted from the environment (each only once per process)
 
 
-class FlowRunEngine:
+class FlowRunEngine(PrefectEngineMethods):
     """Runs one flow run (a top-level run or a subflow) through its states."""
 
     def __init__(
@@ -57,14 +58,19 @@ class FlowRunEngine:
         args: tuple = (),
         kwargs: dict[str, Any] | None = None,
         adopt_id: str | None = None,
+        flow_run: Any = None,
+        parameters: dict[str, Any] | None = None,
     ) -> None:
         self.flow = flow
         self.args = args
-        self.kwargs = kwargs or {}
-        self.adopt_id = adopt_id  # an existing run record to run (Prefect's `flow_run=`)
+        if parameters is None and flow_run is not None:
+            parameters = dict(flow_run.parameters or {})
+        self.kwargs = (kwargs or {}) if parameters is None else {**(kwargs or {}), **parameters}
+        # an existing run record to run (Prefect's `flow_run=`)
+        self.adopt_id = adopt_id if flow_run is None else str(flow_run.id)
         self.wait_for: Any = None  # runs to wait for before this one starts (a call's `wait_for=`)
         self.parent = flow_run_ctx.get()
-        self.client = self.parent.client if self.parent else get_client()
+        self.orch = self.parent.client if self.parent else get_client()  # `client`: Prefect's, once started
         self.run_id: str | None = None
         self.run_name = ""
         self.record: dict[str, Any] = {}  # the run's record as created or adopted
@@ -82,7 +88,7 @@ class FlowRunEngine:
     def propose(self, state: State, force: bool = False) -> rules.Decision:
         """Propose a state, sleeping and asking again while told to WAIT (`force`: set it)."""
         for _ in range(MAX_WAITS):
-            answer = self.client.set_flow_run_state(self.run_id, state, force=force)  # type: ignore[arg-type]
+            answer = self.orch.set_flow_run_state(self.run_id, state, force=force)  # type: ignore[arg-type]
             status = answer["status"]
             new = State.from_dict(answer["state"]) if answer.get("state") else None
             if status == rules.WAIT:
@@ -175,7 +181,7 @@ class FlowRunEngine:
         then recorded, Failed with it). It renders in a context of this flow and its parameters
         (no run yet), so a callable can read `runtime.flow_run` as Prefect's docs show."""
         ctx = FlowRunContext(  # type: ignore[arg-type]  # no run id yet: it is created after its name
-            self.flow, None, "", self.client, self.flow.task_runner, parameters=params, engine=self
+            self.flow, None, "", self.orch, self.flow.task_runner, parameters=params, engine=self
         )
         try:
             with ctx:
@@ -195,9 +201,9 @@ class FlowRunEngine:
         """The run a worker (or a user) started this process for, and the id of the RUNNING state
         its worker already set, if it did (continue from there)."""
         _adopted.add(run_id)
-        run = self.client.read_flow_run(run_id)
+        run = self.orch.read_flow_run(run_id)
         if name is not None:
-            self.client.update_flow_run(run_id, name=name)
+            self.orch.update_flow_run(run_id, name=name)
             run["name"] = name
         started_by_worker = os.environ.pop(STARTED_STATE_ENV, None)
         claimed = os.environ.pop(CLAIMED_ENV, None)
@@ -210,7 +216,7 @@ class FlowRunEngine:
     def _create(self, name: str | None, params: dict[str, Any]) -> dict[str, Any]:
         """A new run record, PENDING (a subflow's linked to its parent and stand-in)."""
         flow = self.flow
-        return self.client.create_flow_run(
+        return self.orch.create_flow_run(
             flow_name=flow.name,
             flow_version=flow.version,
             name=name,
@@ -255,12 +261,12 @@ class FlowRunEngine:
         return {k: v for k, v in params.items() if k != first}
 
     def _context(self) -> FlowRunContext:
-        limited = self.client.limited_tags()  # once per flow run: tasks never ask the database
+        limited = self.orch.limited_tags()  # once per flow run: tasks never ask the database
         return FlowRunContext(
             flow=self.flow,
             flow_run_id=self.run_id,  # type: ignore[arg-type]
             flow_run_name=self.run_name,
-            client=self.client,
+            client=self.orch,
             task_runner=self.flow.task_runner.duplicate(),
             log_prints=self.flow.log_prints,
             persist_result=self.flow.persist_result,
@@ -294,7 +300,7 @@ class FlowRunEngine:
         finally:
             print_target.reset(prints)
             flow_run_ctx.reset(token)
-            self.client.flush()
+            self.orch.flush()
 
     def resolve_returned(self, value: Any) -> Any:
         """The body's return value with the futures in it resolved to their final states (runs
@@ -344,7 +350,7 @@ class FlowRunEngine:
 
     def crash(self, exc: BaseException) -> None:
         if isinstance(exc, Pause):  # suspended: the run already shows it; only flush what is buffered
-            self.client.flush(timeout=10)
+            self.orch.flush(timeout=10)
             return
         if is_cancellation(exc) or (isinstance(exc, TerminationSignal) and self._cancelling()):
             state = Cancelled(message="Flow run was cancelled")
@@ -352,18 +358,18 @@ class FlowRunEngine:
             state = Crashed(message=crash_message(exc))
         state.set_result(exc)
         try:
-            self.client.flush(timeout=10)
+            self.orch.flush(timeout=10)
         except Exception:
             pass
         self.propose(state)
         self._mirror_parent()
         self._final_hooks()
-        self.client.flush(timeout=10)
+        self.orch.flush(timeout=10)
 
     def _cancelling(self) -> bool:
         """Whether the orchestrator is cancelling this run (what a SIGTERM then means)."""
         try:
-            return self.client.read_flow_run(self.run_id)["state_type"] == "CANCELLING"
+            return self.orch.read_flow_run(self.run_id)["state_type"] == "CANCELLING"
         except Exception:
             return False
 

@@ -43,7 +43,7 @@ def run_flow_hooks(engine: Any, kind: str) -> None:
         run_hooks(engine.flow.hooks[kind], engine.flow, flow_run_view(engine), engine.state, engine.logger)
     finally:
         flow_run_ctx.reset(token)
-    engine.client.flush()  # what the hooks logged is recorded before the call returns
+    engine.orch.flush()  # what the hooks logged is recorded before the call returns
 
 
 __all__ = ["FINAL_HOOKS", "run_final_hooks", "run_flow_hooks"]

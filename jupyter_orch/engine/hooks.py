@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.states.runs import FlowRun, TaskRun
@@ -84,6 +85,13 @@ def as_uuid(value: Any) -> uuid.UUID | None:
     return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
+def _flow_run_count(ctx: Any) -> int:
+    """The run count of the flow run a task runs in (0 outside one)."""
+    if ctx is None:
+        return 0
+    return ctx.engine.run_count if ctx.engine is not None else getattr(ctx.flow_run, "run_count", 0)
+
+
 def task_run_view(engine: Any) -> TaskRun:
     """What a task hook sees as `task_run` (Prefect's TaskRun fields that exist here)."""
     state = engine.state
@@ -102,6 +110,7 @@ def task_run_view(engine: Any) -> TaskRun:
         tags=list(engine.tags),
         parameters=engine.parameters,
         run_count=times.run_count,
+        flow_run_run_count=_flow_run_count(engine.flow_ctx),
         start_time=times.start_time,
         end_time=times.end_time,
         total_run_time=times.total_run_time,
@@ -110,6 +119,11 @@ def task_run_view(engine: Any) -> TaskRun:
         state_name=state.name if state else None,
         state_id=state.id if state else None,
     )
+
+
+def _policy(policy: Any) -> SimpleNamespace:
+    """A flow's retry policy as Prefect's `flow_run.empirical_policy` (`retries`, `retry_delay`)."""
+    return SimpleNamespace(retries=policy.retries, retry_delay=policy.retry_delay_seconds)
 
 
 def flow_run_view(engine: Any) -> FlowRun:
@@ -128,6 +142,7 @@ def flow_run_view(engine: Any) -> FlowRun:
         parameters=engine.params,
         tags=list(engine.tags),
         run_count=engine.run_count,
+        empirical_policy=_policy(flow.policy),
         deployment_id=as_uuid(engine.deployment_id),
         parent_task_run_id=as_uuid(engine.parent_task.id) if engine.parent_task else None,
         state=state,

@@ -5,7 +5,11 @@ gives Prefect's sync client under `with` and its async client under `async with`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from jupyter_orch.engine.hooks import flow_run_view
 
 
 def started_client(engine: Any) -> Any:
@@ -45,4 +49,35 @@ class Started:
         self.engine._prefect_client = None
 
 
-__all__ = ["Started", "started_client"]
+class PrefectEngineMethods:
+    """Prefect's `FlowRunEngine` surface over the flow engine (which this stands below):
+    `client` once started, `initialize_run()`, `start()` and `flow_run`."""
+
+    client = property(started_client)
+
+    def initialize_run(self: Any) -> Started:
+        """Prefect's: `with engine.initialize_run():` (or `async with`) gives `client`."""
+        return Started(self)
+
+    @contextmanager
+    def start(self: Any) -> Iterator[None]:
+        """Prefect's: the run recorded (or the `flow_run=` given adopted) and its context entered,
+        not yet RUNNING (`begin_run()` is)."""
+        with self.initialize_run():
+            params, error = self._bind()
+            if error is not None:
+                raise error
+            self._record(self._adopt(self.adopt_id, None)[0] if self.adopt_id else self._create(None, params))
+            tokens = self._enter()
+            try:
+                yield
+            finally:
+                self._exit(tokens)
+
+    @property
+    def flow_run(self: Any) -> Any:
+        """The run as Prefect's `FlowRun` (its id, name, parameters, empirical policy, ...)."""
+        return flow_run_view(self)
+
+
+__all__ = ["PrefectEngineMethods", "Started", "started_client"]
