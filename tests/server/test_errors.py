@@ -60,6 +60,7 @@ async def test_duplicate_id_is_409(api):
         ("GET", "flow_runs", None, {"start_after": "yesterday"}, "start_after"),
         ("GET", "flow_runs", None, {"cursor": "garbage"}, "cursor"),
         ("GET", "logs", None, {"after_id": str(2**70)}, "after_id"),
+        ("GET", "v2/concurrency_limits", None, {"offset": str(2**70)}, "offset"),
         ("POST", "logs", [{"message": 5}], None, "0.message"),
         ("POST", "artifacts", {"type": "video"}, None, "type"),
         ("POST", "task_runs/batch", {"task_runs": [{"id": "x"}]}, None, "task_runs.0.name"),

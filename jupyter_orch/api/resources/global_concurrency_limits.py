@@ -40,7 +40,7 @@ class GlobalLimitByName(Params):
 
 class GlobalLimitPage(Params):
     limit: int = Field(200, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=2**31 - 1, description="rows to skip")
 
 
 class GlobalSlotsIncrementIn(Strict):
