@@ -218,9 +218,11 @@ def get_run_logger(
     `extra` is Prefect's: the run's id and name, its flow's (and task's) name. Outside a run:
     MissingContextError, unless `on_missing_context` is "warn" (a debug line says so) or
     "ignore": then the plain logger `jupyter_orch[.fallback_logger_name]`, as Prefect's. Inside
-    `disable_run_logger()`: a plain logger named "null" whose records are not stored."""
-    if run_logger_disabled.get():
-        return RunLogger(logging.getLogger("null"), kwargs)
+    `disable_run_logger()`: a disabled logger named "null" (nothing is shown or stored)."""
+    if run_logger_disabled.get():  # a silent logger: nothing is shown or stored (Prefect's)
+        silent = logging.getLogger("null")
+        silent.disabled = True
+        return RunLogger(silent, kwargs)
     if context is not None and not isinstance(context, (FlowRunContext, TaskRunContext)):
         raise TypeError(f"Received unexpected type {type(context).__name__!r} for context.")
     try:

@@ -24,12 +24,18 @@ ENV_PREFIX = "PREFECT_LOGGING_"
 PROCESS_LOGGING_CONFIG: dict[str, Any] | None = None
 
 
+#: other names Prefect's logging files use for a setting (`${PREFECT_LOGGING_SERVER_LEVEL}`)
+_ALIASES = {"PREFECT_LOGGING_SERVER_LEVEL": "PREFECT_SERVER_LOGGING_LEVEL"}
+
+
 def _setting_values() -> dict[str, str]:
-    return {
+    values = {
         name: str(value.value())
         for name, value in vars(settings).items()
         if name.startswith("PREFECT_") and isinstance(value, settings.Setting)
     }
+    values.update({alias: values[name] for alias, name in _ALIASES.items() if name in values})
+    return values
 
 
 def _apply_env_overrides(config: dict[str, Any], path: tuple[str, ...] = ()) -> None:
@@ -40,11 +46,13 @@ def _apply_env_overrides(config: dict[str, Any], path: tuple[str, ...] = ()) -> 
             _apply_env_overrides(value, keys)
             continue
         name = ENV_PREFIX + "_".join(k.replace(".", "_").upper() for k in keys)
+        as_list = isinstance(value, list)  # a list (handlers): the variable holds its items, comma-separated
         # a Prefect user's variable names our `jupyter_orch.*` loggers as `prefect.*`
         # (PREFECT_LOGGING_LOGGERS_PREFECT_EXTRA_LEVEL): both spellings are read, ours first
         for candidate in (name, name.replace("_JUPYTER_ORCH", "_PREFECT")):
             if candidate in os.environ:
-                config[key] = os.environ[candidate]
+                raw = os.environ[candidate]
+                config[key] = [item.strip() for item in raw.split(",")] if as_list else raw
                 break
 
 
@@ -63,10 +71,15 @@ def setup_logging(incremental: bool | None = None) -> dict[str, Any]:
     global PROCESS_LOGGING_CONFIG
     path = Path(PREFECT_LOGGING_SETTINGS_PATH.value())
     config = load_logging_config(path if path.exists() else DEFAULT_LOGGING_SETTINGS_PATH)
-    if incremental is None:
-        incremental = PROCESS_LOGGING_CONFIG is not None
+    if incremental is None:  # repeated calls in a process only adjust what the first set up
+        incremental = bool(PROCESS_LOGGING_CONFIG)
     config["incremental"] = incremental
-    logging.config.dictConfig(config)
+    try:
+        logging.config.dictConfig(config)
+    except ValueError:  # a user's file may give only what it changes: read as version 1
+        if "version" in config:
+            raise
+        logging.config.dictConfig({**config, "version": 1})
     _configure_extra_loggers(config)
     PROCESS_LOGGING_CONFIG = config
     return config
@@ -74,7 +87,7 @@ def setup_logging(incremental: bool | None = None) -> dict[str, Any]:
 
 def _configure_extra_loggers(config: dict[str, Any]) -> None:
     """Give each logger named in PREFECT_LOGGING_EXTRA_LOGGERS (comma-separated) the handlers
-    and level of `jupyter_orch.extra`."""
+    of `jupyter_orch.extra`; its own level and propagation stay as its library set them."""
     extra = logging.getLogger("jupyter_orch.extra")
     for name in filter(
         None, (n.strip() for n in str(PREFECT_LOGGING_EXTRA_LOGGERS.value() or "").split(","))
@@ -83,4 +96,3 @@ def _configure_extra_loggers(config: dict[str, Any]) -> None:
         for handler in extra.handlers:
             if handler not in logger.handlers:
                 logger.addHandler(handler)
-        logger.setLevel(extra.level)

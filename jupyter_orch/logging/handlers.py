@@ -158,9 +158,21 @@ class APILogHandler(logging.Handler):
         ).dict(json_compatible=True)
         log["__payload_size__"] = size = self._get_payload_size(log)
         limit = PREFECT_LOGGING_TO_API_MAX_LOG_SIZE.value()
-        if size > limit:
-            raise ValueError(f"Log of size {size} is greater than the max size of {limit}")
+        if size > limit:  # as Prefect's: the message is cut to fit, and says so
+            log = _truncated(log, size, limit)
+            log["__payload_size__"] = self._get_payload_size(log)
         return log
+
+
+_TRUNCATED = "... [truncated]"
+
+
+def _truncated(log: dict[str, Any], size: int, limit: int) -> dict[str, Any]:
+    """`log` with its message shortened so the payload fits `limit` bytes, ending in a marker."""
+    cut = {**log, "__payload_truncated__": True}
+    over = len(json.dumps(cut)) + len(_TRUNCATED) - limit
+    cut["message"] = log["message"][: max(0, len(log["message"]) - over)] + _TRUNCATED
+    return cut
 
 
 def _caller_stacklevel() -> int:

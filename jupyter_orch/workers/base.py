@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -44,8 +44,15 @@ class BaseWorkerResult(BaseModel):
         return self.status_code == 0
 
 
-class BaseWorker:
-    """A worker type: subclasses set `type` and `job_configuration` and implement `run`."""
+#: Prefect's type parameters of a worker: its job configuration, variables and result types
+C = TypeVar("C")
+V = TypeVar("V")
+R = TypeVar("R")
+
+
+class BaseWorker(Generic[C, V, R]):
+    """A worker type: subclasses set `type` and `job_configuration` and implement `run`
+    (`BaseWorker[Config, Variables, Result]` as Prefect's, the parameters are for type checkers)."""
 
     type: ClassVar[str] = "base"
     job_configuration: ClassVar[type[BaseJobConfiguration]] = BaseJobConfiguration
@@ -58,7 +65,21 @@ class BaseWorker:
         self.limit = limit
         #: the worker's id once registered with the API (its records then carry it)
         self.backend_id: str | None = None
-        self._logger = logging.getLogger(f"jupyter_orch.workers.{self.type}.{self.name.lower()}")
+        self._logger: logging.Logger | logging.LoggerAdapter = logging.getLogger(
+            f"jupyter_orch.workers.{self.type}.{self.name.lower()}"
+        )
+
+    async def _send_worker_heartbeat(self, *args: Any, **kwargs: Any) -> Any:
+        """The worker's id from its backend (Prefect Cloud answers one); none here."""
+        return None
+
+    async def sync_with_backend(self) -> None:
+        """Register with the backend: once it answers an id, the worker's records carry it
+        (`worker_id` on each log record, as Prefect's worker logger)."""
+        backend_id = await self._send_worker_heartbeat()
+        if backend_id is not None:
+            self.backend_id = str(backend_id)
+            self._logger = logging.LoggerAdapter(self._logger, {"worker_id": self.backend_id})
 
     def get_name_slug(self) -> str:
         return "-".join(self.name.lower().split())
