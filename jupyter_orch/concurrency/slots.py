@@ -4,14 +4,27 @@ of `concurrency(...)`), through the client: what `sync`, `asyncio` and `v1` shar
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from jupyter_orch.client import get_client
-from jupyter_orch.engine.context import flow_run_ctx
 
 #: how often a full limit is asked again
 POLL_SECONDS = 0.1
+
+
+def _no_flow_run() -> frozenset[str] | None:
+    return None
+
+
+#: the limited tags the current flow run read at its start (None outside a flow run); the engine,
+#: which stands above this module, installs its reader with `use_known_limited`
+known_limited: Callable[[], frozenset[str] | None] = _no_flow_run
+
+
+def use_known_limited(reader: Callable[[], frozenset[str] | None]) -> None:
+    global known_limited
+    known_limited = reader
 
 
 def limited(names: Iterable[str], client: Any = None) -> list[str]:
@@ -20,8 +33,9 @@ def limited(names: Iterable[str], client: Any = None) -> list[str]:
     wanted = set(names)
     if not wanted:
         return []
-    ctx = flow_run_ctx.get() if client is None else None
-    known = ctx.limited_tags if ctx is not None else (client or get_client()).limited_tags()
+    known = known_limited() if client is None else None
+    if known is None:
+        known = (client or get_client()).limited_tags()
     return sorted(wanted & known)
 
 

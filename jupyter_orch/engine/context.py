@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
+from jupyter_orch.concurrency import slots
 from jupyter_orch.engine.hooks import flow_run_view, task_run_view
 from jupyter_orch.exceptions import MissingContextError
 
@@ -27,6 +28,15 @@ class RunsTasks(Protocol):
 
 
 flow_run_ctx: ContextVar[FlowRunContext | None] = ContextVar("jupyter_orch_flow_run", default=None)
+
+
+def _known_limited_tags() -> frozenset[str] | None:
+    """The flow run's limited tags, read once at its start (None outside a flow run)."""
+    ctx = flow_run_ctx.get()
+    return ctx.limited_tags if ctx is not None else None
+
+
+slots.use_known_limited(_known_limited_tags)  # tag-slot checks inside a flow never ask the database
 task_run_ctx: ContextVar[TaskRunContext | None] = ContextVar("jupyter_orch_task_run", default=None)
 
 

@@ -10,17 +10,21 @@ import time
 from typing import Any
 
 from jupyter_orch.concurrency import slots
-from jupyter_orch.engine.asyncutils import in_running_loop
-from jupyter_orch.engine.context import flow_run_ctx
 
 
 def _answer_sync(_sync: bool | None) -> bool:
-    return bool(_sync) if _sync is not None else not in_running_loop()
+    if _sync is not None:
+        return bool(_sync)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return True
+    return False
 
 
 async def _limited(names: list[str]) -> list[str]:
     """`slots.limited`, off the loop only when it has to ask the database (outside a flow run)."""
-    if flow_run_ctx.get() is not None:
+    if slots.known_limited() is not None:
         return slots.limited(names)
     return await asyncio.to_thread(slots.limited, names)
 
