@@ -109,6 +109,9 @@ def _pause(wait_for_input: Any, timeout: int, poll_interval: float, key: str | N
     ctx = _context("paused")
     model, wrapped = _input_model(wait_for_input)
     key = _next_key(ctx, key)
+    if _received(ctx.flow_run_id, f"{key}-paused") is not None:  # a key pauses once (Prefect's)
+        return _answer(model, wrapped, ctx.flow_run_id, key)
+    _send(ctx.flow_run_id, f"{key}-paused", True)
     if model is not None:
         _send(ctx.flow_run_id, f"{key}-schema", model.model_json_schema())
     expires = datetime.now(timezone.utc) + timedelta(seconds=timeout)
@@ -139,6 +142,8 @@ def _suspend(wait_for_input: Any, flow_run_id: str | None, timeout: int, key: st
     if flow_run_id is not None and flow_run_id != ctx.flow_run_id:
         raise ValueError("suspend_flow_run suspends the current flow run; pass no flow_run_id")
     run_id = ctx.flow_run_id
+    if ctx.engine is not None and ctx.engine.parent is not None:
+        raise RuntimeError("Cannot suspend subflows.")
     if not ctx.client.read_flow_run(run_id).get("deployment_id"):
         raise RuntimeError("Cannot suspend flows without a deployment.")
     model, wrapped = _input_model(wait_for_input)

@@ -83,4 +83,11 @@ class PlainSQLite:
         with self._lock:
             conn, self._conn = self._conn, None
         if conn is not None and self._pid == os.getpid():
-            conn.close()
+            # behind the writer queue: never while another thread's transaction runs on it (closing
+            # a sqlite3 connection under a running statement crashes the process; after, a late
+            # writer gets a ProgrammingError and its client opens a new connection)
+            self.queue.acquire()
+            try:
+                conn.close()
+            finally:
+                self.queue.release()

@@ -151,9 +151,8 @@ class State:
     # -- results --------------------------------------------------------------------------------
     @property
     def data(self) -> Any:
-        """Prefect's `state.data`: for a completed run whose value is here, its `ResultRecord`
-        (`metadata.storage_key`: where it was written, or would be); otherwise what the state
-        holds: a stored reference read from the API, a record the user made, pause details, None."""
+        """Prefect's `state.data`: a completed run's value here as a `ResultRecord` (where it was
+        written, or would be); else what it holds (a stored reference, a record, pause details)."""
         data = self._data
         if self._has_result and (data is None or data.__class__ is dict):
             if self.type is StateType.COMPLETED:
@@ -168,8 +167,7 @@ class State:
 
     @classmethod
     def from_api(cls, d: dict[str, Any]) -> State:
-        """A state as the API answered it: a completed one with neither a stored reference nor a
-        value says its result is missing when asked (Prefect's MissingResult)."""
+        """A state as the API answered it: completed without a stored value, its result is missing."""
         state = cls.from_dict(d)
         if state._data is None and state.type is StateType.COMPLETED:
             state._result = _MISSING
@@ -229,6 +227,9 @@ class State:
         """Prefect's `state.state_details`: the ids of the run this state belongs to."""
         details = StateDetails(self.flow_run_id, self.task_run_id)
         details.retriable = getattr(self, "_retriable", None)
+        if self._data.__class__ is dict and self._data.get("pause_key"):  # a pause's keys (keyset)
+            key = details.pause_key = self._data["pause_key"]
+            details.run_input_keyset = {k: f"{key}-{k}" for k in ("description", "response", "schema")}
         return details
 
     # -- serialization --------------------------------------------------------------------------
@@ -276,10 +277,14 @@ class State:
         return f"{self.name}(type={self.type.value}{msg})"
 
 
+_DETAIL_FIELDS = ("flow_run_id", "task_run_id", "task_parameters_id", "retriable")
+_DETAIL_FIELDS += ("pause_key", "run_input_keyset")  # a pause's (Prefect's)
+
+
 class StateDetails:
     """The run a state belongs to, as UUIDs (None when unknown)."""
 
-    __slots__ = ("flow_run_id", "task_run_id", "task_parameters_id", "retriable")
+    __slots__ = _DETAIL_FIELDS
 
     def __init__(self, flow_run_id: str | None, task_run_id: str | None) -> None:
         self.flow_run_id = _as_uuid(flow_run_id)
@@ -287,6 +292,8 @@ class StateDetails:
         #: where a background run's parameters are kept: with the run itself
         self.task_parameters_id = self.task_run_id
         self.retriable: bool | None = None
+        self.pause_key: str | None = None
+        self.run_input_keyset: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         return f"StateDetails(flow_run_id={self.flow_run_id!r}, task_run_id={self.task_run_id!r})"

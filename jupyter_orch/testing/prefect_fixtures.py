@@ -4,13 +4,14 @@ process's client as Prefect's), `events_pipeline` (`await events_pipeline.proces
 `process_events(_sync=True)` in sync code: the engine's queued records are written, so reads see
 them), `task_run` (a Pending run of a task in `flow_run`'s run), `flow_run` (a Pending run of a
 flow "test-flow"), `session` (what `jupyter_orch.server.models` reads take, unused),
-`use_hosted_api_server` (runs report in-process, as they do without a server) and
-`concurrency_limit_v2` (a global concurrency limit "my-limit" of 42 slots, as
+`use_hosted_api_server` (runs report in-process, as they do without a server), `deployment` (a
+deployment of "test-flow") and `concurrency_limit_v2` (a global concurrency limit "my-limit" of 42 slots, as
 `server.schemas.core.ConcurrencyLimitV2`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -72,9 +73,20 @@ def flow_run() -> Any:
     return SyncPrefectClient().create_flow_run(_fixture_flow)
 
 
+class _Session:
+    """What Prefect's `session` fixture gives tests to pass to `server.models` functions; those
+    here write through their own transactions, so `await session.commit()` has nothing to do."""
+
+    async def commit(self) -> None:
+        return None
+
+    async def rollback(self) -> None:
+        return None
+
+
 @pytest.fixture(name="session")
-def db_session() -> None:
-    return None
+def db_session() -> _Session:
+    return _Session()
 
 
 @pytest.fixture
@@ -88,3 +100,12 @@ def concurrency_limit_v2() -> ConcurrencyLimitV2:
     client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name="my-limit", limit=42))
     limit = client.read_global_concurrency_limit_by_name("my-limit")
     return ConcurrencyLimitV2(**limit.model_dump(exclude={"created", "updated"}))
+
+
+@pytest.fixture
+def deployment(flow_run: Any) -> Any:
+    """A deployment of the flow "test-flow" (Prefect's fixture: its `id`, `name`, `flow_id`)."""
+    import uuid  # here: only this fixture makes ids UUIDs
+
+    row = SyncPrefectClient().orch.create_deployment({"flow_name": "test-flow", "name": "My Deployment"})
+    return SimpleNamespace(**{**row, "id": uuid.UUID(row["id"]), "flow_id": uuid.UUID(row["flow_id"])})

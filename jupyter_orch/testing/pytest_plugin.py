@@ -27,6 +27,7 @@ from jupyter_orch.testing.api_client import client, sync_client  # noqa: F401 - 
 from jupyter_orch.testing.prefect_fixtures import (  # noqa: F401 - fixtures this plugin offers
     concurrency_limit_v2,
     db_session,
+    deployment,
     events_pipeline,
     flow_run,
     prefect_client,
