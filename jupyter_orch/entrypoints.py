@@ -28,6 +28,8 @@ def load_entrypoint(entrypoint: str, path: str | None) -> Any:
 
 def _load(entrypoint: str, path: str | None) -> Any:
     target, _, attr = entrypoint.rpartition(":")
+    if not target and "." in entrypoint:  # Prefect's module path form: package.module.name
+        target, _, attr = entrypoint.rpartition(".")
     if not target or not attr:
         raise ValueError(f"entrypoint {entrypoint!r} must look like 'path/to/file.py:flow_function'")
     if target.endswith(".py"):

@@ -15,6 +15,7 @@ from typing import Any
 from jupyter_orch.client import OrchClient
 from jupyter_orch.client import get_client as _orch_client
 from jupyter_orch.client.concurrency_limits import ConcurrencyLimitMethods
+from jupyter_orch.client.deployments import DeploymentMethods
 from jupyter_orch.client.schemas.filters import FlowFilter, FlowRunFilter, LogFilter, ids_of
 from jupyter_orch.client.schemas.objects import FlowRun, Log, TaskRun, task_input
 from jupyter_orch.orchestration.serialize import state_data
@@ -74,7 +75,7 @@ def _states(rows: list[dict[str, Any]], **run: Any) -> list[State]:
     return [State.from_api({**row, **run}) for row in rows]
 
 
-class SyncPrefectClient(ConcurrencyLimitMethods):
+class SyncPrefectClient(ConcurrencyLimitMethods, DeploymentMethods):
     """Prefect's client API, synchronous, over `OrchClient` (the process's, unless given one)."""
 
     def __init__(self, client: OrchClient | None = None, **_settings: Any) -> None:

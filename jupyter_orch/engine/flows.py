@@ -8,6 +8,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
+from jupyter_orch.engine.asyncutils import run_coro_sync
 from jupyter_orch.engine.caching import source_file_hash
 from jupyter_orch.engine.flow_drivers import run_flow_async, run_flow_sync
 from jupyter_orch.engine.flow_engine import FlowRunEngine
@@ -20,6 +21,7 @@ from jupyter_orch.orchestration import rules
 from jupyter_orch.parameters import ParameterModel
 from jupyter_orch.results import serializer_name
 from jupyter_orch.settings import PREFECT_FLOW_DEFAULT_RETRIES, PREFECT_FLOW_DEFAULT_RETRY_DELAY_SECONDS
+from jupyter_orch.utilities.asyncutils import as_awaitable, called_from_coroutine
 
 R = TypeVar("R")
 
@@ -41,6 +43,11 @@ def _run_name_template(template: Any) -> Any:
             f"Expected string or callable for 'flow_run_name'; got {type(template).__name__} instead."
         )
     return template
+
+
+async def _first_of(ids: Any) -> Any:
+    """The first id `deploy` answered (awaited first if it is awaitable)."""
+    return (await ids if inspect.isawaitable(ids) else ids)[0]
 
 
 class Flow(Decorated, Generic[R]):
@@ -162,14 +169,19 @@ class Flow(Decorated, Generic[R]):
         on_running: list[Callable[..., Any]] | None = UNSET,
     ) -> Flow[R]:
         """A copy of this flow with the given options changed (the rest kept)."""
-        return self._copy_with(given(locals()))
+        copied = self._copy_with(given(locals()))
+        for where in ("source", "_storage", "_entrypoint"):  # from_source's: its copies come from there too
+            if where in self.__dict__:
+                setattr(copied, where, self.__dict__[where])
+        return copied
 
     def to_deployment(self, name: str, **options: Any) -> Any:
         """A deployment of this flow (see `jupyter_orch.runner.to_deployment`)."""
         # the runner brings the services and SQLAlchemy: imported only when deploying
         from jupyter_orch.runner import to_deployment
 
-        return to_deployment(self, name, **options)
+        deployment = to_deployment(self, name, **options)
+        return as_awaitable(deployment) if called_from_coroutine(2) else deployment
 
     def serve(
         self,
@@ -185,9 +197,16 @@ class Flow(Decorated, Generic[R]):
         pause unless `pause_on_shutdown=False` (Prefect's). `print_starting_message` and `webserver`
         are taken for Prefect's signature (no status webserver is started)."""
         # the runner brings the services and SQLAlchemy: imported only when deploying
-        from jupyter_orch.runner import serve
+        from jupyter_orch import runner
 
-        serve(self.to_deployment(name, **options), pause_on_shutdown=pause_on_shutdown, limit=limit)
+        served = runner.Runner(name=name, pause_on_shutdown=pause_on_shutdown, limit=limit)
+        served.add_flow(self, name, **options)
+        if print_starting_message:
+            print(runner.serve_message(self.name, name), flush=True)
+        try:
+            run_coro_sync(served.start(webserver=webserver))
+        except KeyboardInterrupt:  # Ctrl-C is how serving ends
+            pass
 
     def deploy(
         self,
@@ -204,12 +223,23 @@ class Flow(Decorated, Generic[R]):
         `to_deployment`'s options (cron, interval, parameters, tags, ...); `image=` is an error:
         our pools run processes, nothing is built (see `jupyter_orch.runner.deploy`)."""
         # the runner brings the services and SQLAlchemy: imported only when deploying
-        from jupyter_orch.runner import deploy
+        from jupyter_orch.deployments import runner
+        from jupyter_orch.runner.deploy import check_work_pool
 
         dep = self.to_deployment(name, **options)
-        return deploy(
-            dep, work_pool_name=work_pool_name, image=image, print_next_steps_message=print_next_steps
-        )[0]
+        check_work_pool(work_pool_name)
+        ids = runner.deploy(  # through Prefect's module, as Prefect's flow.deploy calls it
+            dep,
+            work_pool_name=work_pool_name,
+            image=image,
+            build=build,
+            push=push,
+            print_next_steps_message=print_next_steps,
+            ignore_warnings=ignore_warnings,
+        )
+        if called_from_coroutine(2):  # `await flow.deploy(...)`, as Prefect's
+            return _first_of(ids)  # type: ignore[return-value]
+        return (run_coro_sync(ids) if inspect.isawaitable(ids) else ids)[0]
 
     @classmethod
     def from_source(cls, source: Any, entrypoint: str) -> Flow[Any]:
@@ -218,7 +248,8 @@ class Flow(Decorated, Generic[R]):
         # the runner brings the services and SQLAlchemy: imported only when deploying
         from jupyter_orch.runner import load_from_source
 
-        return load_from_source(source, entrypoint)
+        loaded = load_from_source(source, entrypoint)
+        return as_awaitable(loaded) if called_from_coroutine(2) else loaded
 
     def __call__(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
         """Run the flow: its result, or its final State with `return_state=True`. An async flow

@@ -10,11 +10,13 @@ from jupyter_orch.runner.deploy import deploy, load_from_source
 from jupyter_orch.runner.deployment import RunnerDeployment, to_deployment
 from jupyter_orch.runner.notebooks import deploy_cell, deploy_notebook
 from jupyter_orch.runner.run_deployment import FlowRunResult, run_deployment
+from jupyter_orch.runner.runner import Runner, serve_message
 from jupyter_orch.runner.serve import aserve, serve
 
 __all__ = [
     "aserve",
     "FlowRunResult",
+    "Runner",
     "RunnerDeployment",
     "deploy",
     "deploy_cell",
@@ -22,5 +24,6 @@ __all__ = [
     "load_from_source",
     "run_deployment",
     "serve",
+    "serve_message",
     "to_deployment",
 ]

@@ -3,21 +3,23 @@
 
 Our work pools run flows as processes on the worker's machine (the built-in local worker, or
 `jupyter orch worker start --pool NAME`): there is no image to build or push, so `image=` is a
-clear error rather than silently ignored. A source is a local directory; a remote (git) source is
-a clear error until it is supported.
+clear error rather than silently ignored. A source is a local directory, a git repository on this
+machine (cloned) or a storage object (see `runner.storage`); a remote URL is a clear error.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jupyter_orch.client import new_client
 from jupyter_orch.entrypoints import load_entrypoint
+from jupyter_orch.errors import NotFound
+from jupyter_orch.runner import storage
 from jupyter_orch.runner.deployment import RunnerDeployment
-
-_REMOTE = ("://", "git@")
 
 
 def _refuse_image(image: Any) -> None:
@@ -27,6 +29,22 @@ def _refuse_image(image: Any) -> None:
             "worker's machine (no Docker image is built or pushed). Drop image= and start a worker "
             "where the flow's code and dependencies are installed: jupyter orch worker start --pool NAME"
         )
+
+
+def check_work_pool(work_pool_name: str | None) -> None:
+    """Prefect's ValueError when the pool to deploy to does not exist (before anything is sent)."""
+    if not work_pool_name:
+        return
+    client = new_client()
+    try:
+        client.get(f"work_pools/{quote(work_pool_name, safe='')}")
+    except NotFound as exc:
+        raise ValueError(
+            f"Could not find work pool {work_pool_name!r}. Please create it before deploying this flow "
+            f"(jupyter orch work-pool create {work_pool_name})."
+        ) from exc
+    finally:
+        client.close()
 
 
 def deploy(
@@ -68,18 +86,32 @@ def deploy(
     return ids
 
 
-def load_from_source(source: str | Path, entrypoint: str) -> Any:
-    """The flow named by `entrypoint` ("path/to/file.py:flow_function") inside the local directory
-    `source`, remembered as coming from there so its deployments run it from there."""
-    text = str(source)
-    if any(marker in text for marker in _REMOTE):
-        raise ValueError(
-            f"from_source({text!r}): remote sources (git, s3, ...) are not supported yet; "
-            "clone or copy it to a local directory and pass that path"
-        )
-    root = Path(text).expanduser().resolve()
+def _storage_of(source: Any) -> Any:
+    """The RunnerStorage for `from_source`'s `source` (text or path, storage object, or block)."""
+    if isinstance(source, (str, Path)):
+        return storage.create_storage_from_source(str(source))  # by module attribute: patchable
+    if isinstance(source, storage.RunnerStorage):
+        return source
+    if hasattr(source, "get_directory"):
+        return storage.BlockStorageAdapter(source)
+    raise TypeError(
+        f"Unsupported source type {type(source).__name__!r}. Pass a local directory, a file:// git "
+        "URL or a storage object (LocalStorage, GitRepository, a block with get_directory)."
+    )
+
+
+def load_from_source(source: Any, entrypoint: str) -> Any:
+    """The flow named by `entrypoint` ("path/to/file.py:flow_function") in `source`: a local
+    directory (used in place), a local git repository (cloned), a storage object or block (its code
+    pulled into a directory kept for this process), remembered as coming from there so its
+    deployments run it from there."""
+    where = _storage_of(source)
+    if not isinstance(where, storage.LocalStorage):
+        where.set_base_path(Path(tempfile.mkdtemp(prefix="jupyter-orch-source-")))
+        storage.run_pull(where)
+    root = Path(where.destination).expanduser().resolve()
     if not root.is_dir():
-        raise ValueError(f"from_source: {text!r} is not a directory")
+        raise ValueError(f"from_source: {str(source)!r} is not a directory")
     file, _, name = entrypoint.rpartition(":")
     if not file.endswith(".py") or not name:
         raise ValueError(f"entrypoint {entrypoint!r} must look like 'path/to/file.py:flow_function'")
@@ -91,4 +123,5 @@ def load_from_source(source: str | Path, entrypoint: str) -> Any:
     if not hasattr(obj, "to_deployment"):
         raise TypeError(f"entrypoint {entrypoint!r} is not a flow (decorate it with @flow)")
     obj.source = (str(root), entrypoint)
+    obj._storage, obj._entrypoint = where, entrypoint  # Prefect's names: deployments carry them
     return obj

@@ -4,13 +4,20 @@ creates or updates it on the server (or in the database)."""
 from __future__ import annotations
 
 import inspect
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from jupyter_orch.client import OrchClient, new_client
-from jupyter_orch.scheduling import Schedule
+from jupyter_orch.exceptions import check_name
+from jupyter_orch.scheduling import Schedule, parse_schedule
+
+logger = logging.getLogger("jupyter_orch.deployments")
+#: what `payload()` leaves out: objects of this process (where the code comes from, the
+#: collision strategy), not columns of the deployment
+_LOCAL_FIELDS = ("storage", "concurrency_options")
 
 
 @dataclass
@@ -35,13 +42,19 @@ class RunnerDeployment:
     catchup: str = "skip"
     empirical_policy: dict[str, Any] = field(default_factory=dict)
     job_variables: dict[str, Any] = field(default_factory=dict)
+    enforce_parameter_schema: bool = True
+    #: Prefect's RunnerStorage the flow was loaded from (`Flow.from_source`), if any
+    storage: Any = None
+    #: Prefect's ConcurrencyOptions (`collision_strategy`) when given a ConcurrencyLimitConfig
+    concurrency_options: Any = None
 
     @property
     def full_name(self) -> str:
         return f"{self.flow_name}/{self.name}"
 
     def payload(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if v is not None}
+        out = {k: v for k, v in self.__dict__.items() if v is not None and k not in _LOCAL_FIELDS}
+        out.pop("enforce_parameter_schema", None)
         out.setdefault("work_pool_name", "default")
         return out
 
@@ -51,13 +64,26 @@ class RunnerDeployment:
         return client.create_deployment(self.payload())["id"]
 
 
+class ScheduleSpec(dict):
+    """One schedule of a deployment as sent (its JSON form), with Prefect's view of it:
+    `.schedule` (a CronSchedule / IntervalSchedule object) and `.active`."""
+
+    @property
+    def schedule(self) -> Schedule:
+        return parse_schedule(self)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.get("active", True))
+
+
 def _schedules(cron: Any, interval: Any, timezone: str | None, anchor_date: datetime | None) -> list[dict]:
     out: list[dict[str, Any]] = []
     for expr in [cron] if isinstance(cron, str) else list(cron or []):
-        out.append({"cron": expr, "timezone": timezone})
+        out.append(ScheduleSpec(cron=expr, timezone=timezone))
     for every in [interval] if isinstance(interval, (int, float, timedelta)) else list(interval or []):
         seconds = every.total_seconds() if isinstance(every, timedelta) else float(every)
-        spec: dict[str, Any] = {"interval": seconds, "timezone": timezone}
+        spec = ScheduleSpec(interval=seconds, timezone=timezone)
         if anchor_date is not None:
             spec["anchor_date"] = anchor_date.isoformat()
         out.append(spec)
@@ -66,20 +92,33 @@ def _schedules(cron: Any, interval: Any, timezone: str | None, anchor_date: date
 
 def _schedule(given: Any) -> dict[str, Any]:
     """One of `schedules=`: a dict as it is, or a `Cron(...)` / `Interval(...)` as its dict."""
-    return given.to_dict() if isinstance(given, Schedule) else dict(given)
+    return ScheduleSpec(given.to_dict() if isinstance(given, Schedule) else given)
 
 
-def _entrypoint(fn: Any) -> tuple[str, str]:
-    """("file.py:function", directory) for a module-level function defined in a file."""
+def _entrypoint(fn: Any, entrypoint_type: Any = None) -> tuple[str, str | None]:
+    """("file.py:function", directory) for a function defined in a file, or with Prefect's
+    `EntrypointType.MODULE_PATH` ("package.module.function", no directory: it is imported).
+
+    A function defined inside another is deployed by its name as Prefect does (a run can load it
+    only if the file defines that name at its top level): a warning says so."""
+    if str(getattr(entrypoint_type, "value", entrypoint_type)) == "module_path":
+        return f"{fn.__module__}.{fn.__name__}", None
     source = inspect.getsourcefile(fn)
     if source is None or "<" in source:
         raise ValueError(
             f"{fn.__qualname__} is not defined in a file; deploy a notebook with deploy_notebook() instead"
         )
-    if "<locals>" in fn.__qualname__:
-        raise ValueError(f"{fn.__qualname__} must be defined at module level to be deployed")
+    name = fn.__qualname__
+    if "<locals>" in name:
+        name = fn.__name__
+        logger.warning(
+            "%s is defined inside a function: a run of its deployment loads %s from its file's top "
+            "level, which fails unless the file defines it there",
+            fn.__qualname__,
+            name,
+        )
     file = Path(source).resolve()
-    return f"{file.name}:{fn.__qualname__}", str(file.parent)
+    return f"{file.name}:{name}", str(file.parent)
 
 
 def _check_schedule_options(cron: Any, interval: Any, rrule: Any, schedules: Any, triggers: Any) -> None:
@@ -115,17 +154,26 @@ def to_deployment(
     enforce_parameter_schema: bool = True,
     rrule: str | None = None,
     triggers: list[Any] | None = None,
+    entrypoint_type: Any = None,
+    **_prefect_options: Any,
 ) -> RunnerDeployment:
     """A deployment of `flow` (an @flow, or a plain function) to apply or `serve`.
 
     `schedules` takes `Cron(...)` / `Interval(...)` (`jupyter_orch.schedules`) or dicts like
     `{"cron": "0 6 * * *", "timezone": "Europe/Paris"}` or `{"interval": 3600}`; one of
     `cron=`, `interval=` and `schedules=` at most (Prefect's); `rrule` and `triggers` are
-    refused by name."""
+    refused by name. `concurrency_limit` may be Prefect's `ConcurrencyLimitConfig` (its
+    collision strategy is kept as `concurrency_options`). Prefect's other options
+    (`_sla`, `work_queue_concurrency`, ...) are taken and have no effect."""
+    # Prefect's: a file path (`flow.serve(__file__)`) names the deployment by its stem
+    name = Path(name).stem if name.endswith(".py") else check_name(name, "deployment")
     _check_schedule_options(cron, interval, rrule, schedules, triggers)
     fn = getattr(flow, "fn", flow)
     source = getattr(flow, "source", None)  # set by Flow.from_source: run it from there
-    path, entrypoint = source if source else reversed(_entrypoint(fn))
+    path, entrypoint = source if source else reversed(_entrypoint(fn, entrypoint_type))
+    options = None
+    if hasattr(concurrency_limit, "collision_strategy"):
+        options, concurrency_limit = concurrency_limit, concurrency_limit.limit
     schema = getattr(flow, "parameter_schema", None)
     policy = getattr(flow, "policy", None)
     return RunnerDeployment(
@@ -146,4 +194,7 @@ def to_deployment(
         catchup=catchup,
         empirical_policy=policy.to_dict() if policy is not None else {},
         job_variables=dict(job_variables or {}),
+        enforce_parameter_schema=enforce_parameter_schema,
+        storage=getattr(flow, "_storage", None),
+        concurrency_options=options,
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from typing import Any
 
 from jupyter_orch.client import new_client
@@ -48,9 +47,23 @@ def serve(
     restarted keeps them). Prefect's other options (`print_starting_message`, ...) are taken."""
     client = new_client()
     ids = [d.apply(client) for d in deployments]
+    serve_applied(client, deployments, ids, poll_interval, limit, pause_on_shutdown)
+
+
+def serve_applied(
+    client: Any,
+    deployments: tuple[RunnerDeployment, ...],
+    ids: list[str],
+    poll_interval: float = 0.5,
+    limit: int | None = None,
+    pause_on_shutdown: bool = True,
+    stop: threading.Event | None = None,
+) -> None:
+    """`serve` of deployments already created (their `ids`): what `Runner.start` runs. It ends on
+    Ctrl-C in this thread or when `stop` is set (from another thread)."""
     pools = {d.work_pool_name or "default" for d in deployments}
     services = _launch_services(client)
-    stop = threading.Event()
+    stop = stop or threading.Event()
     workers = [
         Worker(pool=p, client=client, poll_interval=poll_interval, limit=limit, deployment_ids=ids)
         for p in sorted(pools)
@@ -61,8 +74,8 @@ def serve(
     names = ", ".join(d.full_name for d in deployments)
     try:
         print(f"Serving {names}. Press Ctrl-C to stop.", flush=True)
-        while any(t.is_alive() for t in threads):
-            time.sleep(0.5)
+        while any(t.is_alive() for t in threads) and not stop.wait(0.5):
+            pass
     except KeyboardInterrupt:
         pass
     finally:

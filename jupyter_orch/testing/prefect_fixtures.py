@@ -5,8 +5,9 @@ process's client as Prefect's), `events_pipeline` (`await events_pipeline.proces
 them), `task_run` (a Pending run of a task in `flow_run`'s run), `flow_run` (a Pending run of a
 flow "test-flow"), `session` (what `jupyter_orch.server.models` reads take, unused),
 `use_hosted_api_server` (runs report in-process, as they do without a server), `deployment` (a
-deployment of "test-flow") and `concurrency_limit_v2` (a global concurrency limit "my-limit" of 42 slots, as
-`server.schemas.core.ConcurrencyLimitV2`)."""
+deployment of "test-flow"), `concurrency_limit_v2` (a global concurrency limit "my-limit" of 42 slots, as
+`server.schemas.core.ConcurrencyLimitV2`), `work_pool` and `push_work_pool` (pools
+"test-work-pool" and "test-push-work-pool", as `read_work_pool` answers them)."""
 
 from __future__ import annotations
 
@@ -109,3 +110,20 @@ def deployment(flow_run: Any) -> Any:
 
     row = SyncPrefectClient().orch.create_deployment({"flow_name": "test-flow", "name": "My Deployment"})
     return SimpleNamespace(**{**row, "id": uuid.UUID(row["id"]), "flow_id": uuid.UUID(row["flow_id"])})
+
+
+def _pool(name: str) -> Any:
+    get_client().post("work_pools", {"name": name})
+    return SyncPrefectClient().read_work_pool(name)
+
+
+@pytest.fixture
+def work_pool() -> Any:
+    return _pool("test-work-pool")
+
+
+@pytest.fixture
+def push_work_pool() -> Any:
+    """Prefect's push pool (its runs start on a cloud service without a worker): here a process
+    pool by that name, as no pool type runs without a worker."""
+    return _pool("test-push-work-pool")

@@ -31,9 +31,11 @@ from jupyter_orch.testing.prefect_fixtures import (  # noqa: F401 - fixtures thi
     events_pipeline,
     flow_run,
     prefect_client,
+    push_work_pool,
     sync_prefect_client,
     task_run,
     use_hosted_api_server,
+    work_pool,
 )
 
 

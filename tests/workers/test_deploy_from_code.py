@@ -99,7 +99,7 @@ def test_what_we_do_not_run_is_a_clear_error(orch_env: str, project: Path) -> No
     etl = jupyter_orch.Flow.from_source(project, "flows/etl.py:etl")
     with pytest.raises(ValueError, match="image= is not supported.*processes"):
         etl.deploy("img", work_pool_name="default", image="my-registry/etl:latest")
-    with pytest.raises(ValueError, match="remote sources .* not supported yet"):
+    with pytest.raises(ValueError, match="remote sources .* not supported"):
         jupyter_orch.Flow.from_source("https://github.com/org/repo.git", "flows/etl.py:etl")
     with pytest.raises(ValueError, match="outside the source directory"):
         jupyter_orch.Flow.from_source(project / "flows", "../outside.py:etl")
@@ -115,13 +115,19 @@ def test_what_we_do_not_run_is_a_clear_error(orch_env: str, project: Path) -> No
         jupyter_orch.deploy()
 
 
-def test_flow_defined_in_a_test_module_deploys_by_file(orch_env: str, tmp_path: Path) -> None:
+def test_flow_defined_in_a_function_deploys_by_name_with_a_warning(
+    orch_env: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As Prefect's: a flow defined inside a function is deployed as `file.py:name` (a run can load
+    it only if the file's top level defines that name), and a warning says so."""
+
     @flow
     def local_only() -> None:
         return None
 
-    with pytest.raises(ValueError, match="module level"):
-        local_only.deploy("x", print_next_steps=False)
+    dep_id = local_only.deploy("x", print_next_steps=False)
+    assert _deployment(orch_env, dep_id)["entrypoint"] == "test_deploy_from_code.py:local_only"
+    assert "defined inside a function" in caplog.text
 
 
 def test_prefects_flow_from_source_and_schedule_objects(orch_env: str, project: Path) -> None:
@@ -165,7 +171,10 @@ def test_serve_pauses_its_schedules_on_shutdown_unless_told_not_to(
     env = {**os.environ, "PYTHONPATH": str(Path(jupyter_orch.__file__).resolve().parents[1])}
     proc = subprocess.Popen([sys.executable, str(script), mode], env=env, stdout=subprocess.PIPE, text=True)
     try:
-        assert "Serving served/svc" in (proc.stdout.readline() if proc.stdout else "")
+        assert proc.stdout is not None
+        lines = iter(proc.stdout.readline, "")  # Prefect's starting message, then ours once serving
+        assert "is being served and polling for scheduled runs!" in next(lines)
+        assert any("Serving served/svc" in line for line in lines)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(60) == 0
     finally:

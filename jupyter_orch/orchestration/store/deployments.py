@@ -89,6 +89,11 @@ _FIELD_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
+def _entrypoint_form(entry: str) -> bool:
+    """A file entrypoint ("file.py:name") or Prefect's module path one ("package.module.name")."""
+    return ":" in entry or ("." in entry and all(part.isidentifier() for part in entry.split(".")))
+
+
 def _check(fields: dict[str, Any], session: Session) -> None:
     for key, choices in (("kind", KINDS), ("catchup", CATCHUP)):
         if key in fields:
@@ -98,8 +103,11 @@ def _check(fields: dict[str, Any], session: Session) -> None:
         if value is not None and bad(value):
             raise Invalid(message, field=key)
     entry = fields.get("entrypoint")
-    if fields.get("kind", "python") == "python" and entry is not None and ":" not in str(entry):
-        raise Invalid("entrypoint must look like 'path/to/file.py:flow_function'", field="entrypoint")
+    if fields.get("kind", "python") == "python" and entry is not None and not _entrypoint_form(str(entry)):
+        raise Invalid(
+            "entrypoint must look like 'path/to/file.py:flow_function' or 'package.module.flow_function'",
+            field="entrypoint",
+        )
     if fields.get("work_pool_name"):
         read_work_pool(session, fields["work_pool_name"], field="work_pool_name")
         if fields.get("work_queue_name"):
