@@ -8,11 +8,25 @@ import time
 
 
 class MemoryLockManager:
-    """Locks by key in this process; a lock is held by one holder (a string) at a time."""
+    """Locks by key in this process; a lock is held by one holder (a string) at a time.
 
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._held: dict[str, tuple[str, float | None]] = {}
+    One instance per process, as Prefect's: `MemoryLockManager()` answers the same manager each
+    time, so two stores made apart (a transaction's and its task's) see the same locks."""
+
+    _instance: MemoryLockManager | None = None
+    _creating = threading.Lock()
+
+    def __new__(cls) -> MemoryLockManager:
+        with cls._creating:
+            if cls._instance is None:
+                instance = super().__new__(cls)
+                instance._cond = threading.Condition()
+                instance._held = {}
+                cls._instance = instance
+            return cls._instance
+
+    _cond: threading.Condition
+    _held: dict[str, tuple[str, float | None]]
 
     def _holder(self, key: str) -> str | None:
         entry = self._held.get(key)

@@ -85,3 +85,17 @@ def test_serializable_runs_of_one_key_run_once(orch_env: str) -> None:
     assert len(ran) == 1 and len(states) == 2
     assert sorted(s.name for s in states) == ["Cached", "Completed"]
     assert {s.result() for s in states} == {44 if ran == ["v1"] else 45}
+
+
+def test_memory_lock_manager_is_one_per_process_as_prefects() -> None:
+    """`MemoryLockManager()` answers the same manager each time (Prefect's singleton): a lock taken
+    through a store made in one place is seen through a manager made in another."""
+    from jupyter_orch.results import ResultStore
+
+    store = ResultStore(lock_manager=MemoryLockManager())
+    assert store.lock_manager is MemoryLockManager() and store.lock_manager == MemoryLockManager()
+    assert MemoryLockManager().acquire_lock("one-per-process", "a")
+    try:
+        assert store.lock_manager.is_lock_holder("one-per-process", "a")
+    finally:
+        MemoryLockManager().release_lock("one-per-process", "a")
