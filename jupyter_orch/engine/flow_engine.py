@@ -12,7 +12,7 @@ import traceback
 from typing import Any
 
 from jupyter_orch.client import get_client
-from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, tags_ctx
+from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, parent_task_input, tags_ctx
 from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError, Pause, UpstreamFailed
 from jupyter_orch.engine.flow_hooks import run_final_hooks, run_flow_hooks
 from jupyter_orch.engine.futures import has_futures, resolve_futures_to_states, resolve_parameters
@@ -194,7 +194,8 @@ class FlowRunEngine(PrefectEngineMethods):
         stand_in = Task(self.flow.fn, name=self.flow.name)
         stand_in.task_key = f"subflow:{self.flow.name}"[:255]
         self.parent_task = TaskRunEngine(stand_in, self.parent, {}, None)
-        self.parent_task.task_inputs = self.task_inputs
+        # called inside a task run of the parent: that run is the stand-in's parent (Prefect's)
+        self.parent_task.task_inputs = {**self.task_inputs, **parent_task_input(self.parent.flow_run_id)}
         self.parent_task.propose(Pending())
 
     def _adopt(self, run_id: str, name: str | None) -> tuple[dict[str, Any], str | None]:

@@ -79,3 +79,25 @@ def test_an_async_flow_may_return_an_unawaited_task_call(records):
         return answer()
 
     assert asyncio.run(returns_the_call()) == 42
+
+
+def test_a_subflow_called_in_a_task_has_that_task_run_as_parent(records):
+    seen = {}
+
+    @flow
+    def inner() -> None:
+        seen["flow"] = FlowRunContext.get().flow_run.id
+
+    @task
+    def calls_a_flow() -> None:
+        seen["task"] = TaskRunContext.get().task_run.id
+        inner()
+
+    @flow
+    def outer() -> None:
+        calls_a_flow()
+
+    outer()
+    client = SyncPrefectClient()
+    stand_in = client.read_task_run(client.read_flow_run(seen["flow"]).parent_task_run_id)
+    assert stand_in.task_inputs["__parents__"][0].id == seen["task"]
