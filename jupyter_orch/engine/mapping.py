@@ -66,7 +66,8 @@ def _split(
         given, source = value, None
         if isinstance(value, (PrefectFuture, State)):
             source = value._task_run_id if isinstance(value, PrefectFuture) else value.task_run_id
-            value = value.result()
+            # under allow_failure a failed upstream is passed whole (its exception), not raised
+            value = value.result(raise_on_failure=not isinstance(annotations.get(key), allow_failure))
         if isinstance(value, unmapped):
             static[key] = value.value
         elif key not in variadic and is_iterable(value):
