@@ -59,6 +59,13 @@ class _RunContext:
         self._var.reset(self._token)
 
 
+
+def _trackable(value: Any) -> bool:
+    """Whether a returned value can be linked by identity (not one Python shares between uses)."""
+    if value is None or value is True or value is False or value is Ellipsis or value is NotImplemented:
+        return False
+    return not (type(value) is int and -5 <= value <= 256)
+
 @dataclass
 class FlowRunContext(_RunContext):
     """The flow run in progress: where its records go and how its tasks are run."""
@@ -86,13 +93,23 @@ class FlowRunContext(_RunContext):
     results: dict[int, tuple[Any, str]] = field(default_factory=dict)
 
     def link_result(self, value: Any, task_run_id: str) -> None:
-        """Remember that `task_run_id` returned `value` (values whose identity is shared are skipped:
-        None, booleans and the small integers Python keeps one copy of)."""
-        if value is None or value is True or value is False:
+        """Remember that `task_run_id` returned `value` and, as Prefect's, each item of a list,
+        tuple or set it returned (a dict: its values), so an unpacked item passed on links too.
+        Values whose identity is shared are skipped: None, booleans, Ellipsis, NotImplemented and
+        the small integers Python keeps one copy of."""
+        results = self.results
+        if _trackable(value):
+            results[id(value)] = (value, task_run_id)
+        cls = type(value)
+        if cls is list or cls is tuple or cls is set:
+            items: Any = value
+        elif cls is dict:
+            items = value.values()
+        else:
             return
-        if type(value) is int and -5 <= value <= 256:
-            return
-        self.results[id(value)] = (value, task_run_id)
+        for item in items:
+            if _trackable(item):
+                results[id(item)] = (item, task_run_id)
 
     #: the run description a context made by `model_construct` was given (no engine runs it)
     _given_run: Any = field(default=None, repr=False)
