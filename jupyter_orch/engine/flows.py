@@ -8,7 +8,6 @@ import inspect
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
-from jupyter_orch.engine.asyncutils import run_coro_sync
 from jupyter_orch.engine.caching import source_file_hash
 from jupyter_orch.engine.flow_drivers import run_flow_async, run_flow_sync
 from jupyter_orch.engine.flow_engine import FlowRunEngine
@@ -203,6 +202,8 @@ class Flow(Decorated, Generic[R]):
         served.add_flow(self, name, **options)
         if print_starting_message:
             print(runner.serve_message(self.name, name), flush=True)
+        from jupyter_orch.engine.asyncutils import run_coro_sync  # asyncio: only to serve
+
         try:
             run_coro_sync(served.start(webserver=webserver))
         except KeyboardInterrupt:  # Ctrl-C is how serving ends
@@ -239,7 +240,11 @@ class Flow(Decorated, Generic[R]):
         )
         if called_from_coroutine(2):  # `await flow.deploy(...)`, as Prefect's
             return _first_of(ids)  # type: ignore[return-value]
-        return (run_coro_sync(ids) if inspect.isawaitable(ids) else ids)[0]
+        if inspect.isawaitable(ids):
+            from jupyter_orch.engine.asyncutils import run_coro_sync  # asyncio: only for a coroutine
+
+            ids = run_coro_sync(ids)
+        return ids[0]
 
     @classmethod
     def from_source(cls, source: Any, entrypoint: str) -> Flow[Any]:

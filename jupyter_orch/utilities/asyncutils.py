@@ -7,14 +7,18 @@ import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from jupyter_orch.engine.asyncutils import in_running_loop, run_coro_sync
+from jupyter_orch.states.core import _in_running_loop
 
 T = TypeVar("T")
+#: whether an event loop runs in this thread (asyncio is not loaded for the answer)
+in_running_loop = _in_running_loop
 
 
 def run_coro_as_sync(coroutine: Coroutine[Any, Any, T], *, force_new_thread: bool = False) -> T:
     """Run `coroutine` to completion from synchronous code, also where a loop already runs in
     this thread (it then runs on a background loop), and return its result."""
+    from jupyter_orch.engine.asyncutils import run_coro_sync  # asyncio: only to run a coroutine
+
     return run_coro_sync(coroutine)
 
 

@@ -10,16 +10,11 @@ import time
 from typing import Any
 
 from jupyter_orch.concurrency import slots
+from jupyter_orch.states.core import _in_running_loop
 
 
 def _answer_sync(_sync: bool | None) -> bool:
-    if _sync is not None:
-        return bool(_sync)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return True
-    return False
+    return bool(_sync) if _sync is not None else not _in_running_loop()
 
 
 async def _limited(names: list[str]) -> list[str]:
