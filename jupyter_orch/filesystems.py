@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from jupyter_orch.client import ApiError
 from jupyter_orch.config_client import call
+from jupyter_orch.coroutines import as_awaitable, called_from_coroutine
 from jupyter_orch.storage import StorageLocation, load_storage
-from jupyter_orch.utilities.asyncutils import as_awaitable, called_from_coroutine
 
 __all__ = ["LocalFileSystem", "RemoteFileSystem"]
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from jupyter_orch.client import ApiError
 from jupyter_orch.config_client import call, deleted, read_or_none
-from jupyter_orch.utilities.asyncutils import called_from_coroutine
+from jupyter_orch.coroutines import called_from_coroutine
 
 __all__ = ["Variable"]
 

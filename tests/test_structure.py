@@ -50,7 +50,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("db",),
     ("states", "settings", "scheduling", "parameters", "results", "serializers", "run_spec", "entrypoints",
      "errors", "notebooks", "timefmt", "exceptions", "secrets", "limits", "_core", "version", "types",
-     "locking", "annotations", "enums", "_internal", "_states"),
+     "locking", "annotations", "enums", "coroutines", "_internal", "_states"),
 ]
 
 #: rule -> {pattern (fnmatch) of breaches as the tests below name them: who removes them, why}

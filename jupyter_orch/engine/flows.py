@@ -8,6 +8,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
+from jupyter_orch.coroutines import as_awaitable, called_from_coroutine
 from jupyter_orch.engine.caching import source_file_hash
 from jupyter_orch.engine.flow_drivers import run_flow_async, run_flow_sync
 from jupyter_orch.engine.flow_engine import FlowRunEngine
@@ -20,7 +21,6 @@ from jupyter_orch.orchestration import rules
 from jupyter_orch.parameters import ParameterModel
 from jupyter_orch.results import serializer_name
 from jupyter_orch.settings import PREFECT_FLOW_DEFAULT_RETRIES, PREFECT_FLOW_DEFAULT_RETRY_DELAY_SECONDS
-from jupyter_orch.utilities.asyncutils import as_awaitable, called_from_coroutine
 
 R = TypeVar("R")
 

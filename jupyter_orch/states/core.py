@@ -7,13 +7,14 @@ them per task run on its hot path.
 from __future__ import annotations
 
 import enum
-import inspect
 import os
 import random
 import sys
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from jupyter_orch.coroutines import ASYNC_BODY
+from jupyter_orch.coroutines import in_running_loop as _in_running_loop
 from jupyter_orch.exceptions import (
     CancelledRun,
     CrashedRun,
@@ -185,7 +186,7 @@ class State:
         Called directly from an `async def` body it returns an awaitable, as Prefect's
         `await state.result()`; so does `fetch=True` wherever an event loop runs.
         """
-        if sys._getframe(1).f_code.co_flags & _ASYNC_BODY or (fetch and _in_running_loop()):
+        if sys._getframe(1).f_code.co_flags & ASYNC_BODY or (fetch and _in_running_loop()):
             return self.aresult(raise_on_failure=raise_on_failure)
         return self.value(raise_on_failure)
 
@@ -312,9 +313,6 @@ _HOLDERS = RESULT_HOLDERS
 #: the value of a state read from the API whose result was never stored
 _MISSING = object()
 
-#: code flags of an `async def` body (coroutine or async generator)
-_ASYNC_BODY = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
-
 _UNSUCCESSFUL = (StateType.FAILED, StateType.CRASHED, StateType.CANCELLED)
 
 
@@ -382,15 +380,6 @@ def is_state_iterable(obj: Any) -> bool:
     )
 
 
-def _in_running_loop() -> bool:
-    aio = sys.modules.get("asyncio")  # not loaded: no loop can be running
-    if aio is None:
-        return False
-    try:
-        aio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def _parse_dt(value: Any) -> datetime | None:

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from jupyter_orch.concurrency import slots
-from jupyter_orch.states.core import _in_running_loop
+from jupyter_orch.coroutines import in_running_loop as _in_running_loop
 
 
 def _answer_sync(_sync: bool | None) -> bool:
