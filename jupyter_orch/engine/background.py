@@ -119,8 +119,14 @@ def apply_async(
     parameters = _portable(bound)
     waits = _portable(list(wait_for)) if wait_for else None
     run_id = run_id or new_uuid()
+    scheduled_in = flow_run_ctx.get()  # a flow run scheduling it: kept as Prefect keeps its context
     state = Scheduled(
-        data={"background": True, "parameters": encode(parameters), "wait_for": encode(waits)},
+        data={
+            "background": True,
+            "parameters": encode(parameters),
+            "wait_for": encode(waits),
+            "flow_run_id": str(scheduled_in.flow_run.id) if scheduled_in is not None else None,
+        },
         task_run_id=run_id,
     )
     data = state_data(state)
@@ -188,6 +194,11 @@ def read_parameters(task_run_id: str) -> dict[str, Any]:
     if data.get("wait_for") is not None and decode(data["wait_for"]):
         saved["wait_for"] = decode(data["wait_for"])
     saved["context"] = {"tags": run.get("tags") or []}
+    if data.get("flow_run_id"):  # scheduled from inside a flow run: Prefect's serialized context names it
+        import uuid  # here: only this read makes the id a UUID
+
+        flow_run = {"id": uuid.UUID(str(data["flow_run_id"]))}
+        saved["context"]["flow_run_context"] = {"flow_run": flow_run}
     return saved
 
 

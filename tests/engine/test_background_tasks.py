@@ -211,3 +211,24 @@ def test_a_task_serves_itself(records, tmp_path):
         proc.wait(30)
     with pytest.raises(TypeError, match="@task functions"):
         serve(lambda: None)
+
+
+def test_a_run_scheduled_in_a_flow_keeps_that_flow_runs_context(records):
+    """Prefect's stored context of a deferred run names the flow run that scheduled it; the run
+    still runs on a worker and its result comes back."""
+    from jupyter_orch.context import FlowRunContext
+    from jupyter_orch.engine.background import read_parameters
+
+    @flow
+    def schedules_some():
+        futures = add.map([1, 2], deferred=True)
+        return FlowRunContext.get().flow_run.id, [f.task_run_id for f in futures]  # ids: not awaited
+
+    flow_run_id, ids = schedules_some()
+    futures = [PrefectDistributedFuture(i) for i in ids]
+    saved = read_parameters(futures[0].task_run_id)
+    assert saved["parameters"] == {"x": 1, "y": 0}
+    assert saved["context"]["flow_run_context"]["flow_run"]["id"] == flow_run_id
+    assert "flow_run_context" not in read_parameters(add.delay(3).task_run_id)["context"]
+    with TaskWorker(add):
+        assert [f.result(timeout=DEADLINE) for f in futures] == [1, 2]
