@@ -26,6 +26,8 @@ def _rows_in_main_file(db_file: Path) -> int:
         return conn.execute("SELECT count(*) FROM t").fetchone()[0]
     except sqlite3.OperationalError:  # the table itself is still only in the log
         return 0
+    except sqlite3.DatabaseError:  # "malformed": a checkpoint was copying pages as this read them
+        return 0  # (immutable=1 takes no lock); read again on the next turn
     finally:
         conn.close()
 
@@ -48,7 +50,7 @@ def test_commits_leave_checkpoints_to_the_thread(tmp_path: Path) -> None:
         assert _autocheckpoint(db_file) == sqlite_db.BACKGROUND_AUTOCHECKPOINT_PAGES
         assert _autocheckpoint(other) == 1000  # only the file it checkpoints
         writer = _write(db_file, 50)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a CPU hog beside the suite may starve the thread
         while _rows_in_main_file(db_file) < 50 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _rows_in_main_file(db_file) == 50 and checkpointer.checkpoints > 0
