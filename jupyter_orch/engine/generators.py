@@ -20,7 +20,7 @@ from typing import Any
 from jupyter_orch.engine.attempts import run_inline, sleep_async, sleep_sync
 from jupyter_orch.engine.task_drivers import enter_task, exit_task, hold_slots, release_slots
 from jupyter_orch.engine.task_engine import TaskRunEngine
-from jupyter_orch.engine.timeouts import TaskRunTimeout, await_with_timeout, interrupt, timeout_message
+from jupyter_orch.engine.timeouts import TaskRunTimeout, await_with_timeout, interrupt
 
 # a FlowRunEngine; not imported, even for type checking: the flow engine imports tasks, which
 # import this module, and that import would close a circle
@@ -48,7 +48,7 @@ class _SyncBody:
             return next(self.gen)
         left = self.until - time.monotonic()
         if left <= 0:
-            raise TaskRunTimeout(timeout_message(self.kind, self.seconds))  # type: ignore[arg-type]
+            raise TaskRunTimeout(self.kind, self.seconds)  # type: ignore[arg-type]
         timer = threading.Timer(left, self._fire, (threading.current_thread(),))
         self._armed = True
         timer.start()
@@ -59,7 +59,7 @@ class _SyncBody:
         except TimeoutError:
             self._disarm(timer)
             if time.monotonic() >= self.until:
-                raise TaskRunTimeout(timeout_message(self.kind, self.seconds)) from None  # type: ignore[arg-type]
+                raise TaskRunTimeout(self.kind, self.seconds) from None  # type: ignore[arg-type]
             raise
         except BaseException:
             self._disarm(timer)
@@ -90,7 +90,7 @@ class _AsyncBody:
         try:
             return await await_with_timeout(self.agen.__anext__(), max(0.0, self.until - time.monotonic()))
         except TaskRunTimeout:
-            raise TaskRunTimeout(timeout_message(self.kind, self.seconds)) from None  # type: ignore[arg-type]
+            raise TaskRunTimeout(self.kind, self.seconds) from None  # type: ignore[arg-type]
 
 
 def generator_kind(fn: Any) -> str | None:

@@ -24,7 +24,7 @@ from jupyter_orch.engine.mapping import expand
 from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.thread_pool import EnginePool
-from jupyter_orch.engine.timeouts import TaskRunTimeout, call_with_timeout, timeout_message
+from jupyter_orch.engine.timeouts import TaskRunTimeout, call_with_timeout
 from jupyter_orch.settings import PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS
 
 if TYPE_CHECKING:
@@ -227,7 +227,7 @@ class DaskTaskRunner(TaskRunner):
             if future.done():  # the body's own TimeoutError
                 raise
             bridge.cancel(future)
-            raise TaskRunTimeout(timeout_message("Task", timeout or 0)) from None
+            raise TaskRunTimeout("Task", timeout or 0) from None
 
     def shutdown(self, wait: bool = True) -> None:
         if self._executor is not None:

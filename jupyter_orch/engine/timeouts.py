@@ -23,19 +23,29 @@ T = TypeVar("T")
 
 
 class TaskRunTimeout(TimeoutError):
-    """The run's own time limit passed (as opposed to a TimeoutError raised by the body)."""
+    """The run's own time limit passed (as opposed to a TimeoutError raised by the body).
+
+    Its text is what `.result()` raises ("Flow run timed out after 0.1 second(s)"); the run's
+    TimedOut state says, as Prefect's engines do, that the run "exceeded timeout of 0.1 second(s)"."""
+
+    def __init__(self, kind: str, seconds: float) -> None:
+        super().__init__(f"{kind} run timed out after {seconds:g} second(s)")
+        self.kind, self.seconds = kind, seconds
+        self.state_message = f"{kind} run exceeded timeout of {seconds} second(s)"
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled results (process/dask runners) rebuild it
+        return (type(self), (self.kind, self.seconds))
 
 
 def failure_state(exc: Exception, message: str) -> State:
     """What an attempt that raised `exc` proposes: TimedOut when the run's own limit passed, else
     Failed with `message`; the exception is the state's result (`.result()` raises it)."""
-    proposed = TimedOut(message=str(exc)) if isinstance(exc, TaskRunTimeout) else Failed(message=message)
+    if isinstance(exc, TaskRunTimeout):
+        proposed = TimedOut(message=exc.state_message)
+    else:
+        proposed = Failed(message=message)
     proposed.set_result(exc)
     return proposed
-
-
-def timeout_message(kind: str, seconds: float) -> str:
-    return f"{kind} run timed out after {seconds:g} second(s)"
 
 
 def call_with_timeout(
@@ -60,7 +70,7 @@ def call_with_timeout(
     thread.join(seconds)
     if thread.is_alive():
         interrupt(thread)
-        raise TaskRunTimeout(timeout_message(kind, seconds))
+        raise TaskRunTimeout(kind, seconds)
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
@@ -86,7 +96,7 @@ def _call_with_alarm(
     import time
 
     def on_alarm(signum: int, frame: Any) -> None:
-        raise TaskRunTimeout(timeout_message(kind, seconds))
+        raise TaskRunTimeout(kind, seconds)
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     started = time.monotonic()
@@ -115,7 +125,7 @@ async def await_with_timeout(awaitable: Awaitable[T], seconds: float | None, kin
     try:
         return await asyncio.wait_for(awaitable, seconds)
     except asyncio.TimeoutError:
-        raise TaskRunTimeout(timeout_message(kind, seconds)) from None
+        raise TaskRunTimeout(kind, seconds) from None
 
 
 def is_cancellation(exc: BaseException) -> bool:

@@ -95,7 +95,7 @@ def test_a_timed_out_attempt_is_given_up(records, address: str, tmp_path: Path) 
         release.touch()
     assert name == "TimedOut"
     tr = records.task_run(task_run_id)
-    assert tr["state_name"] == "TimedOut" and "timed out after" in tr["state_message"]
+    assert tr["state_name"] == "TimedOut" and "exceeded timeout of" in tr["state_message"]
 
 
 def test_cached_runs_skip_the_cluster(records, address: str, tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def test_sync_task_timeout(records):
         state.result()
     tr = records.task_run(state.task_run_id)
     assert tr["state_name"] == "TimedOut" and tr["state_type"] == "FAILED"
-    assert "timed out after 0.3 second" in tr["state_message"]
+    assert tr["state_message"] == "Task run exceeded timeout of 0.3 second(s)"  # Prefect's words
     seen = len(progress)
     time.sleep(0.3)  # a window for the body to show progress in: it must show none
     assert len(progress) <= seen + 1 and -1 not in progress  # the body was interrupted
@@ -111,3 +111,20 @@ def test_async_flow_timeout(records):
     assert time.monotonic() - start < LIMIT + SLACK
     assert state.name == "TimedOut"
     assert records.only_flow_run("slow-async-flow")["state_name"] == "TimedOut"
+
+
+def test_flow_timeout_state_says_exceeded_and_result_raises_timed_out(records):
+    """Prefect's wording: the TimedOut state says the run "exceeded timeout of N second(s)"; the
+    TimeoutError its result raises says it "timed out after N second(s)"."""
+
+    @flow(timeout_seconds=LIMIT)
+    def slow_flow():
+        _slow_sync([])
+
+    state = slow_flow(return_state=True)
+    assert state.name == "TimedOut" and state.is_failed()
+    assert state.message == "Flow run exceeded timeout of 0.3 second(s)"
+    with pytest.raises(TimeoutError, match=r"Flow run timed out after 0.3 second\(s\)"):
+        state.result()
+    fr = records.flow_run(str(state.state_details.flow_run_id))
+    assert fr["state_message"] == "Flow run exceeded timeout of 0.3 second(s)"
