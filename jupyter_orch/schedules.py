@@ -20,8 +20,7 @@ def Interval(  # noqa: N802
     interval: float | timedelta, anchor_date: datetime | None = None, timezone: str | None = None
 ) -> IntervalSchedule:
     """Every `interval` (seconds or a timedelta) from `anchor_date`."""
-    seconds = interval.total_seconds() if isinstance(interval, timedelta) else float(interval)
-    return IntervalSchedule(interval=seconds, anchor_date=anchor_date, timezone=timezone)
+    return IntervalSchedule(interval=interval, anchor_date=anchor_date, timezone=timezone)  # type: ignore[arg-type]
 
 
 def RRule(rrule: str, timezone: str | None = None) -> Schedule:  # noqa: N802

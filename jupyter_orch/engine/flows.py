@@ -13,7 +13,7 @@ from jupyter_orch.engine.caching import source_file_hash
 from jupyter_orch.engine.flow_drivers import run_flow_async, run_flow_sync
 from jupyter_orch.engine.flow_engine import FlowRunEngine
 from jupyter_orch.engine.generators import generator_kind, run_flow_generator
-from jupyter_orch.engine.methods import NOT_BOUND, UNSET, Decorated, decorator, given
+from jupyter_orch.engine.methods import NOT_BOUND, UNSET, Decorated, decorator, decorator_signature, given
 from jupyter_orch.engine.task_runners import TaskRunner, ThreadPoolTaskRunner
 from jupyter_orch.engine.tasks import _delays
 from jupyter_orch.exceptions import check_name, check_reserved
@@ -284,6 +284,10 @@ def flow(**options: Any) -> Callable[[Callable[..., R]], Flow[R]]: ...
 def flow(__fn: Any = None, **options: Any) -> Any:
     """Decorate a function as a flow: `@flow` or `@flow(retries=1, ...)`; see `Flow`."""
     return decorator(Flow, __fn, options)
+
+
+#: the options `@flow(...)` takes, as Prefect's decorator lists them: those of `with_options`
+flow.__signature__ = decorator_signature(Flow.with_options, ())  # type: ignore[attr-defined]
 
 
 # Prefect's `flow` is an object with `from_source`: `flow.from_source(source=..., entrypoint=...)`

@@ -1,7 +1,6 @@
 """What `Flow` and `Task` share as decorated functions: their hooks (as options and as
 decorators), `with_options` copies, and flows and tasks on methods: what an attribute access binds
-as the first argument (the instance, the class under `classmethod`, nothing under `staticmethod`),
-whichever order the decorators were stacked in."""
+as the first argument (the instance, the class under `classmethod`, nothing under `staticmethod`)."""
 
 from __future__ import annotations
 
@@ -112,10 +111,17 @@ class Decorated:
 
 
 def decorator(cls: type, fn: Any, options: dict[str, Any]) -> Any:
-    """`@flow` / `@task` (an instance of `cls`) and `@flow(...)` / `@task(...)` (a decorator)."""
-    if fn is not None:
+    """`@flow` / `@task` (an instance of `cls`) and `@flow(...)` / `@task(...)` (a decorator).
+
+    Stacked over `@classmethod` / `@staticmethod` the decorator is refused, as Prefect's is (they
+    go on top of it); `Flow(classmethod(fn))` / `Task(...)` built directly still take them."""
+
+    def make(fn: Any) -> Any:
+        if isinstance(fn, (classmethod, staticmethod)):
+            raise TypeError(f"@{type(fn).__name__} should be applied on top of @{cls.__name__.lower()}")
         return cls(fn, **options)
-    return lambda fn: cls(fn, **options)
+
+    return make if fn is None else make(fn)
 
 
 def decorator_signature(with_options: Any, extra: tuple[str, ...]) -> inspect.Signature:

@@ -103,20 +103,29 @@ class CronSchedule(Schedule):
 
 @dataclass(frozen=True)
 class IntervalSchedule(Schedule):
-    interval: float
+    """Every `interval` from `anchor_date`. `interval` is a timedelta, as Prefect's; it may be
+    given as a number of seconds, and its JSON form (`to_dict`) is a number of seconds."""
+
+    interval: timedelta
     anchor_date: datetime | None = None
     timezone: str | None = None
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.interval, bool)
-            or not isinstance(self.interval, (int, float))
-            or self.interval <= 0
-        ):
+        given = self.interval
+        seconds = given.total_seconds() if isinstance(given, timedelta) else given
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+            raise Invalid(f"interval must be a positive number of seconds, got {given!r}", field="interval")
+        if not math.isfinite(seconds) or seconds > MAX_INTERVAL:
             raise Invalid(
-                f"interval must be a positive number of seconds, got {self.interval!r}", field="interval"
+                f"interval must be at most {MAX_INTERVAL:.0f} seconds (a century)", field="interval"
             )
+        if not isinstance(given, timedelta):
+            object.__setattr__(self, "interval", timedelta(seconds=seconds))
         _zone(self.timezone)
+
+    @property
+    def seconds(self) -> float:
+        return self.interval.total_seconds()
 
     @property
     def anchor(self) -> datetime:
@@ -124,7 +133,7 @@ class IntervalSchedule(Schedule):
 
     def times(self, start: datetime) -> Iterator[datetime]:
         start = _aware(start)
-        step = float(self.interval)
+        step = self.seconds
         if step % DAY == 0 and self.timezone:
             yield from self._local_days(start, int(step // DAY))
             return
@@ -152,11 +161,11 @@ class IntervalSchedule(Schedule):
             k += 1
 
     def describe(self) -> str:
-        return describe_interval(self.interval, self.timezone)
+        return describe_interval(self.seconds, self.timezone)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "interval": self.interval,
+            "interval": self.seconds,
             "anchor_date": self.anchor.isoformat(),
             "timezone": self.timezone,
         }
@@ -177,8 +186,6 @@ def parse_schedule(spec: Mapping[str, Any] | Schedule) -> Schedule:
         return CronSchedule(str(spec["cron"]).strip(), tz)
     if spec.get("interval") is not None:
         interval = spec["interval"]
-        if isinstance(interval, timedelta):
-            interval = interval.total_seconds()
         if isinstance(interval, str):
             try:
                 interval = float(interval)
@@ -201,11 +208,7 @@ def check_input(schedule: Schedule) -> Schedule:
     finite and no shorter than the `min_schedule_interval` limit, a cron that matches some date
     ("0 0 31 2 *" never does). Schedules already stored are not judged again."""
     if isinstance(schedule, IntervalSchedule):
-        interval = float(schedule.interval)
-        if not math.isfinite(interval) or interval > MAX_INTERVAL:
-            raise Invalid(
-                f"interval must be at most {MAX_INTERVAL:.0f} seconds (a century)", field="interval"
-            )
+        interval = schedule.seconds  # finite and at most a century: IntervalSchedule checked that
         minimum = limits().min_schedule_interval
         if interval < minimum:
             raise Invalid(

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from jupyter_orch import flow, get_run_context, tags, task
+from jupyter_orch import Flow, Task, flow, get_run_context, tags, task
 from jupyter_orch.context import FlowRunContext, TagsContext, TaskRunContext
 from jupyter_orch.exceptions import MissingContextError
 
@@ -113,42 +113,53 @@ def test_flows_and_tasks_on_methods(records):
     assert names == ["add-0", "add-1", "add-2", "add-3"]
 
 
-class PrefectOrder:
-    """`@flow` / `@task` outermost, over `classmethod` / `staticmethod`, as Prefect's docs write it."""
+def _from_base(cls, x: int) -> int:
+    return cls.base + x
+
+
+def _triple(x: int) -> int:
+    return 3 * x
+
+
+def class_flow(cls, x: int) -> int:
+    return cls.from_base(x) + cls.triple(x)
+
+
+def static_flow(x: int) -> int:
+    return Built.triple(x)
+
+
+class Built:
+    """`Flow(classmethod(fn))` / `Task(staticmethod(fn))` built directly (Prefect's constructors take
+    them; only the decorators stacked over `@classmethod` / `@staticmethod` are refused)."""
 
     base = 100
-
-    @task
-    @classmethod
-    def from_base(cls, x: int) -> int:
-        return cls.base + x
-
-    @task
-    @staticmethod
-    def triple(x: int) -> int:
-        return 3 * x
-
-    @flow
-    @classmethod
-    def class_flow(cls, x: int) -> int:
-        return cls.from_base(x) + cls.triple(x)
-
-    @flow
-    @staticmethod
-    def static_flow(x: int) -> int:
-        return PrefectOrder.triple(x)
+    from_base = Task(classmethod(_from_base))
+    triple = Task(staticmethod(_triple))
+    class_flow = Flow(classmethod(class_flow))
+    static_flow = Flow(staticmethod(static_flow))
 
     @flow
     def instance_flow(self, x: int) -> int:
         return self.from_base(x)
 
 
-def test_flow_and_task_over_classmethod_and_staticmethod(records):
-    assert PrefectOrder.class_flow(2) == 108
-    assert PrefectOrder().class_flow(1) == 104
-    assert PrefectOrder.static_flow(2) == 6 and PrefectOrder().static_flow(3) == 9
-    assert PrefectOrder().instance_flow(5) == 105
-    assert PrefectOrder.class_flow.with_options(name="renamed")(1) == 104
+def test_flow_and_task_built_over_classmethod_and_staticmethod(records):
+    assert Built.class_flow(2) == 108
+    assert Built().class_flow(1) == 104
+    assert Built.static_flow(2) == 6 and Built().static_flow(3) == 9
+    assert Built().instance_flow(5) == 105
+    assert Built.class_flow.with_options(name="renamed")(1) == 104
     runs = {r["flow_name"]: r for r in records.flow_runs()}
     assert runs["class-flow"]["parameters"] == {"x": 1} or runs["class-flow"]["parameters"] == {"x": 2}
     assert runs["static-flow"]["state_type"] == "COMPLETED" and "renamed" in runs
+
+
+@pytest.mark.parametrize(
+    "decorate, kind", [(flow, "flow"), (task, "task"), (flow(retries=1), "flow"), (task(retries=1), "task")]
+)
+@pytest.mark.parametrize("method", [classmethod, staticmethod])
+def test_decorator_over_classmethod_or_staticmethod_is_refused(decorate, kind, method):
+    """As Prefect's: `@classmethod` goes on top of `@flow` / `@task`, not under it."""
+    with pytest.raises(TypeError, match=f"@{method.__name__} should be applied on top of @{kind}$"):
+        decorate(method(_triple))

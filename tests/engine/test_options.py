@@ -299,3 +299,10 @@ def test_task_decorator_lists_the_options_with_options_takes_plus_version():
     decorator_options = set(inspect.signature(task).parameters) - {"__fn", "version"}
     with_options = set(inspect.signature(type(task(lambda: 1)).with_options).parameters) - {"self"}
     assert decorator_options == with_options and "version" in inspect.signature(task).parameters
+
+
+def test_flow_decorator_lists_the_options_with_options_takes():
+    """`inspect.signature(flow)` shows Prefect's options (IDEs and Prefect's own test read it)."""
+    decorator_options = set(inspect.signature(flow).parameters) - {"__fn"}
+    with_options = set(inspect.signature(type(flow(lambda: 1)).with_options).parameters) - {"self"}
+    assert decorator_options == with_options and {"retries", "on_running", "version"} <= with_options

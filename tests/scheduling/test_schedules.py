@@ -81,3 +81,19 @@ def test_bad_schedules_are_invalid_naming_the_field(spec: dict, field: str) -> N
     with pytest.raises(Invalid) as err:
         parse_schedule(spec)
     assert err.value.field == field and err.value.status == 422
+
+
+def test_interval_is_a_timedelta_given_as_seconds_or_timedelta():
+    """As Prefect's IntervalSchedule: `.interval` is a timedelta, whichever form it was given in;
+    its JSON form stays a number of seconds."""
+    from_seconds = IntervalSchedule(3600)
+    assert from_seconds.interval == timedelta(seconds=3600)
+    assert from_seconds == IntervalSchedule(timedelta(hours=1))
+    assert from_seconds.to_dict()["interval"] == 3600.0
+    assert parse_schedule({"interval": 90}).interval == timedelta(seconds=90)
+    assert parse_schedule({"interval": timedelta(minutes=2)}).interval == timedelta(minutes=2)
+    for bad in (0, -1, timedelta(0), True, "x"):
+        with pytest.raises(Invalid, match="interval must be a positive number of seconds"):
+            IntervalSchedule(bad)
+    with pytest.raises(Invalid, match="at most"):
+        IntervalSchedule(float("inf"))
