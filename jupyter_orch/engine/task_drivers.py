@@ -12,10 +12,13 @@ from collections.abc import Callable
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
+from jupyter_orch.annotations import BaseAnnotation
 from jupyter_orch.concurrency.v1 import sync as tag_slots
 from jupyter_orch.engine.attempts import run_inline, sleep_async, sleep_sync
 from jupyter_orch.engine.context import task_run_ctx
+from jupyter_orch.engine.futures import PrefectConcurrentFuture
 from jupyter_orch.engine.logging import install_print_hook, print_recorder, print_target
+from jupyter_orch.engine.records import record_fields
 from jupyter_orch.engine.task_engine import TaskRunEngine
 from jupyter_orch.engine.timeouts import await_with_timeout, call_with_timeout
 from jupyter_orch.exceptions import ConfigurationError
@@ -32,7 +35,29 @@ def run_task_sync(engine: TaskRunEngine, run_body: Callable[..., Any] | None = N
 
 async def run_task_async(engine: TaskRunEngine) -> State:
     """Run an async task body to a final state on the current event loop."""
+    pending = unfinished_runs([engine.parameters, engine.wait_for])
+    if pending:  # `begin` blocks on its upstreams: on this loop, which they may need, wait here
+        import asyncio  # loaded already: this is a coroutine on a running loop
+
+        await asyncio.wait([asyncio.wrap_future(f) for f in pending])
     return await _run(engine, _call_async, sleep_async, None)
+
+
+def unfinished_runs(value: Any, found: list[Any] | None = None) -> list[Any]:
+    """The `concurrent.futures.Future`s of the submitted runs in `value` (in its lists, tuples,
+    sets, dicts, records and annotations, as `resolve` looks) that have not ended yet."""
+    found = [] if found is None else found
+    if isinstance(value, PrefectConcurrentFuture):
+        if not value.done():
+            found.append(value.wrapped_future)
+    elif isinstance(value, BaseAnnotation):
+        unfinished_runs(value.value, found)
+    elif isinstance(value, (list, tuple, set, frozenset, dict)):
+        for item in value.values() if isinstance(value, dict) else value:
+            unfinished_runs(item, found)
+    elif (fields := record_fields(value)) is not None:
+        unfinished_runs(list(fields.values()), found)
+    return found
 
 
 async def _call_sync(task: Any, args: tuple, kwargs: dict[str, Any], run_body: Any) -> Any:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.client import get_client
-from jupyter_orch.engine.context import flow_run_ctx
+from jupyter_orch.engine.context import flow_run_ctx, task_run_ctx
 from jupyter_orch.engine.futures import PrefectConcurrentFuture, PrefectFutureList
 from jupyter_orch.engine.mapping import expand
 from jupyter_orch.engine.task_drivers import run_task_async, run_task_sync
@@ -130,10 +130,15 @@ class ThreadPoolTaskRunner(TaskRunner):
             self._executor = EnginePool(self._drive, self.max_workers, thread_name_prefix="jupyter-orch-task")
 
     def _drive(self, engine: TaskRunEngine) -> State:
+        if engine.task.is_async:  # a nested async run: on an event loop of this thread's own
+            return run_task_sync(engine)
         return run_task_sync(engine, self.run_body)
 
     def submit_engine(self, engine: TaskRunEngine) -> concurrent.futures.Future[State]:
-        if engine.task.is_async:
+        # An async run goes to the shared event loop, unless a task run submits it: that run's
+        # body may block on the future (`future.result()` in an async task, as Prefect allows),
+        # which would stop the very loop the nested run needs; a pool thread runs it instead.
+        if engine.task.is_async and task_run_ctx.get() is None:
             # heavy: asyncio, only for async tasks (a sync flow's first call never loads it)
             import asyncio
 

@@ -65,3 +65,49 @@ def test_sync_flow_with_async_tasks_inside_a_running_loop(records):
 def test_async_task_called_outside_a_flow(records):
     assert asyncio.run(async_double(4)) == 8
     assert async_double.fn.__name__ == "async_double"
+
+
+def test_an_async_task_blocking_on_a_nested_async_run(records):
+    """Prefect lets an async task's body block on a future (`future.result()`): the runs it submits
+    must not need the event loop that body holds (it ran on the shared loop: a deadlock)."""
+
+    @task
+    async def inner(x: int) -> int:
+        await asyncio.sleep(0)
+        return x * 2
+
+    @task
+    async def outer(xs: list[int]) -> int:
+        return sum(f.result(timeout=60) for f in inner.map(xs)) + inner.submit(1).result(timeout=60)
+
+    @flow
+    async def nested() -> int:
+        return outer.submit([1, 2, 3]).result(timeout=60) + await outer([4])
+
+    assert asyncio.run(nested()) == (12 + 2) + (8 + 2)
+    run = records.only_flow_run("nested")
+    assert run["state_type"] == "COMPLETED"
+    assert len(records.task_runs(run["id"])) == 2 + 4 + 2
+
+
+def test_a_submitted_async_task_waits_for_a_running_upstream_without_blocking_the_loop(records):
+    """An async run whose upstream (an argument or `wait_for`) still runs on the shared event loop
+    waits for it there; resolving it by blocking would stop the loop the upstream runs on."""
+
+    @task
+    async def slow(x: int) -> int:
+        for _ in range(20):  # yields the loop many times: still running when `after` starts
+            await asyncio.sleep(0.005)
+        return x
+
+    @task
+    async def after(x: int, y: int) -> int:
+        return x + y
+
+    @flow
+    async def chained() -> int:
+        first = slow.submit(2)
+        second = slow.submit(3)
+        return after.submit(first, 4, wait_for=[second]).result(timeout=60)
+
+    assert asyncio.run(chained()) == 6
