@@ -10,6 +10,7 @@ it back live below the states, in `jupyter_orch.results`, so any process can loa
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from jupyter_orch.results import SERIALIZER, dumps, saved_storage
@@ -47,14 +48,51 @@ def persist_result(
     value: Any, key: str | None = None, storage: Any = None, serializer: str = SERIALIZER
 ) -> dict[str, str]:
     """Write `value` under `key` (a fresh one by default); returns the reference for a state."""
-    import uuid  # lazy: uuid loads `platform`; only a persisted result needs a fresh key
+    reference, write = prepare_result(value, key, storage, serializer)
+    write()
+    return reference
 
-    from fsspec.core import url_to_fs  # heavy: loaded by the first persisted result only
+
+def prepare_result(
+    value: Any, key: str | None = None, storage: Any = None, serializer: str = SERIALIZER
+) -> tuple[dict[str, str], Callable[[], None]]:
+    """`value` serialized now (an error says so at once), and the reference a state keeps with
+    the call that writes it there: a run inside a transaction writes when that one commits."""
+    import uuid  # lazy: uuid loads `platform`; only a persisted result needs a fresh key
 
     url = f"{storage_base(storage)}/{key or uuid.uuid4().hex}"
     payload = dumps(value, serializer)
     saved = saved_storage(storage)
-    fs, path = url_to_fs(url, **(saved.options if saved is not None else {}))
+    ref = {"storage_key": url, "serializer": serializer}
+    if saved is not None:
+        ref["storage"] = storage  # the loader opens it with the configuration's credentials
+    return ref, lambda: _write(url, payload, saved.options if saved is not None else {})
+
+
+def prepare_run_result(engine: Any, value: Any) -> tuple[dict[str, str] | None, Callable[[], None] | None]:
+    """`prepare_result` for a task run (`engine`, a `TaskRunEngine`, its caller): a value that
+    cannot be serialized stays in memory (None, None), with a warning, as Prefect's."""
+    import pickle  # its error class; the serializers have imported pickle when results persist
+
+    task = engine.task
+    try:
+        return prepare_result(value, engine.cache_key, task.result_storage, task.serializer)
+    except (TypeError, ValueError, AttributeError, pickle.PicklingError) as exc:
+        engine.logger().warning(
+            "Encountered an error while serializing result for task run %r: %r. The run completes, "
+            "but its result is not persisted.",
+            engine.name,
+            exc,
+        )
+        return None, None
+
+
+def _write(url: str, payload: bytes, options: dict[str, Any]) -> None:
+    import uuid  # loaded by prepare_result already
+
+    from fsspec.core import url_to_fs  # heavy: loaded by the first persisted result only
+
+    fs, path = url_to_fs(url, **options)
     parent = path.rsplit("/", 1)[0]
     if parent:
         fs.makedirs(parent, exist_ok=True)
@@ -67,10 +105,6 @@ def persist_result(
     else:
         with fs.open(path, "wb") as f:
             f.write(payload)
-    ref = {"storage_key": url, "serializer": serializer}
-    if saved is not None:
-        ref["storage"] = storage  # the loader opens it with the configuration's credentials
-    return ref
 
 
 def persist_failure(

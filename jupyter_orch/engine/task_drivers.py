@@ -20,6 +20,7 @@ from jupyter_orch.engine.futures import PrefectConcurrentFuture
 from jupyter_orch.engine.logging import install_print_hook, print_recorder, print_target
 from jupyter_orch.engine.records import record_fields
 from jupyter_orch.engine.task_engine import TaskRunEngine
+from jupyter_orch.engine.task_transactions import close_transaction, open_transaction
 from jupyter_orch.engine.timeouts import await_with_timeout, call_with_timeout
 from jupyter_orch.exceptions import ConfigurationError
 
@@ -95,6 +96,7 @@ async def _run(engine: TaskRunEngine, call: Any, sleep: Any, run_body: Any) -> S
             return hit
     tokens = enter_task(engine)
     try:
+        engine.txn = open_transaction(engine)
         args, kwargs = task.call_body(engine.parameters)
         while True:
             try:
@@ -114,6 +116,7 @@ async def _run(engine: TaskRunEngine, call: Any, sleep: Any, run_body: Any) -> S
                 value = list(value)
             return engine.succeed(value)
     finally:
+        close_transaction(engine.txn)
         exit_task(engine, tokens)
         if call is _call_sync or held is None:
             release_slots(engine, held)

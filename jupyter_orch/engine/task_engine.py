@@ -21,9 +21,9 @@ from jupyter_orch.engine.exceptions import UpstreamFailed
 from jupyter_orch.engine.futures import has_futures, resolve, upstream_by_identity
 from jupyter_orch.engine.hooks import call_hook, render_run_name, run_hooks, task_run_view
 from jupyter_orch.engine.logging import run_logger
-from jupyter_orch.engine.results import persist_failure, persist_result, unwrap_record
+from jupyter_orch.engine.results import persist_failure, prepare_run_result, unwrap_record
 from jupyter_orch.engine.started import Started, started_client
-from jupyter_orch.engine.task_transactions import stage_result
+from jupyter_orch.engine.task_transactions import defers_writes, stage_result
 from jupyter_orch.engine.timeouts import failure_state, is_cancellation
 from jupyter_orch.orchestration import rules
 from jupyter_orch.orchestration.serialize import state_data
@@ -73,6 +73,7 @@ class TaskRunEngine:
         "_base",
         "tags",
         "_prefect_client",
+        "txn",
     )
 
     def __init__(
@@ -106,6 +107,7 @@ class TaskRunEngine:
         self.created: datetime | None = None
         self._initial_state: State | None = None
         self._base: dict[str, Any] | None = None
+        self.txn: Any = None  # the run's transaction, when it has one (see `task_transactions`)
 
     @property
     def initial_state(self) -> State:
@@ -299,7 +301,9 @@ class TaskRunEngine:
                 self._run_hooks(hooks, self.state)
             return self.state  # type: ignore[return-value]
         value, data = unwrap_record(value) if type(value) is ResultRecord else (value, None)
-        data = data or (self._store(value) if self._persist() else None)
+        write = None
+        if data is None and self._persist():
+            data, write = self._persisted(value)
         if task.cache_expiration is not None and self.cache_key:
             self.cache_expiration = utcnow() + task.cache_expiration
         state = Completed(data=data)
@@ -308,27 +312,20 @@ class TaskRunEngine:
         if self.flow_ctx is not None:
             self.flow_ctx.link_result(value, self.id)
         self.propose(state)
-        hooks = task.hooks
-        if hooks["on_commit"] or hooks["on_rollback"]:
-            stage_result(self, value)
+        if self.txn is not None:
+            stage_result(self, value, write)
         if task.on_completion_hooks:
             self._run_hooks(task.on_completion_hooks, self.state)
         return self.state  # type: ignore[return-value]
 
-    def _store(self, value: Any) -> dict[str, str] | None:
-        """Persist the result; one that cannot be serialized stays in memory (a warning, as Prefect's)."""
-        import pickle  # its error class; the serializers have imported pickle when results persist
-
-        try:
-            return persist_result(value, self.cache_key, self.task.result_storage, self.task.serializer)
-        except (TypeError, ValueError, AttributeError, pickle.PicklingError) as exc:
-            self.logger().warning(
-                "Encountered an error while serializing result for task run %r: %r. The run completes, "
-                "but its result is not persisted.",
-                self.name,
-                exc,
-            )
-            return None
+    def _persisted(self, value: Any) -> tuple[Any, Any]:
+        """The result's reference, written now; or, inside an open transaction, with the call
+        that writes it when that transaction commits."""
+        data, write = prepare_run_result(self, value)
+        if write is not None and not defers_writes(self.txn):
+            write()
+            write = None
+        return data, write
 
     def _run_hooks(self, hooks: list[Any], state: Any) -> None:
         # task hooks say they ran at DEBUG (a task's cost stays in microseconds); failures at ERROR

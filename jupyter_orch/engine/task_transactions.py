@@ -1,24 +1,73 @@
-"""A task run's result in a transaction (Prefect's): tasks with commit or rollback hooks stage
-their result in a transaction of their own, committed at once (calling the on_commit hooks) or,
-inside an open `transaction()`, with it; its rollback calls the on_rollback hooks and moves the
-run to a Completed state named RolledBack. Tasks without such hooks never get here, so a
-transaction costs nothing per task run."""
+"""A task run's transaction (Prefect's): a task with commit or rollback hooks, or any task run
+inside an open `transaction()`, runs its body in a transaction of its own, so `get_transaction()`
+in the body answers it (values it `set`s stay its own) and its rollback hooks are handed it. Its
+result is staged there: committed at once outside any transaction (calling the on_commit hooks),
+or with the enclosing transaction, whose rollback calls the on_rollback hooks and moves the run
+to a Completed state named RolledBack. A persisted result of a run inside an open transaction is
+written when that transaction commits, as Prefect's (never, if it rolls back).
+
+Other task runs never get here: the transactions module is not even loaded until someone opens
+one, so a transaction costs nothing per task run."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from jupyter_orch.states import Completed
 
 
-def stage_result(engine: Any, value: Any) -> None:
-    """Stage the result of `engine`'s run (a `TaskRunEngine`, which stands above: it calls this)."""
-    from jupyter_orch.transactions import Transaction  # only tasks with such hooks need it
+def open_transaction(engine: Any) -> Any:
+    """Enter the task run's transaction (None when it needs none); `close_transaction` leaves it.
+    `engine` is a `TaskRunEngine`, which stands above this module (its driver calls this)."""
+    hooks = engine.task.hooks
+    if not (hooks["on_commit"] or hooks["on_rollback"]):
+        module = sys.modules.get("jupyter_orch.transactions")
+        if module is None or module.get_transaction() is None:  # not loaded: none can be open
+            return None
+    from jupyter_orch.transactions import Transaction  # only runs that need one load it
 
+    txn = Transaction(key=engine.cache_key, logger=engine.logger())
+    txn.__enter__()
+    return txn
+
+
+def close_transaction(txn: Any) -> None:
+    """Leave it: outside any transaction it commits now; inside one it waits for that one's
+    commit or rollback (a run that failed staged nothing: there is nothing to do then)."""
+    if txn is not None:
+        txn.__exit__(None, None, None)
+
+
+def defers_writes(txn: Any) -> bool:
+    """Whether results of the run in `txn` wait for an enclosing transaction's commit."""
+    return txn is not None and txn.get_parent() is not None
+
+
+def stage_result(engine: Any, value: Any, write: Callable[[], Any] | None = None) -> None:
+    """Stage the run's result in its transaction with the task's hooks; `write` (a persisted
+    result whose writing is deferred) is done when the transaction commits."""
+    txn = engine.txn
+    if write is not None:
+        txn.store, txn.key = _WriteOnCommit(write), txn.key or engine.id
     hooks = engine.task.hooks
     rollback = [_rolled_back(engine), *hooks["on_rollback"]] if hooks["on_rollback"] else []
-    with Transaction(key=engine.cache_key, logger=engine.logger()) as txn:
-        txn.stage(value, on_rollback_hooks=rollback, on_commit_hooks=hooks["on_commit"])
+    txn.stage(value, on_rollback_hooks=rollback, on_commit_hooks=hooks["on_commit"])
+
+
+class _WriteOnCommit:
+    """The store of a task run's transaction whose result waits for the commit: committing
+    writes it (to the place its state already refers to); nothing is there before."""
+
+    def __init__(self, write: Callable[[], Any]) -> None:
+        self._write = write
+
+    def exists(self, key: str) -> bool:
+        return False
+
+    def write(self, value: Any, key: str | None = None) -> None:
+        self._write()
 
 
 def _rolled_back(engine: Any) -> Any:
@@ -35,4 +84,4 @@ def _rolled_back(engine: Any) -> Any:
     return record
 
 
-__all__ = ["stage_result"]
+__all__ = ["close_transaction", "defers_writes", "open_transaction", "stage_result"]

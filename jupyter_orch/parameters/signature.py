@@ -49,13 +49,13 @@ class ParameterModel:
     def _pydantic_model(self) -> Any:
         if self._model is None:
             # pydantic costs ~100 ms to import; untyped flows never need it
-            from pydantic import ConfigDict, create_model
+            from pydantic import ConfigDict, Field, create_model
 
             fields: dict[str, Any] = {}
             for p in self.params:
                 ann = Any if p.annotation is inspect.Parameter.empty else p.annotation
                 default = ... if p.default is inspect.Parameter.empty else p.default
-                fields[p.name] = (ann, default)
+                fields[p.name] = (ann, Field(default, title=p.name))  # titled by name, as Prefect's
             self._model = create_model(
                 "Parameters", __config__=ConfigDict(arbitrary_types_allowed=True), **fields
             )
@@ -82,7 +82,7 @@ class ParameterModel:
         props: dict[str, Any] = {}
         required = []
         for p in self.params:
-            prop: dict[str, Any] = {"title": p.name.replace("_", " ").title()}
+            prop: dict[str, Any] = {"title": p.name}
             if p.default is inspect.Parameter.empty:
                 required.append(p.name)
             elif is_json(p.default):

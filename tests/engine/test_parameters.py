@@ -55,7 +55,8 @@ def test_values_are_coerced_and_schema_saved(records):
     schema = records.flow(run["flow_id"])["parameter_schema"]
     assert schema["type"] == "object" and schema["required"] == ["n"]
     props = schema["properties"]
-    assert props["n"]["type"] == "integer" and props["n"]["title"] == "N"
+    # titled by the name itself, as Prefect titles parameters
+    assert props["n"]["type"] == "integer" and props["n"]["title"] == "n"
     assert props["ratio"]["default"] == 0.5 and props["plain"]["default"] == 3
     assert [props[k]["position"] for k in ("n", "ratio", "tags", "plain")] == [0, 1, 2, 3]
 
@@ -68,7 +69,7 @@ def test_untyped_flow_schema_without_pydantic_and_missing_argument(records):
     assert untyped.parameter_schema == {
         "title": "Parameters",
         "type": "object",
-        "properties": {"a": {"title": "A", "position": 0}, "b": {"title": "B", "default": 2, "position": 1}},
+        "properties": {"a": {"title": "a", "position": 0}, "b": {"title": "b", "default": 2, "position": 1}},
         "required": ["a"],
     }
     with pytest.raises(ParameterValidationError, match="missing a required argument: 'a'"):

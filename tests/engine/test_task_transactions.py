@@ -8,7 +8,7 @@ import logging
 
 from jupyter_orch import flow, task
 from jupyter_orch.client import get_client
-from jupyter_orch.transactions import transaction
+from jupyter_orch.transactions import get_transaction, transaction
 
 
 def test_rollback_marks_the_run_rolled_back_and_logs_the_hooks(records, caplog):
@@ -79,3 +79,71 @@ def test_commit_hooks_are_logged_and_a_failing_one_rolls_back(caplog):
     assert "Commit hook 'whisper' finished running successfully" in caplog.text
     announce()
     assert "An error was encountered while running commit hook 'shout'" in caplog.text
+
+
+def test_a_task_inside_a_transaction_has_its_own(records):
+    """Inside `transaction()` each task run's body sees a transaction of its own (a child of the
+    open one): what it `set`s stays its own, and its rollback hooks are handed it (Prefect's)."""
+    seen: dict[str, object] = {}
+
+    @task
+    def first():
+        txn = get_transaction()
+        txn.set("who", "first")
+        seen["parent"] = txn.get_parent()
+        seen["shared"] = txn.get("batch")  # values of the enclosing transaction are readable
+
+    @first.on_rollback
+    def undo_first(txn):
+        seen["first"] = txn.get("who")
+
+    @task
+    def second():
+        get_transaction().set("who", "second")
+
+    @second.on_rollback
+    def undo_second(txn):
+        seen["second"] = txn.get("who")
+
+    @flow
+    def batch():
+        with transaction() as outer:
+            outer.set("batch", 7)
+            first()
+            second()
+            seen["outer"] = outer
+            raise ValueError("the batch failed")
+
+    batch(return_state=True)
+    assert seen["first"] == "first" and seen["second"] == "second"
+    assert seen["parent"] is seen["outer"] and seen["shared"] == 7
+
+
+def test_a_result_persisted_inside_a_transaction_is_written_at_its_commit(records, tmp_path):
+    """As Prefect's: nothing is written while the transaction is open; its commit writes the
+    result where the run's state refers; a rollback writes nothing."""
+    where = tmp_path / "results"
+    seen: dict[str, object] = {}
+
+    @task(result_storage=str(where), result_storage_key="kept", persist_result=True)
+    def kept():
+        return {"rows": 3}
+
+    @task(result_storage=str(where), result_storage_key="dropped", persist_result=True)
+    def dropped():
+        return 1
+
+    @flow
+    def batch():
+        with transaction():
+            seen["state"] = kept(return_state=True)
+            seen["before commit"] = (where / "kept").exists()
+        seen["after commit"] = (where / "kept").exists()
+        with transaction():
+            dropped()
+            raise ValueError("undo")
+
+    assert batch(return_state=True).is_failed()
+    assert seen["before commit"] is False and seen["after commit"] is True
+    assert seen["state"].result() == {"rows": 3}
+    assert not (where / "dropped").exists()
