@@ -39,7 +39,7 @@ from jupyter_orch.states import (
     Running,
     State,
     crash_message,
-    new_uuid,
+    new_time_uuid,
     utcnow,
 )
 
@@ -87,7 +87,7 @@ class TaskRunEngine:
         self.flow_ctx = flow_ctx
         self.parameters = parameters if parameters is not None else {}
         self.wait_for = list(wait_for) if wait_for else None
-        self.id = new_uuid()
+        self.id = new_time_uuid()
         if flow_ctx is not None:
             self.dynamic_key = flow_ctx.next_dynamic_key((task.task_key, task.name))
             self.flow_run_id: str | None = flow_ctx.flow_run_id

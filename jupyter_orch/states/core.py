@@ -11,6 +11,7 @@ import os
 import random
 import sys
 from datetime import datetime, timezone
+from time import time_ns
 from typing import TYPE_CHECKING, Any
 
 from jupyter_orch.coroutines import ASYNC_BODY
@@ -59,20 +60,29 @@ NAMED_STATES = {
 }
 
 
-# State and run ids: random version-4 UUIDs from a generator seeded once from os.urandom (which
-# can cost tens of microseconds per call in sandboxed kernels, three times per task run).
+# Ids from a generator seeded once from os.urandom (tens of µs a call in sandboxed kernels).
 _id_random = random.Random(os.urandom(32))
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=lambda: _id_random.seed(os.urandom(32)))
-
-
 _UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)  # variant and version bits
 _UUID_SET = (0x8000 << 48) | (4 << 76)  # RFC 4122 variant, version 4
+_UUID7_SET = (2 << 62) | (7 << 76)  # RFC 4122 variant, version 7
 
 
 def new_uuid() -> str:
-    """A random UUID (version 4) as a string, like `str(uuid.uuid4())` but without a syscall."""
+    """A random UUID (version 4) as a string, like `str(uuid.uuid4())` but without a syscall (ids
+    whose first characters are shown or make names: flow runs, background task runs)."""
     h = "%032x" % (_id_random.getrandbits(128) & _UUID_CLEAR | _UUID_SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def new_time_uuid() -> str:
+    """A time-ordered UUID (version 7, RFC 9562: Unix ms, 12 bits of its fraction, 62 random bits),
+    as Prefect gives runs and states. New ids go to the right edge of the primary-key indexes:
+    random ones dirtied most leaf pages in every batch of a 100,000-task map (each rewritten to
+    the WAL at each commit: 40% of its CPU time)."""
+    ms, ns = divmod(time_ns(), 1_000_000)
+    h = "%032x" % (ms << 80 | (ns << 12) // 1_000_000 << 64 | _UUID7_SET | _id_random.getrandbits(62))
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
@@ -131,7 +141,7 @@ class State:
             self._result, self._has_result, data = data, True, None  # Prefect's `State(data=value)`
         self._data = data  # a stored reference (dict), a result record the user made, or None
         self.scheduled_time = scheduled_time
-        self.id = id or new_uuid()
+        self.id = id or new_time_uuid()
         self.flow_run_id = flow_run_id
         self.task_run_id = task_run_id
 
@@ -378,8 +388,6 @@ def is_state_iterable(obj: Any) -> bool:
         and bool(obj)
         and all(isinstance(o, State) for o in obj)
     )
-
-
 
 
 def _parse_dt(value: Any) -> datetime | None:

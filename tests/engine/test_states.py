@@ -4,6 +4,7 @@ resolved by Prefect's rule, `return_state=True`, `result(raise_on_failure=...)`,
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
@@ -110,3 +111,24 @@ def test_results_are_awaitable_in_async_code(records):
     assert asyncio.run(async_flow()) == 16
     final = asyncio.run(async_flow(return_state=True))
     assert final.result() == 16
+
+
+def test_task_run_and_state_ids_are_time_ordered_uuid7(records):
+    """Prefect gives runs and states version-7 UUIDs (its TimeSeriesBaseModel): a later id sorts
+    after an earlier one, so batches of new rows go to the end of the primary-key indexes. Flow
+    run ids stay random (version 4): their run names come from their first characters."""
+
+    @flow
+    def three():
+        return [ok(i, return_state=True) for i in range(3)]
+
+    states = three()
+    run_ids = [s.state_details.task_run_id for s in states]
+    assert [uuid.UUID(str(i)).version for i in run_ids] == [7, 7, 7]
+    assert [str(i) for i in run_ids] == sorted(str(i) for i in run_ids)
+    for run_id in run_ids:
+        ids = [row["id"] for row in records.task_run_states(run_id)]
+        assert len(ids) == 3 and ids == sorted(ids)
+        assert all(uuid.UUID(i).version == 7 for i in ids)
+    flow_run = records.only_flow_run("three")
+    assert uuid.UUID(flow_run["id"]).version == 4
