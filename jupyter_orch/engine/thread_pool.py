@@ -19,6 +19,8 @@ from concurrent.futures._base import CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED
 from queue import SimpleQueue
 from typing import Any
 
+from jupyter_orch.engine import collector
+
 _ENDED = (FINISHED, CANCELLED, CANCELLED_AND_NOTIFIED)
 _Item = tuple["SharedConditionFuture", contextvars.Context, Any]  # a queued engine
 
@@ -85,14 +87,19 @@ class EnginePool:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._idle = 0
+        self._in_flight = 0  # submitted, not yet ended: from `collector.BACKLOG` on, GC relaxed
+        self._relaxed = False
         self._closed = False
 
     def submit(self, engine: Any) -> SharedConditionFuture:
         if self._closed:
             raise RuntimeError("cannot schedule new futures after shutdown")
         future = SharedConditionFuture(self._condition)
-        self._queue.put((future, contextvars.copy_context(), engine))
-        with self._lock:
+        with self._lock:  # counted before it is queued: its end is never counted first
+            self._in_flight += 1
+            if self._in_flight >= collector.BACKLOG and not self._relaxed:
+                self._relaxed = True
+                collector.relax()
             if self._idle > 0:
                 self._idle -= 1  # that thread takes this call
             elif len(self._threads) < self._max_workers:
@@ -101,6 +108,7 @@ class EnginePool:
                 )
                 self._threads.append(thread)
                 thread.start()
+        self._queue.put((future, contextvars.copy_context(), engine))
         return future
 
     def _work(self) -> None:
@@ -120,6 +128,10 @@ class EnginePool:
             item = future = context = engine = outcome = None  # hold no finished run while idle
             with lock:
                 self._idle += 1
+                self._in_flight -= 1
+                if self._relaxed and self._in_flight == 0:
+                    self._relaxed = False
+                    collector.restore()
 
     def shutdown(self, wait: bool = True) -> None:
         """No more submissions; the queued calls still run; `wait`: until they have."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextvars
+import gc
 import threading
 import time
 
@@ -15,6 +16,7 @@ from jupyter_orch import ThreadPoolTaskRunner, flow, task
 from jupyter_orch.client import get_client
 from jupyter_orch.client.batch import BatchWriter
 from jupyter_orch.db.session import session_scope
+from jupyter_orch.engine import collector
 from jupyter_orch.engine.thread_pool import EnginePool
 from jupyter_orch.settings import WRITER_MAX_PENDING_ENV, writer_max_pending
 
@@ -79,6 +81,61 @@ def test_pool_keeps_to_max_workers_and_runs_queued_work_on_shutdown():
     pool.shutdown(wait=True)  # the queued calls still run before it returns
     assert [f.result(0) for f in futures] == list(range(20))
     assert peak[0] <= 2 and len(pool._threads) <= 2
+
+
+def _wait_until(condition) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def test_a_large_backlog_relaxes_the_collector_until_it_drains(monkeypatch):
+    """From `collector.BACKLOG` runs in flight, full collections wait and young ones run less
+    often (the heap of a 100,000-task map grows by live objects only); the thresholds come back
+    once the last run of the backlog ended."""
+    monkeypatch.setattr(collector, "BACKLOG", 5)
+    before = gc.get_threshold()
+    release = threading.Event()
+
+    def drive(i: int) -> int:
+        assert release.wait(WAIT)
+        return i
+
+    pool = EnginePool(drive, max_workers=2, thread_name_prefix="test-pool")
+    futures = [pool.submit(i) for i in range(4)]
+    assert gc.get_threshold() == before and not collector.is_relaxed()
+    futures += [pool.submit(i) for i in range(4, 10)]
+    relaxed = gc.get_threshold()
+    assert collector.is_relaxed() and relaxed[0] > before[0] and relaxed[2] > before[2]
+    release.set()
+    assert [f.result(WAIT) for f in futures] == list(range(10))
+    _wait_until(lambda: not collector.is_relaxed())  # the worker ending the last run restores
+    assert gc.get_threshold() == before
+    pool.shutdown(wait=True)
+
+
+def test_the_collector_keeps_thresholds_set_meanwhile_and_a_collector_switched_off():
+    before = gc.get_threshold()
+    try:
+        collector.relax()
+        collector.relax()  # a second pool's backlog: restored only when both drained
+        relaxed = gc.get_threshold()
+        collector.restore()
+        assert gc.get_threshold() == relaxed
+        collector.restore()
+        assert gc.get_threshold() == before
+        collector.relax()
+        gc.set_threshold(1234, 5, 6)  # the user's own thresholds, set during the backlog, stay
+        collector.restore()
+        assert gc.get_threshold() == (1234, 5, 6)
+        gc.set_threshold(0, 5, 6)  # automatic collection off: never switched on
+        collector.relax()
+        assert gc.get_threshold() == (0, 5, 6)
+        collector.restore()
+        assert gc.get_threshold() == (0, 5, 6) and not collector.is_relaxed()
+    finally:
+        gc.set_threshold(*before)
 
 
 def test_writer_holds_producers_at_max_pending_and_loses_nothing():
