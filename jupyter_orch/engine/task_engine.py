@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from jupyter_orch.client import get_client
+from jupyter_orch.engine.cache_commit import commit_cache_key, hold_cache_key, parent_run
 from jupyter_orch.engine.caching import check_cache
 from jupyter_orch.engine.context import FlowRunContext, TaskRunContext, parent_task_input, tags_ctx
 from jupyter_orch.engine.exceptions import UpstreamFailed
@@ -74,6 +75,7 @@ class TaskRunEngine:
         "tags",
         "_prefect_client",
         "txn",
+        "parent", "held", "key_held",  # fmt: skip - a nested run's cache entry (cache_commit)
     )
 
     def __init__(
@@ -108,6 +110,7 @@ class TaskRunEngine:
         self._initial_state: State | None = None
         self._base: dict[str, Any] | None = None
         self.txn: Any = None  # the run's transaction, when it has one (see `task_transactions`)
+        self.parent, self.held, self.key_held = parent_run(), None, False
 
     @property
     def initial_state(self) -> State:
@@ -137,7 +140,7 @@ class TaskRunEngine:
             self._record(new)
         return decision
 
-    def _record(self, state: State) -> None:
+    def _record(self, state: State, new_state: bool = True) -> None:
         data = state_data(state) if (state._data is not None or state.scheduled_time is not None) else None
         base = self._base
         if base is None:  # the columns that never change, made once per run (again after an end)
@@ -159,7 +162,7 @@ class TaskRunEngine:
         self.writer.add_task_run(
             {
                 **base,
-                "cache_key": self.cache_key,
+                "cache_key": None if self.key_held else self.cache_key,
                 "cache_expiration": self.cache_expiration,
                 "task_inputs": self.task_inputs,
                 "state_id": state.id,
@@ -182,7 +185,7 @@ class TaskRunEngine:
                 "message": state.message,
                 "timestamp": ts,
                 "data": data,
-            },
+            } if new_state else None,  # only the snapshot: a held cache key published (task_transactions)
         )
         if state.type in TERMINAL_STATES:  # let go of the columns: a mapped run may be one of 100,000
             self._base = None
@@ -263,7 +266,7 @@ class TaskRunEngine:
         )
 
     def orch_client(self) -> Any:
-        return self.flow_ctx.client if self.flow_ctx else _client()
+        return self.flow_ctx.client if self.flow_ctx else get_client()
 
     #: Prefect's: the client of a run begun with `initialize_run()` (RuntimeError before)
     client = property(started_client)
@@ -273,9 +276,8 @@ class TaskRunEngine:
         return Started(self)
 
     def _log_prints(self) -> bool:
-        if self.task.log_prints is not None:
-            return self.task.log_prints
-        return bool(self.flow_ctx and self.flow_ctx.log_prints)
+        prints = self.task.log_prints
+        return prints if prints is not None else bool(self.flow_ctx and self.flow_ctx.log_prints)
 
     def begin_run(self) -> None:  # Prefect's name: RUNNING (or Retrying) before each attempt
         state = self.state
@@ -288,9 +290,7 @@ class TaskRunEngine:
 
     def _persist(self) -> bool:
         persist = self.task.persist_result
-        if persist is not None:
-            return persist
-        return bool(self.flow_ctx and self.flow_ctx.persist_result)
+        return persist if persist is not None else bool(self.flow_ctx and self.flow_ctx.persist_result)
 
     def succeed(self, value: Any) -> State:
         task = self.task
@@ -311,9 +311,11 @@ class TaskRunEngine:
             state.set_result(value)
         if self.flow_ctx is not None:
             self.flow_ctx.link_result(value, self.id)
+        holder = hold_cache_key(self)
         self.propose(state)
         if self.txn is not None:
             stage_result(self, value, write)
+        commit_cache_key(self, holder)
         if task.on_completion_hooks:
             self._run_hooks(task.on_completion_hooks, self.state)
         return self.state  # type: ignore[return-value]
@@ -389,9 +391,6 @@ class TaskRunEngine:
     def logger(self) -> Any:
         return run_logger(self.flow_run_id, self.id, f"Task run {self.name!r}", "task_runs")
 
-
-def _client() -> Any:
-    return get_client()
 
 
 __all__ = ["TaskRunEngine"]
