@@ -69,6 +69,8 @@ async def _run(self: FlowRunEngine, return_state: bool, call: Any, sleep: Any) -
         if return_state or isinstance(error, UpstreamFailed):  # NotReady: its result is unfinished
             return self.outcome(return_state)
         raise error
+    if self.reattached is not None:  # a subflow that completed in an earlier attempt of its parent
+        return self.outcome(return_state)
     previous = capture_sigterm(self)
     try:
         await _attempts(self, call, sleep)

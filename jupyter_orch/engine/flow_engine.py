@@ -12,7 +12,7 @@ import traceback
 from typing import Any
 
 from jupyter_orch.client import get_client
-from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, parent_task_input, tags_ctx
+from jupyter_orch.engine.context import FlowRunContext, flow_run_ctx, tags_ctx
 from jupyter_orch.engine.exceptions import FlowRunAborted, ParameterValidationError, Pause, UpstreamFailed
 from jupyter_orch.engine.flow_hooks import run_final_hooks, run_flow_hooks
 from jupyter_orch.engine.futures import has_futures, resolve_futures_to_states, resolve_parameters
@@ -20,8 +20,8 @@ from jupyter_orch.engine.hooks import render_run_name
 from jupyter_orch.engine.logging import install_print_hook, print_recorder, print_target, run_logger
 from jupyter_orch.engine.results import persist_result
 from jupyter_orch.engine.started import PrefectEngineMethods
-from jupyter_orch.engine.task_engine import TaskRunEngine
-from jupyter_orch.engine.tasks import NOT_BOUND, Task
+from jupyter_orch.engine.subflow_runs import make_stand_in
+from jupyter_orch.engine.tasks import NOT_BOUND
 from jupyter_orch.engine.timeouts import failure_state, is_cancellation
 from jupyter_orch.exceptions import ParameterBindError, TerminationSignal
 from jupyter_orch.orchestration import rules
@@ -76,6 +76,8 @@ class FlowRunEngine(PrefectEngineMethods):
         self.record: dict[str, Any] = {}  # the run's record as created or adopted
         self.state: State | None = None
         self.parent_task: Any = None  # the task run that stands for this subflow in its parent
+        self.reattached: Any = None  # the engine of this subflow call's run in an earlier attempt
+        self.subflows: dict[tuple[str, Any], tuple[Any, Any]] = {}  # its subflow calls, by keys
         self.task_inputs: dict[str, list[dict[str, str]]] = {}  # upstream runs by parameter
         self.ctx: FlowRunContext | None = None
         self.params: dict[str, Any] = {}
@@ -127,7 +129,11 @@ class FlowRunEngine(PrefectEngineMethods):
         if self.flow.flow_run_name is not None and error is None:
             name, error = self._render_name(params)
         if self.parent is not None:
-            self._stand_in()
+            self.parent_task, self.reattached = make_stand_in(self)
+            if self.reattached is not None:  # completed in an earlier attempt of the parent
+                self._record(self.reattached.record)
+                self.state = self.reattached.state
+                return None
         adopt = self.adopt_id or (os.environ.get(FLOW_RUN_ID_ENV) if self.parent is None else None)
         started_by_worker = None
         if adopt and adopt not in _adopted:
@@ -188,15 +194,6 @@ class FlowRunEngine(PrefectEngineMethods):
                 return render_run_name("flow_run_name", self.flow.flow_run_name, params), None
         except Exception as exc:
             return None, exc
-
-    def _stand_in(self) -> None:
-        """A subflow's stand-in task run in its parent, PENDING."""
-        stand_in = Task(self.flow.fn, name=self.flow.name)
-        stand_in.task_key = f"subflow:{self.flow.name}"[:255]
-        self.parent_task = TaskRunEngine(stand_in, self.parent, {}, None)
-        # called inside a task run of the parent: that run is the stand-in's parent (Prefect's)
-        self.parent_task.task_inputs = {**self.task_inputs, **parent_task_input(self.parent.flow_run_id)}
-        self.parent_task.propose(Pending())
 
     def _adopt(self, run_id: str, name: str | None) -> tuple[dict[str, Any], str | None]:
         """The run a worker (or a user) started this process for, and the id of the RUNNING state

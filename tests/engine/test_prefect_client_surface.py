@@ -160,3 +160,20 @@ def test_exceptions_equal() -> None:
     assert exceptions_equal(ValueError("x"), ValueError("x"))
     assert not exceptions_equal(ValueError("x"), TypeError("x"))
     assert not exceptions_equal(ValueError("x"), ValueError("y"))
+
+
+def test_two_reads_of_one_run_are_equal(orch_env: str) -> None:
+    """As Prefect's models: runs compare by their fields, states by id and content (not identity)."""
+
+    @flow
+    def compared():
+        return 1
+
+    run_id = compared(return_state=True).state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        first, again = client.read_flow_run(run_id), client.read_flow_run(run_id)
+        assert first == again and first.state is not again.state
+        listed = [r for r in client.read_flow_runs() if r.id == run_id]
+        assert listed == [first]
+        other = client.read_flow_run(compared(return_state=True).state_details.flow_run_id)
+    assert first != other

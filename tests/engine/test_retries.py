@@ -133,3 +133,67 @@ def test_flow_retries(records):
     names = [s["name"] for s in records.flow_run_states(run["id"])]
     assert names == ["Pending", "Running", "AwaitingRetry", "Pending", "Retrying", "Completed"]
     assert len(records.task_runs(run["id"])) == 2
+
+
+def test_a_retried_parent_does_not_run_a_completed_subflow_again(records):
+    """Prefect's rule: the same subflow call (same keys) in a retry of its parent answers the
+    earlier attempt's completed run; the stand-in task run stays the one of that call."""
+    runs = {"parent": 0, "child": 0}
+
+    @flow
+    def child():
+        runs["child"] += 1
+        return "hello"
+
+    @flow(retries=1)
+    def parent():
+        runs["parent"] += 1
+        value = child()
+        if runs["parent"] == 1:
+            raise ValueError("after the child")
+        return value
+
+    state = parent(return_state=True)
+    assert state.result() == "hello" and runs == {"parent": 2, "child": 1}
+    stand_ins = records.task_runs(str(state.state_details.flow_run_id))
+    assert len(stand_ins) == 1 and stand_ins[0]["state_type"] == "COMPLETED"
+    assert len(records.flow_runs(flow_name="child")) == 1
+
+
+def test_a_retried_parent_runs_a_failed_subflow_again_under_the_same_stand_in(records):
+    """A call that ended otherwise runs again: a new subflow run (the earlier one stays Failed)
+    for the same stand-in task run, which goes back through Pending to the new run's end."""
+    runs = {"parent": 0, "child": 0}
+
+    @flow
+    def flaky_child():
+        runs["child"] += 1
+        if runs["parent"] == 1:
+            raise ValueError("first attempt")
+        return "hello"
+
+    @flow(retries=1)
+    def parent():
+        runs["parent"] += 1
+        return flaky_child()
+
+    state = parent(return_state=True)
+    assert state.result() == "hello" and runs == {"parent": 2, "child": 2}
+    stand_ins = records.task_runs(str(state.state_details.flow_run_id))
+    assert [r["state_type"] for r in stand_ins] == ["COMPLETED"]
+    children = sorted(records.flow_runs(flow_name="flaky-child"), key=lambda r: r["created"])
+    assert [c["state_type"] for c in children] == ["FAILED", "COMPLETED"]
+    assert {c["parent_task_run_id"] for c in children} == {stand_ins[0]["id"]}
+
+
+def test_a_subflow_of_a_parent_without_retries_is_not_remembered(records):
+    @flow
+    def leaf(i):
+        return i
+
+    @flow
+    def fan():
+        return [leaf(i) for i in range(3)]
+
+    assert fan() == [0, 1, 2]
+    assert len(records.flow_runs(flow_name="leaf")) == 3
