@@ -195,16 +195,29 @@ def load_flow_arguments_from_entrypoint(
 
 
 async def load_flow_from_flow_run(
-    client: Any, flow_run: Any, ignore_storage: bool = False, **_: Any
+    *args: Any, ignore_storage: bool = False, use_placeholder_flow: bool = True, **options: Any
 ) -> Flow[Any]:
-    """The flow of a deployment's run, loaded from the deployment's entrypoint."""
+    """The flow of a deployment's run, loaded with `load_flow_from_entrypoint` from the
+    deployment's entrypoint (a file one relative to the deployment's path). Called as Prefect's
+    newest, `(flow_run)`, or as its earlier `(client, flow_run)`."""
+    client = options.get("client")
+    if len(args) == 2:
+        client, flow_run = args
+    else:
+        flow_run = args[0] if args else options["flow_run"]
     deployment_id = getattr(flow_run, "deployment_id", None)
     if deployment_id is None:
         raise ValueError("the flow run has no deployment, so nothing says where its flow is")
-    base = getattr(client, "orch", client)
-    deployment = base.read_deployment(str(deployment_id))
-    obj = load_entrypoint(deployment["entrypoint"], deployment.get("path"))
-    return obj if isinstance(obj, Flow) else flow(obj)
+    if client is None:
+        from jupyter_orch.client import get_client  # the runs' client: loaded by a run already
+
+        client = get_client()
+    deployment = getattr(client, "orch", client).read_deployment(str(deployment_id))
+    entrypoint, path = deployment["entrypoint"], deployment.get("path")
+    target, sep, name = entrypoint.rpartition(":")
+    if sep and path and not Path(target).is_absolute():
+        entrypoint = f"{Path(path, target)}:{name}"
+    return load_flow_from_entrypoint(entrypoint, use_placeholder_flow=use_placeholder_flow)
 
 
 __all__ = [

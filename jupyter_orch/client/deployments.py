@@ -1,6 +1,7 @@
 """Prefect's client methods for deployments and work pools, mixed into `SyncPrefectClient` (and,
-as coroutines, `PrefectClient`): `read_deployment_by_name`, `read_deployment`,
-`read_work_pool`, `read_workers_for_work_pool`, answered with Prefect's attribute names
+as coroutines, `PrefectClient`): `create_flow_from_name`, `create_deployment`,
+`read_deployment_by_name`, `read_deployment`, `read_work_pool`, `read_workers_for_work_pool`,
+answered with Prefect's attribute names
 (UUID ids, `schedules[i].schedule` as a CronSchedule/IntervalSchedule object,
 `global_concurrency_limit.limit`)."""
 
@@ -25,6 +26,15 @@ def _schedule(row: dict[str, Any]) -> SimpleNamespace:
         active=row.get("active", True),
         schedule=parse_schedule(spec),
     )
+
+
+def _schedule_in(given: Any) -> dict[str, Any]:
+    """A schedule to create: a mapping as the API takes it, or an object with `.schedule` (Prefect's
+    DeploymentScheduleCreate) or a schedule itself."""
+    if isinstance(given, dict):
+        return given
+    schedule = getattr(given, "schedule", given)
+    return {**schedule.to_dict(), "active": getattr(given, "active", True)}
 
 
 def deployment_from_api(row: dict[str, Any]) -> SimpleNamespace:
@@ -54,6 +64,50 @@ class DeploymentMethods:
             return self._fresh().get(path)
         except ApiNotFound as exc:
             raise ObjectNotFound(f"{what} not found") from exc
+
+    def create_flow_from_name(self, flow_name: str) -> uuid.UUID:
+        """The id of the flow of that name (created if new)."""
+        return uuid.UUID(self._fresh().post("flows", {"name": flow_name})["id"])
+
+    def create_deployment(
+        self,
+        flow_id: Any,
+        name: str,
+        version: str | None = None,
+        schedules: list[Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        description: str | None = None,
+        work_queue_name: str | None = None,
+        work_pool_name: str | None = None,
+        tags: list[str] | None = None,
+        entrypoint: str | None = None,
+        path: str | None = None,
+        parameter_openapi_schema: dict[str, Any] | None = None,
+        paused: bool | None = None,
+        job_variables: dict[str, Any] | None = None,
+        concurrency_limit: int | None = None,
+        **_prefect_only: Any,  # storage documents, pull steps, infrastructure: not ours
+    ) -> uuid.UUID:
+        """Create (or update) the deployment `name` of the flow `flow_id`; its id."""
+        flow = self._get(f"flows/{flow_id}", f"Flow {flow_id}")
+        given = {
+            "version": version,
+            "schedules": [_schedule_in(s) for s in schedules] if schedules else None,
+            "parameters": parameters,
+            "description": description,
+            "work_queue_name": work_queue_name,
+            "work_pool_name": work_pool_name,
+            "tags": tags,
+            "entrypoint": entrypoint,
+            "path": path,
+            "parameter_openapi_schema": parameter_openapi_schema,
+            "paused": paused,
+            "job_variables": job_variables,
+            "concurrency_limit": concurrency_limit,
+        }
+        payload = {k: v for k, v in given.items() if v is not None}
+        payload.update(flow_name=flow["name"], name=name)
+        return uuid.UUID(self._fresh().create_deployment(payload)["id"])
 
     def read_deployment_by_name(self, name: str) -> SimpleNamespace:
         """By `flow-name/deployment-name`; ObjectNotFound when there is none."""

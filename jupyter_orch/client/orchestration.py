@@ -178,6 +178,28 @@ class SyncPrefectClient(ConcurrencyLimitMethods, DeploymentMethods):
         )
         return flow_run_from_api(row)
 
+    def create_flow_run_from_deployment(
+        self,
+        deployment_id: Any,
+        *,
+        parameters: dict[str, Any] | None = None,
+        name: str | None = None,
+        tags: Iterable[str] | None = None,
+        idempotency_key: str | None = None,
+        work_queue_name: str | None = None,
+        **_prefect_only: Any,  # state=, job_variables=, parent_task_run_id=: not taken here
+    ) -> FlowRun:
+        """A run of the deployment (Scheduled for now, for a worker or a served flow to run)."""
+        row = self._fresh().create_flow_run_from_deployment(
+            str(deployment_id),
+            parameters=jsonable(parameters) if parameters is not None else None,
+            name=name,
+            tags=sorted(tags) if tags else None,
+            idempotency_key=idempotency_key,
+            work_queue_name=work_queue_name,
+        )
+        return flow_run_from_api(row)
+
     def create_task_run(
         self,
         task: Any,

@@ -177,3 +177,33 @@ def test_two_reads_of_one_run_are_equal(orch_env: str) -> None:
         assert listed == [first]
         other = client.read_flow_run(compared(return_state=True).state_details.flow_run_id)
     assert first != other
+
+
+def test_create_flow_deployment_and_run_then_load_the_flow(orch_env: str, tmp_path) -> None:
+    """Prefect's client calls a deployment's life begins with, and `load_flow_from_flow_run`
+    loading the run's flow from the deployment's entrypoint (relative to its path)."""
+    from jupyter_orch.flows import Flow, load_flow_from_flow_run
+
+    (tmp_path / "pipeline.py").write_text(
+        "from jupyter_orch import flow\n\n@flow\ndef pipeline(n: int = 1):\n    return n * 2\n"
+    )
+
+    async def main():
+        async with get_client() as client:
+            flow_id = await client.create_flow_from_name("pipeline")
+            assert flow_id == await client.create_flow_from_name("pipeline")  # one per name
+            assert isinstance(flow_id, uuid.UUID)
+            deployment_id = await client.create_deployment(
+                flow_id=flow_id, name="nightly", entrypoint="pipeline.py:pipeline", path=str(tmp_path),
+                parameters={"n": 3}, tags=["etl"],
+            )  # fmt: skip
+            deployment = await client.read_deployment(deployment_id)
+            assert (deployment.name, deployment.flow_id, deployment.tags) == ("nightly", flow_id, ["etl"])
+            run = await client.create_flow_run_from_deployment(deployment_id, parameters={"n": 4})
+            assert run.deployment_id == deployment_id and run.parameters == {"n": 4}
+            assert run.state.is_scheduled()
+            return await load_flow_from_flow_run(run), await load_flow_from_flow_run(client, run)
+
+    loaded, again = asyncio.run(main())
+    assert isinstance(loaded, Flow) and loaded.name == "pipeline" and loaded.fn(5) == 10
+    assert again.name == "pipeline"
