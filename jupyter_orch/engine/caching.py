@@ -17,14 +17,24 @@ from jupyter_orch.states import Cached, State
 
 def task_input_hash(context: Any, arguments: dict[str, Any]) -> str:
     """Prefect-compatible default `cache_key_fn`: the task (its key, so two tasks of the same code
-    do not share entries), its source and its inputs, hashed."""
+    do not share entries), its code and its inputs, hashed. The code is the body's bytecode and
+    plain constants, as Prefect hashes `fn.__code__.co_code`: a body renamed or reformatted (its
+    `fn` replaced by one that does the same) keeps its entries; a changed body does not."""
     import hashlib  # lazy: OpenSSL's hashes load with the first key, not with the engine
 
     h = hashlib.sha256()
     h.update(context.task.task_key.encode())
-    h.update(context.task.source.encode())
+    h.update(_code_of(context.task))
     h.update(stable_bytes(arguments))
     return h.hexdigest()
+
+
+def _code_of(task: Any) -> bytes:
+    code = getattr(task.fn, "__code__", None)
+    if code is None:  # a callable object: its source
+        return task.source.encode()
+    plain = [c for c in code.co_consts if type(c) in (int, float, str, bytes, bool, type(None))]
+    return code.co_code + repr(plain).encode()  # str/number reprs do not vary between processes
 
 
 def cache_key_of(engine: Any) -> str | None:
@@ -80,10 +90,7 @@ def check_cache(engine: Any) -> Any:
     if isinstance(data, dict) and "storage_key" in data and not is_stored(data):
         hit = data = None  # its value was deleted: the run executes again
     if hit is None:
-        task = engine.task
-        if task.result_storage_key is None or task.cache_expiration is not None:
-            return None  # a stored file says nothing of when it expires
-        data = stored_reference(key, task.result_storage, task.serializer)  # written by an earlier run
+        data = _stored_by_key(engine.task, key)
         if data is None:
             return None
         message = "Cached result found in storage"
@@ -91,8 +98,30 @@ def check_cache(engine: Any) -> Any:
         exp = hit.get("cache_expiration")
         engine.cache_expiration = datetime.fromisoformat(exp) if isinstance(exp, str) else exp
         message = f"Cached result of task run {hit['id']}"
-    engine.propose(Cached(data=data, message=message))
+    cached = Cached(data=data, message=message)
+    if engine.task.cache_result_in_memory and not _read_now(engine, cached, key):
+        return None
+    engine.propose(cached)
     return engine.state
+
+
+def _stored_by_key(task: Any, key: str) -> Any:
+    """The reference to a value an earlier run stored under the task's `result_storage_key`
+    (rendered: `key`), or None (a stored file says nothing of when it expires: none then)."""
+    if task.result_storage_key is None or task.cache_expiration is not None:
+        return None
+    return stored_reference(key, task.result_storage, task.serializer)
+
+
+def _read_now(engine: Any, cached: State, key: str) -> bool:
+    """Load a hit's value now, as Prefect reads the record on a hit (a later run may write the
+    same key); False, with a warning, when it cannot be read: a miss, the body runs."""
+    try:
+        cached.value()
+    except Exception as exc:
+        engine.logger().warning("Cached result under key %r could not be read (%r): running", key, exc)
+        return False
+    return True
 
 
 def source_file_hash(fn: Callable[..., Any]) -> str | None:

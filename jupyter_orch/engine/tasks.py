@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, Generic, TypeVar, overload
 
-from jupyter_orch.annotations import unmapped
+from jupyter_orch.annotations import NotSet, unmapped
 from jupyter_orch.cache_policies import (
     DEFAULT,
     NO_CACHE,
@@ -79,7 +79,7 @@ def _storage_for(result_storage: Any, cache_policy: CachePolicy | None) -> Any:
 def _cache_policy_of(name: str, policy: Any, key_fn: Any, persist: Any, storage_key: Any) -> Any:
     """The policy a task caches by (Prefect's rules, saying when an option is overridden): its
     `cache_key_fn` if any, none when results are not persisted, else the one given or DEFAULT."""
-    given = policy is not None and policy is not NO_CACHE
+    given = policy is not None and policy is not NotSet and policy is not NO_CACHE
     if key_fn is not None:
         if given:
             logger.warning(
@@ -90,10 +90,11 @@ def _cache_policy_of(name: str, policy: Any, key_fn: Any, persist: Any, storage_
     if persist is False:
         if given:
             logger.warning("Ignoring `cache_policy` because `persist_result` is False (task %r).", name)
-        return NO_CACHE
-    if policy is None and storage_key is not None:
-        return None  # the rendered `result_storage_key` is the cache key (Prefect: no policy)
-    return DEFAULT if policy is None else policy
+        return None if policy is None else NO_CACHE  # None given stays None, as Prefect's
+    if policy is NotSet:
+        # the rendered `result_storage_key` is the cache key (Prefect: no policy)
+        return None if storage_key is not None else DEFAULT
+    return policy
 
 
 class Task(BackgroundMethods, Decorated, Generic[R]):
@@ -106,7 +107,7 @@ class Task(BackgroundMethods, Decorated, Generic[R]):
         description: str | None = None,
         tags: Iterable[str] | None = None,
         version: str | None = None,
-        cache_policy: CachePolicy | None = None,
+        cache_policy: CachePolicy | type[NotSet] | None = NotSet,  # None given: no caching
         cache_key_fn: Callable[[TaskRunContext, dict[str, Any]], str | None] | None = None,
         cache_expiration: timedelta | None = None,
         task_run_name: str | Callable[..., str] | None = None,
@@ -187,13 +188,13 @@ class Task(BackgroundMethods, Decorated, Generic[R]):
         a serializer persists results; a persisted task caches with DEFAULT unless told not to."""
         self.cache_key_fn = cache_key_fn
         self.cache_expiration = cache_expiration
-        result_storage = _storage_for(result_storage, cache_policy)
+        result_storage = _storage_for(result_storage, None if cache_policy is NotSet else cache_policy)
         self.result_storage = result_storage
         self.result_serializer = result_serializer
         self.serializer = serializer_name(result_serializer)
         self.result_storage_key = result_storage_key
         self.cache_result_in_memory = cache_result_in_memory
-        explicit = cache_key_fn is not None or (cache_policy is not None and cache_policy is not NO_CACHE)
+        explicit = cache_key_fn is not None or all(cache_policy is not p for p in (None, NotSet, NO_CACHE))
         asked = explicit or cache_expiration is not None or result_storage_key is not None
         if persist_result is None and (asked or result_storage is not None or result_serializer is not None):
             persist_result = True
@@ -204,7 +205,7 @@ class Task(BackgroundMethods, Decorated, Generic[R]):
             self.name, cache_policy, cache_key_fn, persist_result, result_storage_key
         )
         #: whether calls consult the cache (when the task's results persist)
-        self.caching = cache_policy is not NO_CACHE or result_storage_key is not None
+        self.caching = cache_policy not in (None, NO_CACHE) or result_storage_key is not None
 
     def _set_signature(self, fn: Callable[..., Any]) -> None:
         self.signature = inspect.signature(fn)
@@ -236,7 +237,7 @@ class Task(BackgroundMethods, Decorated, Generic[R]):
     def options(self) -> dict[str, Any]:
         options = super().options()
         if self.cache_key_fn is not None:
-            options["cache_policy"] = None  # made from the key function, not given
+            options["cache_policy"] = NotSet  # made from the key function, not given
         return options
 
     def with_options(

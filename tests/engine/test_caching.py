@@ -101,3 +101,67 @@ def test_results_to_any_fsspec_url(records, monkeypatch):
 
     reloaded = State.from_dict(records.task_run(state.task_run_id)["state"])
     assert reloaded.result() == {"a": [1, 2]}
+
+
+def test_a_cache_hit_holds_the_value_it_found(orch_env: str) -> None:
+    """Prefect reads the cached record when the hit happens: a later run that refreshes the same
+    key (and overwrites its stored value) does not change what the earlier hit answers."""
+
+    @task(cache_key_fn=lambda *_: "one key", persist_result=True)
+    def echo(x: int) -> int:
+        return x
+
+    @flow
+    def pipeline() -> tuple:
+        first, hit = echo(1, return_state=True), echo(2, return_state=True)
+        refreshed = echo.with_options(refresh_cache=True)(3, return_state=True)
+        return first, hit, refreshed, echo(4, return_state=True)
+
+    first, hit, refreshed, later = pipeline()
+    assert [s.name for s in (first, hit, refreshed, later)] == ["Completed", "Cached", "Completed", "Cached"]
+    assert [s.result() for s in (first, hit, refreshed, later)] == [1, 1, 3, 3]
+
+
+def test_task_input_hash_follows_the_bytecode_not_the_name(orch_env: str) -> None:
+    """As Prefect's `task_input_hash` (the body's `co_code`): a body swapped for one that does the
+    same keeps the entry; one that does otherwise (another operation or constant) does not."""
+
+    @task(cache_key_fn=task_input_hash, persist_result=True)
+    def base(x: int) -> int:
+        return x + 1
+
+    def renamed(x: int) -> int:
+        return x + 1
+
+    def other_constant(x: int) -> int:
+        return x + 2
+
+    @flow
+    def pipeline() -> list:
+        names = [base(1, return_state=True).name]
+        base.fn = renamed
+        names.append(base(1, return_state=True).name)
+        base.fn = other_constant
+        names.append(base(1, return_state=True).name)
+        return names
+
+    assert pipeline() == ["Completed", "Cached", "Completed"]
+
+
+def test_cache_policy_none_given_stays_none() -> None:
+    """Prefect's `cache_policy` default is 'not set': persist_result=False then means NO_CACHE,
+    while an explicit None is kept (and never caches)."""
+    from jupyter_orch.cache_policies import DEFAULT, NONE
+
+    @task(persist_result=False)
+    def unset() -> None: ...
+
+    @task(persist_result=False, cache_policy=None)
+    def explicit_none() -> None: ...
+
+    @task(cache_policy=None)
+    def none_persisting() -> None: ...
+
+    assert unset.cache_policy is NONE and explicit_none.cache_policy is None
+    assert none_persisting.cache_policy is None and not none_persisting.caching
+    assert task(persist_result=True)(lambda: None).cache_policy is DEFAULT
