@@ -67,7 +67,8 @@ def flow_run_from_api(row: dict[str, Any]) -> FlowRun:
     fields = _common(row)
     for key in ("flow_id", "deployment_id", "parent_task_run_id"):
         fields[key] = _uuid(row.get(key))
-    fields["state"] = _state(row, row["id"])
+    # a subflow's states link to its stand-in task run in the parent (Prefect's state_details)
+    fields["state"] = _state(row, row["id"], row.get("parent_task_run_id"))
     return FlowRun(**fields)
 
 
@@ -103,6 +104,9 @@ class SyncPrefectClient(ConcurrencyLimitMethods, DeploymentMethods):
         run = task_run_from_api(client.read_task_run(str(task_run_id)))
         if run.flow_run_id is not None:
             run.flow_run_run_count = client.read_flow_run(str(run.flow_run_id)).get("run_count", 0)
+        if run.state is not None and run.task_key.startswith("subflow:"):  # a subflow's stand-in
+            newest = client.get("flow_runs", parent_task_run_id=str(task_run_id), limit=1)["items"]
+            run.state._child_flow_run_id = newest[0]["id"] if newest else None
         return run
 
     def read_flow_run(self, flow_run_id: Any) -> FlowRun:
@@ -113,8 +117,11 @@ class SyncPrefectClient(ConcurrencyLimitMethods, DeploymentMethods):
         return _states(rows, task_run_id=str(task_run_id))
 
     def read_flow_run_states(self, flow_run_id: Any) -> list[State]:
-        rows = self._fresh().get(f"flow_runs/{flow_run_id}/states")
-        return _states(rows, flow_run_id=str(flow_run_id))
+        """Oldest first; a subflow's link to its stand-in task run (Prefect's state_details)."""
+        client = self._fresh()
+        rows = client.get(f"flow_runs/{flow_run_id}/states")
+        stand_in = client.read_flow_run(str(flow_run_id)).get("parent_task_run_id")
+        return _states(rows, flow_run_id=str(flow_run_id), task_run_id=stand_in)
 
     def read_task_runs(
         self,
@@ -223,6 +230,7 @@ class SyncPrefectClient(ConcurrencyLimitMethods, DeploymentMethods):
             "id": run_id,
             "name": name or f"{task.name}-{dynamic_key}",
             "task_key": task.task_key,
+            "task_version": task.version,
             "dynamic_key": str(dynamic_key),
             "flow_run_id": None if flow_run_id is None else str(flow_run_id),
             "empirical_policy": task.policy_dict,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-HEAD_REVISION = "0014_global_concurrency_limits"
+HEAD_REVISION = "0015_task_run_task_version"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: the key of the PostgreSQL advisory lock held while the schema is created or upgraded
 #: (advisory locks are per database; any fixed 64-bit number no other code of ours uses)

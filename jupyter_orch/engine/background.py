@@ -139,6 +139,7 @@ def apply_async(
                     "id": run_id,
                     "name": f"{task.name}-{run_id[:8]}",
                     "task_key": task.task_key,
+                    "task_version": task.version,
                     "dynamic_key": run_id[:8],
                     "flow_run_id": None,
                     "empirical_policy": task.policy_dict,

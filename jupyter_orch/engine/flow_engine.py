@@ -377,6 +377,7 @@ class FlowRunEngine(PrefectEngineMethods):
             return
         self.state.task_run_id = self.parent_task.id  # Prefect's state_details.task_run_id
         mirrored = State(self.state.type, name=self.state.name, message=self.state.message)
+        mirrored._child_flow_run_id = self.run_id  # Prefect's state_details.child_flow_run_id
         if self.state._has_result:
             mirrored.set_result(self.state._result)
         self.parent_task.propose(mirrored)

@@ -24,7 +24,7 @@ def make_stand_in(child: Any) -> tuple[TaskRunEngine, Any]:
     """The stand-in of `child` (a subflow's `FlowRunEngine`, which stands above: it calls this),
     Pending, and the engine of the earlier attempt's completed run of this call (then nothing is
     proposed: that run's state is the call's), else None."""
-    task = Task(child.flow.fn, name=child.flow.name)
+    task = Task(child.flow.fn, name=child.flow.name, version=child.flow.version)
     task.task_key = f"subflow:{child.flow.name}"[:255]
     stand_in = TaskRunEngine(task, child.parent, {}, None)
     parent = child.parent.engine  # None: a context no engine runs

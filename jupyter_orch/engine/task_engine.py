@@ -150,6 +150,7 @@ class TaskRunEngine:
                 "id": self.id,
                 "name": self.name,
                 "task_key": task.task_key,
+                "task_version": task.version,
                 "dynamic_key": str(self.dynamic_key),
                 "flow_run_id": self.flow_run_id,
                 "empirical_policy": task.policy_dict,

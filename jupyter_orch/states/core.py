@@ -117,6 +117,7 @@ class State:
         "_result",
         "_has_result",
         "_retriable",  # Prefect's state_details.retriable; left unset (None) unless given
+        "_child_flow_run_id",  # a subflow stand-in's: its subflow run (left unset otherwise)
     )
 
     def __init__(
@@ -238,6 +239,7 @@ class State:
         """Prefect's `state.state_details`: the ids of the run this state belongs to."""
         details = StateDetails(self.flow_run_id, self.task_run_id)
         details.retriable = getattr(self, "_retriable", None)
+        details.child_flow_run_id = _as_uuid(getattr(self, "_child_flow_run_id", None))
         if self._data.__class__ is dict and self._data.get("pause_key"):  # a pause's keys (keyset)
             key = details.pause_key = self._data["pause_key"]
             details.run_input_keyset = {k: f"{key}-{k}" for k in ("description", "response", "schema")}
@@ -289,7 +291,7 @@ class State:
 
 
 _DETAIL_FIELDS = ("flow_run_id", "task_run_id", "task_parameters_id", "retriable")
-_DETAIL_FIELDS += ("pause_key", "run_input_keyset")  # a pause's (Prefect's)
+_DETAIL_FIELDS += ("pause_key", "run_input_keyset", "child_flow_run_id")  # a pause's; a stand-in's
 
 
 class StateDetails:
@@ -305,6 +307,7 @@ class StateDetails:
         self.retriable: bool | None = None
         self.pause_key: str | None = None
         self.run_input_keyset: dict[str, str] | None = None
+        self.child_flow_run_id: uuid.UUID | None = None  # a subflow stand-in's subflow run
 
     def __repr__(self) -> str:
         return f"StateDetails(flow_run_id={self.flow_run_id!r}, task_run_id={self.task_run_id!r})"

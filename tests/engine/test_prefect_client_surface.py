@@ -207,3 +207,36 @@ def test_create_flow_deployment_and_run_then_load_the_flow(orch_env: str, tmp_pa
     loaded, again = asyncio.run(main())
     assert isinstance(loaded, Flow) and loaded.name == "pipeline" and loaded.fn(5) == 10
     assert again.name == "pipeline"
+
+
+def test_task_version_and_the_links_between_a_subflow_and_its_stand_in(orch_env: str) -> None:
+    """Prefect's records: a task run's task_version (a stand-in's is its flow's version); the
+    subflow's states link to the stand-in task run, whose state names the subflow run."""
+
+    @task(version="2.1")
+    def versioned():
+        return 1
+
+    @flow(version="inner")
+    def child():
+        return versioned(return_state=True)
+
+    @flow
+    def parent():
+        return child(return_state=True)
+
+    child_state = parent()
+    child_run_id = child_state.state_details.flow_run_id
+    task_state = child_state.result()
+    with get_client(sync_client=True) as client:
+        assert client.read_task_run(task_state.state_details.task_run_id).task_version == "2.1"
+        child_run = client.read_flow_run(child_run_id)
+        stand_in = client.read_task_run(child_run.parent_task_run_id)
+        assert stand_in.task_version == "inner"
+        assert stand_in.state.state_details.child_flow_run_id == child_run_id
+        assert child_state.state_details.task_run_id == stand_in.id
+        states = client.read_flow_run_states(child_run_id)
+        assert states and all(s.state_details.task_run_id == stand_in.id for s in states)
+        assert child_run.state.state_details.task_run_id == stand_in.id
+        plain = client.read_task_run(task_state.state_details.task_run_id)
+        assert plain.state.state_details.child_flow_run_id is None

@@ -40,6 +40,7 @@ class TaskRunOut(BaseModel):
     id: str
     name: str
     task_key: str
+    task_version: str | None = None
     dynamic_key: str
     flow_run_id: str | None = None
     state_type: StateType | None = None
@@ -81,6 +82,7 @@ class TaskRunRow(Strict):
     id: Id
     name: Name
     task_key: Name
+    task_version: Name | None = None
     dynamic_key: str = Field("0", min_length=1, max_length=64)
     flow_run_id: Id | None = None
     state_id: Id

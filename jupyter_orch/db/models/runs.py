@@ -103,6 +103,7 @@ class TaskRun(TimestampMixin, StateColumnsMixin, Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     task_key: Mapped[str] = mapped_column(String(255), nullable=False)
+    task_version: Mapped[str | None] = mapped_column(String(255), nullable=True)
     dynamic_key: Mapped[str] = mapped_column(String(64), nullable=False, default="0")
     flow_run_id: Mapped[str | None] = mapped_column(
         ForeignKey("flow_runs.id", ondelete="CASCADE"), nullable=True

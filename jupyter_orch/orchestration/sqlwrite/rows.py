@@ -40,6 +40,7 @@ TABLES: dict[str, tuple[tuple[str, str | None], ...]] = {
         ("id", None),
         ("name", None),
         ("task_key", None),
+        ("task_version", None),
         ("dynamic_key", None),
         ("flow_run_id", None),
         ("cache_key", None),
