@@ -186,12 +186,12 @@ def _inputs(task: Any, dependencies: dict[str, Iterable[Any]] | None) -> dict[st
 
 def read_parameters(task_run_id: str) -> dict[str, Any]:
     """What a background run was scheduled with, as Prefect's stored parameters:
-    `{"parameters": ..., "wait_for": [...] (if any), "context": {...}}`."""
+    `{"parameters": ... (if any), "wait_for": [...] (if any), "context": {...}}`."""
     run = get_client().read_task_run(str(task_run_id))
     data = (run.get("state") or {}).get("data") or {}
     saved: dict[str, Any] = {}
-    if data.get("parameters") is not None:
-        saved["parameters"] = decode(data["parameters"])
+    if data.get("parameters") is not None and (parameters := decode(data["parameters"])):
+        saved["parameters"] = parameters  # none: no key, as Prefect stores them
     if data.get("wait_for") is not None and decode(data["wait_for"]):
         saved["wait_for"] = decode(data["wait_for"])
     saved["context"] = {"tags": run.get("tags") or []}

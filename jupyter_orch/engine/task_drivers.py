@@ -36,7 +36,7 @@ def run_task_sync(engine: TaskRunEngine, run_body: Callable[..., Any] | None = N
 
 async def run_task_async(engine: TaskRunEngine) -> State:
     """Run an async task body to a final state on the current event loop."""
-    pending = unfinished_runs([engine.parameters, engine.wait_for])
+    pending = unfinished_runs([engine.parameters, engine.wait_for], own=engine.id)
     if pending:  # `begin` blocks on its upstreams: on this loop, which they may need, wait here
         import asyncio  # loaded already: this is a coroutine on a running loop
 
@@ -44,20 +44,21 @@ async def run_task_async(engine: TaskRunEngine) -> State:
     return await _run(engine, _call_async, sleep_async, None)
 
 
-def unfinished_runs(value: Any, found: list[Any] | None = None) -> list[Any]:
+def unfinished_runs(value: Any, found: list[Any] | None = None, own: str | None = None) -> list[Any]:
     """The `concurrent.futures.Future`s of the submitted runs in `value` (in its lists, tuples,
-    sets, dicts, records and annotations, as `resolve` looks) that have not ended yet."""
+    sets, dicts, records and annotations, as `resolve` looks) that have not ended yet; not the
+    run `own` itself (which `begin` refuses to wait for)."""
     found = [] if found is None else found
     if isinstance(value, PrefectConcurrentFuture):
-        if not value.done():
+        if not value.done() and value._task_run_id != own:
             found.append(value.wrapped_future)
     elif isinstance(value, BaseAnnotation):
-        unfinished_runs(value.value, found)
+        unfinished_runs(value.value, found, own)
     elif isinstance(value, (list, tuple, set, frozenset, dict)):
         for item in value.values() if isinstance(value, dict) else value:
-            unfinished_runs(item, found)
+            unfinished_runs(item, found, own)
     elif (fields := record_fields(value)) is not None:
-        unfinished_runs(list(fields.values()), found)
+        unfinished_runs(list(fields.values()), found, own)
     return found
 
 

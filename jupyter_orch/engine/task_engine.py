@@ -88,7 +88,7 @@ class TaskRunEngine:
         self.task = task
         self.flow_ctx = flow_ctx
         self.parameters = parameters if parameters is not None else {}
-        self.wait_for = list(wait_for) if wait_for else None
+        self.wait_for = wait_for if type(wait_for) is list else list(wait_for) if wait_for else None
         self.id = new_time_uuid()
         if flow_ctx is not None:
             self.dynamic_key = flow_ctx.next_dynamic_key((task.task_key, task.name))
@@ -249,6 +249,9 @@ class TaskRunEngine:
     def _resolve_wait_for(self, extra: dict[str, Any], edges: list[tuple[str, str]]) -> None:
         ids: list[str] = []
         for item in self.wait_for or ():
+            if getattr(item, "_task_run_id", None) == self.id:  # the caller's list (kept, as Prefect's) grew
+                raise ValueError(f"Discovered a task depending on itself. Raising to avoid a deadlock. "
+                                 f"Please inspect the inputs and dependencies of {self.name}.")  # fmt: skip
             resolve(item, ids)
         edges.extend((up, "wait_for") for up in ids)
         extra["wait_for"] = [{"input_type": "task_run", "id": up} for up in ids]

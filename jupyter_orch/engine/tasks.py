@@ -343,15 +343,22 @@ class Task(BackgroundMethods, Decorated, Generic[R]):
         **kwargs: Any,
     ) -> PrefectFutureList[R]:
         """One submitted run per element of the iterable arguments (see `engine.mapping`);
-        background runs for task workers (`.apply_async`) outside a flow or with `deferred=True`."""
+        background runs for task workers (`.apply_async`) with `deferred=True`. Outside a flow
+        there is no task runner: a RuntimeError unless deferred, as Prefect's."""
         if self._bound_to is not NOT_BOUND:
             args = (unmapped(self._bound_to), *args)
         flow_ctx = flow_run_ctx.get()
         futures: PrefectFutureList[R] = PrefectFutureList()
-        if flow_ctx is None or deferred:
+        if deferred:
             for params in expand(self.name, self.signature, args, kwargs):
                 futures.append(self.apply_async(kwargs=params, wait_for=wait_for))
             return futures
+        if flow_ctx is None:
+            raise RuntimeError(
+                "Unable to determine task runner to use for mapped task runs. If you are mapping a task "
+                "outside of a flow, please provide `deferred=True` to submit the mapped task runs for "
+                "deferred execution."
+            )
         submit = flow_ctx.task_runner.submit_engine
         for params in expand(self.name, self.signature, args, kwargs):
             engine = TaskRunEngine(self, flow_ctx, params, wait_for)

@@ -48,7 +48,9 @@ def test_delay_runs_on_a_worker_and_is_recorded(records):
 
 def test_apply_async_map_wait_for_and_chaining(records):
     with TaskWorker(add, boom):
-        mapped = add.map([1, 2, 3], 10)  # outside a flow: background runs
+        with pytest.raises(RuntimeError, match="deferred=True"):  # outside a flow: no task runner
+            add.map([1, 2, 3], 10)
+        mapped = add.map([1, 2, 3], 10, deferred=True)  # background runs
         assert isinstance(mapped, PrefectFutureList)
         assert mapped.result(timeout=DEADLINE) == [11, 12, 13]
         chained = add.apply_async((add.delay(1, 1),), {"y": 5})
@@ -230,5 +232,7 @@ def test_a_run_scheduled_in_a_flow_keeps_that_flow_runs_context(records):
     assert saved["parameters"] == {"x": 1, "y": 0}
     assert saved["context"]["flow_run_context"]["flow_run"]["id"] == flow_run_id
     assert "flow_run_context" not in read_parameters(add.delay(3).task_run_id)["context"]
+    nothing_given = task(lambda: 1).apply_async(wait_for=[futures[0]])  # Prefect stores no empty parameters
+    assert set(read_parameters(nothing_given.task_run_id)) == {"wait_for", "context"}
     with TaskWorker(add):
         assert [f.result(timeout=DEADLINE) for f in futures] == [1, 2]

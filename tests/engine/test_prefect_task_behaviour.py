@@ -293,3 +293,33 @@ def test_a_result_storage_key_is_the_cache_key_without_a_policy(orch_env: str) -
         return [answer(1, return_state=True), answer(1, return_state=True)]
 
     assert [s.name for s in twice()] == ["Completed", "Cached"]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_run_waiting_for_itself_fails_instead_of_deadlocking(orch_env: str, kind: str) -> None:
+    """Prefect keeps the `wait_for` list it was given: one that later holds the run's own future
+    makes the run fail with Prefect's 'deadlock' error rather than wait forever."""
+    import threading
+
+    @task
+    def gate(opened: threading.Event) -> None:
+        assert opened.wait(60)
+
+    def hello(name: str) -> str:
+        return f"Hello {name}!"
+
+    async def hello_async(name: str) -> str:
+        return hello(name)
+
+    say = task(hello if kind == "sync" else hello_async)
+
+    @flow
+    def chain() -> list:
+        opened = threading.Event()
+        queue: list = [gate.submit(opened)]
+        queue.append(say.submit("second", wait_for=queue))  # the same list, now holding itself
+        opened.set()  # the second run reads past the gate only now: its own future is in the list
+        return [f.result(timeout=60) for f in queue]
+
+    with pytest.raises(ValueError, match="depending on itself. Raising to avoid a deadlock"):
+        chain()
