@@ -180,7 +180,9 @@ class Flow(Decorated, Generic[R]):
         from jupyter_orch.runner import to_deployment
 
         deployment = to_deployment(self, name, **options)
-        return as_awaitable(deployment) if called_from_coroutine(2) else deployment
+        if called_from_coroutine(2):
+            return deployment if inspect.isawaitable(deployment) else as_awaitable(deployment)
+        return deployment
 
     def serve(
         self,

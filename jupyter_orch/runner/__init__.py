@@ -6,12 +6,13 @@ and workers it starts; it reports through the client.
 
 from __future__ import annotations
 
-from jupyter_orch.runner.deploy import deploy, load_from_source
+from jupyter_orch.runner.deploy import deploy
 from jupyter_orch.runner.deployment import RunnerDeployment, to_deployment
 from jupyter_orch.runner.notebooks import deploy_cell, deploy_notebook
 from jupyter_orch.runner.run_deployment import FlowRunResult, run_deployment
 from jupyter_orch.runner.runner import Runner, serve_message
 from jupyter_orch.runner.serve import aserve, serve
+from jupyter_orch.runner.source import load_from_source
 
 __all__ = [
     "aserve",

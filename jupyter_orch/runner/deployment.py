@@ -12,6 +12,7 @@ from typing import Any
 
 from jupyter_orch.client import OrchClient, new_client
 from jupyter_orch.exceptions import check_name
+from jupyter_orch.runner.source import load_from_source
 from jupyter_orch.scheduling import Schedule, parse_schedule
 
 logger = logging.getLogger("jupyter_orch.deployments")
@@ -47,6 +48,17 @@ class RunnerDeployment:
     storage: Any = None
     #: Prefect's ConcurrencyOptions (`collision_strategy`) when given a ConcurrencyLimitConfig
     concurrency_options: Any = None
+
+    @classmethod
+    def from_storage(
+        cls, storage: Any, entrypoint: str, name: str, flow_name: str | None = None, **options: Any
+    ) -> RunnerDeployment:
+        """Prefect's: a deployment of the flow at `entrypoint` in `storage` (its code pulled now;
+        runs use it from there), named `flow_name` if given; `options` as `to_deployment`'s."""
+        deployment = to_deployment(load_from_source(storage, entrypoint), name, **options)
+        if flow_name:
+            deployment.flow_name = flow_name
+        return deployment
 
     @property
     def full_name(self) -> str:
@@ -132,6 +144,20 @@ def _check_schedule_options(cron: Any, interval: Any, rrule: Any, schedules: Any
         raise ValueError("deployment triggers (automations) are not supported; use schedules")
 
 
+def _via_storage(flow: Any, call: dict[str, Any]) -> RunnerDeployment | None:
+    """A flow whose code is in a storage (Prefect's `_storage` and `_entrypoint`, set by hand, not
+    by `from_source` here): its deployment through `RunnerDeployment.from_storage`, called by
+    class attribute as Prefect's (its tests patch it); `call` is `to_deployment`'s arguments."""
+    stored, stored_at = getattr(flow, "_storage", None), getattr(flow, "_entrypoint", None)
+    if stored is None or not stored_at or getattr(flow, "source", None) is not None:
+        return None
+    options = {k: v for k, v in call.items() if k not in ("flow", "name", "_prefect_options")}
+    return RunnerDeployment.from_storage(
+        storage=stored, entrypoint=stored_at, name=call["name"], flow_name=flow.name, **options,
+        **call["_prefect_options"],
+    )  # fmt: skip
+
+
 def to_deployment(
     flow: Any,
     name: str,
@@ -165,6 +191,9 @@ def to_deployment(
     refused by name. `concurrency_limit` may be Prefect's `ConcurrencyLimitConfig` (its
     collision strategy is kept as `concurrency_options`). Prefect's other options
     (`_sla`, `work_queue_concurrency`, ...) are taken and have no effect."""
+    via_storage = _via_storage(flow, dict(locals()))
+    if via_storage is not None:
+        return via_storage
     # Prefect's: a file path (`flow.serve(__file__)`) names the deployment by its stem
     name = Path(name).stem if name.endswith(".py") else check_name(name, "deployment")
     _check_schedule_options(cron, interval, rrule, schedules, triggers)

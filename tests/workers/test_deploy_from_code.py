@@ -181,3 +181,30 @@ def test_serve_pauses_its_schedules_on_shutdown_unless_told_not_to(
         proc.kill()
     with session_scope(orch_env) as s:
         assert deps.read_deployment_by_name(s, "served/svc").paused is (mode == "pause")
+
+
+def test_a_flow_whose_code_is_in_a_storage_deploys_through_from_storage(
+    orch_env: str, project: Path
+) -> None:
+    """Prefect's `RunnerDeployment.from_storage` (what `to_deployment` of a flow carrying
+    `_storage`/`_entrypoint` calls): the flow is loaded from the storage and its deployment runs
+    it from there, under the calling flow's name."""
+    from jupyter_orch.runner import RunnerDeployment
+    from jupyter_orch.runner.storage import LocalStorage
+
+    where = LocalStorage(path=str(project))
+    direct = RunnerDeployment.from_storage(
+        storage=where, entrypoint="flows/etl.py:etl", name="direct", flow_name="renamed", cron="0 6 * * *"
+    )
+    assert (direct.name, direct.flow_name, direct.entrypoint) == ("direct", "renamed", "flows/etl.py:etl")
+    assert direct.path == str(project.resolve()) and direct.storage is where
+    assert [s.schedule.cron for s in direct.schedules] == ["0 6 * * *"]
+
+    @flow(name="local-copy")
+    def local_copy():
+        pass
+
+    local_copy._storage, local_copy._entrypoint = where, "flows/etl.py:etl"
+    via_storage = local_copy.to_deployment("nightly", parameters={"n": 2})
+    assert (via_storage.flow_name, via_storage.path) == ("local-copy", str(project.resolve()))
+    assert via_storage.parameters == {"n": 2} and via_storage.storage is where
