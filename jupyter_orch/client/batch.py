@@ -45,7 +45,11 @@ class BatchWriter:
         self._blocked = 0  # producers waiting for room (see `add_task_run`)
         # a plain lock (cheaper than an RLock); producers take it directly (a C-level `with`)
         self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
+        self._cond = threading.Condition(self._lock)  # the writer thread and flushers wait here
+        # producers held by `max_pending` wait apart: the writer's wake-ups, which every record past
+        # `max_items` sends, never wake them (64 threads re-checking per record: ~35,000 futile
+        # wake-ups in a 100,000-task map); they wake when a batch is taken, an error or close
+        self._room = threading.Condition(self._lock)
         self._task_runs: dict[str, dict[str, Any]] = {}
         #: cache key -> (queue sequence, completed snapshot) until that snapshot is written
         self._cached: dict[str, tuple[int, dict[str, Any]]] = {}
@@ -87,7 +91,7 @@ class BatchWriter:
         self._blocked += 1
         try:
             while self._pending >= self._max_pending and self._error is None and not self._closed:
-                self._cond.wait(1.0)
+                self._room.wait(1.0)
         finally:
             self._blocked -= 1
 
@@ -152,6 +156,7 @@ class BatchWriter:
             with self._cond:
                 self._closed = True
                 self._cond.notify_all()
+                self._room.notify_all()
 
     # -- consumer side (the writer thread) ------------------------------------------------------
     def _take(self) -> tuple[dict[str, list[dict[str, Any]]], int]:
@@ -163,7 +168,7 @@ class BatchWriter:
             self._lists[kind] = []
         self._pending = 0
         if self._blocked:
-            self._cond.notify_all()
+            self._room.notify_all()
         return batch, self._queued_seq
 
     def _run(self) -> None:
@@ -184,6 +189,7 @@ class BatchWriter:
                     self._in_flight = set()
                     self._requeue(batch)
                     self._cond.notify_all()
+                    self._room.notify_all()
                 time.sleep(self._interval)
                 continue
             with self._cond:

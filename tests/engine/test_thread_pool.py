@@ -173,6 +173,39 @@ def test_writer_holds_producers_at_max_pending_and_loses_nothing():
     assert sorted(r["id"] for r in written) == sorted(["first", *(f"r{i}" for i in range(30))])
 
 
+def test_producers_held_for_room_sleep_through_the_writers_wake_ups():
+    """Every record past `max_items` wakes the writer; producers held at `max_pending` wait apart
+    and wake only when a batch is taken (64 pool threads re-checking per record was a storm)."""
+    first_write_started, let_write = threading.Event(), threading.Event()
+
+    def write(batch: dict) -> None:
+        first_write_started.set()
+        assert let_write.wait(WAIT)
+
+    writer = BatchWriter(write, interval=0.01, max_items=5, max_pending=5)
+    row = {"cache_key": None, "state_type": "RUNNING"}
+    writer.add_task_run({**row, "id": "first"})
+    assert first_write_started.wait(WAIT)  # the writer is busy until let_write
+    producers = [
+        threading.Thread(
+            target=lambda k=k: [writer.add_task_run({**row, "id": f"p{k}-{i}"}) for i in range(5)]
+        )
+        for k in range(4)
+    ]
+    for thread in producers:
+        thread.start()
+    _wait_until(lambda: writer._blocked == 4)
+    with writer._lock:  # no waiter leaves (nor times out of) its Condition while this is held
+        assert len(writer._room._waiters) == 4
+        writer._start_or_wake()  # what every record past max_items does: wake the writer...
+        assert len(writer._room._waiters) == 4  # ...and not the producers held for room
+    let_write.set()
+    writer.flush(WAIT)
+    for thread in producers:
+        thread.join(WAIT)
+    assert writer._blocked == 0
+
+
 def test_writer_does_not_hold_producers_while_writes_fail():
     def write(batch: dict) -> None:
         raise ConnectionError("server away")
