@@ -66,7 +66,6 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=lambda: _id_random.seed(os.urandom(32)))
 _UUID_CLEAR = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)  # variant and version bits
 _UUID_SET = (0x8000 << 48) | (4 << 76)  # RFC 4122 variant, version 4
-_UUID7_SET = (2 << 62) | (7 << 76)  # RFC 4122 variant, version 7
 
 
 def new_uuid() -> str:
@@ -82,8 +81,9 @@ def new_time_uuid() -> str:
     random ones dirtied most leaf pages in every batch of a 100,000-task map (each rewritten to
     the WAL at each commit: 40% of its CPU time)."""
     ms, ns = divmod(time_ns(), 1_000_000)
-    h = "%032x" % (ms << 80 | (ns << 12) // 1_000_000 << 64 | _UUID7_SET | _id_random.getrandbits(62))
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    r = _id_random.getrandbits(62)
+    parts = (ms >> 16, ms & 0xFFFF, 0x7000 | (ns << 12) // 1_000_000, 0x8000 | r >> 48, r & (1 << 48) - 1)
+    return "%08x-%04x-%04x-%04x-%012x" % parts  # noqa: UP031 - one % format: cheaper than slices
 
 
 def utcnow() -> datetime:
