@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from jupyter_orch.results import ResultStore
 from jupyter_orch.states import Completed
 
 
@@ -30,7 +31,39 @@ def open_transaction(engine: Any) -> Any:
 
     txn = Transaction(key=engine.cache_key, logger=engine.logger())
     txn.__enter__()
+    _inherit_isolation(txn)
     return txn
+
+
+def _inherit_isolation(txn: Any) -> None:
+    """As Prefect's: a run's transaction inside a SERIALIZABLE one is SERIALIZABLE too, its store
+    holding the enclosing store's lock manager. Set after `begin`: the run's cache-key lock is the
+    engine's own (`task_drivers.hold_slots`), never taken twice."""
+    parent = txn.get_parent()
+    if parent is None or parent.isolation_level is None:
+        return
+    txn.isolation_level = parent.isolation_level
+    locks = getattr(parent.store, "lock_manager", None)
+    if locks is not None:
+        txn.store = _RunStore(lock_manager=locks)
+
+
+class _RunStore(ResultStore):
+    """The store of a task run's transaction: the engine writes the run's result itself, so no
+    key counts as done already and committing writes only a result whose writing waited for the
+    commit (`write`, to the place its state already refers to); it may carry the enclosing
+    store's lock manager."""
+
+    def __init__(self, lock_manager: Any = None, write: Callable[[], Any] | None = None) -> None:
+        super().__init__(lock_manager=lock_manager)
+        self._write = write
+
+    def exists(self, key: str) -> bool:
+        return False
+
+    def write(self, *args: Any, **kwargs: Any) -> None:
+        if self._write is not None:
+            self._write()
 
 
 def close_transaction(txn: Any) -> None:
@@ -50,24 +83,11 @@ def stage_result(engine: Any, value: Any, write: Callable[[], Any] | None = None
     result whose writing is deferred) is done when the transaction commits."""
     txn = engine.txn
     if write is not None:
-        txn.store, txn.key = _WriteOnCommit(write), txn.key or engine.id
+        locks = getattr(txn.store, "lock_manager", None)
+        txn.store, txn.key = _RunStore(lock_manager=locks, write=write), txn.key or engine.id
     hooks = engine.task.hooks
     rollback = [_rolled_back(engine), *hooks["on_rollback"]] if hooks["on_rollback"] else []
     txn.stage(value, on_rollback_hooks=rollback, on_commit_hooks=hooks["on_commit"])
-
-
-class _WriteOnCommit:
-    """The store of a task run's transaction whose result waits for the commit: committing
-    writes it (to the place its state already refers to); nothing is there before."""
-
-    def __init__(self, write: Callable[[], Any]) -> None:
-        self._write = write
-
-    def exists(self, key: str) -> bool:
-        return False
-
-    def write(self, value: Any, key: str | None = None) -> None:
-        self._write()
 
 
 def _rolled_back(engine: Any) -> Any:

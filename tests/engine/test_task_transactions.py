@@ -147,3 +147,34 @@ def test_a_result_persisted_inside_a_transaction_is_written_at_its_commit(record
     assert seen["before commit"] is False and seen["after commit"] is True
     assert seen["state"].result() == {"rows": 3}
     assert not (where / "dropped").exists()
+
+
+def test_a_runs_transaction_inherits_serializable_isolation_and_the_lock_manager(orch_env):
+    """As Prefect's: inside a SERIALIZABLE transaction a task run's own transaction is
+    SERIALIZABLE too, its store carrying the enclosing store's lock manager (also when its
+    persisted result waits for the commit, which then writes it)."""
+    from jupyter_orch.locking.memory import MemoryLockManager
+    from jupyter_orch.results import ResultStore
+    from jupyter_orch.transactions import IsolationLevel, get_transaction
+
+    seen: list = []
+
+    @task
+    def inside() -> object:
+        return get_transaction()
+
+    @task(persist_result=True)
+    def persisted() -> int:
+        seen.append(get_transaction())
+        return 7
+
+    locks = MemoryLockManager()
+    with transaction(isolation_level=IsolationLevel.SERIALIZABLE, store=ResultStore(lock_manager=locks)):
+        txn = inside()
+        state = persisted(return_state=True)
+    for run_txn in (txn, seen[0]):
+        assert run_txn.isolation_level == IsolationLevel.SERIALIZABLE and run_txn.is_committed()
+        assert isinstance(run_txn.store, ResultStore) and run_txn.store.lock_manager is locks
+    assert state.result() == 7  # written when the enclosing transaction committed
+    with transaction():  # a plain enclosing transaction: nothing inherited
+        assert inside().isolation_level is None
