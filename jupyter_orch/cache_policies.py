@@ -51,8 +51,8 @@ def hash_objects(*objects: Any) -> str:
 class CachePolicy:
     """Base: `compute_key(task_ctx, inputs, flow_parameters)` gives the key or None."""
 
-    #: where the values of cached runs are stored (`configure(key_storage=...)`): a path, an
-    #: fsspec URL or a saved storage's name; None: the task's result storage
+    #: where the records of cached runs are written (`configure(key_storage=...)`): a path, an
+    #: fsspec URL, a storage block or a saved storage's name; each names where its value is stored
     key_storage: Any = None
     #: `configure(lock_manager=..., isolation_level=...)`: runs of one key exclude each other
     lock_manager: Any = None
@@ -70,10 +70,11 @@ class CachePolicy:
     def configure(
         self, key_storage: Any = None, lock_manager: Any = None, isolation_level: Any = None
     ) -> CachePolicy:
-        """A copy of this policy whose cached values are stored in `key_storage` (a path, an fsspec
-        URL or a saved storage's name), used when the task names no `result_storage`. The keys
-        themselves live in the run database, shared by every process of an installation (a lookup
-        is one indexed read). With `isolation_level="SERIALIZABLE"`, a run holds its cache key's
+        """A copy of this policy that writes the record of each cached run under its key in
+        `key_storage` (a path, an fsspec URL, a storage block or a saved storage's name), as
+        Prefect's result metadata: JSON naming where the value went (the task's result storage).
+        The keys themselves live in the run database, shared by every process of an installation
+        (a lookup is one indexed read). With `isolation_level="SERIALIZABLE"`, a run holds its cache key's
         lock in `lock_manager` (`jupyter_orch.locking`) while it runs."""
         if key_storage is None and lock_manager is None and isolation_level is None:
             return self

@@ -15,6 +15,7 @@ from typing import Any
 
 from jupyter_orch.results import SERIALIZER, dumps, saved_storage
 from jupyter_orch.settings import get_settings
+from jupyter_orch.version import __version__
 
 RESULTS_URL_ENV = "JUPYTER_ORCH_RESULTS_URL"
 
@@ -76,7 +77,7 @@ def prepare_run_result(engine: Any, value: Any) -> tuple[dict[str, str] | None, 
 
     task = engine.task
     try:
-        return prepare_result(value, engine.cache_key, task.result_storage, task.serializer)
+        ref, write = prepare_result(value, engine.cache_key, task.result_storage, task.serializer)
     except (TypeError, ValueError, AttributeError, pickle.PicklingError) as exc:
         engine.logger().warning(
             "Encountered an error while serializing result for task run %r: %r. The run completes, "
@@ -85,6 +86,25 @@ def prepare_run_result(engine: Any, value: Any) -> tuple[dict[str, str] | None, 
             exc,
         )
         return None, None
+    key_storage = getattr(task.cache_policy, "key_storage", None)
+    if key_storage is None or not engine.cache_key:
+        return ref, write
+    record = _key_record(key_storage, engine.cache_key, ref)
+    return ref, lambda: (write(), record())
+
+
+def _key_record(key_storage: Any, key: str, ref: dict[str, Any]) -> Callable[[], None]:
+    """Writing the record of a cached run's value under `key` in the cache policy's `key_storage`
+    (`configure(key_storage=...)`), as Prefect's result metadata: JSON naming where the value is
+    stored (the task's result storage) and how it was serialized."""
+    import json  # lazy: only runs whose cache policy names a key storage write such a record
+
+    meta = {"storage_key": ref["storage_key"], "expiration": None, "serializer": {"type": ref["serializer"]},
+            "prefect_version": __version__, "storage_block_id": None}  # fmt: skip
+    url = f"{resolve_storage(key_storage)}/{key}"
+    saved = saved_storage(key_storage)
+    payload = json.dumps(meta).encode()
+    return lambda: _write(url, payload, saved.options if saved is not None else {})
 
 
 def _write(url: str, payload: bytes, options: dict[str, Any]) -> None:

@@ -69,13 +69,6 @@ def _delays(retry_delay_seconds: Any, retries: int) -> float | list[float]:
     return float(retry_delay_seconds or 0)
 
 
-def _storage_for(result_storage: Any, cache_policy: CachePolicy | None) -> Any:
-    """The task's result storage, else its cache policy's `configure(key_storage=...)`."""
-    if result_storage is None and cache_policy is not None:
-        return cache_policy.key_storage
-    return result_storage
-
-
 def _cache_policy_of(name: str, policy: Any, key_fn: Any, persist: Any, storage_key: Any) -> Any:
     """The policy a task caches by (Prefect's rules, saying when an option is overridden): its
     `cache_key_fn` if any, none when results are not persisted, else the one given or DEFAULT."""
@@ -188,8 +181,7 @@ class Task(BackgroundMethods, Decorated, Generic[R]):
         a serializer persists results; a persisted task caches with DEFAULT unless told not to."""
         self.cache_key_fn = cache_key_fn
         self.cache_expiration = cache_expiration
-        result_storage = _storage_for(result_storage, None if cache_policy is NotSet else cache_policy)
-        self.result_storage = result_storage
+        self.result_storage = result_storage  # a policy's `key_storage` holds records, not values
         self.result_serializer = result_serializer
         self.serializer = serializer_name(result_serializer)
         self.result_storage_key = result_storage_key

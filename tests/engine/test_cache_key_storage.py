@@ -1,8 +1,10 @@
-"""`cache_policy.configure(key_storage=...)`: the values of cached runs are stored there (the keys
-stay in the run database), and a second call is a cache hit read back from it."""
+"""`cache_policy.configure(key_storage=...)`: a record of each cached run is written there (as
+Prefect's result metadata, naming where the value is stored); the keys stay in the run database,
+and a second call is a cache hit."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from jupyter_orch import flow, task
@@ -25,7 +27,10 @@ def test_key_storage_holds_the_cached_values(records, tmp_path: Path):
     assert squares() == [9, 9]
     assert squares() == [9, 9]
     assert calls == [3]
-    assert any(p.is_file() for p in store.rglob("*")), "no value written to key_storage"
+    records_written = [p for p in store.rglob("*") if p.is_file()]
+    assert len(records_written) == 1, "one record for the one key"
+    record = json.loads(records_written[0].read_text())
+    assert Path(record["storage_key"]).is_file() and record["prefect_version"]  # the value: results
     run = records.flow_runs(flow_name="squares")[0]
     names = sorted(tr["state_name"] for tr in records.task_runs(flow_run_id=run["id"]))
     assert names == ["Cached", "Cached"]
