@@ -15,6 +15,7 @@ else changed them meanwhile. A collector switched off (`gc.disable()`, threshold
 from __future__ import annotations
 
 import gc
+import os
 import threading
 
 #: runs in flight in one pool from which it relaxes the collector
@@ -56,3 +57,17 @@ def restore() -> None:
 def is_relaxed() -> bool:
     """Whether a backlog holds the collector relaxed now."""
     return _holders > 0
+
+
+def _reset_in_child() -> None:
+    """A forked child has none of its parent's pools (nor their backlogs to drain): the
+    thresholds as they were before them, and a lock no parent thread can be holding."""
+    global _lock, _holders, _saved, _relaxed
+    _lock = threading.Lock()
+    if _holders and _relaxed is not None and _saved is not None and gc.get_threshold() == _relaxed:
+        gc.set_threshold(*_saved)
+    _holders, _saved, _relaxed = 0, None, None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_in_child)

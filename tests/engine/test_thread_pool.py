@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextvars
 import gc
+import os
 import threading
 import time
 
@@ -136,6 +137,28 @@ def test_the_collector_keeps_thresholds_set_meanwhile_and_a_collector_switched_o
         assert gc.get_threshold() == (0, 5, 6) and not collector.is_relaxed()
     finally:
         gc.set_threshold(*before)
+
+
+def test_a_forked_child_starts_with_the_collector_as_it_was():
+    """A process forked while a backlog relaxed the collector (a process-pool run, a notebook
+    kernel's fork) has no pool to restore it: it does so at the fork."""
+    before = gc.get_threshold()
+    collector.relax()
+    try:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report what it has, then leave at once
+            os.write(write, repr((gc.get_threshold(), collector.is_relaxed())).encode())
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            seen = pipe.read()
+        os.waitpid(pid, 0)
+        assert seen == repr((before, False))
+        assert collector.is_relaxed() and gc.get_threshold() != before  # the parent's still holds
+    finally:
+        collector.restore()
+    assert gc.get_threshold() == before
 
 
 def test_writer_holds_producers_at_max_pending_and_loses_nothing():
