@@ -108,9 +108,11 @@ def serve(fd: int) -> None:
     sock = socket.socket(fileno=fd)
     sock.send(b'{"ready": true}')
     children: set[int] = set()
+    # poll, not select: the socket keeps the worker's descriptor number, past 1023 in a busy process
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
     while True:
-        ready, _, _ = select.select([sock], [], [], 0.05)
-        if ready:
+        if poller.poll(50):
             msg, fds, _flags, _addr = socket.recv_fds(sock, MAX_MSG, 3)
             if not msg:
                 return  # the worker went away

@@ -192,3 +192,28 @@ def test_closing_the_fork_server_ends_it_without_a_kill() -> None:
     assert server.wait_ready(60)
     server.close()
     assert server.proc.returncode is not None and server.proc.returncode >= 0  # not SIGKILLed
+
+
+def test_fork_server_serves_on_a_descriptor_past_1023() -> None:
+    """A worker in a process with many files open hands the zygote a socket numbered past 1023,
+    which select() refuses ('filedescriptor out of range', the zygote died after 'ready')."""
+    import resource
+
+    from jupyter_orch.workers.forkserver import ForkServer
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2048:
+        if hard != resource.RLIM_INFINITY and hard < 2048:
+            pytest.skip("the hard limit on open files is under 2048")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (2048, hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        server = ForkServer(dict(os.environ))
+        assert server.sock.fileno() > 1023
+        assert server.wait_ready(60)
+        server.close()
+        assert server.proc.returncode == 0  # served until its socket closed, no ValueError
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
