@@ -19,8 +19,8 @@ ephemeral mode with PREFECT_HOME in a temp dir), so neither side profits from th
 `--baseline DIR` measures another checkout of jupyter-orch (e.g. `git worktree add /tmp/base REV`)
 in the same run and prints it beside: the A/B for a change that must not cost speed. The two are
 interleaved: `--repeat` rounds, each running every measurement once for each side, the order
-alternating, so a machine whose load drifts weighs on both alike (medians over the rounds; no
-fan-out).
+alternating, so a machine whose load drifts weighs on both alike (medians over the rounds; for a
+fan-out, the round of median CPU time). `--tasks 0` measures the fan-out alone.
 
 Prefect is installed once into /work/prefect-venv (created here if missing); if that fails its
 column says why and ours is still measured.
@@ -196,6 +196,15 @@ def merge_rounds(rounds: list[dict]) -> dict:
     return out
 
 
+def median_fan(rounds: list[dict[int, dict]]) -> dict[int, dict]:
+    """Each fan-out size's round of median CPU time (the A/B figure on a loaded machine)."""
+    out: dict[int, dict] = {}
+    for n in rounds[0] if rounds else {}:
+        ok = sorted((r[n] for r in rounds if "cpu" in r.get(n, {})), key=lambda r: r["cpu"])
+        out[n] = ok[len(ok) // 2] if ok else rounds[0][n]
+    return out
+
+
 def fmt_time(seconds: float | None) -> str:
     if seconds is None:
         return "n/a"
@@ -240,10 +249,11 @@ ROWS = [
 def print_table(columns: list[tuple[str, dict | None]], fans: list[tuple[str, dict[int, dict]]]) -> None:
     width = max(len(r[0]) for r in ROWS)
     head = "".join(f"  {name:>14}" for name, _ in columns)
-    print(f"\n{'measurement':<{width}}{head}  {'target':>8}")
-    print("-" * (width + 16 * len(columns) + 12))
     ours = columns[0][1]
-    for label, key, idx, target in ROWS:
+    if ours is not None:  # `--tasks 0`: the fan-out alone
+        print(f"\n{'measurement':<{width}}{head}  {'target':>8}")
+        print("-" * (width + 16 * len(columns) + 12))
+    for label, key, idx, target in ROWS if ours is not None else ():
         mine = get(ours, key, idx)
         flag = "" if target is None else (" ok" if mine is not None and mine <= target else " MISSED")
         cells = "".join(f"  {fmt_time(get(d, key, idx)):>14}" for _, d in columns)
@@ -264,7 +274,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--tasks", type=int, default=2000, help="sequential tasks (0: fan-out only)")
     parser.add_argument("--submits", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3, help="per-task runs (median reported)")
     parser.add_argument("--fanout", type=int, default=100_000, help="tasks in the fan-out flow (0: skip)")
@@ -272,10 +282,14 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, help="another jupyter-orch checkout, interleaved")
     args = parser.parse_args()
 
-    def measure_ours(name: str, repo: Path) -> tuple[dict, dict[int, dict]]:
+    def measure_ours(name: str, repo: Path) -> tuple[dict | None, dict[int, dict]]:
         print(f"{name} ({repo}): {args.tasks} sequential tasks, {args.submits} submits ...", flush=True)
         env_for = lambda home: ours_env(home, repo)  # noqa: E731
-        res = measure(name, sys.executable, "jupyter_orch", env_for, args.tasks, args.submits, args.repeat)
+        res = None
+        if args.tasks:
+            res = measure(
+                name, sys.executable, "jupyter_orch", env_for, args.tasks, args.submits, args.repeat
+            )
         fan = fanout(sys.executable, "jupyter_orch", env_for, [args.fanout] if args.fanout else [], 600)
         return res, fan
 
@@ -283,14 +297,16 @@ def main() -> None:
     fans: list[tuple[str, dict[int, dict]]] = []
     if args.baseline:  # ours and the baseline's, round by round, the order alternating
         sides = [("jupyter-orch", REPO), ("baseline", args.baseline.resolve())]
-        rounds: dict[str, list[dict]] = {name: [] for name, _ in sides}
-        repeat, args.repeat, args.fanout = args.repeat, 1, 0
+        rounds: dict[str, list[tuple[dict | None, dict[int, dict]]]] = {name: [] for name, _ in sides}
+        repeat, args.repeat = args.repeat, 1
         for k in range(repeat):
             for name, repo in sides if k % 2 == 0 else sides[::-1]:
-                rounds[name].append(measure_ours(name, repo)[0])
+                rounds[name].append(measure_ours(name, repo))
         args.repeat = repeat
-        columns += [(name, merge_rounds(rounds[name])) for name, _ in sides]
-        fans += [(name, {}) for name, _ in sides]
+        for name, _ in sides:
+            measured = [res for res, _ in rounds[name] if res is not None]
+            columns.append((name, merge_rounds(measured) if measured else None))
+            fans.append((name, median_fan([fan for _, fan in rounds[name]])))
     else:
         ours, ours_fan = measure_ours("jupyter-orch", REPO)
         columns.append(("jupyter-orch", ours))
@@ -305,9 +321,10 @@ def main() -> None:
         else:
             print(f"Prefect {info}: same measurements ...", flush=True)
             try:
-                theirs = measure(
-                    "prefect", python, "prefect", prefect_env, args.tasks, args.submits, args.repeat
-                )
+                if args.tasks:
+                    theirs = measure(
+                        "prefect", python, "prefect", prefect_env, args.tasks, args.submits, args.repeat
+                    )
                 note = f"Prefect {info}, ephemeral mode"
             except Exception as exc:
                 note = f"Prefect run failed: {str(exc).splitlines()[0]}"
@@ -320,9 +337,12 @@ def main() -> None:
         if d is not None:
             low, high = d["per_task_range"]
             print(f"{side}: per-task overhead over {args.repeat} runs: {fmt_time(low)} to {fmt_time(high)}")
-    runs, states = ours["persisted"]
-    print(f"\njupyter-orch persisted {runs} task runs and {states} task-run states in the per-task run")
-    print(f"({args.tasks} tasks + 1 warm-up: expect {args.tasks + 1} runs, {3 * (args.tasks + 1)} states)")
+    if ours is not None:
+        runs, states = ours["persisted"]
+        print(f"\njupyter-orch persisted {runs} task runs and {states} task-run states in the per-task run")
+        print(
+            f"({args.tasks} tasks + 1 warm-up: expect {args.tasks + 1} runs, {3 * (args.tasks + 1)} states)"
+        )
     for n, res in ours_fan.items():
         if "persisted" in res:
             print(f"jupyter-orch fan-out of {n:,}: {res['persisted']:,} task runs recorded")
