@@ -200,9 +200,12 @@ def test_cache_policies(records):
 
 def test_policy_composition():
     assert isinstance(DEFAULT, CompoundCachePolicy)
-    assert DEFAULT.policies == [INPUTS, TASK_SOURCE, RUN_ID]
-    assert (INPUTS + NO_CACHE) is NO_CACHE and (NO_CACHE + INPUTS) is NO_CACHE
-    assert (INPUTS + TASK_SOURCE + INPUTS).policies == [INPUTS, TASK_SOURCE]
+    assert DEFAULT.policies == [TASK_SOURCE, RUN_ID, INPUTS]  # Prefect's: the merged INPUTS last
+    assert (INPUTS + NO_CACHE) is INPUTS and (NO_CACHE + INPUTS) is INPUTS  # NONE adds nothing
+    assert (INPUTS + TASK_SOURCE + (INPUTS - "x")).policies == [TASK_SOURCE, INPUTS - "x"]  # joined
+    assert (DEFAULT - "y").compute_key(None, {"x": 1, "y": 2}, {}) == (RUN_ID + INPUTS).compute_key(
+        None, {"x": 1}, {}
+    )  # without a context only the inputs give a key; those that give None are left out
     fn_policy = CachePolicyFromFn = CacheKeyFnPolicy(lambda ctx, p: "k")
     assert fn_policy.compute_key(None, {}, {}) == "k" and CachePolicyFromFn is fn_policy
 
