@@ -74,8 +74,10 @@ def close_transaction(txn: Any) -> None:
 
 
 def defers_writes(txn: Any) -> bool:
-    """Whether results of the run in `txn` wait for an enclosing transaction's commit."""
-    return txn is not None and txn.get_parent() is not None
+    """Whether results of the run in `txn` wait for an enclosing transaction's commit (one that
+    committed already, while a submitted run was still going, cannot take them: written now)."""
+    parent = txn.get_parent() if txn is not None else None
+    return parent is not None and not parent.is_committed()
 
 
 def stage_result(engine: Any, value: Any, write: Callable[[], Any] | None = None) -> None:

@@ -178,3 +178,27 @@ def test_a_runs_transaction_inherits_serializable_isolation_and_the_lock_manager
     assert state.result() == 7  # written when the enclosing transaction committed
     with transaction():  # a plain enclosing transaction: nothing inherited
         assert inside().isolation_level is None
+
+
+def test_a_run_ending_after_its_transaction_committed_writes_its_result(records, tmp_path):
+    """A submitted run still going when the enclosing transaction commits cannot be committed
+    with it: its persisted result is written when it ends."""
+    import threading
+
+    where = tmp_path / "late"
+    go = threading.Event()
+
+    @task(result_storage=str(where), result_storage_key="late", persist_result=True)
+    def late():
+        assert go.wait(60)
+        return 5
+
+    @flow
+    def batch():
+        with transaction():
+            future = late.submit()
+        go.set()  # the transaction committed while the run waited
+        return future.result()
+
+    assert batch() == 5
+    assert (where / "late").exists()
