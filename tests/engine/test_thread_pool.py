@@ -253,7 +253,7 @@ def test_writer_does_not_hold_producers_while_writes_fail():
 
 def test_writer_max_pending_setting(monkeypatch):
     monkeypatch.delenv(WRITER_MAX_PENDING_ENV, raising=False)
-    assert writer_max_pending() == 10_000
+    assert writer_max_pending() == 4_000
     monkeypatch.setenv(WRITER_MAX_PENDING_ENV, "500")
     assert writer_max_pending() == 500
     for bad in ("lots", "0", "-3"):
