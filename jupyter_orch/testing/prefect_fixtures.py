@@ -4,14 +4,19 @@ process's client as Prefect's), `events_pipeline` (`await events_pipeline.proces
 `process_events(_sync=True)` in sync code: the engine's queued records are written, so reads see
 them), `task_run` (a Pending run of a task in `flow_run`'s run), `flow_run` (a Pending run of a
 flow "test-flow"), `session` (what `jupyter_orch.server.models` reads take, unused),
-`use_hosted_api_server` (runs report in-process, as they do without a server), `deployment` (a
+`use_hosted_api_server` (runs report in-process, as they do without a server),
+`ignore_prefect_deprecation_warnings` (DeprecationWarnings silenced for the test, as Prefect's tests of
+its legacy paths ask), `local_filesystem` (a `LocalFileSystem` on the test's `tmp_path`, saved as
+"test-fs"), `deployment` (a
 deployment of "test-flow"), `concurrency_limit_v2` (a global concurrency limit "my-limit" of 42 slots, as
 `server.schemas.core.ConcurrencyLimitV2`), `work_pool` and `push_work_pool` (pools
 "test-work-pool" and "test-push-work-pool", as `read_work_pool` answers them)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,6 +27,7 @@ from jupyter_orch.client.orchestration import PrefectClient, SyncPrefectClient
 from jupyter_orch.client.schemas.actions import GlobalConcurrencyLimitCreate
 from jupyter_orch.engine.flows import flow
 from jupyter_orch.engine.tasks import task
+from jupyter_orch.filesystems import LocalFileSystem
 from jupyter_orch.server.schemas.core import ConcurrencyLimitV2
 
 
@@ -93,6 +99,20 @@ def db_session() -> _Session:
 @pytest.fixture
 def use_hosted_api_server() -> Iterator[None]:
     yield None
+
+
+@pytest.fixture
+def local_filesystem(tmp_path: Path) -> LocalFileSystem:
+    block = LocalFileSystem(basepath=str(tmp_path))
+    block.save("test-fs", overwrite=True)
+    return block
+
+
+@pytest.fixture
+def ignore_prefect_deprecation_warnings() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ from jupyter_orch.testing.prefect_fixtures import (  # noqa: F401 - fixtures thi
     deployment,
     events_pipeline,
     flow_run,
+    ignore_prefect_deprecation_warnings,
+    local_filesystem,
     prefect_client,
     push_work_pool,
     sync_prefect_client,
