@@ -10,12 +10,16 @@ its legacy paths ask), `local_filesystem` (a `LocalFileSystem` on the test's `tm
 "test-fs"), `deployment` (a
 deployment of "test-flow"), `concurrency_limit_v2` (a global concurrency limit "my-limit" of 42 slots, as
 `server.schemas.core.ConcurrencyLimitV2`), `work_pool` and `push_work_pool` (pools
-"test-work-pool" and "test-push-work-pool", as `read_work_pool` answers them)."""
+"test-work-pool" and "test-push-work-pool", as `read_work_pool` answers them), `advance_time`
+(the clock runs 1 us a reading, and jumps by what the test passes it: cache expiry without
+sleeping)."""
 
 from __future__ import annotations
 
+import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -29,6 +33,8 @@ from jupyter_orch.engine.flows import flow
 from jupyter_orch.engine.tasks import task
 from jupyter_orch.filesystems import LocalFileSystem
 from jupyter_orch.server.schemas.core import ConcurrencyLimitV2
+from jupyter_orch.states import utcnow
+from jupyter_orch.types import _datetime
 
 
 class EventsPipeline:
@@ -147,3 +153,37 @@ def push_work_pool() -> Any:
     """Prefect's push pool (its runs start on a cloud service without a worker): here a process
     pool by that name, as no pool type runs without a worker."""
     return _pool("test-push-work-pool")
+
+
+@pytest.fixture
+def advance_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[timedelta], datetime]]:
+    """Prefect's fixture: every module's binding of the clock (`utcnow`, `types._datetime.now`)
+    reads a clock that starts now, moves 1 us a reading (so events stay ordered) and jumps by
+    what the test passes; where a cache entry expires is where its run's expiration is
+    compared, so the whole process has to agree on the time."""
+    clock = [datetime.now(timezone.utc)]
+    originals = {"now": _datetime.now, "utcnow": utcnow}
+    real = {id(_datetime.now), *(id(m.utcnow) for m in _clock_modules() if hasattr(m, "utcnow"))}
+
+    def advance(amount: timedelta) -> datetime:
+        clock[0] += amount
+        return clock[0]
+
+    def nowish(tz: Any = None) -> datetime:
+        advance(timedelta(microseconds=1))
+        return clock[0] if tz is None else clock[0].astimezone(_datetime._zone(tz))
+
+    for module in _clock_modules():
+        for name in originals:
+            if id(getattr(module, name, None)) in real:
+                monkeypatch.setattr(module, name, nowish)
+    yield advance
+    monkeypatch.undo()
+    for module in _clock_modules():  # imported during the test: bound the patched clock
+        for name, original in originals.items():
+            if getattr(module, name, None) is nowish:
+                setattr(module, name, original)
+
+
+def _clock_modules() -> list[Any]:
+    return [m for n, m in list(sys.modules.items()) if n.startswith("jupyter_orch") and m is not None]

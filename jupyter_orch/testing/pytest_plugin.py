@@ -10,7 +10,7 @@ Both yield an `OrchTestHarness` (its `home` and `database_url`). When the enviro
 database, home or server (`JUPYTER_ORCH_DATABASE_URL`, `JUPYTER_ORCH_HOME`,
 `JUPYTER_ORCH_API_URL`), the whole session runs in one throwaway harness, so tests never write
 the user's real runs. The fixtures Prefect's own suite offers (`prefect_client`, ...) come from
-`prefect_fixtures`; `client` and `sync_client`, httpx clients of the API in this process
+`prefect_fixtures` (`advance_time` too); `client` and `sync_client`, httpx clients of the API in this process
 (`await client.get(f"/artifacts/{id}")`), from `api_client`."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from jupyter_orch.testing import async_tests as _async_tests
 from jupyter_orch.testing import harness as _harness
 from jupyter_orch.testing.api_client import client, sync_client  # noqa: F401 - fixtures offered here
 from jupyter_orch.testing.prefect_fixtures import (  # noqa: F401 - fixtures this plugin offers
+    advance_time,
     concurrency_limit_v2,
     db_session,
     deployment,
